@@ -1,0 +1,62 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "vaultops",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vaultops", targets: ["vaultops"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // System libraries: a module map and a shim header each, nothing else.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Libraries, one concern each.
+        .target(name: "VaultopsCore", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "Archive", dependencies: [
+            "CZlib",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "SQLiteSnapshot", dependencies: ["SQLite", "Archive", "VaultopsCore"]),
+        .target(name: "LibPQ", dependencies: [
+            "CLibPQ",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "PostgresDump", dependencies: ["LibPQ", "VaultopsCore"]),
+        .target(name: "ObjectStorage", dependencies: [
+            "CCurl", "VaultopsCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Retention", dependencies: ["VaultopsCore"]),
+
+        .executableTarget(name: "vaultops", dependencies: [
+            "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "LibPQ", "PostgresDump", "ObjectStorage", "Retention",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Shared helpers for tests only: temp folders, the CI PostgreSQL server, running the CLI.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "VaultopsCoreTests", dependencies: ["VaultopsCore", "TestSupport"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
+        .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "SQLiteSnapshot", "TestSupport"]),
+        .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TestSupport"]),
+        .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
+        .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
+        .testTarget(name: "vaultopsTests", dependencies: ["vaultops", "VaultopsCore", "Archive", "SQLite", "TestSupport"]),
+    ]
+)
