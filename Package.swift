@@ -41,9 +41,15 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Retention", dependencies: ["VaultopsCore"]),
+        // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
+        .target(name: "BackupJobs", dependencies: [
+            "VaultopsCore", "Archive", "SQLiteSnapshot",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
 
         .executableTarget(name: "vaultops", dependencies: [
             "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "LibPQ", "PostgresDump", "ObjectStorage", "Retention",
+            "BackupJobs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -57,6 +63,8 @@ let package = Package(
         .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
-        .testTarget(name: "vaultopsTests", dependencies: ["vaultops", "VaultopsCore", "Archive", "SQLite", "TestSupport"]),
+        .testTarget(name: "vaultopsTests", dependencies: [
+            "vaultops", "BackupJobs", "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "TestSupport",
+        ]),
     ]
 )

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import VaultopsCore
 
 /// The vaultops command line: backups, restores, retention, migration, OSS and deploys.
 @main
@@ -6,6 +8,52 @@ struct Vaultops: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vaultops",
         abstract: "Keep a small team's data safe: backups, restores, retention, OSS, deploys.",
-        subcommands: []
+        version: VaultopsVersion.current,
+        subcommands: [
+            Backup.self,
+            Verify.self,
+            Restore.self,
+        ]
     )
+
+    /// Runs the command and maps every outcome to the exit codes of SPEC.md, in this one place.
+    static func main() {
+        VaultopsLogging.bootstrap()
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                print(message)
+                Foundation.exit(0)
+            }
+            printError(message)
+            Foundation.exit(VaultopsCore.ExitCode.usage.rawValue)
+        }
+        do {
+            var command = command
+            try command.run()
+            Foundation.exit(0)
+        } catch let error as CommandExit {
+            Foundation.exit(error.code.rawValue)
+        } catch let error as ValidationError {
+            printError("error: \(error.message)\n" + helpMessage(for: type(of: command)))
+            Foundation.exit(VaultopsCore.ExitCode.usage.rawValue)
+        } catch {
+            printError("vaultops: error: \(Redacted.text(String(describing: error)))")
+            Foundation.exit(VaultopsCore.exitCode(for: error).rawValue)
+        }
+    }
+}
+
+/// Ends a command with a given exit code after it has printed what happened.
+struct CommandExit: Error {
+    let code: VaultopsCore.ExitCode
+}
+
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
 }

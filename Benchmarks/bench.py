@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark harness for vaultops (see Benchmarks/run)."""
+import argparse
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run_measured(cmd, cwd=None, env=None):
+    """Runs a shell command; returns (wall seconds, peak RSS in KiB of the largest process)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(["bash", "-c", cmd], cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # wait4 reports the largest resident set of any process the shell waited for, including itself.
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"benchmark command failed ({code}): {cmd}\n{err}")
+    return wall, usage.ru_maxrss
+
+
+def dir_size(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            if f.endswith(".manifest.json"):
+                continue
+            total += os.path.getsize(os.path.join(root, f))
+    return total
+
+
+class Pair:
+    def __init__(self, label, ours, anchors):
+        self.label = label
+        self.ours = ours          # (name, command template with {out})
+        self.anchors = anchors    # list of (name, command template with {out})
+
+
+def bench_pair(pair, rounds, workdir):
+    """Alternates ours and each anchor for `rounds` rounds; returns rows for the table."""
+    contenders = [pair.ours] + pair.anchors
+    walls = {name: [] for name, _ in contenders}
+    rss = {name: 0 for name, _ in contenders}
+    sizes = {}
+    for r in range(rounds):
+        order = contenders if r % 2 == 0 else list(reversed(contenders))
+        for name, template in order:
+            out = os.path.join(workdir, "out-" + name.replace(" ", "_").replace("|", "p"))
+            shutil.rmtree(out, ignore_errors=True)
+            os.makedirs(out)
+            wall, peak = run_measured(template.format(out=out))
+            walls[name].append(wall)
+            rss[name] = max(rss[name], peak)
+            sizes[name] = dir_size(out)
+            shutil.rmtree(out, ignore_errors=True)
+    ours_name = pair.ours[0]
+    ours_med = statistics.median(walls[ours_name])
+    rows = []
+    for name, _ in contenders:
+        med = statistics.median(walls[name])
+        rows.append((pair.label, name, med, ours_med / med if name != ours_name else 1.0,
+                     sizes[name], sizes[ours_name] / sizes[name] if sizes[name] else 0, rss[name] / 1024))
+    return rows
+
+
+def make_sqlite(path, scale):
+    """The ~90 MB materials/movements database (1M rows at scale 1): text, reals, blobs."""
+    if os.path.exists(path):
+        return
+    tmp = path + ".tmp"
+    if os.path.exists(tmp):
+        os.remove(tmp)
+    rnd = random.Random(42)
+    db = sqlite3.connect(tmp)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("""CREATE TABLE materials (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT,
+                  unit TEXT, price REAL, stock REAL, photo BLOB)""")
+    db.execute("""CREATE TABLE movements (id INTEGER PRIMARY KEY, material_id INTEGER REFERENCES materials(id),
+                  qty REAL, note TEXT, created_at TEXT)""")
+    n_materials = max(10, int(100_000 * scale))
+    n_movements = max(100, int(900_000 * scale))
+    words = ["bearing", "valve", "pump", "seal", "gasket", "motor", "belt", "filter", "bolt", "cable",
+             "轴承", "阀门", "密封圈", "电机", "steel", "copper", "spare", "line 3", "workshop", "north"]
+    db.executemany("INSERT INTO materials VALUES (?,?,?,?,?,?,?)", (
+        (i, f"M{i:07d}", " ".join(rnd.choice(words) for _ in range(4)), rnd.choice(["pcs", "kg", "m", "set"]),
+         round(rnd.uniform(0.5, 5000), 2), rnd.uniform(0, 1000), rnd.randbytes(rnd.randint(16, 160)))
+        for i in range(1, n_materials + 1)))
+    db.executemany("INSERT INTO movements VALUES (?,?,?,?,?)", (
+        (i, rnd.randint(1, n_materials), rnd.uniform(-50, 50),
+         " ".join(rnd.choice(words) for _ in range(rnd.randint(2, 8))),
+         f"2025-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d} {rnd.randint(0, 23):02d}:{rnd.randint(0, 59):02d}:00")
+        for i in range(1, n_movements + 1)))
+    db.commit()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    os.rename(tmp, path)
+
+
+def make_files(path, scale):
+    """A folder of 20k small files and a few big ones (at scale 1)."""
+    if os.path.exists(path):
+        return
+    tmp = path + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    rnd = random.Random(7)
+    n_small = max(20, int(20_000 * scale))
+    for i in range(n_small):
+        d = os.path.join(tmp, f"d{i % 100:02d}", f"e{i % 7}")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, f"work-order-{i:05d}.txt"), "wb") as f:
+            f.write((f"order {i} " * rnd.randint(5, 200)).encode())
+    big = os.path.join(tmp, "big")
+    os.makedirs(big)
+    for i in range(3):
+        with open(os.path.join(big, f"scan-{i}.bin"), "wb") as f:
+            size = max(1, int(40 * scale)) << 20
+            half = size // 2
+            f.write(rnd.randbytes(half))          # incompressible half, like photos
+            f.write(b"log line 0123456789\n" * (half // 20))
+    os.rename(tmp, path)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vaultops", required=True)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--suites", default="sqlite,files")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    args = ap.parse_args()
+    data = os.path.join(HERE, ".data", f"scale-{args.scale:g}")
+    work = os.path.join(data, "work")
+    os.makedirs(work, exist_ok=True)
+    v = args.vaultops
+    suites = args.suites.split(",")
+    rows = []
+    if "sqlite" in suites:
+        db = os.path.join(data, "mms.db")
+        make_sqlite(db, args.scale)
+        snap = os.path.join(work, "snap.db")
+        rows += bench_pair(Pair(
+            "backup sqlite (-6, 1 thread)",
+            ("vaultops --jobs 1", f"{v} backup sqlite {db} --out {{out}} --level 6 --jobs 1"),
+            [("VACUUM INTO + gzip -6",
+              f"rm -f {snap}; sqlite3 {db} \"VACUUM INTO '{snap}'\" && gzip -6 -c {snap} > {{out}}/mms.db.gz; rm -f {snap}")],
+        ), args.rounds, work)
+        rows += bench_pair(Pair(
+            f"backup sqlite (-6, {args.jobs} threads)",
+            (f"vaultops --jobs {args.jobs}", f"{v} backup sqlite {db} --out {{out}} --level 6 --jobs {args.jobs}"),
+            [(f"VACUUM INTO + pigz -p{args.jobs}",
+              f"rm -f {snap}; sqlite3 {db} \"VACUUM INTO '{snap}'\" && pigz -6 -p{args.jobs} -c {snap} > {{out}}/mms.db.gz; rm -f {snap}")],
+        ), args.rounds, work)
+    if "files" in suites:
+        folder = os.path.join(data, "uploads")
+        make_files(folder, args.scale)
+        rows += bench_pair(Pair(
+            f"backup files (-6)",
+            (f"vaultops --jobs {args.jobs}", f"{v} backup files {folder} --out {{out}} --level 6 --jobs {args.jobs}"),
+            [("tar czf", f"tar czf {{out}}/uploads.tar.gz -C {data} uploads"),
+             (f"tar -I pigz", f"tar -I 'pigz -6 -p{args.jobs}' -cf {{out}}/uploads.tar.gz -C {data} uploads")],
+        ), args.rounds, work)
+    print(f"\nscale {args.scale:g}, {args.rounds} rounds, alternating; ratio = vaultops median / this median\n")
+    print(f"{'pair':34} {'contender':28} {'median s':>9} {'vaultops/x':>10} {'size MB':>9} {'size ratio':>10} {'peak RSS MB':>11}")
+    for label, name, med, ratio, size, size_ratio, rss in rows:
+        print(f"{label:34} {name:28} {med:9.2f} {ratio:10.2f} {size / 1e6:9.1f} {size_ratio:10.3f} {rss:11.1f}")
+
+
+if __name__ == "__main__":
+    main()

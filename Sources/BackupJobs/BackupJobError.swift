@@ -1,0 +1,38 @@
+import Foundation
+import VaultopsCore
+
+/// Errors of backup, verify and restore jobs, with the path or source they concern.
+public enum BackupJobError: Error, CustomStringConvertible, ExitCodeProviding {
+    /// The output folder is missing, not a folder, or not writable.
+    case outputFolder(path: String, reason: String)
+    /// A source path does not exist or cannot be read.
+    case source(path: String, reason: String)
+    /// An artifact failed verification; nothing was restored from it.
+    case verification(path: String, reason: String)
+    /// The artifact's kind cannot be told from its name.
+    case unknownArtifact(path: String)
+    /// A restore was refused to protect existing data.
+    case refused(path: String, reason: String)
+    /// Anything else, with a message for humans.
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case let .outputFolder(path, reason): return "output folder \(path): \(reason)"
+        case let .source(path, reason): return "\(path): \(reason)"
+        case let .verification(path, reason): return "\(path): verification failed: \(reason)"
+        case let .unknownArtifact(path):
+            return "\(path): not a vaultops artifact (expected a name ending in .sql.gz, .sql, .db.gz or .tar.gz)"
+        case let .refused(path, reason): return "\(path): \(reason)"
+        case let .failed(message): return message
+        }
+    }
+
+    public var exitCode: ExitCode {
+        switch self {
+        case .verification: return .verificationFailed
+        case .unknownArtifact: return .usage
+        case .outputFolder, .source, .refused, .failed: return .failure
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Archive
+import Foundation
+import SQLiteSnapshot
+import VaultopsCore
+
+/// The outcome of checking one artifact.
+public struct VerifyReport: Sendable {
+    public let artifact: URL
+    public let format: ArtifactFormat?
+    public let manifest: Manifest?
+    /// Problems found; empty when the artifact is good.
+    public let problems: [String]
+    /// What was checked, for the user.
+    public let checks: [String]
+
+    public var ok: Bool { problems.isEmpty }
+}
+
+/// `verify`: reads an artifact end to end and compares it with its manifest.
+public enum Verifier {
+    /// Checks `artifact`: complete gzip stream (CRC-32 and length of every member), SHA-256 and size against
+    /// the manifest, and with `deep` the content itself (SQLite integrity_check and row counts, tar listing).
+    public static func verify(_ artifact: URL, deep: Bool = false) -> VerifyReport {
+        var checks: [String] = []
+        var problems: [String] = []
+        let path = artifact.path
+        let fileName = artifact.lastPathComponent
+        if fileName.hasSuffix(".partial") {
+            return VerifyReport(artifact: artifact, format: nil, manifest: nil,
+                                problems: ["an unfinished backup (.partial): it was never completed and is not a backup"], checks: [])
+        }
+        guard let format = ArtifactFormat.of(fileName: fileName) else {
+            return VerifyReport(artifact: artifact, format: nil, manifest: nil,
+                                problems: ["not a vaultops artifact (expected .sql.gz, .sql, .db.gz or .tar.gz)"], checks: [])
+        }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+            return VerifyReport(artifact: artifact, format: format, manifest: nil, problems: ["no such file"], checks: [])
+        }
+        var manifest: Manifest?
+        let manifestURL = Manifest.sidecarURL(for: artifact)
+        if FileManager.default.fileExists(atPath: manifestURL.path) {
+            do { manifest = try Manifest.load(from: manifestURL) } catch { problems.append("manifest unreadable: \(error)") }
+        }
+
+        do {
+            let hashing = HashingSource(try FileSource(path: path))
+            if format.gzipped {
+                let gzip = try GzipReader(source: hashing, path: path)
+                if deep && format.kind == .files {
+                    let count = try TarListing.count(source: gzip)
+                    checks.append("tar lists \(count) entries")
+                } else if deep && format.kind == .sqlite {
+                    try checkSQLite(gzip: gzip, artifact: artifact, manifest: manifest, checks: &checks, problems: &problems)
+                } else {
+                    try StreamCopy.copy(from: gzip, to: DiscardSink())
+                }
+                // Read to the very end so that the hash covers the whole file, trailing bytes included.
+                try StreamCopy.copy(from: hashing, to: DiscardSink())
+                checks.append("gzip stream complete, CRC-32 and length match (\(gzip.uncompressedBytes) bytes)")
+                if let expected = manifest?.uncompressedBytes, expected != gzip.uncompressedBytes {
+                    problems.append("uncompressed size \(gzip.uncompressedBytes) differs from the manifest's \(expected)")
+                }
+            } else {
+                try StreamCopy.copy(from: hashing, to: DiscardSink())
+            }
+            let digest = hashing.finalizeHex()
+            if let manifest {
+                if manifest.sizeBytes != hashing.bytesRead {
+                    problems.append("size \(hashing.bytesRead) bytes differs from the manifest's \(manifest.sizeBytes)")
+                }
+                if manifest.sha256 != digest {
+                    problems.append("SHA-256 \(digest) differs from the manifest's \(manifest.sha256)")
+                } else {
+                    checks.append("SHA-256 matches the manifest")
+                }
+            } else {
+                checks.append("no manifest beside it: SHA-256 \(digest) not compared")
+            }
+        } catch {
+            problems.append("\(error)")
+        }
+        return VerifyReport(artifact: artifact, format: format, manifest: manifest, problems: problems, checks: checks)
+    }
+
+    private static func checkSQLite(gzip: GzipReader, artifact: URL, manifest: Manifest?,
+                                    checks: inout [String], problems: inout [String]) throws {
+        let scratch = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("vaultops-verify-\(UUID().uuidString.prefix(8)).db")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let sink = try FileSink(path: scratch.path)
+        try StreamCopy.copy(from: gzip, to: sink)
+        try sink.close()
+        do {
+            try SQLiteSnapshot.integrityCheck(path: scratch.path)
+            checks.append("SQLite integrity_check ok")
+        } catch {
+            problems.append("SQLite integrity_check: \(error)")
+            return
+        }
+        let counts = try SQLiteSnapshot.rowCounts(path: scratch.path)
+        if let expected = manifest?.tables {
+            for (table, rows) in expected.sorted(by: { $0.key < $1.key }) where counts[table] != rows {
+                problems.append("table \(table): \(counts[table].map(String.init) ?? "missing") rows, manifest says \(rows)")
+            }
+            if problems.isEmpty { checks.append("row counts of \(expected.count) tables match the manifest") }
+        }
+    }
+}
