@@ -30,8 +30,9 @@ public final class AtomicFile: ByteSink {
     ///
     /// Fails early with `.destinationExists` when the final name is already taken.
     public init(destination: String, mode: mode_t = 0o600) throws {
+        let partialPath = destination + ".partial"
         self.destination = destination
-        self.partialPath = destination + ".partial"
+        self.partialPath = partialPath
         var st = stat()
         if lstat(destination, &st) == 0 { throw ArchiveError.destinationExists(destination) }
         // A stale partial from a crashed run is garbage by definition: nothing renamed it into place.

@@ -144,8 +144,10 @@ struct GzipReaderTests {
         }
         #expect(named == path)
         #expect(reason.contains("trailing garbage"))
-        // gzip(1) agrees that something is wrong (it exits non-zero, 2 = warning).
-        #expect(try shell("gzip -t \(q(path))").status != 0)
+        // gzip(1) warns about non-zero garbage too (exit 2); it lets trailing zeros pass, which we do not.
+        if tail.contains(where: { $0 != 0 }) {
+            #expect(try shell("gzip -t \(q(path))").status != 0)
+        }
     }
 
     @Test("a file that is not gzip is corrupt")

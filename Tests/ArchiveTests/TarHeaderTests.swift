@@ -35,10 +35,12 @@ struct TarHeaderTests {
         #expect(parsed?.0 == seconds && parsed?.1 == nanos)
     }
 
-    @Test("numeric fields: octal in, base-256 when too large, both decoded", arguments: [
-        (Int64(0), 12), (0o777, 8), (0o7777777, 8), (0o7777777 + 1, 8), (Int64(9) << 30, 12), (-1, 12), (-1_000_000, 12),
-        (0o77777777777, 12), (Int64(1) << 40, 12),
-    ])
+    static let numberCases: [(Int64, Int)] = [
+        (0, 12), (0o777, 8), (0o7777777, 8), (0o7777777 + 1, 8), (9 << 30, 12), (-1, 12), (-1_000_000, 12),
+        (0o77777777777, 12), (1 << 40, 12),
+    ]
+
+    @Test("numeric fields: octal in, base-256 when too large, both decoded", arguments: numberCases)
     func numbers(value: Int64, width: Int) throws {
         var block = [UInt8](repeating: 0, count: 512)
         TarHeader.putNumber(&block, 0, width, value)
