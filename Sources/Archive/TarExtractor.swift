@@ -17,6 +17,7 @@ public struct ExtractionPlan: Sendable {
     struct Step: Sendable {
         var name: String
         var kind: TarEntry.Kind
+        var linkName: String
         var action: Action
     }
 
@@ -85,14 +86,15 @@ public enum TarExtractor {
         guard root == plan.destination else {
             throw ArchiveError.misuse("the extraction plan was made for \(plan.destination), not \(root)")
         }
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try makeDirectories(root)
         let isRoot = geteuid() == 0
         var report = ExtractionReport()
         report.replaced = plan.replaced
         var directories: [(path: String, entry: TarEntry)] = []
         var index = 0
         while let entry = try reader.next() {
-            guard index < plan.steps.count, plan.steps[index].name == entry.name, plan.steps[index].kind == entry.kind else {
+            guard index < plan.steps.count, plan.steps[index].name == entry.name, plan.steps[index].kind == entry.kind,
+                  plan.steps[index].linkName == entry.linkName else {
                 throw ArchiveError.corrupt(reader.path, offset: entry.headerOffset,
                                            reason: "the archive changed since it was checked (entry \(entry.name.debugDescription))")
             }
@@ -175,6 +177,19 @@ public enum TarExtractor {
          timespec(tv_sec: time_t(entry.mtime), tv_nsec: Int(entry.mtimeNanoseconds))]
     }
 
+    /// `mkdir -p` for the destination itself, with the real errno on failure.
+    static func makeDirectories(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw ArchiveError.posix("mkdir", current) }
+        }
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw ArchiveError.misuse("\(path) exists and is not a directory")
+        }
+    }
+
     private static func makeDirectory(_ path: String) throws {
         // 0700 until the end, when the archive's mode is applied.
         if mkdir(path, 0o700) != 0 && errno != EEXIST { throw ArchiveError.posix("mkdir", path) }
@@ -251,7 +266,7 @@ struct Planner {
             guard entry.kind == .directory else {
                 throw ArchiveError.unsafeEntry(name: entry.name, reason: "a non-directory entry names the destination folder itself")
             }
-            steps.append(.init(name: entry.name, kind: entry.kind, action: .root))
+            steps.append(.init(name: entry.name, kind: entry.kind, linkName: entry.linkName, action: .root))
             return
         }
         let relative = parts.joined(separator: "/")
@@ -290,7 +305,7 @@ struct Planner {
             }
             node = .hardlink
         case .characterDevice, .blockDevice, .fifo:
-            steps.append(.init(name: entry.name, kind: entry.kind, action: .skip))
+            steps.append(.init(name: entry.name, kind: entry.kind, linkName: entry.linkName, action: .skip))
             return
         case .other(let flag):
             throw ArchiveError.unsupported(entry.name, reason: "tar entry type '\(Character(Unicode.Scalar(flag)))' cannot be extracted")
@@ -314,7 +329,7 @@ struct Planner {
         }
         nodes[relative] = node
         if entry.kind == .regular { fileBytes += entry.size }
-        steps.append(.init(name: entry.name, kind: entry.kind, action: .extract(relative)))
+        steps.append(.init(name: entry.name, kind: entry.kind, linkName: entry.linkName, action: .extract(relative)))
     }
 
     /// Follows every symlink through the final tree (archive links, then links on disk) and refuses any that leaves it.

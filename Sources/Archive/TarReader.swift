@@ -15,6 +15,8 @@ public final class TarReader: ByteSource {
     public private(set) var offset: UInt64 = 0
 
     private let source: ByteSource
+    /// The decompressor when the file was gzip, for its sizes.
+    private var gzip: GzipReader?
     private var remainingData: UInt64 = 0
     private var remainingPadding = 0
     private var globalRecords: [(String, String)] = []
@@ -37,7 +39,9 @@ public final class TarReader: ByteSource {
         let n = try magic.withUnsafeMutableBytes { try file.readFully(into: $0) }
         let prefixed = PrefixedSource(prefix: Array(magic[0..<n]), rest: file)
         if n == 2 && magic == [0x1f, 0x8b] {
-            self.init(source: try GzipReader(source: prefixed, path: path), path: path)
+            let gzip = try GzipReader(source: prefixed, path: path)
+            self.init(source: gzip, path: path)
+            self.gzip = gzip
         } else {
             self.init(source: prefixed, path: path)
         }
@@ -146,6 +150,27 @@ public final class TarReader: ByteSource {
         return entries
     }
 
+    /// The compressed and uncompressed sizes when the archive is gzip; complete once `next()` has returned nil.
+    public var gzipStats: GzipStats? { gzip?.stats }
+
+    /// Reads a whole tar or tar.gz, checking every header, the end marker and (for gzip) every CRC; memory stays flat.
+    public static func verify(path: String) throws -> TarStats {
+        let reader = try TarReader(path: path)
+        var stats = TarStats()
+        while let entry = try reader.next() {
+            stats.entries += 1
+            switch entry.kind {
+            case .regular: stats.files += 1; stats.fileBytes += entry.size
+            case .directory: stats.directories += 1
+            case .symlink, .hardlink: stats.links += 1
+            default: break
+            }
+        }
+        stats.tarBytes = reader.offset
+        stats.gzip = reader.gzipStats
+        return stats
+    }
+
     /// Calls `body` for each entry (before its contents are skipped) until the end of the archive.
     public func forEach(_ body: (TarEntry) throws -> Void) throws {
         while let entry = try next() { try body(entry) }
@@ -252,6 +277,26 @@ public final class TarReader: ByteSource {
 
 @available(*, unavailable)
 extension TarReader: Sendable {}
+
+/// What a full read of a tar archive found (`TarReader.verify`).
+public struct TarStats: Sendable, Equatable {
+    /// All entries.
+    public var entries = 0
+    /// Regular files.
+    public var files = 0
+    /// Directories.
+    public var directories = 0
+    /// Symlinks and hard links.
+    public var links = 0
+    /// Total size of the regular files.
+    public var fileBytes: UInt64 = 0
+    /// Size of the uncompressed tar stream.
+    public var tarBytes: UInt64 = 0
+    /// Sizes of the gzip layer, when there is one.
+    public var gzip: GzipStats?
+
+    public init() {}
+}
 
 /// A source that returns some bytes already read, then the rest of another source.
 final class PrefixedSource: ByteSource {

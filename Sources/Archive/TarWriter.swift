@@ -58,7 +58,13 @@ public final class TarWriter {
             let (disk, name) = (item.disk, item.name)
             guard let isDirectory = try appendOne(path: disk, as: name) else { continue }
             guard isDirectory else { continue }
-            let children = try listDirectory(disk)
+            let children: [String]
+            do {
+                children = try listDirectory(disk)
+            } catch ArchiveError.io(_, _, ENOENT) where disk != root {
+                warnings.append(TarWarning(path: disk, message: "removed while being archived; its contents are not in the archive"))
+                continue
+            }
             let sorted = children.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
             for child in sorted.reversed() {
                 stack.append((disk + "/" + child, name.isEmpty ? child : name + "/" + child))

@@ -75,6 +75,16 @@ struct TarInteropTests {
         let entries = try TarReader.list(path: archive)
         #expect(entries.first?.name == "uploads/")
         #expect(entries.contains { $0.name == "uploads/link-to-a" && $0.kind == .symlink && $0.linkName == "a.txt" })
+
+        let stats = try TarReader.verify(path: archive)
+        #expect(stats.files == 8)
+        #expect(stats.links == 4)
+        #expect(stats.directories == entries.count - 12)
+        #expect(stats.fileBytes == UInt64(try readFile(source + "/big.bin").count) + 15 + 18 + 64 + 1000 + 5 + 12)
+        let gzip = try #require(stats.gzip)
+        #expect(gzip.members == 1)
+        #expect(gzip.uncompressedBytes == stats.tarBytes)
+        #expect(gzip.compressedBytes == UInt64(try readFile(archive).count))
     }
 
     @Test("the walk is deterministic: the same tree gives byte-identical archives")
