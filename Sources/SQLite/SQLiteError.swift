@@ -30,6 +30,12 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable, Equatable {
 
     /// Whether the database was locked by another connection (`SQLITE_BUSY` or `SQLITE_LOCKED`).
     public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
+    /// Whether SQLite found the file damaged (`SQLITE_CORRUPT`).
+    public var isCorrupt: Bool { code == SQLITE_CORRUPT }
+    /// Whether the file is not a SQLite database (`SQLITE_NOTADB`).
+    public var isNotADatabase: Bool { code == SQLITE_NOTADB }
+    /// Whether the file could not be opened (`SQLITE_CANTOPEN`): missing, a folder, or no permission.
+    public var isCantOpen: Bool { code == SQLITE_CANTOPEN }
 
     public var description: String {
         var text = "SQLite error \(codeName) (\(code)"
