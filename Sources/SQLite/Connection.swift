@@ -149,7 +149,13 @@ public final class Connection {
             if !isAutocommit { try? execute("ROLLBACK") }
             throw error
         }
-        try execute("COMMIT")
+        do {
+            try execute("COMMIT")
+        } catch {
+            // A failed COMMIT (SQLITE_BUSY, a deferred foreign key) leaves the transaction open; end it.
+            if !isAutocommit { try? execute("ROLLBACK") }
+            throw error
+        }
         return result
     }
 

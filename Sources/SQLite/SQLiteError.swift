@@ -34,6 +34,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable, Equatable {
     public var isCorrupt: Bool { code == SQLITE_CORRUPT }
     /// Whether the file is not a SQLite database (`SQLITE_NOTADB`).
     public var isNotADatabase: Bool { code == SQLITE_NOTADB }
+    /// Whether a read-only connection met a hot journal it may not roll back (`SQLITE_READONLY_ROLLBACK`).
+    public var isReadOnlyRollback: Bool { extendedCode == SQLITE_READONLY | (3 << 8) }
     /// Whether the file could not be opened (`SQLITE_CANTOPEN`): missing, a folder, or no permission.
     public var isCantOpen: Bool { code == SQLITE_CANTOPEN }
 

@@ -65,6 +65,10 @@ public struct SQLiteSnapshotError: Error, CustomStringConvertible, Sendable {
             SQLiteSnapshotError(.databaseInUse, path: path,
                                 message: "the database is locked by another connection (\(what)); try again when it is idle",
                                 underlying: error)
+        } else if error.isReadOnlyRollback {
+            SQLiteSnapshotError(.sqlite, path: path,
+                                message: "a writer crashed mid-transaction and left a hot journal (\(what)); let the application (or `sqlite3 \(path) 'PRAGMA quick_check'`) open it once to roll it back, then retry",
+                                underlying: error)
         } else {
             SQLiteSnapshotError(.sqlite, path: path, message: "\(what) failed", underlying: error)
         }

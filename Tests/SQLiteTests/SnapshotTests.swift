@@ -14,7 +14,7 @@ func headerJournalBytes(_ file: URL) throws -> [UInt8] {
 struct SnapshotTests {
     /// A database whose table names need quoting, built by the real sqlite3 CLI.
     static func makeOddlyNamedDatabase(_ file: URL) throws {
-        try sqlite3CLI(file, """
+        try sqlite3CLI(file, #"""
             CREATE TABLE "odd ""quoted"" name" (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT);
             CREATE TABLE "with space" (a REAL, b BLOB);
             CREATE TABLE "材料 表" (名称 TEXT NOT NULL, 数量 INTEGER);
@@ -27,7 +27,7 @@ struct SnapshotTests {
               INSERT INTO "with space" SELECT i * 0.5, randomblob(i) FROM n;
             INSERT INTO "材料 表" VALUES ('轴承', 3), ('Überwurfmutter', 5), ('🔧', NULL);
             ANALYZE;
-            """)
+            """#)
     }
 
     @Test func snapshotOfOddlyNamedTablesPassesTheCLIsIntegrityCheck() throws {
