@@ -30,7 +30,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
-        .target(name: "SQLiteSnapshot", dependencies: ["SQLite", "Archive", "VaultopsCore"]),
+        .target(name: "SQLiteSnapshot", dependencies: ["SQLite"]),
         .target(name: "LibPQ", dependencies: [
             "CLibPQ",
             .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,112 @@
+import Crypto
+import CZlib
+import Foundation
+
+/// A streaming SHA-256 over data of any size.
+public struct SHA256Hasher {
+    private var hasher = SHA256()
+
+    /// Creates a hasher with no data yet.
+    public init() {}
+
+    /// Adds `bytes` to the digest.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        hasher.update(bufferPointer: bytes)
+    }
+
+    /// Adds `bytes` to the digest.
+    public mutating func update(_ bytes: some DataProtocol) {
+        hasher.update(data: bytes)
+    }
+
+    /// The lowercase hex digest of everything added; the hasher can be used no further.
+    public func finalizeHex() -> String {
+        hexString(hasher.finalize())
+    }
+}
+
+/// The lowercase hex SHA-256 of the file at `path`, read in 256 KiB pieces.
+public func sha256Hex(ofFile path: String) throws -> String {
+    let source = try FileSource(path: path)
+    let sink = HashingSink(forwardingTo: nil)
+    try source.copy(to: sink)
+    return sink.finalizeHex()
+}
+
+/// The lowercase hex SHA-256 of bytes in memory.
+public func sha256Hex(of bytes: some DataProtocol) -> String {
+    var hasher = SHA256Hasher()
+    hasher.update(bytes)
+    return hasher.finalizeHex()
+}
+
+/// A sink that hashes (SHA-256) and counts what passes through, then forwards it to another sink.
+public final class HashingSink: ByteSink {
+    private let next: ByteSink?
+    private var hasher = SHA256Hasher()
+    private var digest: String?
+    /// Bytes written so far.
+    public private(set) var bytesWritten: UInt64 = 0
+
+    /// Forwards to `next` (or nowhere, to only hash).
+    public init(forwardingTo next: ByteSink?) {
+        self.next = next
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard digest == nil else { throw ArchiveError.misuse("write to a HashingSink after finalizeHex()") }
+        hasher.update(bytes)
+        bytesWritten += UInt64(bytes.count)
+        try next?.write(bytes)
+    }
+
+    /// The hex digest of everything written; later writes are refused.
+    public func finalizeHex() -> String {
+        if let digest { return digest }
+        let value = hasher.finalizeHex()
+        digest = value
+        return value
+    }
+}
+
+@available(*, unavailable)
+extension HashingSink: Sendable {}
+
+/// CRC-32 (the gzip polynomial) as zlib computes it.
+public struct CRC32: Sendable, Equatable {
+    /// The current value.
+    public private(set) var value: UInt32 = 0
+
+    /// Starts at the CRC of no data.
+    public init() {}
+
+    /// Adds `bytes`.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard var base = bytes.baseAddress?.assumingMemoryBound(to: Bytef.self) else { return }
+        var remaining = bytes.count
+        var crc = uLong(value)
+        // crc32 takes a uInt length; feed huge buffers in pieces.
+        while remaining > 0 {
+            let piece = min(remaining, Int(UInt32.max / 2))
+            crc = crc32(crc, base, uInt(piece))
+            base += piece
+            remaining -= piece
+        }
+        value = UInt32(truncatingIfNeeded: crc)
+    }
+
+    /// The CRC of `first` followed by `secondLength` bytes whose CRC is `second` (zlib's `crc32_combine`).
+    public static func combine(_ first: UInt32, _ second: UInt32, secondLength: UInt64) -> UInt32 {
+        UInt32(truncatingIfNeeded: crc32_combine(uLong(first), uLong(second), off_t(secondLength)))
+    }
+}
+
+func hexString(_ bytes: some Sequence<UInt8>) -> String {
+    let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    for b in bytes {
+        out.append(digits[Int(b >> 4)])
+        out.append(digits[Int(b & 0xF)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}

@@ -1,0 +1,140 @@
+import CZlib
+
+/// Compresses what is written into a gzip stream (RFC 1952) sent to another sink.
+///
+/// One gzip member, zlib's deflate with windowBits 31. `finish()` writes the trailer (CRC-32 and length);
+/// without it the output is not a valid gzip file. Memory is a fixed 256 KiB output buffer plus zlib's state,
+/// whatever the amount of data.
+///
+/// With `jobs > 1` blocks of 128 KiB are deflated on worker threads as pigz does (see `ParallelDeflater`).
+///
+/// - Important: single-owner and not thread-safe; see <https://zlib.net/manual.html>.
+public final class GzipWriter: ByteSink {
+    /// Uncompressed bytes written so far.
+    public private(set) var uncompressedBytes: UInt64 = 0
+    /// Compressed bytes handed to the sink so far (the whole file once finished).
+    public private(set) var compressedBytes: UInt64 = 0
+    /// The compression level, 0–9.
+    public let level: Int
+    /// The number of compression threads.
+    public let jobs: Int
+
+    private let sink: ByteSink
+    private let stream: UnsafeMutablePointer<z_stream>?
+    private let parallel: ParallelDeflater?
+    private let outBuffer: UnsafeMutableRawBufferPointer
+    private var finished = false
+    private var failed = false
+
+    static let bufferSize = 256 * 1024
+
+    /// Starts a gzip stream into `sink` at `level` (0 = store, 1 = fastest, 9 = smallest) on `jobs` threads.
+    public init(sink: ByteSink, level: Int = 6, jobs: Int = 1) throws {
+        guard (0...9).contains(level) else { throw ArchiveError.misuse("gzip level \(level) is not in 0...9") }
+        guard jobs >= 1 else { throw ArchiveError.misuse("gzip jobs \(jobs) must be at least 1") }
+        self.sink = sink
+        self.level = level
+        self.jobs = jobs
+        if jobs > 1 {
+            stream = nil
+            outBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 1)
+            parallel = try ParallelDeflater(level: level, jobs: jobs)
+            return
+        }
+        parallel = nil
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        // windowBits 15 + 16: a gzip header and trailer instead of zlib's; memLevel 8 is zlib's default.
+        let status = vaultops_deflateInit2(stream, Int32(level), 31, 8, Z_DEFAULT_STRATEGY)
+        guard status == Z_OK else {
+            let message = zlibMessage(stream, status)
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+            throw ArchiveError.zlib(path: "deflateInit2", code: status, message: message)
+        }
+        self.stream = stream
+        outBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 16)
+    }
+
+    deinit {
+        if let stream {
+            deflateEnd(stream)
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+        }
+        outBuffer.deallocate()
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard !finished, !failed else { throw ArchiveError.misuse("write to a GzipWriter after finish() or an error") }
+        guard bytes.count > 0 else { return }
+        if let parallel {
+            try guarded { try parallel.write(bytes) { try self.emit($0) } }
+        } else {
+            try guarded { try deflate(bytes, flush: Z_NO_FLUSH) }
+        }
+        uncompressedBytes += UInt64(bytes.count)
+    }
+
+    /// Ends the stream: flushes all pending data and writes the gzip trailer. Call exactly once.
+    public func finish() throws {
+        guard !finished, !failed else { throw ArchiveError.misuse("GzipWriter.finish() called twice or after an error") }
+        if let parallel {
+            try guarded { try parallel.finish { try self.emit($0) } }
+        } else {
+            try guarded { try deflate(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH) }
+        }
+        finished = true
+    }
+
+    private func guarded(_ body: () throws -> Void) throws {
+        do { try body() } catch {
+            failed = true
+            throw error
+        }
+    }
+
+    private func emit(_ bytes: UnsafeRawBufferPointer) throws {
+        try sink.write(bytes)
+        compressedBytes += UInt64(bytes.count)
+    }
+
+    private func deflate(_ input: UnsafeRawBufferPointer, flush: Int32) throws {
+        guard let stream else { return }
+        // zlib's avail_in is a 32-bit count: feed very large buffers in pieces.
+        var offset = 0
+        repeat {
+            let piece = min(input.count - offset, 1 << 30)
+            stream.pointee.next_in = piece > 0
+                ? UnsafeMutablePointer(mutating: input.baseAddress!.advanced(by: offset).assumingMemoryBound(to: Bytef.self))
+                : nil
+            stream.pointee.avail_in = uInt(piece)
+            offset += piece
+            let pieceFlush = offset < input.count ? Z_NO_FLUSH : flush
+            while true {
+                stream.pointee.next_out = outBuffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                stream.pointee.avail_out = uInt(outBuffer.count)
+                let status = CZlib.deflate(stream, pieceFlush)
+                guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
+                    throw ArchiveError.zlib(path: "deflate", code: status, message: zlibMessage(stream, status))
+                }
+                let produced = outBuffer.count - Int(stream.pointee.avail_out)
+                if produced > 0 { try emit(UnsafeRawBufferPointer(rebasing: outBuffer[0..<produced])) }
+                if pieceFlush == Z_FINISH {
+                    if status == Z_STREAM_END { break }
+                } else if stream.pointee.avail_out != 0 {
+                    break
+                }
+            }
+        } while offset < input.count
+    }
+}
+
+@available(*, unavailable)
+extension GzipWriter: Sendable {}
+
+/// zlib's message for a failed call, or its generic text for the code.
+func zlibMessage(_ stream: UnsafeMutablePointer<z_stream>, _ status: Int32) -> String {
+    if let msg = stream.pointee.msg { return String(cString: msg) }
+    return String(cString: zError(status))
+}

@@ -1,0 +1,243 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Something the tar writer noticed but that did not stop it (a file changed or vanished while read).
+public struct TarWarning: Sendable, Equatable, CustomStringConvertible {
+    /// The file on disk.
+    public var path: String
+    /// What happened.
+    public var message: String
+    public var description: String { "\(path): \(message)" }
+}
+
+/// Writes a POSIX pax/ustar tar stream into a sink.
+///
+/// Regular files, directories and symlinks (stored as links, never followed) keep their mode, mtime (to the
+/// nanosecond, in a pax record), uid/gid and owner names. Names or link targets over 100 bytes or not ASCII,
+/// sizes of 8 GiB or more, and ids that do not fit ustar go into pax 'x' records. A file whose size changes
+/// while it is read is padded with zeros or cut to the size in its header, so the archive stays valid, and
+/// the change is reported in `warnings`.
+///
+/// - Important: single-owner and not thread-safe.
+public final class TarWriter {
+    /// Problems that did not stop the archive, such as files that changed while read.
+    public private(set) var warnings: [TarWarning] = []
+    /// Entries written so far.
+    public private(set) var entryCount = 0
+    /// Bytes of file content written so far (without headers and padding).
+    public private(set) var contentBytes: UInt64 = 0
+
+    private let sink: ByteSink
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var finished = false
+    private var userNames: [UInt32: String] = [:]
+    private var groupNames: [UInt32: String] = [:]
+
+    /// Starts a tar stream into `sink` (usually a `GzipWriter`).
+    public init(sink: ByteSink) {
+        self.sink = sink
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Appends `directory` and everything below it as `rootName/…`, in sorted (byte) order, without following symlinks.
+    public func append(directory: URL, as rootName: String) throws {
+        let root = directory.path
+        var st = stat()
+        guard lstat(root, &st) == 0 else { throw ArchiveError.posix("stat", root) }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw ArchiveError.misuse("\(root) is not a directory")
+        }
+        let rootEntryName = rootName.hasSuffix("/") ? String(rootName.dropLast()) : rootName
+        // Depth-first with an explicit stack; children pushed in reverse so they come out sorted.
+        var stack: [(disk: String, name: String)] = [(root, rootEntryName)]
+        while let item = stack.popLast() {
+            let (disk, name) = (item.disk, item.name)
+            guard let isDirectory = try appendOne(path: disk, as: name) else { continue }
+            guard isDirectory else { continue }
+            let children: [String]
+            do {
+                children = try listDirectory(disk)
+            } catch ArchiveError.io(_, _, ENOENT) where disk != root {
+                warnings.append(TarWarning(path: disk, message: "removed while being archived; its contents are not in the archive"))
+                continue
+            }
+            let sorted = children.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            for child in sorted.reversed() {
+                stack.append((disk + "/" + child, name.isEmpty ? child : name + "/" + child))
+            }
+        }
+    }
+
+    /// Appends one file, directory (without its contents) or symlink from disk under the archive name `name`.
+    public func append(file: URL, as name: String) throws {
+        _ = try appendOne(path: file.path, as: name)
+    }
+
+    /// Appends an entry whose content comes from `contents` (exactly `entry.size` bytes are stored).
+    ///
+    /// A source that ends early is padded with zeros and one that has more is cut; both are reported.
+    public func append(entry: TarEntry, contents: ByteSource?) throws {
+        guard !finished else { throw ArchiveError.misuse("TarWriter.append after finish()") }
+        try sink.write(TarHeader.encode(entry))
+        entryCount += 1
+        guard !entry.kind.isHeaderOnly, entry.size > 0 else { return }
+        var remaining = entry.size
+        if let contents {
+            while remaining > 0 {
+                let want = Int(min(UInt64(buffer.count), remaining))
+                let n = try contents.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]))
+                if n == 0 { break }
+                try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                remaining -= UInt64(n)
+                contentBytes += UInt64(n)
+            }
+        }
+        if remaining > 0 {
+            warnings.append(TarWarning(path: entry.name, message: "shrank while being read: \(remaining) of \(entry.size) bytes were missing and are stored as zeros"))
+            try writeZeros(remaining)
+        } else if let contents {
+            let n = try contents.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<1]))
+            if n > 0 {
+                warnings.append(TarWarning(path: entry.name, message: "grew while being read: stored only the first \(entry.size) bytes"))
+            }
+        }
+        try writeZeros(UInt64(TarHeader.padding(for: entry.size)))
+    }
+
+    /// Ends the archive with two zero blocks. Call once, then finish the sink (`GzipWriter.finish()`).
+    public func finish() throws {
+        guard !finished else { throw ArchiveError.misuse("TarWriter.finish() called twice") }
+        try writeZeros(UInt64(2 * TarHeader.blockSize))
+        finished = true
+    }
+
+    private func writeZeros(_ count: UInt64) throws {
+        guard count > 0 else { return }
+        var remaining = count
+        let zeroCount = Int(min(UInt64(buffer.count), remaining))
+        let zeros = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<zeroCount])
+        zeros.initializeMemory(as: UInt8.self, repeating: 0)
+        while remaining > 0 {
+            let n = Int(min(UInt64(zeroCount), remaining))
+            try sink.write(UnsafeRawBufferPointer(rebasing: zeros[0..<n]))
+            remaining -= UInt64(n)
+        }
+    }
+
+    /// Appends what is at `path`; returns whether it was a directory, or nil when it was skipped.
+    private func appendOne(path: String, as name: String) throws -> Bool? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            if errno == ENOENT, entryCount > 0 {
+                warnings.append(TarWarning(path: path, message: "removed before it could be read; not archived"))
+                return nil
+            }
+            throw ArchiveError.posix("stat", path)
+        }
+        var entry = TarEntry(name: name, kind: .regular, mode: UInt32(st.st_mode) & 0o7777,
+                             mtime: Int64(st.st_mtim.tv_sec), mtimeNanoseconds: Int32(st.st_mtim.tv_nsec),
+                             uid: Int(st.st_uid), gid: Int(st.st_gid),
+                             uname: userName(st.st_uid), gname: groupName(st.st_gid))
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR:
+            entry.kind = .directory
+            if !entry.name.hasSuffix("/") { entry.name += "/" }
+            try append(entry: entry, contents: nil)
+            return true
+        case S_IFLNK:
+            entry.kind = .symlink
+            entry.linkName = try readLink(path, size: Int(st.st_size))
+            try append(entry: entry, contents: nil)
+            return false
+        case S_IFREG:
+            let source: FileSource
+            do {
+                source = try FileSource(path: path, followSymlinks: false)
+            } catch ArchiveError.io(_, _, ENOENT) {
+                warnings.append(TarWarning(path: path, message: "removed before it could be read; not archived"))
+                return nil
+            }
+            defer { source.close() }
+            // The header size comes from the open file, the one whose bytes are stored.
+            var openStat = stat()
+            guard fstat(source.fileDescriptor, &openStat) == 0 else { throw ArchiveError.posix("stat", path) }
+            guard (openStat.st_mode & S_IFMT) == S_IFREG else {
+                throw ArchiveError.misuse("\(path) changed type while being archived")
+            }
+            entry.size = UInt64(openStat.st_size)
+            let before = warnings.count
+            try append(entry: entry, contents: source)
+            // Report changed files by their path on disk, which is what the operator can look at.
+            for i in before..<warnings.count { warnings[i].path = path }
+            return false
+        default:
+            // Sockets, FIFOs and devices are not data a backup can restore; say so rather than skip silently.
+            warnings.append(TarWarning(path: path, message: "is a socket, FIFO or device; not archived"))
+            return nil
+        }
+    }
+
+    private func readLink(_ path: String, size: Int) throws -> String {
+        var capacity = max(size, 255) + 1
+        while true {
+            var bytes = [CChar](repeating: 0, count: capacity)
+            let n = readlink(path, &bytes, capacity)
+            guard n >= 0 else { throw ArchiveError.posix("readlink", path) }
+            if n < capacity {
+                return String(decoding: bytes[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
+            capacity *= 2
+        }
+    }
+
+    private func userName(_ uid: uid_t) -> String {
+        if let cached = userNames[uid] { return cached }
+        var pwd = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var storage = [CChar](repeating: 0, count: 4096)
+        var name = ""
+        if getpwuid_r(uid, &pwd, &storage, storage.count, &result) == 0, result != nil, let pw_name = pwd.pw_name {
+            name = String(cString: pw_name)
+        }
+        userNames[uid] = name
+        return name
+    }
+
+    private func groupName(_ gid: gid_t) -> String {
+        if let cached = groupNames[gid] { return cached }
+        var grp = group()
+        var result: UnsafeMutablePointer<group>?
+        var storage = [CChar](repeating: 0, count: 4096)
+        var name = ""
+        if getgrgid_r(gid, &grp, &storage, storage.count, &result) == 0, result != nil, let gr_name = grp.gr_name {
+            name = String(cString: gr_name)
+        }
+        groupNames[gid] = name
+        return name
+    }
+}
+
+@available(*, unavailable)
+extension TarWriter: Sendable {}
+
+/// The names in a folder (without `.` and `..`), with the real errno on failure.
+func listDirectory(_ path: String) throws -> [String] {
+    guard let dir = opendir(path) else { throw ArchiveError.posix("open folder", path) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while true {
+        errno = 0
+        guard let entry = readdir(dir) else {
+            if errno != 0 { throw ArchiveError.posix("read folder", path) }
+            return names
+        }
+        let name = withUnsafePointer(to: entry.pointee.d_name) {
+            $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+}

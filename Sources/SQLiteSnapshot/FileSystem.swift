@@ -1,0 +1,69 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The text of the current `errno`.
+func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+
+/// Flushes a file's data to disk (`fsync`).
+func fsyncFile(_ path: String) throws {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw SQLiteSnapshotError(.io, path: path, message: "cannot open to sync: \(errnoText())") }
+    defer { close(fd) }
+    guard fsync(fd) == 0 else { throw SQLiteSnapshotError(.io, path: path, message: "fsync failed: \(errnoText())") }
+}
+
+/// Flushes a folder's entries to disk, so renames inside it survive a power cut.
+func fsyncFolder(_ path: String) throws {
+    let fd = open(path, O_RDONLY | O_DIRECTORY)
+    guard fd >= 0 else { throw SQLiteSnapshotError(.io, path: path, message: "cannot open folder to sync: \(errnoText())") }
+    defer { close(fd) }
+    guard fsync(fd) == 0 else { throw SQLiteSnapshotError(.io, path: path, message: "fsync of the folder failed: \(errnoText())") }
+}
+
+/// Renames `from` to `to`; returns false (without throwing) when they are on different file systems.
+func renameSameFileSystem(_ from: String, _ to: String) throws -> Bool {
+    if rename(from, to) == 0 { return true }
+    let code = errno
+    if code == EXDEV { return false }
+    throw SQLiteSnapshotError(.io, path: from, message: "cannot rename to \(to): \(errnoText(code))")
+}
+
+/// Copies `from` to the new file `to` (which must not exist) with mode 0600 and fsyncs it.
+func copyAndSync(_ from: String, _ to: String) throws {
+    let input = open(from, O_RDONLY)
+    guard input >= 0 else { throw SQLiteSnapshotError(.io, path: from, message: "cannot open for copying: \(errnoText())") }
+    defer { close(input) }
+    let output = open(to, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+    guard output >= 0 else { throw SQLiteSnapshotError(.io, path: to, message: "cannot create: \(errnoText())") }
+    var ok = false
+    defer {
+        close(output)
+        if !ok { unlink(to) }
+    }
+    let bufferSize = 1 << 20
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 16)
+    defer { buffer.deallocate() }
+    while true {
+        let n = read(input, buffer, bufferSize)
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw SQLiteSnapshotError(.io, path: from, message: "read failed: \(errnoText())")
+        }
+        if n == 0 { break }
+        var written = 0
+        while written < n {
+            let w = write(output, buffer + written, n - written)
+            if w < 0 {
+                if errno == EINTR { continue }
+                throw SQLiteSnapshotError(.io, path: to, message: "write failed: \(errnoText())")
+            }
+            written += w
+        }
+    }
+    guard fsync(output) == 0 else { throw SQLiteSnapshotError(.io, path: to, message: "fsync failed: \(errnoText())") }
+    ok = true
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Archive
+
+@Suite("Safe extraction")
+struct TarExtractorTests {
+    /// A destination folder that already holds one file, to prove a refused archive changes nothing.
+    func destination(_ dir: TempDir) throws -> String {
+        let dest = dir.file("dest").path
+        try FileManager.default.createDirectory(atPath: dest, withIntermediateDirectories: true)
+        try writeFile(dest + "/keep.txt", Array("keep".utf8))
+        return dest
+    }
+
+    @Test("our extractor restores contents, modes, mtimes (ns) and symlinks of our archive")
+    func roundTrip() throws {
+        let dir = try TempDir("x-rt")
+        let source = try Fixture.make(in: dir.path)
+        let archive = dir.file("a.tar.gz").path
+        try writeTarGz(of: source, as: "uploads", to: archive)
+        let out = dir.file("out")
+        let report = try TarExtractor.extract(archive: archive, into: out, force: false)
+        expectSameTree(try snapshot(out.path + "/uploads", as: "uploads"), try snapshot(source, as: "uploads"), "extract")
+        #expect(report.files == 8)
+        #expect(report.symlinks == 4)
+        #expect(report.replaced.isEmpty)
+        #expect(report.bytes == 500_001 + 15 + 18 + 64 + 1000 + 5 + UInt64("ünïcödé\n".utf8.count))
+    }
+
+    @Test("our extractor reads GNU tar archives with hard links")
+    func gnuHardLinks() throws {
+        let dir = try TempDir("x-hard")
+        let source = dir.file("src").path
+        try FileManager.default.createDirectory(atPath: source + "/d", withIntermediateDirectories: true)
+        try writeFile(source + "/d/f", Array("content\n".utf8))
+        #expect(link(source + "/d/f", source + "/d/g") == 0)
+        let archive = dir.file("h.tar.gz").path
+        try sh("tar --sort=name -czf \(q(archive)) -C \(q(source)) .")
+        let out = dir.file("out")
+        let report = try TarExtractor.extract(archive: archive, into: out, force: false)
+        #expect(report.hardlinks == 1)
+        let f = try lstatOf(out.path + "/d/f")
+        let g = try lstatOf(out.path + "/d/g")
+        #expect(f.st_ino == g.st_ino)
+        #expect(try readFile(out.path + "/d/g") == Array("content\n".utf8))
+    }
+
+    typealias Member = (String, String, String, String)
+
+    static let refused: [(String, [Member])] = [
+        ("parent dir", [("ok.txt", "file", "", "fine"), ("../x", "file", "", "evil")]),
+        ("nested parent", [("ok.txt", "file", "", "fine"), ("a/../../x", "file", "", "evil")]),
+        ("absolute", [("ok.txt", "file", "", "fine"), ("/tmp/vaultops-evil-abs", "file", "", "evil")]),
+        ("symlink up", [("ok.txt", "file", "", "fine"), ("up", "symlink", "../..", "")]),
+        ("symlink absolute", [("ok.txt", "file", "", "fine"), ("etc", "symlink", "/etc", "")]),
+        ("symlink deep escape", [("a/b/c", "symlink", "../../../outside", "")]),
+        ("write through archive symlink", [("d", "dir", "", ""), ("l", "symlink", "d", ""), ("l/x", "file", "", "evil")]),
+        // Each link stays inside on its own; followed through the other one, "m" leaves the folder.
+        ("chained links", [("m", "symlink", "l/../..", ""), ("x", "dir", "", ""), ("l", "symlink", "x", "")]),
+        ("hardlink outside", [("ok.txt", "file", "", "fine"), ("h", "hardlink", "../../etc/passwd", "")]),
+        ("hardlink absolute", [("h", "hardlink", "/etc/passwd", "")]),
+        ("hardlink to symlink", [("s", "symlink", "../x", ""), ("h", "hardlink", "s", "")]),
+        ("hardlink to missing", [("h", "hardlink", "nothing", "")]),
+        ("file over archive dir", [("a/", "dir", "", ""), ("a", "file", "", "x")]),
+        ("dir over archive symlink", [("a", "symlink", "b", ""), ("a/", "dir", "", "")]),
+    ]
+
+    @Test("unsafe archives are refused and nothing is written", arguments: refused)
+    func refusesUnsafe(label: String, members: [Member]) throws {
+        let dir = try TempDir("x-unsafe")
+        let archive = dir.file("evil.tar").path
+        try craftTar(archive, members)
+        let dest = try destination(dir)
+        let error = archiveError { try TarExtractor.extract(archive: archive, into: URL(fileURLWithPath: dest), force: true) }
+        guard case .unsafeEntry(let name, let reason)? = error else {
+            Issue.record("\(label): expected .unsafeEntry, got \(String(describing: error))"); return
+        }
+        #expect(!name.isEmpty)
+        #expect(!reason.isEmpty)
+        #expect(try tree(dest) == ["keep.txt"], "\(label): the destination changed")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/vaultops-evil-abs"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/x"))
+    }
+
+    @Test("an existing symlink on disk is never written through")
+    func existingSymlinkOnDisk() throws {
+        let dir = try TempDir("x-disklink")
+        let outside = dir.file("outside").path
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        let dest = try destination(dir)
+        #expect(symlink(outside, dest + "/uploads") == 0)
+        let archive = dir.file("t.tar").path
+        try craftTar(archive, [("uploads/a.txt", "file", "", "evil")])
+        guard case .unsafeEntry? = archiveError({ try TarExtractor.extract(archive: archive, into: URL(fileURLWithPath: dest), force: true) }) else {
+            Issue.record("expected .unsafeEntry"); return
+        }
+        #expect(try tree(outside).isEmpty)
+
+        // A new link that goes through the existing one is refused as well.
+        let archive2 = dir.file("t2.tar").path
+        try craftTar(archive2, [("via", "symlink", "uploads/../..", "")])
+        guard case .unsafeEntry? = archiveError({ try TarExtractor.extract(archive: archive2, into: URL(fileURLWithPath: dest), force: true) }) else {
+            Issue.record("expected .unsafeEntry for a link through an absolute disk link"); return
+        }
+    }
+
+    @Test("links that stay inside are extracted")
+    func safeLinks() throws {
+        let dir = try TempDir("x-safe")
+        let archive = dir.file("ok.tar").path
+        try craftTar(archive, [("a/", "dir", "", ""), ("a/f", "file", "", "data"), ("a/up", "symlink", "../b", ""),
+                               ("b", "symlink", "a/f", ""), ("c", "hardlink", "a/f", ""), ("./", "dir", "", "")])
+        let dest = try destination(dir)
+        let report = try TarExtractor.extract(archive: archive, into: URL(fileURLWithPath: dest), force: false)
+        #expect(report.symlinks == 2)
+        #expect(report.hardlinks == 1)
+        #expect(try readFile(dest + "/a/up") == Array("data".utf8))
+    }
+
+    @Test("existing files are replaced only with force, and without it nothing at all is written")
+    func forceSemantics() throws {
+        let dir = try TempDir("x-force")
+        let archive = dir.file("f.tar").path
+        try craftTar(archive, [("new1.txt", "file", "", "new"), ("keep.txt", "file", "", "replaced"), ("new2.txt", "file", "", "new")])
+        let dest = try destination(dir)
+        let destURL = URL(fileURLWithPath: dest)
+        let error = archiveError { try TarExtractor.extract(archive: archive, into: destURL, force: false) }
+        #expect(error == .wouldOverwrite(dest + "/keep.txt"))
+        #expect(error?.description.contains(dest + "/keep.txt") == true)
+        #expect(try tree(dest) == ["keep.txt"])
+        #expect(try readFile(dest + "/keep.txt") == Array("keep".utf8))
+
+        let report = try TarExtractor.extract(archive: archive, into: destURL, force: true)
+        #expect(report.replaced == ["keep.txt"])
+        #expect(try readFile(dest + "/keep.txt") == Array("replaced".utf8))
+        #expect(try tree(dest) == ["keep.txt", "new1.txt", "new2.txt"])
+    }
+
+    @Test("force replaces an existing symlink instead of writing through it")
+    func forceReplacesSymlink() throws {
+        let dir = try TempDir("x-force-link")
+        let victim = dir.file("victim.txt").path
+        try writeFile(victim, Array("untouched".utf8))
+        let dest = try destination(dir)
+        #expect(symlink(victim, dest + "/target.txt") == 0)
+        let archive = dir.file("t.tar").path
+        try craftTar(archive, [("target.txt", "file", "", "archive data")])
+        try TarExtractor.extract(archive: archive, into: URL(fileURLWithPath: dest), force: true)
+        #expect(try readFile(victim) == Array("untouched".utf8))
+        #expect((try lstatOf(dest + "/target.txt").st_mode & S_IFMT) == S_IFREG)
+        #expect(try readFile(dest + "/target.txt") == Array("archive data".utf8))
+    }
+
+    @Test("a damaged .tar.gz is refused before anything is written", arguments: ["truncate", "flip"])
+    func damagedArchiveWritesNothing(damage: String) throws {
+        let dir = try TempDir("x-damaged")
+        let source = try Fixture.make(in: dir.path)
+        let archive = dir.file("a.tar.gz").path
+        try writeTarGz(of: source, as: "uploads", to: archive, level: 0)
+        var bytes = try readFile(archive)
+        if damage == "truncate" { bytes.removeLast(4000) } else { bytes[bytes.count - 3000] ^= 0x55 }
+        try writeFile(archive, bytes)
+        let dest = try destination(dir)
+        let error = archiveError { try TarExtractor.extract(archive: archive, into: URL(fileURLWithPath: dest), force: false) }
+        switch error {
+        case .truncated?, .checksumMismatch?, .corrupt?: break
+        default: Issue.record("expected a damage error, got \(String(describing: error))")
+        }
+        #expect(try tree(dest) == ["keep.txt"])
+    }
+}
