@@ -59,8 +59,14 @@ public enum Restorer {
         guard let destination = target ?? report.manifest?.originalPath.map({ URL(fileURLWithPath: $0) }) else {
             throw BackupJobError.refused(path: artifact.path, reason: "no --to given and no manifest with the original folder beside it; say where to restore with --to DIR")
         }
-        try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
-        let result = try TarRestore.extract(artifact: artifact, into: destination, stripFirstComponent: single, force: force)
-        return RestoreSummary(target: destination, previousCopy: nil, details: ["\(result) entries restored"])
+        // Our archives hold each folder under its base name; restoring one folder puts its contents at the target.
+        let strip = single ? 1 : 0
+        let plan = try TarExtractor.plan(try TarReader(path: artifact.path, stripComponents: strip), into: destination, force: force)
+        let report = try TarExtractor.extract(from: try TarReader(path: artifact.path, stripComponents: strip),
+                                              into: destination, plan: plan)
+        var details = ["\(report.files) files, \(report.directories) folders, \(report.symlinks + report.hardlinks) links, \(report.bytes) bytes"]
+        if !report.replaced.isEmpty { details.append("\(report.replaced.count) existing files replaced (--force)") }
+        if !report.skipped.isEmpty { details.append("not created (special files): \(report.skipped.joined(separator: ", "))") }
+        return RestoreSummary(target: destination, previousCopy: nil, details: details)
     }
 }

@@ -42,7 +42,7 @@ struct BackupOutputOptions: ParsableArguments {
 /// Prints the one-line summary of a finished backup.
 func printBackupResult(_ result: BackupResult) {
     let m = result.manifest
-    var parts = [formatBytes(m.sizeBytes), String(format: "%.1f s", m.durationSeconds)]
+    var parts = [formatBytes(UInt64(m.sizeBytes)), String(format: "%.1f s", m.durationSeconds)]
     if let tables = m.tables { parts.append("\(tables.count) tables, \(tables.values.reduce(0, +)) rows") }
     print("wrote \(result.artifact.path) (\(parts.joined(separator: ", ")))")
 }
