@@ -233,6 +233,12 @@ struct PeriodCalendar {
         return "\(pad(c.year!, 4))-\(pad(c.month!, 2))"
     }
 
+    /// `2025-04-15 02:00`.
+    func timestamp(_ date: Date) -> String {
+        let c = gregorian.dateComponents([.hour, .minute], from: date)
+        return "\(day(date)) \(pad(c.hour!, 2)):\(pad(c.minute!, 2))"
+    }
+
     /// The same wall-clock time `days` calendar days earlier (23 or 25 hours across a DST change).
     func date(daysBefore days: Int, _ date: Date) -> Date {
         gregorian.date(byAdding: .day, value: -days, to: date) ?? date.addingTimeInterval(-Double(days) * 86_400)
