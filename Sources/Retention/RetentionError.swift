@@ -1,3 +1,5 @@
+import VaultopsCore
+
 /// Why a retention step failed, with the object or setting it concerns.
 public struct RetentionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure this is.
@@ -36,5 +38,15 @@ public struct RetentionError: Error, Sendable, Equatable, CustomStringConvertibl
         if let object { text += " (\(object))" }
         if let underlying { text += ": \(underlying)" }
         return text
+    }
+}
+
+extension RetentionError: ExitCodeProviding {
+    /// A bad policy or location is the user's input (2); anything else is a failure (1).
+    public var exitCode: ExitCode {
+        switch code {
+        case .invalidPolicy, .invalidLocation: .usage
+        case .listFailed, .readFailed, .removeFailed: .failure
+        }
     }
 }
