@@ -130,6 +130,7 @@ public struct PrunePlan: Sendable {
                             readProblems: [String: String] = [:]) -> PrunePlan {
         let classified = classify(objects)
         var warnings: [String] = []
+        var unjudged: [String] = []
         var inputs: [RetentionArtifact] = []
         var details: [String: (object: StoredObject, manifest: StoredObject?, origin: TimeOrigin)] = [:]
 
@@ -158,6 +159,8 @@ public struct PrunePlan: Sendable {
             } else if let modified = entry.object.modified {
                 (takenAt, origin) = (modified, .objectTime)
             } else {
+                // No time at all: it cannot be judged, so it is left alone like any stranger.
+                unjudged.append(name)
                 continue
             }
             details[name] = (entry.object, manifestObject, origin)
@@ -196,7 +199,7 @@ public struct PrunePlan: Sendable {
         leftovers.sort { ($0.object.name, $0.kind.rawValue) < ($1.object.name, $1.kind.rawValue) }
 
         return PrunePlan(policy: policy, now: now, timeZone: timeZone, artifacts: entries, leftovers: leftovers,
-                         ignored: classified.ignored.sorted(), warnings: warnings)
+                         ignored: (classified.ignored + unjudged).sorted(), warnings: warnings)
     }
 
     private static func isStale(_ object: StoredObject, now: Date) -> Bool {

@@ -67,11 +67,12 @@ public struct PruneReport: Sendable {
             lines += failures.map { "  \($0.name): \($0.message)" }
         }
         lines.append("")
-        lines.append(summaryLine)
+        lines.append(summary)
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private var summaryLine: String {
+    /// One line for logs: `Removed 3 artifacts with 3 manifests and 1 leftover (2.0 MiB); kept 30 artifacts; ignored 1.`
+    public var summary: String {
         let removedArtifacts = plan.artifacts.filter { !$0.decision.keep }
         let removedManifests = removedArtifacts.filter { $0.manifest != nil }.count
         let bytes = removedArtifacts.reduce(Int64(0)) { $0 + $1.object.size + ($1.manifest?.size ?? 0) }
