@@ -63,7 +63,7 @@ public enum Redacted {
     ///
     /// Values are either single-quoted (`\'` and `\\` escape) or run to the next white space (`\` escapes).
     /// A string that does not parse is cut off after its first `password`, since its end cannot be known.
-    private static func redactKeywords(_ s: String) -> String {
+    private static func redactKeywords(_ s: String, found: (String) -> Void = { _ in }) -> String {
         let chars = Array(s)
         var out = ""
         var i = 0
@@ -76,7 +76,7 @@ public enum Redacted {
             let key = String(chars[keyStart..<i])
             var j = i
             while j < chars.count, isSpace(chars[j]) { j += 1 }
-            guard j < chars.count, chars[j] == "=" else { return truncatedAtSecret(s) }
+            guard j < chars.count, chars[j] == "=" else { return truncatedAtSecret(s, found: found) }
             j += 1
             while j < chars.count, isSpace(chars[j]) { j += 1 }
             let separator = String(chars[i..<j])
@@ -91,7 +91,7 @@ public enum Redacted {
                     if chars[k] == "'" { closed = true; k += 1; break }
                     value.append(chars[k]); k += 1
                 }
-                guard closed else { return truncatedAtSecret(s) }
+                guard closed else { return truncatedAtSecret(s, found: found) }
             } else {
                 while k < chars.count, !isSpace(chars[k]) {
                     if chars[k] == "\\", k + 1 < chars.count { value.append(chars[k + 1]); k += 2; continue }
@@ -100,6 +100,7 @@ public enum Redacted {
             }
             out += key + separator
             if secretParameterNames.contains(key.lowercased()) {
+                found(value)
                 out += mask
             } else if isPostgresURI(value), let inner = redactURI(Substring(value)), inner != value {
                 // libpq accepts a whole connection string as `dbname`; its password must go too.
@@ -113,12 +114,45 @@ public enum Redacted {
     }
 
     /// `s` cut after the first `password…=` (or at `password` itself), for strings that do not parse.
-    private static func truncatedAtSecret(_ s: String) -> String {
+    private static func truncatedAtSecret(_ s: String, found report: (String) -> Void) -> String {
         guard let found = s.range(of: "password", options: .caseInsensitive) else { return s }
         if let eq = s[found.upperBound...].firstIndex(of: "=") {
+            let rest = s[s.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            report(rest.hasPrefix("'") ? String(rest.dropFirst()) : rest)
             return String(s[...eq]) + mask
         }
         return String(s[..<found.lowerBound]) + mask
+    }
+
+    /// The password values inside a connection string (raw and percent-decoded), for registering.
+    package static func passwords(inConnection connection: String) -> [String] {
+        var found: [String] = []
+        func add(_ value: some StringProtocol) {
+            let raw = String(value)
+            guard !raw.isEmpty else { return }
+            found.append(raw)
+            if let decoded = raw.removingPercentEncoding, decoded != raw, !decoded.isEmpty { found.append(decoded) }
+        }
+        if isPostgresURI(connection), let sep = connection.range(of: "://") {
+            var rest = connection[sep.upperBound...]
+            if let at = rest.lastIndex(of: "@") {
+                let userInfo = rest[..<at]
+                if let colon = userInfo.firstIndex(of: ":") { add(userInfo[userInfo.index(after: colon)...]) }
+                rest = rest[rest.index(after: at)...]
+            }
+            if let question = rest.firstIndex(of: "?") {
+                for pair in rest[rest.index(after: question)...].split(separator: "&") {
+                    guard let eq = pair.firstIndex(of: "=") else { continue }
+                    let key = String(pair[..<eq])
+                    if secretParameterNames.contains((key.removingPercentEncoding ?? key).lowercased()) {
+                        add(pair[pair.index(after: eq)...])
+                    }
+                }
+            }
+        } else if connection.contains("=") {
+            _ = redactKeywords(connection) { add($0) }
+        }
+        return found
     }
 
     // MARK: Free text
