@@ -1,3 +1,5 @@
+import VaultopsCore
+
 /// How many artifacts of each source survive a prune.
 ///
 /// The rules follow restic's `forget`: `keepDays` keeps everything taken within that many calendar days of
@@ -28,6 +30,20 @@ public struct RetentionPolicy: Sendable, Hashable, Codable {
         self.keepDaily = keepDaily
         self.keepWeekly = keepWeekly
         self.keepMonthly = keepMonthly
+    }
+
+    /// The policy of the configuration's `retention:` block.
+    public init(_ config: RetentionConfig) {
+        self.init(keepDays: config.keepDays, keepLast: config.keepLast, keepDaily: config.keepDaily,
+                  keepWeekly: config.keepWeekly, keepMonthly: config.keepMonthly)
+    }
+
+    /// The policy a prune uses: the command line's rules when any is given, else the configuration's
+    /// `retention:` block, else `default` (30 days).
+    public static func resolve(commandLine: RetentionPolicy, configuration: RetentionConfig?) -> RetentionPolicy {
+        if commandLine != RetentionPolicy() { return commandLine }
+        if let configuration, !configuration.isEmpty { return RetentionPolicy(configuration) }
+        return .default
     }
 
     enum CodingKeys: String, CodingKey {

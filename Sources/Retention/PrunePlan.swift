@@ -1,40 +1,26 @@
 import Foundation
 import VaultopsCore
 
-/// What prune needs from an artifact's manifest: when it was made and how big the artifact is.
+/// What prune needs from an artifact's manifest: when it was made, how big the artifact is, and its name.
 public struct ManifestSummary: Sendable, Hashable {
-    /// `created_at` (UTC) when present and readable.
+    /// `created_at` (UTC): when the backup started.
     public var createdAt: Date?
-    /// The artifact's byte size as recorded.
+    /// The artifact's byte size as recorded (`size_bytes`).
     public var byteSize: Int64?
+    /// The artifact file name the manifest describes, when known.
+    public var artifact: String?
 
     /// Creates a summary.
-    public init(createdAt: Date?, byteSize: Int64?) {
+    public init(createdAt: Date?, byteSize: Int64?, artifact: String? = nil) {
         self.createdAt = createdAt
         self.byteSize = byteSize
+        self.artifact = artifact
     }
 
-    /// Reads `created_at` and the byte size from manifest JSON; nil when it is not a JSON object.
-    ///
-    /// Only these two fields are read, so a manifest written by a newer vaultops still prunes.
-    public static func parse(_ data: Data) -> ManifestSummary? {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        let createdAt = (object["created_at"] as? String).flatMap(parseISO8601)
-        var byteSize: Int64?
-        for key in ["byte_size", "size", "bytes"] {
-            if let number = object[key] as? NSNumber { byteSize = number.int64Value; break }
-        }
-        return ManifestSummary(createdAt: createdAt, byteSize: byteSize)
+    /// The summary of a manifest.
+    public init(_ manifest: Manifest) {
+        self.init(createdAt: manifest.createdAt, byteSize: manifest.sizeBytes, artifact: manifest.artifact)
     }
-}
-
-/// `2025-04-15T02:00:00Z`, with or without fractional seconds or a numeric offset.
-func parseISO8601(_ text: String) -> Date? {
-    let plain = ISO8601DateFormatter()
-    if let date = plain.date(from: text) { return date }
-    let fractional = ISO8601DateFormatter()
-    fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return fractional.date(from: text)
 }
 
 /// Where an artifact's time was taken from.
@@ -139,7 +125,9 @@ public struct PrunePlan: Sendable {
             let summary = manifestObject.flatMap { manifests[$0.name] }
             var verified = false
             if let manifestObject {
-                if let recorded = summary?.byteSize {
+                if let described = summary?.artifact, described != name {
+                    warnings.append("\(manifestObject.name): describes \(described), not \(name); not counted as a good backup")
+                } else if let recorded = summary?.byteSize {
                     verified = recorded == entry.object.size
                     if !verified {
                         warnings.append("\(name): size \(entry.object.size) differs from the manifest's \(recorded); not counted as a good backup")

@@ -1,4 +1,5 @@
 import Foundation
+import VaultopsCore
 
 /// Runs a prune against a store: list, read manifests, plan, then (unless a dry run) remove.
 public enum Pruner {
@@ -18,15 +19,17 @@ public enum Pruner {
         var summaries: [String: ManifestSummary] = [:]
         var problems: [String: String] = [:]
         for manifest in PrunePlan.manifestsToRead(in: objects) {
+            let data: Data
             do {
-                let data = try store.read(manifest, limit: PrunePlan.manifestReadLimit)
-                if let summary = ManifestSummary.parse(data) {
-                    summaries[manifest.name] = summary
-                } else {
-                    problems[manifest.name] = "not valid manifest JSON"
-                }
+                data = try store.read(manifest, limit: PrunePlan.manifestReadLimit)
             } catch {
                 problems[manifest.name] = error.description
+                continue
+            }
+            do {
+                summaries[manifest.name] = ManifestSummary(try Manifest.decode(data, file: manifest.name))
+            } catch {
+                problems[manifest.name] = error.problem
             }
         }
         let plan = PrunePlan.make(objects: objects, manifests: summaries, policy: policy, now: now,

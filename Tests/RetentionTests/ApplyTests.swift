@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Retention
+import VaultopsCore
 
 /// One made-up timeline, the policy applied to it, and what must survive and why.
 struct PolicyCase: CustomTestStringConvertible, Sendable {
@@ -315,10 +316,14 @@ struct PolicyTests {
         #expect(policy.summary == summary)
     }
 
-    @Test("the configuration's retention block decodes with snake_case keys")
-    func decodesConfigKeys() throws {
-        let json = #"{"keep_days": 30, "keep_weekly": 8}"#
-        let policy = try JSONDecoder().decode(RetentionPolicy.self, from: Data(json.utf8))
-        #expect(policy == RetentionPolicy(keepDays: 30, keepWeekly: 8))
+    @Test("which policy a prune uses", arguments: [
+        (RetentionPolicy(), nil as RetentionConfig?, RetentionPolicy(keepDays: 30)),
+        (RetentionPolicy(), RetentionConfig(), RetentionPolicy(keepDays: 30)),
+        (RetentionPolicy(), RetentionConfig(keepDays: 14, keepMonthly: 6), RetentionPolicy(keepDays: 14, keepMonthly: 6)),
+        (RetentionPolicy(keepLast: 5), RetentionConfig(keepDays: 14), RetentionPolicy(keepLast: 5)),
+        (RetentionPolicy(keepDays: 0), nil, RetentionPolicy(keepDays: 0)),
+    ])
+    func resolve(_ commandLine: RetentionPolicy, _ config: RetentionConfig?, _ expected: RetentionPolicy) {
+        #expect(RetentionPolicy.resolve(commandLine: commandLine, configuration: config) == expected)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import VaultopsCore
 @testable import Retention
 
 /// A real temporary folder filled with made-up backups: artifact files, manifests, partials and strangers.
@@ -21,11 +22,11 @@ final class BackupFolder {
         try Data((0..<bytes).map { seed[$0 % seed.count] &+ UInt8(truncatingIfNeeded: $0) }).write(to: url)
         if let modified { try setModified(name, modified) }
         guard manifest else { return }
-        var fields: [String: Any] = ["format_version": 1, "kind": "postgres", "source": "postgres://app@db/app",
-                                     "byte_size": manifestSize ?? bytes, "sha256": String(repeating: "0", count: 64)]
-        if let createdAt { fields["created_at"] = ISO8601DateFormatter().string(from: createdAt) }
-        let json = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
-        try json.write(to: dir.file(name + ".manifest.json"))
+        let written = Manifest(kind: ArtifactName.parse(name)?.kind ?? .postgres, source: "postgres://app@db/app",
+                               createdAt: createdAt ?? Date(timeIntervalSince1970: 0), artifact: name,
+                               sizeBytes: Int64(manifestSize ?? bytes), sha256: String(repeating: "0", count: 64),
+                               uncompressedBytes: Int64(bytes) * 3, durationSeconds: 1.5)
+        try written.encoded().write(to: dir.file(name + ".manifest.json"))
         if let modified { try setModified(name + ".manifest.json", modified) }
     }
 

@@ -113,6 +113,28 @@ struct FolderPruneTests {
         #expect(report.plan.leftovers.map(\.reason) == ["removed: manifest without its artifact"])
     }
 
+    @Test("a damaged or mismatched manifest leaves its artifact unverified, and says why")
+    func damagedManifest() throws {
+        let folder = try BackupFolder()
+        for day in 1...5 { try folder.backup("db_2025040\(day).sql.gz", createdAt: utc.at("2025-04-0\(day) 02:00")) }
+        try folder.file("db_20250405.sql.gz.manifest.json", "{ not json")
+        // A manifest copied from another artifact: right size, wrong name.
+        try FileManager.default.removeItem(at: folder.dir.file("db_20250404.sql.gz.manifest.json"))
+        try FileManager.default.copyItem(at: folder.dir.file("db_20250403.sql.gz.manifest.json"),
+                                         to: folder.dir.file("db_20250404.sql.gz.manifest.json"))
+        let report = try Pruner.run(store: folder.store, policy: .init(keepLast: 1), now: now, timeZone: utc.timeZone, dryRun: true)
+        let byName = Dictionary(uniqueKeysWithValues: report.plan.artifacts.map { ($0.object.name, $0) })
+        #expect(byName["db_20250405.sql.gz"]?.decision.artifact.verified == false)
+        #expect(byName["db_20250405.sql.gz"]?.takenFrom == .name)
+        #expect(byName["db_20250404.sql.gz"]?.decision.artifact.verified == false)
+        #expect(byName["db_20250403.sql.gz"]?.decision.reason == "kept: newest verified backup of source db")
+        #expect(byName["db_20250402.sql.gz"]?.decision.keep == false)
+        #expect(report.plan.warnings == [
+            "db_20250404.sql.gz.manifest.json: describes db_20250403.sql.gz, not db_20250404.sql.gz; not counted as a good backup",
+            "db_20250405.sql.gz.manifest.json: it is not valid JSON; db_20250405.sql.gz is not counted as a good backup",
+        ])
+    }
+
     @Test("an empty policy is refused before anything is listed")
     func emptyPolicyRefused() throws {
         let folder = try BackupFolder()

@@ -42,10 +42,12 @@ struct Prune: ParsableCommand {
     var json = false
 
     /// The policy from the command line, or the default when no --keep option is given.
+    ///
+    /// The configuration's `retention:` block goes in as `configuration:` once `--config` is wired.
     var policy: RetentionPolicy {
         let given = RetentionPolicy(keepDays: keepDays, keepLast: keepLast, keepDaily: keepDaily,
                                     keepWeekly: keepWeekly, keepMonthly: keepMonthly)
-        return given == RetentionPolicy() ? .default : given
+        return RetentionPolicy.resolve(commandLine: given, configuration: nil)
     }
 
     func validate() throws {
