@@ -65,7 +65,9 @@ public struct PrunePlan: Sendable {
 
     /// Something that is not a backup but belongs to vaultops: removed once it is stale.
     public struct Leftover: Sendable, Hashable {
+        /// The file, object or upload.
         public var object: StoredObject
+        /// What kind of leftover it is.
         public var kind: LeftoverKind
         /// True to remove it (abort it, for an upload).
         public var remove: Bool
@@ -115,6 +117,14 @@ public struct PrunePlan: Sendable {
                             policy: RetentionPolicy, now: Date, timeZone: TimeZone,
                             readProblems: [String: String] = [:]) -> PrunePlan {
         let classified = classify(objects)
+        // A SQLite file `mms.db` and a folder `mms` both default to the source name `mms`; their backups are
+        // different things, so each kind is judged (and keeps its newest verified backup) on its own.
+        var kindsBySource: [String: Set<ArtifactKind>] = [:]
+        for entry in classified.artifacts.values { kindsBySource[entry.parsed.source, default: []].insert(entry.parsed.kind) }
+        func sourceLabel(_ parsed: ParsedArtifact) -> String {
+            kindsBySource[parsed.source, default: []].count > 1
+                ? "\(parsed.source) (\(parsed.kind.fileExtension))" : parsed.source
+        }
         var warnings: [String] = []
         var unjudged: [String] = []
         var inputs: [RetentionArtifact] = []
@@ -152,7 +162,7 @@ public struct PrunePlan: Sendable {
                 continue
             }
             details[name] = (entry.object, manifestObject, origin)
-            inputs.append(RetentionArtifact(name: name, source: entry.parsed.source, takenAt: takenAt, verified: verified))
+            inputs.append(RetentionArtifact(name: name, source: sourceLabel(entry.parsed), takenAt: takenAt, verified: verified))
         }
 
         let decisions = apply(policy: policy, artifacts: inputs, now: now, timeZone: timeZone)

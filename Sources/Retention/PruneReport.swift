@@ -7,7 +7,9 @@ import Foundation
 public struct PruneReport: Sendable {
     /// An object that could not be removed.
     public struct Failure: Sendable, Hashable {
+        /// The object's name in the location.
         public var name: String
+        /// Why it could not be removed (the store's error, with the OS message).
         public var message: String
     }
 

@@ -64,6 +64,25 @@ struct PrunePlanTests {
         #expect(plan.artifacts.map(\.decision.artifact.source) == ["my_app_db"])
     }
 
+    @Test("two kinds of backup under one source name are judged apart")
+    func kindsApart() {
+        // `mms.db` (SQLite) and the folder `mms` both default to source `mms`.
+        var objects: [StoredObject] = []
+        var summaries: [String: ManifestSummary] = [:]
+        for name in ["mms_20250101.db.gz", "mms_20250102.db.gz", "mms_20250410.tar.gz", "mms_20250411.tar.gz"] {
+            objects += [object(name), object(name + ".manifest.json")]
+            summaries[name + ".manifest.json"] = ManifestSummary(createdAt: nil, byteSize: 10)
+        }
+        let plan = PrunePlan.make(objects: objects, manifests: summaries, policy: .init(keepLast: 1), now: now, timeZone: utc)
+        let reasons = plan.artifacts.map { "\($0.object.name) \($0.decision.reason)" }
+        #expect(reasons == [
+            "mms_20250102.db.gz kept: newest verified backup of source mms (db.gz); one of the last 1",
+            "mms_20250101.db.gz removed: not selected by keep_last 1",
+            "mms_20250411.tar.gz kept: newest verified backup of source mms (tar.gz); one of the last 1",
+            "mms_20250410.tar.gz removed: not selected by keep_last 1",
+        ])
+    }
+
     @Test("verified means a manifest whose size matches", arguments: [
         // (manifest present, recorded size, read problem, verified, warning fragment)
         (false, nil as Int64?, nil as String?, false, nil as String?),
