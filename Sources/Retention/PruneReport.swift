@@ -1,0 +1,242 @@
+import Foundation
+
+/// What a prune decided and did: a table for people (`text`) and the same facts for machines (`json()`).
+///
+/// Both are stable: the same plan always renders to the same bytes (ordering by source, newest first, then
+/// name; leftovers and ignored names sorted), so they can be compared against golden files.
+public struct PruneReport: Sendable {
+    /// An object that could not be removed.
+    public struct Failure: Sendable, Hashable {
+        /// The object's name in the location.
+        public var name: String
+        /// Why it could not be removed (the store's error, with the OS message).
+        public var message: String
+    }
+
+    /// The location pruned.
+    public var location: String
+    /// The plan, with every decision and reason.
+    public var plan: PrunePlan
+    /// True when nothing was touched.
+    public var dryRun: Bool
+    /// Names actually removed (empty for a dry run).
+    public var removed: Set<String>
+    /// Objects that could not be removed.
+    public var failures: [Failure]
+
+    /// True when every planned removal happened (always true for a dry run).
+    public var succeeded: Bool { failures.isEmpty }
+
+    private var periods: PeriodCalendar { PeriodCalendar(timeZone: plan.timeZone) }
+
+    // MARK: Text
+
+    /// The readable table: header, one row per artifact, leftovers, ignored names, warnings, a summary.
+    public var text: String {
+        var lines: [String] = []
+        lines.append("Prune of \(location)" + (dryRun ? " (dry run: nothing removed)" : ""))
+        lines.append("Policy: \(plan.policy.summary); time zone \(plan.timeZone.identifier); now \(periods.timestamp(plan.now))")
+        lines.append("")
+        if plan.artifacts.isEmpty {
+            lines.append("No backups found.")
+        } else {
+            var rows = [["SOURCE", "TAKEN", "SIZE", "VERIFIED", "ARTIFACT", "DECISION"]]
+            for entry in plan.artifacts {
+                let decision = entry.decision
+                rows.append([decision.artifact.source, periods.timestamp(decision.artifact.takenAt),
+                             formatBytes(entry.object.size), decision.artifact.verified ? "yes" : "no",
+                             decision.artifact.name, decision.reason + failureNote(entry.object.name)])
+            }
+            lines += table(rows)
+        }
+        if !plan.leftovers.isEmpty {
+            lines.append("")
+            lines.append("Leftovers:")
+            lines += table(plan.leftovers.map { ["  " + $0.object.name, $0.reason + failureNote($0.object.name)] })
+        }
+        if !plan.ignored.isEmpty {
+            lines.append("")
+            lines.append("Ignored (not vaultops backups, never touched): " + plan.ignored.joined(separator: ", "))
+        }
+        if !plan.warnings.isEmpty {
+            lines.append("")
+            lines.append("Warnings:")
+            lines += plan.warnings.map { "  " + $0 }
+        }
+        if !failures.isEmpty {
+            lines.append("")
+            lines.append("Failed:")
+            lines += failures.map { "  \($0.name): \($0.message)" }
+        }
+        lines.append("")
+        lines.append(summary)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One line for logs: `Removed 3 artifacts with 3 manifests and 1 leftover (2.0 MiB); kept 30 artifacts; ignored 1.`
+    public var summary: String {
+        let removedArtifacts = plan.artifacts.filter { !$0.decision.keep }
+        let removedManifests = removedArtifacts.filter { $0.manifest != nil }.count
+        let bytes = removedArtifacts.reduce(Int64(0)) { $0 + $1.object.size + ($1.manifest?.size ?? 0) }
+            + plan.leftovers.filter(\.remove).reduce(Int64(0)) { $0 + $1.object.size }
+        let kept = plan.artifacts.count - removedArtifacts.count
+        let leftovers = plan.leftovers.filter(\.remove).count
+        let verb = dryRun ? "Would remove" : "Removed"
+        var line = "\(verb) \(removedArtifacts.count) \(plural(removedArtifacts.count, "artifact")) with "
+            + "\(removedManifests) \(plural(removedManifests, "manifest")) and \(leftovers) \(plural(leftovers, "leftover")) "
+            + "(\(formatBytes(bytes))); kept \(kept) \(plural(kept, "artifact")); ignored \(plan.ignored.count)."
+        if !failures.isEmpty { line += " \(failures.count) \(plural(failures.count, "removal")) failed." }
+        return line
+    }
+
+    private func failureNote(_ name: String) -> String {
+        guard let failure = failures.first(where: { $0.name == name }) else { return "" }
+        return " (FAILED: \(failure.message))"
+    }
+
+    // MARK: JSON
+
+    /// The report as JSON: pretty-printed, keys sorted, dates in UTC ISO 8601.
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Encoding these plain value types cannot fail; a failure would be a bug worth crashing on.
+        let data = try! encoder.encode(document)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    private var document: JSONDocument {
+        let utc = ISO8601DateFormatter()
+        let artifacts = plan.artifacts.map { entry -> JSONArtifact in
+            let decision = entry.decision
+            return JSONArtifact(
+                name: decision.artifact.name, source: decision.artifact.source,
+                takenAt: utc.string(from: decision.artifact.takenAt),
+                takenLocal: periods.timestamp(decision.artifact.takenAt), takenFrom: entry.takenFrom.rawValue,
+                size: entry.object.size, verified: decision.artifact.verified, manifest: entry.manifest?.name,
+                action: decision.keep ? "keep" : "remove",
+                reasons: decision.reasons.map { JSONReason(code: $0.code, text: $0.text) },
+                reason: decision.reason, removed: removedState(entry.object.name, planned: !decision.keep))
+        }
+        let leftovers = plan.leftovers.map {
+            JSONLeftover(name: $0.object.name, kind: $0.kind.rawValue, size: $0.object.size,
+                         modified: $0.object.modified.map(utc.string(from:)),
+                         action: $0.remove ? "remove" : "keep", reason: $0.reason,
+                         removed: removedState($0.object.name, planned: $0.remove))
+        }
+        let removedArtifacts = plan.artifacts.filter { !$0.decision.keep }
+        return JSONDocument(
+            location: location, dryRun: dryRun, policy: plan.policy, timeZone: plan.timeZone.identifier,
+            now: utc.string(from: plan.now), artifacts: artifacts, leftovers: leftovers, ignored: plan.ignored,
+            warnings: plan.warnings, failures: failures.map { JSONFailure(name: $0.name, message: $0.message) },
+            summary: JSONSummary(kept: plan.artifacts.count - removedArtifacts.count, removed: removedArtifacts.count,
+                                 leftoversRemoved: plan.leftovers.filter(\.remove).count, ignored: plan.ignored.count,
+                                 failed: failures.count))
+    }
+
+    /// nil for a dry run or a kept object; otherwise whether the removal happened.
+    private func removedState(_ name: String, planned: Bool) -> Bool? {
+        guard !dryRun, planned else { return nil }
+        return removed.contains(name)
+    }
+}
+
+private struct JSONDocument: Encodable {
+    var location: String
+    var dryRun: Bool
+    var policy: RetentionPolicy
+    var timeZone: String
+    var now: String
+    var artifacts: [JSONArtifact]
+    var leftovers: [JSONLeftover]
+    var ignored: [String]
+    var warnings: [String]
+    var failures: [JSONFailure]
+    var summary: JSONSummary
+
+    enum CodingKeys: String, CodingKey {
+        case location, dryRun = "dry_run", policy, timeZone = "time_zone", now, artifacts, leftovers, ignored
+        case warnings, failures, summary
+    }
+}
+
+private struct JSONArtifact: Encodable {
+    var name: String
+    var source: String
+    var takenAt: String
+    var takenLocal: String
+    var takenFrom: String
+    var size: Int64
+    var verified: Bool
+    var manifest: String?
+    var action: String
+    var reasons: [JSONReason]
+    var reason: String
+    var removed: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case name, source, takenAt = "taken_at", takenLocal = "taken_local", takenFrom = "taken_from", size
+        case verified, manifest, action, reasons, reason, removed
+    }
+}
+
+private struct JSONReason: Encodable {
+    var code: String
+    var text: String
+}
+
+private struct JSONLeftover: Encodable {
+    var name: String
+    var kind: String
+    var size: Int64
+    var modified: String?
+    var action: String
+    var reason: String
+    var removed: Bool?
+}
+
+private struct JSONFailure: Encodable {
+    var name: String
+    var message: String
+}
+
+private struct JSONSummary: Encodable {
+    var kept: Int
+    var removed: Int
+    var leftoversRemoved: Int
+    var ignored: Int
+    var failed: Int
+
+    enum CodingKeys: String, CodingKey {
+        case kept, removed, leftoversRemoved = "leftovers_removed", ignored, failed
+    }
+}
+
+/// Left-aligned columns two spaces apart; the last column is not padded.
+private func table(_ rows: [[String]]) -> [String] {
+    guard let columns = rows.map(\.count).max() else { return [] }
+    var widths = [Int](repeating: 0, count: columns)
+    for row in rows {
+        for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+    }
+    return rows.map { row in
+        row.enumerated().map { index, cell in
+            index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
+        }.joined(separator: "  ")
+    }
+}
+
+/// `512 B`, `1.5 KiB`, `12.0 MiB`.
+func formatBytes(_ bytes: Int64) -> String {
+    if bytes < 1024 { return "\(bytes) B" }
+    let units = ["KiB", "MiB", "GiB", "TiB", "PiB"]
+    var value = Double(bytes) / 1024
+    var unit = 0
+    while value >= 1024, unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return String(format: "%.1f", value) + " " + units[unit]
+}
+
+private func plural(_ count: Int, _ word: String) -> String { count == 1 ? word : word + "s" }

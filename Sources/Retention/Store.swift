@@ -1,0 +1,48 @@
+import Foundation
+
+/// One entry of a backup location: a file in a folder, an object under an OSS prefix, or an unfinished
+/// OSS multipart upload.
+public struct StoredObject: Sendable, Hashable {
+    /// What kind of entry this is.
+    public enum Kind: Sendable, Hashable {
+        /// A regular file or a complete object.
+        case file
+        /// A multipart upload that was started and never completed or aborted; `uploadID` names it.
+        case multipartUpload(uploadID: String)
+        /// Something prune never touches: a folder, a symbolic link, a device.
+        case other
+    }
+
+    /// The name relative to the location (a file name, or the key with the prefix removed).
+    public var name: String
+    /// Size in bytes (0 for uploads and other entries).
+    public var size: Int64
+    /// Last modification time (file mtime, object Last-Modified, upload initiation time).
+    public var modified: Date?
+    /// What kind of entry this is.
+    public var kind: Kind
+
+    /// Creates an entry.
+    public init(name: String, size: Int64, modified: Date?, kind: Kind = .file) {
+        self.name = name
+        self.size = size
+        self.modified = modified
+        self.kind = kind
+    }
+}
+
+/// A place that holds backups and can list, read and remove them: a local folder or an OSS prefix.
+///
+/// Prune works only through this protocol, so a folder and an OSS prefix are pruned by the same code.
+/// - Important: `remove` must be idempotent (removing something already gone succeeds), because a prune
+///   that was interrupted is finished by the next one.
+public protocol RetentionStore {
+    /// The location for messages and reports, e.g. `/var/backups` or `oss://bucket/nightly/`.
+    var location: String { get }
+    /// Every entry directly in the location, in any order.
+    func list() throws(RetentionError) -> [StoredObject]
+    /// The first `limit` bytes of a file (manifests are small; the limit keeps memory flat).
+    func read(_ object: StoredObject, limit: Int) throws(RetentionError) -> Data
+    /// Removes a file or aborts a multipart upload; succeeds when it is already gone.
+    func remove(_ object: StoredObject) throws(RetentionError)
+}

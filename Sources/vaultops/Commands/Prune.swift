@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Retention
+
+/// `vaultops prune LOCATION`: remove backups past the retention policy, per source.
+struct Prune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove backups past the retention policy, judging each source on its own.",
+        discussion: """
+            Keeps every backup taken within --keep-days of its source's newest verified backup (counted back \
+            from that backup, not from now); --keep-last/--keep-daily/--keep-weekly/--keep-monthly keep the \
+            newest backup of more periods. The newest verified backup of every source is never removed. \
+            Manifests go with their artifacts; .partial files older than a day are removed; files that are \
+            not vaultops backups are never touched. Without any --keep option the policy is --keep-days 30.
+            """)
+
+    @Argument(help: "The backup folder (or oss://BUCKET/PREFIX).")
+    var location: String
+
+    @Option(name: .customLong("keep-days"), help: "Keep backups within N days of the newest verified one.")
+    var keepDays: Int?
+
+    @Option(name: .customLong("keep-last"), help: "Keep the newest N backups of each source.")
+    var keepLast: Int?
+
+    @Option(name: .customLong("keep-daily"), help: "Keep the newest backup of each of the last N days that have one.")
+    var keepDaily: Int?
+
+    @Option(name: .customLong("keep-weekly"), help: "Keep the newest backup of each of the last N ISO weeks that have one.")
+    var keepWeekly: Int?
+
+    @Option(name: .customLong("keep-monthly"), help: "Keep the newest backup of each of the last N months that have one.")
+    var keepMonthly: Int?
+
+    @Option(name: .customLong("time-zone"), help: "Time zone of the names and periods (default: the host's).")
+    var timeZoneName: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Show what would be removed and why each kept backup stays; touch nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    /// The policy from the command line, or the default when no --keep option is given.
+    ///
+    /// The configuration's `retention:` block goes in as `configuration:` once `--config` is wired.
+    var policy: RetentionPolicy {
+        let given = RetentionPolicy(keepDays: keepDays, keepLast: keepLast, keepDaily: keepDaily,
+                                    keepWeekly: keepWeekly, keepMonthly: keepMonthly)
+        return RetentionPolicy.resolve(commandLine: given, configuration: nil)
+    }
+
+    func validate() throws {
+        do {
+            try policy.validate()
+        } catch {
+            throw ValidationError(error.description)
+        }
+        if let timeZoneName, TimeZone(identifier: timeZoneName) == nil {
+            throw ValidationError("unknown time zone '\(timeZoneName)' (use a name such as Asia/Shanghai or UTC)")
+        }
+        if location.hasPrefix("oss://") {
+            throw ValidationError("pruning an oss:// location is not available in this build yet; prune a folder")
+        }
+    }
+
+    func run() throws {
+        let timeZone = timeZoneName.flatMap(TimeZone.init(identifier:)) ?? .current
+        let report = try Pruner.run(store: LocalFolderStore(path: location), policy: policy, timeZone: timeZone,
+                                    dryRun: dryRun)
+        print(json ? report.json() : report.text, terminator: "")
+        if !report.succeeded {
+            throw RetentionError(.removeFailed, "\(report.failures.count) of the planned removals failed",
+                                 object: location)
+        }
+    }
+}
