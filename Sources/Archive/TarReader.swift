@@ -26,24 +26,30 @@ public final class TarReader: ByteSource {
     /// Pax and GNU long-name payloads are metadata; anything larger than this is damage, not a name.
     static let maxMetadataSize: Int64 = 8 * 1024 * 1024
 
+    /// Leading path components removed from every name (like GNU tar's `--strip-components`).
+    ///
+    /// Names that are absolute or hold `..` are passed on unchanged, so that safe extraction still refuses them.
+    public let stripComponents: Int
+
     /// Reads tar data from `source`; `path` names it in errors.
-    public init(source: ByteSource, path: String) {
+    public init(source: ByteSource, path: String, stripComponents: Int = 0) {
         self.source = source
         self.path = path
+        self.stripComponents = stripComponents
     }
 
     /// Opens a `.tar` or a gzip-compressed tar (recognised by its magic number, whatever the file name).
-    public convenience init(path: String) throws {
+    public convenience init(path: String, stripComponents: Int = 0) throws {
         let file = try FileSource(path: path)
         var magic = [UInt8](repeating: 0, count: 2)
         let n = try magic.withUnsafeMutableBytes { try file.readFully(into: $0) }
         let prefixed = PrefixedSource(prefix: Array(magic[0..<n]), rest: file)
         if n == 2 && magic == [0x1f, 0x8b] {
             let gzip = try GzipReader(source: prefixed, path: path)
-            self.init(source: gzip, path: path)
+            self.init(source: gzip, path: path, stripComponents: stripComponents)
             self.gzip = gzip
         } else {
-            self.init(source: prefixed, path: path)
+            self.init(source: prefixed, path: path, stripComponents: stripComponents)
         }
     }
 
@@ -122,11 +128,23 @@ public final class TarReader: ByteSource {
             if entry.kind.isHeaderOnly { entry.size = 0 }
             // A v7 header marks directories only with a trailing slash.
             if entry.kind == .regular && raw.typeflag == 0 && entry.name.hasSuffix("/") { entry.kind = .directory; entry.size = 0 }
+            if stripComponents > 0 {
+                entry.name = Self.strip(entry.name, components: stripComponents)
+                if entry.kind == .hardlink { entry.linkName = Self.strip(entry.linkName, components: stripComponents) }
+            }
             remainingData = entry.size
             remainingPadding = TarHeader.padding(for: remainingData)
             currentName = entry.name
             return entry
         }
+    }
+
+    /// `name` without its first `count` components; `.` when nothing is left; unchanged when unsafe.
+    static func strip(_ name: String, components count: Int) -> String {
+        let parts = name.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+        if name.hasPrefix("/") || parts.contains("..") { return name }
+        let kept = parts.dropFirst(count)
+        return kept.isEmpty ? "." : kept.joined(separator: "/")
     }
 
     /// Reads the current entry's contents; 0 at its end.

@@ -62,11 +62,11 @@ public enum Restorer {
         // Our archives hold each folder under its base name; restoring one folder puts its contents at the target.
         let strip = single ? 1 : 0
         let plan = try TarExtractor.plan(try TarReader(path: artifact.path, stripComponents: strip), into: destination, force: force)
-        let report = try TarExtractor.extract(from: try TarReader(path: artifact.path, stripComponents: strip),
-                                              into: destination, plan: plan)
-        var details = ["\(report.files) files, \(report.directories) folders, \(report.symlinks + report.hardlinks) links, \(report.bytes) bytes"]
-        if !report.replaced.isEmpty { details.append("\(report.replaced.count) existing files replaced (--force)") }
-        if !report.skipped.isEmpty { details.append("not created (special files): \(report.skipped.joined(separator: ", "))") }
+        let done = try TarExtractor.extract(from: try TarReader(path: artifact.path, stripComponents: strip),
+                                            into: destination, plan: plan)
+        var details = ["\(done.files) files, \(done.directories) folders, \(done.symlinks + done.hardlinks) links, \(done.bytes) bytes"]
+        if !done.replaced.isEmpty { details.append("\(done.replaced.count) existing files replaced (--force)") }
+        if !done.skipped.isEmpty { details.append("not created (special files): \(done.skipped.joined(separator: ", "))") }
         return RestoreSummary(target: destination, previousCopy: nil, details: details)
     }
 }

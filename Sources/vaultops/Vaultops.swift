@@ -19,7 +19,6 @@ struct Vaultops: ParsableCommand {
 
     /// Runs the command and maps every outcome to the exit codes of SPEC.md, in this one place.
     static func main() {
-        VaultopsLogging.bootstrap()
         let command: ParsableCommand
         do {
             command = try parseAsRoot()

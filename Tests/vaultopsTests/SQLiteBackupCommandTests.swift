@@ -50,7 +50,7 @@ struct SQLiteBackupCommandTests {
         let before = try sha256sum(dir.file(firstName))
         let second = try vaultops(["backup", "sqlite", db.path, "--out", dir.path, "--name", "nightly"])
         #expect(second.status == 0, "\(second.stderr)")
-        let names = try artifacts(in: dir).filter { $0.hasPrefix("nightly_") }
+        let names = try artifacts(in: dir.url).filter { $0.hasPrefix("nightly_") }
         #expect(names.count == 2)
         let other = try #require(names.first { $0 != firstName })
         #expect(other.range(of: #"^nightly_\d{8}_\d{6}(-\d+)?\.db\.gz$"#, options: .regularExpression) != nil)
