@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "Retention", dependencies: ["VaultopsCore"]),
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
         .target(name: "BackupJobs", dependencies: [
-            "VaultopsCore", "Archive", "SQLiteSnapshot",
+            "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
