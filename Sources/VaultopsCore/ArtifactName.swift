@@ -130,6 +130,15 @@ public struct ParsedArtifact: Sendable, Hashable {
         ArtifactName.fileName(source: source, kind: kind, stamp: stamp, counter: counter)
     }
 
+    /// The instant the name stands for in `timeZone` (the zone the artifact was named in).
+    public func date(in timeZone: TimeZone) -> Date? { stamp.date(in: timeZone) }
+
+    /// Oldest first: by date and time, then by clash counter.
+    public static func chronological(_ a: ParsedArtifact, _ b: ParsedArtifact) -> Bool {
+        if a.stamp != b.stamp { return a.stamp < b.stamp }
+        return (a.counter ?? 1) < (b.counter ?? 1)
+    }
+
     /// The file name this value was parsed from.
     public var fileName: String {
         artifactFileName + (isManifest ? ArtifactName.manifestSuffix : "") + (isPartial ? ArtifactName.partialSuffix : "")
@@ -243,6 +252,8 @@ public enum ArtifactName {
     }
 
     /// Takes an artifact, manifest or `.partial` file name apart; nil when it is not one of ours.
+    ///
+    /// Pass the base name only (`db_20250101.sql.gz`, not an OSS key with its prefix).
     public static func parse(_ fileName: String) -> ParsedArtifact? {
         var rest = Substring(fileName)
         let isPartial = rest.hasSuffix(partialSuffix)

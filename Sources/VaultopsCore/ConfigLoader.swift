@@ -35,7 +35,11 @@ public enum ConfigLoader {
         }
         let envURL = url.deletingLastPathComponent().appendingPathComponent(".env")
         var dotEnv: [String: String] = [:]
-        if let envText = try? String(contentsOf: envURL, encoding: .utf8) {
+        if FileManager.default.fileExists(atPath: envURL.path) {
+            // A .env that exists but cannot be read would silently change what ${VAR} means: refuse it.
+            guard let envText = try? String(contentsOf: envURL, encoding: .utf8) else {
+                throw ConfigError(file: envURL.path, line: nil, message: "cannot read the .env file beside the config")
+            }
             dotEnv = try parseDotEnv(envText, file: envURL.path)
         }
         return try parse(yaml: text, file: file, baseDirectory: url.deletingLastPathComponent(),

@@ -217,3 +217,18 @@ struct ArtifactNameTests {
         try ArtifactName.validate(source: name)
     }
 }
+
+@Suite("ArtifactName ordering")
+struct ArtifactOrderTests {
+    @Test func chronologicalOrderFollowsStampThenCounter() throws {
+        let names = ["db_20250102.sql.gz", "db_20250101_120000-2.sql.gz", "db_20250101.sql.gz",
+                     "db_20250101_120000.sql.gz", "db_20241231_235959.sql.gz", "db_20250101_120000-10.sql.gz"]
+        let parsed = try names.map { try #require(ArtifactName.parse($0)) }
+        #expect(parsed.sorted(by: ParsedArtifact.chronological).map(\.fileName) == [
+            "db_20241231_235959.sql.gz", "db_20250101.sql.gz", "db_20250101_120000.sql.gz",
+            "db_20250101_120000-2.sql.gz", "db_20250101_120000-10.sql.gz", "db_20250102.sql.gz",
+        ])
+        let shanghai = TimeZone(identifier: "Asia/Shanghai")!
+        #expect(parsed[1].date(in: shanghai) == Date(timeIntervalSince1970: 1_735_704_000))
+    }
+}

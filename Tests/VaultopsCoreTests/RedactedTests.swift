@@ -144,3 +144,19 @@ struct RedactedTests {
         #expect(Redacted.text("nothing to hide") == "nothing to hide")
     }
 }
+
+@Suite("Redacted passwords")
+struct RedactedPasswordTests {
+    @Test(arguments: [
+        ("postgresql://u:p%40ss@h/db", ["p%40ss", "p@ss"]),
+        ("postgresql://u:a@b@h/db?password=q&sslpassword=r", ["a@b", "q", "r"]),
+        ("postgresql://u@h/db", []),
+        ("host=h password='a b\\'c' user=u", ["a b'c"]),
+        ("host=h password=plain", ["plain"]),
+        ("host=h password='open", ["open"]),
+        ("mydb", []),
+    ] as [(String, [String])])
+    func extractsPasswordsToRegister(connection: String, expected: [String]) {
+        #expect(Redacted.passwords(inConnection: connection) == expected)
+    }
+}
