@@ -14,11 +14,13 @@ struct Vaultops: ParsableCommand {
             Verify.self,
             Restore.self,
             Prune.self,
+            Run.self,
         ]
     )
 
     /// Runs the command and maps every outcome to the exit codes of SPEC.md, in this one place.
     static func main() {
+        VaultopsLogging.bootstrap()
         let command: ParsableCommand
         do {
             command = try parseAsRoot()
