@@ -38,6 +38,14 @@ public struct Config: Sendable, Equatable {
         self.dotEnv = dotEnv
     }
 
+    /// The lock file that `run` and `deploy` share: `<state_dir>/vaultops.lock` when there is a deploy
+    /// section, else `<backup_dir>/.vaultops.lock`, else nil (nothing to protect).
+    public var lockPath: String? {
+        if let deploy { return URL(fileURLWithPath: deploy.stateDir).appendingPathComponent("vaultops.lock").path }
+        if let backupDir { return URL(fileURLWithPath: backupDir).appendingPathComponent(".vaultops.lock").path }
+        return nil
+    }
+
     /// The time zone used for artifact names: `timezone:` or the host's.
     public var effectiveTimeZone: TimeZone { timeZone ?? .current }
 
@@ -58,6 +66,8 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The name used in artifact names (validated like `--name`).
+    ///
+    /// (`Target` prints redacted, so even `print(config)` shows no password.)
     public var name: String
     public var target: Target
     /// gzip level 0–9, when set.
@@ -295,4 +305,16 @@ public enum DurationParser {
 
 extension Character {
     fileprivate var isASCIIDigitCharacter: Bool { isASCII && isNumber }
+}
+
+extension SourceConfig.Target: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String {
+        switch self {
+        case let .postgres(connection): "postgres(\(Redacted.connectionString(connection)))"
+        case let .sqlite(path): "sqlite(\(path))"
+        case let .files(paths): "files(\(paths.joined(separator: ", ")))"
+        }
+    }
+
+    public var debugDescription: String { description }
 }

@@ -53,7 +53,8 @@ public struct Manifest: Codable, Sendable, Equatable {
         self.sizeBytes = sizeBytes
         self.sha256 = sha256
         self.uncompressedBytes = uncompressedBytes
-        self.durationSeconds = durationSeconds
+        // Milliseconds are plenty, and keep the JSON free of float noise like 12.300000000000001.
+        self.durationSeconds = (durationSeconds * 1000).rounded() / 1000
         self.serverVersion = serverVersion
         self.tables = tables
         self.originalPath = originalPath

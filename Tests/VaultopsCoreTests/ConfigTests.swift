@@ -47,6 +47,12 @@ struct ConfigTests {
         #expect(Redacted.text("dump failed for \(password)") == "dump failed for ***")
         #expect(Redacted.text("POST https://hooks.example.com/T1/B2/spec-token") == "POST ***")
         #expect(config.sources[0].description == "db (postgres: postgresql://app:***@127.0.0.1:5432/mms)")
+        // Printing the whole config (e.g. in a debug log) shows no secret.
+        let printed = String(describing: config) + String(reflecting: config) + "\(config.sources[0].target)"
+            + String(reflecting: config.sources)
+        #expect(!printed.contains(password))
+        #expect(!printed.contains("spec-token"))
+        #expect(config.lockPath == "/var/lib/vaultops/vaultops.lock")
     }
 
     @Test func everyKeyLoadsWithDotEnvAndEnvironment() throws {
@@ -275,6 +281,7 @@ struct ConfigTests {
         #expect(config.sources[1].target == .sqlite(path: "/etc/data/mms.db"))
         #expect(config.sources[2].target == .files(paths: [FileManager.default.homeDirectoryForCurrentUser.path + "/uploads"]))
         #expect(config.source(named: "mms")?.kind == .sqlite)
+        #expect(config.lockPath == "/etc/vaultops/backups/.vaultops.lock")
     }
 
     @Test func missingFileIsAUsageError() {

@@ -109,6 +109,16 @@ struct ManifestTests {
         #expect(Manifest.timestamp(date) == "2025-01-01T02:00:00Z")
     }
 
+    @Test func durationKeepsMilliseconds() throws {
+        var manifest = Self.sample()
+        manifest = Manifest(kind: .sqlite, source: "/data/mms.db", createdAt: manifest.createdAt, artifact: "mms_20250101.db.gz",
+                            sizeBytes: 1, sha256: manifest.sha256, uncompressedBytes: 1, durationSeconds: 12.300000000000001)
+        let text = String(decoding: try manifest.encoded(), as: UTF8.self)
+        #expect(text.contains("\"duration_seconds\" : 12.3,"))
+        #expect(!text.contains("\"tables\""))
+        #expect(try Manifest.decode(try manifest.encoded(), file: "m") == manifest)
+    }
+
     @Test func versionIsSet() {
         #expect(VaultopsVersion.current == "0.1.0")
         #expect(Self.sample().toolVersion == "0.1.0")
