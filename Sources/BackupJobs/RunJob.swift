@@ -34,11 +34,6 @@ public struct RunOutcome: Sendable {
 /// `run`: every configured source is backed up and verified; one failing source never stops the others;
 /// then the backup folder is pruned with the configured retention.
 public enum RunJob {
-    /// The lock file that `run` and `deploy` share: one per backup folder, so two jobs never write it at once.
-    public static func lockPath(for config: Config) -> String? {
-        config.backupDir.map { URL(fileURLWithPath: $0).appendingPathComponent(".vaultops.lock").path }
-    }
-
     /// Runs all sources of `config`; `log` receives one line per step (already redacted).
     ///
     /// - Important: the caller holds the run lock.

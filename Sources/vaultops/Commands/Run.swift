@@ -28,7 +28,7 @@ struct Run: ParsableCommand {
         }
         let logger = VaultopsLogging.logger("vaultops.run")
         var lock: ProcessLock?
-        if !dryRun, let path = RunJob.lockPath(for: loaded) {
+        if !dryRun, let path = loaded.lockPath {
             lock = try ProcessLock.acquire(path: path, command: "vaultops run")
         }
         defer { lock?.release() }
