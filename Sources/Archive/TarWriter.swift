@@ -84,7 +84,7 @@ public final class TarWriter {
         guard !finished else { throw ArchiveError.misuse("TarWriter.append after finish()") }
         try sink.write(TarHeader.encode(entry))
         entryCount += 1
-        guard !entry.kind.isHeaderOnly, entry.size > 0 else { return }
+        guard !entry.kind.isHeaderOnly else { return }
         var remaining = entry.size
         if let contents {
             while remaining > 0 {

@@ -170,3 +170,34 @@ struct TarExtractorTests {
         #expect(try tree(dest) == ["keep.txt"])
     }
 }
+
+@Suite("Extraction over an earlier extraction")
+struct TarReExtractTests {
+    @Test("existing folders merge; existing files need force and are then listed as replaced")
+    func reExtract() throws {
+        let dir = try TempDir("x-again")
+        let source = try Fixture.make(in: dir.path)
+        let archive = dir.file("a.tar.gz").path
+        try writeTarGz(of: source, as: "uploads", to: archive)
+        let out = dir.file("out")
+        try TarExtractor.extract(archive: archive, into: out, force: false)
+        try writeFile(out.path + "/uploads/extra.txt", Array("mine".utf8))
+        try writeFile(out.path + "/uploads/a.txt", Array("edited".utf8))
+
+        let error = archiveError { try TarExtractor.extract(archive: archive, into: out, force: false) }
+        guard case .wouldOverwrite(let path)? = error else { Issue.record("expected .wouldOverwrite, got \(String(describing: error))"); return }
+        #expect(path.hasPrefix(out.path + "/uploads/"))
+        #expect(try readFile(out.path + "/uploads/a.txt") == Array("edited".utf8))
+
+        let report = try TarExtractor.extract(archive: archive, into: out, force: true)
+        #expect(report.replaced.contains("uploads/a.txt"))
+        #expect(report.replaced.contains("uploads/link-to-a"))
+        #expect(try readFile(out.path + "/uploads/a.txt") == Array("hello, archive\n".utf8))
+        #expect(try readFile(out.path + "/uploads/extra.txt") == Array("mine".utf8))
+        var actual = try snapshot(out.path + "/uploads", as: "uploads")
+        actual["uploads/extra.txt"] = nil
+        // Directory mtimes are set again after their contents, so even "uploads" matches.
+        let expected = try snapshot(source, as: "uploads")
+        expectSameTree(actual, expected, "re-extract with force")
+    }
+}

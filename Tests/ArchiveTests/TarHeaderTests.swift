@@ -184,3 +184,41 @@ struct TarHeaderTests {
         guard case .truncated? = archiveError({ _ = try TarReader.list(path: path) }) else { Issue.record("expected .truncated"); return }
     }
 }
+
+@Suite("TarWriter single entries")
+struct TarWriterEntryTests {
+    @Test("a file whose real size differs from its stat size (/proc) is stored at the stat size and reported")
+    func procFileGrows() throws {
+        let dir = try TempDir("tw-proc")
+        let path = dir.file("p.tar").path
+        let sink = try FileSink(path: path)
+        let tar = TarWriter(sink: sink)
+        // /proc files stat as empty regular files but read as text: a file that "grew" while read.
+        try tar.append(file: URL(fileURLWithPath: "/proc/self/status"), as: "status")
+        try tar.finish()
+        try sink.close()
+        #expect(tar.warnings == [TarWarning(path: "/proc/self/status", message: "grew while being read: stored only the first 0 bytes")])
+        let entries = try TarReader.list(path: path)
+        #expect(entries.map(\.name) == ["status"])
+        #expect(entries.first?.size == 0)
+        try sh("tar -tf \(q(path))")
+    }
+
+    @Test("a symlink given directly is stored as a link, not followed")
+    func symlinkNotFollowed() throws {
+        let dir = try TempDir("tw-link")
+        try writeFile(dir.file("target").path, Array("target data".utf8))
+        #expect(symlink("target", dir.file("link").path) == 0)
+        let path = dir.file("l.tar").path
+        let sink = try FileSink(path: path)
+        let tar = TarWriter(sink: sink)
+        try tar.append(file: dir.file("link"), as: "link")
+        try tar.finish()
+        try sink.close()
+        let entries = try TarReader.list(path: path)
+        #expect(entries.count == 1)
+        #expect(entries.first?.kind == .symlink)
+        #expect(entries.first?.linkName == "target")
+        #expect(tar.contentBytes == 0)
+    }
+}
