@@ -9,6 +9,7 @@ public struct GzipStats: Sendable, Equatable {
     /// How many gzip members (concatenated streams) the file holds.
     public var members: Int
 
+    /// Creates stats from their parts.
     public init(compressedBytes: UInt64, uncompressedBytes: UInt64, members: Int) {
         self.compressedBytes = compressedBytes
         self.uncompressedBytes = uncompressedBytes

@@ -36,9 +36,13 @@ public struct ExtractionPlan: Sendable {
 
 /// What an extraction did.
 public struct ExtractionReport: Sendable, Equatable {
+    /// Regular files written.
     public var files = 0
+    /// Directories created or merged into.
     public var directories = 0
+    /// Symlinks created.
     public var symlinks = 0
+    /// Hard links created.
     public var hardlinks = 0
     /// Bytes of file content written.
     public var bytes: UInt64 = 0
