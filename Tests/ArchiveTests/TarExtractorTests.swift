@@ -201,3 +201,38 @@ struct TarReExtractTests {
         expectSameTree(actual, expected, "re-extract with force")
     }
 }
+
+@Suite("Two-pass extraction guards")
+struct TarTwoPassTests {
+    @Test("a file that appears between plan and extraction is not replaced without force")
+    func appearsAfterPlan() throws {
+        let dir = try TempDir("x-race")
+        let archive = dir.file("a.tar").path
+        try craftTar(archive, [("one.txt", "file", "", "1"), ("two.txt", "file", "", "2")])
+        let dest = URL(fileURLWithPath: dir.file("dest").path)
+        let plan = try TarExtractor.plan(TarReader(path: archive), into: dest, force: false)
+        #expect(plan.entryCount == 2)
+        #expect(plan.fileBytes == 2)
+        try FileManager.default.createDirectory(at: dest, withIntermediateDirectories: true)
+        try writeFile(dest.path + "/two.txt", Array("someone else's".utf8))
+        let error = archiveError { try TarExtractor.extract(from: TarReader(path: archive), into: dest, plan: plan) }
+        #expect(error == .wouldOverwrite(dest.path + "/two.txt"))
+        #expect(try readFile(dest.path + "/two.txt") == Array("someone else's".utf8))
+    }
+
+    @Test("an archive that differs from the planned one is refused")
+    func archiveChanged() throws {
+        let dir = try TempDir("x-changed")
+        let planned = dir.file("planned.tar").path
+        let swapped = dir.file("swapped.tar").path
+        try craftTar(planned, [("l", "symlink", "inside", ""), ("f", "file", "", "x")])
+        try craftTar(swapped, [("l", "symlink", "../../etc", ""), ("f", "file", "", "x")])
+        let dest = URL(fileURLWithPath: dir.file("dest").path)
+        let plan = try TarExtractor.plan(TarReader(path: planned), into: dest, force: false)
+        guard case .corrupt(_, _, let reason)? = archiveError({ try TarExtractor.extract(from: TarReader(path: swapped), into: dest, plan: plan) }) else {
+            Issue.record("expected .corrupt"); return
+        }
+        #expect(reason.contains("changed since it was checked"))
+        #expect(try tree(dest.path).isEmpty)
+    }
+}
