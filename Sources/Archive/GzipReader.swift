@@ -83,6 +83,18 @@ public final class GzipReader: ByteSource {
         return reader.stats
     }
 
+    /// Reads the whole file once, checking every member and computing the SHA-256 of the compressed bytes.
+    ///
+    /// One pass for what a restore checks first: the gzip trailers and the manifest's checksum.
+    public static func verifyWithSHA256(path: String) throws -> (stats: GzipStats, sha256Hex: String) {
+        let hashing = HashingSource(try FileSource(path: path))
+        let reader = try GzipReader(source: hashing, path: path)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while try reader.read(into: buffer) > 0 {}
+        return (reader.stats, hashing.finalizeHex())
+    }
+
     /// The sizes so far (complete once `read` has returned 0).
     public var stats: GzipStats {
         GzipStats(compressedBytes: compressedBytes, uncompressedBytes: uncompressedBytes, members: members)
