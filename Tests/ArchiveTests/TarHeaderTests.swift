@@ -222,3 +222,42 @@ struct TarWriterEntryTests {
         #expect(tar.contentBytes == 0)
     }
 }
+
+@Suite("TarWriter root names")
+struct TarWriterRootTests {
+    @Test("an empty or '.' root gives './' names like tar -C dir .", arguments: ["", ".", "./"])
+    func dotRoot(root: String) throws {
+        let dir = try TempDir("tw-root")
+        let source = dir.file("src").path
+        try FileManager.default.createDirectory(atPath: source + "/d", withIntermediateDirectories: true)
+        try writeFile(source + "/d/f", [1, 2, 3])
+        let archive = dir.file("r.tar.gz").path
+        try writeTarGz(of: source, as: root, to: archive)
+        #expect(try TarReader.list(path: archive).map(\.name) == ["./", "./d/", "./d/f"])
+        #expect(try sh("tar -tzf \(q(archive))").stdout == "./\n./d/\n./d/f\n")
+    }
+
+    @Test("absolute or '..' root names are refused", arguments: ["/abs", "../up", "a/../../b"])
+    func badRoot(root: String) throws {
+        let dir = try TempDir("tw-badroot")
+        let tar = TarWriter(sink: HashingSink(forwardingTo: nil))
+        guard case .misuse? = archiveError({ try tar.append(directory: dir.url, as: root) }) else {
+            Issue.record("expected .misuse"); return
+        }
+    }
+
+    @Test("a root that is a symlink to a folder is followed once; links below are kept")
+    func symlinkRoot() throws {
+        let dir = try TempDir("tw-linkroot")
+        let real = dir.file("real").path
+        try FileManager.default.createDirectory(atPath: real, withIntermediateDirectories: true)
+        try writeFile(real + "/f", [1])
+        #expect(symlink("f", real + "/l") == 0)
+        #expect(symlink(real, dir.file("current").path) == 0)
+        let archive = dir.file("c.tar.gz").path
+        try writeTarGz(of: dir.file("current").path, as: "current", to: archive)
+        let entries = try TarReader.list(path: archive)
+        #expect(entries.map(\.name) == ["current/", "current/f", "current/l"])
+        #expect(entries.last?.kind == .symlink)
+    }
+}
