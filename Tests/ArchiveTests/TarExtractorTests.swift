@@ -236,3 +236,24 @@ struct TarTwoPassTests {
         #expect(try tree(dest.path).isEmpty)
     }
 }
+
+@Suite("Archives with types we do not extract")
+struct TarUnsupportedTests {
+    @Test("GNU sparse members are listed but refused by extraction, before anything is written", arguments: ["gnu", "pax"])
+    func sparse(format: String) throws {
+        let dir = try TempDir("x-sparse")
+        let source = dir.file("src").path
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        try writeFile(source + "/a.txt", Array("plain".utf8))
+        try sh("truncate -s 4M \(q(source + "/sparse.img")) && echo tail >> \(q(source + "/sparse.img"))")
+        let archive = dir.file("s.tar").path
+        try sh("tar --format=\(format) --sparse --sort=name -cf \(q(archive)) -C \(q(source)) .")
+        let dest = dir.file("dest")
+        let error = archiveError { try TarExtractor.extract(archive: archive, into: dest, force: false) }
+        guard case .unsupported(_, let reason)? = error else {
+            Issue.record("expected .unsupported, got \(String(describing: error))"); return
+        }
+        #expect(reason.contains("sparse") || reason.contains("'S'"))
+        #expect(!FileManager.default.fileExists(atPath: dest.path + "/a.txt"))
+    }
+}
