@@ -113,14 +113,14 @@ public final class FileSource: ByteSource {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard fd >= 0 else { throw ArchiveError.misuse("read from closed file \(path)") }
         guard buffer.count > 0 else { return 0 }
-        let n = retryOnEINTR { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+        let n = retryOnEINTR { systemRead(fd, buffer.baseAddress, buffer.count) }
         guard n >= 0 else { throw ArchiveError.posix("read", path) }
         return n
     }
 
     /// Closes the descriptor now.
     public func close() {
-        if fd >= 0, ownsDescriptor { _ = Glibc.close(fd) }
+        if fd >= 0, ownsDescriptor { _ = systemClose(fd) }
         fd = -1
     }
 
@@ -180,11 +180,11 @@ public final class FileSink: ByteSink {
         guard fd >= 0 else { return }
         let descriptor = fd
         fd = -1
-        if ownsDescriptor, Glibc.close(descriptor) != 0 { throw ArchiveError.posix("close", path) }
+        if ownsDescriptor, systemClose(descriptor) != 0 { throw ArchiveError.posix("close", path) }
     }
 
     deinit {
-        if fd >= 0, ownsDescriptor { _ = Glibc.close(fd) }
+        if fd >= 0, ownsDescriptor { _ = systemClose(fd) }
     }
 }
 
@@ -195,7 +195,7 @@ extension FileSink: Sendable {}
 func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
     var offset = 0
     while offset < bytes.count {
-        let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        let n = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
         if n < 0 {
             if errno == EINTR { continue }
             throw ArchiveError.posix("write", path)
@@ -213,3 +213,8 @@ func retryOnEINTR<T: BinaryInteger>(_ call: () -> T) -> T {
         return result
     }
 }
+
+// The C calls under names that the `read`/`write`/`close` methods above do not shadow.
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buffer, count) }
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }
+private func systemClose(_ fd: Int32) -> Int32 { close(fd) }

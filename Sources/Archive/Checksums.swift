@@ -72,6 +72,34 @@ public final class HashingSink: ByteSink {
 @available(*, unavailable)
 extension HashingSink: Sendable {}
 
+/// A source that hashes (SHA-256) and counts what is read through it from another source.
+public final class HashingSource: ByteSource {
+    private let source: ByteSource
+    private var hasher = SHA256Hasher()
+    /// Bytes read so far.
+    public private(set) var bytesRead: UInt64 = 0
+
+    /// Reads from `source`.
+    public init(_ source: ByteSource) {
+        self.source = source
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = try source.read(into: buffer)
+        if n > 0 {
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            bytesRead += UInt64(n)
+        }
+        return n
+    }
+
+    /// The hex digest of everything read so far.
+    public func finalizeHex() -> String { hasher.finalizeHex() }
+}
+
+@available(*, unavailable)
+extension HashingSource: Sendable {}
+
 /// CRC-32 (the gzip polynomial) as zlib computes it.
 public struct CRC32: Sendable, Equatable {
     /// The current value.

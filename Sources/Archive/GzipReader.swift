@@ -9,6 +9,7 @@ public struct GzipStats: Sendable, Equatable {
     /// How many gzip members (concatenated streams) the file holds.
     public var members: Int
 
+    /// Creates stats from their parts.
     public init(compressedBytes: UInt64, uncompressedBytes: UInt64, members: Int) {
         self.compressedBytes = compressedBytes
         self.uncompressedBytes = uncompressedBytes
@@ -80,6 +81,18 @@ public final class GzipReader: ByteSource {
         defer { buffer.deallocate() }
         while try reader.read(into: buffer) > 0 {}
         return reader.stats
+    }
+
+    /// Reads the whole file once, checking every member and computing the SHA-256 of the compressed bytes.
+    ///
+    /// One pass for what a restore checks first: the gzip trailers and the manifest's checksum.
+    public static func verifyWithSHA256(path: String) throws -> (stats: GzipStats, sha256Hex: String) {
+        let hashing = HashingSource(try FileSource(path: path))
+        let reader = try GzipReader(source: hashing, path: path)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while try reader.read(into: buffer) > 0 {}
+        return (reader.stats, hashing.finalizeHex())
     }
 
     /// The sizes so far (complete once `read` has returned 0).

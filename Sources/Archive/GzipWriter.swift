@@ -3,8 +3,8 @@ import CZlib
 /// Compresses what is written into a gzip stream (RFC 1952) sent to another sink.
 ///
 /// One gzip member, zlib's deflate with windowBits 31. `finish()` writes the trailer (CRC-32 and length);
-/// without it the output is not a valid gzip file. Memory is a fixed 256 KiB output buffer plus zlib's state,
-/// whatever the amount of data.
+/// without it the output is not a valid gzip file. Memory is a fixed 256 KiB output buffer, a 64 KiB input
+/// buffer and zlib's state, whatever the amount of data.
 ///
 /// With `jobs > 1` blocks of 128 KiB are deflated on worker threads as pigz does (see `ParallelDeflater`).
 ///
@@ -23,10 +23,14 @@ public final class GzipWriter: ByteSink {
     private let stream: UnsafeMutablePointer<z_stream>?
     private let parallel: ParallelDeflater?
     private let outBuffer: UnsafeMutableRawBufferPointer
+    // Small writes (a dump writes one row at a time) are gathered here so zlib sees large pieces.
+    private let inBuffer: UnsafeMutableRawBufferPointer
+    private var pending = 0
     private var finished = false
     private var failed = false
 
     static let bufferSize = 256 * 1024
+    static let inputBufferSize = 64 * 1024
 
     /// Starts a gzip stream into `sink` at `level` (0 = store, 1 = fastest, 9 = smallest) on `jobs` threads.
     public init(sink: ByteSink, level: Int = 6, jobs: Int = 1) throws {
@@ -38,6 +42,7 @@ public final class GzipWriter: ByteSink {
         if jobs > 1 {
             stream = nil
             outBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 1)
+            inBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 1)
             parallel = try ParallelDeflater(level: level, jobs: jobs)
             return
         }
@@ -54,6 +59,7 @@ public final class GzipWriter: ByteSink {
         }
         self.stream = stream
         outBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 16)
+        inBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.inputBufferSize, alignment: 16)
     }
 
     deinit {
@@ -63,6 +69,7 @@ public final class GzipWriter: ByteSink {
             stream.deallocate()
         }
         outBuffer.deallocate()
+        inBuffer.deallocate()
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -71,7 +78,16 @@ public final class GzipWriter: ByteSink {
         if let parallel {
             try guarded { try parallel.write(bytes) { try self.emit($0) } }
         } else {
-            try guarded { try deflate(bytes, flush: Z_NO_FLUSH) }
+            try guarded {
+                if pending + bytes.count <= inBuffer.count {
+                    UnsafeMutableRawBufferPointer(rebasing: inBuffer[pending..<(pending + bytes.count)]).copyMemory(from: bytes)
+                    pending += bytes.count
+                    if pending == inBuffer.count { try flushPending() }
+                } else {
+                    try flushPending()
+                    try deflate(bytes, flush: Z_NO_FLUSH)
+                }
+            }
         }
         uncompressedBytes += UInt64(bytes.count)
     }
@@ -82,7 +98,10 @@ public final class GzipWriter: ByteSink {
         if let parallel {
             try guarded { try parallel.finish { try self.emit($0) } }
         } else {
-            try guarded { try deflate(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH) }
+            try guarded {
+                try flushPending()
+                try deflate(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH)
+            }
         }
         finished = true
     }
@@ -92,6 +111,13 @@ public final class GzipWriter: ByteSink {
             failed = true
             throw error
         }
+    }
+
+    private func flushPending() throws {
+        guard pending > 0 else { return }
+        let count = pending
+        pending = 0
+        try deflate(UnsafeRawBufferPointer(rebasing: inBuffer[0..<count]), flush: Z_NO_FLUSH)
     }
 
     private func emit(_ bytes: UnsafeRawBufferPointer) throws {

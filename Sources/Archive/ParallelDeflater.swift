@@ -32,7 +32,7 @@ final class ParallelDeflater {
         var offset = 0
         while offset < bytes.count {
             let take = min(Self.blockSize - current.count, bytes.count - offset)
-            current.append(contentsOf: bytes[offset..<(offset + take)])
+            current.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + take)]))
             offset += take
             if current.count == Self.blockSize {
                 try submit(last: false, emit: emit)

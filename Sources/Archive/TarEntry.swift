@@ -72,6 +72,7 @@ public struct TarEntry: Sendable, Equatable {
     /// Byte offset of the member's first header block in the (uncompressed) archive; set by `TarReader`.
     public var headerOffset: UInt64
 
+    /// Creates an entry; defaults suit a root-owned file dated at the epoch.
     public init(name: String, kind: Kind, size: UInt64 = 0, mode: UInt32 = 0o644, mtime: Int64 = 0,
                 mtimeNanoseconds: Int32 = 0, uid: Int = 0, gid: Int = 0, uname: String = "", gname: String = "",
                 linkName: String = "", headerOffset: UInt64 = 0) {

@@ -36,9 +36,13 @@ public struct ExtractionPlan: Sendable {
 
 /// What an extraction did.
 public struct ExtractionReport: Sendable, Equatable {
+    /// Regular files written.
     public var files = 0
+    /// Directories created or merged into.
     public var directories = 0
+    /// Symlinks created.
     public var symlinks = 0
+    /// Hard links created.
     public var hardlinks = 0
     /// Bytes of file content written.
     public var bytes: UInt64 = 0
@@ -91,6 +95,8 @@ public enum TarExtractor {
         var report = ExtractionReport()
         report.replaced = plan.replaced
         var directories: [(path: String, entry: TarEntry)] = []
+        // Paths this run created: a later duplicate entry may replace them even without force.
+        var created = Set<String>()
         var index = 0
         while let entry = try reader.next() {
             guard index < plan.steps.count, plan.steps[index].name == entry.name, plan.steps[index].kind == entry.kind,
@@ -106,12 +112,15 @@ public enum TarExtractor {
             }
             let path = root + "/" + relative
             try makeParents(root: root, relative: relative)
+            // Something that appeared since the plan is replaced only with force, as the plan would have required.
+            let mayReplace = plan.force || created.contains(relative)
+            created.insert(relative)
             switch entry.kind {
             case .directory:
                 var st = stat()
                 if lstat(path, &st) == 0 {
                     if (st.st_mode & S_IFMT) != S_IFDIR {
-                        try remove(path)
+                        try remove(path, mayReplace: mayReplace)
                         try makeDirectory(path)
                     }
                 } else {
@@ -120,7 +129,7 @@ public enum TarExtractor {
                 directories.append((path, entry))
                 report.directories += 1
             case .regular:
-                try remove(path)
+                try remove(path, mayReplace: mayReplace)
                 // O_EXCL | O_NOFOLLOW: never write through whatever appeared at this name since the plan.
                 let fd = retryOnEINTR { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
                 guard fd >= 0 else { throw ArchiveError.posix("create", path) }
@@ -135,7 +144,7 @@ public enum TarExtractor {
                 if futimens(fd, &times) != 0 { throw ArchiveError.posix("set mtime", path) }
                 report.files += 1
             case .symlink:
-                try remove(path)
+                try remove(path, mayReplace: mayReplace)
                 if symlink(entry.linkName, path) != 0 { throw ArchiveError.posix("symlink", path) }
                 if isRoot, lchown(path, uid_t(clamping: entry.uid), gid_t(clamping: entry.gid)) != 0 {
                     throw ArchiveError.posix("chown", path)
@@ -144,7 +153,7 @@ public enum TarExtractor {
                 if utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) != 0 { throw ArchiveError.posix("set mtime", path) }
                 report.symlinks += 1
             case .hardlink:
-                try remove(path)
+                try remove(path, mayReplace: mayReplace)
                 let target = root + "/" + (try Planner.components(entry.linkName, entry: entry.name)).joined(separator: "/")
                 if link(target, path) != 0 { throw ArchiveError.posix("hard link to \(target)", path) }
                 report.hardlinks += 1
@@ -212,10 +221,11 @@ public enum TarExtractor {
         }
     }
 
-    /// Removes a non-directory at `path` (the plan allowed it); a directory there is an error.
-    private static func remove(_ path: String) throws {
+    /// Removes a non-directory at `path` when replacing is allowed; a directory there is an error.
+    private static func remove(_ path: String, mayReplace: Bool) throws {
         var st = stat()
         guard lstat(path, &st) == 0 else { return }
+        guard mayReplace else { throw ArchiveError.wouldOverwrite(path) }
         guard (st.st_mode & S_IFMT) != S_IFDIR else {
             throw ArchiveError.unsafeEntry(name: path, reason: "a directory is in the way (changed during extraction)")
         }

@@ -4,6 +4,7 @@
 /// typeflag 156, linkname 157/100, magic 257/6, version 263/2, uname 265/32, gname 297/32, devmajor 329/8,
 /// devminor 337/8, prefix 345/155.
 package enum TarHeader {
+    /// Tar's unit: headers and data are padded to 512-byte blocks.
     package static let blockSize = 512
 
     // MARK: Encoding
@@ -138,6 +139,7 @@ package enum TarHeader {
         Array(bytes.map { $0 < 0x80 && $0 != 0 ? $0 : UInt8(ascii: "_") }.prefix(limit))
     }
 
+    /// Zero bytes needed after `size` bytes of data to reach the next block.
     package static func padding(for size: UInt64) -> Int {
         let remainder = Int(size % UInt64(blockSize))
         return remainder == 0 ? 0 : blockSize - remainder
@@ -164,6 +166,7 @@ package enum TarHeader {
     /// Why a header block is invalid (the reader adds the file and offset).
     package struct DecodeError: Error { let reason: String }
 
+    /// Whether a block is all zeros (the end-of-archive marker is two of them).
     package static func isZeroBlock(_ block: [UInt8]) -> Bool { block.allSatisfy { $0 == 0 } }
 
     /// Parses and checksums one header block.

@@ -44,14 +44,29 @@ public final class TarWriter {
     deinit { buffer.deallocate() }
 
     /// Appends `directory` and everything below it as `rootName/…`, in sorted (byte) order, without following symlinks.
+    ///
+    /// `rootName` is a relative archive path (`uploads`, or `.` / empty for `./…` names as `tar -C dir .` makes).
+    /// When `directory` itself is a symlink to a folder, that one link is followed (a configured source path is
+    /// often a link); links below it are stored as links.
     public func append(directory: URL, as rootName: String) throws {
-        let root = directory.path
+        var root = directory.path
         var st = stat()
         guard lstat(root, &st) == 0 else { throw ArchiveError.posix("stat", root) }
+        if (st.st_mode & S_IFMT) == S_IFLNK {
+            guard let resolved = realpath(root, nil) else { throw ArchiveError.posix("resolve", root) }
+            root = String(cString: resolved)
+            free(resolved)
+            guard lstat(root, &st) == 0 else { throw ArchiveError.posix("stat", root) }
+        }
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
             throw ArchiveError.misuse("\(root) is not a directory")
         }
-        let rootEntryName = rootName.hasSuffix("/") ? String(rootName.dropLast()) : rootName
+        var rootEntryName = rootName
+        while rootEntryName.hasSuffix("/") { rootEntryName.removeLast() }
+        if rootEntryName.isEmpty { rootEntryName = "." }
+        guard !rootName.hasPrefix("/"), !rootEntryName.split(separator: "/").contains("..") else {
+            throw ArchiveError.misuse("archive root name \(rootName.debugDescription) must be a relative path without '..'")
+        }
         // Depth-first with an explicit stack; children pushed in reverse so they come out sorted.
         var stack: [(disk: String, name: String)] = [(root, rootEntryName)]
         while let item = stack.popLast() {
@@ -67,7 +82,7 @@ public final class TarWriter {
             }
             let sorted = children.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
             for child in sorted.reversed() {
-                stack.append((disk + "/" + child, name.isEmpty ? child : name + "/" + child))
+                stack.append((disk + "/" + child, name + "/" + child))
             }
         }
     }
@@ -84,7 +99,7 @@ public final class TarWriter {
         guard !finished else { throw ArchiveError.misuse("TarWriter.append after finish()") }
         try sink.write(TarHeader.encode(entry))
         entryCount += 1
-        guard !entry.kind.isHeaderOnly, entry.size > 0 else { return }
+        guard !entry.kind.isHeaderOnly else { return }
         var remaining = entry.size
         if let contents {
             while remaining > 0 {

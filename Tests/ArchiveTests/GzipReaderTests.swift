@@ -29,6 +29,9 @@ struct GzipReaderTests {
         #expect(reader.members == 1)
         let stats = try GzipReader.verify(path: path)
         #expect(stats == GzipStats(compressedBytes: UInt64(try readFile(path).count), uncompressedBytes: UInt64(input.count), members: 1))
+        let (again, sha) = try GzipReader.verifyWithSHA256(path: path)
+        #expect(again == stats)
+        #expect(sha == sha256Hex(of: try readFile(path)))
     }
 
     @Test("reads pigz output")

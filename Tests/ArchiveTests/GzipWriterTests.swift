@@ -61,6 +61,17 @@ struct GzipWriterTests {
         #expect(try sh("gunzip -c \(q(path))").stdoutData == Data(input))
     }
 
+    @Test("small and boundary-sized writes are gathered correctly", arguments: [1, 7, 300, 65_535, 65_536, 65_537, 200_000])
+    func writeSizes(piece: Int) throws {
+        let dir = try TempDir("gz-pieces")
+        let path = dir.file("p.gz").path
+        let input = textBytes(150_000) + randomBytes(70_000, seed: UInt64(piece))
+        let writer = try ourGzip(input, level: 6, to: path, piece: piece)
+        #expect(try sh("gunzip -c \(q(path))").stdoutData == Data(input))
+        #expect(writer.uncompressedBytes == UInt64(input.count))
+        #expect(writer.compressedBytes == UInt64(try readFile(path).count))
+    }
+
     @Test("misuse is refused: bad level, write after finish, finish twice")
     func misuse() throws {
         let dir = try TempDir("gz-misuse")

@@ -170,3 +170,90 @@ struct TarExtractorTests {
         #expect(try tree(dest) == ["keep.txt"])
     }
 }
+
+@Suite("Extraction over an earlier extraction")
+struct TarReExtractTests {
+    @Test("existing folders merge; existing files need force and are then listed as replaced")
+    func reExtract() throws {
+        let dir = try TempDir("x-again")
+        let source = try Fixture.make(in: dir.path)
+        let archive = dir.file("a.tar.gz").path
+        try writeTarGz(of: source, as: "uploads", to: archive)
+        let out = dir.file("out")
+        try TarExtractor.extract(archive: archive, into: out, force: false)
+        try writeFile(out.path + "/uploads/extra.txt", Array("mine".utf8))
+        try writeFile(out.path + "/uploads/a.txt", Array("edited".utf8))
+
+        let error = archiveError { try TarExtractor.extract(archive: archive, into: out, force: false) }
+        guard case .wouldOverwrite(let path)? = error else { Issue.record("expected .wouldOverwrite, got \(String(describing: error))"); return }
+        #expect(path.hasPrefix(out.path + "/uploads/"))
+        #expect(try readFile(out.path + "/uploads/a.txt") == Array("edited".utf8))
+
+        let report = try TarExtractor.extract(archive: archive, into: out, force: true)
+        #expect(report.replaced.contains("uploads/a.txt"))
+        #expect(report.replaced.contains("uploads/link-to-a"))
+        #expect(try readFile(out.path + "/uploads/a.txt") == Array("hello, archive\n".utf8))
+        #expect(try readFile(out.path + "/uploads/extra.txt") == Array("mine".utf8))
+        var actual = try snapshot(out.path + "/uploads", as: "uploads")
+        actual["uploads/extra.txt"] = nil
+        // Directory mtimes are set again after their contents, so even "uploads" matches.
+        let expected = try snapshot(source, as: "uploads")
+        expectSameTree(actual, expected, "re-extract with force")
+    }
+}
+
+@Suite("Two-pass extraction guards")
+struct TarTwoPassTests {
+    @Test("a file that appears between plan and extraction is not replaced without force")
+    func appearsAfterPlan() throws {
+        let dir = try TempDir("x-race")
+        let archive = dir.file("a.tar").path
+        try craftTar(archive, [("one.txt", "file", "", "1"), ("two.txt", "file", "", "2")])
+        let dest = URL(fileURLWithPath: dir.file("dest").path)
+        let plan = try TarExtractor.plan(TarReader(path: archive), into: dest, force: false)
+        #expect(plan.entryCount == 2)
+        #expect(plan.fileBytes == 2)
+        try FileManager.default.createDirectory(at: dest, withIntermediateDirectories: true)
+        try writeFile(dest.path + "/two.txt", Array("someone else's".utf8))
+        let error = archiveError { try TarExtractor.extract(from: TarReader(path: archive), into: dest, plan: plan) }
+        #expect(error == .wouldOverwrite(dest.path + "/two.txt"))
+        #expect(try readFile(dest.path + "/two.txt") == Array("someone else's".utf8))
+    }
+
+    @Test("an archive that differs from the planned one is refused")
+    func archiveChanged() throws {
+        let dir = try TempDir("x-changed")
+        let planned = dir.file("planned.tar").path
+        let swapped = dir.file("swapped.tar").path
+        try craftTar(planned, [("l", "symlink", "inside", ""), ("f", "file", "", "x")])
+        try craftTar(swapped, [("l", "symlink", "../../etc", ""), ("f", "file", "", "x")])
+        let dest = URL(fileURLWithPath: dir.file("dest").path)
+        let plan = try TarExtractor.plan(TarReader(path: planned), into: dest, force: false)
+        guard case .corrupt(_, _, let reason)? = archiveError({ try TarExtractor.extract(from: TarReader(path: swapped), into: dest, plan: plan) }) else {
+            Issue.record("expected .corrupt"); return
+        }
+        #expect(reason.contains("changed since it was checked"))
+        #expect(try tree(dest.path).isEmpty)
+    }
+}
+
+@Suite("Archives with types we do not extract")
+struct TarUnsupportedTests {
+    @Test("GNU sparse members are listed but refused by extraction, before anything is written", arguments: ["gnu", "pax"])
+    func sparse(format: String) throws {
+        let dir = try TempDir("x-sparse")
+        let source = dir.file("src").path
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        try writeFile(source + "/a.txt", Array("plain".utf8))
+        try sh("truncate -s 4M \(q(source + "/sparse.img")) && echo tail >> \(q(source + "/sparse.img"))")
+        let archive = dir.file("s.tar").path
+        try sh("tar --format=\(format) --sparse --sort=name -cf \(q(archive)) -C \(q(source)) .")
+        let dest = dir.file("dest")
+        let error = archiveError { try TarExtractor.extract(archive: archive, into: dest, force: false) }
+        guard case .unsupported(_, let reason)? = error else {
+            Issue.record("expected .unsupported, got \(String(describing: error))"); return
+        }
+        #expect(reason.contains("sparse") || reason.contains("'S'"))
+        #expect(!FileManager.default.fileExists(atPath: dest.path + "/a.txt"))
+    }
+}

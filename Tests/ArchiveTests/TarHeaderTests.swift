@@ -184,3 +184,80 @@ struct TarHeaderTests {
         guard case .truncated? = archiveError({ _ = try TarReader.list(path: path) }) else { Issue.record("expected .truncated"); return }
     }
 }
+
+@Suite("TarWriter single entries")
+struct TarWriterEntryTests {
+    @Test("a file whose real size differs from its stat size (/proc) is stored at the stat size and reported")
+    func procFileGrows() throws {
+        let dir = try TempDir("tw-proc")
+        let path = dir.file("p.tar").path
+        let sink = try FileSink(path: path)
+        let tar = TarWriter(sink: sink)
+        // /proc files stat as empty regular files but read as text: a file that "grew" while read.
+        try tar.append(file: URL(fileURLWithPath: "/proc/self/status"), as: "status")
+        try tar.finish()
+        try sink.close()
+        #expect(tar.warnings == [TarWarning(path: "/proc/self/status", message: "grew while being read: stored only the first 0 bytes")])
+        let entries = try TarReader.list(path: path)
+        #expect(entries.map(\.name) == ["status"])
+        #expect(entries.first?.size == 0)
+        try sh("tar -tf \(q(path))")
+    }
+
+    @Test("a symlink given directly is stored as a link, not followed")
+    func symlinkNotFollowed() throws {
+        let dir = try TempDir("tw-link")
+        try writeFile(dir.file("target").path, Array("target data".utf8))
+        #expect(symlink("target", dir.file("link").path) == 0)
+        let path = dir.file("l.tar").path
+        let sink = try FileSink(path: path)
+        let tar = TarWriter(sink: sink)
+        try tar.append(file: dir.file("link"), as: "link")
+        try tar.finish()
+        try sink.close()
+        let entries = try TarReader.list(path: path)
+        #expect(entries.count == 1)
+        #expect(entries.first?.kind == .symlink)
+        #expect(entries.first?.linkName == "target")
+        #expect(tar.contentBytes == 0)
+    }
+}
+
+@Suite("TarWriter root names")
+struct TarWriterRootTests {
+    @Test("an empty or '.' root gives './' names like tar -C dir .", arguments: ["", ".", "./"])
+    func dotRoot(root: String) throws {
+        let dir = try TempDir("tw-root")
+        let source = dir.file("src").path
+        try FileManager.default.createDirectory(atPath: source + "/d", withIntermediateDirectories: true)
+        try writeFile(source + "/d/f", [1, 2, 3])
+        let archive = dir.file("r.tar.gz").path
+        try writeTarGz(of: source, as: root, to: archive)
+        #expect(try TarReader.list(path: archive).map(\.name) == ["./", "./d/", "./d/f"])
+        #expect(try sh("tar -tzf \(q(archive))").stdout == "./\n./d/\n./d/f\n")
+    }
+
+    @Test("absolute or '..' root names are refused", arguments: ["/abs", "../up", "a/../../b"])
+    func badRoot(root: String) throws {
+        let dir = try TempDir("tw-badroot")
+        let tar = TarWriter(sink: HashingSink(forwardingTo: nil))
+        guard case .misuse? = archiveError({ try tar.append(directory: dir.url, as: root) }) else {
+            Issue.record("expected .misuse"); return
+        }
+    }
+
+    @Test("a root that is a symlink to a folder is followed once; links below are kept")
+    func symlinkRoot() throws {
+        let dir = try TempDir("tw-linkroot")
+        let real = dir.file("real").path
+        try FileManager.default.createDirectory(atPath: real, withIntermediateDirectories: true)
+        try writeFile(real + "/f", [1])
+        #expect(symlink("f", real + "/l") == 0)
+        #expect(symlink(real, dir.file("current").path) == 0)
+        let archive = dir.file("c.tar.gz").path
+        try writeTarGz(of: dir.file("current").path, as: "current", to: archive)
+        let entries = try TarReader.list(path: archive)
+        #expect(entries.map(\.name) == ["current/", "current/f", "current/l"])
+        #expect(entries.last?.kind == .symlink)
+    }
+}
