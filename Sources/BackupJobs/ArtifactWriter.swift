@@ -63,8 +63,10 @@ public enum ArtifactWriter {
 
     /// Produces an artifact of `kind` named after `sourceName` in the options' folder.
     ///
-    /// `produce` writes the uncompressed content into the sink it is given and returns what the manifest records.
+    /// `produce` writes the uncompressed content into the sink it is given and returns what the manifest records;
+    /// `expectedBytes`, when known, lets the progress display show an ETA.
     public static func write(kind: ArtifactKind, sourceName: String, options: BackupOptions, now: Date = Date(),
+                             expectedBytes: Int64? = nil,
                              produce: (ByteSink) throws -> ProducedContent) throws -> BackupResult {
         try checkOutputDirectory(options.outputDirectory)
         let started = Date()
@@ -76,7 +78,9 @@ public enum ArtifactWriter {
         let uncompressed: UInt64
         do {
             let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs)
-            content = try produce(gzip)
+            let progress = ProgressReporter(label: fileName, total: expectedBytes)
+            defer { progress.finish() }
+            content = try produce(ProgressSink(gzip, progress: progress))
             try gzip.finish()
             uncompressed = gzip.uncompressedBytes
             try file.commit()

@@ -34,7 +34,7 @@ public enum Restorer {
         defer { try? FileManager.default.removeItem(at: candidate) }
         let sink = try FileSink(path: candidate.path)
         do {
-            try StreamCopy.copy(from: GzipReader(source: FileSource(path: artifact.path), path: artifact.path), to: sink)
+            try GzipReader(source: FileSource(path: artifact.path), path: artifact.path).copy(to: sink)
             try sink.close()
         } catch {
             try? sink.close()

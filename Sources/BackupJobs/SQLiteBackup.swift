@@ -18,32 +18,15 @@ public enum SQLiteBackup {
         let snapshot = options.outputDirectory.appendingPathComponent(".\(name).snapshot-\(UUID().uuidString.prefix(8)).db.partial")
         defer { try? FileManager.default.removeItem(at: snapshot) }
         let info = try SQLiteSnapshot.snapshot(of: source, into: snapshot)
-        return try ArtifactWriter.write(kind: .sqlite, sourceName: name, options: options, now: now) { sink in
-            try StreamCopy.copy(from: FileSource(path: snapshot.path), to: sink)
+        return try ArtifactWriter.write(kind: .sqlite, sourceName: name, options: options, now: now,
+                                        expectedBytes: info.byteCount) { sink in
+            try FileSource(path: snapshot.path).copy(to: sink)
             return ProducedContent(
                 source: source.path,
                 originalPath: source.path,
                 serverVersion: "SQLite \(info.sqliteVersion)",
                 tables: info.rowCounts
             )
-        }
-    }
-}
-
-/// Copies a byte source into a sink in large blocks.
-enum StreamCopy {
-    static let blockSize = 1 << 20
-
-    @discardableResult
-    static func copy(from source: ByteSource, to sink: ByteSink) throws -> UInt64 {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
-        defer { buffer.deallocate() }
-        var total: UInt64 = 0
-        while true {
-            let n = try source.read(into: buffer)
-            if n == 0 { return total }
-            try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            total += UInt64(n)
         }
     }
 }

@@ -54,16 +54,16 @@ public enum Verifier {
                 } else if deep && format.kind == .sqlite {
                     try checkSQLite(gzip: gzip, artifact: artifact, manifest: manifest, checks: &checks, problems: &problems)
                 } else {
-                    try StreamCopy.copy(from: gzip, to: DiscardSink())
+                    try gzip.copy(to: DiscardSink())
                 }
                 // Read to the very end so that the hash covers the whole file, trailing bytes included.
-                try StreamCopy.copy(from: hashing, to: DiscardSink())
+                try hashing.copy(to: DiscardSink())
                 checks.append("gzip stream complete, CRC-32 and length match (\(gzip.uncompressedBytes) bytes)")
                 if let expected = manifest?.uncompressedBytes, expected != Int64(gzip.uncompressedBytes) {
                     problems.append("uncompressed size \(gzip.uncompressedBytes) differs from the manifest's \(expected)")
                 }
             } else {
-                try StreamCopy.copy(from: hashing, to: DiscardSink())
+                try hashing.copy(to: DiscardSink())
             }
             let digest = hashing.finalizeHex()
             if let manifest {
@@ -90,7 +90,7 @@ public enum Verifier {
             .appendingPathComponent("vaultops-verify-\(UUID().uuidString.prefix(8)).db")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let sink = try FileSink(path: scratch.path)
-        try StreamCopy.copy(from: gzip, to: sink)
+        try gzip.copy(to: sink)
         try sink.close()
         do {
             try SQLiteSnapshot.integrityCheck(path: scratch.path)
