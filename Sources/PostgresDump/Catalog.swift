@@ -143,7 +143,9 @@ struct Catalog {
                 """
             catalog.sequences.append(SequenceState(schema: schema, name: name, qname: qname, owner: own))
             if let column = try row.optionalString("identity_column"), let table = try row.optionalString("owner_table") {
-                identity["\(table):\(column)"] = "SEQUENCE NAME \(qname)\n    \(options)"
+                // The identity sequence takes the column's type, and naming it again is an error.
+                let identityOptions = options.split(separator: "\n").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+                identity["\(table):\(column)"] = "SEQUENCE NAME \(qname)\n" + identityOptions.joined(separator: "\n")
                 continue
             }
             var sql = SQLText.header(name: name, type: "SEQUENCE", schema: schema, owner: own)
@@ -184,6 +186,7 @@ struct Catalog {
         struct Rel { var schema, name, qname, owner, relkind: String }
         var rels: [UInt32: Rel] = [:]
         var rlsStatements: [(SortKey, String)] = []
+        var refreshes: [(String, String)] = []
         for row in try c.query(CatalogQueries.relations, [relArray]).rows {
             let oid = try row.oid("oid")
             let schema = try row.string("schema"), name = try row.string("name"), qname = try row.string("qname")
@@ -205,8 +208,8 @@ struct Catalog {
                 sql += owner("ALTER \(isMat ? "MATERIALIZED VIEW" : "VIEW") \(qname) OWNER TO \(own);")
                 sql += comment("\(isMat ? "MATERIALIZED VIEW" : "VIEW") \(qname)", try row.optionalString("comment"))
                 if isMat, try row.bool("relispopulated") {
-                    catalog.refreshes.append(SQLText.header(name: name, type: "MATERIALIZED VIEW DATA", schema: schema, owner: own)
-                                             + "REFRESH MATERIALIZED VIEW \(qname);\n\n\n")
+                    refreshes.append(("rel:\(oid)", SQLText.header(name: name, type: "MATERIALIZED VIEW DATA", schema: schema, owner: own)
+                                             + "REFRESH MATERIALIZED VIEW \(qname);\n\n\n"))
                 }
             default:
                 let isPartition = try row.bool("relispartition")
@@ -269,7 +272,11 @@ struct Catalog {
                 }
             }
             pre.append(PreItem(key: "rel:\(oid)", sortKey: key, sql: sql + "\n"))
-            if let acl = try row.optionalString("acl") {
+            var acl = try row.optionalString("acl") ?? ""
+            for col in cols {
+                if let columnACL = try col.optionalString("acl") { acl += (acl.isEmpty ? "" : "\n") + columnACL }
+            }
+            if !acl.isEmpty {
                 privileges.append((key, SQLText.header(name: name, type: "ACL", schema: schema, owner: own) + acl + "\n\n\n"))
             }
         }
@@ -277,7 +284,11 @@ struct Catalog {
         catalog.sequences.sort { ($0.schema, $0.name) < ($1.schema, $1.name) }
 
         // Dependency order for pre-data.
-        catalog.preData = try orderPreData(c, pre)
+        let ordered = try orderPreData(c, pre)
+        catalog.preData = ordered.map(\.sql)
+        // Materialized views are refreshed in dependency order too (one may read another).
+        let position = Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1.key, $0) })
+        catalog.refreshes = refreshes.sorted { position[$0.0, default: 0] < position[$1.0, default: 0] }.map(\.1)
 
         // Post-data: key constraints, indexes, foreign keys, triggers, rules, row security and policies.
         func relName(_ oid: UInt32) -> Rel? { rels[oid] }
@@ -387,7 +398,7 @@ struct Catalog {
     }
 
     /// Orders pre-data items so each follows what it depends on (pg_depend), ties broken by name.
-    private static func orderPreData(_ c: Connection, _ items: [PreItem]) throws -> [String] {
+    private static func orderPreData(_ c: Connection, _ items: [PreItem]) throws -> [PreItem] {
         var index: [String: Int] = [:]
         for (i, item) in items.enumerated() { index[item.key] = i }
         var owners: [String: String] = [:]
@@ -411,7 +422,7 @@ struct Catalog {
             edges[fromIndex].append(toIndex)
         }
         let order = DependencyOrder.sort(keys: items.map(\.sortKey), edges: edges)
-        return order.map { items[$0].sql }
+        return order.map { items[$0] }
     }
 }
 

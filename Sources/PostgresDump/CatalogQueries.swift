@@ -120,6 +120,9 @@ enum CatalogQueries {
                 FROM pg_catalog.pg_aggregate a WHERE a.aggfnoid = p.oid AND a.aggkind = 'n') AS aggbody
         FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
         WHERE p.prokind IN ('f', 'p', 'a') AND \(userSchema("n")) AND \(notExtensionMember("pg_proc", "p.oid"))
+          -- Range constructors and similar are created implicitly with their type.
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                          AND i.objid = p.oid AND i.deptype = 'i')
         """
 
     static let sequences = """
@@ -168,8 +171,14 @@ enum CatalogQueries {
                pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull, a.attidentity, a.attgenerated, a.attislocal,
                pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS defexpr,
                \(collateClause("a.attcollation", typeOid: "a.atttypid")) AS collate,
-               pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+               pg_catalog.col_description(a.attrelid, a.attnum) AS comment,
+               (SELECT pg_catalog.string_agg('GRANT ' || x.privilege_type || ' (' || pg_catalog.quote_ident(a.attname) || ') ON TABLE ' ||
+                                             \(qualified("n", "c.relname")) || ' TO ' ||
+                                             CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END ||
+                                             CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END || ';', E'\\n' ORDER BY x.ord)
+                FROM pg_catalog.aclexplode(a.attacl) WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, ord)) AS acl
         FROM pg_catalog.pg_attribute a
+        JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
         WHERE a.attrelid = ANY($1::pg_catalog.oid[]) AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attrelid, a.attnum

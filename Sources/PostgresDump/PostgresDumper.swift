@@ -35,8 +35,9 @@ public final class PostgresDumper {
                     SET row_security = off;
                     SELECT pg_catalog.set_config('search_path', '', false);
                     SET lock_timeout = \(SQLText.literal(options.lockTimeout));
-                    BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
                     """)
+                // A separate call: a multi-statement string runs as one implicit transaction block.
+                try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             }
             let summary = try dumpInTransaction(out)
             _ = try? connection.execute("COMMIT")
@@ -55,8 +56,11 @@ public final class PostgresDumper {
         for row in lockList.rows {
             let qname = try row.string("qname")
             let kind = try row.string("relkind")
-            try step("locking \(SQLText.commentSafe(qname))") {
-                try connection.execute("LOCK TABLE \(qname) IN ACCESS SHARE MODE")
+            // LOCK TABLE takes plain and partitioned tables only (as pg_dump locks); views and matviews read them.
+            if kind == "r" || kind == "p" {
+                try step("locking table \(SQLText.commentSafe(qname))") {
+                    try connection.execute("LOCK TABLE \(qname) IN ACCESS SHARE MODE")
+                }
             }
             if kind == "S" { sequenceOids.append(try row.oid("oid")) } else { relationOids.append(try row.oid("oid")) }
         }
