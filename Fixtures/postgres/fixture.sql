@@ -153,6 +153,11 @@ CREATE INDEX events_payload_idx ON app.events USING gin (payload);
 -- Inheritance.
 CREATE TABLE app.vehicles (id integer PRIMARY KEY, wheels integer NOT NULL CHECK (wheels >= 0));
 CREATE TABLE app.trucks (payload_tons numeric) INHERITS (app.vehicles);
+ALTER TABLE ONLY app.trucks ALTER COLUMN wheels SET DEFAULT 6;
+
+-- Extended statistics.
+CREATE STATISTICS app.customers_mood_score (dependencies, ndistinct) ON mood, score FROM app.customers;
+COMMENT ON STATISTICS app.customers_mood_score IS 'correlated columns';
 
 -- Unlogged table, exclusion constraint, foreign key to a unique constraint.
 CREATE UNLOGGED TABLE app.scratch (id integer, note text);

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import VaultopsCore
 import Logging
 
 /// A blocking connection to a PostgreSQL server through libpq, owning its `PGconn`.
@@ -24,6 +25,8 @@ public final class Connection {
     public init(_ conninfo: String, logger: Logger = Logger(label: "vaultops.libpq")) throws {
         redactedTarget = ConnectionInfo.redacted(conninfo)
         secrets = ConnectionInfo.secrets(in: conninfo)
+        // Registered so that every log line and error, in any module, hides it too.
+        for secret in secrets { Redacted.register(secret: secret) }
         // expand_dbname = 1 lets `dbname` carry a whole URI or keyword string, so one value covers both forms;
         // fallback_application_name only applies when the user did not choose a name.
         let keywords = ["dbname", "fallback_application_name"]

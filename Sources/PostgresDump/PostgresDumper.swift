@@ -65,7 +65,7 @@ public final class PostgresDumper {
             if kind == "S" { sequenceOids.append(try row.oid("oid")) } else { relationOids.append(try row.oid("oid")) }
         }
         let catalog = try step("reading the catalog") {
-            try Catalog.read(connection, relationOids: relationOids, sequenceOids: sequenceOids, includeOwners: options.includeOwners)
+            try Catalog.read(connection, relationOids: relationOids, sequenceOids: sequenceOids, options: options)
         }
         let serverVersion = connection.serverVersion
         let stamp = ISO8601DateFormatter().string(from: Date())
@@ -96,6 +96,11 @@ public final class PostgresDumper {
 
 
             """)
+
+        for skipped in catalog.skipped {
+            try out.write("-- WARNING: not dumped (unsupported object kind): \(SQLText.commentSafe(skipped))\n")
+        }
+        if !catalog.skipped.isEmpty { try out.write("\n") }
 
         // 3. Pre-data in dependency order.
         for item in catalog.preData { try out.write(item) }
@@ -134,7 +139,7 @@ public final class PostgresDumper {
         }
         try out.write("--\n-- PostgreSQL database dump complete (vaultops)\n--\n\n-- Completed on \(ISO8601DateFormatter().string(from: Date()))\n\(dumpCompletionMarker)\n")
         try out.flush()
-        return DumpSummary(tables: counts, serverVersion: serverVersion, bytes: out.bytesWritten)
+        return DumpSummary(tables: counts, serverVersion: serverVersion, bytes: out.bytesWritten, skipped: catalog.skipped)
     }
 
     /// Runs `body`, adding `what` to the context of any PostgreSQL error it throws.
