@@ -135,8 +135,11 @@ CREATE TABLE app.values_zoo (
     d date,
     n numeric,
     f float8,
-    big text
+    big text,
+    dropped_later text
 );
+-- A dropped column must not appear in COPY column lists.
+ALTER TABLE app.values_zoo DROP COLUMN dropped_later;
 
 -- Partitioned table with partitions, a partitioned index and a default partition.
 CREATE TABLE app.events (

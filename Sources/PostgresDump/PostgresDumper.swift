@@ -25,19 +25,19 @@ public final class PostgresDumper {
         let out = ScriptWriter(sink: sink, progress: progress)
         do {
             try step("starting the snapshot") {
-                try connection.execute("""
-                    SET client_encoding = 'UTF8';
-                    SET DateStyle = ISO;
-                    SET IntervalStyle = postgres;
-                    SET extra_float_digits = 3;
-                    SET statement_timeout = 0;
-                    SET idle_in_transaction_session_timeout = 0;
-                    SET row_security = off;
-                    SELECT pg_catalog.set_config('search_path', '', false);
-                    SET lock_timeout = \(SQLText.literal(options.lockTimeout));
-                    """)
-                // A separate call: a multi-statement string runs as one implicit transaction block.
                 try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                // SET LOCAL: the caller's session settings come back when the transaction ends.
+                try connection.execute("""
+                    SET LOCAL client_encoding = 'UTF8';
+                    SET LOCAL DateStyle = ISO;
+                    SET LOCAL IntervalStyle = postgres;
+                    SET LOCAL extra_float_digits = 3;
+                    SET LOCAL statement_timeout = 0;
+                    SET LOCAL idle_in_transaction_session_timeout = 0;
+                    SET LOCAL row_security = off;
+                    SET LOCAL lock_timeout = \(SQLText.literal(options.lockTimeout));
+                    SELECT pg_catalog.set_config('search_path', '', true);
+                    """)
             }
             let summary = try dumpInTransaction(out)
             _ = try? connection.execute("COMMIT")

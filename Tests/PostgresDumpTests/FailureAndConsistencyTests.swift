@@ -101,6 +101,9 @@ struct FailureAndConsistencyTests {
         // Nothing is left behind: the dump's transaction is gone and the connection is reusable.
         #expect(try connection.execute("SELECT 1 AS one").rows[0].int("one") == 1)
         #expect(try connection.execute("SHOW transaction_isolation").rows[0].string("transaction_isolation") == "read committed")
+        // The dump's settings were local to its transaction.
+        #expect(try connection.execute("SHOW lock_timeout").rows[0].string("lock_timeout") == "0")
+        #expect(try connection.execute("SHOW search_path").rows[0].string("search_path") != "\"\"")
         try holder.execute("ROLLBACK")
     }
 
