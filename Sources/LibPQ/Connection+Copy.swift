@@ -40,7 +40,7 @@ extension Connection {
         var rows: Int64 = 0
         var serverError: PostgresError?
         while let raw = PQgetResult(handle) {
-            let result = Result(owning: raw)
+            let result = QueryResult(owning: raw)
             if PQresultStatus(result.handle) == PGRES_COMMAND_OK {
                 rows = result.affectedRows ?? 0
             } else if serverError == nil {
@@ -80,7 +80,7 @@ extension Connection {
         var rows: Int64 = 0
         var serverError: PostgresError?
         while let raw = PQgetResult(handle) {
-            let result = Result(owning: raw)
+            let result = QueryResult(owning: raw)
             if PQresultStatus(result.handle) == PGRES_COMMAND_OK {
                 rows = result.affectedRows ?? 0
             } else if serverError == nil {
