@@ -417,7 +417,7 @@ struct Catalog {
         if !identityKind.isEmpty {
             let options = identity["\(tableOid):\(try col.string("attnum"))"] ?? ""
             def += " GENERATED \(identityKind == "a" ? "ALWAYS" : "BY DEFAULT") AS IDENTITY"
-            if !options.isEmpty { def += " (\n    \(options.replacingOccurrences(of: "\n", with: "\n    "))\n    )" }
+            if !options.isEmpty { def += " (\n        \(options.replacingOccurrences(of: "\n", with: "\n        "))\n    )" }
         }
         return def
     }
