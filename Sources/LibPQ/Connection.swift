@@ -73,6 +73,12 @@ public final class Connection {
     /// Whether the connection is still usable.
     public var isOpen: Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// Whether a transaction block is open (or failed and not yet rolled back) on this connection.
+    public var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
+    }
+
     /// Runs `sql` (one or more statements, no parameters) and returns the last statement's result.
     @discardableResult
     public func execute(_ sql: String) throws -> QueryResult {

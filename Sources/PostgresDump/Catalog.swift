@@ -111,6 +111,7 @@ struct Catalog {
             sql += owner("ALTER \(isDomain ? "DOMAIN" : "TYPE") \(qname) OWNER TO \(own);")
             sql += comment("\(isDomain ? "DOMAIN" : "TYPE") \(qname)", try row.optionalString("comment"))
             if let constraintComments = try row.optionalString("constraint_comments") { sql += constraintComments + "\n\n" }
+            if let attributeComments = try row.optionalString("attribute_comments") { sql += attributeComments + "\n\n" }
             let key = SortKey(priority: 3, schema: schema, name: name, tiebreak: "")
             pre.append(PreItem(key: "type:\(try row.oid("oid"))", sortKey: key, sql: sql))
             if let acl = try row.optionalString("acl") {
@@ -219,6 +220,11 @@ struct Catalog {
                 sql = SQLText.header(name: name, type: isMat ? "MATERIALIZED VIEW" : "VIEW", schema: schema, owner: own)
                 sql += "CREATE \(isMat ? "MATERIALIZED " : "")VIEW \(qname)\(reloptions.isEmpty ? "" : " WITH (\(reloptions))") AS\n\(def)"
                 sql += isMat ? "\n  WITH NO DATA;\n\n" : ";\n\n"
+                for col in cols {
+                    if let def = try col.optionalString("defexpr") {
+                        sql += "ALTER VIEW \(qname) ALTER COLUMN \(try col.string("qname")) SET DEFAULT \(def);\n\n"
+                    }
+                }
                 sql += owner("ALTER \(isMat ? "MATERIALIZED VIEW" : "VIEW") \(qname) OWNER TO \(own);")
                 sql += comment("\(isMat ? "MATERIALIZED VIEW" : "VIEW") \(qname)", try row.optionalString("comment"))
                 if isMat, try row.bool("relispopulated") {
@@ -255,6 +261,11 @@ struct Catalog {
                 if let partkey = try row.optionalString("partkey") { sql += "\nPARTITION BY \(partkey)" }
                 if !reloptions.isEmpty { sql += "\nWITH (\(reloptions))" }
                 sql += ";\n\n" + post
+                switch try row.string("relreplident") {
+                case "f": sql += "ALTER TABLE ONLY \(qname) REPLICA IDENTITY FULL;\n\n"
+                case "n": sql += "ALTER TABLE ONLY \(qname) REPLICA IDENTITY NOTHING;\n\n"
+                default: break // "d" is the default; "i" is set with its index in post-data
+                }
                 // Inherited columns (partitions, INHERITS children) are not written above; a default or
                 // NOT NULL they carry of their own is set afterwards (a no-op when it matches the parent's).
                 for col in cols where try isPartition || !col.bool("attislocal") {
@@ -316,6 +327,9 @@ struct Catalog {
             let name = try row.string("name"), qname = try row.string("qname")
             var sql = SQLText.header(name: "\(rel.name) \(name)", type: "CONSTRAINT", schema: rel.schema, owner: rel.owner)
             sql += "ALTER TABLE \(only(rel))\(rel.qname)\n    ADD CONSTRAINT \(qname) \(try row.string("def"));\n\n"
+            if let index = try row.optionalString("replident_index") {
+                sql += "ALTER TABLE ONLY \(rel.qname) REPLICA IDENTITY USING INDEX \(index);\n\n"
+            }
             sql += comment("CONSTRAINT \(qname) ON \(rel.qname)", try row.optionalString("comment"))
             keyItems.append((SortKey(priority: 1, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
         }
@@ -330,6 +344,9 @@ struct Catalog {
             }
             var sql = SQLText.header(name: name, type: "INDEX", schema: rel.schema, owner: rel.owner) + def + ";\n\n"
             if try row.bool("indisclustered") { sql += "ALTER TABLE \(rel.qname) CLUSTER ON \(pgQuoteIdent(name));\n\n" }
+            if try row.bool("indisreplident") {
+                sql += "ALTER TABLE ONLY \(rel.qname) REPLICA IDENTITY USING INDEX \(pgQuoteIdent(name));\n\n"
+            }
             sql += comment("INDEX \(try row.string("qname"))", try row.optionalString("comment"))
             keyItems.append((SortKey(priority: 2, schema: rel.schema, name: name, tiebreak: ""), sql + "\n"))
         }

@@ -104,7 +104,12 @@ enum CatalogQueries {
                                              \(qualified("n", "t.typname")) || ' IS ' || pg_catalog.quote_literal(d.description) || ';', E'\\n' ORDER BY k.conname)
                 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_description d
                   ON d.objoid = k.oid AND d.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
-                WHERE k.contypid = t.oid) AS constraint_comments
+                WHERE k.contypid = t.oid) AS constraint_comments,
+               (SELECT pg_catalog.string_agg('COMMENT ON COLUMN ' || \(qualified("n", "t.typname")) || '.' || pg_catalog.quote_ident(a.attname) ||
+                                             ' IS ' || pg_catalog.quote_literal(d.description) || ';', E'\\n' ORDER BY a.attnum)
+                FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_description d
+                  ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = a.attnum
+                WHERE t.typrelid <> 0 AND a.attrelid = t.typrelid) AS attribute_comments
         FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
         WHERE (t.typtype IN ('e', 'd', 'r')
                OR (t.typtype = 'c' AND (SELECT rc.relkind FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid) = 'c'))
@@ -169,7 +174,7 @@ enum CatalogQueries {
                (SELECT pg_catalog.string_agg(\(qualified("pn", "pc.relname")), ', ' ORDER BY i.inhseqno)
                 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
                 JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid) AS parents,
-               c.relrowsecurity, c.relforcerowsecurity, c.relispopulated,
+               c.relrowsecurity, c.relforcerowsecurity, c.relispopulated, c.relreplident,
                CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE c.oid = ANY($1::pg_catalog.oid[]) AND c.relkind IN ('r', 'p', 'v', 'm')
@@ -196,6 +201,8 @@ enum CatalogQueries {
     static let constraints = """
         SELECT k.oid, k.conrelid, k.contype, k.conname AS name, pg_catalog.quote_ident(k.conname) AS qname,
                pg_catalog.pg_get_constraintdef(k.oid) AS def, k.convalidated, k.conislocal,
+               CASE WHEN k.contype IN ('p', 'u', 'x') AND (SELECT i.indisreplident FROM pg_catalog.pg_index i WHERE i.indexrelid = k.conindid)
+                    THEN (SELECT pg_catalog.quote_ident(ic.relname) FROM pg_catalog.pg_class ic WHERE ic.oid = k.conindid) END AS replident_index,
                pg_catalog.obj_description(k.oid, 'pg_constraint') AS comment
         FROM pg_catalog.pg_constraint k
         WHERE k.conrelid = ANY($1::pg_catalog.oid[]) AND k.contype IN ('c', 'p', 'u', 'x', 'f') AND k.conparentid = 0
@@ -204,7 +211,7 @@ enum CatalogQueries {
 
     static let indexes = """
         SELECT i.indexrelid AS oid, i.indrelid, ic.relname AS name, \(qualified("n", "ic.relname")) AS qname,
-               pg_catalog.pg_get_indexdef(i.indexrelid) AS def, ic.relkind, i.indisclustered,
+               pg_catalog.pg_get_indexdef(i.indexrelid) AS def, ic.relkind, i.indisclustered, i.indisreplident,
                pg_catalog.obj_description(i.indexrelid, 'pg_class') AS comment
         FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
@@ -348,6 +355,11 @@ enum CatalogQueries {
           SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'typed table' END, \(qualified("n", "c.relname"))
           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
           WHERE (c.relkind = 'f' OR (c.relkind IN ('r', 'p') AND c.reloftype <> 0)) AND \(userSchema("n"))
+            AND \(notImplicit("pg_class", "c.oid"))
+          UNION ALL
+          SELECT 'object in a non-default tablespace', \(qualified("n", "c.relname"))
+          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i', 'I') AND \(userSchema("n"))
             AND \(notImplicit("pg_class", "c.oid"))
           UNION ALL
           SELECT 'event trigger', pg_catalog.quote_ident(o.evtname) FROM pg_catalog.pg_event_trigger o

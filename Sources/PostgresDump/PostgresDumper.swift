@@ -23,6 +23,11 @@ public final class PostgresDumper {
     /// mistaken for a good dump.
     public func dump(to sink: any SQLSink, progress: ((UInt64) -> Void)? = nil) throws -> DumpSummary {
         let out = ScriptWriter(sink: sink, progress: progress)
+        // Inside a caller's transaction BEGIN would be ignored, and with it the snapshot's isolation.
+        guard !connection.isInTransaction else {
+            throw PostgresError(kind: .usage, message: "the connection is inside a transaction; the dump needs its own",
+                                context: connection.redactedTarget)
+        }
         do {
             try step("starting the snapshot") {
                 try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")

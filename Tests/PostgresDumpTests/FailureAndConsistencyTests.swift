@@ -193,3 +193,18 @@ struct UnsupportedObjectTests {
         #expect(try PostgresTestServer.psql("SELECT count(*) FROM app.customers", database: target) == "0")
     }
 }
+
+@Suite("Caller state")
+struct CallerStateTests {
+    @Test func refusesAConnectionInsideATransaction() throws {
+        let db = try PostgresTestServer.freshDatabase("intx")
+        let connection = try Connection(try PostgresTestServer.url(database: db))
+        try connection.execute("BEGIN")
+        let error = try #require(throws: PostgresError.self) { try PostgresDumper(connection: connection).dump(to: MemorySink()) }
+        #expect(error.kind == .usage)
+        #expect(error.message.contains("inside a transaction"))
+        try connection.execute("ROLLBACK")
+        #expect(!connection.isInTransaction)
+        #expect(try PostgresDumper(connection: connection).dump(to: MemorySink()).tables.isEmpty)
+    }
+}
