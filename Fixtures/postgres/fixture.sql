@@ -7,6 +7,11 @@ BEGIN
   CREATE ROLE vaultops_fixture_reader NOLOGIN;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
 END $$;
+DO $$
+BEGIN
+  CREATE ROLE "Fixture Owner" NOLOGIN;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$;
 
 CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public;
 
@@ -250,6 +255,11 @@ INSERT INTO app.events VALUES (1, '2024-05-01', '{"a": 1}'), (2, '2025-05-01', '
 INSERT INTO app.vehicles VALUES (1, 4);
 INSERT INTO app.trucks VALUES (2, 18, 40.5);
 INSERT INTO app.scratch VALUES (1, 'temp');
+-- Objects owned by another role (with a quoted name), and a grant made by that owner.
+ALTER TABLE app.scratch OWNER TO "Fixture Owner";
+ALTER FUNCTION app.concat_sfunc(text, text) OWNER TO "Fixture Owner";
+ALTER SCHEMA "select" OWNER TO "Fixture Owner";
+GRANT SELECT ON app.scratch TO vaultops_fixture_reader;
 INSERT INTO app.bookings VALUES (1, 101, '[1.5,2.5)'), (2, 101, '[3,4]');
 INSERT INTO app.booking_notes VALUES (1, 'alice@example.com', 'window seat'), (NULL, NULL, NULL);
 INSERT INTO app.ignored_writes VALUES (1, 'kept');
