@@ -162,6 +162,29 @@ CREATE TABLE app.events_2025 PARTITION OF app.events FOR VALUES FROM ('2025-01-0
 CREATE TABLE app.events_other PARTITION OF app.events DEFAULT;
 CREATE INDEX events_payload_idx ON app.events USING gin (payload);
 
+-- Sub-partitioning, a partition with its own index, a row trigger cloned to partitions, and a
+-- foreign key that references a partitioned table.
+CREATE TABLE app.metrics (region text NOT NULL, day date NOT NULL, value numeric, PRIMARY KEY (region, day))
+    PARTITION BY LIST (region);
+CREATE TABLE app.metrics_eu PARTITION OF app.metrics FOR VALUES IN ('eu') PARTITION BY RANGE (day);
+CREATE TABLE app.metrics_eu_2024 PARTITION OF app.metrics_eu FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE app.metrics_us PARTITION OF app.metrics FOR VALUES IN ('us', 'ca');
+CREATE INDEX metrics_us_value ON app.metrics_us (value);
+CREATE TABLE app.metric_notes (region text, day date, note text, FOREIGN KEY (region, day) REFERENCES app.metrics);
+CREATE TRIGGER metrics_audit AFTER DELETE ON app.metrics FOR EACH ROW EXECUTE FUNCTION app.audit_row();
+
+-- Overloaded function, INSTEAD OF trigger on a view, domain over an array, multirange and composite columns.
+CREATE FUNCTION app.add_tax(amount integer) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT amount';
+CREATE FUNCTION app.view_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO app.settings VALUES (NEW.key, NEW.value);
+  RETURN NEW;
+END $$;
+CREATE VIEW app.settings_view AS SELECT key, value FROM app.settings;
+CREATE TRIGGER settings_view_insert INSTEAD OF INSERT ON app.settings_view FOR EACH ROW EXECUTE FUNCTION app.view_insert();
+CREATE DOMAIN app.tag_list AS text[] CHECK (cardinality(VALUE) < 10);
+CREATE TABLE app.misc (id integer PRIMARY KEY, tags app.tag_list, moods app.mood[], spans app.floatmultirange, addr app.address);
+
 -- Inheritance.
 CREATE TABLE app.vehicles (id integer PRIMARY KEY, wheels integer NOT NULL CHECK (wheels >= 0));
 CREATE TABLE app.trucks (payload_tons numeric) INHERITS (app.vehicles);
@@ -252,6 +275,10 @@ INSERT INTO app.values_zoo VALUES
     (4, '', '\x', ARRAY[NULL]::integer[], ARRAY['']::text[], '"str"', '"str"', '1999-12-31 23:00:00-08', '0001-01-01 BC', '0', 0.1, repeat('x', 2000000)),
     (5, NULL, decode(repeat('00ff', 100000), 'hex'), NULL, NULL, NULL, NULL, NULL, NULL, 'Infinity', 'Infinity', repeat(E'\\\t\n', 1000));
 INSERT INTO app.events VALUES (1, '2024-05-01', '{"a": 1}'), (2, '2025-05-01', '{"b": 2}'), (3, '2030-01-01', NULL);
+INSERT INTO app.metrics VALUES ('eu', '2024-06-01', 1.5), ('us', '2024-06-01', NULL), ('ca', '2025-01-01', 3);
+INSERT INTO app.metric_notes VALUES ('eu', '2024-06-01', 'first'), (NULL, NULL, 'none');
+INSERT INTO app.settings_view VALUES ('via view', 'yes');
+INSERT INTO app.misc VALUES (1, '{a,b}', '{happy,sad}', '{[1,2), [3,4)}', ROW('x', 'y', 'zz')), (2, NULL, '{}', '{}', NULL);
 INSERT INTO app.vehicles VALUES (1, 4);
 INSERT INTO app.trucks VALUES (2, 18, 40.5);
 INSERT INTO app.scratch VALUES (1, 'temp');
