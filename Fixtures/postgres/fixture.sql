@@ -240,6 +240,17 @@ CREATE POLICY tenant_insert ON app.tenants_data AS RESTRICTIVE FOR INSERT
     WITH CHECK (tenant <> '');
 COMMENT ON POLICY tenant_isolation ON app.tenants_data IS 'one tenant at a time';
 
+-- Column settings.
+ALTER TABLE app.orders ALTER COLUMN tags SET STATISTICS 500;
+ALTER TABLE app.orders ALTER COLUMN tags SET STORAGE EXTERNAL;
+ALTER TABLE app.orders ALTER COLUMN net SET (n_distinct = -0.5);
+ALTER MATERIALIZED VIEW app.order_stats ALTER COLUMN n SET STATISTICS 50;
+
+-- Default privileges, global and per schema.
+ALTER DEFAULT PRIVILEGES FOR ROLE "Fixture Owner" GRANT SELECT ON TABLES TO vaultops_fixture_reader;
+ALTER DEFAULT PRIVILEGES FOR ROLE "Fixture Owner" REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES FOR ROLE "Fixture Owner" IN SCHEMA app GRANT USAGE, SELECT ON SEQUENCES TO vaultops_fixture_reader WITH GRANT OPTION;
+
 -- Privileges.
 GRANT USAGE ON SCHEMA app TO vaultops_fixture_reader;
 GRANT SELECT ON app.customers, app.customer_totals TO vaultops_fixture_reader;

@@ -289,6 +289,21 @@ struct Catalog {
                     catalog.dataTables.append(DataTable(schema: schema, name: name, qname: qname, owner: own, columns: dataColumns))
                 }
             }
+            for col in cols where relkind != "v" {
+                let column = "ALTER TABLE ONLY \(qname) ALTER COLUMN \(try col.string("qname"))"
+                if let target = try col.optionalInt("attstattarget"), target >= 0 {
+                    sql += "\(column) SET STATISTICS \(target);\n\n"
+                }
+                switch try col.optionalString("storage") {
+                case "p": sql += "\(column) SET STORAGE PLAIN;\n\n"
+                case "e": sql += "\(column) SET STORAGE EXTERNAL;\n\n"
+                case "m": sql += "\(column) SET STORAGE MAIN;\n\n"
+                case "x": sql += "\(column) SET STORAGE EXTENDED;\n\n"
+                default: break
+                }
+                let attoptions = SQLText.reloptions(try col.stringArray("attoptions"))
+                if !attoptions.isEmpty { sql += "\(column) SET (\(attoptions));\n\n" }
+            }
             for col in cols {
                 if let text = try col.optionalString("comment") {
                     sql += comment("COLUMN \(qname).\(try col.string("qname"))", text)
@@ -418,6 +433,22 @@ struct Catalog {
             keyItems.append((SortKey(priority: 9, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
         }
         catalog.postData = keyItems.sorted { $0.0 < $1.0 }.map(\.1)
+        for row in try c.execute(CatalogQueries.defaultPrivileges).rows {
+            let prefix = try row.string("prefix"), kind = try row.string("kind"), role = try row.string("role")
+            let schema = try row.string("schema")
+            var sql = SQLText.header(name: "DEFAULT PRIVILEGES FOR \(kind)", type: "DEFAULT ACL",
+                                     schema: schema.isEmpty ? nil : schema, owner: role)
+            if schema.isEmpty {
+                sql += "\(prefix) REVOKE ALL ON \(kind) FROM PUBLIC;\n"
+                sql += "\(prefix) REVOKE ALL ON \(kind) FROM \(pgQuoteIdent(role));\n"
+            }
+            for grant in (try row.optionalString("grants") ?? "").split(separator: "\n") {
+                let parts = grant.split(separator: "|", omittingEmptySubsequences: false)
+                guard parts.count == 3 else { continue }
+                sql += "\(prefix) GRANT \(parts[0]) ON \(kind) TO \(parts[1])\(parts[2] == "grant" ? " WITH GRANT OPTION" : "");\n"
+            }
+            privileges.append((SortKey(priority: 9, schema: schema, name: role, tiebreak: kind), sql + "\n\n"))
+        }
         catalog.privileges = privileges.sorted { $0.0 < $1.0 }.map(\.1)
         return catalog
     }

@@ -186,6 +186,8 @@ enum CatalogQueries {
                pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS defexpr,
                \(collateClause("a.attcollation", typeOid: "a.atttypid")) AS collate,
                pg_catalog.col_description(a.attrelid, a.attnum) AS comment,
+               a.attstattarget, CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage,
+               a.attoptions::text[] AS attoptions,
                (SELECT pg_catalog.string_agg('GRANT ' || x.privilege_type || ' (' || pg_catalog.quote_ident(a.attname) || ') ON TABLE ' ||
                                              \(qualified("n", "c.relname")) || ' TO ' ||
                                              CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END ||
@@ -193,6 +195,7 @@ enum CatalogQueries {
                 FROM pg_catalog.aclexplode(a.attacl) WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, ord)) AS acl
         FROM pg_catalog.pg_attribute a
         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
         LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
         WHERE a.attrelid = ANY($1::pg_catalog.oid[]) AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attrelid, a.attnum
@@ -369,18 +372,31 @@ enum CatalogQueries {
           WHERE \(notImplicit("pg_foreign_server", "o.oid"))
           UNION ALL
           SELECT 'publication', pg_catalog.quote_ident(o.pubname) FROM pg_catalog.pg_publication o
-          UNION ALL
-          SELECT 'default privileges', pg_catalog.pg_get_userbyid(o.defaclrole) FROM pg_catalog.pg_default_acl o
+
           UNION ALL
           SELECT 'large objects', pg_catalog.count(*)::text FROM pg_catalog.pg_largeobject_metadata HAVING pg_catalog.count(*) > 0
-          UNION ALL
-          SELECT 'column storage or statistics setting', \(qualified("n", "c.relname")) || '.' || pg_catalog.quote_ident(a.attname)
-          FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-          WHERE c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped AND \(userSchema("n"))
-            AND (a.attstattarget >= 0 OR a.attstorage <> t.typstorage OR a.attoptions IS NOT NULL)
-            AND \(notImplicit("pg_class", "c.oid"))
         ) x
         ORDER BY kind, name
+        """
+
+    /// `ALTER DEFAULT PRIVILEGES` entries, as the statements that recreate each one exactly.
+    ///
+    /// A global entry replaces the built-in defaults, so it starts from nothing (REVOKE ALL) as
+    /// object ACLs do; a per-schema entry only adds to the global one, so it is grants alone.
+    static let defaultPrivileges = """
+        SELECT pg_catalog.pg_get_userbyid(d.defaclrole) AS role, COALESCE(n.nspname, '') AS schema, d.defaclobjtype AS objtype,
+               'ALTER DEFAULT PRIVILEGES FOR ROLE ' || pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(d.defaclrole)) ||
+               COALESCE(' IN SCHEMA ' || pg_catalog.quote_ident(n.nspname), '') AS prefix,
+               CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
+                                    WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' END AS kind,
+               (SELECT pg_catalog.string_agg(g.privileges || '|' ||
+                         CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END ||
+                         CASE WHEN g.is_grantable THEN '|grant' ELSE '|' END, E'\\n' ORDER BY g.first)
+                FROM (SELECT x.grantee, x.is_grantable, pg_catalog.min(x.ord) AS first,
+                             pg_catalog.string_agg(x.privilege_type, ',' ORDER BY x.ord) AS privileges
+                      FROM pg_catalog.aclexplode(d.defaclacl) WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, ord)
+                      GROUP BY x.grantor, x.grantee, x.is_grantable) g) AS grants
+        FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+        ORDER BY 1, 2, 3
         """
 }
