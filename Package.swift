@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "SQLiteSnapshot", dependencies: ["SQLite"]),
         .target(name: "LibPQ", dependencies: [
+            "VaultopsCore",
             "CLibPQ",
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -59,7 +60,7 @@ let package = Package(
         .testTarget(name: "VaultopsCoreTests", dependencies: ["VaultopsCore", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "SQLiteSnapshot", "TestSupport"]),
-        .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TestSupport"]),
+        .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
