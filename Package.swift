@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Retention", dependencies: ["VaultopsCore"]),
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
         .target(name: "BackupJobs", dependencies: [
-            "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention",
+            "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention", "LibPQ", "PostgresDump",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 

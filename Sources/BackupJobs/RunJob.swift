@@ -63,8 +63,8 @@ public enum RunJob {
                     backup = try SQLiteBackup.run(path: URL(fileURLWithPath: path), options: options, now: now())
                 case let .files(paths):
                     backup = try FilesBackup.run(directories: paths.map { URL(fileURLWithPath: $0) }, options: options, now: now())
-                case .postgres:
-                    throw BackupJobError.failed("PostgreSQL sources need the postgres backup, which this build does not have yet")
+                case let .postgres(connection):
+                    backup = try PostgresBackup.run(connection: connection, options: options, now: now())
                 }
                 result.artifact = backup.artifact
                 result.sizeBytes = backup.manifest.sizeBytes

@@ -7,7 +7,7 @@ import VaultopsCore
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make a backup artifact (with its .manifest.json) of a database or folders.",
-        subcommands: [BackupSQLite.self, BackupFiles.self]
+        subcommands: [BackupPostgres.self, BackupSQLite.self, BackupFiles.self]
     )
 }
 
