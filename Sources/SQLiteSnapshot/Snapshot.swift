@@ -43,11 +43,10 @@ public func snapshot(of source: URL, into temp: URL) throws -> SnapshotInfo {
     let sourcePath = source.path
     let tempPath = temp.path
     try requireDatabaseFile(sourcePath)
-    guard !FileManager.default.fileExists(atPath: tempPath) else {
-        throw SQLiteSnapshotError(.destinationExists, path: tempPath,
-                                  message: "the snapshot destination already exists; refusing to overwrite it")
-    }
     try requireFolder(of: temp)
+    // Created empty first (VACUUM INTO accepts an empty file): O_EXCL makes "never overwrite" atomic, and
+    // mode 0600 keeps the copy as private as a backup must be, whatever SQLite's default would be.
+    try createEmptyPrivateFile(tempPath)
 
     let journalMode: String
     do {

@@ -43,7 +43,8 @@ public func preRestoreSuffix(for date: Date, timeZone: TimeZone = .current) -> S
 /// (local time) with any `-wal`/`-shm`/`-journal` left beside it moved along under the same name;
 /// the candidate replaces the target in one `rename` (copied and fsynced first when it lives on
 /// another file system); the folder is fsynced; and the installed file is checked again.
-/// A target in WAL mode gets the candidate back in WAL mode, since applications rely on that setting.
+/// The installed file takes the old file's permissions and (when running as root) its owner, and a
+/// target in WAL mode gets the candidate back in WAL mode: the application relies on both.
 ///
 /// - Parameters:
 ///   - candidate: the restored database file (for example a gunzipped snapshot); it is moved, not copied,
@@ -56,6 +57,9 @@ public func installSnapshot(candidate: URL, over target: URL, now: Date, timeZon
     let targetPath = target.path
     let folder = target.deletingLastPathComponent().path
 
+    guard candidate.standardizedFileURL.resolvingSymlinksInPath() != target.standardizedFileURL.resolvingSymlinksInPath() else {
+        throw SQLiteSnapshotError(.io, path: targetPath, message: "the restore candidate is the target itself")
+    }
     // 1. The candidate first: a damaged candidate must leave everything as it was.
     try requireDatabaseFile(candidatePath)
     do {
@@ -102,6 +106,7 @@ public func installSnapshot(candidate: URL, over target: URL, now: Date, timeZon
             for suffix in companionSuffixes { try? FileManager.default.removeItem(atPath: candidatePath + suffix) }
         }
         staged = try stage(candidatePath, in: folder)
+        if targetExists, let staged { try copyOwnershipAndMode(from: targetPath, to: staged) }
 
         // 4. Keep the old database (and anything beside it) under the pre-restore name.
         if targetExists {

@@ -47,6 +47,7 @@ struct RestoreTests {
         let target = dir.file("app.db")
         try Self.makeTarget(target)
         let oldDump = try dump(target)
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: target.path)
 
         let outcome = try installSnapshot(candidate: candidate, over: target, now: Self.now, timeZone: Self.utc)
         let previous = dir.file("app.db.pre-restore-20250304_050607")
@@ -56,6 +57,9 @@ struct RestoreTests {
         #expect(try dump(target) == expected)
         #expect(try sqlite3CLI(target, "PRAGMA integrity_check") == "ok")
         #expect(!FileManager.default.fileExists(atPath: candidate.path), "the candidate is moved into place")
+        // The application keeps the access it had: the new file takes the old one's permissions.
+        #expect(try filePermissions(target) == 0o640)
+        #expect(try filePermissions(previous) == 0o640)
         for suffix in ["-wal", "-shm", "-journal"] {
             #expect(!FileManager.default.fileExists(atPath: target.path + suffix))
         }
@@ -178,6 +182,18 @@ struct RestoreTests {
         #expect(outcome.movedCompanions == [dir.file("new.db.pre-restore-20250304_050607-wal")])
         #expect(!FileManager.default.fileExists(atPath: target.path + "-wal"))
         #expect(try dump(target) == expected)
+    }
+
+    @Test func candidateThatIsTheTargetIsRefused() throws {
+        let dir = try TempDir("restore-self")
+        let target = dir.file("app.db")
+        try Self.makeTarget(target)
+        let before = try Data(contentsOf: target)
+        #expect(throws: SQLiteSnapshotError.self) {
+            try installSnapshot(candidate: target, over: target, now: Self.now, timeZone: Self.utc)
+        }
+        #expect(try Data(contentsOf: target) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["app.db"])
     }
 
     @Test func missingTargetFolderIsReportedAndTheCandidateKept() throws {
