@@ -100,3 +100,43 @@ func copyOwnershipAndMode(from reference: String, to path: String) throws {
         throw SQLiteSnapshotError(.io, path: path, message: "cannot set its permissions: \(errnoText())")
     }
 }
+
+/// A process (other than this one) that has a file open.
+struct FileHolder: Sendable, Equatable {
+    let pid: Int32
+    let command: String
+}
+
+/// The other processes that have `path` open, found through `/proc/<pid>/fd` (Linux; empty elsewhere).
+///
+/// SQLite's locks only show connections inside a transaction (or any connection in WAL mode); an idle
+/// connection to a rollback-journal database holds no lock at all, yet it would keep writing to the old
+/// file after a restore. Best effort: without root, other users' processes cannot be inspected.
+func processesHolding(_ path: String) -> [FileHolder] {
+    #if os(Linux)
+    var target = stat()
+    guard stat(path, &target) == 0 else { return [] }
+    let me = getpid()
+    guard let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    var holders: [FileHolder] = []
+    for entry in pids {
+        guard let pid = Int32(entry), pid != me else { continue }
+        let fdFolder = "/proc/\(entry)/fd"
+        guard let fds = try? FileManager.default.contentsOfDirectory(atPath: fdFolder) else { continue }
+        for fd in fds {
+            var info = stat()
+            // stat follows the fd's magic link to the open file itself, even when it was renamed.
+            guard stat("\(fdFolder)/\(fd)", &info) == 0 else { continue }
+            if info.st_dev == target.st_dev && info.st_ino == target.st_ino {
+                let comm = (try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8))?
+                    .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+                holders.append(FileHolder(pid: pid, command: comm))
+                break
+            }
+        }
+    }
+    return holders
+    #else
+    return []
+    #endif
+}

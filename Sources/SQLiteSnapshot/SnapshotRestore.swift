@@ -54,8 +54,11 @@ public func preRestoreSuffix(for date: Date, timeZone: TimeZone = .current) -> S
 ///   - timeZone: the time zone of that name (the host's by default).
 public func installSnapshot(candidate: URL, over target: URL, now: Date, timeZone: TimeZone = .current) throws -> RestoreOutcome {
     let candidatePath = candidate.path
-    let targetPath = target.path
-    let folder = target.deletingLastPathComponent().path
+    // Work on the real file behind a symlink: replacing the link itself would leave the application's
+    // file untouched wherever the link points.
+    let realTarget = target.resolvingSymlinksInPath()
+    let targetPath = realTarget.path
+    let folder = realTarget.deletingLastPathComponent().path
 
     guard candidate.standardizedFileURL.resolvingSymlinksInPath() != target.standardizedFileURL.resolvingSymlinksInPath() else {
         throw SQLiteSnapshotError(.io, path: targetPath, message: "the restore candidate is the target itself")
@@ -68,7 +71,7 @@ public func installSnapshot(candidate: URL, over target: URL, now: Date, timeZon
     } catch let error as SQLiteError {
         throw SQLiteSnapshotError.wrapping(error, path: candidatePath, doing: "checking the restore candidate")
     }
-    try requireFolder(of: target)
+    try requireFolder(of: realTarget)
     var isDirectory: ObjCBool = false
     let targetExists = FileManager.default.fileExists(atPath: targetPath, isDirectory: &isDirectory)
     if targetExists, isDirectory.boolValue {
@@ -161,7 +164,7 @@ public func installSnapshot(candidate: URL, over target: URL, now: Date, timeZon
         throw SQLiteSnapshotError(error.code, path: error.path, message: error.message + "; the previous database is kept at \(previous)",
                                   integrityReport: error.integrityReport, underlying: error.underlying)
     }
-    return RestoreOutcome(installed: target,
+    return RestoreOutcome(installed: realTarget,
                           previousCopy: targetExists ? URL(fileURLWithPath: previous) : nil,
                           movedCompanions: moved.map { URL(fileURLWithPath: $0.to) })
 }
@@ -174,6 +177,12 @@ func lockTarget(_ path: String) throws -> (Connection, Bool) {
         SQLiteSnapshotError(.databaseInUse, path: path,
                             message: "database is in use by another process; stop the application that uses it and try again",
                             underlying: error)
+    }
+    let holders = processesHolding(path)
+    if !holders.isEmpty {
+        let list = holders.prefix(5).map { "\($0.command) (pid \($0.pid))" }.joined(separator: ", ")
+        throw SQLiteSnapshotError(.databaseInUse, path: path,
+                                  message: "database is in use by \(list); stop the application that uses it and try again")
     }
     do {
         let db = try Connection(path: path, options: [.readWrite])

@@ -169,6 +169,52 @@ struct RestoreTests {
         #expect(FileManager.default.fileExists(atPath: candidate.path))
     }
 
+    @Test func idleRollbackJournalConnectionIsFoundAndRefused() throws {
+        let dir = try TempDir("restore-idle-rb")
+        let target = dir.file("app.db")
+        try Self.makeTarget(target)
+        let candidate = try Self.makeCandidate(in: dir)
+        let ready = dir.file("ready")
+        // An idle connection to a rollback-journal database holds no SQLite lock at all, yet it would go on
+        // writing to the old file after the swap.
+        let app = try BackgroundProcess(python: """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("SELECT count(*) FROM old").fetchall()
+            open(sys.argv[2], "w").close()
+            time.sleep(60)
+            """, [target.path, ready.path], scratch: dir)
+        try waitForFile(ready, seconds: 20, process: app)
+        let before = try Data(contentsOf: target)
+
+        let error = #expect(throws: SQLiteSnapshotError.self) {
+            try installSnapshot(candidate: candidate, over: target, now: Self.now, timeZone: Self.utc)
+        }
+        #expect(error?.code == .databaseInUse)
+        #expect(error?.description.contains("database is in use by python3 (pid \(app.process.processIdentifier))") == true)
+        #expect(try Data(contentsOf: target) == before)
+        #expect(FileManager.default.fileExists(atPath: candidate.path))
+    }
+
+    @Test func symlinkedTargetReplacesTheRealFileAndKeepsTheLink() throws {
+        let dir = try TempDir("restore-link")
+        let realFolder = dir.file("volume")
+        try FileManager.default.createDirectory(at: realFolder, withIntermediateDirectories: true)
+        let real = realFolder.appendingPathComponent("app.db")
+        try Self.makeTarget(real)
+        let link = dir.file("app.db")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: real)
+        let candidate = try Self.makeCandidate(in: dir)
+        let expected = try dump(candidate)
+
+        let outcome = try installSnapshot(candidate: candidate, over: link, now: Self.now, timeZone: Self.utc)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == real.path)
+        #expect(outcome.installed.path == real.path)
+        #expect(outcome.previousCopy?.path == real.path + ".pre-restore-20250304_050607")
+        #expect(try dump(link) == expected)
+        #expect(try dump(real) == expected)
+    }
+
     @Test func missingTargetIsCreatedAndStaleCompanionsAreMovedAside() throws {
         let dir = try TempDir("restore-fresh")
         let candidate = try Self.makeCandidate(in: dir)
