@@ -82,6 +82,7 @@ public func installSnapshot(candidate: URL, over target: URL, now: Date, timeZon
     var lock: Connection?
     var targetWasWAL = false
     if targetExists {
+        try requireNoOtherHolders(targetPath)
         (lock, targetWasWAL) = try lockTarget(targetPath)
     }
     defer {
@@ -169,6 +170,16 @@ public func installSnapshot(candidate: URL, over target: URL, now: Date, timeZon
                           movedCompanions: moved.map { URL(fileURLWithPath: $0.to) })
 }
 
+/// Throws `databaseInUse`, naming the processes, when another process has the file at `path` open.
+func requireNoOtherHolders(_ path: String) throws {
+    let holders = processesHolding(path)
+    guard holders.isEmpty else {
+        let list = holders.prefix(5).map { "\($0.command) (pid \($0.pid))" }.joined(separator: ", ")
+        throw SQLiteSnapshotError(.databaseInUse, path: path,
+                                  message: "database is in use by \(list); stop the application that uses it and try again")
+    }
+}
+
 /// Opens the target and holds an exclusive lock on it; throws `databaseInUse` when another process has it.
 ///
 /// Returns the connection holding the lock and whether the target was in WAL mode.
@@ -177,12 +188,6 @@ func lockTarget(_ path: String) throws -> (Connection, Bool) {
         SQLiteSnapshotError(.databaseInUse, path: path,
                             message: "database is in use by another process; stop the application that uses it and try again",
                             underlying: error)
-    }
-    let holders = processesHolding(path)
-    if !holders.isEmpty {
-        let list = holders.prefix(5).map { "\($0.command) (pid \($0.pid))" }.joined(separator: ", ")
-        throw SQLiteSnapshotError(.databaseInUse, path: path,
-                                  message: "database is in use by \(list); stop the application that uses it and try again")
     }
     do {
         let db = try Connection(path: path, options: [.readWrite])
