@@ -42,7 +42,8 @@ public func preRestoreSuffix(for date: Date, timeZone: TimeZone = .current) -> S
 /// no other connection has it open); the old file is kept as `<target>.pre-restore-<YYYYMMDD_HHMMSS>`
 /// (local time) with any `-wal`/`-shm`/`-journal` left beside it moved along under the same name;
 /// the candidate replaces the target in one `rename` (copied and fsynced first when it lives on
-/// another file system); the folder is fsynced; and the installed file is checked again.
+/// another file system); the folder is fsynced; and the installed file is checked again (on failure
+/// the old file is put back).
 /// The installed file takes the old file's permissions and (when running as root) its owner, and a
 /// target in WAL mode gets the candidate back in WAL mode: the application relies on both.
 ///
@@ -149,21 +150,32 @@ public func installSnapshot(candidate: URL, over target: URL, now: Date, timeZon
     if let lock, !lock.isAutocommit { try? lock.execute("ROLLBACK") }
     lock = nil
 
-    // 6. Check what is now in place.
+    // 6. Check what is now in place; should it fail (a bad cross-device copy), put the old file back.
     do {
         let db = try Connection(path: targetPath, options: [.readWrite])
         try checkIntegrity(db, path: targetPath)
-    } catch let error as SQLiteError {
-        var wrapped = SQLiteSnapshotError.wrapping(error, path: targetPath, doing: "checking the installed database")
+    } catch {
+        let base = (error as? SQLiteError).map {
+            SQLiteSnapshotError.wrapping($0, path: targetPath, doing: "checking the installed database")
+        } ?? (error as? SQLiteSnapshotError)
+            ?? SQLiteSnapshotError(.io, path: targetPath, message: "checking the installed database failed: \(error)")
+        var note = ""
         if targetExists {
-            wrapped = SQLiteSnapshotError(wrapped.code, path: targetPath,
-                                          message: wrapped.message + "; the previous database is kept at \(previous)",
-                                          integrityReport: wrapped.integrityReport, underlying: error)
+            // Anything beside the bad file belongs to it, not to the database coming back.
+            for suffix in companionSuffixes { try? FileManager.default.removeItem(atPath: targetPath + suffix) }
+            if rename(previous, targetPath) == 0 {
+                for m in moved.reversed() { _ = rename(m.to, m.from) }
+                if targetWasWAL, let old = try? Connection(path: targetPath, options: [.readWrite]) {
+                    _ = try? old.scalar("PRAGMA journal_mode = WAL")
+                }
+                try? fsyncFolder(folder)
+                note = "; the previous database was put back"
+            } else {
+                note = "; the previous database is kept at \(previous)"
+            }
         }
-        throw wrapped
-    } catch let error as SQLiteSnapshotError where targetExists {
-        throw SQLiteSnapshotError(error.code, path: error.path, message: error.message + "; the previous database is kept at \(previous)",
-                                  integrityReport: error.integrityReport, underlying: error.underlying)
+        throw SQLiteSnapshotError(base.code, path: targetPath, message: base.message + note,
+                                  integrityReport: base.integrityReport, underlying: base.underlying)
     }
     return RestoreOutcome(installed: realTarget,
                           previousCopy: targetExists ? URL(fileURLWithPath: previous) : nil,
