@@ -72,8 +72,8 @@ public func snapshot(of source: URL, into temp: URL) throws -> SnapshotInfo {
         let counts: [String: Int64]
         do {
             let db = try Connection(path: tempPath, options: [.readWrite])
-            // VACUUM INTO copies the source header, which says WAL when the source is in WAL mode; a
-            // backup file must stand alone, so switch it to a rollback journal.
+            // A backup file must stand alone: make sure its header asks for a rollback journal, never WAL,
+            // whatever the SQLite version in use carried over from a WAL source.
             let mode = try db.scalar("PRAGMA journal_mode = DELETE")?.string
             guard mode?.lowercased() == "delete" else {
                 throw SQLiteSnapshotError(.sqlite, path: tempPath,
