@@ -43,11 +43,10 @@ public func snapshot(of source: URL, into temp: URL) throws -> SnapshotInfo {
     let sourcePath = source.path
     let tempPath = temp.path
     try requireDatabaseFile(sourcePath)
-    guard !FileManager.default.fileExists(atPath: tempPath) else {
-        throw SQLiteSnapshotError(.destinationExists, path: tempPath,
-                                  message: "the snapshot destination already exists; refusing to overwrite it")
-    }
     try requireFolder(of: temp)
+    // Created empty first (VACUUM INTO accepts an empty file): O_EXCL makes "never overwrite" atomic, and
+    // mode 0600 keeps the copy as private as a backup must be, whatever SQLite's default would be.
+    try createEmptyPrivateFile(tempPath)
 
     let journalMode: String
     do {
@@ -73,8 +72,8 @@ public func snapshot(of source: URL, into temp: URL) throws -> SnapshotInfo {
         let counts: [String: Int64]
         do {
             let db = try Connection(path: tempPath, options: [.readWrite])
-            // VACUUM INTO copies the source header, which says WAL when the source is in WAL mode; a
-            // backup file must stand alone, so switch it to a rollback journal.
+            // A backup file must stand alone: make sure its header asks for a rollback journal, never WAL,
+            // whatever the SQLite version in use carried over from a WAL source.
             let mode = try db.scalar("PRAGMA journal_mode = DELETE")?.string
             guard mode?.lowercased() == "delete" else {
                 throw SQLiteSnapshotError(.sqlite, path: tempPath,

@@ -42,8 +42,10 @@ public func preRestoreSuffix(for date: Date, timeZone: TimeZone = .current) -> S
 /// no other connection has it open); the old file is kept as `<target>.pre-restore-<YYYYMMDD_HHMMSS>`
 /// (local time) with any `-wal`/`-shm`/`-journal` left beside it moved along under the same name;
 /// the candidate replaces the target in one `rename` (copied and fsynced first when it lives on
-/// another file system); the folder is fsynced; and the installed file is checked again.
-/// A target in WAL mode gets the candidate back in WAL mode, since applications rely on that setting.
+/// another file system); the folder is fsynced; and the installed file is checked again (on failure
+/// the old file is put back).
+/// The installed file takes the old file's permissions and (when running as root) its owner, and a
+/// target in WAL mode gets the candidate back in WAL mode: the application relies on both.
 ///
 /// - Parameters:
 ///   - candidate: the restored database file (for example a gunzipped snapshot); it is moved, not copied,
@@ -53,9 +55,15 @@ public func preRestoreSuffix(for date: Date, timeZone: TimeZone = .current) -> S
 ///   - timeZone: the time zone of that name (the host's by default).
 public func installSnapshot(candidate: URL, over target: URL, now: Date, timeZone: TimeZone = .current) throws -> RestoreOutcome {
     let candidatePath = candidate.path
-    let targetPath = target.path
-    let folder = target.deletingLastPathComponent().path
+    // Work on the real file behind a symlink: replacing the link itself would leave the application's
+    // file untouched wherever the link points.
+    let realTarget = target.resolvingSymlinksInPath()
+    let targetPath = realTarget.path
+    let folder = realTarget.deletingLastPathComponent().path
 
+    guard candidate.standardizedFileURL.resolvingSymlinksInPath() != target.standardizedFileURL.resolvingSymlinksInPath() else {
+        throw SQLiteSnapshotError(.io, path: targetPath, message: "the restore candidate is the target itself")
+    }
     // 1. The candidate first: a damaged candidate must leave everything as it was.
     try requireDatabaseFile(candidatePath)
     do {
@@ -64,7 +72,7 @@ public func installSnapshot(candidate: URL, over target: URL, now: Date, timeZon
     } catch let error as SQLiteError {
         throw SQLiteSnapshotError.wrapping(error, path: candidatePath, doing: "checking the restore candidate")
     }
-    try requireFolder(of: target)
+    try requireFolder(of: realTarget)
     var isDirectory: ObjCBool = false
     let targetExists = FileManager.default.fileExists(atPath: targetPath, isDirectory: &isDirectory)
     if targetExists, isDirectory.boolValue {
@@ -75,6 +83,7 @@ public func installSnapshot(candidate: URL, over target: URL, now: Date, timeZon
     var lock: Connection?
     var targetWasWAL = false
     if targetExists {
+        try requireNoOtherHolders(targetPath)
         (lock, targetWasWAL) = try lockTarget(targetPath)
     }
     defer {
@@ -102,6 +111,7 @@ public func installSnapshot(candidate: URL, over target: URL, now: Date, timeZon
             for suffix in companionSuffixes { try? FileManager.default.removeItem(atPath: candidatePath + suffix) }
         }
         staged = try stage(candidatePath, in: folder)
+        if targetExists, let staged { try copyOwnershipAndMode(from: targetPath, to: staged) }
 
         // 4. Keep the old database (and anything beside it) under the pre-restore name.
         if targetExists {
@@ -140,25 +150,46 @@ public func installSnapshot(candidate: URL, over target: URL, now: Date, timeZon
     if let lock, !lock.isAutocommit { try? lock.execute("ROLLBACK") }
     lock = nil
 
-    // 6. Check what is now in place.
+    // 6. Check what is now in place; should it fail (a bad cross-device copy), put the old file back.
     do {
         let db = try Connection(path: targetPath, options: [.readWrite])
         try checkIntegrity(db, path: targetPath)
-    } catch let error as SQLiteError {
-        var wrapped = SQLiteSnapshotError.wrapping(error, path: targetPath, doing: "checking the installed database")
+    } catch {
+        let base = (error as? SQLiteError).map {
+            SQLiteSnapshotError.wrapping($0, path: targetPath, doing: "checking the installed database")
+        } ?? (error as? SQLiteSnapshotError)
+            ?? SQLiteSnapshotError(.io, path: targetPath, message: "checking the installed database failed: \(error)")
+        var note = ""
         if targetExists {
-            wrapped = SQLiteSnapshotError(wrapped.code, path: targetPath,
-                                          message: wrapped.message + "; the previous database is kept at \(previous)",
-                                          integrityReport: wrapped.integrityReport, underlying: error)
+            // Anything beside the bad file belongs to it, not to the database coming back.
+            for suffix in companionSuffixes { try? FileManager.default.removeItem(atPath: targetPath + suffix) }
+            if rename(previous, targetPath) == 0 {
+                for m in moved.reversed() { _ = rename(m.to, m.from) }
+                if targetWasWAL, let old = try? Connection(path: targetPath, options: [.readWrite]) {
+                    _ = try? old.scalar("PRAGMA journal_mode = WAL")
+                }
+                try? fsyncFolder(folder)
+                note = "; the previous database was put back"
+            } else {
+                note = "; the previous database is kept at \(previous)"
+            }
         }
-        throw wrapped
-    } catch let error as SQLiteSnapshotError where targetExists {
-        throw SQLiteSnapshotError(error.code, path: error.path, message: error.message + "; the previous database is kept at \(previous)",
-                                  integrityReport: error.integrityReport, underlying: error.underlying)
+        throw SQLiteSnapshotError(base.code, path: targetPath, message: base.message + note,
+                                  integrityReport: base.integrityReport, underlying: base.underlying)
     }
-    return RestoreOutcome(installed: target,
+    return RestoreOutcome(installed: realTarget,
                           previousCopy: targetExists ? URL(fileURLWithPath: previous) : nil,
                           movedCompanions: moved.map { URL(fileURLWithPath: $0.to) })
+}
+
+/// Throws `databaseInUse`, naming the processes, when another process has the file at `path` open.
+func requireNoOtherHolders(_ path: String) throws {
+    let holders = processesHolding(path)
+    guard holders.isEmpty else {
+        let list = holders.prefix(5).map { "\($0.command) (pid \($0.pid))" }.joined(separator: ", ")
+        throw SQLiteSnapshotError(.databaseInUse, path: path,
+                                  message: "database is in use by \(list); stop the application that uses it and try again")
+    }
 }
 
 /// Opens the target and holds an exclusive lock on it; throws `databaseInUse` when another process has it.

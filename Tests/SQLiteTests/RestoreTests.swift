@@ -47,6 +47,7 @@ struct RestoreTests {
         let target = dir.file("app.db")
         try Self.makeTarget(target)
         let oldDump = try dump(target)
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: target.path)
 
         let outcome = try installSnapshot(candidate: candidate, over: target, now: Self.now, timeZone: Self.utc)
         let previous = dir.file("app.db.pre-restore-20250304_050607")
@@ -56,6 +57,9 @@ struct RestoreTests {
         #expect(try dump(target) == expected)
         #expect(try sqlite3CLI(target, "PRAGMA integrity_check") == "ok")
         #expect(!FileManager.default.fileExists(atPath: candidate.path), "the candidate is moved into place")
+        // The application keeps the access it had: the new file takes the old one's permissions.
+        #expect(try filePermissions(target) == 0o640)
+        #expect(try filePermissions(previous) == 0o640)
         for suffix in ["-wal", "-shm", "-journal"] {
             #expect(!FileManager.default.fileExists(atPath: target.path + suffix))
         }
@@ -165,6 +169,52 @@ struct RestoreTests {
         #expect(FileManager.default.fileExists(atPath: candidate.path))
     }
 
+    @Test func idleRollbackJournalConnectionIsFoundAndRefused() throws {
+        let dir = try TempDir("restore-idle-rb")
+        let target = dir.file("app.db")
+        try Self.makeTarget(target)
+        let candidate = try Self.makeCandidate(in: dir)
+        let ready = dir.file("ready")
+        // An idle connection to a rollback-journal database holds no SQLite lock at all, yet it would go on
+        // writing to the old file after the swap.
+        let app = try BackgroundProcess(python: """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("SELECT count(*) FROM old").fetchall()
+            open(sys.argv[2], "w").close()
+            time.sleep(60)
+            """, [target.path, ready.path], scratch: dir)
+        try waitForFile(ready, seconds: 20, process: app)
+        let before = try Data(contentsOf: target)
+
+        let error = #expect(throws: SQLiteSnapshotError.self) {
+            try installSnapshot(candidate: candidate, over: target, now: Self.now, timeZone: Self.utc)
+        }
+        #expect(error?.code == .databaseInUse)
+        #expect(error?.description.contains("database is in use by python3 (pid \(app.process.processIdentifier))") == true)
+        #expect(try Data(contentsOf: target) == before)
+        #expect(FileManager.default.fileExists(atPath: candidate.path))
+    }
+
+    @Test func symlinkedTargetReplacesTheRealFileAndKeepsTheLink() throws {
+        let dir = try TempDir("restore-link")
+        let realFolder = dir.file("volume")
+        try FileManager.default.createDirectory(at: realFolder, withIntermediateDirectories: true)
+        let real = realFolder.appendingPathComponent("app.db")
+        try Self.makeTarget(real)
+        let link = dir.file("app.db")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: real)
+        let candidate = try Self.makeCandidate(in: dir)
+        let expected = try dump(candidate)
+
+        let outcome = try installSnapshot(candidate: candidate, over: link, now: Self.now, timeZone: Self.utc)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == real.path)
+        #expect(outcome.installed.path == real.path)
+        #expect(outcome.previousCopy?.path == real.path + ".pre-restore-20250304_050607")
+        #expect(try dump(link) == expected)
+        #expect(try dump(real) == expected)
+    }
+
     @Test func missingTargetIsCreatedAndStaleCompanionsAreMovedAside() throws {
         let dir = try TempDir("restore-fresh")
         let candidate = try Self.makeCandidate(in: dir)
@@ -178,6 +228,18 @@ struct RestoreTests {
         #expect(outcome.movedCompanions == [dir.file("new.db.pre-restore-20250304_050607-wal")])
         #expect(!FileManager.default.fileExists(atPath: target.path + "-wal"))
         #expect(try dump(target) == expected)
+    }
+
+    @Test func candidateThatIsTheTargetIsRefused() throws {
+        let dir = try TempDir("restore-self")
+        let target = dir.file("app.db")
+        try Self.makeTarget(target)
+        let before = try Data(contentsOf: target)
+        #expect(throws: SQLiteSnapshotError.self) {
+            try installSnapshot(candidate: target, over: target, now: Self.now, timeZone: Self.utc)
+        }
+        #expect(try Data(contentsOf: target) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["app.db"])
     }
 
     @Test func missingTargetFolderIsReportedAndTheCandidateKept() throws {

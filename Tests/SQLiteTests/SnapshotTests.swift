@@ -52,6 +52,8 @@ struct SnapshotTests {
         #expect(try sqlite3CLI(snap, "PRAGMA page_size") == String(info.pageSize))
         #expect(try rowCounts(path: snap.path) == info.rowCounts)
         try integrityCheck(path: snap.path)
+        // A backup is private to its owner, whatever the umask says.
+        #expect(try filePermissions(snap) == 0o600)
     }
 
     @Test func snapshotOfTheFixtureKeepsEveryRowAndValue() throws {
@@ -176,6 +178,11 @@ struct SnapshotTests {
         #expect(throws: SQLiteSnapshotError.self) { try rowCounts(path: bad.path) }
         #expect(throws: SQLiteSnapshotError.self) { try integrityCheck(path: dir.file("absent.db").path) }
     }
+}
+
+/// The permission bits of a file.
+func filePermissions(_ file: URL) throws -> Int {
+    try #require(try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? NSNumber).intValue
 }
 
 /// Ways to damage a database file for the tests.
