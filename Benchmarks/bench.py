@@ -130,12 +130,53 @@ def make_files(path, scale):
     os.rename(tmp, path)
 
 
+PG_SETUP = """
+CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL, email text, tags text[], profile jsonb,
+                        balance numeric(14,2), created_at timestamptz);
+INSERT INTO customers
+SELECT g, 'Customer ' || g, 'user' || g || '@example.com', ARRAY['tag' || (g % 17), 'vip' || (g % 5)],
+       jsonb_build_object('city', 'City ' || (g % 300), 'score', g % 1000, 'prefs', jsonb_build_array(g % 7, g % 11)),
+       (g % 100000) / 7.0, timestamptz '2024-01-01' + (g || ' minutes')::interval
+FROM generate_series(1, {customers}) g;
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers(id), total numeric(12,2),
+                     status text, note text, receipt bytea, ordered_at timestamptz);
+INSERT INTO orders
+SELECT g, (g % {customers}) + 1, (g % 99999) / 3.0, (ARRAY['new','paid','shipped','cancelled'])[g % 4 + 1],
+       repeat('order note ' || md5(g::text) || ' ', 1 + g % 4), decode(md5(g::text) || md5((g * 7)::text), 'hex'),
+       timestamptz '2024-06-01' + (g || ' seconds')::interval
+FROM generate_series(1, {orders}) g;
+CREATE INDEX orders_customer ON orders(customer_id);
+CREATE TABLE events (id uuid PRIMARY KEY, source inet, kind text, payload json, at timestamptz);
+INSERT INTO events
+SELECT md5(g::text)::uuid, ('10.' || (g % 250) || '.' || (g % 200) || '.' || (g % 254 + 1))::inet,
+       'kind' || (g % 40), json_build_object('g', g, 'msg', 'event ' || md5((g * 3)::text)),
+       timestamptz '2025-01-01' + (g || ' seconds')::interval
+FROM generate_series(1, {events}) g;
+VACUUM ANALYZE;
+"""
+
+
+def make_postgres(admin_url, scale):
+    """The ~300 MB mixed-type database (scale 1): customers, 800k orders, 500k events."""
+    base = admin_url.rsplit("/", 1)[0]
+    name = "bench_" + f"{scale:g}".replace(".", "_")
+    exists = subprocess.run(["psql", "-X", "-At", "-d", admin_url, "-c",
+                             f"SELECT 1 FROM pg_database WHERE datname = '{name}'"], capture_output=True, text=True)
+    if exists.stdout.strip() != "1":
+        subprocess.run(["psql", "-X", "-q", "-d", admin_url, "-c", f"CREATE DATABASE {name}"], check=True)
+        sql = PG_SETUP.format(customers=max(100, int(200_000 * scale)), orders=max(100, int(800_000 * scale)),
+                              events=max(100, int(500_000 * scale)))
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", f"{base}/{name}"], input=sql, text=True,
+                       check=True, stdout=subprocess.DEVNULL)
+    return f"{base}/{name}"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vaultops", required=True)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--suites", default="sqlite,files")
+    ap.add_argument("--suites", default="sqlite,files,postgres")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
     data = os.path.join(HERE, ".data", f"scale-{args.scale:g}")
@@ -168,6 +209,22 @@ def main():
             (f"vaultops --jobs {args.jobs}", f"{v} backup files {folder} --out {{out}} --level 6 --jobs {args.jobs}"),
             [("tar czf", f"tar czf {{out}}/uploads.tar.gz -C {data} uploads"),
              (f"tar -I pigz", f"tar -I 'pigz -6 -p{args.jobs}' -cf {{out}}/uploads.tar.gz -C {data} uploads")],
+        ), args.rounds, work)
+    if "postgres" in suites:
+        admin = os.environ.get("VAULTOPS_TEST_PG_URL")
+        if not admin:
+            sys.exit("the postgres suite needs VAULTOPS_TEST_PG_URL (Benchmarks/run starts a server with .ci/pg-start)")
+        url = make_postgres(admin, args.scale)
+        rows += bench_pair(Pair(
+            "backup postgres (-6, 1 thread)",
+            ("vaultops --jobs 1", f"{v} backup postgres '{url}' --out {{out}} --level 6 --jobs 1"),
+            [("pg_dump -Z6", f"pg_dump -Z6 -d '{url}' -f {{out}}/db.sql.gz")],
+        ), args.rounds, work)
+        rows += bench_pair(Pair(
+            f"backup postgres (-6, {args.jobs} threads)",
+            (f"vaultops --jobs {args.jobs}", f"{v} backup postgres '{url}' --out {{out}} --level 6 --jobs {args.jobs}"),
+            [("pg_dump -Z6", f"pg_dump -Z6 -d '{url}' -f {{out}}/db.sql.gz"),
+             (f"pg_dump | pigz -p{args.jobs}", f"set -o pipefail; pg_dump -d '{url}' | pigz -6 -p{args.jobs} > {{out}}/db.sql.gz")],
         ), args.rounds, work)
     print(f"\nscale {args.scale:g}, {args.rounds} rounds, alternating; ratio = vaultops median / this median\n")
     print(f"{'pair':34} {'contender':28} {'median s':>9} {'vaultops/x':>10} {'size MB':>9} {'size ratio':>10} {'peak RSS MB':>11}")
