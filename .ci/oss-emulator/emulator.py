@@ -542,9 +542,8 @@ class Handler(BaseHTTPRequestHandler):
         except ET.ParseError:
             raise OSSError(400, "MalformedXML", "The XML you provided was not well-formed.")
         url_encoded = self.query.get("encoding-type") == "url"
+        # encoding-type=url only encodes the keys in the answer; the request's keys are plain XML text.
         keys = [o.findtext("Key") or "" for o in root.findall("Object")]
-        if url_encoded:
-            keys = [unquote(k) for k in keys]
         if not keys or len(keys) > MAX_DELETE:
             raise OSSError(400, "MalformedXML", "A delete request must name between 1 and %d objects." % MAX_DELETE)
         quiet = (root.findtext("Quiet") or "false").lower() == "true"
