@@ -17,6 +17,7 @@ Test control (unsigned, loopback only), under /__emulator/:
                                              (seconds) | "wrong-crc" | "skew", times, part (optional)}
   GET    /__emulator/log?bucket=NAME        the requests a bucket received, as JSON
   POST   /__emulator/backdate?bucket=B&seconds=S   make the bucket's multipart uploads look S seconds older
+  POST   /__emulator/seed?bucket=B          create the keys in the JSON list body (each object's body is its key)
   GET    /__emulator/health
 """
 import argparse
@@ -133,6 +134,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self):
         self.request_id = uuid.uuid4().hex[:24].upper()
+        self.recorded = False
         self.body_consumed = False
         self.bucket_name = None
         self.op = "?"
@@ -183,11 +185,17 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
-            if self.bucket_name is not None and self.bucket_name in self.store.log:
-                with self.store.lock:
-                    self.store.log[self.bucket_name].append(
-                        {"op": self.op, "method": self.command, "key": getattr(self, "key", None), "part": self.part,
-                         "status": getattr(self, "status_sent", None)})
+            self.record(getattr(self, "status_sent", None))
+
+    def record(self, status):
+        # Logged before the answer goes out, so a client that has its answer always finds its request logged.
+        if getattr(self, "recorded", False) or self.bucket_name is None or self.bucket_name not in self.store.log:
+            return
+        self.recorded = True
+        with self.store.lock:
+            self.store.log[self.bucket_name].append(
+                {"op": self.op, "method": self.command, "key": getattr(self, "key", None), "part": self.part,
+                 "status": status})
 
     def operation(self):
         q, m, key = self.query, self.command, self.key
@@ -211,6 +219,7 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
         self.status_sent = "reset"
+        self.record("reset")
         try:
             self.connection.close()
         except OSError:
@@ -256,6 +265,7 @@ class Handler(BaseHTTPRequestHandler):
     def send(self, status, body=b"", headers=None, content_type="application/xml"):
         self.drain()
         self.status_sent = status
+        self.record(status)
         self.send_response(status)
         self.send_header("x-oss-request-id", self.request_id)
         self.send_header("Date", format_datetime(datetime.datetime.now(datetime.timezone.utc), True))
@@ -498,6 +508,7 @@ class Handler(BaseHTTPRequestHandler):
         h["Content-Length"] = str(length)
         self.drain()
         self.status_sent = status
+        self.record(status)
         self.send_response(status)
         self.send_header("x-oss-request-id", self.request_id)
         for k, v in h.items():
@@ -801,6 +812,20 @@ class Handler(BaseHTTPRequestHandler):
             with self.store.lock:
                 entries = list(self.store.log.get(q.get("bucket"), []))
             return self.send(200, json.dumps(entries).encode(), content_type="application/json")
+        if path == "seed" and self.command == "POST":
+            # Bulk-creates small objects (body = key) without 1 request each: for listing and delete tests.
+            bucket = self.store.bucket(q.get("bucket"))
+            keys = json.loads(self.read_body() or b"[]")
+            for key in keys:
+                body = key.encode()
+                c = new_crc64(); c.update(body)
+                path_ = self.object_path(q.get("bucket"), key)
+                with open(path_, "wb") as f:
+                    f.write(body)
+                with self.store.lock:
+                    bucket[key] = {"size": len(body), "etag": hashlib.md5(body).hexdigest().upper(), "crc": c.crcValue,
+                                   "mtime": time.time(), "type": "application/octet-stream", "path": path_}
+            return self.send(200, b"{}", content_type="application/json")
         if path == "backdate" and self.command == "POST":
             seconds = float(q.get("seconds", "0"))
             with self.store.lock:

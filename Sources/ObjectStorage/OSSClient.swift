@@ -69,14 +69,14 @@ public final class OSSClient {
     let clockOffset: ClockOffset
     private var easyHandle: CurlEasy?
     /// Called with a line for each retry (operation, reason, wait); the CLI logs them.
-    public var onRetry: ((String) -> Void)?
+    public var onRetry: (@Sendable (String) -> Void)?
 
     public init(configuration: OSSConfiguration) {
         self.configuration = configuration
         self.clockOffset = ClockOffset()
     }
 
-    private init(configuration: OSSConfiguration, clockOffset: ClockOffset, onRetry: ((String) -> Void)?) {
+    private init(configuration: OSSConfiguration, clockOffset: ClockOffset, onRetry: (@Sendable (String) -> Void)?) {
         self.configuration = configuration
         self.clockOffset = clockOffset
         self.onRetry = onRetry
