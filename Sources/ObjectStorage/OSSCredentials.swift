@@ -1,3 +1,5 @@
+import VaultopsCore
+
 /// The access key pair (and optional STS token) that signs OSS requests.
 ///
 /// - Important: `description` and `debugDescription` never show the secret or the token, so a
@@ -15,6 +17,9 @@ public struct OSSCredentials: Sendable, CustomStringConvertible, CustomDebugStri
         self.accessKeyId = accessKeyId
         self.accessKeySecret = accessKeySecret
         self.securityToken = (securityToken?.isEmpty ?? true) ? nil : securityToken
+        // Registered with the one redaction helper, so logs and errors hide them wherever they leak to.
+        if !accessKeySecret.isEmpty { Redacted.register(secret: accessKeySecret) }
+        if let token = self.securityToken { Redacted.register(secret: token) }
     }
 
     public var description: String {

@@ -1,10 +1,11 @@
 import Foundation
+import VaultopsCore
 
 /// Everything that can go wrong talking to OSS, with the context a user needs to act on it.
 ///
 /// `description` names the operation and the `oss://` location, OSS's error Code, Message and RequestId,
 /// and a hint for the common causes; it never contains the AccessKey secret or an STS token.
-public struct ObjectStorageError: Error, CustomStringConvertible, Sendable {
+public struct ObjectStorageError: Error, CustomStringConvertible, Sendable, ExitCodeProviding {
     /// What kind of failure this is; decides retries and the exit code.
     public enum Kind: String, Sendable, Equatable {
         /// A malformed `oss://` URL or endpoint.
@@ -61,6 +62,9 @@ public struct ObjectStorageError: Error, CustomStringConvertible, Sendable {
         [.invalidURL, .missingCredentials, .invalidConfiguration].contains(kind)
     }
 
+    /// Usage and configuration mistakes exit 2, everything else 1 (SPEC.md).
+    public var exitCode: ExitCode { isUsageError ? .usage : .failure }
+
     /// True when the signature was rejected (wrong secret, wrong region, clock).
     public var isSignatureRejected: Bool {
         serviceCode == "SignatureDoesNotMatch" || serviceCode == "InvalidAccessKeyId" || serviceCode == "InvalidSecurityToken"
@@ -81,7 +85,8 @@ public struct ObjectStorageError: Error, CustomStringConvertible, Sendable {
         text += message
         if let requestId { text += " (RequestId: \(requestId))" }
         if let hint { text += ". " + hint }
-        return text
+        // Nothing above should hold a secret; the redactor makes sure even a server echo cannot leak one.
+        return Redacted.text(text)
     }
 
     private var hint: String? {

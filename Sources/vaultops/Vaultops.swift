@@ -6,6 +6,6 @@ struct Vaultops: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vaultops",
         abstract: "Keep a small team's data safe: backups, restores, retention, OSS, deploys.",
-        subcommands: []
+        subcommands: [Upload.self, Download.self, Ls.self, Rm.self, Presign.self]
     )
 }
