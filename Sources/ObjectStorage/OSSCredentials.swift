@@ -18,8 +18,10 @@ public struct OSSCredentials: Sendable, CustomStringConvertible, CustomDebugStri
         self.accessKeySecret = accessKeySecret
         self.securityToken = (securityToken?.isEmpty ?? true) ? nil : securityToken
         // Registered with the one redaction helper, so logs and errors hide them wherever they leak to.
-        if !accessKeySecret.isEmpty { Redacted.register(secret: accessKeySecret) }
-        if let token = self.securityToken { Redacted.register(secret: token) }
+        // The registry is process-wide and masks every occurrence: a value as short as a test's "s" would
+        // mask letters all over unrelated text, and real secrets and tokens are far longer than 8.
+        if accessKeySecret.count >= 8 { Redacted.register(secret: accessKeySecret) }
+        if let token = self.securityToken, token.count >= 8 { Redacted.register(secret: token) }
     }
 
     public var description: String {
