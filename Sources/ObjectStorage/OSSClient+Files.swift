@@ -101,8 +101,11 @@ extension OSSClient {
     /// parallelism × part size; `progress` is called from the worker threads. A checkpoint in `checkpointDirectory` lets a killed upload resume: the next run
     /// reconciles it with ListParts and sends only the missing parts. The whole object's CRC-64 is compared with
     /// OSS's `x-oss-hash-crc64ecma`; a mismatch deletes the object and throws `.checksumMismatch`.
+    ///
+    /// With `overwrite: false` (the safe choice for backups) OSS refuses, with 409 `FileAlreadyExists`, to
+    /// replace an existing object (`x-oss-forbid-overwrite`).
     public func uploadFile(at path: String, bucket: String, key: String, checkpointDirectory: URL? = nil,
-                           contentType: String = "application/octet-stream",
+                           contentType: String = "application/octet-stream", overwrite: Bool = true,
                            progress: (@Sendable (_ done: Int64, _ total: Int64) -> Void)? = nil) throws -> UploadResult {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -116,11 +119,12 @@ extension OSSClient {
         let size = Int64(st.st_size)
         let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
         if size < configuration.multipartThreshold {
-            return try putFile(fd: fd, size: size, bucket: bucket, key: key, contentType: contentType, progress: progress)
+            return try putFile(fd: fd, size: size, bucket: bucket, key: key, contentType: contentType, overwrite: overwrite,
+                               progress: progress)
         }
         return try multipartUpload(fd: fd, path: path, size: size, modified: modified, bucket: bucket, key: key,
                                    checkpointDirectory: checkpointDirectory ?? Self.defaultCheckpointDirectory,
-                                   contentType: contentType, progress: progress)
+                                   contentType: contentType, overwrite: overwrite, progress: progress)
     }
 
     /// `~/.cache/vaultops/uploads` (or under `XDG_CACHE_HOME`).
@@ -131,7 +135,7 @@ extension OSSClient {
         return base.appendingPathComponent("vaultops/uploads")
     }
 
-    private func putFile(fd: Int32, size: Int64, bucket: String, key: String, contentType: String,
+    private func putFile(fd: Int32, size: Int64, bucket: String, key: String, contentType: String, overwrite: Bool,
                          progress: (@Sendable (Int64, Int64) -> Void)?) throws -> UploadResult {
         // One pass for Content-MD5 and CRC-64, then the body streams from the file: memory stays flat.
         var md5 = Insecure.MD5()
@@ -153,6 +157,7 @@ extension OSSClient {
         var request = OSSRequest(method: "PUT", bucket: bucket, key: key)
         request.setHeader("Content-Type", contentType)
         request.setHeader("Content-MD5", Data(md5.finalize()).base64EncodedString())
+        if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
         let response = try send("PutObject", request, body: .file(fd: fd, offset: 0, length: size))
         try Self.verifyCRC(response, expected: crc.value, operation: "PutObject", bucket: bucket, key: key)
         progress?(size, size)
@@ -179,7 +184,7 @@ extension OSSClient {
     }
 
     private func multipartUpload(fd: Int32, path: String, size: Int64, modified: Double, bucket: String, key: String,
-                                 checkpointDirectory: URL, contentType: String,
+                                 checkpointDirectory: URL, contentType: String, overwrite: Bool,
                                  progress: (@Sendable (Int64, Int64) -> Void)?) throws -> UploadResult {
         let plan = PartPlan(fileSize: size, preferred: configuration.partSize)
         let checkpointURL = Self.checkpointURL(directory: checkpointDirectory, bucket: bucket, key: key, path: path)
@@ -197,7 +202,7 @@ extension OSSClient {
             }
         }
         if checkpoint == nil {
-            let uploadId = try initiateMultipartUpload(bucket: bucket, key: key, contentType: contentType)
+            let uploadId = try initiateMultipartUpload(bucket: bucket, key: key, contentType: contentType, overwrite: overwrite)
             checkpoint = UploadCheckpoint(bucket: bucket, key: key, file: path, fileSize: size, fileModified: modified,
                                           partSize: plan.partSize, uploadId: uploadId)
             try Self.saveCheckpoint(checkpoint!, to: checkpointURL)
@@ -238,7 +243,7 @@ extension OSSClient {
             combined = CRC64.combine(combined, run.crcs[number]!, length2: plan.range(of: number).length)
         }
         let parts = (1...plan.count).map { (partNumber: $0, etag: run.checkpoint.parts[$0]!) }
-        let result = try completeMultipartUpload(bucket: bucket, key: key, uploadId: uploadId, parts: parts)
+        let result = try completeMultipartUpload(bucket: bucket, key: key, uploadId: uploadId, parts: parts, overwrite: overwrite)
         try? FileManager.default.removeItem(at: checkpointURL)
         if let crc = result.crc64, crc != combined {
             // What OSS assembled is not our file: do not leave it looking like a good backup.

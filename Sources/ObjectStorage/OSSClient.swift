@@ -213,9 +213,11 @@ public final class OSSClient {
 
     /// Uploads `data` with PutObject (Content-MD5 set, CRC-64 checked).
     @discardableResult
-    public func putObject(bucket: String, key: String, data: Data, contentType: String = "application/octet-stream") throws -> PutObjectResult {
+    public func putObject(bucket: String, key: String, data: Data, contentType: String = "application/octet-stream",
+                          overwrite: Bool = true) throws -> PutObjectResult {
         var request = OSSRequest(method: "PUT", bucket: bucket, key: key)
         request.setHeader("Content-Type", contentType)
+        if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
         request.setHeader("Content-MD5", OSSDigest.contentMD5(data))
         let response = try send("PutObject", request, body: .data(data))
         let crc = CRC64.checksum(data)
@@ -324,9 +326,11 @@ public final class OSSClient {
     // MARK: - Multipart
 
     /// Starts a multipart upload and returns its upload ID.
-    public func initiateMultipartUpload(bucket: String, key: String, contentType: String = "application/octet-stream") throws -> String {
+    public func initiateMultipartUpload(bucket: String, key: String, contentType: String = "application/octet-stream",
+                                        overwrite: Bool = true) throws -> String {
         var request = OSSRequest(method: "POST", bucket: bucket, key: key, query: [QueryItem("uploads")])
         request.setHeader("Content-Type", contentType)
+        if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
         let response = try send("InitiateMultipartUpload", request)
         guard let id = try xml(response, "InitiateMultipartUpload", bucket: bucket, key: key).text("UploadId"), !id.isEmpty else {
             throw ObjectStorageError(.invalidResponse, "no UploadId in the answer", operation: "InitiateMultipartUpload", bucket: bucket, key: key)
@@ -373,7 +377,8 @@ public final class OSSClient {
 
     /// Completes a multipart upload from `parts` (number, ETag) and returns the object's ETag and OSS's CRC-64.
     public func completeMultipartUpload(bucket: String, key: String, uploadId: String,
-                                        parts: [(partNumber: Int, etag: String)]) throws -> (etag: String, crc64: UInt64?) {
+                                        parts: [(partNumber: Int, etag: String)],
+                                        overwrite: Bool = true) throws -> (etag: String, crc64: UInt64?) {
         var xmlBody = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUpload>"
         for part in parts.sorted(by: { $0.partNumber < $1.partNumber }) {
             xmlBody += "<Part><PartNumber>\(part.partNumber)</PartNumber><ETag>\"\(part.etag)\"</ETag></Part>"
@@ -383,6 +388,7 @@ public final class OSSClient {
         var request = OSSRequest(method: "POST", bucket: bucket, key: key, query: [QueryItem("uploadId", uploadId)])
         request.setHeader("Content-Type", "application/xml")
         request.setHeader("Content-MD5", OSSDigest.contentMD5(body))
+        if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
         let response = try send("CompleteMultipartUpload", request, body: .data(body))
         let root = try xml(response, "CompleteMultipartUpload", bucket: bucket, key: key)
         return (Self.unquoteETag(root.text("ETag") ?? ""), response.header("x-oss-hash-crc64ecma").flatMap { UInt64($0) })

@@ -25,6 +25,9 @@ struct Upload: ParsableCommand {
     @Option(help: "Folder for resume checkpoints (default ~/.cache/vaultops/uploads).")
     var checkpointDir: String?
 
+    @Flag(help: "Replace objects that already exist (by default an existing object is never overwritten).")
+    var force = false
+
     mutating func run() throws {
         try OSSCommand.run {
             guard paths.count >= 2 else {
@@ -54,7 +57,7 @@ struct Upload: ParsableCommand {
                 let reporter = ProgressReporter(label: URL(fileURLWithPath: file).lastPathComponent)
                 let result = try client.uploadFile(at: file, bucket: destination.bucket, key: key,
                                                    checkpointDirectory: checkpointDir.map { URL(fileURLWithPath: $0) },
-                                                   progress: { done, total in reporter.update(done, total) })
+                                                   overwrite: force, progress: { done, total in reporter.update(done, total) })
                 reporter.finish()
                 var line = "uploaded \(file) -> oss://\(result.bucket)/\(result.key) (\(TransferProgress.bytes(result.size)), crc64 \(result.crc64)"
                 if result.multipart { line += ", \(result.partsUploaded) parts sent" }
