@@ -349,7 +349,16 @@ extension OSSClient {
             request.setHeader("Range", "bytes=\(offset)-")
             request.setHeader("If-Match", "\"\(info.etag)\"")
             let base = offset
-            let response = try sendOnce("GetObject", request, sink: .file(fd: fd, offset: offset), progress: { _ in })
+            let response: HTTPResponse
+            do {
+                response = try sendOnce("GetObject", request, sink: .file(fd: fd, offset: offset), progress: { _ in })
+            } catch var error as ObjectStorageError where error.serviceCode == "PreconditionFailed" {
+                // The object was replaced since we started: never splice two versions; the next run starts over.
+                try? FileManager.default.removeItem(atPath: partial)
+                try? FileManager.default.removeItem(atPath: stateFile)
+                error.message = "the object changed while it was downloading (its ETag is no longer \(info.etag)); run the download again"
+                throw error
+            }
             crc = CRC64.combine(crc, response.writtenCRC, length2: response.bytesWritten)
             crcLength = base + response.bytesWritten
             progress?(crcLength, info.size)
