@@ -36,6 +36,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PostgresDump", dependencies: ["LibPQ", "VaultopsCore"]),
+        .target(name: "PostgresRestore", dependencies: [
+            "LibPQ", "VaultopsCore", "Archive",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ObjectStorage", dependencies: [
             "CCurl", "VaultopsCore",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -55,6 +59,7 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "SQLiteSnapshot", "TestSupport"]),
         .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TestSupport"]),
         .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
+        .testTarget(name: "PostgresRestoreTests", dependencies: ["PostgresRestore", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
         .testTarget(name: "vaultopsTests", dependencies: ["vaultops", "VaultopsCore", "Archive", "SQLite", "TestSupport"]),
