@@ -190,10 +190,10 @@ public final class PostgresRestorer {
     private func run(_ sql: String, line: Int) throws {
         let kind = StatementInfo.classify(sql)
         switch kind {
-        case .ownerChange where options.noOwner, .privilege where options.noPrivileges:
+        case .ownerChange where options.noOwner, .databaseOwnerChange where options.noOwner, .privilege where options.noPrivileges:
             summary.skippedStatements += 1
             return
-        case .createDatabase, .dropDatabase, .databaseLevel:
+        case .createDatabase, .dropDatabase, .databaseLevel, .databaseOwnerChange:
             if options.stayInTarget {
                 summary.skippedStatements += 1
                 return
@@ -226,7 +226,7 @@ public final class PostgresRestorer {
                                            file: fileName, line: line, statement: sql)
             }
             try execute(sql, line: line, on: session)
-        case .databaseLevel:
+        case .databaseLevel, .databaseOwnerChange:
             // ALTER DATABASE / COMMENT ON DATABASE right after CREATE DATABASE: no data, no transaction needed.
             try execute(sql, line: line, on: session)
         default:

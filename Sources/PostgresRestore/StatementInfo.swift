@@ -65,6 +65,8 @@ package enum StatementKind: Equatable, Sendable {
     case dropDatabase(name: String)
     /// `ALTER DATABASE`, `COMMENT ON DATABASE`, … : about the database as a whole.
     case databaseLevel
+    /// `ALTER DATABASE name OWNER TO role`: database-level, and skipped by `--no-owner`.
+    case databaseOwnerChange
     /// `BEGIN`, `COMMIT`, `ROLLBACK`, … : the script managing transactions itself.
     case transactionControl
     /// A statement PostgreSQL refuses inside a transaction block (VACUUM, CREATE INDEX CONCURRENTLY, …).
@@ -284,8 +286,8 @@ package enum StatementInfo {
             return .other
         case "alter":
             if word(1) == "default", word(2) == "privileges" { return .privilege }
+            if word(1) == "database" { return isOwnerChange(t) ? .databaseOwnerChange : .databaseLevel }
             if isOwnerChange(t) { return .ownerChange }
-            if word(1) == "database" { return .databaseLevel }
             if word(1) == "system" { return .noTransaction }
             return .other
         case "comment", "security":
