@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "VaultopsCoreTests", dependencies: ["VaultopsCore", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "SQLiteSnapshot", "TestSupport"]),
-        .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TestSupport"]),
+        .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "PostgresRestoreTests", dependencies: ["PostgresRestore", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),

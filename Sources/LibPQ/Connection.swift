@@ -108,7 +108,15 @@ public final class Connection {
         }
         if status == PGRES_COPY_OUT || status == PGRES_COPY_IN || status == PGRES_COPY_BOTH {
             // Leave the connection usable: end the unexpected COPY before reporting it.
-            if status == PGRES_COPY_IN { _ = PQputCopyEnd(handle, "unexpected COPY") }
+            if status == PGRES_COPY_IN {
+                _ = PQputCopyEnd(handle, "COPY abandoned by client")
+            } else if status == PGRES_COPY_OUT {
+                var buffer: UnsafeMutablePointer<CChar>?
+                while PQgetCopyData(handle, &buffer, 0) > 0 {
+                    if let buffer { PQfreemem(buffer) }
+                    buffer = nil
+                }
+            }
             drainResults()
             throw PostgresError(kind: .usage, message: "statement started a COPY; use copyIn/copyOut for it",
                                 context: step(sql))
@@ -150,8 +158,25 @@ public final class Connection {
     }
 
     /// Reads and discards results until libpq reports none are left.
+    ///
+    /// In a COPY state libpq keeps returning the COPY result, so pending COPY data is read and dropped
+    /// (COPY OUT) or the copy is ended with an error (COPY IN) to let the connection reach idle.
     func drainResults() {
-        while let raw = PQgetResult(handle) { PQclear(raw) }
+        while let raw = PQgetResult(handle) {
+            let status = PQresultStatus(raw)
+            PQclear(raw)
+            if status == PGRES_COPY_OUT {
+                var buffer: UnsafeMutablePointer<CChar>?
+                while PQgetCopyData(handle, &buffer, 0) > 0 {
+                    if let buffer { PQfreemem(buffer) }
+                    buffer = nil
+                }
+            } else if status == PGRES_COPY_IN {
+                if PQputCopyEnd(handle, "COPY abandoned by client") != 1 { return }
+            } else if status == PGRES_COPY_BOTH || PQstatus(handle) != CONNECTION_OK {
+                return
+            }
+        }
     }
 
     private func step(_ sql: String) -> String {

@@ -1,1 +1,157 @@
+import Foundation
 import LibPQ
+
+/// Writes a plain SQL script of one database, like `pg_dump --format=plain`, through libpq.
+///
+/// Everything is read in one `REPEATABLE READ, READ ONLY` transaction, so the script shows one moment
+/// in time; every dumped table is locked `ACCESS SHARE` (with `DumpOptions.lockTimeout`) before any
+/// `pg_get_*def` call. The script restores with `psql -X -v ON_ERROR_STOP=1 --single-transaction`.
+/// - Important: Uses the connection exclusively for the duration of `dump`; not thread-safe.
+public final class PostgresDumper {
+    private let connection: Connection
+    private let options: DumpOptions
+
+    /// Creates a dumper for the database `connection` is attached to.
+    public init(connection: Connection, options: DumpOptions = DumpOptions()) {
+        self.connection = connection
+        self.options = options
+    }
+
+    /// Dumps the database to `sink`, calling `progress` with the byte count so far; returns row counts.
+    ///
+    /// On failure the error is thrown and the script lacks its completion marker, so it is never
+    /// mistaken for a good dump.
+    public func dump(to sink: any SQLSink, progress: ((UInt64) -> Void)? = nil) throws -> DumpSummary {
+        let out = ScriptWriter(sink: sink, progress: progress)
+        do {
+            try step("starting the snapshot") {
+                try connection.execute("""
+                    SET client_encoding = 'UTF8';
+                    SET DateStyle = ISO;
+                    SET IntervalStyle = postgres;
+                    SET extra_float_digits = 3;
+                    SET statement_timeout = 0;
+                    SET idle_in_transaction_session_timeout = 0;
+                    SET row_security = off;
+                    SELECT pg_catalog.set_config('search_path', '', false);
+                    SET lock_timeout = \(SQLText.literal(options.lockTimeout));
+                    """)
+                // A separate call: a multi-statement string runs as one implicit transaction block.
+                try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            }
+            let summary = try dumpInTransaction(out)
+            _ = try? connection.execute("COMMIT")
+            return summary
+        } catch {
+            if connection.isOpen { _ = try? connection.execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    private func dumpInTransaction(_ out: ScriptWriter) throws -> DumpSummary {
+        // 1. Lock every relation we will read, before any pg_get_*def call looks at them.
+        let lockList = try step("listing tables") { try connection.execute(CatalogQueries.relationsToLock) }
+        var relationOids: [UInt32] = []
+        var sequenceOids: [UInt32] = []
+        for row in lockList.rows {
+            let qname = try row.string("qname")
+            let kind = try row.string("relkind")
+            // LOCK TABLE takes plain and partitioned tables only (as pg_dump locks); views and matviews read them.
+            if kind == "r" || kind == "p" {
+                try step("locking table \(SQLText.commentSafe(qname))") {
+                    try connection.execute("LOCK TABLE \(qname) IN ACCESS SHARE MODE")
+                }
+            }
+            if kind == "S" { sequenceOids.append(try row.oid("oid")) } else { relationOids.append(try row.oid("oid")) }
+        }
+        let catalog = try step("reading the catalog") {
+            try Catalog.read(connection, relationOids: relationOids, sequenceOids: sequenceOids, includeOwners: options.includeOwners)
+        }
+        let serverVersion = connection.serverVersion
+        let stamp = ISO8601DateFormatter().string(from: Date())
+
+        // 2. Header: the settings pg_dump's plain format starts with.
+        try out.write("""
+            --
+            -- PostgreSQL database dump (vaultops)
+            --
+
+            -- Dumped from database version \(SQLText.commentSafe(serverVersion))
+            -- Started on \(stamp)
+
+            SET statement_timeout = 0;
+            SET lock_timeout = 0;
+            SET idle_in_transaction_session_timeout = 0;
+            SET client_encoding = 'UTF8';
+            SET standard_conforming_strings = on;
+            SELECT pg_catalog.set_config('search_path', '', false);
+            SET check_function_bodies = false;
+            SET xmloption = content;
+            SET client_min_messages = warning;
+            SET row_security = off;
+
+            SET default_tablespace = '';
+
+            SET default_table_access_method = heap;
+
+
+            """)
+
+        // 3. Pre-data in dependency order.
+        for item in catalog.preData { try out.write(item) }
+
+        // 4. Data: one COPY block per table, then every sequence's position.
+        var counts: [String: Int64] = [:]
+        if options.includeData {
+            for table in catalog.dataTables {
+                try out.write(SQLText.header(name: table.name, type: "TABLE DATA", schema: table.schema, owner: table.owner))
+                try out.write("COPY \(table.qname) (\(table.columns.joined(separator: ", "))) FROM stdin;\n")
+                let rows = try step("copying table \(SQLText.commentSafe(table.qname))") {
+                    try connection.copyOut("COPY \(table.qname) (\(table.columns.joined(separator: ", "))) TO STDOUT") { chunk in
+                        try out.write(chunk)
+                    }
+                }
+                try out.write("\\.\n\n\n")
+                counts["\(table.schema).\(table.name)"] = rows
+            }
+            for sequence in catalog.sequences {
+                let state = try step("reading sequence \(SQLText.commentSafe(sequence.qname))") {
+                    try connection.execute("SELECT last_value, is_called FROM \(sequence.qname)")
+                }
+                let row = state.rows[0]
+                try out.write(SQLText.header(name: sequence.name, type: "SEQUENCE SET", schema: sequence.schema, owner: sequence.owner))
+                try out.write("SELECT pg_catalog.setval(\(SQLText.literal(sequence.qname)), \(try row.string("last_value")), \(try row.bool("is_called") ? "true" : "false"));\n\n\n")
+            }
+        }
+
+        // 5. Post-data, then privileges, then materialized view contents.
+        for item in catalog.postData { try out.write(item) }
+        if options.includePrivileges {
+            for item in catalog.privileges { try out.write(item) }
+        }
+        if options.includeData {
+            for item in catalog.refreshes { try out.write(item) }
+        }
+        try out.write("--\n-- PostgreSQL database dump complete (vaultops)\n--\n\n-- Completed on \(ISO8601DateFormatter().string(from: Date()))\n\(dumpCompletionMarker)\n")
+        try out.flush()
+        return DumpSummary(tables: counts, serverVersion: serverVersion, bytes: out.bytesWritten)
+    }
+
+    /// Runs `body`, adding `what` to the context of any PostgreSQL error it throws.
+    @discardableResult
+    private func step<T>(_ what: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PostgresError {
+            var error = error.adding(context: what)
+            if error.kind == .lockTimeout {
+                error.hint = (error.hint.map { $0 + " " } ?? "")
+                    + "Another session holds a conflicting lock (e.g. ACCESS EXCLUSIVE); retry later or raise the lock timeout (now \(options.lockTimeout))."
+            }
+            throw error
+        }
+    }
+}
+
+@available(*, unavailable)
+extension PostgresDumper: Sendable {}

@@ -1,0 +1,432 @@
+import Foundation
+import LibPQ
+
+/// A table whose rows go into a COPY block.
+struct DataTable {
+    var schema: String
+    var name: String
+    var qname: String
+    var owner: String
+    /// Quoted column names, without generated and dropped columns.
+    var columns: [String]
+}
+
+/// A sequence whose position is restored with `setval`.
+struct SequenceState {
+    var schema: String
+    var name: String
+    var qname: String
+    var owner: String
+}
+
+/// The sort key that makes the order deterministic among objects that are free to go in any order.
+struct SortKey: Comparable {
+    var priority: Int
+    var schema: String
+    var name: String
+    var tiebreak: String
+
+    static func < (a: SortKey, b: SortKey) -> Bool {
+        (a.priority, a.schema, a.name, a.tiebreak) < (b.priority, b.schema, b.name, b.tiebreak)
+    }
+}
+
+/// Everything the script needs, read from the catalog and rendered to SQL text in output order.
+struct Catalog {
+    var preData: [String] = []
+    var dataTables: [DataTable] = []
+    var sequences: [SequenceState] = []
+    var postData: [String] = []
+    var privileges: [String] = []
+    var refreshes: [String] = []
+
+    private struct PreItem {
+        var key: String
+        var sortKey: SortKey
+        var sql: String
+        var extraDeps: [String] = []
+    }
+
+    // swiftlint:disable:next function_body_length
+    static func read(_ c: Connection, relationOids: [UInt32], sequenceOids: [UInt32], includeOwners: Bool) throws -> Catalog {
+        var catalog = Catalog()
+        var pre: [PreItem] = []
+        var privileges: [(SortKey, String)] = []
+        func owner(_ statement: String) -> String { includeOwners ? statement + "\n\n" : "" }
+        func comment(_ target: String, _ text: String?) -> String {
+            guard let text else { return "" }
+            return "COMMENT ON \(target) IS \(SQLText.literal(text));\n\n"
+        }
+        let relArray = "{" + relationOids.map(String.init).joined(separator: ",") + "}"
+        let seqArray = "{" + sequenceOids.map(String.init).joined(separator: ",") + "}"
+
+        // Schemas.
+        for row in try c.execute(CatalogQueries.schemas).rows {
+            let name = try row.string("name"), qname = try row.string("qname"), own = try row.string("owner")
+            var sql = SQLText.header(name: name, type: "SCHEMA", schema: nil, owner: own)
+            sql += "CREATE SCHEMA \(qname);\n\n"
+            sql += owner("ALTER SCHEMA \(qname) OWNER TO \(own);")
+            sql += comment("SCHEMA \(qname)", try row.optionalString("comment"))
+            pre.append(PreItem(key: "ns:\(try row.oid("oid"))", sortKey: SortKey(priority: 1, schema: "", name: name, tiebreak: ""), sql: sql))
+            if let acl = try row.optionalString("acl") {
+                privileges.append((SortKey(priority: 1, schema: "", name: name, tiebreak: ""),
+                                   SQLText.header(name: "SCHEMA \(name)", type: "ACL", schema: nil, owner: own) + acl + "\n\n\n"))
+            }
+        }
+
+        // Extensions (their member objects are recreated by CREATE EXTENSION, so they are not dumped).
+        for row in try c.execute(CatalogQueries.extensions).rows {
+            let name = try row.string("name"), qname = try row.string("qname")
+            var sql = SQLText.header(name: name, type: "EXTENSION", schema: nil, owner: nil)
+            sql += "CREATE EXTENSION IF NOT EXISTS \(qname) WITH SCHEMA \(try row.string("schema"));\n\n"
+            sql += comment("EXTENSION \(qname)", try row.optionalString("comment"))
+            pre.append(PreItem(key: "ext:\(try row.oid("oid"))", sortKey: SortKey(priority: 2, schema: "", name: name, tiebreak: ""), sql: sql))
+        }
+
+        // Types: enums, composites, domains, ranges.
+        for row in try c.execute(CatalogQueries.types).rows {
+            let schema = try row.string("schema"), name = try row.string("name"), qname = try row.string("qname")
+            let own = try row.string("owner"), kind = try row.string("typtype"), body = try row.optionalString("body") ?? ""
+            let isDomain = kind == "d"
+            var sql = SQLText.header(name: name, type: isDomain ? "DOMAIN" : "TYPE", schema: schema, owner: own)
+            switch kind {
+            case "e": sql += "CREATE TYPE \(qname) AS ENUM (\n    \(body.replacingOccurrences(of: ", ", with: ",\n    "))\n);\n\n"
+            case "c": sql += "CREATE TYPE \(qname) AS (\(body)\n);\n\n"
+            case "d": sql += "CREATE DOMAIN \(qname) AS \(body);\n\n"
+            default: sql += "CREATE TYPE \(qname) AS RANGE (\n    \(body.replacingOccurrences(of: ", ", with: ",\n    "))\n);\n\n"
+            }
+            sql += owner("ALTER \(isDomain ? "DOMAIN" : "TYPE") \(qname) OWNER TO \(own);")
+            sql += comment("\(isDomain ? "DOMAIN" : "TYPE") \(qname)", try row.optionalString("comment"))
+            if let constraintComments = try row.optionalString("constraint_comments") { sql += constraintComments + "\n\n" }
+            let key = SortKey(priority: 3, schema: schema, name: name, tiebreak: "")
+            pre.append(PreItem(key: "type:\(try row.oid("oid"))", sortKey: key, sql: sql))
+            if let acl = try row.optionalString("acl") {
+                privileges.append((key, SQLText.header(name: name, type: "ACL", schema: schema, owner: own) + acl + "\n\n\n"))
+            }
+        }
+
+        // Functions, procedures and aggregates.
+        for row in try c.execute(CatalogQueries.functions).rows {
+            let schema = try row.string("schema"), name = try row.string("name"), signature = try row.string("signature")
+            let own = try row.string("owner"), prokind = try row.string("prokind")
+            let word = prokind == "p" ? "PROCEDURE" : prokind == "a" ? "AGGREGATE" : "FUNCTION"
+            var sql = SQLText.header(name: signature, type: word, schema: schema, owner: own)
+            if prokind == "a" {
+                guard let body = try row.optionalString("aggbody") else { continue } // ordered-set/hypothetical: not supported
+                sql += "CREATE AGGREGATE \(signature) (\n    \(body.replacingOccurrences(of: ", ", with: ",\n    "))\n);\n\n"
+            } else {
+                var def = try row.string("def")
+                while def.last == "\n" || def.last == " " { def.removeLast() }
+                sql += def + ";\n\n"
+            }
+            sql += owner("ALTER \(word) \(signature) OWNER TO \(own);")
+            sql += comment("\(word) \(signature)", try row.optionalString("comment"))
+            let key = SortKey(priority: prokind == "a" ? 5 : 4, schema: schema, name: name, tiebreak: signature)
+            pre.append(PreItem(key: "proc:\(try row.oid("oid"))", sortKey: key, sql: sql))
+            if let acl = try row.optionalString("acl") {
+                privileges.append((key, SQLText.header(name: signature, type: "ACL", schema: schema, owner: own) + acl + "\n\n\n"))
+            }
+        }
+
+        // Sequences: identity sequences are created with their column; the others stand alone.
+        var identity: [String: String] = [:] // "tableoid:attnum" -> identity options
+        for row in try c.query(CatalogQueries.sequences, [seqArray]).rows {
+            let schema = try row.string("schema"), name = try row.string("name"), qname = try row.string("qname")
+            let own = try row.string("owner")
+            let options = """
+                AS \(try row.string("type"))
+                    START WITH \(try row.string("seqstart"))
+                    INCREMENT BY \(try row.string("seqincrement"))
+                    MINVALUE \(try row.string("seqmin"))
+                    MAXVALUE \(try row.string("seqmax"))
+                    CACHE \(try row.string("seqcache"))\(try row.bool("seqcycle") ? "\n    CYCLE" : "")
+                """
+            catalog.sequences.append(SequenceState(schema: schema, name: name, qname: qname, owner: own))
+            if let column = try row.optionalString("identity_column"), let table = try row.optionalString("owner_table") {
+                // The identity sequence takes the column's type, and naming it again is an error.
+                let identityOptions = options.split(separator: "\n").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+                identity["\(table):\(column)"] = "SEQUENCE NAME \(qname)\n" + identityOptions.joined(separator: "\n")
+                continue
+            }
+            var sql = SQLText.header(name: name, type: "SEQUENCE", schema: schema, owner: own)
+            sql += "CREATE SEQUENCE \(qname)\n    \(options);\n\n"
+            sql += owner("ALTER SEQUENCE \(qname) OWNER TO \(own);")
+            sql += comment("SEQUENCE \(qname)", try row.optionalString("comment"))
+            let oid = try row.oid("oid")
+            let key = SortKey(priority: 6, schema: schema, name: name, tiebreak: "")
+            pre.append(PreItem(key: "rel:\(oid)", sortKey: key, sql: sql))
+            if let ownedBy = try row.optionalString("owned_by"), let table = try row.optionalString("owner_table") {
+                let stmt = SQLText.header(name: name, type: "SEQUENCE OWNED BY", schema: schema, owner: own)
+                    + "ALTER SEQUENCE \(qname) OWNED BY \(ownedBy);\n\n\n"
+                pre.append(PreItem(key: "ownedby:\(oid)", sortKey: SortKey(priority: 8, schema: schema, name: name, tiebreak: ""),
+                                   sql: stmt, extraDeps: ["rel:\(oid)", "rel:\(table)"]))
+            }
+            if let acl = try row.optionalString("acl") {
+                privileges.append((key, SQLText.header(name: name, type: "ACL", schema: schema, owner: own) + acl + "\n\n\n"))
+            }
+        }
+
+        // Columns and constraints of every relation, grouped by relation.
+        var columns: [UInt32: [Row]] = [:]
+        for row in try c.query(CatalogQueries.columns, [relArray]).rows {
+            columns[try row.oid("attrelid"), default: []].append(row)
+        }
+        var checks: [UInt32: [Row]] = [:]
+        var keyConstraints: [Row] = []
+        var foreignKeys: [Row] = []
+        for row in try c.query(CatalogQueries.constraints, [relArray]).rows {
+            switch try row.string("contype") {
+            case "c": checks[try row.oid("conrelid"), default: []].append(row)
+            case "f": foreignKeys.append(row)
+            default: keyConstraints.append(row)
+            }
+        }
+
+        // Tables, views and materialized views.
+        struct Rel { var schema, name, qname, owner, relkind: String }
+        var rels: [UInt32: Rel] = [:]
+        var rlsStatements: [(SortKey, String)] = []
+        var refreshes: [(String, String)] = []
+        for row in try c.query(CatalogQueries.relations, [relArray]).rows {
+            let oid = try row.oid("oid")
+            let schema = try row.string("schema"), name = try row.string("name"), qname = try row.string("qname")
+            let own = try row.string("owner"), relkind = try row.string("relkind")
+            rels[oid] = Rel(schema: schema, name: name, qname: qname, owner: own, relkind: relkind)
+            let reloptions = SQLText.reloptions(try row.stringArray("reloptions"))
+            let cols = columns[oid] ?? []
+            var sql: String
+            var post = ""
+            let key = SortKey(priority: relkind == "v" ? 9 : relkind == "m" ? 10 : 7, schema: schema, name: name, tiebreak: "")
+            switch relkind {
+            case "v", "m":
+                var def = try row.string("viewdef")
+                while def.last == ";" || def.last == "\n" || def.last == " " { def.removeLast() }
+                let isMat = relkind == "m"
+                sql = SQLText.header(name: name, type: isMat ? "MATERIALIZED VIEW" : "VIEW", schema: schema, owner: own)
+                sql += "CREATE \(isMat ? "MATERIALIZED " : "")VIEW \(qname)\(reloptions.isEmpty ? "" : " WITH (\(reloptions))") AS\n\(def)"
+                sql += isMat ? "\n  WITH NO DATA;\n\n" : ";\n\n"
+                sql += owner("ALTER \(isMat ? "MATERIALIZED VIEW" : "VIEW") \(qname) OWNER TO \(own);")
+                sql += comment("\(isMat ? "MATERIALIZED VIEW" : "VIEW") \(qname)", try row.optionalString("comment"))
+                if isMat, try row.bool("relispopulated") {
+                    refreshes.append(("rel:\(oid)", SQLText.header(name: name, type: "MATERIALIZED VIEW DATA", schema: schema, owner: own)
+                                             + "REFRESH MATERIALIZED VIEW \(qname);\n\n\n"))
+                }
+            default:
+                let isPartition = try row.bool("relispartition")
+                sql = SQLText.header(name: name, type: "TABLE", schema: schema, owner: own)
+                let unlogged = try row.string("relpersistence") == "u" ? "UNLOGGED " : ""
+                var elements: [String] = []
+                if !isPartition {
+                    for col in cols where try col.bool("attislocal") {
+                        elements.append(try columnDefinition(col, tableOid: oid, identity: identity))
+                    }
+                }
+                for check in checks[oid] ?? [] where try check.bool("conislocal") {
+                    let def = "CONSTRAINT \(try check.string("qname")) \(try check.string("def"))"
+                    if try check.bool("convalidated") {
+                        elements.append(def)
+                    } else {
+                        post += "ALTER TABLE \(qname)\n    ADD \(def);\n\n"
+                    }
+                }
+                if isPartition {
+                    let parent = try row.string("parents")
+                    sql += "CREATE \(unlogged)TABLE \(qname) PARTITION OF \(parent)"
+                    if !elements.isEmpty { sql += " (\n    " + elements.joined(separator: ",\n    ") + "\n)" }
+                    sql += "\n\(try row.string("partbound"))"
+                } else {
+                    sql += "CREATE \(unlogged)TABLE \(qname) (\n    " + elements.joined(separator: ",\n    ") + "\n)"
+                    if let parents = try row.optionalString("parents") { sql += "\nINHERITS (\(parents))" }
+                }
+                if let partkey = try row.optionalString("partkey") { sql += "\nPARTITION BY \(partkey)" }
+                if !reloptions.isEmpty { sql += "\nWITH (\(reloptions))" }
+                sql += ";\n\n" + post
+                // Columns a partition or child inherits but sets differently (defaults, NOT NULL) are adjusted afterwards.
+                if isPartition {
+                    for col in cols {
+                        if let def = try col.optionalString("defexpr"), try col.string("attgenerated").isEmpty {
+                            sql += "ALTER TABLE ONLY \(qname) ALTER COLUMN \(try col.string("qname")) SET DEFAULT \(def);\n\n"
+                        }
+                    }
+                }
+                sql += owner("ALTER TABLE \(qname) OWNER TO \(own);")
+                sql += comment("TABLE \(qname)", try row.optionalString("comment"))
+                if try row.bool("relrowsecurity") {
+                    rlsStatements.append((key, SQLText.header(name: name, type: "ROW SECURITY", schema: schema, owner: own)
+                                          + "ALTER TABLE \(qname) ENABLE ROW LEVEL SECURITY;\n\n"
+                                          + (try row.bool("relforcerowsecurity") ? "ALTER TABLE \(qname) FORCE ROW LEVEL SECURITY;\n\n" : "") + "\n"))
+                }
+                if relkind == "r" {
+                    let dataColumns = try cols.filter { try $0.string("attgenerated").isEmpty }.map { try $0.string("qname") }
+                    catalog.dataTables.append(DataTable(schema: schema, name: name, qname: qname, owner: own, columns: dataColumns))
+                }
+            }
+            for col in cols {
+                if let text = try col.optionalString("comment") {
+                    sql += comment("COLUMN \(qname).\(try col.string("qname"))", text)
+                }
+            }
+            for check in checks[oid] ?? [] where try check.bool("conislocal") {
+                if let text = try check.optionalString("comment") {
+                    sql += comment("CONSTRAINT \(try check.string("qname")) ON \(qname)", text)
+                }
+            }
+            pre.append(PreItem(key: "rel:\(oid)", sortKey: key, sql: sql + "\n"))
+            var acl = try row.optionalString("acl") ?? ""
+            for col in cols {
+                if let columnACL = try col.optionalString("acl") { acl += (acl.isEmpty ? "" : "\n") + columnACL }
+            }
+            if !acl.isEmpty {
+                privileges.append((key, SQLText.header(name: name, type: "ACL", schema: schema, owner: own) + acl + "\n\n\n"))
+            }
+        }
+        catalog.dataTables.sort { ($0.schema, $0.name) < ($1.schema, $1.name) }
+        catalog.sequences.sort { ($0.schema, $0.name) < ($1.schema, $1.name) }
+
+        // Dependency order for pre-data.
+        let ordered = try orderPreData(c, pre)
+        catalog.preData = ordered.map(\.sql)
+        // Materialized views are refreshed in dependency order too (one may read another).
+        let position = Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1.key, $0) })
+        catalog.refreshes = refreshes.sorted { position[$0.0, default: 0] < position[$1.0, default: 0] }.map(\.1)
+
+        // Post-data: key constraints, indexes, foreign keys, triggers, rules, row security and policies.
+        func relName(_ oid: UInt32) -> Rel? { rels[oid] }
+        func only(_ rel: Rel) -> String { rel.relkind == "p" ? "" : "ONLY " }
+        var keyItems: [(SortKey, String)] = []
+        for row in keyConstraints {
+            guard let rel = relName(try row.oid("conrelid")) else { continue }
+            let name = try row.string("name"), qname = try row.string("qname")
+            var sql = SQLText.header(name: "\(rel.name) \(name)", type: "CONSTRAINT", schema: rel.schema, owner: rel.owner)
+            sql += "ALTER TABLE \(only(rel))\(rel.qname)\n    ADD CONSTRAINT \(qname) \(try row.string("def"));\n\n"
+            sql += comment("CONSTRAINT \(qname) ON \(rel.qname)", try row.optionalString("comment"))
+            keyItems.append((SortKey(priority: 1, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
+        }
+        for row in try c.query(CatalogQueries.indexes, [relArray]).rows {
+            guard let rel = relName(try row.oid("indrelid")) else { continue }
+            let name = try row.string("name")
+            var def = try row.string("def")
+            if try row.string("relkind") == "I" {
+                // A partitioned index created on the parent alone would leave the partitions unindexed;
+                // without ONLY it is created on every partition, as it was originally.
+                def = def.replacingOccurrences(of: " ON ONLY ", with: " ON ")
+            }
+            var sql = SQLText.header(name: name, type: "INDEX", schema: rel.schema, owner: rel.owner) + def + ";\n\n"
+            if try row.bool("indisclustered") { sql += "ALTER TABLE \(rel.qname) CLUSTER ON \(pgQuoteIdent(name));\n\n" }
+            sql += comment("INDEX \(try row.string("qname"))", try row.optionalString("comment"))
+            keyItems.append((SortKey(priority: 2, schema: rel.schema, name: name, tiebreak: ""), sql + "\n"))
+        }
+        for row in foreignKeys {
+            guard let rel = relName(try row.oid("conrelid")) else { continue }
+            let name = try row.string("name"), qname = try row.string("qname")
+            var sql = SQLText.header(name: "\(rel.name) \(name)", type: "FK CONSTRAINT", schema: rel.schema, owner: rel.owner)
+            sql += "ALTER TABLE \(only(rel))\(rel.qname)\n    ADD CONSTRAINT \(qname) \(try row.string("def"));\n\n"
+            sql += comment("CONSTRAINT \(qname) ON \(rel.qname)", try row.optionalString("comment"))
+            keyItems.append((SortKey(priority: 5, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
+        }
+        for row in try c.query(CatalogQueries.triggers, [relArray]).rows {
+            guard let rel = relName(try row.oid("tgrelid")) else { continue }
+            let name = try row.string("name"), qname = try row.string("qname")
+            var sql = SQLText.header(name: "\(rel.name) \(name)", type: "TRIGGER", schema: rel.schema, owner: rel.owner)
+            sql += try row.string("def") + ";\n\n"
+            switch try row.string("tgenabled") {
+            case "D": sql += "ALTER TABLE \(rel.qname) DISABLE TRIGGER \(qname);\n\n"
+            case "R": sql += "ALTER TABLE \(rel.qname) ENABLE REPLICA TRIGGER \(qname);\n\n"
+            case "A": sql += "ALTER TABLE \(rel.qname) ENABLE ALWAYS TRIGGER \(qname);\n\n"
+            default: break
+            }
+            sql += comment("TRIGGER \(qname) ON \(rel.qname)", try row.optionalString("comment"))
+            keyItems.append((SortKey(priority: 6, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
+        }
+        for row in try c.query(CatalogQueries.rules, [relArray]).rows {
+            guard let rel = relName(try row.oid("ev_class")) else { continue }
+            let name = try row.string("name"), qname = try row.string("qname")
+            var sql = SQLText.header(name: "\(rel.name) \(name)", type: "RULE", schema: rel.schema, owner: rel.owner)
+            sql += try row.string("def") + "\n\n"
+            switch try row.string("ev_enabled") {
+            case "D": sql += "ALTER TABLE \(rel.qname) DISABLE RULE \(qname);\n\n"
+            case "R": sql += "ALTER TABLE \(rel.qname) ENABLE REPLICA RULE \(qname);\n\n"
+            case "A": sql += "ALTER TABLE \(rel.qname) ENABLE ALWAYS RULE \(qname);\n\n"
+            default: break
+            }
+            sql += comment("RULE \(qname) ON \(rel.qname)", try row.optionalString("comment"))
+            keyItems.append((SortKey(priority: 7, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
+        }
+        for (key, sql) in rlsStatements {
+            keyItems.append((SortKey(priority: 8, schema: key.schema, name: key.name, tiebreak: ""), sql))
+        }
+        for row in try c.query(CatalogQueries.policies, [relArray]).rows {
+            guard let rel = relName(try row.oid("polrelid")) else { continue }
+            let name = try row.string("name"), qname = try row.string("qname")
+            let command: String
+            switch try row.string("polcmd") {
+            case "r": command = "SELECT"
+            case "a": command = "INSERT"
+            case "w": command = "UPDATE"
+            case "d": command = "DELETE"
+            default: command = "ALL"
+            }
+            var sql = SQLText.header(name: "\(rel.name) \(name)", type: "POLICY", schema: rel.schema, owner: rel.owner)
+            sql += "CREATE POLICY \(qname) ON \(rel.qname) AS \(try row.bool("polpermissive") ? "PERMISSIVE" : "RESTRICTIVE")"
+            sql += " FOR \(command) TO \(try row.string("roles"))"
+            if let qual = try row.optionalString("qual") { sql += " USING (\(qual))" }
+            if let check = try row.optionalString("withcheck") { sql += " WITH CHECK (\(check))" }
+            sql += ";\n\n"
+            sql += comment("POLICY \(qname) ON \(rel.qname)", try row.optionalString("comment"))
+            keyItems.append((SortKey(priority: 9, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
+        }
+        catalog.postData = keyItems.sorted { $0.0 < $1.0 }.map(\.1)
+        catalog.privileges = privileges.sorted { $0.0 < $1.0 }.map(\.1)
+        return catalog
+    }
+
+    /// One column of a CREATE TABLE: type, collation, default or generation expression, NOT NULL, identity.
+    private static func columnDefinition(_ col: Row, tableOid: UInt32, identity: [String: String]) throws -> String {
+        var def = "\(try col.string("qname")) \(try col.string("type"))\(try col.string("collate"))"
+        let generated = try col.string("attgenerated")
+        if let expr = try col.optionalString("defexpr") {
+            def += generated == "s" ? " GENERATED ALWAYS AS (\(expr)) STORED" : " DEFAULT \(expr)"
+        }
+        if try col.bool("attnotnull") { def += " NOT NULL" }
+        let identityKind = try col.string("attidentity")
+        if !identityKind.isEmpty {
+            let options = identity["\(tableOid):\(try col.string("attnum"))"] ?? ""
+            def += " GENERATED \(identityKind == "a" ? "ALWAYS" : "BY DEFAULT") AS IDENTITY"
+            if !options.isEmpty { def += " (\n    \(options.replacingOccurrences(of: "\n", with: "\n    "))\n    )" }
+        }
+        return def
+    }
+
+    /// Orders pre-data items so each follows what it depends on (pg_depend), ties broken by name.
+    private static func orderPreData(_ c: Connection, _ items: [PreItem]) throws -> [PreItem] {
+        var index: [String: Int] = [:]
+        for (i, item) in items.enumerated() { index[item.key] = i }
+        var owners: [String: String] = [:]
+        for row in try c.execute(CatalogQueries.objectOwners).rows {
+            owners["\(try row.string("classid")):\(try row.string("objid"))"] = try row.string("key")
+        }
+        for row in try c.execute(CatalogQueries.extensionMembers).rows {
+            owners["\(try row.string("classid")):\(try row.string("objid"))"] = "ext:\(try row.string("extension"))"
+        }
+        var edges = [[Int]](repeating: [], count: items.count)
+        for (i, item) in items.enumerated() {
+            edges[i] = item.extraDeps.compactMap { index[$0] }
+        }
+        for row in try c.execute(CatalogQueries.dependencies).rows {
+            guard let from = owners["\(try row.string("classid")):\(try row.string("objid"))"],
+                  let to = owners["\(try row.string("refclassid")):\(try row.string("refobjid"))"],
+                  from != to, let fromIndex = index[from], let toIndex = index[to] else { continue }
+            // A sequence's auto dependency on the table that owns it is written as a later OWNED BY,
+            // because the table's default needs the sequence first.
+            if items[fromIndex].sortKey.priority == 6, to.hasPrefix("rel:") { continue }
+            edges[fromIndex].append(toIndex)
+        }
+        let order = DependencyOrder.sort(keys: items.map(\.sortKey), edges: edges)
+        return order.map { items[$0] }
+    }
+}
+
+/// Quotes an identifier the way PostgreSQL's quote_ident does for names that need it (always quoting is safe).
+func pgQuoteIdent(_ name: String) -> String {
+    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

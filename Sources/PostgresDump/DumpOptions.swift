@@ -1,0 +1,46 @@
+import LibPQ
+
+/// Where a dump's SQL text goes (a gzip writer, a file, a buffer in tests).
+///
+/// The bytes are only valid during the call; copy them if you keep them.
+public protocol SQLSink {
+    /// Takes the next piece of the script.
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+/// What a dump includes and how it waits for locks.
+public struct DumpOptions: Sendable {
+    /// How long to wait for each table's `ACCESS SHARE` lock before failing (a PostgreSQL interval).
+    ///
+    /// A table held `ACCESS EXCLUSIVE` by another session (a migration, `VACUUM FULL`) makes the dump
+    /// fail with a `PostgresError` of kind `.lockTimeout` naming the table instead of hanging.
+    public var lockTimeout: String
+    /// Whether `ALTER … OWNER TO` statements are written.
+    public var includeOwners: Bool
+    /// Whether `GRANT`/`REVOKE` statements are written.
+    public var includePrivileges: Bool
+    /// Whether table contents (COPY blocks and sequence values) are written.
+    public var includeData: Bool
+
+    /// Creates options; the defaults match a full `pg_dump` plain dump.
+    public init(lockTimeout: String = "30s", includeOwners: Bool = true, includePrivileges: Bool = true,
+                includeData: Bool = true) {
+        self.lockTimeout = lockTimeout
+        self.includeOwners = includeOwners
+        self.includePrivileges = includePrivileges
+        self.includeData = includeData
+    }
+}
+
+/// What a finished dump reports for the manifest.
+public struct DumpSummary: Sendable, Equatable {
+    /// Rows written per table, keyed by `schema.table` (unquoted names).
+    public var tables: [String: Int64]
+    /// The server's version string, e.g. "15.18 (Debian 15.18-0+deb12u1)".
+    public var serverVersion: String
+    /// Bytes of SQL written to the sink.
+    public var bytes: UInt64
+}
+
+/// The line every complete dump ends with; restore refuses a script without it.
+public let dumpCompletionMarker = "-- vaultops dump complete"

@@ -1,0 +1,298 @@
+import Foundation
+
+/// The contents of `vaultops.yml`, checked and with `${VAR}` substituted.
+///
+/// Load it with `ConfigLoader.load(from:)`. Relative paths are already resolved against the config
+/// file's folder; secrets (database passwords, OSS secret, webhook) are registered with `Redacted`.
+public struct Config: Sendable, Equatable {
+    /// The file this was loaded from.
+    public var file: String
+    /// Where artifacts are written (required when there are sources).
+    public var backupDir: String?
+    /// The time zone of artifact names (`timezone:`); the host's when nil.
+    public var timeZone: TimeZone?
+    public var sources: [SourceConfig]
+    public var oss: OSSConfig?
+    public var retention: RetentionConfig?
+    public var notify: NotifyConfig?
+    public var metrics: MetricsConfig?
+    public var deploy: DeployConfig?
+    /// The variables of the `.env` file beside the config (empty when there is none).
+    ///
+    /// Deploy stage commands are not substituted at load time (their `${VERSION}` belongs to the shell),
+    /// so the deploy runner passes these to them in the environment, under the process's own.
+    public var dotEnv: [String: String]
+
+    public init(file: String, backupDir: String? = nil, timeZone: TimeZone? = nil, sources: [SourceConfig] = [],
+                oss: OSSConfig? = nil, retention: RetentionConfig? = nil, notify: NotifyConfig? = nil,
+                metrics: MetricsConfig? = nil, deploy: DeployConfig? = nil, dotEnv: [String: String] = [:]) {
+        self.file = file
+        self.backupDir = backupDir
+        self.timeZone = timeZone
+        self.sources = sources
+        self.oss = oss
+        self.retention = retention
+        self.notify = notify
+        self.metrics = metrics
+        self.deploy = deploy
+        self.dotEnv = dotEnv
+    }
+
+    /// The time zone used for artifact names: `timezone:` or the host's.
+    public var effectiveTimeZone: TimeZone { timeZone ?? .current }
+
+    /// The source called `name`, if any.
+    public func source(named name: String) -> SourceConfig? { sources.first { $0.name == name } }
+}
+
+/// One entry of `sources:`.
+public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
+    /// What to back up.
+    public enum Target: Sendable, Equatable {
+        /// A libpq URI or keyword string (may hold a password: print it through `Redacted`).
+        case postgres(connection: String)
+        /// A SQLite database file.
+        case sqlite(path: String)
+        /// One or more folders, archived together.
+        case files(paths: [String])
+    }
+
+    /// The name used in artifact names (validated like `--name`).
+    public var name: String
+    public var target: Target
+    /// gzip level 0–9, when set.
+    public var level: Int?
+    /// The config line where the entry starts, for messages.
+    public var line: Int
+
+    public init(name: String, target: Target, level: Int? = nil, line: Int = 0) {
+        self.name = name
+        self.target = target
+        self.level = level
+        self.line = line
+    }
+
+    /// The artifact kind this source produces.
+    public var kind: ArtifactKind {
+        switch target {
+        case .postgres: .postgres
+        case .sqlite: .sqlite
+        case .files: .files
+        }
+    }
+
+    /// The source for humans and manifests, with credentials hidden.
+    public var redactedTarget: String {
+        switch target {
+        case let .postgres(connection): Redacted.connectionString(connection)
+        case let .sqlite(path): path
+        case let .files(paths): paths.joined(separator: ", ")
+        }
+    }
+
+    public var description: String { "\(name) (\(kind): \(redactedTarget))" }
+}
+
+/// `oss:` — where artifacts are shipped. Credentials here override none from the environment (the caller decides).
+public struct OSSConfig: Sendable, Equatable {
+    public var bucket: String
+    /// Key prefix, e.g. `nightly/`.
+    public var prefix: String?
+    public var endpoint: String?
+    public var region: String?
+    public var accessKeyID: String?
+    public var accessKeySecret: Secret?
+    /// STS security token.
+    public var sessionToken: Secret?
+
+    public init(bucket: String, prefix: String? = nil, endpoint: String? = nil, region: String? = nil,
+                accessKeyID: String? = nil, accessKeySecret: Secret? = nil, sessionToken: Secret? = nil) {
+        self.bucket = bucket
+        self.prefix = prefix
+        self.endpoint = endpoint
+        self.region = region
+        self.accessKeyID = accessKeyID
+        self.accessKeySecret = accessKeySecret
+        self.sessionToken = sessionToken
+    }
+}
+
+/// `retention:` — the keep rules (restic's semantics; see SPEC.md).
+public struct RetentionConfig: Sendable, Equatable {
+    public var keepDays: Int?
+    public var keepLast: Int?
+    public var keepDaily: Int?
+    public var keepWeekly: Int?
+    public var keepMonthly: Int?
+
+    public init(keepDays: Int? = nil, keepLast: Int? = nil, keepDaily: Int? = nil, keepWeekly: Int? = nil,
+                keepMonthly: Int? = nil) {
+        self.keepDays = keepDays
+        self.keepLast = keepLast
+        self.keepDaily = keepDaily
+        self.keepWeekly = keepWeekly
+        self.keepMonthly = keepMonthly
+    }
+
+    /// No rule is set (prune refuses such a policy).
+    public var isEmpty: Bool { [keepDays, keepLast, keepDaily, keepWeekly, keepMonthly].allSatisfy { $0 == nil } }
+}
+
+/// `notify:` — where failures are reported.
+public struct NotifyConfig: Sendable, Equatable {
+    /// The webhook URL (a secret: it usually carries a token).
+    public var webhook: Secret
+    /// The payload flavour (e.g. `dingtalk`, `wecom`, `slack`, `generic`); nil for the default.
+    public var kind: String?
+
+    public init(webhook: Secret, kind: String? = nil) {
+        self.webhook = webhook
+        self.kind = kind
+    }
+}
+
+/// `metrics:` — Prometheus node_exporter textfile output.
+public struct MetricsConfig: Sendable, Equatable {
+    public var textfile: String
+
+    public init(textfile: String) { self.textfile = textfile }
+}
+
+/// `deploy:` — the release lifecycle.
+public struct DeployConfig: Sendable, Equatable {
+    /// Whether a rollback also restores the data from the backup point.
+    public enum RestoreDataOnRollback: String, Sendable, Equatable, CaseIterable {
+        /// Only with `rollback --with-data` (the default).
+        case never
+        case always
+    }
+
+    /// Where the release history and current release are kept.
+    public var stateDir: String
+    /// Sources backed up (and verified) before the stages run; each names an entry of `sources:`.
+    public var backupPoint: [String]
+    public var stages: [StageConfig]
+    /// Folder the stage commands run in; the config file's folder when nil.
+    public var workingDir: String?
+    public var restoreDataOnRollback: RestoreDataOnRollback
+    /// Variables that must be set (environment or `.env`) before a deploy starts.
+    public var requiredEnv: [String]
+
+    public init(stateDir: String, backupPoint: [String] = [], stages: [StageConfig] = [], workingDir: String? = nil,
+                restoreDataOnRollback: RestoreDataOnRollback = .never, requiredEnv: [String] = []) {
+        self.stateDir = stateDir
+        self.backupPoint = backupPoint
+        self.stages = stages
+        self.workingDir = workingDir
+        self.restoreDataOnRollback = restoreDataOnRollback
+        self.requiredEnv = requiredEnv
+    }
+}
+
+/// One deploy stage: a shell command and the health gate that must pass after it.
+public struct StageConfig: Sendable, Equatable {
+    public var name: String
+    /// A shell command line, run with `/bin/sh -c`; `${VERSION}` and friends are left for the shell.
+    public var run: String
+    /// How long the command may run; no limit when nil.
+    public var timeout: Duration?
+    public var health: HealthCheck?
+
+    public init(name: String, run: String, timeout: Duration? = nil, health: HealthCheck? = nil) {
+        self.name = name
+        self.run = run
+        self.timeout = timeout
+        self.health = health
+    }
+}
+
+/// A health gate: one probe, retried.
+public struct HealthCheck: Sendable, Equatable {
+    /// What to probe.
+    public enum Probe: Sendable, Equatable {
+        /// A TCP connect to `host:port`.
+        case tcp(host: String, port: Int)
+        /// An HTTP GET that must answer 2xx.
+        case http(url: String)
+        /// A shell command that must exit 0.
+        case command(String)
+    }
+
+    public var probe: Probe
+    /// How long one attempt may take (default 5s).
+    public var timeout: Duration
+    /// How many attempts after the first failure (default 3).
+    public var retries: Int
+    /// The wait between attempts (default 5s).
+    public var interval: Duration
+    /// Grace time before the first attempt (default 0).
+    public var startPeriod: Duration
+
+    public init(probe: Probe, timeout: Duration = .seconds(5), retries: Int = 3, interval: Duration = .seconds(5),
+                startPeriod: Duration = .zero) {
+        self.probe = probe
+        self.timeout = timeout
+        self.retries = retries
+        self.interval = interval
+        self.startPeriod = startPeriod
+    }
+}
+
+/// A configuration problem, with the file, line and key path that let the user fix it.
+public struct ConfigError: Error, ExitCodeProviding, CustomStringConvertible, Equatable {
+    /// The file (config or `.env`) as the user named it.
+    public var file: String
+    /// The 1-based line, when known.
+    public var line: Int?
+    /// The key path, e.g. `sources[1].sqlite`, when the problem is at a key.
+    public var keyPath: String?
+    /// What is wrong (already mentions the key path where that helps).
+    public var message: String
+
+    public init(file: String, line: Int?, keyPath: String? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.keyPath = keyPath
+        self.message = message
+    }
+
+    /// `vaultops.yml:7: unknown key 'sources[1].sqlitee'`.
+    public var description: String {
+        let location = line.map { "\(file):\($0)" } ?? file
+        return "\(location): \(Redacted.text(message))"
+    }
+
+    public var exitCode: ExitCode { .usage }
+}
+
+/// Parses durations like `10s`, `5m`, `1h`, `1m30s`, `500ms`, `2d`; a bare number means seconds.
+public enum DurationParser {
+    /// The duration `text` names, or nil when it is not one.
+    public static func parse(_ text: String) -> Duration? {
+        let s = text.trimmingCharacters(in: .whitespaces)
+        guard !s.isEmpty else { return nil }
+        if s.allSatisfy(\.isASCIIDigitCharacter) { return Int64(s).map { .seconds($0) } }
+        var total = Duration.zero
+        var rest = Substring(s)
+        while !rest.isEmpty {
+            let digits = rest.prefix(while: \.isASCIIDigitCharacter)
+            guard !digits.isEmpty, digits.count <= 9, let value = Int64(digits) else { return nil }
+            rest = rest.dropFirst(digits.count)
+            let unit = rest.prefix(while: { $0.isLetter })
+            rest = rest.dropFirst(unit.count)
+            switch unit {
+            case "ms": total += .milliseconds(value)
+            case "s": total += .seconds(value)
+            case "m": total += .seconds(value * 60)
+            case "h": total += .seconds(value * 3600)
+            case "d": total += .seconds(value * 86400)
+            default: return nil
+            }
+        }
+        return total
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigitCharacter: Bool { isASCII && isNumber }
+}

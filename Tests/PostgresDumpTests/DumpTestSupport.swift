@@ -1,0 +1,97 @@
+import Foundation
+import LibPQ
+import PostgresDump
+import Testing
+import TestSupport
+
+/// A sink that keeps the whole script in memory and records the largest single write.
+final class MemorySink: SQLSink {
+    var data = Data()
+    var writes = 0
+    var largestWrite = 0
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        data.append(contentsOf: bytes)
+        writes += 1
+        largestWrite = max(largestWrite, bytes.count)
+    }
+    var text: String { String(decoding: data, as: UTF8.self) }
+}
+
+/// A sink that only counts bytes, for dumps too large to keep.
+final class CountingSink: SQLSink {
+    var bytes = 0
+    var largestWrite = 0
+    var tail = Data()
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        self.bytes += bytes.count
+        largestWrite = max(largestWrite, bytes.count)
+        tail = Data(bytes.suffix(200))
+    }
+}
+
+enum DumpFixture {
+    /// The fixture schema in Fixtures/postgres.
+    static var fixtureURL: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/postgres/fixture.sql")
+    }
+
+    /// Runs a SQL file with psql the way restore does; throws with psql's stderr when it fails.
+    static func psqlFile(_ file: URL, database: String, singleTransaction: Bool = true) throws {
+        var args = ["-X", "-q", "-v", "ON_ERROR_STOP=1"]
+        if singleTransaction { args.append("--single-transaction") }
+        args += ["-d", try PostgresTestServer.url(database: database), "-f", file.path]
+        let r = try runProcess("psql", args)
+        guard r.status == 0 else { throw TestSupportError("psql -f \(file.lastPathComponent) on \(database) failed: \(r.stderr)") }
+    }
+
+    /// A fresh database with the fixture loaded.
+    static func loadedDatabase() throws -> String {
+        let db = try PostgresTestServer.freshDatabase("dumpsrc")
+        try psqlFile(fixtureURL, database: db, singleTransaction: false)
+        return db
+    }
+
+    /// Dumps `database` with PostgresDumper into memory.
+    static func dump(_ database: String, options: DumpOptions = DumpOptions()) throws -> (MemorySink, DumpSummary) {
+        let connection = try Connection(try PostgresTestServer.url(database: database))
+        let sink = MemorySink()
+        let summary = try PostgresDumper(connection: connection, options: options).dump(to: sink)
+        return (sink, summary)
+    }
+
+    /// `pg_dump --schema-only` of `database` without comment lines and pg_dump's per-run `\restrict` keys.
+    static func schemaOnly(_ database: String) throws -> String {
+        let r = try runProcess("pg_dump", ["--schema-only", "-d", try PostgresTestServer.url(database: database)])
+        guard r.status == 0 else { throw TestSupportError("pg_dump failed: \(r.stderr)") }
+        return r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("--") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
+            .joined(separator: "\n")
+    }
+
+    /// Every table's and populated materialized view's rows as COPY text, in a total order.
+    static func contents(_ database: String) throws -> [String: String] {
+        let c = try Connection(try PostgresTestServer.url(database: database))
+        let tables = try c.execute("""
+            SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qname
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'm') AND c.relispopulated AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+              AND n.nspname NOT LIKE 'pg\\_toast%'
+            """)
+        var result: [String: String] = [:]
+        for row in tables.rows {
+            let qname = try row.string("qname")
+            var data = Data()
+            try c.copyOut("COPY (SELECT * FROM ONLY \(qname) t ORDER BY t::text) TO STDOUT") { data.append(contentsOf: $0) }
+            result[qname] = String(decoding: data, as: UTF8.self)
+        }
+        return result
+    }
+
+    /// The script with its timestamp comment lines removed.
+    static func withoutTimestamps(_ script: String) -> String {
+        script.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("-- Started on") && !$0.hasPrefix("-- Completed on") }
+            .joined(separator: "\n")
+    }
+}

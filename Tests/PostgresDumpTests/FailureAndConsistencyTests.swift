@@ -1,0 +1,155 @@
+import Foundation
+import LibPQ
+import PostgresDump
+import Testing
+import TestSupport
+
+@Suite("Dump consistency and failures")
+struct FailureAndConsistencyTests {
+    /// Moves money between two tables in a loop on its own connection until told to stop.
+    final class Mover: @unchecked Sendable {
+        // Safety: `stop` and `moves` are only touched under `lock`; the thread owns its Connection.
+        private let lock = NSLock()
+        private var stopRequested = false
+        private var count = 0
+        private var failure: String?
+        private let done = DispatchSemaphore(value: 0)
+
+        var moves: Int { lock.withLock { count } }
+        var error: String? { lock.withLock { failure } }
+
+        func start(url: String) {
+            let thread = Thread { [self] in
+                defer { done.signal() }
+                do {
+                    let c = try Connection(url)
+                    // Bounded: at most 20000 transfers or until stopped.
+                    for i in 0..<20000 {
+                        if lock.withLock({ stopRequested }) { break }
+                        let id = String(i % 1000 + 1)
+                        try c.execute("BEGIN")
+                        try c.query("UPDATE acct_a SET amount = amount - 7 WHERE id = $1", [id])
+                        try c.query("UPDATE acct_b SET amount = amount + 7 WHERE id = $1", [id])
+                        try c.execute("COMMIT")
+                        lock.withLock { count += 1 }
+                    }
+                } catch {
+                    lock.withLock { failure = "\(error)" }
+                }
+            }
+            thread.start()
+        }
+
+        func stop() {
+            lock.withLock { stopRequested = true }
+            done.wait()
+        }
+    }
+
+    @Test func dumpSeesOneMomentWhileTransfersRun() throws {
+        let db = try PostgresTestServer.freshDatabase("consist")
+        let url = try PostgresTestServer.url(database: db)
+        try PostgresTestServer.psql("""
+            CREATE TABLE acct_a (id int PRIMARY KEY, amount bigint NOT NULL, pad text);
+            CREATE TABLE acct_b (id int PRIMARY KEY, amount bigint NOT NULL, pad text);
+            INSERT INTO acct_a SELECT g, 1000000, repeat('a', 200) FROM generate_series(1, 1000) g;
+            INSERT INTO acct_b SELECT g, 0, repeat('b', 200) FROM generate_series(1, 1000) g;
+            -- Bulk rows between the two tables make the dump take long enough to overlap many transfers.
+            CREATE TABLE acct_filler AS SELECT g AS id, repeat('f', 500) AS pad FROM generate_series(1, 200000) g;
+            """, database: db)
+        let mover = Mover()
+        mover.start(url: url)
+        while mover.moves < 50, mover.error == nil { Thread.sleep(forTimeInterval: 0.01) }
+        let movesBefore = mover.moves
+        let (sink, _) = try DumpFixture.dump(db)
+        let movesAfter = mover.moves
+        mover.stop()
+        #expect(mover.error == nil)
+        #expect(movesAfter > movesBefore, "transfers must run while the dump does, or the test proves nothing")
+
+        let dir = try TempDir("consist")
+        try sink.data.write(to: dir.file("dump.sql"))
+        let target = try PostgresTestServer.freshDatabase("consistdst")
+        try DumpFixture.psqlFile(dir.file("dump.sql"), database: target)
+        let total = try PostgresTestServer.psql("SELECT (SELECT sum(amount) FROM acct_a) + (SELECT sum(amount) FROM acct_b)", database: target)
+        #expect(total == "1000000000")
+        let moved = try PostgresTestServer.psql("SELECT sum(amount)::bigint / 7 FROM acct_b", database: target)
+        #expect(Int(moved) ?? -1 >= movesBefore)
+    }
+
+    @Test func lockedTableFailsClearlyAfterTheLockTimeout() throws {
+        let db = try PostgresTestServer.freshDatabase("locked")
+        let url = try PostgresTestServer.url(database: db)
+        try PostgresTestServer.psql("CREATE TABLE free_table (id int); CREATE TABLE \"Busy Table\" (id int)", database: db)
+        let holder = try Connection(url)
+        try holder.execute("BEGIN")
+        try holder.execute("LOCK TABLE \"Busy Table\" IN ACCESS EXCLUSIVE MODE")
+
+        let connection = try Connection(url)
+        let sink = MemorySink()
+        let started = Date()
+        let error = try #require(throws: PostgresError.self) {
+            try PostgresDumper(connection: connection, options: DumpOptions(lockTimeout: "1s")).dump(to: sink)
+        }
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(error.kind == .lockTimeout)
+        #expect(error.sqlState == "55P03")
+        #expect(error.context.contains("public.\"Busy Table\""))
+        #expect(error.hint?.contains("lock") == true)
+        #expect(!error.description.contains(try testPassword()))
+        #expect(!sink.text.contains(dumpCompletionMarker))
+        // Nothing is left behind: the dump's transaction is gone and the connection is reusable.
+        #expect(try connection.execute("SELECT 1 AS one").rows[0].int("one") == 1)
+        #expect(try connection.execute("SHOW transaction_isolation").rows[0].string("transaction_isolation") == "read committed")
+        try holder.execute("ROLLBACK")
+    }
+
+    @Test func terminatedBackendMidDumpFails() throws {
+        let db = try PostgresTestServer.freshDatabase("killed")
+        let url = try PostgresTestServer.url(database: db)
+        try PostgresTestServer.psql("CREATE TABLE big AS SELECT g AS id, repeat('z', 300) AS pad FROM generate_series(1, 100000) g", database: db)
+        let connection = try Connection(url)
+        let pid = try connection.execute("SELECT pg_backend_pid() AS pid").rows[0].int("pid")
+        let killer = try Connection(url)
+        var killed = false
+        let sink = CountingSink()
+        let error = try #require(throws: PostgresError.self) {
+            try PostgresDumper(connection: connection).dump(to: sink) { bytes in
+                // Once the COPY is streaming, terminate the dump's backend as a server restart would.
+                if !killed, bytes > 1_000_000 {
+                    killed = true
+                    _ = try? killer.query("SELECT pg_terminate_backend($1)", [String(pid)])
+                }
+            }
+        }
+        #expect(killed)
+        #expect(error.kind == .connectionLost)
+        #expect(error.context.contains("copying table public.big"))
+        #expect(!error.description.contains(try testPassword()))
+        #expect(!String(decoding: sink.tail, as: UTF8.self).contains(dumpCompletionMarker))
+    }
+
+    @Test func largeTableStreamsInBoundedWrites() throws {
+        let db = try PostgresTestServer.freshDatabase("large")
+        // About 60 MB of rows; no single write may approach that, so the dump never holds the table.
+        try PostgresTestServer.psql("CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 20) AS pad FROM generate_series(1, 90000) g",
+                                    database: db)
+        let connection = try Connection(try PostgresTestServer.url(database: db))
+        let sink = CountingSink()
+        var progressCalls: [UInt64] = []
+        let summary = try PostgresDumper(connection: connection).dump(to: sink) { progressCalls.append($0) }
+        #expect(summary.tables["public.big"] == 90000)
+        #expect(sink.bytes > 50_000_000)
+        #expect(sink.largestWrite < 1_000_000)
+        #expect(progressCalls.count > 50)
+        #expect(progressCalls == progressCalls.sorted())
+        #expect(progressCalls.last == UInt64(sink.bytes))
+        #expect(summary.bytes == UInt64(sink.bytes))
+    }
+}
+
+/// The password in the test server's URL, to prove it never leaks.
+func testPassword() throws -> String {
+    let options = try #require(ConnectionInfo.parse(try PostgresTestServer.adminURL()))
+    return try #require(options["password"])
+}
