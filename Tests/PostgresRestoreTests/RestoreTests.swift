@@ -285,19 +285,19 @@ struct RestoreTests {
     }
 
     @Test("deep verification counts rows in a scratch database and always drops it")
-    func deepVerify() throws {
+    func deepVerifyCounts() throws {
         let dir = try TempDir("restore")
         let source = try Fixture.sourceDatabase()
         for arguments in [[], ["--create"], ["--clean", "--if-exists", "--create"]] {
             let script = dir.file("dump.sql")
             try Fixture.pgDump(source, to: script, arguments)
-            let counts = try PostgresRestore.deepVerify(script: .file(script.path), serverURL: try PostgresTestServer.adminURL())
+            let counts = try deepVerify(script: .file(script.path), serverURL: try PostgresTestServer.adminURL())
             #expect(counts == Fixture.expectedRows, "\(arguments)")
         }
         let broken = dir.file("broken.sql")
         try Fixture.write("CREATE TABLE t (a int);\nSELECT 1/0;\n", to: broken)
         #expect(throws: PostgresRestoreError.self) {
-            try PostgresRestore.deepVerify(script: .file(broken.path), serverURL: try PostgresTestServer.adminURL())
+            try deepVerify(script: .file(broken.path), serverURL: try PostgresTestServer.adminURL())
         }
         #expect(try PostgresTestServer.psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'vaultops_verify_%'") == "0")
     }
