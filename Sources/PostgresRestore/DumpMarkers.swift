@@ -40,9 +40,7 @@ public enum DumpMarkers {
         case .pgDump: marker = pgDumpComplete
         case .vaultops: marker = vaultopsComplete
         }
-        let lines = String(decoding: tail, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        for raw in lines.reversed() {
-            let line = raw.trimmingSuffix("\r").trimmingWhitespace()
+        for line in lines(tail).reversed() {
             if line.hasPrefix(marker) { return true }
             if line.isEmpty || line == "--" || line.hasPrefix("\\unrestrict") { continue }
             if line.hasPrefix("--") { continue }
@@ -54,8 +52,7 @@ public enum DumpMarkers {
     /// The lines of `head` up to the first one that is neither a comment nor blank.
     static func leadingCommentLines(_ head: [UInt8]) -> [String] {
         var result: [String] = []
-        for raw in String(decoding: head, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).prefix(40) {
-            let line = raw.trimmingSuffix("\r").trimmingWhitespace()
+        for line in lines(head).prefix(40) {
             if line.isEmpty { continue }
             guard line.hasPrefix("--") else { break }
             result.append(line)
@@ -64,15 +61,12 @@ public enum DumpMarkers {
     }
 }
 
-extension Substring {
-    fileprivate func trimmingSuffix(_ suffix: Character) -> Substring {
-        last == suffix ? dropLast() : self
-    }
-
-    fileprivate func trimmingWhitespace() -> String {
-        var s = self
-        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
-        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
-        return String(s)
+/// The lines of `bytes`, split at "\n" (not at Swift's "\r\n" grapheme), without surrounding blanks or "\r".
+private func lines(_ bytes: [UInt8]) -> [String] {
+    bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { raw in
+        var slice = raw[...]
+        while let b = slice.first, b == 0x20 || b == 0x09 { slice = slice.dropFirst() }
+        while let b = slice.last, b == 0x20 || b == 0x09 || b == 0x0D { slice = slice.dropLast() }
+        return String(decoding: slice, as: UTF8.self)
     }
 }

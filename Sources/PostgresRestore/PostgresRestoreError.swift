@@ -71,7 +71,7 @@ public struct PostgresRestoreError: Error, CustomStringConvertible, Sendable {
 
     /// The first non-empty line of `sql`, at most 200 characters, with literals masked when it mentions a password.
     static func firstLine(_ sql: String) -> String {
-        let line = sql.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init) ?? sql
+        let line = sql.split(whereSeparator: { $0.isNewline }).first.map(String.init) ?? sql
         var short = line.count > 200 ? String(line.prefix(200)) + "…" : line
         if short.lowercased().contains("password") { short = maskLiterals(short) }
         return short
