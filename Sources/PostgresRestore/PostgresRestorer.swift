@@ -227,7 +227,9 @@ public final class PostgresRestorer {
             }
             try execute(sql, line: line, on: session)
         case .databaseLevel, .databaseOwnerChange:
-            // ALTER DATABASE / COMMENT ON DATABASE right after CREATE DATABASE: no data, no transaction needed.
+            // ALTER DATABASE / COMMENT ON DATABASE are transactional, but in a --create script they run on the
+            // maintenance database before \connect; they do not count as work, so \connect may commit them.
+            try beginIfNeeded()
             try execute(sql, line: line, on: session)
         default:
             try prepareForWork(line: line)
@@ -285,7 +287,15 @@ public final class PostgresRestorer {
 
     // MARK: - Transactions and the target
 
-    /// Ends a transaction that only applied settings, so a statement that cannot run in one may follow.
+    private func beginIfNeeded() throws {
+        if options.singleTransaction && !session.inTransaction {
+            try execute("BEGIN", line: nil, on: session)
+            session.inTransaction = true
+        }
+    }
+
+    /// Ends a transaction that only applied settings or database properties, so a statement that cannot
+    /// run in one (or `\connect`) may follow.
     private func leaveSetupTransaction(line: Int, sql: String) throws {
         guard session.inTransaction else { return }
         if session.didWork {
@@ -300,10 +310,7 @@ public final class PostgresRestorer {
     /// Before the first statement that changes data in a database: open the transaction, then check
     /// the target is empty (or clean it).
     private func prepareForWork(line: Int) throws {
-        if options.singleTransaction && !session.inTransaction {
-            try execute("BEGIN", line: nil, on: session)
-            session.inTransaction = true
-        }
+        try beginIfNeeded()
         guard !session.prepared else { return }
         session.prepared = true
         if session.createdHere { return }
