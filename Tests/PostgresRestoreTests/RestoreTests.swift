@@ -141,6 +141,23 @@ struct RestoreTests {
         #expect(plain.contains("DROP") == false) // the drops came from the runner, not the script
     }
 
+    @Test("a pg_dump --clean --if-exists script replaces a populated target when clean is given")
+    func cleanScriptOverPopulatedTarget() throws {
+        let dir = try TempDir("restore")
+        let source = try Fixture.sourceDatabase()
+        let script = dir.file("clean.sql")
+        try Fixture.pgDump(source, to: script, ["--clean", "--if-exists"])
+        let target = try PostgresTestServer.freshDatabase("again")
+        try Fixture.restore(script, into: target)
+        try PostgresTestServer.psql("DELETE FROM app.orders", database: target)
+
+        let refused = #expect(throws: PostgresRestoreError.self) { try Fixture.restore(script, into: target) }
+        #expect(refused?.kind == .targetNotEmpty)
+        #expect(try PostgresTestServer.psql("SELECT count(*) FROM app.orders", database: target) == "0")
+        try Fixture.restore(script, into: target, RestoreOptions(clean: true))
+        #expect(try Fixture.comparable(target) == Fixture.comparable(source))
+    }
+
     @Test("a truncated script changes nothing", arguments: ["mid-statement", "at a statement boundary", "mid-COPY"])
     func truncated(_ where_: String) throws {
         let dir = try TempDir("restore")

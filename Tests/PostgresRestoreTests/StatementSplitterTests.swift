@@ -142,3 +142,31 @@ struct StatementSplitterTests {
         #expect(pieces == [.sql(big, 1), .sql("SELECT 1;", 2)])
     }
 }
+
+@Suite("Offline script check")
+struct ScriptCheckTests {
+    static func input(_ text: String) -> ScriptInput {
+        ScriptInput(name: "db.sql") { BytesScriptSource(text, chunkSize: 5) }
+    }
+
+    static let header = "--\n-- PostgreSQL database dump (vaultops)\n--\n\nSET a = 1;\n"
+
+    @Test("a complete vaultops script passes and is counted")
+    func complete() throws {
+        let check = try checkScript(Self.input(Self.header + "COPY t FROM stdin;\n1\n\\.\n\n-- vaultops dump complete\n"))
+        #expect(check == ScriptCheck(writer: .vaultops, statements: 2, copyBlocks: 1, bytes: Int64(Self.header.utf8.count + 51)))
+    }
+
+    static let bad: [(name: String, text: String, kind: PostgresRestoreError.Kind)] = [
+        ("no marker", header + "COPY t FROM stdin;\n1\n\\.\n", .truncated),
+        ("cut in COPY", header + "COPY t FROM stdin;\n1\n", .truncated),
+        ("cut in statement", header + "CREATE TABLE t (a int", .truncated),
+        ("other meta-command", header + "\\! rm -rf /\n-- vaultops dump complete\n", .unsupportedMetaCommand),
+    ]
+
+    @Test("an incomplete or unsupported script is refused", arguments: bad)
+    func refused(_ c: (name: String, text: String, kind: PostgresRestoreError.Kind)) throws {
+        let error = #expect(throws: PostgresRestoreError.self, "\(c.name)") { try checkScript(Self.input(c.text)) }
+        #expect(error?.kind == c.kind, "\(c.name)")
+    }
+}
