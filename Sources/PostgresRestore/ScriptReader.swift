@@ -70,7 +70,7 @@ package final class ScriptReader {
                 let line = splitter.contentLine
                 start = stop
                 if stop - first <= 1 { continue } // an empty statement: a lone ";"
-                let text = string(first, stop)
+                let text = try sqlText(first, stop, line: line)
                 if StatementInfo.isCopyFromStdin(text) {
                     copyPending = (line, false)
                     return .copy(text, line: line)
@@ -210,6 +210,20 @@ package final class ScriptReader {
         end += n
         bytesRead += Int64(n)
         onRead?(bytesRead)
+    }
+
+    /// Statement text for the server; refuses bytes that are not UTF-8 rather than altering them.
+    ///
+    /// Statements go to libpq as Swift strings, so a script in another client encoding (pg_dump -E LATIN1)
+    /// cannot pass through unchanged; COPY data is sent as raw bytes and is not affected.
+    private func sqlText(_ from: Int, _ to: Int, line: Int) throws -> String {
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[from..<to])
+        guard let text = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else {
+            throw PostgresRestoreError(kind: .invalidScript,
+                                       message: "the statement is not valid UTF-8; only UTF-8 scripts can be restored (dump with -E UTF8)",
+                                       file: name, line: line, statement: string(from, to))
+        }
+        return text
     }
 
     private func string(_ from: Int, _ to: Int) -> String {

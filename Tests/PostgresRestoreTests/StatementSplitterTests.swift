@@ -129,6 +129,16 @@ struct StatementSplitterTests {
         #expect(error?.line == 3)
     }
 
+    @Test("a statement that is not UTF-8 is refused with its line, not altered")
+    func notUTF8() throws {
+        let bytes = Array("SELECT 1;\nSELECT '".utf8) + [0xE9] + Array("';\n".utf8)
+        let reader = ScriptReader(source: BytesScriptSource(bytes), name: "latin1.sql")
+        #expect(try reader.next() == .statement("SELECT 1;", line: 1))
+        let error = #expect(throws: PostgresRestoreError.self) { try reader.next() }
+        #expect(error?.kind == .invalidScript)
+        #expect(error?.line == 2)
+    }
+
     @Test("gzip bytes are refused instead of being sent as SQL")
     func gzipRefused() throws {
         let reader = ScriptReader(source: BytesScriptSource([0x1F, 0x8B, 0x08, 0x00]), name: "x.sql.gz")
