@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "SQLiteSnapshot", dependencies: ["SQLite", "Archive", "VaultopsCore"]),
         .target(name: "LibPQ", dependencies: [
+            "VaultopsCore",
             "CLibPQ",
             .product(name: "Logging", package: "swift-log"),
         ]),

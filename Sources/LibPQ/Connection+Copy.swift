@@ -40,7 +40,7 @@ extension Connection {
         var rows: Int64 = 0
         var serverError: PostgresError?
         while let raw = PQgetResult(handle) {
-            let result = Result(owning: raw)
+            let result = QueryResult(owning: raw)
             if PQresultStatus(result.handle) == PGRES_COMMAND_OK {
                 rows = result.affectedRows ?? 0
             } else if serverError == nil {
@@ -71,7 +71,8 @@ extension Connection {
         } catch {
             failure = error
         }
-        let reason = failure.map { "aborted by client: \(String(describing: $0).prefix(200))" }
+        // The reason ends up in the server log, so it names the error's type only, never its text.
+        let reason = failure.map { "COPY aborted by the client (\(type(of: $0)))" }
         if PQputCopyEnd(handle, reason) != 1 {
             let error = connectionError(doing: sql)
             drainResults()
@@ -80,7 +81,7 @@ extension Connection {
         var rows: Int64 = 0
         var serverError: PostgresError?
         while let raw = PQgetResult(handle) {
-            let result = Result(owning: raw)
+            let result = QueryResult(owning: raw)
             if PQresultStatus(result.handle) == PGRES_COMMAND_OK {
                 rows = result.affectedRows ?? 0
             } else if serverError == nil {

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import VaultopsCore
 import Logging
 
 /// A blocking connection to a PostgreSQL server through libpq, owning its `PGconn`.
@@ -24,10 +25,18 @@ public final class Connection {
     public init(_ conninfo: String, logger: Logger = Logger(label: "vaultops.libpq")) throws {
         redactedTarget = ConnectionInfo.redacted(conninfo)
         secrets = ConnectionInfo.secrets(in: conninfo)
+        // Registered so that every log line and error, in any module, hides it too.
+        for secret in secrets { Redacted.register(secret: secret) }
         // expand_dbname = 1 lets `dbname` carry a whole URI or keyword string, so one value covers both forms;
         // fallback_application_name only applies when the user did not choose a name.
-        let keywords = ["dbname", "fallback_application_name"]
-        let values = [conninfo, "vaultops"]
+        // A connect_timeout given before dbname is only a default: the string's own value (or
+        // PGCONNECT_TIMEOUT, when set) wins, so an unreachable host fails instead of hanging forever.
+        var keywords = ["dbname", "fallback_application_name"]
+        var values = [conninfo, "vaultops"]
+        if getenv("PGCONNECT_TIMEOUT") == nil {
+            keywords.insert("connect_timeout", at: 0)
+            values.insert(String(Self.defaultConnectTimeoutSeconds), at: 0)
+        }
         let raw: OpaquePointer? = withCStringArray(keywords) { k in
             withCStringArray(values) { v in PQconnectdbParams(k, v, 1) }
         }
@@ -49,6 +58,9 @@ public final class Connection {
         PQfinish(handle)
     }
 
+    /// The connect timeout used when neither the connection string nor `PGCONNECT_TIMEOUT` sets one.
+    public static let defaultConnectTimeoutSeconds = 30
+
     /// The server's version number, e.g. 150018 for 15.18.
     public var serverVersionNumber: Int { Int(PQserverVersion(handle)) }
 
@@ -61,9 +73,15 @@ public final class Connection {
     /// Whether the connection is still usable.
     public var isOpen: Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// Whether a transaction block is open (or failed and not yet rolled back) on this connection.
+    public var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
+    }
+
     /// Runs `sql` (one or more statements, no parameters) and returns the last statement's result.
     @discardableResult
-    public func execute(_ sql: String) throws -> Result {
+    public func execute(_ sql: String) throws -> QueryResult {
         let result = try owned(PQexec(handle, sql), doing: sql)
         try check(result, doing: sql)
         return result
@@ -73,7 +91,7 @@ public final class Connection {
     ///
     /// Parameters are text; nil is SQL NULL. The server infers each parameter's type from its use.
     @discardableResult
-    public func query(_ sql: String, _ parameters: [String?]) throws -> Result {
+    public func query(_ sql: String, _ parameters: [String?]) throws -> QueryResult {
         let raw: OpaquePointer? = withOptionalCStringArray(parameters) { values in
             PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
         }
@@ -94,13 +112,13 @@ public final class Connection {
     // MARK: - The error funnel
 
     /// Wraps a fresh `PGresult` at once, or throws libpq's error when there is none.
-    func owned(_ raw: OpaquePointer?, doing sql: String) throws -> Result {
+    func owned(_ raw: OpaquePointer?, doing sql: String) throws -> QueryResult {
         guard let raw else { throw connectionError(doing: sql) }
-        return Result(owning: raw)
+        return QueryResult(owning: raw)
     }
 
     /// Throws when `result` is not a success status (COPY states count as errors here).
-    func check(_ result: Result, doing sql: String, allowing extra: [ExecStatusType] = []) throws {
+    func check(_ result: QueryResult, doing sql: String, allowing extra: [ExecStatusType] = []) throws {
         let status = PQresultStatus(result.handle)
         if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY
             || extra.contains(status) {
@@ -125,7 +143,7 @@ public final class Connection {
     }
 
     /// The single place that turns a failed `PGresult` into a `PostgresError`.
-    func error(from result: Result, doing sql: String, kind: PostgresError.Kind? = nil) -> PostgresError {
+    func error(from result: QueryResult, doing sql: String, kind: PostgresError.Kind? = nil) -> PostgresError {
         func field(_ code: UInt8) -> String? {
             guard let value = PQresultErrorField(result.handle, Int32(code)) else { return nil }
             return ConnectionInfo.scrub(String(cString: value), secrets: secrets)

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import VaultopsCore
 
 /// Parsing and redaction of libpq connection strings (URIs and keyword/value strings).
 ///
@@ -39,16 +40,12 @@ public enum ConnectionInfo {
         return parts.joined(separator: " ")
     }
 
-    /// Removes every occurrence of the passwords named in `conninfo` (and `PGPASSWORD`) from `text`.
+    /// `text` with the passwords named in `conninfo` (and `PGPASSWORD`) hidden, via the shared `Redacted` helper.
     ///
     /// libpq does not normally echo passwords, but some parse errors quote parts of the input, so
     /// every message taken from libpq goes through this before it is stored in an error.
     static func scrub(_ text: String, secrets: [String]) -> String {
-        var text = text
-        for secret in secrets where !secret.isEmpty {
-            text = text.replacingOccurrences(of: secret, with: "***")
-        }
-        return text
+        Redacted.text(text, secrets: secrets)
     }
 
     /// The secrets that must never be shown for `conninfo`.

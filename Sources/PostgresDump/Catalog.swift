@@ -39,6 +39,8 @@ struct Catalog {
     var postData: [String] = []
     var privileges: [String] = []
     var refreshes: [String] = []
+    /// Objects of kinds the dump does not recreate (only when the caller allowed skipping them).
+    var skipped: [String] = []
 
     private struct PreItem {
         var key: String
@@ -48,8 +50,19 @@ struct Catalog {
     }
 
     // swiftlint:disable:next function_body_length
-    static func read(_ c: Connection, relationOids: [UInt32], sequenceOids: [UInt32], includeOwners: Bool) throws -> Catalog {
+    static func read(_ c: Connection, relationOids: [UInt32], sequenceOids: [UInt32], options: DumpOptions) throws -> Catalog {
         var catalog = Catalog()
+        let includeOwners = options.includeOwners
+        let serverVersion = c.serverVersionNumber
+        for row in try c.execute(CatalogQueries.unsupportedObjects).rows {
+            catalog.skipped.append("\(try row.string("kind")) \(try row.string("name"))")
+        }
+        if !catalog.skipped.isEmpty && !options.skipUnsupportedObjects {
+            throw PostgresError(kind: .usage,
+                                message: "the database has objects this dump cannot recreate: \(catalog.skipped.joined(separator: ", "))",
+                                hint: "Back it up with pg_dump, or allow a dump without them (DumpOptions.skipUnsupportedObjects).",
+                                context: "checking what the dump covers")
+        }
         var pre: [PreItem] = []
         var privileges: [(SortKey, String)] = []
         func owner(_ statement: String) -> String { includeOwners ? statement + "\n\n" : "" }
@@ -84,7 +97,7 @@ struct Catalog {
         }
 
         // Types: enums, composites, domains, ranges.
-        for row in try c.execute(CatalogQueries.types).rows {
+        for row in try c.execute(CatalogQueries.types(serverVersion: serverVersion)).rows {
             let schema = try row.string("schema"), name = try row.string("name"), qname = try row.string("qname")
             let own = try row.string("owner"), kind = try row.string("typtype"), body = try row.optionalString("body") ?? ""
             let isDomain = kind == "d"
@@ -98,6 +111,7 @@ struct Catalog {
             sql += owner("ALTER \(isDomain ? "DOMAIN" : "TYPE") \(qname) OWNER TO \(own);")
             sql += comment("\(isDomain ? "DOMAIN" : "TYPE") \(qname)", try row.optionalString("comment"))
             if let constraintComments = try row.optionalString("constraint_comments") { sql += constraintComments + "\n\n" }
+            if let attributeComments = try row.optionalString("attribute_comments") { sql += attributeComments + "\n\n" }
             let key = SortKey(priority: 3, schema: schema, name: name, tiebreak: "")
             pre.append(PreItem(key: "type:\(try row.oid("oid"))", sortKey: key, sql: sql))
             if let acl = try row.optionalString("acl") {
@@ -112,7 +126,8 @@ struct Catalog {
             let word = prokind == "p" ? "PROCEDURE" : prokind == "a" ? "AGGREGATE" : "FUNCTION"
             var sql = SQLText.header(name: signature, type: word, schema: schema, owner: own)
             if prokind == "a" {
-                guard let body = try row.optionalString("aggbody") else { continue } // ordered-set/hypothetical: not supported
+                // Special aggregate kinds were refused (or accepted as skipped) by the unsupported-object check.
+                guard let body = try row.optionalString("aggbody") else { continue }
                 sql += "CREATE AGGREGATE \(signature) (\n    \(body.replacingOccurrences(of: ", ", with: ",\n    "))\n);\n\n"
             } else {
                 var def = try row.string("def")
@@ -205,6 +220,11 @@ struct Catalog {
                 sql = SQLText.header(name: name, type: isMat ? "MATERIALIZED VIEW" : "VIEW", schema: schema, owner: own)
                 sql += "CREATE \(isMat ? "MATERIALIZED " : "")VIEW \(qname)\(reloptions.isEmpty ? "" : " WITH (\(reloptions))") AS\n\(def)"
                 sql += isMat ? "\n  WITH NO DATA;\n\n" : ";\n\n"
+                for col in cols {
+                    if let def = try col.optionalString("defexpr") {
+                        sql += "ALTER VIEW \(qname) ALTER COLUMN \(try col.string("qname")) SET DEFAULT \(def);\n\n"
+                    }
+                }
                 sql += owner("ALTER \(isMat ? "MATERIALIZED VIEW" : "VIEW") \(qname) OWNER TO \(own);")
                 sql += comment("\(isMat ? "MATERIALIZED VIEW" : "VIEW") \(qname)", try row.optionalString("comment"))
                 if isMat, try row.bool("relispopulated") {
@@ -241,12 +261,20 @@ struct Catalog {
                 if let partkey = try row.optionalString("partkey") { sql += "\nPARTITION BY \(partkey)" }
                 if !reloptions.isEmpty { sql += "\nWITH (\(reloptions))" }
                 sql += ";\n\n" + post
-                // Columns a partition or child inherits but sets differently (defaults, NOT NULL) are adjusted afterwards.
-                if isPartition {
-                    for col in cols {
-                        if let def = try col.optionalString("defexpr"), try col.string("attgenerated").isEmpty {
-                            sql += "ALTER TABLE ONLY \(qname) ALTER COLUMN \(try col.string("qname")) SET DEFAULT \(def);\n\n"
-                        }
+                switch try row.string("relreplident") {
+                case "f": sql += "ALTER TABLE ONLY \(qname) REPLICA IDENTITY FULL;\n\n"
+                case "n": sql += "ALTER TABLE ONLY \(qname) REPLICA IDENTITY NOTHING;\n\n"
+                default: break // "d" is the default; "i" is set with its index in post-data
+                }
+                // Inherited columns (partitions, INHERITS children) are not written above; a default or
+                // NOT NULL they carry of their own is set afterwards (a no-op when it matches the parent's).
+                for col in cols where try isPartition || !col.bool("attislocal") {
+                    let column = try col.string("qname")
+                    if let def = try col.optionalString("defexpr"), try col.string("attgenerated").isEmpty {
+                        sql += "ALTER TABLE ONLY \(qname) ALTER COLUMN \(column) SET DEFAULT \(def);\n\n"
+                    }
+                    if try col.bool("attnotnull") {
+                        sql += "ALTER TABLE ONLY \(qname) ALTER COLUMN \(column) SET NOT NULL;\n\n"
                     }
                 }
                 sql += owner("ALTER TABLE \(qname) OWNER TO \(own);")
@@ -260,6 +288,21 @@ struct Catalog {
                     let dataColumns = try cols.filter { try $0.string("attgenerated").isEmpty }.map { try $0.string("qname") }
                     catalog.dataTables.append(DataTable(schema: schema, name: name, qname: qname, owner: own, columns: dataColumns))
                 }
+            }
+            for col in cols where relkind != "v" {
+                let column = "ALTER TABLE ONLY \(qname) ALTER COLUMN \(try col.string("qname"))"
+                if let target = try col.optionalInt("attstattarget"), target >= 0 {
+                    sql += "\(column) SET STATISTICS \(target);\n\n"
+                }
+                switch try col.optionalString("storage") {
+                case "p": sql += "\(column) SET STORAGE PLAIN;\n\n"
+                case "e": sql += "\(column) SET STORAGE EXTERNAL;\n\n"
+                case "m": sql += "\(column) SET STORAGE MAIN;\n\n"
+                case "x": sql += "\(column) SET STORAGE EXTENDED;\n\n"
+                default: break
+                }
+                let attoptions = SQLText.reloptions(try col.stringArray("attoptions"))
+                if !attoptions.isEmpty { sql += "\(column) SET (\(attoptions));\n\n" }
             }
             for col in cols {
                 if let text = try col.optionalString("comment") {
@@ -299,6 +342,9 @@ struct Catalog {
             let name = try row.string("name"), qname = try row.string("qname")
             var sql = SQLText.header(name: "\(rel.name) \(name)", type: "CONSTRAINT", schema: rel.schema, owner: rel.owner)
             sql += "ALTER TABLE \(only(rel))\(rel.qname)\n    ADD CONSTRAINT \(qname) \(try row.string("def"));\n\n"
+            if let index = try row.optionalString("replident_index") {
+                sql += "ALTER TABLE ONLY \(rel.qname) REPLICA IDENTITY USING INDEX \(index);\n\n"
+            }
             sql += comment("CONSTRAINT \(qname) ON \(rel.qname)", try row.optionalString("comment"))
             keyItems.append((SortKey(priority: 1, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
         }
@@ -313,6 +359,9 @@ struct Catalog {
             }
             var sql = SQLText.header(name: name, type: "INDEX", schema: rel.schema, owner: rel.owner) + def + ";\n\n"
             if try row.bool("indisclustered") { sql += "ALTER TABLE \(rel.qname) CLUSTER ON \(pgQuoteIdent(name));\n\n" }
+            if try row.bool("indisreplident") {
+                sql += "ALTER TABLE ONLY \(rel.qname) REPLICA IDENTITY USING INDEX \(pgQuoteIdent(name));\n\n"
+            }
             sql += comment("INDEX \(try row.string("qname"))", try row.optionalString("comment"))
             keyItems.append((SortKey(priority: 2, schema: rel.schema, name: name, tiebreak: ""), sql + "\n"))
         }
@@ -323,6 +372,14 @@ struct Catalog {
             sql += "ALTER TABLE \(only(rel))\(rel.qname)\n    ADD CONSTRAINT \(qname) \(try row.string("def"));\n\n"
             sql += comment("CONSTRAINT \(qname) ON \(rel.qname)", try row.optionalString("comment"))
             keyItems.append((SortKey(priority: 5, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
+        }
+        for row in try c.query(CatalogQueries.statistics, [relArray]).rows {
+            guard let rel = relName(try row.oid("stxrelid")) else { continue }
+            let name = try row.string("name")
+            var sql = SQLText.header(name: name, type: "STATISTICS", schema: rel.schema, owner: rel.owner)
+            sql += try row.string("def") + ";\n\n"
+            sql += comment("STATISTICS \(try row.string("qname"))", try row.optionalString("comment"))
+            keyItems.append((SortKey(priority: 3, schema: rel.schema, name: name, tiebreak: ""), sql + "\n"))
         }
         for row in try c.query(CatalogQueries.triggers, [relArray]).rows {
             guard let rel = relName(try row.oid("tgrelid")) else { continue }
@@ -376,6 +433,22 @@ struct Catalog {
             keyItems.append((SortKey(priority: 9, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
         }
         catalog.postData = keyItems.sorted { $0.0 < $1.0 }.map(\.1)
+        for row in try c.execute(CatalogQueries.defaultPrivileges).rows {
+            let prefix = try row.string("prefix"), kind = try row.string("kind"), role = try row.string("role")
+            let schema = try row.string("schema")
+            var sql = SQLText.header(name: "DEFAULT PRIVILEGES FOR \(kind)", type: "DEFAULT ACL",
+                                     schema: schema.isEmpty ? nil : schema, owner: role)
+            if schema.isEmpty {
+                sql += "\(prefix) REVOKE ALL ON \(kind) FROM PUBLIC;\n"
+                sql += "\(prefix) REVOKE ALL ON \(kind) FROM \(pgQuoteIdent(role));\n"
+            }
+            for grant in (try row.optionalString("grants") ?? "").split(separator: "\n") {
+                let parts = grant.split(separator: "|", omittingEmptySubsequences: false)
+                guard parts.count == 3 else { continue }
+                sql += "\(prefix) GRANT \(parts[0]) ON \(kind) TO \(parts[1])\(parts[2] == "grant" ? " WITH GRANT OPTION" : "");\n"
+            }
+            privileges.append((SortKey(priority: 9, schema: schema, name: role, tiebreak: kind), sql + "\n\n"))
+        }
         catalog.privileges = privileges.sorted { $0.0 < $1.0 }.map(\.1)
         return catalog
     }
@@ -392,7 +465,7 @@ struct Catalog {
         if !identityKind.isEmpty {
             let options = identity["\(tableOid):\(try col.string("attnum"))"] ?? ""
             def += " GENERATED \(identityKind == "a" ? "ALWAYS" : "BY DEFAULT") AS IDENTITY"
-            if !options.isEmpty { def += " (\n    \(options.replacingOccurrences(of: "\n", with: "\n    "))\n    )" }
+            if !options.isEmpty { def += " (\n        \(options.replacingOccurrences(of: "\n", with: "\n        "))\n    )" }
         }
         return def
     }
@@ -402,7 +475,7 @@ struct Catalog {
         var index: [String: Int] = [:]
         for (i, item) in items.enumerated() { index[item.key] = i }
         var owners: [String: String] = [:]
-        for row in try c.execute(CatalogQueries.objectOwners).rows {
+        for row in try c.execute(CatalogQueries.objectOwners(serverVersion: c.serverVersionNumber)).rows {
             owners["\(try row.string("classid")):\(try row.string("objid"))"] = try row.string("key")
         }
         for row in try c.execute(CatalogQueries.extensionMembers).rows {

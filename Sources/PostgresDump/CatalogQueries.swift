@@ -13,6 +13,11 @@ enum CatalogQueries {
         "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = '\(catalog)'::pg_catalog.regclass AND e.objid = \(oid) AND e.deptype = 'e')"
     }
 
+    /// A filter dropping extension members and objects created implicitly with another (range casts, …).
+    static func notImplicit(_ catalog: String, _ oid: String) -> String {
+        "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = '\(catalog)'::pg_catalog.regclass AND e.objid = \(oid) AND e.deptype IN ('e', 'i'))"
+    }
+
     /// SQL computing the REVOKE/GRANT statements that recreate `acl` exactly (NULL when the ACL is the default).
     ///
     /// Everything is revoked first and then each `aclitem` is granted in array order, so the restored
@@ -22,10 +27,13 @@ enum CatalogQueries {
         CASE WHEN \(acl) IS NULL THEN NULL ELSE
           'REVOKE ALL ON \(kind) ' || \(target) || ' FROM PUBLIC;' || E'\\n' ||
           'REVOKE ALL ON \(kind) ' || \(target) || ' FROM ' || pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(\(owner))) || ';' ||
-          COALESCE((SELECT pg_catalog.string_agg(E'\\nGRANT ' || x.privilege_type || ' ON \(kind) ' || \(target) || ' TO ' ||
-                     CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END ||
-                     CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END || ';', '' ORDER BY x.ord)
-                    FROM pg_catalog.aclexplode(\(acl)) WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, ord)), '')
+          COALESCE((SELECT pg_catalog.string_agg(E'\\nGRANT ' || g.privileges || ' ON \(kind) ' || \(target) || ' TO ' ||
+                     CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END ||
+                     CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END || ';', '' ORDER BY g.first)
+                    FROM (SELECT x.grantee, x.is_grantable, pg_catalog.min(x.ord) AS first,
+                                 pg_catalog.string_agg(x.privilege_type, ',' ORDER BY x.ord) AS privileges
+                          FROM pg_catalog.aclexplode(\(acl)) WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, ord)
+                          GROUP BY x.grantor, x.grantee, x.is_grantable) g), '')
         END
         """
     }
@@ -66,7 +74,7 @@ enum CatalogQueries {
         "CASE WHEN \(collation) <> 0 AND \(collation) <> (SELECT ct.typcollation FROM pg_catalog.pg_type ct WHERE ct.oid = \(typeOid)) THEN ' COLLATE ' || \(collation)::pg_catalog.regcollation::text ELSE '' END"
     }
 
-    static let types = """
+    static func types(serverVersion: Int) -> String { """
         SELECT t.oid, t.typtype, n.nspname AS schema, t.typname AS name, \(qualified("n", "t.typname")) AS qname,
                pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(t.typowner)) AS owner,
                pg_catalog.obj_description(t.oid, 'pg_type') AS comment,
@@ -85,7 +93,7 @@ enum CatalogQueries {
                                                  pg_catalog.pg_get_constraintdef(k.oid), '' ORDER BY k.conname)
                                          FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid), '')
                  WHEN 'r' THEN (SELECT 'subtype = ' || pg_catalog.format_type(r.rngsubtype, NULL) ||
-                                       ', multirange_type_name = ' || pg_catalog.format_type(r.rngmultitypid, NULL) ||
+                                       \(serverVersion >= 140000 ? "', multirange_type_name = ' || pg_catalog.format_type(r.rngmultitypid, NULL) ||" : "") 
                                        CASE WHEN r.rngsubdiff <> 0 THEN ', subtype_diff = ' || r.rngsubdiff::pg_catalog.regproc::text ELSE '' END ||
                                        CASE WHEN r.rngcanonical <> 0 THEN ', canonical = ' || r.rngcanonical::pg_catalog.regproc::text ELSE '' END ||
                                        CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> (SELECT ct.typcollation FROM pg_catalog.pg_type ct WHERE ct.oid = r.rngsubtype)
@@ -96,12 +104,18 @@ enum CatalogQueries {
                                              \(qualified("n", "t.typname")) || ' IS ' || pg_catalog.quote_literal(d.description) || ';', E'\\n' ORDER BY k.conname)
                 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_description d
                   ON d.objoid = k.oid AND d.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
-                WHERE k.contypid = t.oid) AS constraint_comments
+                WHERE k.contypid = t.oid) AS constraint_comments,
+               (SELECT pg_catalog.string_agg('COMMENT ON COLUMN ' || \(qualified("n", "t.typname")) || '.' || pg_catalog.quote_ident(a.attname) ||
+                                             ' IS ' || pg_catalog.quote_literal(d.description) || ';', E'\\n' ORDER BY a.attnum)
+                FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_description d
+                  ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = a.attnum
+                WHERE t.typrelid <> 0 AND a.attrelid = t.typrelid) AS attribute_comments
         FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
         WHERE (t.typtype IN ('e', 'd', 'r')
                OR (t.typtype = 'c' AND (SELECT rc.relkind FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid) = 'c'))
           AND \(userSchema("n")) AND \(notExtensionMember("pg_type", "t.oid"))
         """
+    }
 
     static let functions = """
         SELECT p.oid, p.prokind, n.nspname AS schema, p.proname AS name,
@@ -160,7 +174,7 @@ enum CatalogQueries {
                (SELECT pg_catalog.string_agg(\(qualified("pn", "pc.relname")), ', ' ORDER BY i.inhseqno)
                 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
                 JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid) AS parents,
-               c.relrowsecurity, c.relforcerowsecurity, c.relispopulated,
+               c.relrowsecurity, c.relforcerowsecurity, c.relispopulated, c.relreplident,
                CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE c.oid = ANY($1::pg_catalog.oid[]) AND c.relkind IN ('r', 'p', 'v', 'm')
@@ -172,6 +186,8 @@ enum CatalogQueries {
                pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS defexpr,
                \(collateClause("a.attcollation", typeOid: "a.atttypid")) AS collate,
                pg_catalog.col_description(a.attrelid, a.attnum) AS comment,
+               a.attstattarget, CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage,
+               a.attoptions::text[] AS attoptions,
                (SELECT pg_catalog.string_agg('GRANT ' || x.privilege_type || ' (' || pg_catalog.quote_ident(a.attname) || ') ON TABLE ' ||
                                              \(qualified("n", "c.relname")) || ' TO ' ||
                                              CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END ||
@@ -179,6 +195,7 @@ enum CatalogQueries {
                 FROM pg_catalog.aclexplode(a.attacl) WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, ord)) AS acl
         FROM pg_catalog.pg_attribute a
         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
         LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
         WHERE a.attrelid = ANY($1::pg_catalog.oid[]) AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attrelid, a.attnum
@@ -187,6 +204,8 @@ enum CatalogQueries {
     static let constraints = """
         SELECT k.oid, k.conrelid, k.contype, k.conname AS name, pg_catalog.quote_ident(k.conname) AS qname,
                pg_catalog.pg_get_constraintdef(k.oid) AS def, k.convalidated, k.conislocal,
+               CASE WHEN k.contype IN ('p', 'u', 'x') AND (SELECT i.indisreplident FROM pg_catalog.pg_index i WHERE i.indexrelid = k.conindid)
+                    THEN (SELECT pg_catalog.quote_ident(ic.relname) FROM pg_catalog.pg_class ic WHERE ic.oid = k.conindid) END AS replident_index,
                pg_catalog.obj_description(k.oid, 'pg_constraint') AS comment
         FROM pg_catalog.pg_constraint k
         WHERE k.conrelid = ANY($1::pg_catalog.oid[]) AND k.contype IN ('c', 'p', 'u', 'x', 'f') AND k.conparentid = 0
@@ -195,7 +214,7 @@ enum CatalogQueries {
 
     static let indexes = """
         SELECT i.indexrelid AS oid, i.indrelid, ic.relname AS name, \(qualified("n", "ic.relname")) AS qname,
-               pg_catalog.pg_get_indexdef(i.indexrelid) AS def, ic.relkind, i.indisclustered,
+               pg_catalog.pg_get_indexdef(i.indexrelid) AS def, ic.relkind, i.indisclustered, i.indisreplident,
                pg_catalog.obj_description(i.indexrelid, 'pg_class') AS comment
         FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
@@ -246,14 +265,16 @@ enum CatalogQueries {
         """
 
     /// How sub-objects map to the objects that are created as a whole (types to tables, defaults to tables, …).
-    static let objectOwners = """
+    static func objectOwners(serverVersion: Int) -> String { """
         SELECT 'pg_type' AS classid, t.oid AS objid,
                CASE WHEN t.typrelid <> 0 AND (SELECT rc.relkind FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid) <> 'c'
                          THEN 'rel:' || t.typrelid
                     WHEN (SELECT a.oid FROM pg_catalog.pg_type a WHERE a.typarray = t.oid) IS NOT NULL
                          THEN 'type:' || (SELECT a.oid FROM pg_catalog.pg_type a WHERE a.typarray = t.oid)
+                    \(serverVersion >= 140000 ? """
                     WHEN (SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid = t.oid) IS NOT NULL
                          THEN 'type:' || (SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid = t.oid)
+                    """ : "")
                     ELSE 'type:' || t.oid END AS key
         FROM pg_catalog.pg_type t WHERE t.oid >= 16384
         UNION ALL
@@ -273,11 +294,109 @@ enum CatalogQueries {
         UNION ALL
         SELECT 'pg_extension', e.oid, 'ext:' || e.oid FROM pg_catalog.pg_extension e WHERE e.oid >= 16384
         """
+    }
 
     /// Members of extensions, which map to their extension for ordering.
     static let extensionMembers = """
         SELECT d.classid::pg_catalog.regclass::text AS classid, d.objid, d.refobjid AS extension
         FROM pg_catalog.pg_depend d
         WHERE d.deptype = 'e' AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+        """
+
+    static let statistics = """
+        SELECT s.oid, s.stxrelid, s.stxname AS name, \(qualified("n", "s.stxname")) AS qname,
+               pg_catalog.pg_get_statisticsobjdef(s.oid) AS def,
+               pg_catalog.obj_description(s.oid, 'pg_statistic_ext') AS comment
+        FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
+        WHERE s.stxrelid = ANY($1::pg_catalog.oid[])
+        ORDER BY n.nspname, s.stxname
+        """
+
+    /// User objects of kinds this dump does not recreate; a dump that silently lacked them would
+    /// restore into something different, so they are refused unless the caller accepts the loss.
+    static let unsupportedObjects = """
+        SELECT kind, name FROM (
+          SELECT 'collation' AS kind, \(qualified("n", "o.collname")) AS name
+          FROM pg_catalog.pg_collation o JOIN pg_catalog.pg_namespace n ON n.oid = o.collnamespace
+          WHERE o.oid >= 16384 AND \(notImplicit("pg_collation", "o.oid"))
+          UNION ALL
+          SELECT 'operator', \(qualified("n", "o.oprname"))
+          FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+          WHERE o.oid >= 16384 AND \(notImplicit("pg_operator", "o.oid"))
+          UNION ALL
+          SELECT 'operator family', \(qualified("n", "o.opfname"))
+          FROM pg_catalog.pg_opfamily o JOIN pg_catalog.pg_namespace n ON n.oid = o.opfnamespace
+          WHERE o.oid >= 16384 AND \(notImplicit("pg_opfamily", "o.oid"))
+          UNION ALL
+          SELECT 'text search configuration', \(qualified("n", "o.cfgname"))
+          FROM pg_catalog.pg_ts_config o JOIN pg_catalog.pg_namespace n ON n.oid = o.cfgnamespace
+          WHERE o.oid >= 16384 AND \(notImplicit("pg_ts_config", "o.oid"))
+          UNION ALL
+          SELECT 'text search dictionary', \(qualified("n", "o.dictname"))
+          FROM pg_catalog.pg_ts_dict o JOIN pg_catalog.pg_namespace n ON n.oid = o.dictnamespace
+          WHERE o.oid >= 16384 AND \(notImplicit("pg_ts_dict", "o.oid"))
+          UNION ALL
+          SELECT 'conversion', \(qualified("n", "o.conname"))
+          FROM pg_catalog.pg_conversion o JOIN pg_catalog.pg_namespace n ON n.oid = o.connamespace
+          WHERE o.oid >= 16384 AND \(notImplicit("pg_conversion", "o.oid"))
+          UNION ALL
+          SELECT 'cast', pg_catalog.format_type(o.castsource, NULL) || ' AS ' || pg_catalog.format_type(o.casttarget, NULL)
+          FROM pg_catalog.pg_cast o WHERE o.oid >= 16384 AND \(notImplicit("pg_cast", "o.oid"))
+          UNION ALL
+          SELECT 'base type', \(qualified("n", "t.typname"))
+          FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+          WHERE t.oid >= 16384 AND t.typtype IN ('b', 'p') AND t.typelem = 0 AND \(userSchema("n"))
+            AND \(notImplicit("pg_type", "t.oid"))
+          UNION ALL
+          SELECT 'aggregate of a special kind', \(qualified("n", "p.proname"))
+          FROM pg_catalog.pg_aggregate a JOIN pg_catalog.pg_proc p ON p.oid = a.aggfnoid
+          JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+          WHERE p.oid >= 16384 AND (a.aggkind <> 'n' OR a.aggmtransfn <> 0 OR a.aggsortop <> 0 OR a.aggserialfn <> 0
+                                    OR a.aggfinalextra OR a.aggfinalmodify <> 'r')
+            AND \(notImplicit("pg_proc", "p.oid"))
+          UNION ALL
+          SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'typed table' END, \(qualified("n", "c.relname"))
+          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE (c.relkind = 'f' OR (c.relkind IN ('r', 'p') AND c.reloftype <> 0)) AND \(userSchema("n"))
+            AND \(notImplicit("pg_class", "c.oid"))
+          UNION ALL
+          SELECT 'object in a non-default tablespace', \(qualified("n", "c.relname"))
+          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i', 'I') AND \(userSchema("n"))
+            AND \(notImplicit("pg_class", "c.oid"))
+          UNION ALL
+          SELECT 'event trigger', pg_catalog.quote_ident(o.evtname) FROM pg_catalog.pg_event_trigger o
+          WHERE \(notImplicit("pg_event_trigger", "o.oid"))
+          UNION ALL
+          SELECT 'foreign server', pg_catalog.quote_ident(o.srvname) FROM pg_catalog.pg_foreign_server o
+          WHERE \(notImplicit("pg_foreign_server", "o.oid"))
+          UNION ALL
+          SELECT 'publication', pg_catalog.quote_ident(o.pubname) FROM pg_catalog.pg_publication o
+
+          UNION ALL
+          SELECT 'large objects', pg_catalog.count(*)::text FROM pg_catalog.pg_largeobject_metadata HAVING pg_catalog.count(*) > 0
+        ) x
+        ORDER BY kind, name
+        """
+
+    /// `ALTER DEFAULT PRIVILEGES` entries, as the statements that recreate each one exactly.
+    ///
+    /// A global entry replaces the built-in defaults, so it starts from nothing (REVOKE ALL) as
+    /// object ACLs do; a per-schema entry only adds to the global one, so it is grants alone.
+    static let defaultPrivileges = """
+        SELECT pg_catalog.pg_get_userbyid(d.defaclrole) AS role, COALESCE(n.nspname, '') AS schema, d.defaclobjtype AS objtype,
+               'ALTER DEFAULT PRIVILEGES FOR ROLE ' || pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(d.defaclrole)) ||
+               COALESCE(' IN SCHEMA ' || pg_catalog.quote_ident(n.nspname), '') AS prefix,
+               CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
+                                    WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' END AS kind,
+               (SELECT pg_catalog.string_agg(g.privileges || '|' ||
+                         CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END ||
+                         CASE WHEN g.is_grantable THEN '|grant' ELSE '|' END, E'\\n' ORDER BY g.first)
+                FROM (SELECT x.grantee, x.is_grantable, pg_catalog.min(x.ord) AS first,
+                             pg_catalog.string_agg(x.privilege_type, ',' ORDER BY x.ord) AS privileges
+                      FROM pg_catalog.aclexplode(d.defaclacl) WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, ord)
+                      GROUP BY x.grantor, x.grantee, x.is_grantable) g) AS grants
+        FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+        ORDER BY 1, 2, 3
         """
 }

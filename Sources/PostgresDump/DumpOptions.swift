@@ -21,14 +21,20 @@ public struct DumpOptions: Sendable {
     public var includePrivileges: Bool
     /// Whether table contents (COPY blocks and sequence values) are written.
     public var includeData: Bool
+    /// Whether to go on (with a warning in the script and in `DumpSummary.skipped`) when the database
+    /// has objects the dump cannot recreate (event triggers, custom operators, large objects, …).
+    ///
+    /// Off by default: such a dump would restore into a different database, so the dump fails instead.
+    public var skipUnsupportedObjects: Bool
 
     /// Creates options; the defaults match a full `pg_dump` plain dump.
     public init(lockTimeout: String = "30s", includeOwners: Bool = true, includePrivileges: Bool = true,
-                includeData: Bool = true) {
+                includeData: Bool = true, skipUnsupportedObjects: Bool = false) {
         self.lockTimeout = lockTimeout
         self.includeOwners = includeOwners
         self.includePrivileges = includePrivileges
         self.includeData = includeData
+        self.skipUnsupportedObjects = skipUnsupportedObjects
     }
 }
 
@@ -40,6 +46,16 @@ public struct DumpSummary: Sendable, Equatable {
     public var serverVersion: String
     /// Bytes of SQL written to the sink.
     public var bytes: UInt64
+    /// Objects not in the dump because their kind is unsupported (empty unless skipping was allowed).
+    public var skipped: [String]
+
+    /// Creates a summary.
+    public init(tables: [String: Int64], serverVersion: String, bytes: UInt64, skipped: [String] = []) {
+        self.tables = tables
+        self.serverVersion = serverVersion
+        self.bytes = bytes
+        self.skipped = skipped
+    }
 }
 
 /// The line every complete dump ends with; restore refuses a script without it.

@@ -23,21 +23,26 @@ public final class PostgresDumper {
     /// mistaken for a good dump.
     public func dump(to sink: any SQLSink, progress: ((UInt64) -> Void)? = nil) throws -> DumpSummary {
         let out = ScriptWriter(sink: sink, progress: progress)
+        // Inside a caller's transaction BEGIN would be ignored, and with it the snapshot's isolation.
+        guard !connection.isInTransaction else {
+            throw PostgresError(kind: .usage, message: "the connection is inside a transaction; the dump needs its own",
+                                context: connection.redactedTarget)
+        }
         do {
             try step("starting the snapshot") {
-                try connection.execute("""
-                    SET client_encoding = 'UTF8';
-                    SET DateStyle = ISO;
-                    SET IntervalStyle = postgres;
-                    SET extra_float_digits = 3;
-                    SET statement_timeout = 0;
-                    SET idle_in_transaction_session_timeout = 0;
-                    SET row_security = off;
-                    SELECT pg_catalog.set_config('search_path', '', false);
-                    SET lock_timeout = \(SQLText.literal(options.lockTimeout));
-                    """)
-                // A separate call: a multi-statement string runs as one implicit transaction block.
                 try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                // SET LOCAL: the caller's session settings come back when the transaction ends.
+                try connection.execute("""
+                    SET LOCAL client_encoding = 'UTF8';
+                    SET LOCAL DateStyle = ISO;
+                    SET LOCAL IntervalStyle = postgres;
+                    SET LOCAL extra_float_digits = 3;
+                    SET LOCAL statement_timeout = 0;
+                    SET LOCAL idle_in_transaction_session_timeout = 0;
+                    SET LOCAL row_security = off;
+                    SET LOCAL lock_timeout = \(SQLText.literal(options.lockTimeout));
+                    SELECT pg_catalog.set_config('search_path', '', true);
+                    """)
             }
             let summary = try dumpInTransaction(out)
             _ = try? connection.execute("COMMIT")
@@ -65,7 +70,7 @@ public final class PostgresDumper {
             if kind == "S" { sequenceOids.append(try row.oid("oid")) } else { relationOids.append(try row.oid("oid")) }
         }
         let catalog = try step("reading the catalog") {
-            try Catalog.read(connection, relationOids: relationOids, sequenceOids: sequenceOids, includeOwners: options.includeOwners)
+            try Catalog.read(connection, relationOids: relationOids, sequenceOids: sequenceOids, options: options)
         }
         let serverVersion = connection.serverVersion
         let stamp = ISO8601DateFormatter().string(from: Date())
@@ -96,6 +101,11 @@ public final class PostgresDumper {
 
 
             """)
+
+        for skipped in catalog.skipped {
+            try out.write("-- WARNING: not dumped (unsupported object kind): \(SQLText.commentSafe(skipped))\n")
+        }
+        if !catalog.skipped.isEmpty { try out.write("\n") }
 
         // 3. Pre-data in dependency order.
         for item in catalog.preData { try out.write(item) }
@@ -134,7 +144,7 @@ public final class PostgresDumper {
         }
         try out.write("--\n-- PostgreSQL database dump complete (vaultops)\n--\n\n-- Completed on \(ISO8601DateFormatter().string(from: Date()))\n\(dumpCompletionMarker)\n")
         try out.flush()
-        return DumpSummary(tables: counts, serverVersion: serverVersion, bytes: out.bytesWritten)
+        return DumpSummary(tables: counts, serverVersion: serverVersion, bytes: out.bytesWritten, skipped: catalog.skipped)
     }
 
     /// Runs `body`, adding `what` to the context of any PostgreSQL error it throws.

@@ -273,3 +273,44 @@ struct PureHelperTests {
         #expect(ArrayLiteral.parse("{\"open}") == nil)
     }
 }
+
+@Suite("Connect timeout")
+struct ConnectTimeoutTests {
+    @Test func silentServerTimesOutWithTheStringsOwnTimeout() throws {
+        // A listener that accepts connections and never answers, like a firewalled or hung server.
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        listener.arguments = ["-c", """
+            import socket, sys, time
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(5)
+            print(s.getsockname()[1], flush=True)
+            conns = []
+            deadline = time.time() + 15  # bounded: it stops by itself
+            s.settimeout(1)
+            while time.time() < deadline:
+                try:
+                    conns.append(s.accept()[0])
+                except socket.timeout:
+                    pass
+            """]
+        let pipe = Pipe()
+        listener.standardOutput = pipe
+        try listener.run()
+        defer {
+            kill(listener.processIdentifier, SIGKILL)
+            listener.waitUntilExit()
+        }
+        let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
+        let port = try #require(Int(line.trimmingCharacters(in: .whitespacesAndNewlines)))
+
+        let started = Date()
+        let error = try #require(throws: PostgresError.self) {
+            try Connection("postgresql://u:TimeoutSecret@127.0.0.1:\(port)/db?connect_timeout=2&sslmode=disable")
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(error.kind == .connection)
+        #expect(!error.description.contains("TimeoutSecret"))
+        // The string's 2 s applies, not the 30 s default (generous bound: this is behaviour, not speed).
+        #expect(elapsed >= 1.5 && elapsed < 20)
+    }
+}

@@ -101,6 +101,9 @@ struct FailureAndConsistencyTests {
         // Nothing is left behind: the dump's transaction is gone and the connection is reusable.
         #expect(try connection.execute("SELECT 1 AS one").rows[0].int("one") == 1)
         #expect(try connection.execute("SHOW transaction_isolation").rows[0].string("transaction_isolation") == "read committed")
+        // The dump's settings were local to its transaction.
+        #expect(try connection.execute("SHOW lock_timeout").rows[0].string("lock_timeout") == "0")
+        #expect(try connection.execute("SHOW search_path").rows[0].string("search_path") != "\"\"")
         try holder.execute("ROLLBACK")
     }
 
@@ -152,4 +155,56 @@ struct FailureAndConsistencyTests {
 func testPassword() throws -> String {
     let options = try #require(ConnectionInfo.parse(try PostgresTestServer.adminURL()))
     return try #require(options["password"])
+}
+
+@Suite("Unsupported objects")
+struct UnsupportedObjectTests {
+    @Test func unsupportedObjectsFailTheDumpUnlessAllowed() throws {
+        let db = try PostgresTestServer.freshDatabase("unsup")
+        try PostgresTestServer.psql("""
+            CREATE TEXT SEARCH CONFIGURATION public.my_search (COPY = pg_catalog.english);
+            CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
+            """, database: db)
+        let error = try #require(throws: PostgresError.self) { try DumpFixture.dump(db) }
+        #expect(error.kind == .usage)
+        #expect(error.message.contains("text search configuration public.my_search"))
+        #expect(error.hint?.contains("pg_dump") == true)
+
+        let (sink, summary) = try DumpFixture.dump(db, options: DumpOptions(skipUnsupportedObjects: true))
+        #expect(summary.skipped == ["text search configuration public.my_search"])
+        #expect(sink.text.contains("-- WARNING: not dumped (unsupported object kind): text search configuration public.my_search"))
+        #expect(summary.tables["public.t"] == 1)
+        #expect(sink.text.hasSuffix("\(dumpCompletionMarker)\n"))
+    }
+
+    @Test func optionsLeaveOutOwnersPrivilegesAndData() throws {
+        let source = try DumpFixture.loadedDatabase()
+        let (sink, summary) = try DumpFixture.dump(source, options: DumpOptions(includeOwners: false, includePrivileges: false, includeData: false))
+        #expect(!sink.text.contains(" OWNER TO "))
+        #expect(!sink.text.contains("GRANT "))
+        #expect(!sink.text.contains(" FROM stdin;"))
+        #expect(!sink.text.contains("REFRESH MATERIALIZED VIEW"))
+        #expect(summary.tables.isEmpty)
+        // Still a complete, restorable schema.
+        let dir = try TempDir("schemaonly")
+        try sink.data.write(to: dir.file("schema.sql"))
+        let target = try PostgresTestServer.freshDatabase("schemaonly")
+        try DumpFixture.psqlFile(dir.file("schema.sql"), database: target)
+        #expect(try PostgresTestServer.psql("SELECT count(*) FROM app.customers", database: target) == "0")
+    }
+}
+
+@Suite("Caller state")
+struct CallerStateTests {
+    @Test func refusesAConnectionInsideATransaction() throws {
+        let db = try PostgresTestServer.freshDatabase("intx")
+        let connection = try Connection(try PostgresTestServer.url(database: db))
+        try connection.execute("BEGIN")
+        let error = try #require(throws: PostgresError.self) { try PostgresDumper(connection: connection).dump(to: MemorySink()) }
+        #expect(error.kind == .usage)
+        #expect(error.message.contains("inside a transaction"))
+        try connection.execute("ROLLBACK")
+        #expect(!connection.isInTransaction)
+        #expect(try PostgresDumper(connection: connection).dump(to: MemorySink()).tables.isEmpty)
+    }
 }

@@ -99,6 +99,8 @@ struct RoundTripTests {
         #expect(!script.contains("CREATE FUNCTION public.citext"))
         // Generated columns are left out of COPY column lists.
         #expect(script.contains("COPY app.orders (order_id, customer_id, net, tags, counter, placed_on) FROM stdin;"))
+        // Dropped columns are gone from the table and from its COPY column list.
+        #expect(script.contains("COPY app.values_zoo (id, t, b, arr, tarr, j, jb, ts, d, n, f, big) FROM stdin;"))
         #expect(lines.last == "" && lines[lines.count - 2] == Substring(dumpCompletionMarker))
     }
 }

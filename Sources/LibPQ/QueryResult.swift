@@ -2,9 +2,11 @@ import CLibPQ
 
 /// A query result, owning its `PGresult` and freeing it with `PQclear` when released.
 ///
+/// Named `QueryResult` rather than `Result` so that it never shadows `Swift.Result` in importing files.
+///
 /// Values are read in text format. See <https://www.postgresql.org/docs/current/libpq-exec.html>.
 /// - Important: Not thread-safe; use it on the thread that owns its connection.
-public final class Result {
+public final class QueryResult {
     let handle: OpaquePointer
 
     /// Takes ownership of `handle`; it is cleared in deinit.
@@ -57,12 +59,12 @@ public final class Result {
 }
 
 @available(*, unavailable)
-extension Result: Sendable {}
+extension QueryResult: Sendable {}
 
-/// One row of a `Result`, with typed accessors that throw on NULL or a value of the wrong shape.
+/// One row of a `QueryResult`, with typed accessors that throw on NULL or a value of the wrong shape.
 public struct Row {
     /// The result the row belongs to.
-    public let result: Result
+    public let result: QueryResult
     /// The row's index in the result.
     public let index: Int
 

@@ -1,0 +1,67 @@
+@testable import PostgresDump
+import Testing
+
+@Suite("Pure dump logic")
+struct PureLogicTests {
+    struct OrderCase: CustomTestStringConvertible, Sendable {
+        var label: String
+        var keys: [String]
+        var edges: [[Int]]
+        var expected: [Int]
+        var testDescription: String { label }
+    }
+
+    @Test(arguments: [
+        OrderCase(label: "no edges: by key", keys: ["c", "a", "b"], edges: [[], [], []], expected: [1, 2, 0]),
+        OrderCase(label: "dependency beats key", keys: ["a", "b"], edges: [[1], []], expected: [1, 0]),
+        OrderCase(label: "chain", keys: ["a", "b", "c"], edges: [[1], [2], []], expected: [2, 1, 0]),
+        OrderCase(label: "diamond", keys: ["d", "b", "c", "a"], edges: [[1, 2], [3], [3], []], expected: [3, 1, 2, 0]),
+        OrderCase(label: "cycle is broken by smallest key", keys: ["b", "a", "c"], edges: [[1], [0], [0]], expected: [1, 0, 2]),
+        OrderCase(label: "self edge ignored", keys: ["a"], edges: [[0]], expected: [0]),
+        OrderCase(label: "equal keys keep input order", keys: ["x", "x", "x"], edges: [[], [], []], expected: [0, 1, 2]),
+    ])
+    func dependencyOrder(_ c: OrderCase) {
+        #expect(DependencyOrder.sort(keys: c.keys, edges: c.edges) == c.expected)
+    }
+
+    @Test(arguments: [
+        ("plain", "plain"),
+        ("two\nlines", "two lines"),
+        ("cr\r\nlf", "cr  lf"),
+        ("\n\\! rm -rf /", " \\! rm -rf /"),
+        ("unicode\u{2028}sep", "unicode sep"),
+    ])
+    func commentSafeNames(input: String, expected: String) {
+        let safe = SQLText.commentSafe(input)
+        #expect(safe == expected)
+        #expect(!safe.contains("\n") && !safe.contains("\r"))
+    }
+
+    @Test(arguments: [
+        ("x", "'x'"),
+        ("it's", "'it''s'"),
+        ("back\\slash", "'back\\slash'"),
+        ("", "''"),
+    ])
+    func literals(input: String, expected: String) {
+        #expect(SQLText.literal(input) == expected)
+    }
+
+    @Test func reloptionsAreQuoted() {
+        #expect(SQLText.reloptions(["fillfactor=80", "autovacuum_enabled=false"]) == "fillfactor='80', autovacuum_enabled='false'")
+        #expect(SQLText.reloptions([]) == "")
+        #expect(SQLText.reloptions(["check_option=local"]) == "check_option='local'")
+    }
+
+    @Test func headerHasNoLineBreakInNames() {
+        let header = SQLText.header(name: "a\nb", type: "TABLE", schema: "s\nx", owner: "o")
+        #expect(header == "--\n-- Name: a b; Type: TABLE; Schema: s x; Owner: o\n--\n\n")
+    }
+
+    @Test func sortKeyOrdersByPriorityThenNames() {
+        let a = SortKey(priority: 1, schema: "z", name: "z", tiebreak: "")
+        let b = SortKey(priority: 2, schema: "a", name: "a", tiebreak: "")
+        let c = SortKey(priority: 2, schema: "a", name: "b", tiebreak: "")
+        #expect(a < b && b < c && !(c < a))
+    }
+}
