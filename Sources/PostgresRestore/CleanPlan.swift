@@ -58,7 +58,7 @@ package struct CleanPlan: Equatable, Sendable {
         }
     }
 
-    /// Drops for `ALTER TABLE [ONLY] t ADD CONSTRAINT c …` and `ALTER TABLE [ONLY] t ALTER [COLUMN] c SET DEFAULT …`.
+    /// Drops for `ALTER TABLE [ONLY] t ADD CONSTRAINT c FOREIGN KEY …` and `ALTER TABLE [ONLY] t ALTER [COLUMN] c SET DEFAULT …`.
     private static func alterDrop(_ t: [SQLToken]) -> String? {
         func word(_ i: Int) -> String? { i < t.count && t[i].kind == .word ? t[i].text : nil }
         guard word(1) == "table" else { return nil }
@@ -68,7 +68,10 @@ package struct CleanPlan: Equatable, Sendable {
         if word(i) == "only" { only = true; i += 1 }
         guard let (table, after) = StatementInfo.qualifiedName(t, at: i) else { return nil }
         let target = "ALTER TABLE IF EXISTS \(only ? "ONLY " : "")\(table.sql)"
-        if word(after) == "add", word(after + 1) == "constraint", after + 2 < t.count, t[after + 2].isIdentifier {
+        // Only foreign keys: they tie tables together and would block dropping the referenced table.
+        // Other constraints go with their table (and a partition's attached key cannot be dropped alone).
+        if word(after) == "add", word(after + 1) == "constraint", after + 2 < t.count, t[after + 2].isIdentifier,
+           word(after + 3) == "foreign" {
             return "\(target) DROP CONSTRAINT IF EXISTS \(quoteIdentifier(t[after + 2].text));"
         }
         if word(after) == "alter" {

@@ -395,7 +395,7 @@ public final class PostgresRestorer {
     // MARK: - Running and failing
 
     @discardableResult
-    private func execute(_ sql: String, line: Int?, on session: Session) throws -> LibPQ.Result {
+    private func execute(_ sql: String, line: Int?, on session: Session) throws -> QueryResult {
         do {
             let result = try session.connection.execute(sql)
             if line != nil { summary.statements += 1 }

@@ -64,3 +64,37 @@ struct OwnDumpTests {
         #expect(try Fixture.userObjects(target) == 0)
     }
 }
+
+@Suite("Restoring dumps of PostgresDump's rich fixture")
+struct RichFixtureTests {
+    /// A fresh database loaded with Fixtures/postgres/fixture.sql (every object kind the dumper covers).
+    static func source() throws -> String {
+        let name = try PostgresTestServer.freshDatabase("rich")
+        let file = Fixture.folder.deletingLastPathComponent().appendingPathComponent("postgres/fixture.sql")
+        let r = try runProcess("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", try PostgresTestServer.url(database: name), "-f", file.path])
+        guard r.status == 0 else { throw TestSupportError("loading the rich fixture failed: \(r.stderr)") }
+        return name
+    }
+
+    @Test("pg_dump's and our dumps of the rich fixture restore as through psql, and again over themselves with clean",
+          arguments: ["pg_dump", "vaultops"])
+    func richRoundTrip(_ writer: String) throws {
+        let dir = try TempDir("rich")
+        let source = try Self.source()
+        let script = dir.file("rich.sql")
+        if writer == "pg_dump" {
+            try Fixture.pgDump(source, to: script)
+        } else {
+            _ = try OwnDumpTests.dump(source, to: script)
+        }
+        let ours = try PostgresTestServer.freshDatabase("richours")
+        let theirs = try PostgresTestServer.freshDatabase("richpsql")
+        try Fixture.restore(script, into: ours)
+        try Fixture.psqlRestore(script, into: theirs)
+        let expected = try Fixture.comparable(theirs)
+        #expect(try Fixture.comparable(ours) == expected)
+
+        try Fixture.restore(script, into: ours, RestoreOptions(clean: true))
+        #expect(try Fixture.comparable(ours) == expected)
+    }
+}

@@ -58,6 +58,7 @@ struct StatementInfoTests {
         ("CREATE FUNCTION f() RETURNS trigger AS $$ $$ LANGUAGE plpgsql;", "DROP FUNCTION IF EXISTS \"f\"();"),
         ("ALTER TABLE ONLY app.orders ADD CONSTRAINT orders_fk FOREIGN KEY (c) REFERENCES app.c(id);",
          "ALTER TABLE IF EXISTS ONLY \"app\".\"orders\" DROP CONSTRAINT IF EXISTS \"orders_fk\";"),
+        ("ALTER TABLE ONLY app.orders ADD CONSTRAINT orders_pkey PRIMARY KEY (id);", nil),
         ("ALTER TABLE ONLY app.c ALTER COLUMN id SET DEFAULT nextval('app.c_id_seq'::regclass);",
          "ALTER TABLE IF EXISTS ONLY \"app\".\"c\" ALTER COLUMN \"id\" DROP DEFAULT;"),
         ("ALTER TABLE app.c OWNER TO bob;", nil),
