@@ -225,7 +225,7 @@ struct RestoreTests {
         let dir = try TempDir("restore")
         let script = dir.file("big.sql")
         // About 150 MB of COPY data, so the COPY is still streaming when the backend is terminated.
-        let handle = try FileHandle(forWritingTo: { FileManager.default.createFile(atPath: script.path, contents: nil); return script }())
+        let handle = try FileHandle(forWritingTo: { _ = FileManager.default.createFile(atPath: script.path, contents: nil); return script }())
         try handle.write(contentsOf: Data("CREATE TABLE big (id int, pad text);\nCOPY big (id, pad) FROM stdin;\n".utf8))
         let pad = String(repeating: "x", count: 140)
         var block = ""
