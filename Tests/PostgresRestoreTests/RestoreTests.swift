@@ -274,6 +274,28 @@ struct RestoreTests {
         #expect(try Fixture.userObjects(target) == 0)
     }
 
+    @Test("in one transaction, scripts that manage transactions or VACUUM are refused; without it they run")
+    func transactionModes() throws {
+        let dir = try TempDir("restore")
+        let script = dir.file("tx.sql")
+        try Fixture.write("CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\nCOMMIT;\nVACUUM t;\nINSERT INTO t VALUES (2);\n", to: script)
+        let single = try PostgresTestServer.freshDatabase("tx")
+        let error = #expect(throws: PostgresRestoreError.self) { try Fixture.restore(script, into: single) }
+        #expect(error?.kind == .invalidScript)
+        #expect(error?.line == 3)
+        #expect(try Fixture.userObjects(single) == 0)
+
+        let vacuum = dir.file("vacuum.sql")
+        try Fixture.write("CREATE TABLE t (a int);\nVACUUM t;\n", to: vacuum)
+        let refused = #expect(throws: PostgresRestoreError.self) { try Fixture.restore(vacuum, into: single) }
+        #expect(refused?.line == 2)
+
+        let loose = try PostgresTestServer.freshDatabase("tx")
+        let summary = try Fixture.restore(script, into: loose, RestoreOptions(singleTransaction: false))
+        #expect(summary.statements == 5)
+        #expect(try PostgresTestServer.psql("SELECT string_agg(a::text, ',' ORDER BY a) FROM t", database: loose) == "1,2")
+    }
+
     @Test("noOwner and noPrivileges restore a dump whose roles do not exist here")
     func ownerAndPrivileges() throws {
         let dir = try TempDir("restore")
