@@ -71,6 +71,9 @@ package final class ScriptReader {
                 start = stop
                 if stop - first <= 1 { continue } // an empty statement: a lone ";"
                 let text = try sqlText(first, stop, line: line)
+                if let conforming = StatementInfo.standardConformingStrings(text) {
+                    splitter.standardConformingStrings = conforming
+                }
                 if StatementInfo.isCopyFromStdin(text) {
                     copyPending = (line, false)
                     return .copy(text, line: line)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A lexical token of one SQL statement, enough to classify the statement and name its objects.
 package struct SQLToken: Equatable, Sendable {
     package enum Kind: Equatable, Sendable {
@@ -208,6 +210,30 @@ package enum StatementInfo {
             i += 2
         }
         return (QualifiedName(parts), i)
+    }
+
+    /// The value a `SET [SESSION] standard_conforming_strings = on|off` statement sets, or nil for any other statement.
+    package static func standardConformingStrings(_ sql: String) -> Bool? {
+        let head = sql.utf8.prefix(3).map { $0 | 0x20 }
+        guard head == Array("set".utf8) else { return nil }
+        let t = tokens(sql, limit: 8)
+        var i = 1
+        if i < t.count, t[i].isWord("session") { i += 1 }
+        guard i + 2 < t.count, t[i].isWord("standard_conforming_strings"), t[i + 1].isWord("to") || t[i + 1].isSymbol("=") else {
+            return nil
+        }
+        let value: String
+        if t[i + 2].kind == .string {
+            let bytes = Array(sql.utf8)[t[i + 2].range]
+            value = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: ["'"]).lowercased()
+        } else {
+            value = t[i + 2].text
+        }
+        switch value {
+        case "on", "true", "yes", "1": return true
+        case "off", "false", "no", "0": return false
+        default: return nil
+        }
     }
 
     /// Whether `sql` is a `COPY … FROM STDIN` statement (whose data follows in the script).

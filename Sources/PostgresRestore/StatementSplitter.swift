@@ -10,8 +10,9 @@
 /// the caller keeps only the current statement. Positions are absolute indexes into that buffer;
 /// when the caller moves its unconsumed bytes, it calls `rebase(by:)`.
 ///
-/// It assumes `standard_conforming_strings = on` (the default since PostgreSQL 9.1, and what
-/// pg_dump sets), so a backslash in a plain `'…'` string is an ordinary character.
+/// It starts with `standard_conforming_strings = on` (the default since PostgreSQL 9.1), so a
+/// backslash in a plain `'…'` string is an ordinary character; the reader switches it off when the
+/// script runs `SET standard_conforming_strings = off` (pg_dump of a server configured that way).
 package struct StatementSplitter: Sendable {
     /// A boundary found by `scan`.
     package enum Boundary: Equatable, Sendable {
@@ -71,6 +72,9 @@ package struct StatementSplitter: Sendable {
     package private(set) var contentLine = 1
     private var candidateStart = 0
     private var candidateLine = 1
+
+    /// Whether plain `'…'` strings treat backslashes as ordinary characters (psql tracks the same setting).
+    package var standardConformingStrings = true
 
     package init() {}
 
@@ -302,7 +306,7 @@ package struct StatementSplitter: Sendable {
                 return .statement(end: i + 1)
             }
         case UInt8(ascii: "'"):
-            state = wasEscapePrefix ? .escapeString : .singleQuote
+            state = wasEscapePrefix || !standardConformingStrings ? .escapeString : .singleQuote
             previousIsIdentifier = false
         case UInt8(ascii: "\""):
             state = .doubleQuote

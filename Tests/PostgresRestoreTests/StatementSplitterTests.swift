@@ -79,6 +79,8 @@ struct StatementSplitterTests {
          [.copy("COPY t FROM stdin;", 1, data: "'unclosed\n/* x\n$$\n"), .sql("SELECT 2;", 6)]),
         ("copy to stdout is a plain statement", "COPY t TO stdout;\nSELECT 1;", [.sql("COPY t TO stdout;", 1), .sql("SELECT 1;", 2)]),
         ("multibyte text", "SELECT '日本;語' AS \"列\";\nSELECT 'é';", [.sql("SELECT '日本;語' AS \"列\";", 1), .sql("SELECT 'é';", 2)]),
+        ("standard_conforming_strings off makes backslashes escape", "SET standard_conforming_strings = off;\nSELECT 'a\\';b';\nSET standard_conforming_strings TO 'on';\nSELECT 'c\\';\n",
+         [.sql("SET standard_conforming_strings = off;", 1), .sql("SELECT 'a\\';b';", 2), .sql("SET standard_conforming_strings TO 'on';", 3), .sql("SELECT 'c\\';", 4)]),
         ("trailing comment without newline", "SELECT 1;\n-- end", [.sql("SELECT 1;", 1)]),
     ]
 
