@@ -168,7 +168,8 @@ public final class PostgresRestorer {
             guard DumpMarkers.isComplete(tail: reader.tail, writer: summary.writer) else {
                 let marker = summary.writer == .pgDump ? DumpMarkers.pgDumpComplete : DumpMarkers.vaultopsComplete
                 throw PostgresRestoreError(kind: .truncated,
-                                           message: "the script ends without its completion marker \"\(marker)\" (truncated); nothing was committed",
+                                           message: "the script ends without its completion marker \"\(marker)\" (truncated); "
+                                               + (options.singleTransaction ? "nothing was committed" : "what ran before the end was committed"),
                                            file: input.name)
             }
             if session.inTransaction {
