@@ -48,7 +48,8 @@ let package = Package(
         .target(name: "Retention", dependencies: ["VaultopsCore"]),
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
         .target(name: "BackupJobs", dependencies: [
-            "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention", "LibPQ", "PostgresDump",
+            "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention", "LibPQ", "PostgresDump", "PostgresRestore",
+            "ObjectStorage",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
