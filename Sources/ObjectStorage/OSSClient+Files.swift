@@ -260,36 +260,43 @@ extension OSSClient {
                                      bucket: String, key: String, uploadId: String, checkpointURL: URL,
                                      progress: (@Sendable (Int64, Int64) -> Void)?) throws {
         let (offset, length) = run.plan.range(of: number)
-        var data = Data(count: Int(length))
-        let got = data.withUnsafeMutableBytes { raw -> Int in
-            var done = 0
-            while done < raw.count {
-                let n = pread(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + Int64(done)))
-                if n <= 0 { return n < 0 ? -1 : done }
-                done += n
+        // Hash the part in small blocks and let curl stream it from the file: memory stays at one block per
+        // worker whatever the part size (the page cache serves the second read).
+        var md5 = Insecure.MD5()
+        var crc64 = CRC64()
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { block.deallocate() }
+        var hashed: Int64 = 0
+        while hashed < length {
+            let want = Int(min(Int64(block.count), length - hashed))
+            let n = pread(fd, block.baseAddress!, want, off_t(offset + hashed))
+            guard n > 0 else {
+                throw ObjectStorageError(.localFile, "reading part \(number) of the file failed (file changed or unreadable)",
+                                         operation: "UploadPart \(number)", bucket: bucket, key: key)
             }
-            return done
+            let chunk = UnsafeRawBufferPointer(rebasing: block[0..<n])
+            md5.update(bufferPointer: chunk)
+            crc64.update(chunk)
+            hashed += Int64(n)
         }
-        guard got == Int(length) else {
-            throw ObjectStorageError(.localFile, "reading part \(number) of the file failed (file changed or unreadable)",
-                                     operation: "UploadPart \(number)", bucket: bucket, key: key)
-        }
-        let md5 = OSSDigest.md5Hex(data).uppercased()
-        let crc = CRC64.checksum(data)
+        let digest = Data(md5.finalize())
+        let md5Hex = SignerV4.hex(digest).uppercased()
+        let crc = crc64.value
         var sent = false
-        if let existing = serverParts[number], existing.etag == md5, existing.size == length {
+        if let existing = serverParts[number], existing.etag == md5Hex, existing.size == length {
             // Already on OSS from an interrupted run, and byte-identical (the ETag is the part's MD5).
         } else {
-            let etag = try client.uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: number, data: data)
-            guard etag == md5 else {
-                throw ObjectStorageError(.checksumMismatch, "part \(number) ETag \(etag) is not its MD5 \(md5)",
+            let etag = try client.uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: number,
+                                             fd: fd, offset: offset, length: length, md5: digest, crc: crc)
+            guard etag == md5Hex else {
+                throw ObjectStorageError(.checksumMismatch, "part \(number) ETag \(etag) is not its MD5 \(md5Hex)",
                                          operation: "UploadPart \(number)", bucket: bucket, key: key)
             }
             sent = true
         }
         let (snapshot, done) = run.lock.withLock { () -> (UploadCheckpoint, Int64) in
             run.crcs[number] = crc
-            run.checkpoint.parts[number] = md5
+            run.checkpoint.parts[number] = md5Hex
             if sent { run.uploaded += 1 } else { run.resumed += 1 }
             run.bytesDone += length
             return (run.checkpoint, run.bytesDone)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Metadata of one object, from HeadObject.
@@ -341,16 +342,32 @@ public final class OSSClient {
     /// Uploads one part with Content-MD5, checks the returned ETag and CRC-64, and returns the ETag.
     @discardableResult
     public func uploadPart(bucket: String, key: String, uploadId: String, partNumber: Int, data: Data) throws -> String {
+        try uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: partNumber, body: .data(data),
+                       md5: Data(Insecure.MD5.hash(data: data)), crc: CRC64.checksum(data))
+    }
+
+    /// Uploads `length` bytes of the open file `fd` from `offset` as one part, streamed from the file so that
+    /// memory does not grow with the part size; `md5` (raw digest) and `crc` are the part's, computed by the
+    /// caller on the same bytes. OSS recomputes the MD5, so a file that changed in between is refused.
+    @discardableResult
+    public func uploadPart(bucket: String, key: String, uploadId: String, partNumber: Int,
+                           fd: Int32, offset: Int64, length: Int64, md5: Data, crc: UInt64) throws -> String {
+        try uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: partNumber,
+                       body: .file(fd: fd, offset: offset, length: length), md5: md5, crc: crc)
+    }
+
+    private func uploadPart(bucket: String, key: String, uploadId: String, partNumber: Int, body: RequestBody,
+                            md5: Data, crc: UInt64) throws -> String {
         var request = OSSRequest(method: "PUT", bucket: bucket, key: key,
                                  query: [QueryItem("partNumber", String(partNumber)), QueryItem("uploadId", uploadId)])
-        request.setHeader("Content-MD5", OSSDigest.contentMD5(data))
+        request.setHeader("Content-MD5", md5.base64EncodedString())
         let op = "UploadPart \(partNumber)"
-        let response = try send(op, request, body: .data(data))
-        try Self.verifyCRC(response, expected: CRC64.checksum(data), operation: op, bucket: bucket, key: key)
+        let response = try send(op, request, body: body)
+        try Self.verifyCRC(response, expected: crc, operation: op, bucket: bucket, key: key)
         let etag = Self.unquoteETag(response.header("etag") ?? "")
-        let md5 = OSSDigest.md5Hex(data).uppercased()
-        guard etag == md5 else {
-            throw ObjectStorageError(.checksumMismatch, "part ETag \(etag) is not the MD5 \(md5) of the data sent",
+        let md5Hex = SignerV4.hex(md5).uppercased()
+        guard etag == md5Hex else {
+            throw ObjectStorageError(.checksumMismatch, "part ETag \(etag) is not the MD5 \(md5Hex) of the data sent",
                                      operation: op, bucket: bucket, key: key)
         }
         return etag
