@@ -171,12 +171,60 @@ def make_postgres(admin_url, scale):
     return f"{base}/{name}"
 
 
+OSS2_SCRIPT = r"""
+import os, sys, oss2
+mode, path, key, part, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+auth = oss2.Auth(os.environ["OSS_ACCESS_KEY_ID"], os.environ["OSS_ACCESS_KEY_SECRET"])
+bucket = oss2.Bucket(auth, os.environ["OSS_ENDPOINT"], "bench", is_cname=False)
+store = oss2.ResumableStore(root=os.path.dirname(path) + "/.oss2-store")
+if mode == "up":
+    oss2.resumable_upload(bucket, key, path, store=store, multipart_threshold=part, part_size=part, num_threads=threads)
+else:
+    oss2.resumable_download(bucket, key, path, store=oss2.ResumableDownloadStore(root=os.path.dirname(path) + "/.oss2-store"),
+                            multiget_threshold=part, part_size=part, num_threads=threads)
+"""
+
+
+def oss_suite(v, data, work, scale, rounds, jobs=4, part_mib=8):
+    endpoint = os.environ.get("VAULTOPS_TEST_OSS_ENDPOINT")
+    if not endpoint:
+        sys.exit("the oss suite needs the emulator (Benchmarks/run starts it with .ci/oss-emulator/start)")
+    import urllib.request
+    urllib.request.urlopen(urllib.request.Request(endpoint + "/__emulator/buckets/bench", method="PUT"))
+    env = dict(os.environ, OSS_ENDPOINT=endpoint, OSS_REGION=os.environ["VAULTOPS_TEST_OSS_REGION"],
+               OSS_ACCESS_KEY_ID=os.environ["VAULTOPS_TEST_OSS_ACCESS_KEY_ID"],
+               OSS_ACCESS_KEY_SECRET=os.environ["VAULTOPS_TEST_OSS_ACCESS_KEY_SECRET"])
+    os.environ.update(env)
+    big = os.path.join(data, "big.bin")
+    if not os.path.exists(big):
+        with open(big + ".tmp", "wb") as f:
+            f.write(os.urandom(max(1, int(1024 * scale)) << 20))
+        os.rename(big + ".tmp", big)
+    script = os.path.join(work, "oss2_bench.py")
+    with open(script, "w") as f:
+        f.write(OSS2_SCRIPT)
+    part = part_mib << 20
+    rows = bench_pair(Pair(
+        f"upload ({jobs} threads, {part_mib} MiB parts)",
+        ("vaultops upload", f"{v} upload --force --jobs {jobs} --part-size {part_mib} --checkpoint-dir {{out}}/cp {big} oss://bench/v/"),
+        [("oss2 resumable_upload", f"python3 {script} up {big} o/big.bin {part} {jobs}")],
+    ), rounds, work)
+    # Both downloads read the same object; it is uploaded once up front.
+    subprocess.run([v, "upload", "--force", big, "oss://bench/d/"], check=True, env=env, stdout=subprocess.DEVNULL)
+    rows += bench_pair(Pair(
+        f"download ({jobs} threads)",
+        ("vaultops download", f"{v} download oss://bench/d/big.bin {{out}}/big.bin"),
+        [("oss2 resumable_download", f"python3 {script} down {{out}}/big.bin d/big.bin {part} {jobs}")],
+    ), rounds, work)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vaultops", required=True)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--suites", default="sqlite,files,postgres")
+    ap.add_argument("--suites", default="sqlite,files,postgres,oss")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
     data = os.path.join(HERE, ".data", f"scale-{args.scale:g}")
@@ -226,6 +274,8 @@ def main():
             [("pg_dump -Z6", f"pg_dump -Z6 -d '{url}' -f {{out}}/db.sql.gz"),
              (f"pg_dump | pigz -p{args.jobs}", f"set -o pipefail; pg_dump -d '{url}' | pigz -6 -p{args.jobs} > {{out}}/db.sql.gz")],
         ), args.rounds, work)
+    if "oss" in suites:
+        rows += oss_suite(v, data, work, args.scale, args.rounds)
     print(f"\nscale {args.scale:g}, {args.rounds} rounds, alternating; ratio = vaultops median / this median\n")
     print(f"{'pair':34} {'contender':28} {'median s':>9} {'vaultops/x':>10} {'size MB':>9} {'size ratio':>10} {'peak RSS MB':>11}")
     for label, name, med, ratio, size, size_ratio, rss in rows:
