@@ -14,19 +14,22 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def run_measured(cmd, cwd=None, env=None):
-    """Runs a shell command; returns (wall seconds, peak RSS in KiB of the largest process)."""
+    """Runs a shell command; returns (wall seconds, peak RSS in KiB of the largest process it ran).
+
+    GNU time execs the command, so the figure is the command's own (a forked Python child would report
+    the harness's memory), and for a pipeline it is the largest process in it.
+    """
+    rss_file = os.path.join(HERE, ".data", f".rss-{os.getpid()}")
     start = time.perf_counter()
-    proc = subprocess.Popen(["bash", "-c", cmd], cwd=cwd, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # wait4 reports the largest resident set of any process the shell waited for, including itself.
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, "bash", "-c", cmd], cwd=cwd, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"benchmark command failed ({code}): {cmd}\n{err}")
-    return wall, usage.ru_maxrss
+    if proc.returncode != 0:
+        sys.exit(f"benchmark command failed ({proc.returncode}): {cmd}\n{proc.stderr.decode(errors='replace')}")
+    with open(rss_file) as f:
+        peak = int(f.read().split()[-1])
+    os.remove(rss_file)
+    return wall, peak
 
 
 def dir_size(path):
@@ -197,8 +200,7 @@ def oss_suite(v, data, work, scale, rounds, jobs=4, part_mib=8):
     os.environ.update(env)
     big = os.path.join(data, "big.bin")
     if not os.path.exists(big):
-        with open(big + ".tmp", "wb") as f:
-            f.write(os.urandom(max(1, int(1024 * scale)) << 20))
+        subprocess.run(f"head -c {max(1, int(1024 * scale)) << 20} /dev/urandom > {big}.tmp", shell=True, check=True)
         os.rename(big + ".tmp", big)
     script = os.path.join(work, "oss2_bench.py")
     with open(script, "w") as f:
@@ -224,7 +226,7 @@ def main():
     ap.add_argument("--vaultops", required=True)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--suites", default="sqlite,files,postgres,oss")
+    ap.add_argument("--suites", default="sqlite,files,postgres,restore,oss")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
     data = os.path.join(HERE, ".data", f"scale-{args.scale:g}")
@@ -273,6 +275,43 @@ def main():
             (f"vaultops --jobs {args.jobs}", f"{v} backup postgres '{url}' --out {{out}} --level 6 --jobs {args.jobs}"),
             [("pg_dump -Z6", f"pg_dump -Z6 -d '{url}' -f {{out}}/db.sql.gz"),
              (f"pg_dump | pigz -p{args.jobs}", f"set -o pipefail; pg_dump -d '{url}' | pigz -6 -p{args.jobs} > {{out}}/db.sql.gz")],
+        ), args.rounds, work)
+    if "restore" in suites:
+        admin = os.environ.get("VAULTOPS_TEST_PG_URL")
+        if not admin:
+            sys.exit("the restore suite needs VAULTOPS_TEST_PG_URL")
+        url = make_postgres(admin, args.scale)
+        base = admin.rsplit("/", 1)[0]
+        dumps = os.path.join(data, "dumps")
+        if not os.path.exists(os.path.join(dumps, "done")):
+            shutil.rmtree(dumps, ignore_errors=True)
+            os.makedirs(dumps)
+            subprocess.run([v, "backup", "postgres", url, "--out", dumps, "--name", "bench"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(["pg_dump", "-Fd", "-f", os.path.join(dumps, "dir"), "-d", url], check=True)
+            open(os.path.join(dumps, "done"), "w").close()
+        ours = [os.path.join(dumps, f) for f in os.listdir(dumps) if f.endswith(".sql.gz")][0]
+        counter = [0]
+
+        def fresh(prefix):
+            # Every round restores into its own new database; creating it is part of both timings.
+            counter[0] += 1
+            name = f"{prefix}_{os.getpid()}_{counter[0]}"
+            return f"psql -X -q -d '{admin}' -c 'CREATE DATABASE {name}' && ", f"{base}/{name}"
+
+        class Fresh:
+            def __init__(self, prefix, body):
+                self.prefix, self.body = prefix, body
+
+            def format(self, out):
+                create, target = fresh(self.prefix)
+                return create + self.body.format(target=target, out=out)
+
+        rows += bench_pair(Pair(
+            "restore postgres",
+            ("vaultops restore", Fresh("r_ours", f"{v} restore {ours} --to '{{target}}'")),
+            [("gunzip | psql -1", Fresh("r_psql", f"set -o pipefail; gunzip -c {ours} | psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d '{{target}}' >/dev/null")),
+             ("pg_restore -j2", Fresh("r_pgr", f"pg_restore -j2 -d '{{target}}' {dumps}/dir"))],
         ), args.rounds, work)
     if "oss" in suites:
         rows += oss_suite(v, data, work, args.scale, args.rounds)
