@@ -50,14 +50,15 @@ public func snapshot(of source: URL, into temp: URL) throws -> SnapshotInfo {
 
     let journalMode: String
     do {
-        let db = try Connection(path: sourcePath, options: [.readOnly])
-        try db.setBusyTimeout(milliseconds: sourceBusyTimeoutMilliseconds)
-        journalMode = try db.scalar("PRAGMA journal_mode")?.string ?? "unknown"
-        // The INTO argument is an expression, so the path is bound, never spliced into the SQL.
-        // The source connection is opened without SQLITE_OPEN_URI, so the path is always a plain file name.
-        let vacuum = try db.prepare("VACUUM INTO ?")
-        try vacuum.bind(.text(tempPath), at: 1)
-        try vacuum.run()
+        do {
+            journalMode = try vacuumInto(tempPath, from: sourcePath, options: [.readOnly])
+        } catch let error as SQLiteError where error.code == SQLITE_ERROR && error.message.contains("values were supplied") {
+            // SQLite before 3.42 cannot VACUUM INTO from a read-only connection when a table has generated
+            // columns ("table vacuum_db.t has N columns but N+1 values were supplied"). A read-write
+            // connection (never SQLITE_OPEN_CREATE) only reads the source here, so fall back to one.
+            guard truncate(tempPath, 0) == 0 else { throw error }
+            journalMode = try vacuumInto(tempPath, from: sourcePath, options: [.readWrite])
+        }
     } catch let error as SQLiteError {
         removeSnapshotFiles(tempPath)
         throw SQLiteSnapshotError.wrapping(error, path: sourcePath, doing: "copying with VACUUM INTO \(tempPath)")
@@ -97,6 +98,19 @@ public func snapshot(of source: URL, into temp: URL) throws -> SnapshotInfo {
         removeSnapshotFiles(tempPath)
         throw error
     }
+}
+
+/// Copies the database at `sourcePath` into the empty file `tempPath` with `VACUUM INTO`; returns its journal mode.
+private func vacuumInto(_ tempPath: String, from sourcePath: String, options: Connection.OpenOptions) throws -> String {
+    let db = try Connection(path: sourcePath, options: options)
+    try db.setBusyTimeout(milliseconds: sourceBusyTimeoutMilliseconds)
+    let journalMode = try db.scalar("PRAGMA journal_mode")?.string ?? "unknown"
+    // The INTO argument is an expression, so the path is bound, never spliced into the SQL.
+    // The source connection is opened without SQLITE_OPEN_URI, so the path is always a plain file name.
+    let vacuum = try db.prepare("VACUUM INTO ?")
+    try vacuum.bind(.text(tempPath), at: 1)
+    try vacuum.run()
+    return journalMode
 }
 
 /// Runs `PRAGMA integrity_check` on the database at `path` and throws its report when it is not "ok".

@@ -39,6 +39,25 @@ struct SQLiteBackupCommandTests {
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
     }
 
+    @Test("a database with generated columns snapshots too (SQLite < 3.42 refuses VACUUM INTO read-only there)")
+    func generatedColumns() throws {
+        let dir = try TempDir("sqlite-generated")
+        let db = dir.file("gen.db")
+        let sql = """
+            CREATE TABLE materials (id INTEGER PRIMARY KEY, price REAL, qty INTEGER,
+                                    total REAL GENERATED ALWAYS AS (price * qty) STORED,
+                                    label TEXT GENERATED ALWAYS AS ('M' || id) VIRTUAL);
+            INSERT INTO materials (price, qty) VALUES (1.5, 4), (2.25, 8);
+            """
+        #expect(try runProcess("sqlite3", [db.path], stdin: Data(sql.utf8)).status == 0)
+        let r = try vaultops(["backup", "sqlite", db.path, "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let check = dir.file("check.db")
+        #expect(try shell("gunzip -c '\(dir.file("gen_\(todayStamp()).db.gz").path)' > '\(check.path)'").status == 0)
+        #expect(try runProcess("sqlite3", [check.path, "PRAGMA integrity_check; SELECT total, label FROM materials ORDER BY id;"]).stdout
+                == "ok\n6.0|M1\n18.0|M2\n")
+    }
+
     @Test("a second backup on the same day gets _HHMMSS and never overwrites the first")
     func sameDayClash() throws {
         let dir = try TempDir("sqlite-clash")

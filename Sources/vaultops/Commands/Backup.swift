@@ -47,14 +47,7 @@ func printBackupResult(_ result: BackupResult) {
     print("wrote \(result.artifact.path) (\(parts.joined(separator: ", ")))")
 }
 
-/// Human-readable byte count (1.5 MB).
+/// Human-readable byte count, in the same units as the progress lines (1.5 MiB).
 func formatBytes(_ bytes: UInt64) -> String {
-    let units = ["B", "KB", "MB", "GB", "TB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1000, unit < units.count - 1 {
-        value /= 1000
-        unit += 1
-    }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    ProgressReporter.formatBytes(Int64(clamping: bytes))
 }
