@@ -1,0 +1,519 @@
+import Foundation
+import LibPQ
+import SQLite
+import SQLiteSnapshot
+import VaultopsCore
+
+/// What to do with rows that cannot be migrated.
+public enum OnRowError: String, Sendable, CaseIterable, Codable {
+    /// Commit nothing when any row fails (the default).
+    case abort
+    /// Load the other rows, report the failed ones, and exit non-zero.
+    case skip
+}
+
+/// Options of one migration (the `vaultops migrate` flags).
+public struct MigrationOptions: Sendable {
+    /// The SQLite database file.
+    public var sqlitePath: String
+    /// The libpq connection string of the target.
+    public var postgresURL: String
+    /// The target schema.
+    public var schema: String = "public"
+    /// Where to keep the CSV files; a private temporary folder (removed afterwards) when nil.
+    public var csvDirectory: String?
+    /// Tables to migrate; all when nil.
+    public var tables: [String]?
+    /// Plan and profile only; touch nothing in PostgreSQL.
+    public var dryRun = false
+    /// Drop and recreate target tables that exist.
+    public var replace = false
+    /// Row error policy.
+    public var onError: OnRowError = .abort
+    /// Tables loaded at once, each over its own connection.
+    public var jobs = 4
+
+    /// Creates options with the defaults of the command line.
+    public init(sqlitePath: String, postgresURL: String) {
+        self.sqlitePath = sqlitePath
+        self.postgresURL = postgresURL
+    }
+}
+
+/// Runs a SQLite → PostgreSQL migration: snapshot, profile + export, plan, parallel load, verify, report.
+///
+/// Atomicity: row errors are found while exporting, before PostgreSQL is touched, so with `--on-error abort`
+/// a bad row means nothing is written at all. The load runs one transaction per connection (each table is
+/// created and filled inside it) and every connection commits only after all of them loaded their tables
+/// without error; if any fails, all roll back. Only the commits themselves are not one atomic step
+/// (PostgreSQL has no cross-connection commit without prepared transactions); a commit failing after
+/// another succeeded is reported as a failure naming the tables that were committed.
+public enum Migrator {
+    /// Runs the migration and returns its report; throws only for errors that prevent a report.
+    ///
+    /// The report says whether everything was migrated exactly (`isComplete`); the caller turns that into
+    /// the exit status.
+    public static func run(_ options: MigrationOptions, log: @escaping @Sendable (String) -> Void = { _ in }) throws -> MigrationReport {
+        let started = Date()
+        guard options.jobs >= 1 else { throw MigrationError(.usage, "--jobs must be at least 1") }
+        let sourceURL = URL(fileURLWithPath: options.sqlitePath)
+        let temp = FileManager.default.temporaryDirectory.appendingPathComponent("vaultops-migrate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: temp) }
+
+        // One consistent point in time for every reader thread: a private VACUUM INTO copy.
+        let snapshotURL = temp.appendingPathComponent("source.db")
+        do {
+            _ = try SQLiteSnapshot.snapshot(of: sourceURL, into: snapshotURL)
+        } catch {
+            throw MigrationError(.source, "cannot read \(options.sqlitePath): \(error)")
+        }
+        var phases: [String: Double] = [:]
+        var phaseStart = Date()
+        func endPhase(_ name: String) {
+            phases[name] = Date().timeIntervalSince(phaseStart)
+            phaseStart = Date()
+        }
+        endPhase("snapshot")
+        let fullSchema: SourceSchema
+        do {
+            let db = try SQLite.Connection(path: snapshotURL.path, options: [.readOnly])
+            fullSchema = try SourceSchema.read(from: db)
+        } catch {
+            throw MigrationError(.source, "cannot read the schema of \(options.sqlitePath): \(error)")
+        }
+        var schema = fullSchema
+        if let wanted = options.tables {
+            let known = Set(fullSchema.tables.map(\.name))
+            let unknown = wanted.filter { !known.contains($0) }
+            guard unknown.isEmpty else {
+                throw MigrationError(.usage, "no such table in \(options.sqlitePath): \(unknown.joined(separator: ", ")) (tables: \(fullSchema.tables.map(\.name).joined(separator: ", ")))")
+            }
+            schema.tables = fullSchema.tables.filter { wanted.contains($0.name) }
+            let chosen = Set(wanted)
+            schema.triggers = fullSchema.triggers.filter { chosen.contains($0.table) }
+            schema.views = []
+        }
+        let overlong = overlongIdentifiers(schema)
+        guard overlong.isEmpty else {
+            throw MigrationError(.usage, "PostgreSQL truncates names over \(postgresIdentifierLimit) bytes; rename first: \(overlong.joined(separator: ", "))")
+        }
+
+        // Export + profile every table (in parallel, each thread with its own read-only connection).
+        let csvFolder: URL
+        if let dir = options.csvDirectory {
+            csvFolder = URL(fileURLWithPath: dir)
+            try FileManager.default.createDirectory(at: csvFolder, withIntermediateDirectories: true)
+        } else {
+            csvFolder = temp
+        }
+        let declaredPlan = planMigration(schema, profiles: nil, targetSchema: options.schema)
+        let exports = Collector<String, Swift.Result<TableExport, MigrationError>>()
+        let exportQueue = WorkQueue(declaredPlan.tables.map { ($0.source, $0.columns.map(\.mapping.kind)) })
+        let snapshotPath = snapshotURL.path
+        runThreads(min(options.jobs, max(1, schema.tables.count))) { _ in
+            var db: SQLite.Connection?
+            while let (table, kinds) = exportQueue.next() {
+                do {
+                    if db == nil { db = try SQLite.Connection(path: snapshotPath, options: [.readOnly]) }
+                    let path = csvFolder.appendingPathComponent(csvFileName(table.name)).path
+                    let result = try exportTable(table, kinds: kinds, db: db!, to: path, skipBadRows: true)
+                    log("exported \(table.name): \(result.rows) rows, \(result.bytes) bytes, \(result.rowErrorCount) row errors")
+                    exports.set(table.name, .success(result))
+                } catch let error as MigrationError {
+                    exports.set(table.name, .failure(error))
+                } catch {
+                    exports.set(table.name, .failure(MigrationError(.source, "exporting \(table.name): \(error)")))
+                }
+            }
+        }
+        var exported: [String: TableExport] = [:]
+        for table in schema.tables {
+            switch exports.get(table.name) {
+            case .success(let result)?: exported[table.name] = result
+            case .failure(let error)?: throw error
+            case nil: throw MigrationError(.source, "table \(table.name) was not exported")
+            }
+        }
+        endPhase("export")
+        let profiles = exported.mapValues(\.profiles)
+        let plan = planMigration(schema, profiles: profiles, targetSchema: options.schema)
+
+        var report = MigrationReport(
+            source: options.sqlitePath, target: ConnectionInfo.redacted(options.postgresURL), schema: options.schema,
+            dryRun: options.dryRun, tables: [], rowErrors: [], steps: [], warnings: [], committed: false, seconds: 0,
+            failure: nil)
+        for table in plan.tables {
+            let result = exported[table.source.name]!
+            var profileMap: [String: ColumnProfile] = [:]
+            for (column, profile) in zip(table.columns, result.profiles) { profileMap[column.source.name] = profile }
+            report.tables.append(TableReport(
+                table: table.source.name, sourceRows: result.rows + result.skipped, loadedRows: 0,
+                rowErrors: result.rowErrorCount, bytes: result.bytes, seconds: result.seconds, verified: false,
+                sourceChecksum: result.checksum.description, targetChecksum: nil, profiles: profileMap))
+            report.rowErrors += result.rowErrors
+            report.warnings += table.warnings.map { "\(table.source.name): \($0)" }
+        }
+        report.steps = plannedOutcomes(plan)
+        func finished() -> MigrationReport {
+            report.phases = phases
+            report.seconds = Date().timeIntervalSince(started)
+            return report
+        }
+        if options.dryRun {
+            report.ddl = renderPlan(plan)
+            return finished()
+        }
+        if !report.rowErrors.isEmpty && options.onError == .abort {
+            report.failure = "row errors with --on-error abort: nothing was loaded"
+            return finished()
+        }
+
+        try prepareTarget(plan, options: options, log: log)
+
+        // Load: one transaction per connection; all commit only after all loaded.
+        let loadQueue = WorkQueue(plan.tables)
+        let loads = Collector<String, TableLoad>()
+        let barrier = CommitBarrier(parties: min(options.jobs, max(1, plan.tables.count)))
+        let url = options.postgresURL
+        runThreads(barrier.parties) { _ in
+            var connection: LibPQ.Connection?
+            var failed = false
+            do {
+                let pg = try LibPQ.Connection(url)
+                connection = pg
+                try pg.execute("SET client_encoding = 'UTF8'; SET synchronous_commit = off; BEGIN")
+                while let table = loadQueue.next() {
+                    let csvPath = csvFolder.appendingPathComponent(csvFileName(table.source.name)).path
+                    let load = loadTable(table, csvPath: csvPath, connection: pg)
+                    if load.failure != nil { failed = true }
+                    log("loaded \(table.source.name): \(load.rows) rows\(load.failure.map { " — FAILED: \($0)" } ?? "")")
+                    loads.set(table.source.name, load)
+                    if failed { break }
+                }
+            } catch {
+                failed = true
+                barrier.fail("\(error)")
+            }
+            if failed { barrier.fail(nil) }
+            let commit = barrier.arriveAndWait()
+            guard let pg = connection else { return }
+            if commit {
+                do {
+                    try pg.execute("COMMIT")
+                    barrier.committed()
+                } catch {
+                    barrier.fail("COMMIT failed: \(error)")
+                }
+            } else {
+                _ = try? pg.execute("ROLLBACK")
+            }
+        }
+        for index in report.tables.indices {
+            let name = report.tables[index].table
+            if let load = loads.get(name) {
+                report.tables[index].loadedRows = load.rows
+                report.tables[index].seconds += load.seconds
+                for outcome in load.outcomes {
+                    if let i = report.steps.firstIndex(where: { $0.step == outcome.step }) { report.steps[i] = outcome }
+                }
+            }
+        }
+        if let failure = barrier.failure ?? loads.all().compactMap(\.failure).first {
+            report.failure = barrier.commits > 0 ? "\(failure) (some connections had already committed)" : "load failed, nothing committed: \(failure)"
+            report.committed = barrier.commits > 0
+            return finished()
+        }
+        report.committed = true
+        endPhase("load")
+
+        // Foreign keys, views and statistics, once every table is visible.
+        let finalOutcomes = try finishTarget(plan, options: options)
+        for outcome in finalOutcomes {
+            if let i = report.steps.firstIndex(where: { $0.step == outcome.step }) { report.steps[i] = outcome }
+        }
+
+        endPhase("finish")
+        // Verify: read every table back and compare counts and checksums.
+        let verifyQueue = WorkQueue(plan.tables)
+        let verified = Collector<String, Swift.Result<(RowChecksum, Double), MigrationError>>()
+        runThreads(min(options.jobs, max(1, plan.tables.count))) { _ in
+            do {
+                let pg = try LibPQ.Connection(url)
+                try pg.execute("SET client_encoding = 'UTF8'; SET extra_float_digits = 1; SET bytea_output = 'hex'; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'")
+                while let table = verifyQueue.next() {
+                    let start = Date()
+                    do {
+                        let checksum = try targetChecksum(table, connection: pg)
+                        verified.set(table.source.name, .success((checksum, Date().timeIntervalSince(start))))
+                    } catch {
+                        verified.set(table.source.name, .failure(MigrationError(.target, "verifying \(table.source.name): \(error)")))
+                    }
+                }
+            } catch {
+                while let table = verifyQueue.next() {
+                    verified.set(table.source.name, .failure(MigrationError(.target, "verifying \(table.source.name): \(error)")))
+                }
+            }
+        }
+        for index in report.tables.indices {
+            switch verified.get(report.tables[index].table) {
+            case .success(let (checksum, seconds))?:
+                report.tables[index].targetChecksum = checksum.description
+                report.tables[index].seconds += seconds
+                report.tables[index].verified = checksum.description == report.tables[index].sourceChecksum
+                    && checksum.rows == report.tables[index].loadedRows
+                    && checksum.rows == exported[report.tables[index].table]!.rows
+            case .failure(let error)?:
+                report.warnings.append(error.message)
+            case nil:
+                break
+            }
+        }
+        endPhase("verify")
+        return finished()
+    }
+
+    /// The initial outcome of every planned step: untranslatable ones are already known failures.
+    static func plannedOutcomes(_ plan: MigrationPlan) -> [StepOutcome] {
+        var steps: [SchemaStep] = []
+        for table in plan.tables { steps += table.postLoad + table.foreignKeys }
+        steps += plan.views + plan.triggers
+        return steps.map { step in
+            let untranslatedButFine = step.sql == nil && step.kind == .check && step.note == "enforced by the boolean type"
+            return StepOutcome(step: step, migrated: untranslatedButFine, detail: step.sql == nil ? step.note : "planned")
+        }
+    }
+
+    /// Creates the schema and collations, refuses non-empty tables, and drops tables `--replace` replaces.
+    static func prepareTarget(_ plan: MigrationPlan, options: MigrationOptions, log: (String) -> Void) throws {
+        do {
+            let pg = try LibPQ.Connection(options.postgresURL)
+            var toDrop: [String] = []
+            var refused: [String] = []
+            for table in plan.tables {
+                let exists = try pg.query("SELECT to_regclass($1) IS NOT NULL AS e", [table.target]).rows.first?.bool("e") ?? false
+                guard exists else { continue }
+                let hasRows = try pg.execute("SELECT EXISTS (SELECT 1 FROM \(table.target)) AS e").rows.first?.bool("e") ?? false
+                if hasRows && !options.replace { refused.append(table.source.name) } else { toDrop.append(table.target) }
+            }
+            guard refused.isEmpty else {
+                throw MigrationError(.targetNotEmpty, "target table(s) already hold rows in schema \(options.schema): \(refused.joined(separator: ", ")); use --replace to drop and recreate them")
+            }
+            try pg.execute("BEGIN")
+            for step in plan.preamble { if let sql = step.sql { try pg.execute(sql) } }
+            // --replace (or an empty leftover table) drops before the load, in its own transaction: the
+            // parallel load cannot create a table whose drop another open transaction holds.
+            for target in toDrop {
+                log("dropping \(target)")
+                try pg.execute("DROP TABLE \(target)\(options.replace ? " CASCADE" : "")")
+            }
+            try pg.execute("COMMIT")
+        } catch let error as MigrationError {
+            throw error
+        } catch {
+            throw MigrationError(.target, "preparing the target: \(error)")
+        }
+    }
+
+    /// Adds foreign keys and views in one transaction (each in a savepoint, so one failure is reported, not
+    /// fatal), then runs ANALYZE.
+    static func finishTarget(_ plan: MigrationPlan, options: MigrationOptions) throws -> [StepOutcome] {
+        var outcomes: [StepOutcome] = []
+        do {
+            let pg = try LibPQ.Connection(options.postgresURL)
+            try pg.execute("BEGIN; SET LOCAL search_path TO \(pgIdentifier(options.schema))")
+            let steps = plan.tables.flatMap(\.foreignKeys) + plan.views
+            for step in steps {
+                guard let sql = step.sql else { continue }
+                outcomes.append(runStep(step, sql: sql, connection: pg))
+            }
+            try pg.execute("COMMIT")
+            for table in plan.tables { try pg.execute("ANALYZE \(table.target)") }
+        } catch {
+            throw MigrationError(.target, "adding foreign keys and views: \(error)")
+        }
+        return outcomes
+    }
+
+    /// Runs one schema step inside a savepoint, so its failure leaves the transaction usable.
+    static func runStep(_ step: SchemaStep, sql: String, connection pg: LibPQ.Connection) -> StepOutcome {
+        do {
+            try pg.execute("SAVEPOINT vaultops_step")
+            try pg.execute(sql)
+            try pg.execute("RELEASE SAVEPOINT vaultops_step")
+            return StepOutcome(step: step, migrated: true, detail: step.note)
+        } catch {
+            _ = try? pg.execute("ROLLBACK TO SAVEPOINT vaultops_step")
+            let message = (error as? PostgresError).map { $0.message + ($0.detail.map { " (\($0))" } ?? "") } ?? "\(error)"
+            return StepOutcome(step: step, migrated: false, detail: message)
+        }
+    }
+}
+
+/// What loading one table did.
+struct TableLoad: Sendable {
+    var rows: Int64 = 0
+    var seconds: Double = 0
+    var outcomes: [StepOutcome] = []
+    var failure: String?
+}
+
+/// Creates and fills one table inside the connection's open transaction, then runs its post-load steps.
+func loadTable(_ table: TablePlan, csvPath: String, connection pg: LibPQ.Connection) -> TableLoad {
+    let start = Date()
+    var load = TableLoad()
+    do {
+        try pg.execute(table.create)
+        let columns = table.columns.map { pgIdentifier($0.source.name) }.joined(separator: ", ")
+        guard let file = fopen(csvPath, "r") else {
+            throw MigrationError(.io, "cannot open \(csvPath): \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        load.rows = try pg.copyIn("COPY \(table.target) (\(columns)) FROM STDIN (FORMAT csv)") { writer in
+            var buffer = [UInt8](repeating: 0, count: 1 << 18)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+                if count > 0 {
+                    try buffer.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                }
+                if count < buffer.count {
+                    if ferror(file) != 0 { throw MigrationError(.io, "cannot read \(csvPath)") }
+                    break
+                }
+            }
+        }
+        for step in table.postLoad {
+            guard let sql = step.sql else { continue }
+            load.outcomes.append(Migrator.runStep(step, sql: sql, connection: pg))
+        }
+    } catch {
+        let message = (error as? PostgresError).map { $0.message + ($0.detail.map { " (\($0))" } ?? "") + " — \($0.context)" } ?? "\(error)"
+        load.failure = "\(table.source.name): \(message)"
+    }
+    load.seconds = Date().timeIntervalSince(start)
+    return load
+}
+
+/// A file name for a table's CSV that any table name maps to safely (and distinctly).
+func csvFileName(_ table: String) -> String {
+    var name = ""
+    for byte in table.utf8 {
+        let c = Character(Unicode.Scalar(byte))
+        if c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "-") { name.append(c) } else { name += String(format: "%%%02X", byte) }
+    }
+    return name + ".csv"
+}
+
+// MARK: - Threads
+
+/// Runs `body(i)` for `count` worker threads and waits for all of them.
+///
+/// Plain threads rather than `concurrentPerform`: load workers block at a commit barrier until every worker
+/// arrives, which would deadlock if the pool ran fewer threads than workers.
+func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let group = DispatchGroup()
+    for i in 0..<count {
+        group.enter()
+        let thread = Thread {
+            body(i)
+            group.leave()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+    group.wait()
+}
+
+/// A queue of work items handed out to worker threads.
+final class WorkQueue<Item: Sendable>: @unchecked Sendable {
+    // Safety: `items` and `position` are only touched while holding `lock`.
+    private let lock = NSLock()
+    private let items: [Item]
+    private var position = 0
+
+    init(_ items: [Item]) { self.items = items }
+
+    func next() -> Item? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard position < items.count else { return nil }
+        position += 1
+        return items[position - 1]
+    }
+}
+
+/// Results from worker threads, keyed by table.
+final class Collector<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
+    // Safety: `values` is only touched while holding `lock`.
+    private let lock = NSLock()
+    private var values: [Key: Value] = [:]
+
+    func set(_ key: Key, _ value: Value) {
+        lock.lock()
+        values[key] = value
+        lock.unlock()
+    }
+
+    func get(_ key: Key) -> Value? {
+        lock.lock()
+        defer { lock.unlock() }
+        return values[key]
+    }
+
+    func all() -> [Value] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Array(values.values)
+    }
+}
+
+/// Holds every load connection until all have loaded, then tells them all to commit or all to roll back.
+final class CommitBarrier: @unchecked Sendable {
+    // Safety: every mutable field is read and written only while holding `condition`.
+    private let condition = NSCondition()
+    let parties: Int
+    private var arrived = 0
+    private var anyFailed = false
+    private var firstFailure: String?
+    private var commitCount = 0
+
+    init(parties: Int) { self.parties = parties }
+
+    /// Marks the load as failed (with a message for the first failure).
+    func fail(_ message: String?) {
+        condition.lock()
+        anyFailed = true
+        if firstFailure == nil, let message { firstFailure = message }
+        condition.unlock()
+    }
+
+    /// Records a successful commit.
+    func committed() {
+        condition.lock()
+        commitCount += 1
+        condition.unlock()
+    }
+
+    /// Waits for every party; returns true when all loaded without failure (so all should commit).
+    func arriveAndWait() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        arrived += 1
+        if arrived == parties { condition.broadcast() }
+        while arrived < parties { condition.wait() }
+        return !anyFailed
+    }
+
+    var failure: String? {
+        condition.lock()
+        defer { condition.unlock() }
+        return firstFailure
+    }
+
+    var commits: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return commitCount
+    }
+}

@@ -1,0 +1,245 @@
+import Crypto
+import Foundation
+import SQLite
+
+/// An order-independent checksum over rows: the sum of each row's SHA-256 (two 64-bit lanes), plus a count.
+///
+/// Summing per-row digests makes the result independent of row order (PostgreSQL returns rows in any
+/// order without an expensive sort) while still counting duplicates, which an XOR would cancel.
+public struct RowChecksum: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// Rows hashed.
+    public var rows: Int64 = 0
+    var lane0: UInt64 = 0
+    var lane1: UInt64 = 0
+
+    /// An empty checksum.
+    public init() {}
+
+    /// Adds one row given as its canonical bytes.
+    mutating func add(rowBytes: [UInt8]) {
+        let digest = SHA256.hash(data: rowBytes)
+        digest.withUnsafeBytes { raw in
+            lane0 &+= raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+            lane1 &+= raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        }
+        rows += 1
+    }
+
+    /// Hex form for reports.
+    public var description: String { String(format: "%016llx%016llx", lane0, lane1) }
+}
+
+/// A row that could not be migrated, with everything needed to find and fix it in SQLite.
+public struct RowError: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// The SQLite table.
+    public var table: String
+    /// Which row: `rowid 42`, or the primary key of a WITHOUT ROWID table.
+    public var row: String
+    /// The column.
+    public var column: String
+    /// Why the value cannot be loaded.
+    public var reason: String
+
+    public var description: String { "\(table) \(row) column \(column): \(reason)" }
+}
+
+/// What exporting one table found.
+package struct TableExport: Sendable {
+    /// Rows written to the CSV.
+    var rows: Int64 = 0
+    /// Rows left out because of row errors.
+    var skipped: Int64 = 0
+    /// CSV bytes written.
+    var bytes: Int64 = 0
+    /// One profile per column.
+    var profiles: [ColumnProfile]
+    /// Checksum over the canonical form of every written row.
+    var checksum = RowChecksum()
+    /// Row errors (the first `maxRowErrors` only; `rowErrorCount` counts them all).
+    var rowErrors: [RowError] = []
+    var rowErrorCount: Int64 = 0
+    /// Seconds spent.
+    var seconds: Double = 0
+}
+
+/// Writes bytes to a file through a large buffer (`FILE*`), owning the handle.
+final class BufferedFile {
+    private let file: UnsafeMutablePointer<FILE>
+    let path: String
+    private var buffer: [UInt8] = []
+    private(set) var written: Int64 = 0
+
+    init(creating path: String) throws {
+        guard let file = fopen(path, "wx") else {
+            throw MigrationError(.io, "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        fchmod(fileno(file), 0o600)
+        self.file = file
+        self.path = path
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    deinit { fclose(file) }
+
+    func append(_ byte: UInt8) { buffer.append(byte) }
+    func append(contentsOf bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
+
+    func flushIfFull() throws {
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        let count = buffer.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+        guard count == buffer.count else {
+            throw MigrationError(.io, "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        written += Int64(count)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func close() throws {
+        try flush()
+        guard fflush(file) == 0 else { throw MigrationError(.io, "cannot write \(path): \(String(cString: strerror(errno)))") }
+    }
+}
+
+@available(*, unavailable)
+extension BufferedFile: Sendable {}
+
+/// Exports one table to a PostgreSQL-dialect CSV file, profiling and hashing every value on the way.
+///
+/// Every non-NULL field is quoted, so an empty string (`""`) stays distinct from NULL (an empty field).
+/// Text is read as raw bytes (`CAST(… AS BLOB)` with a per-row storage-class mask) so NUL bytes and invalid
+/// UTF-8 are seen instead of being papered over by a lossy decode.
+package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Connection, to path: String,
+                         skipBadRows: Bool, maxRowErrors: Int = 1000) throws -> TableExport {
+    let started = Date()
+    let columnCount = table.columns.count
+    var export = TableExport(profiles: Array(repeating: ColumnProfile(), count: columnCount))
+    let useRowid = !table.withoutRowid
+    let rowidName = useRowid ? rowidAlias(for: table) : nil
+    var selectList: [String] = []
+    if let rowidName { selectList.append(rowidName) }
+    let maskCount = (columnCount + 61) / 62
+    for m in 0..<maskCount {
+        let terms = (m * 62..<min(columnCount, (m + 1) * 62)).map {
+            "((typeof(\(quoteIdentifier(table.columns[$0].name))) = 'text') << \($0 - m * 62))"
+        }
+        selectList.append(terms.isEmpty ? "0" : terms.joined(separator: " | "))
+    }
+    for column in table.columns {
+        let name = quoteIdentifier(column.name)
+        selectList.append("CASE WHEN typeof(\(name)) = 'text' THEN CAST(\(name) AS BLOB) ELSE \(name) END")
+    }
+    let statement = try db.prepare("SELECT \(selectList.joined(separator: ", ")) FROM \(quoteIdentifier(table.name))")
+    let firstValue = Int32((rowidName == nil ? 0 : 1) + maskCount)
+    let primaryKey = table.primaryKey.compactMap { name in table.columns.firstIndex { $0.name == name } }
+    let file = try BufferedFile(creating: path)
+    var field: [UInt8] = []
+    var canonical: [UInt8] = []
+    var rowCSV: [UInt8] = []
+    field.reserveCapacity(256)
+    canonical.reserveCapacity(1024)
+    rowCSV.reserveCapacity(1024)
+    var masks = [Int64](repeating: 0, count: maskCount)
+    while try statement.step() {
+        for m in 0..<maskCount {
+            masks[m] = statement.column(Int32((rowidName == nil ? 0 : 1) + m)).int64 ?? 0
+        }
+        rowCSV.removeAll(keepingCapacity: true)
+        canonical.removeAll(keepingCapacity: true)
+        var failed = false
+        for index in 0..<columnCount {
+            let raw = statement.column(firstValue + Int32(index))
+            let isText = (masks[index / 62] >> (index % 62)) & 1 == 1
+            let value: SourceValue
+            switch raw {
+            case .null: value = .null
+            case .integer(let v): value = .integer(v)
+            case .real(let d): value = .real(d)
+            case .text(let s): value = .text(Data(s.utf8))
+            case .blob(let b): value = isText ? .text(b) : .blob(b)
+            }
+            field.removeAll(keepingCapacity: true)
+            if index > 0 { rowCSV.append(UInt8(ascii: ",")) }
+            switch ValueCodec.transfer(value, kind: kinds[index], into: &field, profile: &export.profiles[index]) {
+            case .success(true):
+                rowCSV.append(UInt8(ascii: "\""))
+                for byte in field {
+                    if byte == UInt8(ascii: "\"") { rowCSV.append(byte) }
+                    rowCSV.append(byte)
+                }
+                rowCSV.append(UInt8(ascii: "\""))
+                canonical.append(1)
+                if ValueCodec.canonicalIsIdentity(kinds[index]) {
+                    appendLength(field.count, to: &canonical)
+                    canonical.append(contentsOf: field)
+                } else {
+                    var normalized: [UInt8] = []
+                    field.withUnsafeBytes { ValueCodec.canonicalize(kinds[index], $0, into: &normalized) }
+                    appendLength(normalized.count, to: &canonical)
+                    canonical.append(contentsOf: normalized)
+                }
+            case .success(false):
+                canonical.append(0)
+            case .failure(let error):
+                failed = true
+                export.rowErrorCount += 1
+                if export.rowErrors.count < maxRowErrors {
+                    let rowLabel: String
+                    if rowidName != nil {
+                        rowLabel = "rowid \(statement.column(0).int64.map(String.init) ?? "?")"
+                    } else {
+                        let parts = primaryKey.map { key -> String in
+                            "\(table.columns[key].name)=\(describe(statement.column(firstValue + Int32(key))))"
+                        }
+                        rowLabel = "key (\(parts.joined(separator: ", ")))"
+                    }
+                    export.rowErrors.append(RowError(table: table.name, row: rowLabel, column: table.columns[index].name,
+                                                     reason: error.reason))
+                }
+            }
+        }
+        if failed {
+            export.skipped += 1
+            continue
+        }
+        rowCSV.append(UInt8(ascii: "\n"))
+        file.append(contentsOf: rowCSV)
+        export.checksum.add(rowBytes: canonical)
+        export.rows += 1
+        try file.flushIfFull()
+    }
+    try file.close()
+    export.bytes = file.written
+    export.seconds = Date().timeIntervalSince(started)
+    _ = skipBadRows
+    return export
+}
+
+/// Appends a 4-byte big-endian length, so that field boundaries are part of the hashed bytes.
+@inline(__always)
+func appendLength(_ count: Int, to out: inout [UInt8]) {
+    out.append(UInt8(truncatingIfNeeded: count >> 24))
+    out.append(UInt8(truncatingIfNeeded: count >> 16))
+    out.append(UInt8(truncatingIfNeeded: count >> 8))
+    out.append(UInt8(truncatingIfNeeded: count))
+}
+
+/// A name that reaches the rowid of `table` and is not shadowed by a column, or nil when all three are.
+func rowidAlias(for table: SourceTable) -> String? {
+    let names = Set(table.columns.map { $0.name.lowercased() })
+    return ["rowid", "_rowid_", "oid"].first { !names.contains($0) }
+        ?? table.rowidAlias.map(quoteIdentifier)
+}
+
+private func describe(_ value: SQLiteValue) -> String {
+    switch value {
+    case .null: "NULL"
+    case .integer(let v): String(v)
+    case .real(let d): ValueCodec.shortestReal(d)
+    case .text(let s): "'\(s)'"
+    case .blob(let b): b.count <= 32 ? "X'" + b.map { String(format: "%02X", $0) }.joined() + "'" : "blob(\(b.count) bytes)"
+    }
+}
