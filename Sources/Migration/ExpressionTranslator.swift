@@ -34,7 +34,7 @@ package struct ExpressionTranslator {
     static let functions: [String: String] = [
         "LENGTH": "length", "LOWER": "lower", "UPPER": "upper", "ABS": "abs", "TRIM": "btrim",
         "LTRIM": "ltrim", "RTRIM": "rtrim", "COALESCE": "coalesce", "IFNULL": "coalesce", "NULLIF": "nullif",
-        "REPLACE": "replace", "SUBSTR": "substr", "SUBSTRING": "substr", "INSTR": "strpos",
+        "REPLACE": "replace", "SUBSTR": "substr", "SUBSTRING": "substr", "INSTR": "strpos", "CAST": "CAST",
     ]
     static let castTypes: [String: String] = [
         "INTEGER": "bigint", "INT": "bigint", "BIGINT": "bigint", "REAL": "double precision", "TEXT": "text",
@@ -53,9 +53,13 @@ package struct ExpressionTranslator {
                 let upper = word.uppercased()
                 if next == .symbol("(") {
                     if let mapped = Self.functions[upper] {
-                        out.append(mapped)
+                        out.append(mapped + "(")
+                        i += 2
+                        continue
                     } else if !strict {
-                        out.append(word)
+                        out.append(word + "(")
+                        i += 2
+                        continue
                     } else {
                         return .failure(TranslationProblem("function \(word)() has no PostgreSQL equivalent"))
                     }
@@ -111,8 +115,7 @@ package struct ExpressionTranslator {
         var text = ""
         var previous = ""
         for part in parts {
-            let tight = part == ")" || part == "," || part == "." || previous == "(" || previous == "." || text.isEmpty
-                || (part == "(" && (previous.first?.isLetter ?? false) && previous == previous.lowercased())
+            let tight = part == ")" || part == "," || part == "." || previous.hasSuffix("(") || previous == "." || text.isEmpty
             text += (tight ? "" : " ") + part
             previous = part
         }

@@ -71,7 +71,7 @@ public struct MigrationReport: Sendable, Codable {
     /// Whether everything was migrated exactly: every row, every object, every checksum.
     public var isComplete: Bool {
         failure == nil && rowErrors.isEmpty && tables.allSatisfy { $0.rowErrors == 0 }
-            && steps.allSatisfy(\.migrated) && (dryRun || tables.allSatisfy(\.verified))
+            && steps.allSatisfy { $0.migrated || (dryRun && $0.step.sql != nil) } && (dryRun || tables.allSatisfy(\.verified))
     }
 
     /// Items not migrated exactly, one line each.
@@ -84,7 +84,8 @@ public struct MigrationReport: Sendable, Codable {
         for table in tables where !dryRun && !table.verified && table.rowErrors == 0 && committed {
             lines.append("\(table.table): target differs from source (rows \(table.sourceRows) → \(table.loadedRows), checksum \(table.sourceChecksum) → \(table.targetChecksum ?? "none"))")
         }
-        for outcome in steps where !outcome.migrated {
+        // In a dry run, steps with SQL are only planned; the ones without SQL are the known gaps.
+        for outcome in steps where !outcome.migrated && !(dryRun && outcome.step.sql != nil) {
             let on = outcome.step.table.map { " on \($0)" } ?? ""
             lines.append("\(outcome.step.kind.rawValue) \(outcome.step.name)\(on) not migrated: \(outcome.detail ?? outcome.step.note ?? "")")
         }
@@ -130,7 +131,8 @@ public struct MigrationReport: Sendable, Codable {
         } else {
             out += "\nNOT migrated exactly:\n"
             for line in problems { out += "  \(line)\n" }
-            out += committed ? "Data was committed; see above for what differs.\n" : "Nothing was committed to the target.\n"
+            out += dryRun ? "Dry run: nothing was changed.\n"
+                : (committed ? "Data was committed; see above for what differs.\n" : "Nothing was committed to the target.\n")
         }
         return out
     }

@@ -1,7 +1,6 @@
 import Foundation
 import LibPQ
 import SQLite
-import SQLiteSnapshot
 import VaultopsCore
 
 /// What to do with rows that cannot be migrated.
@@ -61,27 +60,31 @@ public enum Migrator {
         try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: temp) }
 
-        // One consistent point in time for every reader thread: a private VACUUM INTO copy.
-        let snapshotURL = temp.appendingPathComponent("source.db")
-        do {
-            _ = try SQLiteSnapshot.snapshot(of: sourceURL, into: snapshotURL)
-        } catch {
-            throw MigrationError(.source, "cannot read \(options.sqlitePath): \(error)")
-        }
         var phases: [String: Double] = [:]
         var phaseStart = Date()
         func endPhase(_ name: String) {
             phases[name] = Date().timeIntervalSince(phaseStart)
             phaseStart = Date()
         }
-        endPhase("snapshot")
+        // One consistent point in time: schema and every table are read inside one read transaction.
+        // (A VACUUM INTO copy would allow parallel readers, but SQLite 3.40 cannot VACUUM INTO a table with
+        // VIRTUAL generated columns, and the export is not the bottleneck: PostgreSQL's COPY is.)
+        let db: SQLite.Connection
         let fullSchema: SourceSchema
         do {
-            let db = try SQLite.Connection(path: snapshotURL.path, options: [.readOnly])
+            guard FileManager.default.fileExists(atPath: sourceURL.path) else {
+                throw MigrationError(.usage, "no such SQLite database: \(options.sqlitePath)")
+            }
+            db = try SQLite.Connection(path: sourceURL.path, options: [.readOnly])
+            try db.setBusyTimeout(milliseconds: 10_000)
+            try db.execute("BEGIN")
             fullSchema = try SourceSchema.read(from: db)
+        } catch let error as MigrationError {
+            throw error
         } catch {
             throw MigrationError(.source, "cannot read the schema of \(options.sqlitePath): \(error)")
         }
+        defer { try? db.execute("ROLLBACK") }
         var schema = fullSchema
         if let wanted = options.tables {
             let known = Set(fullSchema.tables.map(\.name))
@@ -99,7 +102,7 @@ public enum Migrator {
             throw MigrationError(.usage, "PostgreSQL truncates names over \(postgresIdentifierLimit) bytes; rename first: \(overlong.joined(separator: ", "))")
         }
 
-        // Export + profile every table (in parallel, each thread with its own read-only connection).
+        // Export + profile every table to CSV.
         let csvFolder: URL
         if let dir = options.csvDirectory {
             csvFolder = URL(fileURLWithPath: dir)
@@ -108,33 +111,21 @@ public enum Migrator {
             csvFolder = temp
         }
         let declaredPlan = planMigration(schema, profiles: nil, targetSchema: options.schema)
-        let exports = Collector<String, Swift.Result<TableExport, MigrationError>>()
-        let exportQueue = WorkQueue(declaredPlan.tables.map { ($0.source, $0.columns.map(\.mapping.kind)) })
-        let snapshotPath = snapshotURL.path
-        runThreads(min(options.jobs, max(1, schema.tables.count))) { _ in
-            var db: SQLite.Connection?
-            while let (table, kinds) = exportQueue.next() {
-                do {
-                    if db == nil { db = try SQLite.Connection(path: snapshotPath, options: [.readOnly]) }
-                    let path = csvFolder.appendingPathComponent(csvFileName(table.name)).path
-                    let result = try exportTable(table, kinds: kinds, db: db!, to: path, skipBadRows: true)
-                    log("exported \(table.name): \(result.rows) rows, \(result.bytes) bytes, \(result.rowErrorCount) row errors")
-                    exports.set(table.name, .success(result))
-                } catch let error as MigrationError {
-                    exports.set(table.name, .failure(error))
-                } catch {
-                    exports.set(table.name, .failure(MigrationError(.source, "exporting \(table.name): \(error)")))
-                }
-            }
-        }
         var exported: [String: TableExport] = [:]
-        for table in schema.tables {
-            switch exports.get(table.name) {
-            case .success(let result)?: exported[table.name] = result
-            case .failure(let error)?: throw error
-            case nil: throw MigrationError(.source, "table \(table.name) was not exported")
+        for table in declaredPlan.tables {
+            let path = csvFolder.appendingPathComponent(csvFileName(table.source.name)).path
+            do {
+                let result = try exportTable(table.source, kinds: table.columns.map(\.mapping.kind), db: db, to: path,
+                                             skipBadRows: true)
+                log("exported \(table.source.name): \(result.rows) rows, \(result.bytes) bytes, \(result.rowErrorCount) row errors")
+                exported[table.source.name] = result
+            } catch let error as MigrationError {
+                throw error
+            } catch {
+                throw MigrationError(.source, "exporting \(table.source.name) from \(options.sqlitePath): \(error)")
             }
         }
+        try? db.execute("COMMIT")
         endPhase("export")
         let profiles = exported.mapValues(\.profiles)
         let plan = planMigration(schema, profiles: profiles, targetSchema: options.schema)
@@ -301,7 +292,12 @@ public enum Migrator {
                 throw MigrationError(.targetNotEmpty, "target table(s) already hold rows in schema \(options.schema): \(refused.joined(separator: ", ")); use --replace to drop and recreate them")
             }
             try pg.execute("BEGIN")
-            for step in plan.preamble { if let sql = step.sql { try pg.execute(sql) } }
+            let schemaExists = try pg.query("SELECT to_regnamespace($1) IS NOT NULL AS e", [pgIdentifier(options.schema)]).rows.first?.bool("e") ?? false
+            for step in plan.preamble {
+                // CREATE SCHEMA IF NOT EXISTS would log a notice for every existing schema such as public.
+                if step.kind == .table && schemaExists { continue }
+                if let sql = step.sql { try pg.execute(sql) }
+            }
             // --replace (or an empty leftover table) drops before the load, in its own transaction: the
             // parallel load cannot create a table whose drop another open transaction holds.
             for target in toDrop {
