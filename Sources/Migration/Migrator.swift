@@ -340,7 +340,7 @@ public enum Migrator {
             try pg.execute("RELEASE SAVEPOINT vaultops_step")
             return StepOutcome(step: step, migrated: true, detail: step.note)
         } catch {
-            _ = try? pg.execute("ROLLBACK TO SAVEPOINT vaultops_step")
+            _ = try? pg.execute("ROLLBACK TO SAVEPOINT vaultops_step; RELEASE SAVEPOINT vaultops_step")
             let message = (error as? PostgresError).map { $0.message + ($0.detail.map { " (\($0))" } ?? "") } ?? "\(error)"
             return StepOutcome(step: step, migrated: false, detail: message)
         }
@@ -366,7 +366,9 @@ func loadTable(_ table: TablePlan, csvPath: String, connection pg: LibPQ.Connect
             throw MigrationError(.io, "cannot open \(csvPath): \(String(cString: strerror(errno)))")
         }
         defer { fclose(file) }
-        load.rows = try pg.copyIn("COPY \(table.target) (\(columns)) FROM STDIN (FORMAT csv)") { writer in
+        // FREEZE is allowed because the table was created in this transaction: rows are written frozen,
+        // so the verification pass and ANALYZE do not rewrite every page to set hint bits.
+        load.rows = try pg.copyIn("COPY \(table.target) (\(columns)) FROM STDIN (FORMAT csv, FREEZE)") { writer in
             var buffer = [UInt8](repeating: 0, count: 1 << 18)
             while true {
                 let count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
