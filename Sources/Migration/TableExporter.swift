@@ -139,6 +139,8 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
     var field: [UInt8] = []
     var canonical: [UInt8] = []
     var rowCSV: [UInt8] = []
+    var normalized: [UInt8] = []
+    normalized.reserveCapacity(64)
     field.reserveCapacity(256)
     canonical.reserveCapacity(1024)
     rowCSV.reserveCapacity(1024)
@@ -162,8 +164,10 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
             case .blob(let b): value = isText ? .text(b) : .blob(b)
             }
             field.removeAll(keepingCapacity: true)
+            normalized.removeAll(keepingCapacity: true)
             if index > 0 { rowCSV.append(UInt8(ascii: ",")) }
-            switch ValueCodec.transfer(value, kind: kinds[index], into: &field, profile: &export.profiles[index]) {
+            switch ValueCodec.transfer(value, kind: kinds[index], into: &field, canonical: &normalized,
+                                       profile: &export.profiles[index]) {
             case .success(true):
                 rowCSV.append(UInt8(ascii: "\""))
                 for byte in field {
@@ -172,12 +176,10 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
                 }
                 rowCSV.append(UInt8(ascii: "\""))
                 canonical.append(1)
-                if ValueCodec.canonicalIsIdentity(kinds[index]) {
+                if ValueCodec.sourceCanonicalIsIdentity(kinds[index]) {
                     appendLength(field.count, to: &canonical)
                     canonical.append(contentsOf: field)
                 } else {
-                    var normalized: [UInt8] = []
-                    field.withUnsafeBytes { ValueCodec.canonicalize(kinds[index], $0, into: &normalized) }
                     appendLength(normalized.count, to: &canonical)
                     canonical.append(contentsOf: normalized)
                 }

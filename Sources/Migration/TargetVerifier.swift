@@ -12,6 +12,7 @@ func targetChecksum(_ table: TablePlan, connection pg: LibPQ.Connection) throws 
     var checksum = RowChecksum()
     var canonical: [UInt8] = []
     var field: [UInt8] = []
+    var normalized: [UInt8] = []
     canonical.reserveCapacity(1024)
     field.reserveCapacity(256)
     var parseError: MigrationError?
@@ -55,7 +56,7 @@ func targetChecksum(_ table: TablePlan, connection pg: LibPQ.Connection) throws 
                     appendLength(field.count, to: &canonical)
                     canonical.append(contentsOf: field)
                 } else {
-                    var normalized: [UInt8] = []
+                    normalized.removeAll(keepingCapacity: true)
                     field.withUnsafeBytes { ValueCodec.canonicalize(kinds[column], $0, into: &normalized) }
                     appendLength(normalized.count, to: &canonical)
                     canonical.append(contentsOf: normalized)

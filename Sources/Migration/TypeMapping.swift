@@ -33,7 +33,7 @@ public let typeMappingRules: [(sqlite: String, postgres: String, note: String)] 
     ("contains CHAR, CLOB or TEXT", "text", "integers and reals as their text; NUL bytes and invalid UTF-8 are row errors"),
     ("BLOB", "bytea", "text stored as its bytes; numbers are row errors"),
     ("no declared type", "text", "as for TEXT"),
-    ("contains REAL, FLOA or DOUB", "double precision", "written with 17 significant digits (exact); Infinity kept; text is a row error"),
+    ("contains REAL, FLOA or DOUB", "double precision", "written exactly (shortest round-trip digits, at most 17 significant); Infinity kept; text is a row error"),
     ("NUMERIC, DECIMAL(p,s) and anything else", "numeric[(p,s)]", "numbers as exact decimals; non-numeric text is a row error"),
 ]
 

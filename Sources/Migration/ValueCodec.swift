@@ -16,7 +16,7 @@ package enum SourceValue: Sendable {
 /// output text on the other, so a value that changed anywhere on the way shows up as a difference.
 /// Conversion rules (documented in `typeMappingRules`):
 /// - integer columns: integers; text that is a whole decimal number in bigint range; everything else is an error.
-/// - real columns: reals with 17 significant digits (exact round trip), ±Infinity; integers when exactly
+/// - real columns: reals in the shortest form that reads back exactly (≤ 17 significant digits), ±Infinity; integers when exactly
 ///   representable; numeric text; the rest is an error.
 /// - numeric columns: integers, reals in shortest round-trip form, numeric text.
 /// - boolean columns: 0/1 and true/false/t/f/yes/no/y/n/on/off text (any case).
@@ -26,8 +26,23 @@ package enum SourceValue: Sendable {
 package enum ValueCodec {
     /// Appends the transfer text of `value` to `out`; returns nil when the value is NULL, or throws the
     /// reason the value cannot be loaded. Updates `profile`.
+    ///
+    /// For kinds where `sourceCanonicalIsIdentity` is false, the canonical form is appended to `canonical`
+    /// (the caller uses `out` itself otherwise), so each value is normalized once.
     package static func transfer(_ value: SourceValue, kind: ValueKind, into out: inout [UInt8],
-                                 profile: inout ColumnProfile) -> Result<Bool, ValueError> {
+                                 canonical: inout [UInt8], profile: inout ColumnProfile) -> Result<Bool, ValueError> {
+        let result = transferText(value, kind: kind, into: &out, canonical: &canonical, profile: &profile)
+        if case .success(true) = result, kind == .numeric {
+            let text = String(decoding: out, as: UTF8.self)
+            canonical.append(contentsOf: (canonicalDecimal(text) ?? text).utf8)
+        } else if case .success(true) = result, kind == .timestamp, canonical.isEmpty {
+            canonical.append(contentsOf: out)
+        }
+        return result
+    }
+
+    private static func transferText(_ value: SourceValue, kind: ValueKind, into out: inout [UInt8],
+                                     canonical: inout [UInt8], profile: inout ColumnProfile) -> Result<Bool, ValueError> {
         switch value {
         case .null:
             profile.nulls += 1
@@ -40,7 +55,7 @@ package enum ValueCodec {
             case .real:
                 let d = Double(v)
                 // Doubles hold integers exactly only up to 2^53; a larger one would change silently.
-                guard d < 9.3e18, Int64(d) == v else {
+                guard abs(d) < 9.2e18, Int64(d) == v else {
                     profile.outOfRange += 1
                     return .failure(ValueError("integer \(v) has no exact double precision value"))
                 }
@@ -88,9 +103,9 @@ package enum ValueCodec {
                 appendHex(bytes, to: &out)
                 return .success(true)
             }
-            if let nul = bytes.firstIndex(of: 0) {
+            if let nul = firstNUL(bytes) {
                 profile.nulBytes += 1
-                return .failure(ValueError("text contains a NUL byte at offset \(nul - bytes.startIndex) (PostgreSQL text cannot hold it)"))
+                return .failure(ValueError("text contains a NUL byte at offset \(nul) (PostgreSQL text cannot hold it)"))
             }
             guard let characters = utf8CharacterCount(bytes) else {
                 profile.invalidUTF8 += 1
@@ -101,10 +116,10 @@ package enum ValueCodec {
             case .text:
                 out.append(contentsOf: bytes)
             case .date:
-                if isDate(bytes) { profile.temporal += 1 }
+                if bytes.withUnsafeBytes({ isDate($0) }) { profile.temporal += 1 }
                 out.append(contentsOf: bytes)
             case .timestamp:
-                if normalizedTimestamp(bytes) != nil { profile.temporal += 1 }
+                if bytes.withUnsafeBytes({ normalizeTimestamp($0, into: &canonical) }) { profile.temporal += 1 }
                 out.append(contentsOf: bytes)
             case .integer:
                 let text = String(decoding: bytes, as: UTF8.self)
@@ -165,52 +180,46 @@ package enum ValueCodec {
         }
     }
 
-    /// Appends the canonical form of a transfer or PostgreSQL output text to `out`.
+    /// Appends the canonical form of PostgreSQL's output text for a column of `kind` to `out`.
+    ///
+    /// Reals are parsed and printed again (PostgreSQL prints `100`, the export wrote `100.0`), decimals
+    /// lose redundant zeros, timestamps take PostgreSQL's spelling; everything else is compared byte for byte.
     package static func canonicalize(_ kind: ValueKind, _ text: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         switch kind {
         case .real:
             let string = String(decoding: text, as: UTF8.self)
-            if let d = Double(string) { appendReal17(d, to: &out) } else { out.append(contentsOf: text) }
+            if let d = Double(string) { out.append(contentsOf: shortestReal(d).utf8) } else { out.append(contentsOf: text) }
         case .numeric:
             let string = String(decoding: text, as: UTF8.self)
             out.append(contentsOf: (canonicalDecimal(string) ?? string).utf8)
         case .timestamp:
-            if let normalized = normalizedTimestamp(Data(text)) { out.append(contentsOf: normalized) } else { out.append(contentsOf: text) }
+            if !normalizeTimestamp(text, into: &out) { out.append(contentsOf: text) }
         default:
             out.append(contentsOf: text)
         }
     }
 
-    /// Whether canonicalize is the identity for `kind` (lets the hot path skip a copy).
+    /// Whether `canonicalize` is the identity for PostgreSQL output of `kind`.
     package static func canonicalIsIdentity(_ kind: ValueKind) -> Bool {
         kind != .real && kind != .numeric && kind != .timestamp
+    }
+
+    /// Whether the transfer text is already canonical on the SQLite side (reals are written in the
+    /// canonical shortest form; decimals and timestamps are normalized by `transfer`).
+    package static func sourceCanonicalIsIdentity(_ kind: ValueKind) -> Bool {
+        kind != .numeric && kind != .timestamp
     }
 
     // MARK: - Formatting
 
     static func appendInteger(_ v: Int64, to out: inout [UInt8]) {
-        if v == 0 { out.append(UInt8(ascii: "0")); return }
-        var digits: [UInt8] = []
-        digits.reserveCapacity(20)
-        var magnitude = v.magnitude
-        while magnitude > 0 {
-            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        }
-        if v < 0 { out.append(UInt8(ascii: "-")) }
-        out.append(contentsOf: digits.reversed())
+        // At most 20 bytes: a small string lives inline, so this does not allocate.
+        out.append(contentsOf: String(v).utf8)
     }
 
-    /// `%.17g`: enough digits that PostgreSQL's float8 parser gets back exactly the same double.
-    package static func real17(_ d: Double) -> String {
-        if d.isNaN { return "NaN" }
-        if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
-        var buffer = [CChar](repeating: 0, count: 40)
-        let count = withVaList([d]) { vsnprintf(&buffer, 40, "%.17g", $0) }
-        return String(decoding: buffer[0..<Int(count)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    static func appendReal17(_ d: Double, to out: inout [UInt8]) { out.append(contentsOf: real17(d).utf8) }
+    /// Appends the exact text of a double: the shortest digits that read back as the same value (at most
+    /// 17 significant digits, PostgreSQL's own output format since version 12), never a rounded 15-digit form.
+    static func appendReal17(_ d: Double, to out: inout [UInt8]) { out.append(contentsOf: shortestReal(d).utf8) }
 
     /// The shortest text that reads back as exactly `d` (Swift's algorithm), with PostgreSQL's spellings of infinity.
     package static func shortestReal(_ d: Double) -> String {
@@ -240,13 +249,15 @@ package enum ValueCodec {
 
     /// The number of characters when `bytes` is valid UTF-8, else nil.
     package static func utf8CharacterCount(_ bytes: Data) -> Int? {
-        var count = 0
-        var ascii = true
-        for byte in bytes where byte >= 0x80 { ascii = false; break }
+        let ascii = bytes.withUnsafeBytes { raw in !raw.contains { $0 >= 0x80 } }
         if ascii { return bytes.count }
         guard let string = String(validating: bytes, as: UTF8.self) else { return nil }
-        count = string.unicodeScalars.count
-        return count
+        return string.unicodeScalars.count
+    }
+
+    /// The offset of the first NUL byte, if any.
+    static func firstNUL(_ bytes: Data) -> Int? {
+        bytes.withUnsafeBytes { raw in raw.firstIndex(of: 0) }
     }
 
     /// Whether `text` is an optional sign followed by decimal digits only.
@@ -293,46 +304,61 @@ package enum ValueCodec {
         return (negative ? "-" : "") + String(decoding: digits, as: UTF8.self) + "e" + String(exponent)
     }
 
-    private static func number(_ bytes: [UInt8], _ range: Range<Int>) -> Int? {
+    private static func number(_ b: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
         var value = 0
         for i in range {
-            guard i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 else { return nil }
-            value = value * 10 + Int(bytes[i] - 0x30)
+            guard i < b.count, b[i] >= 0x30, b[i] <= 0x39 else { return nil }
+            value = value * 10 + Int(b[i] - 0x30)
         }
         return value
     }
 
-    private static func validDate(_ b: [UInt8]) -> Bool {
+    private static func validDate(_ b: UnsafeRawBufferPointer) -> Bool {
         guard b.count >= 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
               let y = number(b, 0..<4), let m = number(b, 5..<7), let d = number(b, 8..<10),
               y >= 1, m >= 1, m <= 12, d >= 1 else { return false }
         let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]
+        let days = m == 2 ? (leap ? 29 : 28) : (m == 4 || m == 6 || m == 9 || m == 11 ? 30 : 31)
         return d <= days
     }
 
     /// Whether `bytes` is exactly `YYYY-MM-DD`, a valid date (PostgreSQL prints dates this way).
-    package static func isDate(_ bytes: Data) -> Bool {
-        bytes.count == 10 && validDate(Array(bytes))
+    package static func isDate(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count == 10 && validDate(bytes)
     }
 
-    /// `YYYY-MM-DD[ T]HH:MM[:SS[.f{1,6}]]` rewritten as PostgreSQL prints a timestamp
-    /// (`YYYY-MM-DD HH:MM:SS[.f]` without trailing zeros), or nil when `bytes` is not such a timestamp.
-    package static func normalizedTimestamp(_ bytes: Data) -> [UInt8]? {
-        let b = Array(bytes)
+    /// Appends `YYYY-MM-DD[ T]HH:MM[:SS[.f{1,6}]]` rewritten as PostgreSQL prints a timestamp
+    /// (`YYYY-MM-DD HH:MM:SS[.f]` without trailing zeros) and returns true; returns false (appending
+    /// nothing) when `b` is not such a timestamp.
+    package static func normalizeTimestamp(_ b: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
         guard b.count >= 16, validDate(b), b[10] == UInt8(ascii: " ") || b[10] == UInt8(ascii: "T"),
               b[13] == UInt8(ascii: ":"), let h = number(b, 11..<13), let mi = number(b, 14..<16), h < 24, mi < 60
-        else { return nil }
-        var out = Array(b[0..<10]) + [UInt8(ascii: " ")] + Array(b[11..<16])
-        if b.count == 16 { return out + Array(":00".utf8) }
-        guard b.count >= 19, b[16] == UInt8(ascii: ":"), let s = number(b, 17..<19), s < 60 else { return nil }
-        out += Array(b[16..<19])
-        if b.count == 19 { return out }
-        guard b[19] == UInt8(ascii: "."), b.count >= 21, b.count <= 26, number(b, 20..<b.count) != nil else { return nil }
-        var fraction = Array(b[20...])
-        while fraction.last == UInt8(ascii: "0") { fraction.removeLast() }
-        if !fraction.isEmpty { out += [UInt8(ascii: ".")] + fraction }
-        return out
+        else { return false }
+        var fractionEnd = 0
+        if b.count > 16 {
+            guard b.count >= 19, b[16] == UInt8(ascii: ":"), let s = number(b, 17..<19), s < 60 else { return false }
+            if b.count > 19 {
+                guard b[19] == UInt8(ascii: "."), b.count >= 21, b.count <= 26, number(b, 20..<b.count) != nil else { return false }
+                fractionEnd = b.count
+                while fractionEnd > 20, b[fractionEnd - 1] == UInt8(ascii: "0") { fractionEnd -= 1 }
+            }
+        }
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[0..<10]))
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[11..<16]))
+        if b.count == 16 {
+            out.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+        } else {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[16..<19]))
+        }
+        if fractionEnd > 20 { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[19..<fractionEnd])) }
+        return true
+    }
+
+    /// `normalizeTimestamp` for tests: the normalized bytes, or nil.
+    package static func normalizedTimestamp(_ bytes: Data) -> [UInt8]? {
+        var out: [UInt8] = []
+        return bytes.withUnsafeBytes { normalizeTimestamp($0, into: &out) } ? out : nil
     }
 }
 

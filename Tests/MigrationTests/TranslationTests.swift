@@ -124,11 +124,13 @@ struct TranslationTests {
         #expect(ValueCodec.normalizedTimestamp(Data(text.utf8)) == nil)
     }
 
-    @Test func realsUseSeventeenSignificantDigits() {
-        #expect(ValueCodec.real17(0.1) == "0.10000000000000001")
-        #expect(Double(ValueCodec.real17(0.1)) == 0.1)
-        #expect(ValueCodec.real17(.infinity) == "Infinity")
-        #expect(ValueCodec.real17(1.7976931348623157e308) == "1.7976931348623157e+308")
+    @Test(arguments: [0.1, 1.0 / 3.0, 1.7976931348623157e308, 5e-324, -0.0, 123456789.12345679, 2.5e-7, .infinity, -.infinity])
+    func realsAreWrittenExactly(_ d: Double) {
+        var out: [UInt8] = []
+        ValueCodec.appendReal17(d, to: &out)
+        let text = String(decoding: out, as: UTF8.self)
+        #expect(Double(text)?.bitPattern == d.bitPattern, "\(text)")
+        #expect(text.filter(\.isNumber).count <= 17 + 3)  // ≤ 17 significant digits plus exponent digits
     }
 
     @Test(arguments: [
@@ -143,8 +145,9 @@ struct TranslationTests {
     ])
     func valuesThatCannotBeLoaded(_ value: SourceValue, _ kind: ValueKind, _ reason: String) {
         var out: [UInt8] = []
+        var canonical: [UInt8] = []
         var profile = ColumnProfile()
-        guard case .failure(let error) = ValueCodec.transfer(value, kind: kind, into: &out, profile: &profile) else {
+        guard case .failure(let error) = ValueCodec.transfer(value, kind: kind, into: &out, canonical: &canonical, profile: &profile) else {
             Issue.record("expected a row error")
             return
         }
@@ -163,8 +166,9 @@ struct TranslationTests {
     ])
     func conversions(_ value: SourceValue, _ kind: ValueKind, _ text: String) {
         var out: [UInt8] = []
+        var canonical: [UInt8] = []
         var profile = ColumnProfile()
-        guard case .success(true) = ValueCodec.transfer(value, kind: kind, into: &out, profile: &profile) else {
+        guard case .success(true) = ValueCodec.transfer(value, kind: kind, into: &out, canonical: &canonical, profile: &profile) else {
             Issue.record("expected a value")
             return
         }
