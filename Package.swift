@@ -45,7 +45,6 @@ let package = Package(
         // SQLite → PostgreSQL migration: schema translation, CSV export, parallel COPY, verification.
         .target(name: "Migration", dependencies: [
             "SQLite", "SQLiteSnapshot", "LibPQ", "VaultopsCore",
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
         .target(name: "BackupJobs", dependencies: [

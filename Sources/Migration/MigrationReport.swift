@@ -58,7 +58,7 @@ public struct MigrationReport: Sendable, Codable {
     public var seconds: Double
     /// The error that stopped the run, if one did.
     public var failure: String?
-    /// Wall-clock seconds per phase: snapshot, export, load, finish (keys, views, ANALYZE), verify.
+    /// Wall-clock seconds per phase: export (with profiling), load (COPY, keys, indexes, ANALYZE), finish (foreign keys, views), verify.
     public var phases: [String: Double] = [:]
     /// The DDL and plan (`renderPlan`), in a dry run.
     public var ddl: String? = nil
@@ -171,6 +171,7 @@ public func renderPlan(_ plan: MigrationPlan) -> String {
                 out += "-- not migrated: \(step.kind.rawValue) \(step.name): \(step.note ?? "")\n"
             }
         }
+        out += "ANALYZE \(table.target);\n"
     }
     out += "\n-- after every table is loaded and committed:\n"
     for table in plan.tables {
@@ -184,6 +185,5 @@ public func renderPlan(_ plan: MigrationPlan) -> String {
     for step in plan.triggers {
         out += "-- not migrated: trigger \(step.name) on \(step.table ?? ""): \(step.note ?? "")\n"
     }
-    for table in plan.tables { out += "ANALYZE \(table.target);\n" }
     return out
 }

@@ -112,17 +112,60 @@ public enum Migrator {
         }
         let declaredPlan = planMigration(schema, profiles: nil, targetSchema: options.schema)
         var exported: [String: TableExport] = [:]
-        for table in declaredPlan.tables {
-            let path = csvFolder.appendingPathComponent(csvFileName(table.source.name)).path
-            do {
-                let result = try exportTable(table.source, kinds: table.columns.map(\.mapping.kind), db: db, to: path,
-                                             skipBadRows: true)
-                log("exported \(table.source.name): \(result.rows) rows, \(result.bytes) bytes, \(result.rowErrorCount) row errors")
-                exported[table.source.name] = result
-            } catch let error as MigrationError {
-                throw error
-            } catch {
-                throw MigrationError(.source, "exporting \(table.source.name) from \(options.sqlitePath): \(error)")
+        let journalMode = (try? db.scalar("PRAGMA journal_mode")?.string) ?? nil
+        if journalMode?.lowercased() == "wal" || options.jobs == 1 || declaredPlan.tables.count < 2 {
+            // In WAL mode writers keep committing while we read, so only this one read transaction sees a
+            // single consistent state: export the tables one after another on it.
+            for table in declaredPlan.tables {
+                let path = csvFolder.appendingPathComponent(csvFileName(table.source.name)).path
+                do {
+                    let result = try exportTable(table.source, kinds: table.columns.map(\.mapping.kind), db: db, to: path,
+                                                 skipBadRows: true)
+                    log("exported \(table.source.name): \(result.rows) rows, \(result.bytes) bytes, \(result.rowErrorCount) row errors")
+                    exported[table.source.name] = result
+                } catch let error as MigrationError {
+                    throw error
+                } catch {
+                    throw MigrationError(.source, "exporting \(table.source.name) from \(options.sqlitePath): \(error)")
+                }
+            }
+        } else {
+            // Rollback-journal mode: our open read transaction holds a SHARED lock, and no writer can commit
+            // (that needs EXCLUSIVE) until it ends, so further read transactions see exactly the same state
+            // and the tables can be exported in parallel.
+            let results = Collector<String, Swift.Result<TableExport, MigrationError>>()
+            let queue = WorkQueue(declaredPlan.tables.sorted { $0.source.name < $1.source.name }.map {
+                ($0.source, $0.columns.map(\.mapping.kind))
+            })
+            let sourcePath = sourceURL.path
+            runThreads(min(options.jobs, declaredPlan.tables.count)) { _ in
+                var reader: SQLite.Connection?
+                while let (table, kinds) = queue.next() {
+                    do {
+                        if reader == nil {
+                            let opened = try SQLite.Connection(path: sourcePath, options: [.readOnly])
+                            try opened.setBusyTimeout(milliseconds: 10_000)
+                            try opened.execute("BEGIN")
+                            reader = opened
+                        }
+                        let path = csvFolder.appendingPathComponent(csvFileName(table.name)).path
+                        let result = try exportTable(table, kinds: kinds, db: reader!, to: path, skipBadRows: true)
+                        log("exported \(table.name): \(result.rows) rows, \(result.bytes) bytes, \(result.rowErrorCount) row errors")
+                        results.set(table.name, .success(result))
+                    } catch let error as MigrationError {
+                        results.set(table.name, .failure(error))
+                    } catch {
+                        results.set(table.name, .failure(MigrationError(.source, "exporting \(table.name) from \(sourcePath): \(error)")))
+                    }
+                }
+                if let reader { try? reader.execute("COMMIT") }
+            }
+            for table in declaredPlan.tables {
+                switch results.get(table.source.name) {
+                case .success(let result)?: exported[table.source.name] = result
+                case .failure(let error)?: throw error
+                case nil: throw MigrationError(.source, "table \(table.source.name) was not exported")
+                }
             }
         }
         try? db.execute("COMMIT")
@@ -313,7 +356,7 @@ public enum Migrator {
     }
 
     /// Adds foreign keys and views in one transaction (each in a savepoint, so one failure is reported, not
-    /// fatal), then runs ANALYZE.
+    /// fatal). ANALYZE already ran per table inside the load transactions.
     static func finishTarget(_ plan: MigrationPlan, options: MigrationOptions) throws -> [StepOutcome] {
         var outcomes: [StepOutcome] = []
         do {
@@ -325,7 +368,6 @@ public enum Migrator {
                 outcomes.append(runStep(step, sql: sql, connection: pg))
             }
             try pg.execute("COMMIT")
-            for table in plan.tables { try pg.execute("ANALYZE \(table.target)") }
         } catch {
             throw MigrationError(.target, "adding foreign keys and views: \(error)")
         }
@@ -385,6 +427,8 @@ func loadTable(_ table: TablePlan, csvPath: String, connection pg: LibPQ.Connect
             guard let sql = step.sql else { continue }
             load.outcomes.append(Migrator.runStep(step, sql: sql, connection: pg))
         }
+        // Statistics now, in parallel with the other tables' loads, rather than serially at the end.
+        try pg.execute("ANALYZE \(table.target)")
     } catch {
         let message = (error as? PostgresError).map { $0.message + ($0.detail.map { " (\($0))" } ?? "") + " — \($0.context)" } ?? "\(error)"
         load.failure = "\(table.source.name): \(message)"

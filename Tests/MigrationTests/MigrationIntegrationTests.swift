@@ -146,6 +146,9 @@ struct MigrationIntegrationTests {
         let dir = try TempDir("migrate-bad")
         let path = dir.file("bad.db").path
         let db = try SQLite.Connection(path: path)
+        // WAL mode: the export runs in one read transaction on one connection (the fixture tests the
+        // parallel rollback-journal path).
+        try db.execute("PRAGMA journal_mode = WAL")
         try db.execute("""
             CREATE TABLE parts (id INTEGER PRIMARY KEY, qty INTEGER, label TEXT);
             INSERT INTO parts VALUES (1, 5, 'fine'), (2, 'twelve', 'bad qty'), (3, 7, CAST(X'6E756C00627974' AS TEXT)),
