@@ -124,7 +124,7 @@ struct TranslationTests {
         #expect(ValueCodec.normalizedTimestamp(Data(text.utf8)) == nil)
     }
 
-    @Test(arguments: [0.1, 1.0 / 3.0, 1.7976931348623157e308, 5e-324, -0.0, 123456789.12345679, 2.5e-7, .infinity, -.infinity])
+    @Test(arguments: [0.1, 1.0 / 3.0, 1.7976931348623157e308, Double.leastNonzeroMagnitude, -0.0, 123456789.12345679, 2.5e-7, .infinity, -.infinity])
     func realsAreWrittenExactly(_ d: Double) {
         var out: [UInt8] = []
         ValueCodec.appendReal17(d, to: &out)
