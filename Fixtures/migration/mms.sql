@@ -41,6 +41,7 @@ CREATE TABLE materials (
 );
 CREATE UNIQUE INDEX materials_code ON materials (code);
 CREATE INDEX materials_supplier ON materials (supplier_id) WHERE supplier_id IS NOT NULL;
+CREATE INDEX materials_name_nocase ON materials (name COLLATE NOCASE, code DESC);
 
 CREATE TABLE stock_movements (
     material_id INTEGER NOT NULL REFERENCES materials (id),

@@ -20,10 +20,13 @@ package struct ExpressionTranslator {
     package var columns: [String: String]
     /// Column kinds, keyed by real name.
     package var kinds: [String: ValueKind]
+    /// The qualified PostgreSQL collation standing in for SQLite's NOCASE, when there is one.
+    package var nocaseCollation: String?
 
-    package init(columns: [String: String], kinds: [String: ValueKind] = [:]) {
+    package init(columns: [String: String], kinds: [String: ValueKind] = [:], nocaseCollation: String? = nil) {
         self.columns = columns
         self.kinds = kinds
+        self.nocaseCollation = nocaseCollation
     }
 
     static let keywords: Set<String> = [
@@ -74,8 +77,10 @@ package struct ExpressionTranslator {
                         continue
                     }
                     if upper == "COLLATE", let name = next?.identifier {
-                        if name.uppercased() != "BINARY" {
-                            return .failure(TranslationProblem("COLLATE \(name) in an expression"))
+                        if name.uppercased() == "NOCASE", let nocaseCollation {
+                            out.append("COLLATE \(nocaseCollation)")
+                        } else if name.uppercased() != "BINARY" {
+                            return .failure(TranslationProblem("COLLATE \(name) has no PostgreSQL equivalent"))
                         }
                         i += 2
                         continue

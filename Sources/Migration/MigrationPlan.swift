@@ -76,7 +76,12 @@ public func planMigration(_ schema: SourceSchema, profiles: [String: [ColumnProf
     let qualifiedSchema = pgIdentifier(targetSchema)
     var preamble = [SchemaStep(kind: .table, table: nil, name: targetSchema,
                                sql: "CREATE SCHEMA IF NOT EXISTS \(qualifiedSchema)", note: nil)]
-    let usesNocase = schema.tables.contains { $0.columns.contains { $0.collation?.uppercased() == "NOCASE" } }
+    let usesNocase = schema.tables.contains { table in
+        table.columns.contains { $0.collation?.uppercased() == "NOCASE" }
+            || table.indexes.contains { index in
+                zip(index.terms, index.terms.dropFirst()).contains { $0.keyword == "COLLATE" && $1.identifier?.uppercased() == "NOCASE" }
+            }
+    }
     let nocase = "\(qualifiedSchema).\"nocase\""
     if usesNocase {
         // SQLite's NOCASE folds ASCII case; an ICU collation at strength 2 compares case-insensitively
@@ -100,7 +105,7 @@ public func planMigration(_ schema: SourceSchema, profiles: [String: [ColumnProf
         }
         let names = Dictionary(table.columns.map { ($0.name.lowercased(), $0.name) }, uniquingKeysWith: { a, _ in a })
         let kinds = Dictionary(columns.map { ($0.source.name, $0.mapping.kind) }, uniquingKeysWith: { a, _ in a })
-        let translator = ExpressionTranslator(columns: names, kinds: kinds)
+        let translator = ExpressionTranslator(columns: names, kinds: kinds, nocaseCollation: usesNocase ? nocase : nil)
         var definitions: [String] = []
         var postLoad: [SchemaStep] = []
         for column in columns {

@@ -89,6 +89,14 @@ struct TranslationTests {
         #expect(throws: TranslationProblem.self) { try translator.translate(tokenizeSQL("typeof(qty) = 'integer'")).get() }
     }
 
+    @Test func indexCollationsTranslateOnlyToKnownCollations() throws {
+        let plain = ExpressionTranslator(columns: ["name": "name"])
+        #expect(throws: TranslationProblem.self) { try plain.translate(tokenizeSQL("name COLLATE NOCASE")).get() }
+        let nocase = ExpressionTranslator(columns: ["name": "name"], nocaseCollation: "\"s\".\"nocase\"")
+        #expect(try nocase.translate(tokenizeSQL("name COLLATE NOCASE DESC")).get() == "\"name\" COLLATE \"s\".\"nocase\" DESC")
+        #expect(try nocase.translate(tokenizeSQL("name COLLATE BINARY")).get() == "\"name\"")
+    }
+
     @Test func createTableDetails() {
         let details = parseCreateTable("""
             CREATE TABLE "t x" (id INTEGER PRIMARY KEY AUTOINCREMENT, [name] TEXT COLLATE NOCASE CHECK (length(name) > 0),
