@@ -149,6 +149,35 @@ struct MigrationIntegrationTests {
         #expect(users.contains("\"4\",\"dmitri\",\"Дмитрий 🚀\",,"))
     }
 
+    @Test func verificationCatchesWhatPgloaderGetsWrong() throws {
+        let dir = try TempDir("migrate-verify")
+        let source = try buildFixture(in: dir)
+        let database = try PostgresTestServer.freshDatabase("migver")
+        let url = try PostgresTestServer.url(database: database)
+        let report = try Migrator.run(MigrationOptions(sqlitePath: source, postgresURL: url))
+        #expect(report.isComplete, "\(report.problems)")
+        let db = try SQLite.Connection(path: source, options: [.readOnly])
+        let plan = planMigration(try SourceSchema.read(from: db), profiles: nil, targetSchema: "public")
+        let pg = try LibPQ.Connection(url)
+        try pg.execute("SET extra_float_digits = 1; SET bytea_output = 'hex'; SET DateStyle = 'ISO, YMD'")
+        func checksum(_ table: String) throws -> String {
+            try targetChecksum(plan.tables.first { $0.source.name == table }!, connection: pg).description
+        }
+        let expected = report.tables.first { $0.table == "suppliers" }!.sourceChecksum
+        #expect(try checksum("suppliers") == expected)
+        // Floats squeezed into float4 (pgloader's REAL mapping), text cut at a NUL, a lost row: all caught.
+        try pg.execute("ALTER TABLE suppliers ALTER COLUMN rating TYPE real USING least(rating, 1e38)")
+        #expect(try checksum("suppliers") != expected)
+        try pg.execute("ALTER TABLE suppliers ALTER COLUMN rating TYPE double precision")
+        let users = report.tables.first { $0.table == "users" }!.sourceChecksum
+        try pg.execute("UPDATE users SET display_name = left(display_name, 3) WHERE id = 3")
+        #expect(try checksum("users") != users)
+        let movements = report.tables.first { $0.table == "stock_movements" }!.sourceChecksum
+        #expect(try checksum("stock_movements") == movements)
+        try pg.execute("DELETE FROM stock_movements WHERE seq = 2")
+        #expect(try checksum("stock_movements") != movements)
+    }
+
     @Test func badRowsAreReportedPreciselyAndAbortLeavesTheTargetUntouched() throws {
         let dir = try TempDir("migrate-bad")
         let path = dir.file("bad.db").path
