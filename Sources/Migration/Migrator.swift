@@ -31,6 +31,8 @@ public struct MigrationOptions: Sendable {
     public var onError: OnRowError = .abort
     /// Tables loaded at once, each over its own connection.
     public var jobs = 4
+    /// Makes the progress display of the load (label, total CSV bytes); none when nil.
+    public var progress: (@Sendable (_ label: String, _ totalBytes: Int64) -> ProgressReporter)?
 
     /// Creates options with the defaults of the command line.
     public init(sqlitePath: String, postgresURL: String) {
@@ -207,6 +209,7 @@ public enum Migrator {
 
         // Load: one transaction per connection; all commit only after all loaded.
         let loadQueue = WorkQueue(plan.tables)
+        let progress = options.progress?("load \(sourceURL.lastPathComponent)", exported.values.reduce(0) { $0 + $1.bytes })
         let loads = Collector<String, TableLoad>()
         let barrier = CommitBarrier(parties: min(options.jobs, max(1, plan.tables.count)))
         let url = options.postgresURL
@@ -219,7 +222,7 @@ public enum Migrator {
                 try pg.execute("SET client_encoding = 'UTF8'; SET synchronous_commit = off; BEGIN")
                 while let table = loadQueue.next() {
                     let csvPath = csvFolder.appendingPathComponent(csvFileName(table.source.name)).path
-                    let load = loadTable(table, csvPath: csvPath, connection: pg)
+                    let load = loadTable(table, csvPath: csvPath, connection: pg, progress: progress)
                     if load.failure != nil { failed = true }
                     log("loaded \(table.source.name): \(load.rows) rows\(load.failure.map { " — FAILED: \($0)" } ?? "")")
                     loads.set(table.source.name, load)
@@ -253,6 +256,7 @@ public enum Migrator {
                 }
             }
         }
+        progress?.finish()
         if let failure = barrier.failure ?? loads.all().compactMap(\.failure).first {
             report.failure = barrier.commits > 0 ? "\(failure) (some connections had already committed)" : "load failed, nothing committed: \(failure)"
             report.committed = barrier.commits > 0
@@ -398,7 +402,7 @@ struct TableLoad: Sendable {
 }
 
 /// Creates and fills one table inside the connection's open transaction, then runs its post-load steps.
-func loadTable(_ table: TablePlan, csvPath: String, connection pg: LibPQ.Connection) -> TableLoad {
+func loadTable(_ table: TablePlan, csvPath: String, connection pg: LibPQ.Connection, progress: ProgressReporter? = nil) -> TableLoad {
     let start = Date()
     var load = TableLoad()
     do {
@@ -416,6 +420,7 @@ func loadTable(_ table: TablePlan, csvPath: String, connection pg: LibPQ.Connect
                 let count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
                 if count > 0 {
                     try buffer.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                    progress?.add(Int64(count))
                 }
                 if count < buffer.count {
                     if ferror(file) != 0 { throw MigrationError(.io, "cannot read \(csvPath)") }

@@ -65,6 +65,9 @@ struct Migrate: ParsableCommand {
         options.replace = replace
         options.onError = OnRowError(rawValue: onError) ?? .abort
         options.jobs = jobs
+        if !json && !dryRun {
+            options.progress = { label, total in ProgressReporter(label: label, total: total) }
+        }
         let report = try Migrator.run(options) { line in
             printError("migrate: \(line)")
         }
