@@ -31,6 +31,8 @@ public struct MigrationOptions: Sendable {
     public var onError: OnRowError = .abort
     /// Tables loaded at once, each over its own connection.
     public var jobs = 4
+    /// Tables with at least this many rows are exported in parallel rowid ranges (rollback-journal sources).
+    public var splitRows: Int64 = 100_000
     /// Makes the progress display of the load (label, total CSV bytes); none when nil.
     public var progress: (@Sendable (_ label: String, _ totalBytes: Int64) -> ProgressReporter)?
 
@@ -121,8 +123,7 @@ public enum Migrator {
             for table in declaredPlan.tables {
                 let path = csvFolder.appendingPathComponent(csvFileName(table.source.name)).path
                 do {
-                    let result = try exportTable(table.source, kinds: table.columns.map(\.mapping.kind), db: db, to: path,
-                                                 skipBadRows: true)
+                    let result = try exportTable(table.source, kinds: table.columns.map(\.mapping.kind), db: db, to: path)
                     log("exported \(table.source.name): \(result.rows) rows, \(result.bytes) bytes, \(result.rowErrorCount) row errors")
                     exported[table.source.name] = result
                 } catch let error as MigrationError {
@@ -135,14 +136,36 @@ public enum Migrator {
             // Rollback-journal mode: our open read transaction holds a SHARED lock, and no writer can commit
             // (that needs EXCLUSIVE) until it ends, so further read transactions see exactly the same state
             // and the tables can be exported in parallel.
+            // Large rowid tables are split into rowid ranges so that one big table does not leave the
+            // other threads idle; the parts' CSV files are concatenated and their checksums (sums) added.
+            struct Part: Sendable { let table: SourceTable; let kinds: [ValueKind]; let index: Int; let rowids: ClosedRange<Int64>? }
+            var parts: [Part] = []
+            var partCounts: [String: Int] = [:]
+            for table in declaredPlan.tables {
+                let kinds = table.columns.map(\.mapping.kind)
+                var ranges: [ClosedRange<Int64>?] = [nil]
+                if !table.source.withoutRowid, let rowid = rowidAlias(for: table.source),
+                   let row = try? db.query("SELECT min(\(rowid)) AS lo, max(\(rowid)) AS hi, count(*) AS n FROM \(quoteIdentifier(table.source.name))").first,
+                   let lo = row["lo"]?.int64, let hi = row["hi"]?.int64, let n = row["n"]?.int64, n >= options.splitRows, n > 1 {
+                    let pieces = Int64(options.jobs)
+                    let step = (hi - lo) / pieces + 1
+                    ranges = (0..<pieces).map { i -> ClosedRange<Int64>? in
+                        let start = lo + i * step
+                        return start...(i == pieces - 1 ? hi : min(hi, start + step - 1))
+                    }.filter { $0!.lowerBound <= hi }
+                }
+                partCounts[table.source.name] = ranges.count
+                for (index, range) in ranges.enumerated() {
+                    parts.append(Part(table: table.source, kinds: kinds, index: index, rowids: range))
+                }
+            }
             let results = Collector<String, Swift.Result<TableExport, MigrationError>>()
-            let queue = WorkQueue(declaredPlan.tables.sorted { $0.source.name < $1.source.name }.map {
-                ($0.source, $0.columns.map(\.mapping.kind))
-            })
+            let queue = WorkQueue(parts)
             let sourcePath = sourceURL.path
-            runThreads(min(options.jobs, declaredPlan.tables.count)) { _ in
+            runThreads(min(options.jobs, parts.count)) { _ in
                 var reader: SQLite.Connection?
-                while let (table, kinds) = queue.next() {
+                while let part = queue.next() {
+                    let key = "\(part.index)/\(part.table.name)"
                     do {
                         if reader == nil {
                             let opened = try SQLite.Connection(path: sourcePath, options: [.readOnly])
@@ -150,17 +173,32 @@ public enum Migrator {
                             try opened.execute("BEGIN")
                             reader = opened
                         }
-                        let path = csvFolder.appendingPathComponent(csvFileName(table.name)).path
-                        let result = try exportTable(table, kinds: kinds, db: reader!, to: path, skipBadRows: true)
-                        log("exported \(table.name): \(result.rows) rows, \(result.bytes) bytes, \(result.rowErrorCount) row errors")
-                        results.set(table.name, .success(result))
+                        let path = csvFolder.appendingPathComponent(csvFileName(part.table.name) + ".part\(part.index)").path
+                        let result = try exportTable(part.table, kinds: part.kinds, db: reader!, to: path, rowids: part.rowids)
+                        results.set(key, .success(result))
                     } catch let error as MigrationError {
-                        results.set(table.name, .failure(error))
+                        results.set(key, .failure(error))
                     } catch {
-                        results.set(table.name, .failure(MigrationError(.source, "exporting \(table.name) from \(sourcePath): \(error)")))
+                        results.set(key, .failure(MigrationError(.source, "exporting \(part.table.name) from \(sourcePath): \(error)")))
                     }
                 }
                 if let reader { try? reader.execute("COMMIT") }
+            }
+            for table in declaredPlan.tables {
+                let name = table.source.name
+                var pieces: [TableExport] = []
+                for index in 0..<(partCounts[name] ?? 0) {
+                    switch results.get("\(index)/\(name)") {
+                    case .success(let result)?: pieces.append(result)
+                    case .failure(let error)?: throw error
+                    case nil: throw MigrationError(.source, "table \(name) was not exported")
+                    }
+                }
+                let final = csvFolder.appendingPathComponent(csvFileName(name)).path
+                try concatenate((0..<pieces.count).map { csvFolder.appendingPathComponent(csvFileName(name) + ".part\($0)").path }, into: final)
+                let merged = TableExport.merge(pieces)
+                log("exported \(name): \(merged.rows) rows, \(merged.bytes) bytes, \(merged.rowErrorCount) row errors")
+                results.set(name, .success(merged))
             }
             for table in declaredPlan.tables {
                 switch results.get(table.source.name) {
@@ -440,6 +478,31 @@ func loadTable(_ table: TablePlan, csvPath: String, connection pg: LibPQ.Connect
     }
     load.seconds = Date().timeIntervalSince(start)
     return load
+}
+
+/// Joins part files into `destination` (a rename when there is one part) and removes the parts.
+func concatenate(_ parts: [String], into destination: String) throws {
+    guard !FileManager.default.fileExists(atPath: destination) else {
+        throw MigrationError(.io, "\(destination) already exists; vaultops never overwrites a file (choose an empty --csv-dir)")
+    }
+    if parts.count == 1 {
+        guard rename(parts[0], destination) == 0 else {
+            throw MigrationError(.io, "cannot create \(destination): \(String(cString: strerror(errno)))")
+        }
+        return
+    }
+    let out = try BufferedFile(creating: destination)
+    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    for part in parts {
+        guard let file = fopen(part, "r") else { throw MigrationError(.io, "cannot open \(part)") }
+        defer { fclose(file); unlink(part) }
+        while true {
+            let count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            if count > 0 { out.append(contentsOf: Array(buffer[0..<count])); try out.flushIfFull() }
+            if count < buffer.count { break }
+        }
+    }
+    try out.close()
 }
 
 /// A file name for a table's CSV that any table name maps to safely (and distinctly).

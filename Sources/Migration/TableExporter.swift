@@ -152,7 +152,7 @@ extension BufferedFile: Sendable {}
 /// Text is read as raw bytes (`CAST(… AS BLOB)` with a per-row storage-class mask) so NUL bytes and invalid
 /// UTF-8 are seen instead of being papered over by a lossy decode.
 package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Connection, to path: String,
-                         skipBadRows: Bool, maxRowErrors: Int = 1000) throws -> TableExport {
+                         rowids: ClosedRange<Int64>? = nil, maxRowErrors: Int = 1000) throws -> TableExport {
     let started = Date()
     let columnCount = table.columns.count
     var export = TableExport(profiles: Array(repeating: ColumnProfile(), count: columnCount))
@@ -171,7 +171,13 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
         let name = quoteIdentifier(column.name)
         selectList.append("CASE WHEN typeof(\(name)) = 'text' THEN CAST(\(name) AS BLOB) ELSE \(name) END")
     }
-    let statement = try db.prepare("SELECT \(selectList.joined(separator: ", ")) FROM \(quoteIdentifier(table.name))")
+    var sql = "SELECT \(selectList.joined(separator: ", ")) FROM \(quoteIdentifier(table.name))"
+    if rowids != nil, let rowidName { sql += " WHERE \(rowidName) BETWEEN ? AND ?" }
+    let statement = try db.prepare(sql)
+    if let rowids, rowidName != nil {
+        try statement.bind(.integer(rowids.lowerBound), at: 1)
+        try statement.bind(.integer(rowids.upperBound), at: 2)
+    }
     let firstValue = Int32((rowidName == nil ? 0 : 1) + maskCount)
     let primaryKey = table.primaryKey.compactMap { name in table.columns.firstIndex { $0.name == name } }
     let file = try BufferedFile(creating: path)
@@ -255,8 +261,39 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
     try file.close()
     export.bytes = file.written
     export.seconds = Date().timeIntervalSince(started)
-    _ = skipBadRows
     return export
+}
+
+extension TableExport {
+    /// Combines the exports of consecutive rowid ranges of one table (in range order).
+    package static func merge(_ parts: [TableExport], maxRowErrors: Int = 1000) -> TableExport {
+        var merged = TableExport(profiles: parts.first?.profiles.map { _ in ColumnProfile() } ?? [])
+        for part in parts {
+            merged.rows += part.rows
+            merged.skipped += part.skipped
+            merged.bytes += part.bytes
+            merged.checksum.rows += part.checksum.rows
+            merged.checksum.lane0 &+= part.checksum.lane0
+            merged.checksum.lane1 &+= part.checksum.lane1
+            merged.rowErrors += part.rowErrors.prefix(max(0, maxRowErrors - merged.rowErrors.count))
+            merged.rowErrorCount += part.rowErrorCount
+            merged.seconds = max(merged.seconds, part.seconds)
+            for i in merged.profiles.indices where i < part.profiles.count {
+                let p = part.profiles[i]
+                merged.profiles[i].integers += p.integers
+                merged.profiles[i].reals += p.reals
+                merged.profiles[i].texts += p.texts
+                merged.profiles[i].blobs += p.blobs
+                merged.profiles[i].nulls += p.nulls
+                merged.profiles[i].nulBytes += p.nulBytes
+                merged.profiles[i].invalidUTF8 += p.invalidUTF8
+                merged.profiles[i].outOfRange += p.outOfRange
+                merged.profiles[i].temporal += p.temporal
+                merged.profiles[i].maxCharacters = max(merged.profiles[i].maxCharacters, p.maxCharacters)
+            }
+        }
+        return merged
+    }
 }
 
 /// Appends a 4-byte big-endian length, so that field boundaries are part of the hashed bytes.

@@ -93,6 +93,7 @@ struct MigrationIntegrationTests {
         var options = MigrationOptions(sqlitePath: source, postgresURL: url)
         options.csvDirectory = dir.file("csv").path
         options.jobs = 3
+        options.splitRows = 2  // every table in rowid ranges over several readers, then joined
         let report = try Migrator.run(options)
         #expect(report.problems == [])
         #expect(report.isComplete)
@@ -215,6 +216,26 @@ struct MigrationIntegrationTests {
         #expect(skipped.tables.first { $0.table == "parts" }?.loadedRows == 2)
         #expect(skipped.tables.allSatisfy { $0.verified })
         #expect(try PostgresTestServer.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM parts", database: database) == "1,5")
+    }
+
+    @Test func rowErrorsFromParallelRangesKeepRowOrder() throws {
+        let dir = try TempDir("migrate-split")
+        let path = dir.file("split.db").path
+        let db = try SQLite.Connection(path: path)
+        try db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)")
+        for i in 1...50 { try db.execute("INSERT INTO t VALUES (\(i), \(i == 7 || i == 44 ? "'bad\(i)'" : String(i)))") }
+        let database = try PostgresTestServer.freshDatabase("migsplit")
+        var options = MigrationOptions(sqlitePath: path, postgresURL: try PostgresTestServer.url(database: database))
+        options.splitRows = 2
+        options.jobs = 4
+        let report = try Migrator.run(options)
+        #expect(report.rowErrors.map(\.row) == ["rowid 7", "rowid 44"])
+        #expect(!report.committed)
+        options.onError = .skip
+        let skipped = try Migrator.run(options)
+        #expect(skipped.tables.first?.loadedRows == 48)
+        #expect(skipped.tables.first?.verified == true)
+        #expect(try PostgresTestServer.psql("SELECT sum(n) FROM t", database: database) == String((1...50).reduce(0, +) - 7 - 44))
     }
 
     @Test func refusesTablesWithRowsUnlessReplace() throws {
