@@ -46,6 +46,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Retention", dependencies: ["VaultopsCore"]),
+        // SQLite → PostgreSQL migration: schema translation, CSV export, parallel COPY, verification.
+        .target(name: "Migration", dependencies: [
+            "SQLite", "SQLiteSnapshot", "LibPQ", "VaultopsCore",
+        ]),
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
         .target(name: "BackupJobs", dependencies: [
             "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention", "LibPQ", "PostgresDump", "PostgresRestore",
@@ -55,7 +59,7 @@ let package = Package(
 
         .executableTarget(name: "vaultops", dependencies: [
             "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "LibPQ", "PostgresDump", "ObjectStorage", "Retention",
-            "BackupJobs",
+            "BackupJobs", "Migration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -69,6 +73,7 @@ let package = Package(
         .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "PostgresRestoreTests", dependencies: ["PostgresRestore", "PostgresDump", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
+        .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
         .testTarget(name: "vaultopsTests", dependencies: [
             "vaultops", "BackupJobs", "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "TestSupport",

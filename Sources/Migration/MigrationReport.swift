@@ -1,0 +1,189 @@
+import Foundation
+
+/// The outcome of one table.
+public struct TableReport: Sendable, Equatable, Codable {
+    /// The SQLite table.
+    public var table: String
+    /// Rows in the source.
+    public var sourceRows: Int64
+    /// Rows loaded into PostgreSQL (0 in a dry run).
+    public var loadedRows: Int64
+    /// Rows left out because of row errors.
+    public var rowErrors: Int64
+    /// CSV bytes exported (and streamed to COPY).
+    public var bytes: Int64
+    /// Seconds for export, load and verification together.
+    public var seconds: Double
+    /// Whether target rows and checksum match the source.
+    public var verified: Bool
+    /// The source checksum.
+    public var sourceChecksum: String
+    /// The target checksum (nil when not verified).
+    public var targetChecksum: String?
+    /// Column profiles, for the record.
+    public var profiles: [String: ColumnProfile]
+}
+
+/// What happened to a schema object on the server.
+public struct StepOutcome: Sendable, Equatable, Codable {
+    /// The planned step.
+    public var step: SchemaStep
+    /// Whether it exists in the target now.
+    public var migrated: Bool
+    /// The server's message when it failed, or the plan's note.
+    public var detail: String?
+}
+
+/// The migration report: what the team shows before switching the application over.
+public struct MigrationReport: Sendable, Codable {
+    /// The source path.
+    public var source: String
+    /// The target, without password.
+    public var target: String
+    /// The target schema.
+    public var schema: String
+    /// Whether this was a dry run.
+    public var dryRun: Bool
+    /// Per-table results.
+    public var tables: [TableReport]
+    /// Rows that could not be migrated (first 1000 per table).
+    public var rowErrors: [RowError]
+    /// Schema objects and whether they made it.
+    public var steps: [StepOutcome]
+    /// Warnings (types widened, collations, …).
+    public var warnings: [String]
+    /// Whether data was committed to the target.
+    public var committed: Bool
+    /// Total seconds.
+    public var seconds: Double
+    /// The error that stopped the run, if one did.
+    public var failure: String?
+    /// Wall-clock seconds per phase: export (with profiling), load (COPY, keys, indexes, ANALYZE), finish (foreign keys, views), verify.
+    public var phases: [String: Double] = [:]
+    /// The DDL and plan (`renderPlan`), in a dry run.
+    public var ddl: String? = nil
+
+    /// Whether loaded data differs from the source (exit status 3 rather than 1).
+    public var differs: Bool {
+        committed && tables.contains { !$0.verified && $0.rowErrors == 0 }
+    }
+
+    /// Whether everything was migrated exactly: every row, every object, every checksum.
+    public var isComplete: Bool {
+        failure == nil && rowErrors.isEmpty && tables.allSatisfy { $0.rowErrors == 0 }
+            && steps.allSatisfy { $0.migrated || (dryRun && $0.step.sql != nil) } && (dryRun || tables.allSatisfy(\.verified))
+    }
+
+    /// Items not migrated exactly, one line each.
+    public var problems: [String] {
+        var lines: [String] = []
+        if let failure { lines.append(failure) }
+        for table in tables where table.rowErrors > 0 {
+            lines.append("\(table.table): \(table.rowErrors) row(s) cannot be migrated")
+        }
+        for table in tables where !dryRun && !table.verified && table.rowErrors == 0 && committed {
+            lines.append("\(table.table): target differs from source (rows \(table.sourceRows) → \(table.loadedRows), checksum \(table.sourceChecksum) → \(table.targetChecksum ?? "none"))")
+        }
+        // In a dry run, steps with SQL are only planned; the ones without SQL are the known gaps.
+        for outcome in steps where !outcome.migrated && !(dryRun && outcome.step.sql != nil) {
+            let on = outcome.step.table.map { " on \($0)" } ?? ""
+            lines.append("\(outcome.step.kind.rawValue) \(outcome.step.name)\(on) not migrated: \(outcome.detail ?? outcome.step.note ?? "")")
+        }
+        return lines
+    }
+
+    /// The human-readable report.
+    public func render() -> String {
+        var out = ""
+        let header = dryRun ? "Dry run" : "Migration"
+        out += "\(header): \(source) → \(target) (schema \(schema))\n"
+        let nameWidth = max(5, tables.map(\.table.count).max() ?? 5)
+        func pad(_ s: String, _ w: Int, right: Bool = false) -> String {
+            s.count >= w ? s : (right ? String(repeating: " ", count: w - s.count) + s : s + String(repeating: " ", count: w - s.count))
+        }
+        out += pad("table", nameWidth) + "  " + pad("rows", 10, right: true) + "  " + pad("loaded", 10, right: true) + "  "
+            + pad("errors", 7, right: true) + "  " + pad("bytes", 12, right: true) + "  " + pad("time", 8, right: true) + "  verified\n"
+        for t in tables {
+            out += pad(t.table, nameWidth) + "  " + pad(String(t.sourceRows), 10, right: true) + "  "
+                + pad(String(t.loadedRows), 10, right: true) + "  " + pad(String(t.rowErrors), 7, right: true) + "  "
+                + pad(String(t.bytes), 12, right: true) + "  " + pad(dryRun ? "-" : String(format: "%.2fs", t.seconds), 8, right: true)
+                + "  " + (dryRun ? "-" : (t.verified ? "yes" : "NO")) + "\n"
+        }
+        let rows = tables.reduce(Int64(0)) { $0 + $1.sourceRows }
+        let loaded = tables.reduce(Int64(0)) { $0 + $1.loadedRows }
+        let errors = tables.reduce(Int64(0)) { $0 + $1.rowErrors }
+        let bytes = tables.reduce(Int64(0)) { $0 + $1.bytes }
+        out += pad("total", nameWidth) + "  " + pad(String(rows), 10, right: true) + "  " + pad(String(loaded), 10, right: true)
+            + "  " + pad(String(errors), 7, right: true) + "  " + pad(String(bytes), 12, right: true) + "  "
+            + pad(dryRun ? "-" : String(format: "%.2fs", seconds), 8, right: true) + "  "
+            + (dryRun ? "-" : (tables.allSatisfy(\.verified) ? "yes" : "NO")) + "\n"
+        if !rowErrors.isEmpty {
+            out += "\nRow errors:\n"
+            for error in rowErrors { out += "  \(error)\n" }
+        }
+        if !warnings.isEmpty {
+            out += "\nWarnings:\n"
+            for warning in warnings { out += "  \(warning)\n" }
+        }
+        let problems = self.problems
+        if problems.isEmpty {
+            out += dryRun ? "\nDry run: nothing was changed.\n" : "\nEvery row and value verified; nothing was lost.\n"
+        } else {
+            out += "\nNOT migrated exactly:\n"
+            for line in problems { out += "  \(line)\n" }
+            out += dryRun ? "Dry run: nothing was changed.\n"
+                : (committed ? "Data was committed; see above for what differs.\n" : "Nothing was committed to the target.\n")
+        }
+        return out
+    }
+
+    /// The report as JSON (sorted keys, for machines).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
+
+/// Renders the dry-run plan: type rules, DDL in execution order, post-load steps, foreign keys, views, triggers.
+public func renderPlan(_ plan: MigrationPlan) -> String {
+    var out = "-- Type mapping (SQLite declared type → PostgreSQL), first rule that matches wins:\n"
+    for rule in typeMappingRules {
+        out += "--   \(rule.sqlite) → \(rule.postgres): \(rule.note)\n"
+    }
+    out += "\n"
+    for step in plan.preamble {
+        if let sql = step.sql { out += sql + ";\n" }
+    }
+    for table in plan.tables {
+        out += "\n-- table \(table.source.name)\n"
+        for column in table.columns {
+            out += "--   \(column.source.name): \(column.source.declaredType.isEmpty ? "(no type)" : column.source.declaredType)"
+                + " → \(column.resolved.postgresType)\(column.identity ? " identity" : "") [\(column.mapping.rule)]\n"
+        }
+        for warning in table.warnings { out += "-- warning: \(warning)\n" }
+        out += table.create + ";\n"
+        out += "-- COPY \(table.target) FROM STDIN (FORMAT csv)\n"
+        for step in table.postLoad {
+            if let sql = step.sql {
+                out += sql + ";" + (step.note.map { " -- \($0)" } ?? "") + "\n"
+            } else {
+                out += "-- not migrated: \(step.kind.rawValue) \(step.name): \(step.note ?? "")\n"
+            }
+        }
+        out += "ANALYZE \(table.target);\n"
+    }
+    out += "\n-- after every table is loaded and committed:\n"
+    for table in plan.tables {
+        for step in table.foreignKeys {
+            out += step.sql.map { $0 + ";\n" } ?? "-- not migrated: foreign key \(step.name) on \(table.source.name): \(step.note ?? "")\n"
+        }
+    }
+    for step in plan.views {
+        out += step.sql.map { $0 + "; -- \(step.note ?? "")\n" } ?? "-- not migrated: view \(step.name): \(step.note ?? "")\n"
+    }
+    for step in plan.triggers {
+        out += "-- not migrated: trigger \(step.name) on \(step.table ?? ""): \(step.note ?? "")\n"
+    }
+    return out
+}

@@ -1,0 +1,629 @@
+import Foundation
+import LibPQ
+import SQLite
+import VaultopsCore
+
+/// What to do with rows that cannot be migrated.
+public enum OnRowError: String, Sendable, CaseIterable, Codable {
+    /// Commit nothing when any row fails (the default).
+    case abort
+    /// Load the other rows, report the failed ones, and exit non-zero.
+    case skip
+}
+
+/// Options of one migration (the `vaultops migrate` flags).
+public struct MigrationOptions: Sendable {
+    /// The SQLite database file.
+    public var sqlitePath: String
+    /// The libpq connection string of the target.
+    public var postgresURL: String
+    /// The target schema.
+    public var schema: String = "public"
+    /// Where to keep the CSV files; a private temporary folder (removed afterwards) when nil.
+    public var csvDirectory: String?
+    /// Tables to migrate; all when nil.
+    public var tables: [String]?
+    /// Plan and profile only; touch nothing in PostgreSQL.
+    public var dryRun = false
+    /// Drop and recreate target tables that exist.
+    public var replace = false
+    /// Row error policy.
+    public var onError: OnRowError = .abort
+    /// Tables loaded at once, each over its own connection.
+    public var jobs = 4
+    /// Tables with at least this many rows are exported in parallel rowid ranges (rollback-journal sources).
+    public var splitRows: Int64 = 100_000
+    /// Makes the progress display of the load (label, total CSV bytes); none when nil.
+    public var progress: (@Sendable (_ label: String, _ totalBytes: Int64) -> ProgressReporter)?
+
+    /// Creates options with the defaults of the command line.
+    public init(sqlitePath: String, postgresURL: String) {
+        self.sqlitePath = sqlitePath
+        self.postgresURL = postgresURL
+    }
+}
+
+/// Runs a SQLite → PostgreSQL migration: snapshot, profile + export, plan, parallel load, verify, report.
+///
+/// Atomicity: row errors are found while exporting, before PostgreSQL is touched, so with `--on-error abort`
+/// a bad row means nothing is written at all. The load runs one transaction per connection (each table is
+/// created and filled inside it) and every connection commits only after all of them loaded their tables
+/// without error; if any fails, all roll back. Only the commits themselves are not one atomic step
+/// (PostgreSQL has no cross-connection commit without prepared transactions); a commit failing after
+/// another succeeded is reported as a failure naming the tables that were committed.
+public enum Migrator {
+    /// Runs the migration and returns its report; throws only for errors that prevent a report.
+    ///
+    /// The report says whether everything was migrated exactly (`isComplete`); the caller turns that into
+    /// the exit status.
+    public static func run(_ options: MigrationOptions, log: @escaping @Sendable (String) -> Void = { _ in }) throws -> MigrationReport {
+        let started = Date()
+        guard options.jobs >= 1 else { throw MigrationError(.usage, "--jobs must be at least 1") }
+        let sourceURL = URL(fileURLWithPath: options.sqlitePath)
+        let temp = FileManager.default.temporaryDirectory.appendingPathComponent("vaultops-migrate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: temp) }
+
+        var phases: [String: Double] = [:]
+        var phaseStart = Date()
+        func endPhase(_ name: String) {
+            phases[name] = Date().timeIntervalSince(phaseStart)
+            phaseStart = Date()
+        }
+        // One consistent point in time: schema and every table are read inside one read transaction.
+        // (A VACUUM INTO copy would allow parallel readers, but SQLite 3.40 cannot VACUUM INTO a table with
+        // VIRTUAL generated columns, and the export is not the bottleneck: PostgreSQL's COPY is.)
+        let db: SQLite.Connection
+        let fullSchema: SourceSchema
+        do {
+            guard FileManager.default.fileExists(atPath: sourceURL.path) else {
+                throw MigrationError(.usage, "no such SQLite database: \(options.sqlitePath)")
+            }
+            db = try SQLite.Connection(path: sourceURL.path, options: [.readOnly])
+            try db.setBusyTimeout(milliseconds: 10_000)
+            try db.execute("BEGIN")
+            fullSchema = try SourceSchema.read(from: db)
+        } catch let error as MigrationError {
+            throw error
+        } catch {
+            throw MigrationError(.source, "cannot read the schema of \(options.sqlitePath): \(error)")
+        }
+        defer { try? db.execute("ROLLBACK") }
+        var schema = fullSchema
+        if let wanted = options.tables {
+            let known = Set(fullSchema.tables.map(\.name))
+            let unknown = wanted.filter { !known.contains($0) }
+            guard unknown.isEmpty else {
+                throw MigrationError(.usage, "no such table in \(options.sqlitePath): \(unknown.joined(separator: ", ")) (tables: \(fullSchema.tables.map(\.name).joined(separator: ", ")))")
+            }
+            schema.tables = fullSchema.tables.filter { wanted.contains($0.name) }
+            let chosen = Set(wanted)
+            schema.triggers = fullSchema.triggers.filter { chosen.contains($0.table) }
+            schema.views = []
+        }
+        let overlong = overlongIdentifiers(schema)
+        guard overlong.isEmpty else {
+            throw MigrationError(.usage, "PostgreSQL truncates names over \(postgresIdentifierLimit) bytes; rename first: \(overlong.joined(separator: ", "))")
+        }
+
+        // Export + profile every table to CSV.
+        let csvFolder: URL
+        if let dir = options.csvDirectory {
+            csvFolder = URL(fileURLWithPath: dir)
+            try FileManager.default.createDirectory(at: csvFolder, withIntermediateDirectories: true)
+        } else {
+            csvFolder = temp
+        }
+        let declaredPlan = planMigration(schema, profiles: nil, targetSchema: options.schema)
+        var exported: [String: TableExport] = [:]
+        let journalMode = (try? db.scalar("PRAGMA journal_mode")?.string) ?? nil
+        if journalMode?.lowercased() == "wal" || options.jobs == 1 || declaredPlan.tables.count < 2 {
+            // In WAL mode writers keep committing while we read, so only this one read transaction sees a
+            // single consistent state: export the tables one after another on it.
+            for table in declaredPlan.tables {
+                let path = csvFolder.appendingPathComponent(csvFileName(table.source.name)).path
+                do {
+                    let result = try exportTable(table.source, kinds: table.columns.map(\.mapping.kind), db: db, to: path)
+                    log("exported \(table.source.name): \(result.rows) rows, \(result.bytes) bytes, \(result.rowErrorCount) row errors")
+                    exported[table.source.name] = result
+                } catch let error as MigrationError {
+                    throw error
+                } catch {
+                    throw MigrationError(.source, "exporting \(table.source.name) from \(options.sqlitePath): \(error)")
+                }
+            }
+        } else {
+            // Rollback-journal mode: our open read transaction holds a SHARED lock, and no writer can commit
+            // (that needs EXCLUSIVE) until it ends, so further read transactions see exactly the same state
+            // and the tables can be exported in parallel.
+            // Large rowid tables are split into rowid ranges so that one big table does not leave the
+            // other threads idle; the parts' CSV files are concatenated and their checksums (sums) added.
+            struct Part: Sendable { let table: SourceTable; let kinds: [ValueKind]; let index: Int; let rowids: ClosedRange<Int64>? }
+            var parts: [Part] = []
+            var partCounts: [String: Int] = [:]
+            for table in declaredPlan.tables {
+                let kinds = table.columns.map(\.mapping.kind)
+                var ranges: [ClosedRange<Int64>?] = [nil]
+                if !table.source.withoutRowid, let rowid = rowidAlias(for: table.source),
+                   let row = try? db.query("SELECT min(\(rowid)) AS lo, max(\(rowid)) AS hi, count(*) AS n FROM \(quoteIdentifier(table.source.name))").first,
+                   let lo = row["lo"]?.int64, let hi = row["hi"]?.int64, let n = row["n"]?.int64, n >= options.splitRows, n > 1 {
+                    let pieces = Int64(options.jobs)
+                    let step = (hi - lo) / pieces + 1
+                    ranges = (0..<pieces).map { i -> ClosedRange<Int64>? in
+                        let start = lo + i * step
+                        return start...(i == pieces - 1 ? hi : min(hi, start + step - 1))
+                    }.filter { $0!.lowerBound <= hi }
+                }
+                partCounts[table.source.name] = ranges.count
+                for (index, range) in ranges.enumerated() {
+                    parts.append(Part(table: table.source, kinds: kinds, index: index, rowids: range))
+                }
+            }
+            let results = Collector<String, Swift.Result<TableExport, MigrationError>>()
+            let queue = WorkQueue(parts)
+            let sourcePath = sourceURL.path
+            runThreads(min(options.jobs, parts.count)) { _ in
+                var reader: SQLite.Connection?
+                while let part = queue.next() {
+                    let key = "\(part.index)/\(part.table.name)"
+                    do {
+                        if reader == nil {
+                            let opened = try SQLite.Connection(path: sourcePath, options: [.readOnly])
+                            try opened.setBusyTimeout(milliseconds: 10_000)
+                            try opened.execute("BEGIN")
+                            reader = opened
+                        }
+                        let path = csvFolder.appendingPathComponent(csvFileName(part.table.name) + ".part\(part.index)").path
+                        let result = try exportTable(part.table, kinds: part.kinds, db: reader!, to: path, rowids: part.rowids)
+                        results.set(key, .success(result))
+                    } catch let error as MigrationError {
+                        results.set(key, .failure(error))
+                    } catch {
+                        results.set(key, .failure(MigrationError(.source, "exporting \(part.table.name) from \(sourcePath): \(error)")))
+                    }
+                }
+                if let reader { try? reader.execute("COMMIT") }
+            }
+            for table in declaredPlan.tables {
+                let name = table.source.name
+                var pieces: [TableExport] = []
+                for index in 0..<(partCounts[name] ?? 0) {
+                    switch results.get("\(index)/\(name)") {
+                    case .success(let result)?: pieces.append(result)
+                    case .failure(let error)?: throw error
+                    case nil: throw MigrationError(.source, "table \(name) was not exported")
+                    }
+                }
+                let final = csvFolder.appendingPathComponent(csvFileName(name)).path
+                try concatenate((0..<pieces.count).map { csvFolder.appendingPathComponent(csvFileName(name) + ".part\($0)").path }, into: final)
+                let merged = TableExport.merge(pieces)
+                log("exported \(name): \(merged.rows) rows, \(merged.bytes) bytes, \(merged.rowErrorCount) row errors")
+                results.set(name, .success(merged))
+            }
+            for table in declaredPlan.tables {
+                switch results.get(table.source.name) {
+                case .success(let result)?: exported[table.source.name] = result
+                case .failure(let error)?: throw error
+                case nil: throw MigrationError(.source, "table \(table.source.name) was not exported")
+                }
+            }
+        }
+        try? db.execute("COMMIT")
+        endPhase("export")
+        let profiles = exported.mapValues(\.profiles)
+        let plan = planMigration(schema, profiles: profiles, targetSchema: options.schema)
+
+        var report = MigrationReport(
+            source: options.sqlitePath, target: ConnectionInfo.redacted(options.postgresURL), schema: options.schema,
+            dryRun: options.dryRun, tables: [], rowErrors: [], steps: [], warnings: [], committed: false, seconds: 0,
+            failure: nil)
+        for table in plan.tables {
+            let result = exported[table.source.name]!
+            var profileMap: [String: ColumnProfile] = [:]
+            for (column, profile) in zip(table.columns, result.profiles) { profileMap[column.source.name] = profile }
+            report.tables.append(TableReport(
+                table: table.source.name, sourceRows: result.rows + result.skipped, loadedRows: 0,
+                rowErrors: result.rowErrorCount, bytes: result.bytes, seconds: result.seconds, verified: false,
+                sourceChecksum: result.checksum.description, targetChecksum: nil, profiles: profileMap))
+            report.rowErrors += result.rowErrors
+            report.warnings += table.warnings.map { "\(table.source.name): \($0)" }
+        }
+        report.steps = plannedOutcomes(plan)
+        func finished() -> MigrationReport {
+            report.phases = phases
+            report.seconds = Date().timeIntervalSince(started)
+            return report
+        }
+        if options.dryRun {
+            report.ddl = renderPlan(plan)
+            return finished()
+        }
+        if !report.rowErrors.isEmpty && options.onError == .abort {
+            report.failure = "row errors with --on-error abort: nothing was loaded"
+            return finished()
+        }
+
+        try prepareTarget(plan, options: options, log: log)
+
+        // Load: one transaction per connection; all commit only after all loaded.
+        let loadQueue = WorkQueue(plan.tables)
+        let progress = options.progress?("load \(sourceURL.lastPathComponent)", exported.values.reduce(0) { $0 + $1.bytes })
+        let loads = Collector<String, TableLoad>()
+        let barrier = CommitBarrier(parties: min(options.jobs, max(1, plan.tables.count)))
+        let url = options.postgresURL
+        runThreads(barrier.parties) { _ in
+            var connection: LibPQ.Connection?
+            var failed = false
+            do {
+                let pg = try LibPQ.Connection(url)
+                connection = pg
+                try pg.execute("SET client_encoding = 'UTF8'; SET synchronous_commit = off; BEGIN")
+                while let table = loadQueue.next() {
+                    let csvPath = csvFolder.appendingPathComponent(csvFileName(table.source.name)).path
+                    let load = loadTable(table, csvPath: csvPath, connection: pg, progress: progress)
+                    if load.failure != nil { failed = true }
+                    log("loaded \(table.source.name): \(load.rows) rows\(load.failure.map { " — FAILED: \($0)" } ?? "")")
+                    loads.set(table.source.name, load)
+                    if failed { break }
+                }
+            } catch {
+                failed = true
+                barrier.fail("\(error)")
+            }
+            if failed { barrier.fail(nil) }
+            let commit = barrier.arriveAndWait()
+            guard let pg = connection else { return }
+            if commit {
+                do {
+                    try pg.execute("COMMIT")
+                    barrier.committed()
+                } catch {
+                    barrier.fail("COMMIT failed: \(error)")
+                }
+            } else {
+                _ = try? pg.execute("ROLLBACK")
+            }
+        }
+        for index in report.tables.indices {
+            let name = report.tables[index].table
+            if let load = loads.get(name) {
+                report.tables[index].loadedRows = load.rows
+                report.tables[index].seconds += load.seconds
+                for outcome in load.outcomes {
+                    if let i = report.steps.firstIndex(where: { $0.step == outcome.step }) { report.steps[i] = outcome }
+                }
+            }
+        }
+        progress?.finish()
+        if let failure = barrier.failure ?? loads.all().compactMap(\.failure).first {
+            report.failure = barrier.commits > 0 ? "\(failure) (some connections had already committed)" : "load failed, nothing committed: \(failure)"
+            report.committed = barrier.commits > 0
+            return finished()
+        }
+        report.committed = true
+        endPhase("load")
+
+        // Foreign keys, views and statistics, once every table is visible.
+        let finalOutcomes = try finishTarget(plan, options: options)
+        for outcome in finalOutcomes {
+            if let i = report.steps.firstIndex(where: { $0.step == outcome.step }) { report.steps[i] = outcome }
+        }
+
+        endPhase("finish")
+        // Verify: read every table back and compare counts and checksums.
+        let verifyQueue = WorkQueue(plan.tables)
+        let verified = Collector<String, Swift.Result<(RowChecksum, Double), MigrationError>>()
+        runThreads(min(options.jobs, max(1, plan.tables.count))) { _ in
+            do {
+                let pg = try LibPQ.Connection(url)
+                try pg.execute("SET client_encoding = 'UTF8'; SET extra_float_digits = 1; SET bytea_output = 'hex'; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'")
+                while let table = verifyQueue.next() {
+                    let start = Date()
+                    do {
+                        let checksum = try targetChecksum(table, connection: pg)
+                        verified.set(table.source.name, .success((checksum, Date().timeIntervalSince(start))))
+                    } catch {
+                        verified.set(table.source.name, .failure(MigrationError(.target, "verifying \(table.source.name): \(error)")))
+                    }
+                }
+            } catch {
+                while let table = verifyQueue.next() {
+                    verified.set(table.source.name, .failure(MigrationError(.target, "verifying \(table.source.name): \(error)")))
+                }
+            }
+        }
+        for index in report.tables.indices {
+            switch verified.get(report.tables[index].table) {
+            case .success(let (checksum, seconds))?:
+                report.tables[index].targetChecksum = checksum.description
+                report.tables[index].seconds += seconds
+                report.tables[index].verified = checksum.description == report.tables[index].sourceChecksum
+                    && checksum.rows == report.tables[index].loadedRows
+                    && checksum.rows == exported[report.tables[index].table]!.rows
+            case .failure(let error)?:
+                report.warnings.append(error.message)
+            case nil:
+                break
+            }
+        }
+        endPhase("verify")
+        return finished()
+    }
+
+    /// The initial outcome of every planned step: untranslatable ones are already known failures.
+    static func plannedOutcomes(_ plan: MigrationPlan) -> [StepOutcome] {
+        var steps: [SchemaStep] = []
+        for table in plan.tables { steps += table.postLoad + table.foreignKeys }
+        steps += plan.views + plan.triggers
+        return steps.map { step in
+            let untranslatedButFine = step.sql == nil && step.kind == .check && step.note == "enforced by the boolean type"
+            return StepOutcome(step: step, migrated: untranslatedButFine, detail: step.sql == nil ? step.note : "planned")
+        }
+    }
+
+    /// Creates the schema and collations, refuses non-empty tables, and drops tables `--replace` replaces.
+    static func prepareTarget(_ plan: MigrationPlan, options: MigrationOptions, log: (String) -> Void) throws {
+        do {
+            let pg = try LibPQ.Connection(options.postgresURL)
+            var toDrop: [String] = []
+            var refused: [String] = []
+            for table in plan.tables {
+                let exists = try pg.query("SELECT to_regclass($1) IS NOT NULL AS e", [table.target]).rows.first?.bool("e") ?? false
+                guard exists else { continue }
+                let hasRows = try pg.execute("SELECT EXISTS (SELECT 1 FROM \(table.target)) AS e").rows.first?.bool("e") ?? false
+                if hasRows && !options.replace { refused.append(table.source.name) } else { toDrop.append(table.target) }
+            }
+            guard refused.isEmpty else {
+                throw MigrationError(.targetNotEmpty, "target table(s) already hold rows in schema \(options.schema): \(refused.joined(separator: ", ")); use --replace to drop and recreate them")
+            }
+            try pg.execute("BEGIN")
+            let schemaExists = try pg.query("SELECT to_regnamespace($1) IS NOT NULL AS e", [pgIdentifier(options.schema)]).rows.first?.bool("e") ?? false
+            for step in plan.preamble {
+                // CREATE SCHEMA IF NOT EXISTS would log a notice for every existing schema such as public.
+                if step.kind == .table && schemaExists { continue }
+                if let sql = step.sql { try pg.execute(sql) }
+            }
+            // --replace (or an empty leftover table) drops before the load, in its own transaction: the
+            // parallel load cannot create a table whose drop another open transaction holds.
+            for target in toDrop {
+                log("dropping \(target)")
+                try pg.execute("DROP TABLE \(target)\(options.replace ? " CASCADE" : "")")
+            }
+            try pg.execute("COMMIT")
+        } catch let error as MigrationError {
+            throw error
+        } catch {
+            throw MigrationError(.target, "preparing the target: \(error)")
+        }
+    }
+
+    /// Adds foreign keys and views in one transaction (each in a savepoint, so one failure is reported, not
+    /// fatal). ANALYZE already ran per table inside the load transactions.
+    static func finishTarget(_ plan: MigrationPlan, options: MigrationOptions) throws -> [StepOutcome] {
+        var outcomes: [StepOutcome] = []
+        do {
+            let pg = try LibPQ.Connection(options.postgresURL)
+            try pg.execute("BEGIN; SET LOCAL search_path TO \(pgIdentifier(options.schema))")
+            let steps = plan.tables.flatMap(\.foreignKeys) + plan.views
+            for step in steps {
+                guard let sql = step.sql else { continue }
+                outcomes.append(runStep(step, sql: sql, connection: pg))
+            }
+            try pg.execute("COMMIT")
+        } catch {
+            throw MigrationError(.target, "adding foreign keys and views: \(error)")
+        }
+        return outcomes
+    }
+
+    /// Runs one schema step inside a savepoint, so its failure leaves the transaction usable.
+    static func runStep(_ step: SchemaStep, sql: String, connection pg: LibPQ.Connection) -> StepOutcome {
+        do {
+            try pg.execute("SAVEPOINT vaultops_step")
+            try pg.execute(sql)
+            try pg.execute("RELEASE SAVEPOINT vaultops_step")
+            return StepOutcome(step: step, migrated: true, detail: step.note)
+        } catch {
+            _ = try? pg.execute("ROLLBACK TO SAVEPOINT vaultops_step; RELEASE SAVEPOINT vaultops_step")
+            let message = (error as? PostgresError).map { $0.message + ($0.detail.map { " (\($0))" } ?? "") } ?? "\(error)"
+            return StepOutcome(step: step, migrated: false, detail: message)
+        }
+    }
+}
+
+/// What loading one table did.
+struct TableLoad: Sendable {
+    var rows: Int64 = 0
+    var seconds: Double = 0
+    var outcomes: [StepOutcome] = []
+    var failure: String?
+}
+
+/// Creates and fills one table inside the connection's open transaction, then runs its post-load steps.
+func loadTable(_ table: TablePlan, csvPath: String, connection pg: LibPQ.Connection, progress: ProgressReporter? = nil) -> TableLoad {
+    let start = Date()
+    var load = TableLoad()
+    do {
+        try pg.execute(table.create)
+        let columns = table.columns.map { pgIdentifier($0.source.name) }.joined(separator: ", ")
+        guard let file = fopen(csvPath, "r") else {
+            throw MigrationError(.io, "cannot open \(csvPath): \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        // FREEZE is allowed because the table was created in this transaction: rows are written frozen,
+        // so the verification pass and ANALYZE do not rewrite every page to set hint bits.
+        load.rows = try pg.copyIn("COPY \(table.target) (\(columns)) FROM STDIN (FORMAT csv, FREEZE)") { writer in
+            var buffer = [UInt8](repeating: 0, count: 1 << 18)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+                if count > 0 {
+                    try buffer.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                    progress?.add(Int64(count))
+                }
+                if count < buffer.count {
+                    if ferror(file) != 0 { throw MigrationError(.io, "cannot read \(csvPath)") }
+                    break
+                }
+            }
+        }
+        for step in table.postLoad {
+            guard let sql = step.sql else { continue }
+            load.outcomes.append(Migrator.runStep(step, sql: sql, connection: pg))
+        }
+        // Statistics now, in parallel with the other tables' loads, rather than serially at the end.
+        try pg.execute("ANALYZE \(table.target)")
+    } catch {
+        let message = (error as? PostgresError).map { $0.message + ($0.detail.map { " (\($0))" } ?? "") + " — \($0.context)" } ?? "\(error)"
+        load.failure = "\(table.source.name): \(message)"
+    }
+    load.seconds = Date().timeIntervalSince(start)
+    return load
+}
+
+/// Joins part files into `destination` (a rename when there is one part) and removes the parts.
+func concatenate(_ parts: [String], into destination: String) throws {
+    guard !FileManager.default.fileExists(atPath: destination) else {
+        throw MigrationError(.io, "\(destination) already exists; vaultops never overwrites a file (choose an empty --csv-dir)")
+    }
+    if parts.count == 1 {
+        guard rename(parts[0], destination) == 0 else {
+            throw MigrationError(.io, "cannot create \(destination): \(String(cString: strerror(errno)))")
+        }
+        return
+    }
+    let out = try BufferedFile(creating: destination)
+    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    for part in parts {
+        guard let file = fopen(part, "r") else { throw MigrationError(.io, "cannot open \(part)") }
+        defer { fclose(file); unlink(part) }
+        while true {
+            let count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            if count > 0 { out.append(contentsOf: Array(buffer[0..<count])); try out.flushIfFull() }
+            if count < buffer.count { break }
+        }
+    }
+    try out.close()
+}
+
+/// A file name for a table's CSV that any table name maps to safely (and distinctly).
+func csvFileName(_ table: String) -> String {
+    var name = ""
+    for byte in table.utf8 {
+        let c = Character(Unicode.Scalar(byte))
+        if c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "-") { name.append(c) } else { name += String(format: "%%%02X", byte) }
+    }
+    return name + ".csv"
+}
+
+// MARK: - Threads
+
+/// Runs `body(i)` for `count` worker threads and waits for all of them.
+///
+/// Plain threads rather than `concurrentPerform`: load workers block at a commit barrier until every worker
+/// arrives, which would deadlock if the pool ran fewer threads than workers.
+func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let group = DispatchGroup()
+    for i in 0..<count {
+        group.enter()
+        let thread = Thread {
+            body(i)
+            group.leave()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+    group.wait()
+}
+
+/// A queue of work items handed out to worker threads.
+final class WorkQueue<Item: Sendable>: @unchecked Sendable {
+    // Safety: `items` and `position` are only touched while holding `lock`.
+    private let lock = NSLock()
+    private let items: [Item]
+    private var position = 0
+
+    init(_ items: [Item]) { self.items = items }
+
+    func next() -> Item? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard position < items.count else { return nil }
+        position += 1
+        return items[position - 1]
+    }
+}
+
+/// Results from worker threads, keyed by table.
+final class Collector<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
+    // Safety: `values` is only touched while holding `lock`.
+    private let lock = NSLock()
+    private var values: [Key: Value] = [:]
+
+    func set(_ key: Key, _ value: Value) {
+        lock.lock()
+        values[key] = value
+        lock.unlock()
+    }
+
+    func get(_ key: Key) -> Value? {
+        lock.lock()
+        defer { lock.unlock() }
+        return values[key]
+    }
+
+    func all() -> [Value] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Array(values.values)
+    }
+}
+
+/// Holds every load connection until all have loaded, then tells them all to commit or all to roll back.
+final class CommitBarrier: @unchecked Sendable {
+    // Safety: every mutable field is read and written only while holding `condition`.
+    private let condition = NSCondition()
+    let parties: Int
+    private var arrived = 0
+    private var anyFailed = false
+    private var firstFailure: String?
+    private var commitCount = 0
+
+    init(parties: Int) { self.parties = parties }
+
+    /// Marks the load as failed (with a message for the first failure).
+    func fail(_ message: String?) {
+        condition.lock()
+        anyFailed = true
+        if firstFailure == nil, let message { firstFailure = message }
+        condition.unlock()
+    }
+
+    /// Records a successful commit.
+    func committed() {
+        condition.lock()
+        commitCount += 1
+        condition.unlock()
+    }
+
+    /// Waits for every party; returns true when all loaded without failure (so all should commit).
+    func arriveAndWait() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        arrived += 1
+        if arrived == parties { condition.broadcast() }
+        while arrived < parties { condition.wait() }
+        return !anyFailed
+    }
+
+    var failure: String? {
+        condition.lock()
+        defer { condition.unlock() }
+        return firstFailure
+    }
+
+    var commits: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return commitCount
+    }
+}
