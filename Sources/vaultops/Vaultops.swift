@@ -15,6 +15,11 @@ struct Vaultops: ParsableCommand {
             Restore.self,
             Prune.self,
             Run.self,
+            Upload.self,
+            Download.self,
+            Ls.self,
+            Rm.self,
+            Presign.self,
         ]
     )
 

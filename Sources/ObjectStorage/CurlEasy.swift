@@ -1,0 +1,276 @@
+import CCurl
+import Foundation
+
+/// What a transfer sends.
+package enum RequestBody {
+    case empty
+    case data(Data)
+    /// `length` bytes of the open file `fd` from `offset` (read with pread, so the descriptor can be shared).
+    case file(fd: Int32, offset: Int64, length: Int64)
+
+    var length: Int64 {
+        switch self {
+        case .empty: return 0
+        case .data(let d): return Int64(d.count)
+        case .file(_, _, let length): return length
+        }
+    }
+}
+
+/// Where a successful (2xx) response body goes; error bodies always go to memory.
+package enum ResponseSink {
+    /// Keep the body in memory, failing past `limit` bytes.
+    case memory(limit: Int)
+    /// Write the body to `fd` from `offset` (pwrite), feeding a CRC-64 as it goes.
+    case file(fd: Int32, offset: Int64)
+}
+
+/// One HTTP exchange for `CurlEasy.perform`.
+package struct HTTPTransfer {
+    var method: String
+    var url: String
+    var headers: [(name: String, value: String)]
+    var body: RequestBody = .empty
+    var sink: ResponseSink = .memory(limit: 16 << 20)
+    var connectTimeout: Int = 10
+    /// Abort when fewer than 1 byte/s moves for this many seconds (a stalled connection).
+    var lowSpeedTime: Int = 30
+    /// Called with the number of body bytes just sent or received.
+    var progress: ((Int64) -> Void)?
+}
+
+/// What came back.
+package struct HTTPResponse {
+    var status: Int
+    /// Header names lower-cased; the last value wins.
+    var headers: [String: String]
+    /// The body when it went to memory (always for non-2xx answers).
+    var body: Data
+    /// Bytes written to a file sink.
+    var bytesWritten: Int64
+    /// CRC-64 of the bytes written to a file sink.
+    var writtenCRC: UInt64
+
+    func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// Per-transfer state the C callbacks reach through their user-data pointer.
+private final class TransferState {
+    let body: RequestBody
+    let sink: ResponseSink
+    let progress: ((Int64) -> Void)?
+    var sent: Int64 = 0
+    var status = 0
+    var headers: [String: String] = [:]
+    var memory = Data()
+    var written: Int64 = 0
+    var crc = CRC64()
+    var failure: String?
+
+    init(body: RequestBody, sink: ResponseSink, progress: ((Int64) -> Void)?) {
+        self.body = body
+        self.sink = sink
+        self.progress = progress
+    }
+}
+
+private let curlReadCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    buffer, size, count, user in
+    guard let buffer, let user else { return 0 }
+    let state = Unmanaged<TransferState>.fromOpaque(user).takeUnretainedValue()
+    let room = size * count
+    let remaining = state.body.length - state.sent
+    let n = Int(min(Int64(room), remaining))
+    guard n > 0 else { return 0 }
+    switch state.body {
+    case .empty:
+        return 0
+    case .data(let data):
+        let start = data.startIndex + Int(state.sent)
+        data.copyBytes(to: UnsafeMutableRawPointer(buffer).assumingMemoryBound(to: UInt8.self), from: start..<(start + n))
+    case .file(let fd, let offset, _):
+        let got = pread(fd, buffer, n, off_t(offset + state.sent))
+        guard got > 0 else {
+            state.failure = "reading the upload source failed: \(String(cString: strerror(errno)))"
+            return Int(CURL_READFUNC_ABORT)
+        }
+        state.sent += Int64(got)
+        state.progress?(Int64(got))
+        return got
+    }
+    state.sent += Int64(n)
+    state.progress?(Int64(n))
+    return n
+}
+
+private let curlHeaderCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    buffer, size, count, user in
+    guard let buffer, let user else { return 0 }
+    let state = Unmanaged<TransferState>.fromOpaque(user).takeUnretainedValue()
+    let n = size * count
+    let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: n), as: UTF8.self)
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+    if line.hasPrefix("HTTP/") {
+        // A new status line (after `100 Continue`, say) starts a new header block.
+        let parts = line.split(separator: " ", maxSplits: 2)
+        state.status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        state.headers = [:]
+    } else if let colon = line.firstIndex(of: ":") {
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        state.headers[name] = value
+    }
+    return n
+}
+
+private let curlWriteCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    buffer, size, count, user in
+    guard let buffer, let user else { return 0 }
+    let state = Unmanaged<TransferState>.fromOpaque(user).takeUnretainedValue()
+    let n = size * count
+    let bytes = UnsafeRawBufferPointer(start: buffer, count: n)
+    if case .file(let fd, let offset) = state.sink, (200..<300).contains(state.status) {
+        var done = 0
+        while done < n {
+            let w = pwrite(fd, buffer + done, n - done, off_t(offset + state.written + Int64(done)))
+            if w < 0 {
+                if errno == EINTR { continue }
+                state.failure = "writing the download failed: \(String(cString: strerror(errno)))"
+                return 0
+            }
+            done += w
+        }
+        state.crc.update(bytes)
+        state.written += Int64(n)
+        state.progress?(Int64(n))
+        return n
+    }
+    let limit: Int
+    if case .memory(let l) = state.sink { limit = l } else { limit = 1 << 20 }
+    if state.memory.count + n > limit {
+        state.failure = "the response is larger than \(limit) bytes"
+        return 0
+    }
+    state.memory.append(bytes.bindMemory(to: UInt8.self))
+    return n
+}
+
+private enum CurlGlobal {
+    // curl_global_init must run once before any handle exists; a global let runs it exactly once, thread-safely.
+    static let initialized: CURLcode = curl_global_init(Int(CURL_GLOBAL_ALL))
+}
+
+/// A curl_slist owned by Swift, freed when released.
+private final class CurlHeaderList {
+    private(set) var list: UnsafeMutablePointer<curl_slist>?
+
+    init(_ lines: [String]) {
+        for line in lines {
+            list = curl_slist_append(list, line)
+        }
+    }
+
+    deinit { curl_slist_free_all(list) }
+}
+
+/// One libcurl easy handle: a blocking HTTP client that keeps its connections alive between transfers.
+///
+/// Follows <https://curl.se/libcurl/c/libcurl-easy.html>. Each transfer resets the options (the
+/// connection cache survives `curl_easy_reset`), so nothing leaks from one request into the next.
+/// - Important: an easy handle must only be used by one thread at a time; use one handle per thread.
+package final class CurlEasy {
+    private let handle: UnsafeMutableRawPointer
+    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+
+    package init() throws {
+        let global = CurlGlobal.initialized
+        guard global == CURLE_OK else {
+            throw ObjectStorageError(.transport, "curl_global_init failed: \(String(cString: curl_easy_strerror(global)))",
+                                     curlCode: Int(global.rawValue))
+        }
+        guard let h = curl_easy_init() else {
+            throw ObjectStorageError(.transport, "curl_easy_init failed (out of memory?)")
+        }
+        handle = h
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    /// Runs one transfer to completion (blocking) and returns the response, whatever its status.
+    ///
+    /// Throws `.transport` for connection failures, timeouts and resets, `.localFile` when the body
+    /// source or file sink fails.
+    package func perform(_ transfer: HTTPTransfer) throws -> HTTPResponse {
+        curl_easy_reset(handle)
+        let state = TransferState(body: transfer.body, sink: transfer.sink, progress: transfer.progress)
+        let user = Unmanaged.passUnretained(state).toOpaque()
+        var lines = transfer.headers.map { "\($0.name): \($0.value)" }
+        // libcurl would otherwise add `Expect: 100-continue` for large bodies, costing a round trip per part.
+        lines.append("Expect:")
+        lines.append("Accept:")
+        let headerList = CurlHeaderList(lines)
+
+        try withExtendedLifetime((state, headerList)) {
+            try errorBuffer.withUnsafeMutableBufferPointer { errbuf in
+                errbuf[0] = 0
+                try check(vaultops_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errbuf.baseAddress), "ERRORBUFFER")
+                try check(vaultops_curl_setopt_str(handle, CURLOPT_URL, transfer.url), "URL")
+                try check(vaultops_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "NOSIGNAL")
+                try check(vaultops_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1), "SSL_VERIFYPEER")
+                try check(vaultops_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2), "SSL_VERIFYHOST")
+                try check(vaultops_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, transfer.connectTimeout), "CONNECTTIMEOUT")
+                try check(vaultops_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1), "LOW_SPEED_LIMIT")
+                try check(vaultops_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, transfer.lowSpeedTime), "LOW_SPEED_TIME")
+                try check(vaultops_curl_setopt_ptr(handle, CURLOPT_HTTPHEADER, headerList.list), "HTTPHEADER")
+                try check(vaultops_curl_setopt_write(handle, CURLOPT_HEADERFUNCTION, curlHeaderCallback), "HEADERFUNCTION")
+                try check(vaultops_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, user), "HEADERDATA")
+                try check(vaultops_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, curlWriteCallback), "WRITEFUNCTION")
+                try check(vaultops_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, user), "WRITEDATA")
+                switch transfer.method {
+                case "GET":
+                    break
+                case "HEAD":
+                    try check(vaultops_curl_setopt_long(handle, CURLOPT_NOBODY, 1), "NOBODY")
+                case "PUT", "POST":
+                    // Upload mode for both: the body streams from the read callback with a known length, and
+                    // POST is set by name so libcurl never adds its form Content-Type (ours is always explicit).
+                    try check(vaultops_curl_setopt_long(handle, CURLOPT_UPLOAD, 1), "UPLOAD")
+                    try check(vaultops_curl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(transfer.body.length)), "INFILESIZE")
+                    try check(vaultops_curl_setopt_write(handle, CURLOPT_READFUNCTION, curlReadCallback), "READFUNCTION")
+                    try check(vaultops_curl_setopt_ptr(handle, CURLOPT_READDATA, user), "READDATA")
+                    if transfer.method == "POST" {
+                        try check(vaultops_curl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, "POST"), "CUSTOMREQUEST")
+                    }
+                default:
+                    try check(vaultops_curl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, transfer.method), "CUSTOMREQUEST")
+                }
+                let code = curl_easy_perform(handle)
+                // The error buffer is only ours while the options point at it.
+                let detail = String(cString: errbuf.baseAddress!)
+                _ = vaultops_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, nil)
+                if let failure = state.failure {
+                    throw ObjectStorageError(.localFile, failure, curlCode: Int(code.rawValue))
+                }
+                if code != CURLE_OK {
+                    let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+                    throw ObjectStorageError(.transport, "\(text) (curl error \(code.rawValue))", curlCode: Int(code.rawValue))
+                }
+            }
+        }
+        var status = 0
+        _ = vaultops_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status != 0 ? status : state.status, headers: state.headers, body: state.memory,
+                            bytesWritten: state.written, writtenCRC: state.crc.value)
+    }
+
+    /// The one funnel from CURLcode to our error type.
+    private func check(_ code: CURLcode, _ option: String) throws {
+        guard code == CURLE_OK else {
+            throw ObjectStorageError(.transport, "curl_easy_setopt(\(option)) failed: \(String(cString: curl_easy_strerror(code)))",
+                                     curlCode: Int(code.rawValue))
+        }
+    }
+}
+
+@available(*, unavailable)
+extension CurlEasy: Sendable {}

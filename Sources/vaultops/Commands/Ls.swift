@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import ObjectStorage
+
+/// `vaultops ls oss://BUCKET[/PREFIX] [--json]`: every object under a prefix, across all pages.
+struct Ls: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List objects in OSS under a prefix.")
+
+    @Argument(help: "oss://BUCKET or oss://BUCKET/PREFIX.")
+    var location: String
+
+    @Flag(help: "Print a JSON array of {key, size, etag, last_modified}.")
+    var json = false
+
+    mutating func run() throws {
+        try OSSCommand.run {
+            let where_ = try OSSLocation(parsing: location)
+            let client = OSSCommand.client(try OSSConfiguration.fromEnvironment())
+            let objects = try client.listObjects(bucket: where_.bucket, prefix: where_.key)
+            if json {
+                print(Self.json(objects))
+            } else {
+                for object in objects {
+                    let date = object.lastModified.map { ISO8601DateFormatter().string(from: $0) } ?? "-"
+                    print("\(date)  \(String(object.size).leftPadded(12))  \(object.key)")
+                }
+            }
+        }
+    }
+
+    static func json(_ objects: [ObjectSummary]) -> String {
+        let formatter = ISO8601DateFormatter()
+        let rows: [[String: Any]] = objects.map { o in
+            var row: [String: Any] = ["key": o.key, "size": o.size, "etag": o.etag]
+            row["last_modified"] = o.lastModified.map { formatter.string(from: $0) } ?? NSNull()
+            return row
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import Foundation
+import ObjectStorage
+
+/// `vaultops presign oss://BUCKET/KEY [--expires SECONDS]`: a time-limited download URL.
+struct Presign: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a presigned download URL for an object.")
+
+    @Argument(help: "The object, oss://BUCKET/KEY.")
+    var object: String
+
+    @Option(help: "Seconds the URL stays valid (V4 signing allows at most 604800, 7 days).")
+    var expires: Int = 3600
+
+    mutating func run() throws {
+        try OSSCommand.run {
+            let location = try OSSLocation(parsing: object)
+            guard !location.key.isEmpty else {
+                throw ObjectStorageError(.invalidURL, "presign needs an object key: oss://BUCKET/KEY")
+            }
+            let client = OSSClient(configuration: try OSSConfiguration.fromEnvironment())
+            print(try client.presignedURL(bucket: location.bucket, key: location.key, expires: expires))
+        }
+    }
+}
