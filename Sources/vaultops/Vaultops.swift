@@ -15,6 +15,7 @@ struct Vaultops: ParsableCommand {
             Restore.self,
             Prune.self,
             Run.self,
+            Status.self,
             Upload.self,
             Download.self,
             Ls.self,
