@@ -8,7 +8,13 @@ default 200) and BODY (default {"errcode":0,"errmsg":"ok"}).
 """
 import http.server
 import json
+import os
+import signal
 import sys
+
+# A parent that blocked signals in its thread (a test runner's worker) passes the mask on through exec:
+# unblock them so the test can stop this server with SIGTERM.
+signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 port_file, log_file, *script = sys.argv[1:]
 script = script or ["200"]
@@ -38,6 +44,5 @@ class Handler(http.server.BaseHTTPRequestHandler):
 server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
 with open(port_file + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
-import os
 os.rename(port_file + ".tmp", port_file)
 server.serve_forever()

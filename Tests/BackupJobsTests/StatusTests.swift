@@ -20,9 +20,9 @@ struct StatusTests {
     }
 
     @Test("age text", arguments: [
-        (0.0, "0s"), (59, "59s"), (60, "1m"), (3599, "59m"), (3600, "1h00m"), (3 * 3600 + 5 * 60, "3h05m"),
-        (86400, "1d00h"), (2 * 86400 + 4 * 3600 + 59, "2d04h"), (-5, "0s"),
-    ])
+        (0.0, "0s"), (59.0, "59s"), (60.0, "1m"), (3599.0, "59m"), (3600.0, "1h00m"), (11100.0, "3h05m"),
+        (86400.0, "1d00h"), (187259.0, "2d04h"), (-5.0, "0s"),
+    ] as [(Double, String)])
     func age(seconds: Double, expected: String) {
         #expect(StatusReport.age(seconds) == expected)
     }

@@ -22,7 +22,8 @@ final class WebhookListener {
             }
             usleep(50_000)
         }
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
         throw TestSupportError("the webhook listener did not start")
     }
 
@@ -36,7 +37,8 @@ final class WebhookListener {
     }
 
     deinit {
-        process.terminate()
+        // SIGKILL: it cannot be blocked or ignored, whatever signal mask the child inherited.
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }
