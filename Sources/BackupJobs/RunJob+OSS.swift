@@ -42,10 +42,27 @@ struct OSSTarget {
     ///
     /// The artifact goes first: a prune running elsewhere takes a manifest without its artifact for an
     /// orphan and removes it, while an artifact without a manifest is left alone until the manifest follows.
+    ///
+    /// An object already at either key is never replaced (SPEC: an existing backup is never overwritten);
+    /// the upload fails naming it instead.
     func upload(artifact: URL, manifest: URL) throws -> Int64 {
+        for file in [artifact, manifest] where try exists(key(for: file)) {
+            throw BackupJobError.failed("oss://\(bucket)/\(key(for: file)) already exists; vaultops never overwrites a backup "
+                                        + "(is another host writing to the same prefix?)")
+        }
         let first = try client.uploadFile(at: artifact.path, bucket: bucket, key: key(for: artifact), contentType: "application/gzip")
         let second = try client.uploadFile(at: manifest.path, bucket: bucket, key: key(for: manifest), contentType: "application/json")
         return first.size + second.size
+    }
+
+    /// Whether `key` exists (HeadObject; 404 means no).
+    func exists(_ key: String) throws -> Bool {
+        do {
+            _ = try client.headObject(bucket: bucket, key: key)
+            return true
+        } catch let error as ObjectStorageError where error.httpStatus == 404 {
+            return false
+        }
     }
 
     /// True when `error` means every later request would fail the same way (OSS unreachable after the

@@ -104,7 +104,7 @@ public enum RunJob {
                 oss = try OSSTarget(config: ossConfig, environment: environment, log: log)
                 log("oss: artifacts go to \(oss!.location)")
             } catch {
-                ossDown = "OSS is not usable: \(Redacted.text(String(describing: error)))"
+                ossDown = "OSS is not usable: \(oneLine(Redacted.text(String(describing: error))))"
                 outcome.errors.append(ossDown!)
                 log("oss: FAILED: \(ossDown!)")
             }
@@ -148,7 +148,7 @@ public enum RunJob {
                     result.error = "verification failed: " + report.problems.joined(separator: "; ")
                 }
             } catch {
-                result.error = Redacted.text(String(describing: error))
+                result.error = oneLine(Redacted.text(String(describing: error)))
             }
             if result.backedUp, config.oss != nil {
                 upload(&result, to: oss, ossDown: &ossDown, log: log)
@@ -237,12 +237,18 @@ public enum RunJob {
             result.upload = UploadStatus(location: location, ok: true, bytes: bytes, durationSeconds: seconds, error: nil)
             log("source \(result.name): uploaded \(bytes) bytes to \(location) in \(String(format: "%.1f", seconds))s")
         } catch {
-            let text = Redacted.text(String(describing: error))
+            let text = oneLine(Redacted.text(String(describing: error)))
             result.upload = UploadStatus(location: location, ok: false, bytes: 0, durationSeconds: Date().timeIntervalSince(started),
                                          error: text)
             result.error = "upload to \(location) failed: \(text)"
             if OSSTarget.failsEveryRequest(error) { ossDown = "OSS unreachable or refusing us (\(text))" }
         }
+    }
+
+    /// Multi-line library messages (libpq's hints) as one line, so each log, table and chat line stays whole.
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .joined(separator: " ")
     }
 
     /// Prunes one store and turns the report into a status entry.
@@ -263,7 +269,8 @@ public enum RunJob {
                                removed: removed, kept: kept, decisions: decisions)
         } catch {
             log("prune \(store.location): FAILED: \(error)")
-            return PruneStatus(store: name, location: store.location, ok: false, summary: Redacted.text(String(describing: error)))
+            return PruneStatus(store: name, location: store.location, ok: false,
+                               summary: oneLine(Redacted.text(String(describing: error))))
         }
     }
 }

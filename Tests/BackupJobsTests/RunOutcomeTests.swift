@@ -1,4 +1,4 @@
-import BackupJobs
+@testable import BackupJobs
 import Testing
 import VaultopsCore
 
@@ -26,5 +26,14 @@ struct RunOutcomeTests {
     func exitCode(_ c: Case) {
         #expect(RunOutcome.exitCode(sourcesBackedUp: c.backedUp, sourcesFailed: c.failed, otherProblems: c.other, dryRun: c.dryRun)
             == c.expected)
+    }
+
+    @Test("multi-line library messages become one line", arguments: [
+        ("plain", "plain"),
+        ("connection refused\n\tIs the server running?\n(host=db)", "connection refused Is the server running? (host=db)"),
+        ("a\r\n\r\nb\n", "a b"),
+    ])
+    func oneLine(text: String, expected: String) {
+        #expect(RunJob.oneLine(text) == expected)
     }
 }

@@ -12,13 +12,15 @@ enum NightlyOSS {
     }
 
     /// Calls the emulator's control API (unsigned, loopback only) with Python's urllib; returns the body.
-    static func control(_ method: String, _ path: String) throws -> String {
+    static func control(_ method: String, _ path: String, body: Data = Data()) throws -> String {
         let script = """
         import sys, urllib.request
-        r = urllib.request.urlopen(urllib.request.Request(sys.argv[2], method=sys.argv[1], data=b"" if sys.argv[1] != "GET" else None))
+        data = sys.stdin.buffer.read() if sys.argv[1] != "GET" else None
+        r = urllib.request.urlopen(urllib.request.Request(sys.argv[2], method=sys.argv[1], data=data))
         sys.stdout.write(r.read().decode())
         """
-        let r = try runProcess("python3", ["-c", script, method, try env("VAULTOPS_TEST_OSS_ENDPOINT") + "/__emulator/" + path])
+        let r = try runProcess("python3", ["-c", script, method, try env("VAULTOPS_TEST_OSS_ENDPOINT") + "/__emulator/" + path],
+                               stdin: body)
         guard r.status == 0 else { throw TestSupportError("emulator control \(method) \(path) failed: \(r.stderr)") }
         return r.stdout
     }
@@ -274,6 +276,33 @@ struct NightlyRunTests {
         #expect(table.stdout.contains("STALE (no backup)"))
         #expect(table.stdout.contains("db: last run failed:"))
         #expect(!table.stdout.contains(realPassword) && !table.stdout.contains("not-the-password"))
+    }
+
+    @Test("an object already on OSS under the artifact's key is never overwritten")
+    func neverOverwritesOnOSS() throws {
+        let dir = try TempDir("nightly-overwrite")
+        try makeSources(dir)
+        let bucket = try NightlyOSS.freshBucket("overwrite")
+        let key = "nightly/mms_\(todayStamp()).db.gz"
+        _ = try NightlyOSS.control("POST", "seed?bucket=\(bucket)", body: try JSONSerialization.data(withJSONObject: [key]))
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: mms
+                sqlite: mms.db
+              - name: uploads
+                files: [work-order-uploads]
+            oss:
+              bucket: \(bucket)
+              prefix: nightly/
+            """)
+        let r = try vaultops(["run", "--config", config.path], environment: try NightlyOSS.cliEnvironment())
+        #expect(r.status == 5, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("oss://\(bucket)/\(key) already exists; vaultops never overwrites a backup"))
+        let objects = try NightlyOSS.objects(bucket, prefix: "nightly/")
+        // The seeded object (its body is its key) is untouched; the other source went up.
+        #expect(objects[key] == key.utf8.count)
+        #expect(objects["nightly/uploads_\(todayStamp()).tar.gz"] != nil)
     }
 
     @Test("two runs started at once: one runs, the other exits 4 naming the holder")

@@ -37,7 +37,16 @@ struct Run: ParsableCommand {
         }
         defer { lock?.release() }
         logger.info("run started: \(loaded.sources.count) sources from \(url.path)\(dryRun ? " (dry run)" : "")")
-        let outcome = try RunJob.run(config: loaded, dryRun: dryRun) { line in logger.info("\(line)") }
+        // Failures at error level and retries at warning level, so `grep -E 'ERROR|WARN'` finds what needs a look.
+        let outcome = try RunJob.run(config: loaded, dryRun: dryRun) { line in
+            if line.contains("FAILED") {
+                logger.error("\(line)")
+            } else if line.contains(" failed") || line.contains("retry") {
+                logger.warning("\(line)")
+            } else {
+                logger.info("\(line)")
+            }
+        }
         for source in outcome.sources {
             let state = source.succeeded ? (dryRun ? "planned" : "ok") : "FAILED"
             var line = "\(state.padding(toLength: 7, withPad: " ", startingAt: 0)) \(source.name)"
