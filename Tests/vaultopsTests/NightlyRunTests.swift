@@ -191,11 +191,18 @@ struct NightlyRunTests {
         #expect(!table.stdout.contains("STALE"))
 
         // A second run the same day: `_HHMMSS` names, a stale multipart upload on OSS aborted by prune.
+        // And an artifact from 2020 on OSS, far outside keep_days: 30 of the newest good backup.
         try startStaleUpload(bucket: bucket, key: "nightly/db_20200101.sql.gz")
+        _ = try NightlyOSS.control("POST", "seed?bucket=\(bucket)",
+                                   body: try JSONSerialization.data(withJSONObject: ["nightly/mms_20200101.db.gz", "nightly/notes.txt"]))
         let second = try vaultops(["run", "--config", config.path], environment: env)
         #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
         #expect(try artifacts(in: dir.file("backups")).count == 6)
-        #expect(try NightlyOSS.objects(bucket, prefix: "nightly/").count == 12)
+        let after = try NightlyOSS.objects(bucket, prefix: "nightly/")
+        #expect(after["nightly/mms_20200101.db.gz"] == nil)
+        #expect(after["nightly/notes.txt"] != nil, "not a vaultops backup: never touched")
+        #expect(after.count == 13)
+        #expect(try NightlyOSS.log(bucket).contains { $0.hasPrefix("DeleteMultipleObjects") })
         #expect(try NightlyOSS.log(bucket).contains { $0.hasPrefix("AbortMultipartUpload nightly/db_20200101.sql.gz") })
         let json = try vaultops(["status", "--config", config.path, "--json"], environment: env)
         #expect(json.status == 0, "\(json.stderr)")
