@@ -312,6 +312,39 @@ struct NightlyRunTests {
         #expect(objects["nightly/uploads_\(todayStamp()).tar.gz"] != nil)
     }
 
+    @Test("--dry-run writes, uploads, removes and posts nothing")
+    func dryRun() throws {
+        let dir = try TempDir("nightly-dry")
+        try makeSources(dir)
+        let bucket = try NightlyOSS.freshBucket("dry")
+        _ = try NightlyOSS.control("POST", "seed?bucket=\(bucket)", body: try JSONSerialization.data(withJSONObject: ["nightly/mms_20200101.db.gz"]))
+        let listener = try WebhookListener()
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: mms
+                sqlite: mms.db
+            oss:
+              bucket: \(bucket)
+              prefix: nightly/
+            notify:
+              webhook: \(listener.url)
+              on_success: true
+            metrics:
+              textfile: metrics/vaultops.prom
+            """)
+        let r = try vaultops(["run", "--config", config.path, "--dry-run"], environment: try NightlyOSS.cliEnvironment())
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("planned mms"))
+        #expect(r.stderr.contains("would back up sqlite"))
+        // The OSS prefix is planned read-only (its only mms artifact is the newest, so it stays).
+        #expect(r.stdout.contains("oss://\(bucket)/nightly/: Would remove 0 artifacts with 0 manifests and 0 leftovers (0 B); kept 1 artifact"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("backups").path).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("metrics").path).isEmpty)
+        #expect(try NightlyOSS.objects(bucket, prefix: "nightly/").keys.sorted() == ["nightly/mms_20200101.db.gz"])
+        #expect(try listener.bodies().isEmpty)
+    }
+
     @Test("two runs started at once: one runs, the other exits 4 naming the holder")
     func concurrentRuns() throws {
         let dir = try TempDir("nightly-concurrent")
