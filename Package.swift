@@ -37,6 +37,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PostgresDump", dependencies: ["LibPQ", "VaultopsCore"]),
+        .target(name: "PostgresRestore", dependencies: [
+            "LibPQ", "VaultopsCore", "Archive",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ObjectStorage", dependencies: [
             "CCurl", "VaultopsCore",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -44,7 +48,8 @@ let package = Package(
         .target(name: "Retention", dependencies: ["VaultopsCore"]),
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
         .target(name: "BackupJobs", dependencies: [
-            "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention", "LibPQ", "PostgresDump", "ObjectStorage", "CCurl",
+            "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention", "LibPQ", "PostgresDump", "PostgresRestore",
+            "ObjectStorage", "CCurl",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
@@ -62,6 +67,7 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "SQLiteSnapshot", "TestSupport"]),
         .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
+        .testTarget(name: "PostgresRestoreTests", dependencies: ["PostgresRestore", "PostgresDump", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
         .testTarget(name: "BackupJobsTests", dependencies: ["BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "TestSupport"]),

@@ -14,19 +14,22 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def run_measured(cmd, cwd=None, env=None):
-    """Runs a shell command; returns (wall seconds, peak RSS in KiB of the largest process)."""
+    """Runs a shell command; returns (wall seconds, peak RSS in KiB of the largest process it ran).
+
+    GNU time execs the command, so the figure is the command's own (a forked Python child would report
+    the harness's memory), and for a pipeline it is the largest process in it.
+    """
+    rss_file = os.path.join(HERE, ".data", f".rss-{os.getpid()}")
     start = time.perf_counter()
-    proc = subprocess.Popen(["bash", "-c", cmd], cwd=cwd, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # wait4 reports the largest resident set of any process the shell waited for, including itself.
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, "bash", "-c", cmd], cwd=cwd, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"benchmark command failed ({code}): {cmd}\n{err}")
-    return wall, usage.ru_maxrss
+    if proc.returncode != 0:
+        sys.exit(f"benchmark command failed ({proc.returncode}): {cmd}\n{proc.stderr.decode(errors='replace')}")
+    with open(rss_file) as f:
+        peak = int(f.read().split()[-1])
+    os.remove(rss_file)
+    return wall, peak
 
 
 def dir_size(path):
@@ -130,12 +133,100 @@ def make_files(path, scale):
     os.rename(tmp, path)
 
 
+PG_SETUP = """
+CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL, email text, tags text[], profile jsonb,
+                        balance numeric(14,2), created_at timestamptz);
+INSERT INTO customers
+SELECT g, 'Customer ' || g, 'user' || g || '@example.com', ARRAY['tag' || (g % 17), 'vip' || (g % 5)],
+       jsonb_build_object('city', 'City ' || (g % 300), 'score', g % 1000, 'prefs', jsonb_build_array(g % 7, g % 11)),
+       (g % 100000) / 7.0, timestamptz '2024-01-01' + (g || ' minutes')::interval
+FROM generate_series(1, {customers}) g;
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers(id), total numeric(12,2),
+                     status text, note text, receipt bytea, ordered_at timestamptz);
+INSERT INTO orders
+SELECT g, (g % {customers}) + 1, (g % 99999) / 3.0, (ARRAY['new','paid','shipped','cancelled'])[g % 4 + 1],
+       repeat('order note ' || md5(g::text) || ' ', 1 + g % 4), decode(md5(g::text) || md5((g * 7)::text), 'hex'),
+       timestamptz '2024-06-01' + (g || ' seconds')::interval
+FROM generate_series(1, {orders}) g;
+CREATE INDEX orders_customer ON orders(customer_id);
+CREATE TABLE events (id uuid PRIMARY KEY, source inet, kind text, payload json, at timestamptz);
+INSERT INTO events
+SELECT md5(g::text)::uuid, ('10.' || (g % 250) || '.' || (g % 200) || '.' || (g % 254 + 1))::inet,
+       'kind' || (g % 40), json_build_object('g', g, 'msg', 'event ' || md5((g * 3)::text)),
+       timestamptz '2025-01-01' + (g || ' seconds')::interval
+FROM generate_series(1, {events}) g;
+VACUUM ANALYZE;
+"""
+
+
+def make_postgres(admin_url, scale):
+    """The ~300 MB mixed-type database (scale 1): customers, 800k orders, 500k events."""
+    base = admin_url.rsplit("/", 1)[0]
+    name = "bench_" + f"{scale:g}".replace(".", "_")
+    exists = subprocess.run(["psql", "-X", "-At", "-d", admin_url, "-c",
+                             f"SELECT 1 FROM pg_database WHERE datname = '{name}'"], capture_output=True, text=True)
+    if exists.stdout.strip() != "1":
+        subprocess.run(["psql", "-X", "-q", "-d", admin_url, "-c", f"CREATE DATABASE {name}"], check=True)
+        sql = PG_SETUP.format(customers=max(100, int(200_000 * scale)), orders=max(100, int(800_000 * scale)),
+                              events=max(100, int(500_000 * scale)))
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", f"{base}/{name}"], input=sql, text=True,
+                       check=True, stdout=subprocess.DEVNULL)
+    return f"{base}/{name}"
+
+
+OSS2_SCRIPT = r"""
+import os, sys, oss2
+mode, path, key, part, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+auth = oss2.Auth(os.environ["OSS_ACCESS_KEY_ID"], os.environ["OSS_ACCESS_KEY_SECRET"])
+bucket = oss2.Bucket(auth, os.environ["OSS_ENDPOINT"], "bench", is_cname=False)
+store = oss2.ResumableStore(root=os.path.dirname(path) + "/.oss2-store")
+if mode == "up":
+    oss2.resumable_upload(bucket, key, path, store=store, multipart_threshold=part, part_size=part, num_threads=threads)
+else:
+    oss2.resumable_download(bucket, key, path, store=oss2.ResumableDownloadStore(root=os.path.dirname(path) + "/.oss2-store"),
+                            multiget_threshold=part, part_size=part, num_threads=threads)
+"""
+
+
+def oss_suite(v, data, work, scale, rounds, jobs=4, part_mib=8):
+    endpoint = os.environ.get("VAULTOPS_TEST_OSS_ENDPOINT")
+    if not endpoint:
+        sys.exit("the oss suite needs the emulator (Benchmarks/run starts it with .ci/oss-emulator/start)")
+    import urllib.request
+    urllib.request.urlopen(urllib.request.Request(endpoint + "/__emulator/buckets/bench", method="PUT"))
+    env = dict(os.environ, OSS_ENDPOINT=endpoint, OSS_REGION=os.environ["VAULTOPS_TEST_OSS_REGION"],
+               OSS_ACCESS_KEY_ID=os.environ["VAULTOPS_TEST_OSS_ACCESS_KEY_ID"],
+               OSS_ACCESS_KEY_SECRET=os.environ["VAULTOPS_TEST_OSS_ACCESS_KEY_SECRET"])
+    os.environ.update(env)
+    big = os.path.join(data, "big.bin")
+    if not os.path.exists(big):
+        subprocess.run(f"head -c {max(1, int(1024 * scale)) << 20} /dev/urandom > {big}.tmp", shell=True, check=True)
+        os.rename(big + ".tmp", big)
+    script = os.path.join(work, "oss2_bench.py")
+    with open(script, "w") as f:
+        f.write(OSS2_SCRIPT)
+    part = part_mib << 20
+    rows = bench_pair(Pair(
+        f"upload ({jobs} threads, {part_mib} MiB parts)",
+        ("vaultops upload", f"{v} upload --force --jobs {jobs} --part-size {part_mib} --checkpoint-dir {{out}}/cp {big} oss://bench/v/"),
+        [("oss2 resumable_upload", f"python3 {script} up {big} o/big.bin {part} {jobs}")],
+    ), rounds, work)
+    # Both downloads read the same object; it is uploaded once up front.
+    subprocess.run([v, "upload", "--force", big, "oss://bench/d/"], check=True, env=env, stdout=subprocess.DEVNULL)
+    rows += bench_pair(Pair(
+        f"download ({jobs} threads)",
+        ("vaultops download", f"{v} download oss://bench/d/big.bin {{out}}/big.bin"),
+        [("oss2 resumable_download", f"python3 {script} down {{out}}/big.bin d/big.bin {part} {jobs}")],
+    ), rounds, work)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vaultops", required=True)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--suites", default="sqlite,files")
+    ap.add_argument("--suites", default="sqlite,files,postgres,restore,oss")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
     data = os.path.join(HERE, ".data", f"scale-{args.scale:g}")
@@ -169,6 +260,61 @@ def main():
             [("tar czf", f"tar czf {{out}}/uploads.tar.gz -C {data} uploads"),
              (f"tar -I pigz", f"tar -I 'pigz -6 -p{args.jobs}' -cf {{out}}/uploads.tar.gz -C {data} uploads")],
         ), args.rounds, work)
+    if "postgres" in suites:
+        admin = os.environ.get("VAULTOPS_TEST_PG_URL")
+        if not admin:
+            sys.exit("the postgres suite needs VAULTOPS_TEST_PG_URL (Benchmarks/run starts a server with .ci/pg-start)")
+        url = make_postgres(admin, args.scale)
+        rows += bench_pair(Pair(
+            "backup postgres (-6, 1 thread)",
+            ("vaultops --jobs 1", f"{v} backup postgres '{url}' --out {{out}} --level 6 --jobs 1"),
+            [("pg_dump -Z6", f"pg_dump -Z6 -d '{url}' -f {{out}}/db.sql.gz")],
+        ), args.rounds, work)
+        rows += bench_pair(Pair(
+            f"backup postgres (-6, {args.jobs} threads)",
+            (f"vaultops --jobs {args.jobs}", f"{v} backup postgres '{url}' --out {{out}} --level 6 --jobs {args.jobs}"),
+            [("pg_dump -Z6", f"pg_dump -Z6 -d '{url}' -f {{out}}/db.sql.gz"),
+             (f"pg_dump | pigz -p{args.jobs}", f"set -o pipefail; pg_dump -d '{url}' | pigz -6 -p{args.jobs} > {{out}}/db.sql.gz")],
+        ), args.rounds, work)
+    if "restore" in suites:
+        admin = os.environ.get("VAULTOPS_TEST_PG_URL")
+        if not admin:
+            sys.exit("the restore suite needs VAULTOPS_TEST_PG_URL")
+        url = make_postgres(admin, args.scale)
+        base = admin.rsplit("/", 1)[0]
+        dumps = os.path.join(data, "dumps")
+        if not os.path.exists(os.path.join(dumps, "done")):
+            shutil.rmtree(dumps, ignore_errors=True)
+            os.makedirs(dumps)
+            subprocess.run([v, "backup", "postgres", url, "--out", dumps, "--name", "bench"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(["pg_dump", "-Fd", "-f", os.path.join(dumps, "dir"), "-d", url], check=True)
+            open(os.path.join(dumps, "done"), "w").close()
+        ours = [os.path.join(dumps, f) for f in os.listdir(dumps) if f.endswith(".sql.gz")][0]
+        counter = [0]
+
+        def fresh(prefix):
+            # Every round restores into its own new database; creating it is part of both timings.
+            counter[0] += 1
+            name = f"{prefix}_{os.getpid()}_{counter[0]}"
+            return f"psql -X -q -d '{admin}' -c 'CREATE DATABASE {name}' && ", f"{base}/{name}"
+
+        class Fresh:
+            def __init__(self, prefix, body):
+                self.prefix, self.body = prefix, body
+
+            def format(self, out):
+                create, target = fresh(self.prefix)
+                return create + self.body.format(target=target, out=out)
+
+        rows += bench_pair(Pair(
+            "restore postgres",
+            ("vaultops restore", Fresh("r_ours", f"{v} restore {ours} --to '{{target}}'")),
+            [("gunzip | psql -1", Fresh("r_psql", f"set -o pipefail; gunzip -c {ours} | psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d '{{target}}' >/dev/null")),
+             ("pg_restore -j2", Fresh("r_pgr", f"pg_restore -j2 -d '{{target}}' {dumps}/dir"))],
+        ), args.rounds, work)
+    if "oss" in suites:
+        rows += oss_suite(v, data, work, args.scale, args.rounds)
     print(f"\nscale {args.scale:g}, {args.rounds} rounds, alternating; ratio = vaultops median / this median\n")
     print(f"{'pair':34} {'contender':28} {'median s':>9} {'vaultops/x':>10} {'size MB':>9} {'size ratio':>10} {'peak RSS MB':>11}")
     for label, name, med, ratio, size, size_ratio, rss in rows:

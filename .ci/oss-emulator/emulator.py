@@ -446,8 +446,16 @@ class Handler(BaseHTTPRequestHandler):
             crc ^= 0x5A5A
         return str(crc)
 
+    def check_forbid_overwrite(self, bucket):
+        if (self.headers.get("x-oss-forbid-overwrite") or "").lower() == "true":
+            with self.store.lock:
+                exists = self.key in bucket
+            if exists:
+                raise OSSError(409, "FileAlreadyExists", "The object you specified already exists and can not be overwritten.")
+
     def op_PutObject(self):
         bucket = self.store.bucket(self.bucket_name)
+        self.check_forbid_overwrite(bucket)
         body = self.read_body()
         self.check_md5(body)
         c = new_crc64(); c.update(body)
@@ -651,7 +659,7 @@ class Handler(BaseHTTPRequestHandler):
         return uid, up
 
     def op_InitiateMultipartUpload(self):
-        self.store.bucket(self.bucket_name)
+        self.check_forbid_overwrite(self.store.bucket(self.bucket_name))
         self.drain()
         uid = uuid.uuid4().hex.upper()
         with self.store.lock:
@@ -702,6 +710,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def op_CompleteMultipartUpload(self):
         uid, up = self.upload()
+        self.check_forbid_overwrite(self.store.bucket(self.bucket_name))
         body = self.read_body()
         try:
             root = ET.fromstring(body)

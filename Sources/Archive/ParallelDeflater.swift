@@ -7,8 +7,8 @@ import Dispatch
 /// (`deflateSetDictionary`), so matches reach back across block boundaries as in a single-threaded stream.
 /// Every block but the last ends with `Z_SYNC_FLUSH` (byte-aligned, empty stored block), the last with
 /// `Z_FINISH`, so the concatenation is one valid deflate stream. Each block's CRC-32 is computed beside its
-/// compression and the CRCs are joined with `crc32_combine`. The writer keeps at most `jobs` blocks in flight and
-/// emits them in order, so memory is bounded by jobs × (block + compressed block + zlib state).
+/// compression and the CRCs are joined with `crc32_combine`. The writer keeps at most `4 × jobs` blocks in flight
+/// and emits them in order, so memory is bounded by 4 × jobs × (block + compressed block + zlib state), a few MiB.
 final class ParallelDeflater {
     static let blockSize = 128 * 1024
     static let dictionarySize = 32 * 1024
@@ -59,7 +59,9 @@ final class ParallelDeflater {
             try header.withUnsafeBytes { try emit($0) }
             headerWritten = true
         }
-        while inFlight.count >= jobs { try emitOldest(emit) }
+        // More blocks queued than workers: the producer (COPY, VACUUM INTO reading, tar) can run ahead while
+        // the workers deflate, instead of waiting for the oldest block at every boundary.
+        while inFlight.count >= 4 * jobs { try emitOldest(emit) }
         let input = current
         let dictionary = previousTail
         previousTail = Array(input.suffix(Self.dictionarySize))

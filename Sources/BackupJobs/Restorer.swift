@@ -4,7 +4,7 @@ import SQLiteSnapshot
 import VaultopsCore
 
 /// What a restore did, for the summary line.
-public struct RestoreSummary: Sendable {
+public struct FileRestoreSummary: Sendable {
     public let target: URL
     public let previousCopy: URL?
     public let details: [String]
@@ -16,7 +16,7 @@ public enum Restorer {
     ///
     /// The artifact is verified first and the restored file integrity-checked before it replaces the target;
     /// the old file is kept as `<path>.pre-restore-<YYYYMMDD_HHMMSS>`.
-    public static func restoreSQLite(_ artifact: URL, to target: URL?, now: Date = Date()) throws -> RestoreSummary {
+    public static func restoreSQLite(_ artifact: URL, to target: URL?, now: Date = Date()) throws -> FileRestoreSummary {
         let report = Verifier.verify(artifact)
         guard report.ok else {
             throw BackupJobError.verification(path: artifact.path, reason: report.problems.joined(separator: "; ") + "; nothing was restored")
@@ -43,14 +43,14 @@ public enum Restorer {
         let outcome = try SQLiteSnapshot.installSnapshot(candidate: candidate, over: destination, now: now)
         var details = ["integrity_check ok"]
         if let previous = outcome.previousCopy { details.append("previous database kept as \(previous.path)") }
-        return RestoreSummary(target: destination, previousCopy: outcome.previousCopy, details: details)
+        return FileRestoreSummary(target: destination, previousCopy: outcome.previousCopy, details: details)
     }
 
     /// Restores a `.tar.gz` folder archive into `target` (default: the folder in the manifest).
     ///
     /// The whole archive is read and every entry checked before anything is written: absolute paths, `..`,
     /// links escaping the target, and (without `force`) existing files make the restore refuse.
-    public static func restoreFiles(_ artifact: URL, to target: URL?, force: Bool) throws -> RestoreSummary {
+    public static func restoreFiles(_ artifact: URL, to target: URL?, force: Bool) throws -> FileRestoreSummary {
         let report = Verifier.verify(artifact)
         guard report.ok else {
             throw BackupJobError.verification(path: artifact.path, reason: report.problems.joined(separator: "; ") + "; nothing was restored")
@@ -67,6 +67,6 @@ public enum Restorer {
         var details = ["\(done.files) files, \(done.directories) folders, \(done.symlinks + done.hardlinks) links, \(done.bytes) bytes"]
         if !done.replaced.isEmpty { details.append("\(done.replaced.count) existing files replaced (--force)") }
         if !done.skipped.isEmpty { details.append("not created (special files): \(done.skipped.joined(separator: ", "))") }
-        return RestoreSummary(target: destination, previousCopy: nil, details: details)
+        return FileRestoreSummary(target: destination, previousCopy: nil, details: details)
     }
 }

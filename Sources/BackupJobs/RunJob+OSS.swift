@@ -50,8 +50,11 @@ struct OSSTarget {
             throw BackupJobError.failed("oss://\(bucket)/\(key(for: file)) already exists; vaultops never overwrites a backup "
                                         + "(is another host writing to the same prefix?)")
         }
-        let first = try client.uploadFile(at: artifact.path, bucket: bucket, key: key(for: artifact), contentType: "application/gzip")
-        let second = try client.uploadFile(at: manifest.path, bucket: bucket, key: key(for: manifest), contentType: "application/json")
+        // overwrite: false (x-oss-forbid-overwrite) also closes the gap between the check above and the upload.
+        let first = try client.uploadFile(at: artifact.path, bucket: bucket, key: key(for: artifact), contentType: "application/gzip",
+                                          overwrite: false)
+        let second = try client.uploadFile(at: manifest.path, bucket: bucket, key: key(for: manifest), contentType: "application/json",
+                                           overwrite: false)
         return first.size + second.size
     }
 

@@ -1,5 +1,6 @@
 import Archive
 import Foundation
+import PostgresRestore
 import SQLiteSnapshot
 import VaultopsCore
 
@@ -19,8 +20,9 @@ public struct VerifyReport: Sendable {
 /// `verify`: reads an artifact end to end and compares it with its manifest.
 public enum Verifier {
     /// Checks `artifact`: complete gzip stream (CRC-32 and length of every member), SHA-256 and size against
-    /// the manifest, and with `deep` the content itself (SQLite integrity_check and row counts, tar listing).
-    public static func verify(_ artifact: URL, deep: Bool = false) -> VerifyReport {
+    /// the manifest, and with `deep` the content itself (SQLite integrity_check and row counts, tar listing,
+    /// and for dumps a restore into a scratch database on `serverURL`, created and dropped, with row counts).
+    public static func verify(_ artifact: URL, deep: Bool = false, serverURL: String? = nil) -> VerifyReport {
         var checks: [String] = []
         var problems: [String] = []
         let path = artifact.path
@@ -53,6 +55,8 @@ public enum Verifier {
                     checks.append("tar lists \(entries) entries, every header checked")
                 } else if deep && format.kind == .sqlite {
                     try checkSQLite(gzip: gzip, artifact: artifact, manifest: manifest, checks: &checks, problems: &problems)
+                } else if format.kind == .postgres {
+                    checks.append(try checkDump(ScriptInput(name: path) { gzip }))
                 } else {
                     try gzip.copy(to: DiscardSink())
                 }
@@ -62,6 +66,9 @@ public enum Verifier {
                 if let expected = manifest?.uncompressedBytes, expected != Int64(gzip.uncompressedBytes) {
                     problems.append("uncompressed size \(gzip.uncompressedBytes) differs from the manifest's \(expected)")
                 }
+            } else if format.kind == .postgres {
+                checks.append(try checkDump(ScriptInput(name: path) { hashing }))
+                try hashing.copy(to: DiscardSink())
             } else {
                 try hashing.copy(to: DiscardSink())
             }
@@ -81,7 +88,40 @@ public enum Verifier {
         } catch {
             problems.append("\(error)")
         }
+        if deep && format.kind == .postgres && problems.isEmpty {
+            deepCheckDump(artifact, manifest: manifest, serverURL: serverURL, checks: &checks, problems: &problems)
+        }
         return VerifyReport(artifact: artifact, format: format, manifest: manifest, problems: problems, checks: checks)
+    }
+
+    /// Reads a SQL script to its end: it must split cleanly, use only understood meta-commands and end
+    /// with its writer's completion marker (so a dump cut short is never taken for a backup).
+    private static func checkDump(_ input: ScriptInput) throws -> String {
+        let check = try checkScript(input)
+        return "script complete (\(check.statements) statements, \(check.copyBlocks) COPY blocks, \(check.writer) marker)"
+    }
+
+    private static func deepCheckDump(_ artifact: URL, manifest: Manifest?, serverURL: String?,
+                                      checks: inout [String], problems: inout [String]) {
+        guard let serverURL, !serverURL.isEmpty else {
+            problems.append("--deep for a dump restores it into a scratch database: give a server with --server URL or DATABASE_URL")
+            return
+        }
+        do {
+            let counts = try deepVerify(script: PostgresRestoreJob.scriptInput(for: artifact), serverURL: serverURL)
+            checks.append("restored into a scratch database: \(counts.count) tables, \(counts.values.reduce(0, +)) rows")
+            if let expected = manifest?.tables {
+                let names = Set(expected.keys).union(counts.keys).sorted()
+                var mismatches = 0
+                for table in names where counts[table] != expected[table] {
+                    mismatches += 1
+                    problems.append("table \(table): \(counts[table].map(String.init) ?? "missing") rows restored, manifest says \(expected[table].map(String.init) ?? "no such table")")
+                }
+                if mismatches == 0 { checks.append("row counts of \(expected.count) tables match the manifest") }
+            }
+        } catch {
+            problems.append("deep check: \(Redacted.text(String(describing: error)))")
+        }
     }
 
     private static func checkSQLite(gzip: GzipReader, artifact: URL, manifest: Manifest?,

@@ -101,8 +101,11 @@ extension OSSClient {
     /// parallelism × part size; `progress` is called from the worker threads. A checkpoint in `checkpointDirectory` lets a killed upload resume: the next run
     /// reconciles it with ListParts and sends only the missing parts. The whole object's CRC-64 is compared with
     /// OSS's `x-oss-hash-crc64ecma`; a mismatch deletes the object and throws `.checksumMismatch`.
+    ///
+    /// With `overwrite: false` (the safe choice for backups) OSS refuses, with 409 `FileAlreadyExists`, to
+    /// replace an existing object (`x-oss-forbid-overwrite`).
     public func uploadFile(at path: String, bucket: String, key: String, checkpointDirectory: URL? = nil,
-                           contentType: String = "application/octet-stream",
+                           contentType: String = "application/octet-stream", overwrite: Bool = true,
                            progress: (@Sendable (_ done: Int64, _ total: Int64) -> Void)? = nil) throws -> UploadResult {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -116,11 +119,12 @@ extension OSSClient {
         let size = Int64(st.st_size)
         let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
         if size < configuration.multipartThreshold {
-            return try putFile(fd: fd, size: size, bucket: bucket, key: key, contentType: contentType, progress: progress)
+            return try putFile(fd: fd, size: size, bucket: bucket, key: key, contentType: contentType, overwrite: overwrite,
+                               progress: progress)
         }
         return try multipartUpload(fd: fd, path: path, size: size, modified: modified, bucket: bucket, key: key,
                                    checkpointDirectory: checkpointDirectory ?? Self.defaultCheckpointDirectory,
-                                   contentType: contentType, progress: progress)
+                                   contentType: contentType, overwrite: overwrite, progress: progress)
     }
 
     /// `~/.cache/vaultops/uploads` (or under `XDG_CACHE_HOME`).
@@ -131,7 +135,7 @@ extension OSSClient {
         return base.appendingPathComponent("vaultops/uploads")
     }
 
-    private func putFile(fd: Int32, size: Int64, bucket: String, key: String, contentType: String,
+    private func putFile(fd: Int32, size: Int64, bucket: String, key: String, contentType: String, overwrite: Bool,
                          progress: (@Sendable (Int64, Int64) -> Void)?) throws -> UploadResult {
         // One pass for Content-MD5 and CRC-64, then the body streams from the file: memory stays flat.
         var md5 = Insecure.MD5()
@@ -153,6 +157,7 @@ extension OSSClient {
         var request = OSSRequest(method: "PUT", bucket: bucket, key: key)
         request.setHeader("Content-Type", contentType)
         request.setHeader("Content-MD5", Data(md5.finalize()).base64EncodedString())
+        if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
         let response = try send("PutObject", request, body: .file(fd: fd, offset: 0, length: size))
         try Self.verifyCRC(response, expected: crc.value, operation: "PutObject", bucket: bucket, key: key)
         progress?(size, size)
@@ -179,7 +184,7 @@ extension OSSClient {
     }
 
     private func multipartUpload(fd: Int32, path: String, size: Int64, modified: Double, bucket: String, key: String,
-                                 checkpointDirectory: URL, contentType: String,
+                                 checkpointDirectory: URL, contentType: String, overwrite: Bool,
                                  progress: (@Sendable (Int64, Int64) -> Void)?) throws -> UploadResult {
         let plan = PartPlan(fileSize: size, preferred: configuration.partSize)
         let checkpointURL = Self.checkpointURL(directory: checkpointDirectory, bucket: bucket, key: key, path: path)
@@ -197,7 +202,7 @@ extension OSSClient {
             }
         }
         if checkpoint == nil {
-            let uploadId = try initiateMultipartUpload(bucket: bucket, key: key, contentType: contentType)
+            let uploadId = try initiateMultipartUpload(bucket: bucket, key: key, contentType: contentType, overwrite: overwrite)
             checkpoint = UploadCheckpoint(bucket: bucket, key: key, file: path, fileSize: size, fileModified: modified,
                                           partSize: plan.partSize, uploadId: uploadId)
             try Self.saveCheckpoint(checkpoint!, to: checkpointURL)
@@ -238,7 +243,7 @@ extension OSSClient {
             combined = CRC64.combine(combined, run.crcs[number]!, length2: plan.range(of: number).length)
         }
         let parts = (1...plan.count).map { (partNumber: $0, etag: run.checkpoint.parts[$0]!) }
-        let result = try completeMultipartUpload(bucket: bucket, key: key, uploadId: uploadId, parts: parts)
+        let result = try completeMultipartUpload(bucket: bucket, key: key, uploadId: uploadId, parts: parts, overwrite: overwrite)
         try? FileManager.default.removeItem(at: checkpointURL)
         if let crc = result.crc64, crc != combined {
             // What OSS assembled is not our file: do not leave it looking like a good backup.
@@ -255,36 +260,43 @@ extension OSSClient {
                                      bucket: String, key: String, uploadId: String, checkpointURL: URL,
                                      progress: (@Sendable (Int64, Int64) -> Void)?) throws {
         let (offset, length) = run.plan.range(of: number)
-        var data = Data(count: Int(length))
-        let got = data.withUnsafeMutableBytes { raw -> Int in
-            var done = 0
-            while done < raw.count {
-                let n = pread(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + Int64(done)))
-                if n <= 0 { return n < 0 ? -1 : done }
-                done += n
+        // Hash the part in small blocks and let curl stream it from the file: memory stays at one block per
+        // worker whatever the part size (the page cache serves the second read).
+        var md5 = Insecure.MD5()
+        var crc64 = CRC64()
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { block.deallocate() }
+        var hashed: Int64 = 0
+        while hashed < length {
+            let want = Int(min(Int64(block.count), length - hashed))
+            let n = pread(fd, block.baseAddress!, want, off_t(offset + hashed))
+            guard n > 0 else {
+                throw ObjectStorageError(.localFile, "reading part \(number) of the file failed (file changed or unreadable)",
+                                         operation: "UploadPart \(number)", bucket: bucket, key: key)
             }
-            return done
+            let chunk = UnsafeRawBufferPointer(rebasing: block[0..<n])
+            md5.update(bufferPointer: chunk)
+            crc64.update(chunk)
+            hashed += Int64(n)
         }
-        guard got == Int(length) else {
-            throw ObjectStorageError(.localFile, "reading part \(number) of the file failed (file changed or unreadable)",
-                                     operation: "UploadPart \(number)", bucket: bucket, key: key)
-        }
-        let md5 = OSSDigest.md5Hex(data).uppercased()
-        let crc = CRC64.checksum(data)
+        let digest = Data(md5.finalize())
+        let md5Hex = SignerV4.hex(digest).uppercased()
+        let crc = crc64.value
         var sent = false
-        if let existing = serverParts[number], existing.etag == md5, existing.size == length {
+        if let existing = serverParts[number], existing.etag == md5Hex, existing.size == length {
             // Already on OSS from an interrupted run, and byte-identical (the ETag is the part's MD5).
         } else {
-            let etag = try client.uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: number, data: data)
-            guard etag == md5 else {
-                throw ObjectStorageError(.checksumMismatch, "part \(number) ETag \(etag) is not its MD5 \(md5)",
+            let etag = try client.uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: number,
+                                             fd: fd, offset: offset, length: length, md5: digest, crc: crc)
+            guard etag == md5Hex else {
+                throw ObjectStorageError(.checksumMismatch, "part \(number) ETag \(etag) is not its MD5 \(md5Hex)",
                                          operation: "UploadPart \(number)", bucket: bucket, key: key)
             }
             sent = true
         }
         let (snapshot, done) = run.lock.withLock { () -> (UploadCheckpoint, Int64) in
             run.crcs[number] = crc
-            run.checkpoint.parts[number] = md5
+            run.checkpoint.parts[number] = md5Hex
             if sent { run.uploaded += 1 } else { run.resumed += 1 }
             run.bytesDone += length
             return (run.checkpoint, run.bytesDone)
@@ -344,7 +356,16 @@ extension OSSClient {
             request.setHeader("Range", "bytes=\(offset)-")
             request.setHeader("If-Match", "\"\(info.etag)\"")
             let base = offset
-            let response = try sendOnce("GetObject", request, sink: .file(fd: fd, offset: offset), progress: { _ in })
+            let response: HTTPResponse
+            do {
+                response = try sendOnce("GetObject", request, sink: .file(fd: fd, offset: offset), progress: { _ in })
+            } catch var error as ObjectStorageError where error.serviceCode == "PreconditionFailed" {
+                // The object was replaced since we started: never splice two versions; the next run starts over.
+                try? FileManager.default.removeItem(atPath: partial)
+                try? FileManager.default.removeItem(atPath: stateFile)
+                error.message = "the object changed while it was downloading (its ETag is no longer \(info.etag)); run the download again"
+                throw error
+            }
             crc = CRC64.combine(crc, response.writtenCRC, length2: response.bytesWritten)
             crcLength = base + response.bytesWritten
             progress?(crcLength, info.size)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Metadata of one object, from HeadObject.
@@ -213,9 +214,11 @@ public final class OSSClient {
 
     /// Uploads `data` with PutObject (Content-MD5 set, CRC-64 checked).
     @discardableResult
-    public func putObject(bucket: String, key: String, data: Data, contentType: String = "application/octet-stream") throws -> PutObjectResult {
+    public func putObject(bucket: String, key: String, data: Data, contentType: String = "application/octet-stream",
+                          overwrite: Bool = true) throws -> PutObjectResult {
         var request = OSSRequest(method: "PUT", bucket: bucket, key: key)
         request.setHeader("Content-Type", contentType)
+        if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
         request.setHeader("Content-MD5", OSSDigest.contentMD5(data))
         let response = try send("PutObject", request, body: .data(data))
         let crc = CRC64.checksum(data)
@@ -324,9 +327,11 @@ public final class OSSClient {
     // MARK: - Multipart
 
     /// Starts a multipart upload and returns its upload ID.
-    public func initiateMultipartUpload(bucket: String, key: String, contentType: String = "application/octet-stream") throws -> String {
+    public func initiateMultipartUpload(bucket: String, key: String, contentType: String = "application/octet-stream",
+                                        overwrite: Bool = true) throws -> String {
         var request = OSSRequest(method: "POST", bucket: bucket, key: key, query: [QueryItem("uploads")])
         request.setHeader("Content-Type", contentType)
+        if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
         let response = try send("InitiateMultipartUpload", request)
         guard let id = try xml(response, "InitiateMultipartUpload", bucket: bucket, key: key).text("UploadId"), !id.isEmpty else {
             throw ObjectStorageError(.invalidResponse, "no UploadId in the answer", operation: "InitiateMultipartUpload", bucket: bucket, key: key)
@@ -337,16 +342,32 @@ public final class OSSClient {
     /// Uploads one part with Content-MD5, checks the returned ETag and CRC-64, and returns the ETag.
     @discardableResult
     public func uploadPart(bucket: String, key: String, uploadId: String, partNumber: Int, data: Data) throws -> String {
+        try uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: partNumber, body: .data(data),
+                       md5: Data(Insecure.MD5.hash(data: data)), crc: CRC64.checksum(data))
+    }
+
+    /// Uploads `length` bytes of the open file `fd` from `offset` as one part, streamed from the file so that
+    /// memory does not grow with the part size; `md5` (raw digest) and `crc` are the part's, computed by the
+    /// caller on the same bytes. OSS recomputes the MD5, so a file that changed in between is refused.
+    @discardableResult
+    public func uploadPart(bucket: String, key: String, uploadId: String, partNumber: Int,
+                           fd: Int32, offset: Int64, length: Int64, md5: Data, crc: UInt64) throws -> String {
+        try uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: partNumber,
+                       body: .file(fd: fd, offset: offset, length: length), md5: md5, crc: crc)
+    }
+
+    private func uploadPart(bucket: String, key: String, uploadId: String, partNumber: Int, body: RequestBody,
+                            md5: Data, crc: UInt64) throws -> String {
         var request = OSSRequest(method: "PUT", bucket: bucket, key: key,
                                  query: [QueryItem("partNumber", String(partNumber)), QueryItem("uploadId", uploadId)])
-        request.setHeader("Content-MD5", OSSDigest.contentMD5(data))
+        request.setHeader("Content-MD5", md5.base64EncodedString())
         let op = "UploadPart \(partNumber)"
-        let response = try send(op, request, body: .data(data))
-        try Self.verifyCRC(response, expected: CRC64.checksum(data), operation: op, bucket: bucket, key: key)
+        let response = try send(op, request, body: body)
+        try Self.verifyCRC(response, expected: crc, operation: op, bucket: bucket, key: key)
         let etag = Self.unquoteETag(response.header("etag") ?? "")
-        let md5 = OSSDigest.md5Hex(data).uppercased()
-        guard etag == md5 else {
-            throw ObjectStorageError(.checksumMismatch, "part ETag \(etag) is not the MD5 \(md5) of the data sent",
+        let md5Hex = SignerV4.hex(md5).uppercased()
+        guard etag == md5Hex else {
+            throw ObjectStorageError(.checksumMismatch, "part ETag \(etag) is not the MD5 \(md5Hex) of the data sent",
                                      operation: op, bucket: bucket, key: key)
         }
         return etag
@@ -373,7 +394,8 @@ public final class OSSClient {
 
     /// Completes a multipart upload from `parts` (number, ETag) and returns the object's ETag and OSS's CRC-64.
     public func completeMultipartUpload(bucket: String, key: String, uploadId: String,
-                                        parts: [(partNumber: Int, etag: String)]) throws -> (etag: String, crc64: UInt64?) {
+                                        parts: [(partNumber: Int, etag: String)],
+                                        overwrite: Bool = true) throws -> (etag: String, crc64: UInt64?) {
         var xmlBody = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUpload>"
         for part in parts.sorted(by: { $0.partNumber < $1.partNumber }) {
             xmlBody += "<Part><PartNumber>\(part.partNumber)</PartNumber><ETag>\"\(part.etag)\"</ETag></Part>"
@@ -383,6 +405,7 @@ public final class OSSClient {
         var request = OSSRequest(method: "POST", bucket: bucket, key: key, query: [QueryItem("uploadId", uploadId)])
         request.setHeader("Content-Type", "application/xml")
         request.setHeader("Content-MD5", OSSDigest.contentMD5(body))
+        if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
         let response = try send("CompleteMultipartUpload", request, body: .data(body))
         let root = try xml(response, "CompleteMultipartUpload", bucket: bucket, key: key)
         return (Self.unquoteETag(root.text("ETag") ?? ""), response.header("x-oss-hash-crc64ecma").flatMap { UInt64($0) })

@@ -97,6 +97,8 @@ public struct ObjectStorageError: Error, CustomStringConvertible, Sendable, Exit
             return "OSS does not know this AccessKey ID: check OSS_ACCESS_KEY_ID"
         case "InvalidSecurityToken", "SecurityTokenExpired":
             return "the STS token was rejected or has expired: refresh OSS_SESSION_TOKEN"
+        case "FileAlreadyExists":
+            return "an object with this key exists and uploads never overwrite one unless told to (vaultops upload --force)"
         case "NoSuchBucket":
             return "check the bucket name and that OSS_ENDPOINT is the bucket's region"
         case "RequestTimeTooSkewed":

@@ -46,9 +46,6 @@ struct Vaultops: ParsableCommand {
             Foundation.exit(0)
         } catch let error as CommandExit {
             Foundation.exit(error.code.rawValue)
-        } catch let error as ArgumentParser.ExitCode {
-            // The OSS commands print their error themselves and end with SPEC's status this way.
-            Foundation.exit(error.rawValue)
         } catch let error as ValidationError {
             printError("error: \(error.message)\n" + helpMessage(for: type(of: command)))
             Foundation.exit(VaultopsCore.ExitCode.usage.rawValue)

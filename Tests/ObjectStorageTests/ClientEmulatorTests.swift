@@ -130,6 +130,37 @@ struct ClientEmulatorTests {
         #expect(!FileManager.default.fileExists(atPath: dest + ".partial"))
     }
 
+    @Test("an object replaced during a download is never spliced: the download fails and starts over next time")
+    func objectChangesDuringDownload() throws {
+        let bucket = try OSSEmulator.freshBucket("changed")
+        let config = try OSSEmulator.configuration()
+        try OSSClient(configuration: config).putObject(bucket: bucket, key: "k", data: testBytes(100_000, seed: 1))
+        // The GET waits 1.5 s inside the emulator; meanwhile another client replaces the object.
+        try OSSEmulator.addFault(bucket: bucket, ["op": "GetObject", "action": "slow", "seconds": 1.5, "times": 1])
+        let dir = try TempDirectory()
+        let dest = dir.url.appendingPathComponent("k").path
+        let outcome = RetryLog()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            do {
+                _ = try OSSClient(configuration: config).download(bucket: bucket, key: "k", to: dest)
+                outcome.append("ok")
+            } catch {
+                outcome.append(String(describing: error))
+            }
+            done.signal()
+        }
+        thread.start()
+        Thread.sleep(forTimeInterval: 0.5)
+        try OSSClient(configuration: config).putObject(bucket: bucket, key: "k", data: testBytes(100_000, seed: 2))
+        done.wait()
+        #expect(outcome.lines.first?.contains("HTTP 412 PreconditionFailed") == true, "\(outcome.lines)")
+        #expect(outcome.lines.first?.contains("changed while it was downloading") == true)
+        #expect(!FileManager.default.fileExists(atPath: dest))
+        _ = try OSSClient(configuration: config).download(bucket: bucket, key: "k", to: dest)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dest)) == testBytes(100_000, seed: 2))
+    }
+
     @Test("a stalled response times out and is retried")
     func slowResponse() throws {
         let bucket = try OSSEmulator.freshBucket("slow")

@@ -77,6 +77,13 @@ struct CommandTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("-> oss://\(bucket)/nightly/db_20250101.sql.gz"))
 
+        // Uploading again to the same key is refused (backups are never overwritten) unless --force.
+        r = try vaultops(["upload", a.path, "oss://\(bucket)/nightly/"], environment: env)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("HTTP 409 FileAlreadyExists"), "\(r.stderr)")
+        r = try vaultops(["upload", a.path, "oss://\(bucket)/nightly/", "--force"], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+
         r = try vaultops(["ls", "oss://\(bucket)/nightly/", "--json"], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
         let rows = try JSONSerialization.jsonObject(with: r.stdoutData) as? [[String: Any]] ?? []

@@ -84,6 +84,31 @@ struct MultipartEmulatorTests {
         #expect(try client.listObjects(bucket: bucket).isEmpty)
     }
 
+    @Test("overwrite: false never replaces an existing object, single or multipart")
+    func forbidOverwrite() throws {
+        let bucket = try OSSEmulator.freshBucket("nooverwrite")
+        let dir = try TempDirectory()
+        let source = dir.url.appendingPathComponent("f.bin")
+        try testBytes(600_000).write(to: source)
+        var config = try OSSEmulator.configuration()
+        config.multipartThreshold = 500_000
+        config.partSize = 200 * 1024
+        let client = OSSClient(configuration: config)
+        try client.putObject(bucket: bucket, key: "taken", data: Data("original".utf8))
+        for threshold: Int64 in [500_000, 1 << 30] {  // multipart, then single PutObject
+            config.multipartThreshold = threshold
+            let error = #expect(throws: ObjectStorageError.self) {
+                try OSSClient(configuration: config).uploadFile(at: source.path, bucket: bucket, key: "taken",
+                                                                checkpointDirectory: dir.url, overwrite: false)
+            }
+            #expect(error?.serviceCode == "FileAlreadyExists")
+            #expect(error?.httpStatus == 409)
+        }
+        #expect(try client.getObject(bucket: bucket, key: "taken") == Data("original".utf8))
+        let fresh = try client.uploadFile(at: source.path, bucket: bucket, key: "fresh", checkpointDirectory: dir.url, overwrite: false)
+        #expect(fresh.size == 600_000)
+    }
+
     @Test("injected 500s and resets on parts are retried to success")
     func partFaults() throws {
         let bucket = try OSSEmulator.freshBucket("partfaults")

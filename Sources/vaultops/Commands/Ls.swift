@@ -13,17 +13,15 @@ struct Ls: ParsableCommand {
     var json = false
 
     mutating func run() throws {
-        try OSSCommand.run {
-            let where_ = try OSSLocation(parsing: location)
-            let client = OSSCommand.client(try OSSConfiguration.fromEnvironment())
-            let objects = try client.listObjects(bucket: where_.bucket, prefix: where_.key)
-            if json {
-                print(Self.json(objects))
-            } else {
-                for object in objects {
-                    let date = object.lastModified.map { ISO8601DateFormatter().string(from: $0) } ?? "-"
-                    print("\(date)  \(String(object.size).leftPadded(12))  \(object.key)")
-                }
+        let where_ = try OSSLocation(parsing: location)
+        let client = OSSCommand.client(try OSSConfiguration.fromEnvironment())
+        let objects = try client.listObjects(bucket: where_.bucket, prefix: where_.key)
+        if json {
+            print(Self.json(objects))
+        } else {
+            for object in objects {
+                let date = object.lastModified.map { ISO8601DateFormatter().string(from: $0) } ?? "-"
+                print("\(date)  \(String(object.size).leftPadded(12))  \(object.key)")
             }
         }
     }

@@ -13,13 +13,11 @@ struct Presign: ParsableCommand {
     var expires: Int = 3600
 
     mutating func run() throws {
-        try OSSCommand.run {
-            let location = try OSSLocation(parsing: object)
-            guard !location.key.isEmpty else {
-                throw ObjectStorageError(.invalidURL, "presign needs an object key: oss://BUCKET/KEY")
-            }
-            let client = OSSClient(configuration: try OSSConfiguration.fromEnvironment())
-            print(try client.presignedURL(bucket: location.bucket, key: location.key, expires: expires))
+        let location = try OSSLocation(parsing: object)
+        guard !location.key.isEmpty else {
+            throw ObjectStorageError(.invalidURL, "presign needs an object key: oss://BUCKET/KEY")
         }
+        let client = OSSClient(configuration: try OSSConfiguration.fromEnvironment())
+        print(try client.presignedURL(bucket: location.bucket, key: location.key, expires: expires))
     }
 }

@@ -1,43 +1,87 @@
 import ArgumentParser
 import BackupJobs
 import Foundation
+import ObjectStorage
+import PostgresRestore
 import VaultopsCore
 
-/// `vaultops restore ARTIFACT`: put a backup back, safely by default.
+/// `vaultops restore ARTIFACT|oss://BUCKET/KEY`: put a backup back, safely by default.
 struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Restore an artifact after verifying it; refuses to make things worse.",
         discussion: """
-        .db.gz: the restored database is integrity-checked before it replaces the target; the old file is kept \
-        as <path>.pre-restore-<YYYYMMDD_HHMMSS>. .tar.gz: entries that would escape the target are refused and \
-        existing files are only replaced with --force. Damaged artifacts are refused before anything is touched.
+        Every artifact is verified first (gzip CRC-32 and length, SHA-256 against the manifest, the dump's \
+        completion marker); a damaged one is refused (exit 3) before anything is touched.
+        .sql.gz/.sql: restored in one transaction into --to (default: $DATABASE_URL); a target that already \
+        holds tables is refused unless --clean (drop what the dump creates first) or --force. Plain pg_dump \
+        scripts work too.
+        .db.gz: integrity-checked before it replaces the target; the old file is kept as \
+        <path>.pre-restore-<YYYYMMDD_HHMMSS>.
+        .tar.gz: entries that would escape the target are refused; existing files are replaced only with --force.
+        oss://BUCKET/KEY: downloaded (with its manifest) to a temporary folder first, then as above.
         """
     )
 
-    @Argument(help: "The artifact to restore (.db.gz, .tar.gz).")
+    @Argument(help: "The artifact: a .sql.gz, .sql, .db.gz or .tar.gz file, or oss://BUCKET/KEY.")
     var artifact: String
 
-    @Option(help: "Where to restore: a database path or a folder (default: the original path in the manifest).")
+    @Option(help: "Where to restore: a PostgreSQL URL, a database path or a folder (default: $DATABASE_URL for dumps, the original path for the others).")
     var to: String?
 
-    @Flag(help: "Replace existing files (folders).")
+    @Flag(help: "PostgreSQL: drop every object the dump creates (IF EXISTS) before restoring.")
+    var clean = false
+
+    @Flag(help: "PostgreSQL: restore into a database that already holds tables. Folders: replace existing files.")
     var force = false
 
+    @Flag(name: .customLong("no-owner"), help: "PostgreSQL: skip ALTER … OWNER statements (RDS).")
+    var noOwner = false
+
+    @Flag(name: .customLong("no-privileges"), help: "PostgreSQL: skip GRANT and REVOKE statements (RDS).")
+    var noPrivileges = false
+
+    @Flag(help: "PostgreSQL: create the target database first.")
+    var create = false
+
+    func validate() throws {
+        if clean && force { throw ValidationError("--clean and --force do not go together: choose one") }
+    }
+
     func run() throws {
-        let url = URL(fileURLWithPath: artifact)
+        var remote: RemoteArtifact?
+        var url = URL(fileURLWithPath: artifact)
+        if artifact.lowercased().hasPrefix("oss://") {
+            let reporter = ProgressReporter(label: artifact, total: nil)
+            remote = try RemoteArtifact(location: artifact, configuration: try OSSConfiguration.fromEnvironment()) { done, total in
+                reporter.update(done, total)
+            }
+            reporter.finish()
+            url = remote!.local
+            if !remote!.hasManifest { printError("vaultops: note: no manifest beside \(artifact) on OSS; checking the gzip stream only") }
+        }
+        defer { remote = nil }
         guard let format = ArtifactFormat.of(fileName: url.lastPathComponent) else {
             throw BackupJobError.unknownArtifact(path: artifact)
         }
-        let target = to.map { URL(fileURLWithPath: $0) }
-        let summary: RestoreSummary
         switch format.kind {
-        case .sqlite:
-            summary = try Restorer.restoreSQLite(url, to: target)
-        case .files:
-            summary = try Restorer.restoreFiles(url, to: target, force: force)
         case .postgres:
-            throw ValidationError("restoring PostgreSQL dumps is not available in this build yet")
+            guard let target = to ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !target.isEmpty else {
+                throw ValidationError("say which database to restore into: --to postgres://… (or set DATABASE_URL)")
+            }
+            let options = RestoreOptions(clean: clean, force: force, noOwner: noOwner, noPrivileges: noPrivileges,
+                                         createDatabase: create)
+            let reporter = ProgressReporter(label: url.lastPathComponent, total: nil)
+            let summary = try PostgresRestoreJob.restore(url, targetURL: target, options: options) { p in
+                reporter.set(completed: p.bytesRead)
+            }
+            reporter.finish()
+            print("restored \(artifact) into \(Redacted.connectionString(target)): \(summary)")
+        case .sqlite:
+            let summary = try Restorer.restoreSQLite(url, to: to.map { URL(fileURLWithPath: $0) })
+            print("restored \(artifact) to \(summary.target.path): \(summary.details.joined(separator: "; "))")
+        case .files:
+            let summary = try Restorer.restoreFiles(url, to: to.map { URL(fileURLWithPath: $0) }, force: force)
+            print("restored \(artifact) to \(summary.target.path): \(summary.details.joined(separator: "; "))")
         }
-        print("restored \(artifact) to \(summary.target.path): \(summary.details.joined(separator: "; "))")
     }
 }

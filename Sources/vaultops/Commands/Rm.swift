@@ -10,29 +10,27 @@ struct Rm: ParsableCommand {
     var objects: [String]
 
     mutating func run() throws {
-        try OSSCommand.run {
-            guard !objects.isEmpty else { throw ObjectStorageError(.invalidURL, "rm needs at least one oss://BUCKET/KEY") }
-            var byBucket: [(bucket: String, keys: [String])] = []
-            for text in objects {
-                let location = try OSSLocation(parsing: text)
-                guard !location.key.isEmpty, !location.key.hasSuffix("/") else {
-                    throw ObjectStorageError(.invalidURL, "rm deletes single objects: \(text) names a bucket or prefix")
-                }
-                if let i = byBucket.firstIndex(where: { $0.bucket == location.bucket }) {
-                    byBucket[i].keys.append(location.key)
-                } else {
-                    byBucket.append((location.bucket, [location.key]))
-                }
+        guard !objects.isEmpty else { throw ObjectStorageError(.invalidURL, "rm needs at least one oss://BUCKET/KEY") }
+        var byBucket: [(bucket: String, keys: [String])] = []
+        for text in objects {
+            let location = try OSSLocation(parsing: text)
+            guard !location.key.isEmpty, !location.key.hasSuffix("/") else {
+                throw ObjectStorageError(.invalidURL, "rm deletes single objects: \(text) names a bucket or prefix")
             }
-            let client = OSSCommand.client(try OSSConfiguration.fromEnvironment())
-            for group in byBucket {
-                if group.keys.count == 1 {
-                    try client.deleteObject(bucket: group.bucket, key: group.keys[0])
-                } else {
-                    try client.deleteObjects(bucket: group.bucket, keys: group.keys)
-                }
-                for key in group.keys { print("deleted oss://\(group.bucket)/\(key)") }
+            if let i = byBucket.firstIndex(where: { $0.bucket == location.bucket }) {
+                byBucket[i].keys.append(location.key)
+            } else {
+                byBucket.append((location.bucket, [location.key]))
             }
+        }
+        let client = OSSCommand.client(try OSSConfiguration.fromEnvironment())
+        for group in byBucket {
+            if group.keys.count == 1 {
+                try client.deleteObject(bucket: group.bucket, key: group.keys[0])
+            } else {
+                try client.deleteObjects(bucket: group.bucket, keys: group.keys)
+            }
+            for key in group.keys { print("deleted oss://\(group.bucket)/\(key)") }
         }
     }
 }

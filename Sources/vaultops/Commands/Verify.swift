@@ -12,8 +12,11 @@ struct Verify: ParsableCommand {
     @Argument(help: "Artifacts to check.")
     var artifacts: [String]
 
-    @Flag(help: "Also check the content: SQLite integrity_check and row counts, tar listing.")
+    @Flag(help: "Also check the content: SQLite integrity_check and row counts, tar listing, dumps restored into a scratch database.")
     var deep = false
+
+    @Option(help: "PostgreSQL server for --deep on dumps: a scratch database is created there and dropped (default: $DATABASE_URL).")
+    var server: String?
 
     func validate() throws {
         guard !artifacts.isEmpty else { throw ValidationError("name at least one artifact to verify") }
@@ -22,7 +25,8 @@ struct Verify: ParsableCommand {
     func run() throws {
         var failed = 0
         for path in artifacts {
-            let report = Verifier.verify(URL(fileURLWithPath: path), deep: deep)
+            let report = Verifier.verify(URL(fileURLWithPath: path), deep: deep,
+                                         serverURL: server ?? ProcessInfo.processInfo.environment["DATABASE_URL"])
             if report.ok {
                 print("ok     \(path): \(report.checks.joined(separator: "; "))")
             } else {

@@ -1,0 +1,5 @@
+import Archive
+
+// GzipReader already reads decompressed bytes with the same signature; restore reads `.sql.gz` through it.
+extension GzipReader: ScriptSource {}
+extension HashingSource: ScriptSource {}

@@ -1,0 +1,464 @@
+import Foundation
+import LibPQ
+import Logging
+
+/// How a restore treats the target.
+public struct RestoreOptions: Sendable, Equatable {
+    /// Run the whole script in one transaction, so a failure changes nothing (default on).
+    public var singleTransaction = true
+    /// Drop every object the script creates (`IF EXISTS`, dependents first) before restoring.
+    public var clean = false
+    /// Restore into a target that already holds user tables.
+    public var force = false
+    /// Skip `ALTER … OWNER TO` and `SET SESSION AUTHORIZATION` (for RDS and other managed servers).
+    public var noOwner = false
+    /// Skip `GRANT`, `REVOKE` and `ALTER DEFAULT PRIVILEGES`.
+    public var noPrivileges = false
+    /// Create the target database (from template0) first; it is dropped again if the restore fails.
+    public var createDatabase = false
+    /// Restore everything into the target database: skip `CREATE`/`DROP`/`ALTER DATABASE` and `\connect`.
+    public var stayInTarget = false
+
+    public init(singleTransaction: Bool = true, clean: Bool = false, force: Bool = false, noOwner: Bool = false,
+                noPrivileges: Bool = false, createDatabase: Bool = false, stayInTarget: Bool = false) {
+        self.singleTransaction = singleTransaction
+        self.clean = clean
+        self.force = force
+        self.noOwner = noOwner
+        self.noPrivileges = noPrivileges
+        self.createDatabase = createDatabase
+        self.stayInTarget = stayInTarget
+    }
+}
+
+/// What a restore did.
+public struct RestoreSummary: Sendable, Equatable, CustomStringConvertible {
+    /// Statements sent to the server (COPY statements included).
+    public var statements = 0
+    /// Statements left out by `noOwner`, `noPrivileges` or `stayInTarget`.
+    public var skippedStatements = 0
+    /// Rows loaded per table (`schema.table`), from COPY blocks and INSERT statements.
+    public var rowsPerTable: [String: Int64] = [:]
+    /// Script bytes read (uncompressed).
+    public var bytesRead: Int64 = 0
+    /// Wall-clock time of the whole restore, in seconds.
+    public var seconds: Double = 0
+    /// The database the script ended in.
+    public var database = ""
+    /// Who wrote the script, from its header.
+    public var writer: DumpMarkers.Writer = .unknown
+
+    /// Tables that received rows.
+    public var tables: Int { rowsPerTable.count }
+    /// All rows loaded.
+    public var rows: Int64 { rowsPerTable.values.reduce(0, +) }
+
+    public var description: String {
+        let skipped = skippedStatements > 0 ? " (\(skippedStatements) skipped)" : ""
+        return "restored \(database): \(statements) statements\(skipped), \(tables) tables, \(rows) rows, "
+            + "\(bytesRead) bytes in \(String(format: "%.1f", seconds)) s"
+    }
+}
+
+/// Progress of a running restore, reported after each read from the script.
+public struct RestoreProgress: Sendable {
+    /// Script bytes read so far (uncompressed).
+    public var bytesRead: Int64
+    /// Statements run so far.
+    public var statements: Int
+    /// Rows loaded so far (counted when each COPY finishes).
+    public var rows: Int64
+}
+
+/// Runs a plain SQL script (pg_dump's or vaultops' own) against a PostgreSQL server safely.
+///
+/// The script is streamed: statements are split as they are read, and COPY data goes to
+/// `PQputCopyData` in large runs of whole lines without being turned into strings. By default the
+/// whole script runs in one transaction, a target that already holds user tables is refused, and a
+/// script that ends early (mid-statement, mid-COPY, or without its writer's completion marker) is
+/// rolled back. See `RestoreOptions` for the switches.
+/// - Important: Not thread-safe; one restore at a time per restorer.
+public final class PostgresRestorer {
+    private let targetURL: String
+    private let options: RestoreOptions
+    private let logger: Logger
+
+    private var session: Session!
+    /// The first connection, kept when `\connect` moves on, to drop databases this restore created.
+    private var firstSession: Session?
+    private var createdDatabases: [String] = []
+    private var plan = CleanPlan()
+    private var summary = RestoreSummary()
+    private var fileName = ""
+
+    /// A connection and what this restore did on it.
+    private final class Session {
+        let connection: Connection
+        let database: String
+        var inTransaction = false
+        /// Whether the open transaction changed anything beyond session settings.
+        var didWork = false
+        /// Whether the target check (or `--clean`) ran for this database.
+        var prepared = false
+        let createdHere: Bool
+
+        init(connection: Connection, database: String, createdHere: Bool) {
+            self.connection = connection
+            self.database = database
+            self.createdHere = createdHere
+        }
+    }
+
+    /// A restorer for the database at `targetURL` (a libpq URI or keyword/value string).
+    public init(targetURL: String, options: RestoreOptions = RestoreOptions(),
+                logger: Logger = Logger(label: "vaultops.restore")) {
+        self.targetURL = targetURL
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Restores `input`; throws a `PostgresRestoreError` and leaves the target as it was on failure.
+    ///
+    /// - Parameter progress: called after each read from the script (about every MiB).
+    public func restore(_ input: ScriptInput, progress: ((RestoreProgress) -> Void)? = nil) throws -> RestoreSummary {
+        let started = Date()
+        fileName = input.name
+        summary = RestoreSummary()
+        createdDatabases = []
+        plan = CleanPlan()
+        session = nil
+        firstSession = nil
+        defer {
+            session = nil
+            firstSession = nil
+        }
+
+        if options.clean {
+            plan = try Self.readCleanPlan(input)
+        }
+        let targetDatabase = try ConnectionString.database(of: targetURL)
+        do {
+            if options.createDatabase {
+                guard let targetDatabase else {
+                    throw PostgresRestoreError(kind: .target, message: "creating the target needs a database name in the target URL")
+                }
+                try createTargetDatabase(targetDatabase)
+            }
+            session = try connect(targetURL, database: targetDatabase ?? "", createdHere: options.createDatabase)
+            firstSession = session
+
+            let reader = ScriptReader(source: try input.open(), name: input.name)
+            if let progress {
+                reader.onRead = { [unowned self] bytes in
+                    progress(RestoreProgress(bytesRead: bytes, statements: self.summary.statements, rows: self.summary.rows))
+                }
+            }
+            while let item = try reader.next() {
+                switch item {
+                case .statement(let sql, let line):
+                    try run(sql, line: line)
+                case .copy(let sql, let line):
+                    try copy(sql, line: line, reader: reader)
+                case .metaCommand(let text, let line):
+                    try meta(text, line: line)
+                }
+            }
+            summary.bytesRead = reader.bytesRead
+            summary.writer = DumpMarkers.writer(head: reader.head)
+            guard DumpMarkers.isComplete(tail: reader.tail, writer: summary.writer) else {
+                let marker = summary.writer == .pgDump ? DumpMarkers.pgDumpComplete : DumpMarkers.vaultopsComplete
+                throw PostgresRestoreError(kind: .truncated,
+                                           message: "the script ends without its completion marker \"\(marker)\" (truncated); "
+                                               + (options.singleTransaction ? "nothing was committed" : "what ran before the end was committed"),
+                                           file: input.name)
+            }
+            if session.inTransaction {
+                try execute("COMMIT", line: nil, on: session)
+                session.inTransaction = false
+            }
+        } catch {
+            let failure = mapped(error)
+            throw abort(failure)
+        }
+        summary.database = session.database
+        summary.seconds = Date().timeIntervalSince(started)
+        logger.info("\(summary.description)")
+        return summary
+    }
+
+    // MARK: - Statements
+
+    private func run(_ sql: String, line: Int) throws {
+        let kind = StatementInfo.classify(sql)
+        switch kind {
+        case .ownerChange where options.noOwner, .databaseOwnerChange where options.noOwner, .privilege where options.noPrivileges:
+            summary.skippedStatements += 1
+            return
+        case .createDatabase, .dropDatabase, .databaseLevel, .databaseOwnerChange:
+            if options.stayInTarget {
+                summary.skippedStatements += 1
+                return
+            }
+        case .transactionControl where options.singleTransaction:
+            throw PostgresRestoreError(kind: .invalidScript,
+                                       message: "the script controls transactions itself, which would break the single restore transaction; restore it without the single transaction",
+                                       file: fileName, line: line, statement: sql)
+        case .noTransaction where options.singleTransaction:
+            throw PostgresRestoreError(kind: .invalidScript,
+                                       message: "this statement cannot run inside a transaction block; restore the script without the single transaction",
+                                       file: fileName, line: line, statement: sql)
+        default:
+            break
+        }
+
+        switch kind {
+        case .sessionSetup:
+            // Settings only: they may run before the transaction (and before CREATE DATABASE).
+            try execute(sql, line: line, on: session)
+        case .createDatabase(let name):
+            try leaveSetupTransaction(line: line, sql: sql)
+            try execute(sql, line: line, on: session)
+            createdDatabases.append(name)
+        case .dropDatabase(let name):
+            try leaveSetupTransaction(line: line, sql: sql)
+            if !options.clean && !options.force, try databaseExists(name) {
+                throw PostgresRestoreError(kind: .targetNotEmpty,
+                                           message: "the script drops database \(name), which exists; pass --clean to let it, or --force",
+                                           file: fileName, line: line, statement: sql)
+            }
+            try execute(sql, line: line, on: session)
+        case .databaseLevel, .databaseOwnerChange:
+            // ALTER DATABASE / COMMENT ON DATABASE are transactional, but in a --create script they run on the
+            // maintenance database before \connect; they do not count as work, so \connect may commit them.
+            try beginIfNeeded()
+            try execute(sql, line: line, on: session)
+        default:
+            try prepareForWork(line: line)
+            let result = try execute(sql, line: line, on: session)
+            session.didWork = true
+            if case .insert(let table) = kind, let rows = result.affectedRows {
+                summary.rowsPerTable[table.description, default: 0] += rows
+            }
+        }
+    }
+
+    private func copy(_ sql: String, line: Int, reader: ScriptReader) throws {
+        guard case .copyFromStdin(let table) = StatementInfo.classify(sql) else { return }
+        try prepareForWork(line: line)
+        summary.statements += 1
+        session.didWork = true
+        do {
+            let rows = try session.connection.copyIn(sql) { writer in
+                try reader.readCopyData { bytes in try writer.write(bytes) }
+            }
+            summary.rowsPerTable[table.description, default: 0] += rows
+        } catch let error as PostgresError {
+            throw statementError(error, sql: sql, line: line)
+        }
+    }
+
+    private func meta(_ text: String, line: Int) throws {
+        let command: MetaCommand
+        do {
+            command = try MetaCommand.parse(text)
+        } catch let error as MetaCommandError {
+            throw PostgresRestoreError(kind: .unsupportedMetaCommand, message: error.message, file: fileName, line: line, statement: text)
+        }
+        switch command {
+        case .restrict:
+            return
+        case .unsupported(let name):
+            throw PostgresRestoreError(kind: .unsupportedMetaCommand,
+                                       message: "unsupported psql meta-command \\\(name); only \\connect, \\restrict and \\unrestrict are understood",
+                                       file: fileName, line: line, statement: text)
+        case .connect(let database):
+            if options.stayInTarget {
+                summary.skippedStatements += 1
+                return
+            }
+            try leaveSetupTransaction(line: line, sql: text)
+            let url = try ConnectionString.replacingDatabase(in: targetURL, with: database)
+            let next = try connect(url, database: database, createdHere: createdDatabases.contains(database))
+            if session !== firstSession {
+                session = nil // close an intermediate connection
+            }
+            session = next
+        }
+    }
+
+    // MARK: - Transactions and the target
+
+    private func beginIfNeeded() throws {
+        if options.singleTransaction && !session.inTransaction {
+            try execute("BEGIN", line: nil, on: session)
+            session.inTransaction = true
+        }
+    }
+
+    /// Ends a transaction that only applied settings or database properties, so a statement that cannot
+    /// run in one (or `\connect`) may follow.
+    private func leaveSetupTransaction(line: Int, sql: String) throws {
+        guard session.inTransaction else { return }
+        if session.didWork {
+            throw PostgresRestoreError(kind: .invalidScript,
+                                       message: "this must run outside a transaction, but the restore transaction has already changed data; it cannot come in the middle of a restore",
+                                       file: fileName, line: line, statement: sql)
+        }
+        try execute("COMMIT", line: nil, on: session)
+        session.inTransaction = false
+    }
+
+    /// Before the first statement that changes data in a database: open the transaction, then check
+    /// the target is empty (or clean it).
+    private func prepareForWork(line: Int) throws {
+        try beginIfNeeded()
+        guard !session.prepared else { return }
+        session.prepared = true
+        if session.createdHere { return }
+        if options.clean {
+            for drop in plan.drops {
+                try execute(drop, line: nil, on: session)
+            }
+            return
+        }
+        if options.force { return }
+        let tables = try userTables(on: session)
+        if !tables.names.isEmpty {
+            let shown = tables.names.joined(separator: ", ") + (tables.count > tables.names.count ? ", …" : "")
+            throw PostgresRestoreError(kind: .targetNotEmpty,
+                                       message: "the target database \(session.database) already holds \(tables.count) user table(s) (\(shown)); "
+                                           + "nothing was changed. Use --clean to drop the objects this dump creates first, or --force to restore on top of what is there",
+                                       file: fileName, line: line)
+        }
+    }
+
+    private func userTables(on session: Session) throws -> (count: Int, names: [String]) {
+        let result = try execute("""
+            SELECT n.nspname || '.' || c.relname AS name, count(*) OVER () AS total
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+              AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                              WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+            ORDER BY 1 LIMIT 5
+            """, line: nil, on: session)
+        let names = try result.rows.map { try $0.string("name") }
+        let total = try result.rows.first?.int("total") ?? 0
+        return (total, names)
+    }
+
+    private func databaseExists(_ name: String) throws -> Bool {
+        do {
+            return try session.connection.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [name]).rowCount > 0
+        } catch let error as PostgresError {
+            throw PostgresRestoreError(kind: .target, message: error.message, underlying: error)
+        }
+    }
+
+    private func createTargetDatabase(_ name: String) throws {
+        let admin = try maintenanceConnection()
+        do {
+            try admin.execute("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE template0")
+        } catch let error as PostgresError {
+            let hint = error.sqlState == "42P04" ? "; restore into it without creating it, or drop it first" : ""
+            throw PostgresRestoreError(kind: .target, message: "cannot create database \(name): \(error.message)\(hint)", underlying: error)
+        }
+        createdDatabases.append(name)
+    }
+
+    /// A connection to the server's maintenance database (postgres, else template1), for CREATE/DROP DATABASE.
+    private func maintenanceConnection() throws -> Connection {
+        var lastError: Error?
+        for database in ["postgres", "template1"] {
+            do {
+                return try Connection(try ConnectionString.replacingDatabase(in: targetURL, with: database), logger: logger)
+            } catch {
+                lastError = error
+            }
+        }
+        throw mapped(lastError!)
+    }
+
+    private func connect(_ url: String, database: String, createdHere: Bool) throws -> Session {
+        do {
+            let connection = try Connection(url, logger: logger)
+            let name = database.isEmpty
+                ? ((try? connection.execute("SELECT current_database()"))?[0, 0] ?? "")
+                : database
+            return Session(connection: connection, database: name, createdHere: createdHere)
+        } catch let error as PostgresError {
+            throw PostgresRestoreError(kind: .target, message: "cannot connect to the target: \(error.message) (\(error.context))",
+                                       underlying: error)
+        }
+    }
+
+    // MARK: - Running and failing
+
+    @discardableResult
+    private func execute(_ sql: String, line: Int?, on session: Session) throws -> QueryResult {
+        do {
+            let result = try session.connection.execute(sql)
+            if line != nil { summary.statements += 1 }
+            return result
+        } catch let error as PostgresError {
+            throw statementError(error, sql: sql, line: line)
+        }
+    }
+
+    private func statementError(_ error: PostgresError, sql: String, line: Int?) -> PostgresRestoreError {
+        let kind: PostgresRestoreError.Kind = error.kind == .connectionLost ? .connectionLost : .statementFailed
+        var message = error.message
+        if line == nil { message += " (while running the restore's own \(sql.prefix(40))…)" }
+        return PostgresRestoreError(kind: kind, message: message, file: fileName, line: line, statement: sql, underlying: error)
+    }
+
+    private func mapped(_ error: Error) -> PostgresRestoreError {
+        if let error = error as? PostgresRestoreError { return error }
+        if let error = error as? PostgresError {
+            let kind: PostgresRestoreError.Kind = error.kind == .connectionLost ? .connectionLost : .target
+            return PostgresRestoreError(kind: kind, message: error.message, file: fileName, underlying: error)
+        }
+        return PostgresRestoreError(kind: .io, message: String(describing: error), file: fileName)
+    }
+
+    /// Rolls back what is open and drops databases this restore created; returns the error to throw.
+    private func abort(_ failure: PostgresRestoreError) -> PostgresRestoreError {
+        var failure = failure
+        for candidate in [session, firstSession] {
+            guard let candidate, candidate.inTransaction, candidate.connection.isOpen else { continue }
+            _ = try? candidate.connection.execute("ROLLBACK")
+            candidate.inTransaction = false
+        }
+        guard !createdDatabases.isEmpty else { return failure }
+        // Our connections to the created databases must be gone before DROP DATABASE.
+        session = nil
+        firstSession = nil
+        do {
+            let admin = try maintenanceConnection()
+            for name in createdDatabases.reversed() {
+                do {
+                    try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name))")
+                } catch {
+                    failure.message += "; and the database \(name) created for this restore could not be dropped: \(error)"
+                }
+            }
+        } catch {
+            failure.message += "; and the databases created for this restore (\(createdDatabases.joined(separator: ", "))) could not be dropped: \(error)"
+        }
+        return failure
+    }
+
+    /// Reads the whole script once to learn what it creates (for `clean`).
+    static func readCleanPlan(_ input: ScriptInput) throws -> CleanPlan {
+        var plan = CleanPlan()
+        let reader = ScriptReader(source: try input.open(), name: input.name)
+        while let item = try reader.next() {
+            if case .statement(let sql, _) = item { plan.add(sql) }
+        }
+        return plan
+    }
+}
+
+@available(*, unavailable)
+extension PostgresRestorer: Sendable {}

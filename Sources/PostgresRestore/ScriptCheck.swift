@@ -1,0 +1,50 @@
+/// What an offline read of a script found: it splits cleanly, uses only understood meta-commands,
+/// and ends with its writer's completion marker.
+public struct ScriptCheck: Sendable, Equatable {
+    /// Who wrote the script.
+    public var writer: DumpMarkers.Writer
+    /// SQL statements (COPY statements included).
+    public var statements: Int
+    /// `COPY … FROM stdin` blocks.
+    public var copyBlocks: Int
+    /// Script bytes (uncompressed).
+    public var bytes: Int64
+}
+
+/// Reads `input` to the end without a server and throws a `PostgresRestoreError` (kind `.truncated`,
+/// `.unsupportedMetaCommand`, …) naming the line when it would not restore completely.
+///
+/// `verify` uses this for the completion marker of vaultops' own dumps; `restore` does the same checks
+/// while it runs (before COMMIT), so it does not need this first pass.
+public func checkScript(_ input: ScriptInput) throws -> ScriptCheck {
+    let reader = ScriptReader(source: try input.open(), name: input.name)
+    var check = ScriptCheck(writer: .unknown, statements: 0, copyBlocks: 0, bytes: 0)
+    while let item = try reader.next() {
+        switch item {
+        case .statement:
+            check.statements += 1
+        case .copy:
+            check.statements += 1
+            check.copyBlocks += 1
+            try reader.readCopyData { _ in }
+        case .metaCommand(let text, let line):
+            do {
+                if case .unsupported(let name) = try MetaCommand.parse(text) {
+                    throw PostgresRestoreError(kind: .unsupportedMetaCommand,
+                                               message: "unsupported psql meta-command \\\(name); only \\connect, \\restrict and \\unrestrict are understood",
+                                               file: input.name, line: line, statement: text)
+                }
+            } catch let error as MetaCommandError {
+                throw PostgresRestoreError(kind: .unsupportedMetaCommand, message: error.message, file: input.name, line: line, statement: text)
+            }
+        }
+    }
+    check.bytes = reader.bytesRead
+    check.writer = DumpMarkers.writer(head: reader.head)
+    guard DumpMarkers.isComplete(tail: reader.tail, writer: check.writer) else {
+        let marker = check.writer == .pgDump ? DumpMarkers.pgDumpComplete : DumpMarkers.vaultopsComplete
+        throw PostgresRestoreError(kind: .truncated, message: "the script ends without its completion marker \"\(marker)\" (truncated)",
+                                   file: input.name)
+    }
+    return check
+}

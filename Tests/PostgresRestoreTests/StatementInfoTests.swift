@@ -1,0 +1,152 @@
+import Testing
+@testable import PostgresRestore
+
+@Suite("Statement classification and clean plans")
+struct StatementInfoTests {
+    static let kinds: [(String, StatementKind)] = [
+        ("COPY public.t (a, b) FROM stdin;", .copyFromStdin(table: QualifiedName(["public", "t"]))),
+        ("copy \"Odd\"\"Schema\".\"T x\" from STDIN;", .copyFromStdin(table: QualifiedName(["Odd\"Schema", "T x"]))),
+        ("COPY t (" + (1...60).map { "c\($0)" }.joined(separator: ", ") + ") FROM stdin;", .copyFromStdin(table: QualifiedName(["t"]))),
+        ("COPY t FROM '/tmp/file';", .other),
+        ("COPY (SELECT 1) TO STDOUT;", .other),
+        ("COPY t TO stdout;", .other),
+        ("INSERT INTO app.t VALUES (1);", .insert(table: QualifiedName(["app", "t"]))),
+        ("ALTER TABLE public.t OWNER TO bob;", .ownerChange),
+        ("ALTER FUNCTION public.f(a integer, b text) OWNER TO \"Bob\";", .ownerChange),
+        ("ALTER TABLE public.t ADD COLUMN owner text;", .other),
+        ("ALTER DATABASE db OWNER TO bob;", .databaseOwnerChange),
+        ("ALTER DATABASE db SET search_path = a;", .databaseLevel),
+        ("SET SESSION AUTHORIZATION 'bob';", .ownerChange),
+        ("GRANT SELECT ON TABLE t TO bob;", .privilege),
+        ("REVOKE ALL ON SCHEMA public FROM PUBLIC;", .privilege),
+        ("ALTER DEFAULT PRIVILEGES FOR ROLE a GRANT SELECT ON TABLES TO b;", .privilege),
+        ("SET statement_timeout = 0;", .sessionSetup),
+        ("SELECT pg_catalog.set_config('search_path', '', false);", .sessionSetup),
+        ("SELECT pg_catalog.setval('public.s', 3, true);", .other),
+        ("CREATE DATABASE \"My DB\" WITH TEMPLATE = template0;", .createDatabase(name: "My DB")),
+        ("DROP DATABASE IF EXISTS fx;", .dropDatabase(name: "fx")),
+        ("COMMENT ON DATABASE fx IS 'x';", .databaseLevel),
+        ("COMMENT ON TABLE t IS 'on database';", .other),
+        ("BEGIN;", .transactionControl),
+        ("commit;", .transactionControl),
+        ("START TRANSACTION;", .transactionControl),
+        ("VACUUM ANALYZE t;", .noTransaction),
+        ("CREATE INDEX CONCURRENTLY i ON t (a);", .noTransaction),
+        ("CREATE INDEX i ON t (a);", .other),
+        ("-- comment\nSELECT 1;", .other),
+    ]
+
+    @Test("classifies statements", arguments: kinds)
+    func classify(_ c: (String, StatementKind)) {
+        #expect(StatementInfo.classify(c.0) == c.1, "\(c.0)")
+    }
+
+    static let drops: [(String, String?)] = [
+        ("CREATE TABLE public.t (a int);", "DROP TABLE IF EXISTS \"public\".\"t\";"),
+        ("CREATE UNLOGGED TABLE IF NOT EXISTS \"A\".\"B c\" (a int);", "DROP TABLE IF EXISTS \"A\".\"B c\";"),
+        ("CREATE SEQUENCE public.t_id_seq AS integer START WITH 1;", "DROP SEQUENCE IF EXISTS \"public\".\"t_id_seq\";"),
+        ("CREATE VIEW app.v AS SELECT 1;", "DROP VIEW IF EXISTS \"app\".\"v\";"),
+        ("CREATE MATERIALIZED VIEW app.m AS SELECT 1 WITH NO DATA;", "DROP MATERIALIZED VIEW IF EXISTS \"app\".\"m\";"),
+        ("CREATE SCHEMA app;", "DROP SCHEMA IF EXISTS \"app\";"),
+        ("CREATE TYPE app.s AS ENUM ('a');", "DROP TYPE IF EXISTS \"app\".\"s\";"),
+        ("CREATE DOMAIN app.p AS integer;", "DROP DOMAIN IF EXISTS \"app\".\"p\";"),
+        ("CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;", "DROP EXTENSION IF EXISTS \"pgcrypto\";"),
+        ("CREATE FUNCTION app.f(customer integer DEFAULT 1, OUT total bigint) RETURNS bigint LANGUAGE sql AS $$ SELECT 1 $$;",
+         "DROP FUNCTION IF EXISTS \"app\".\"f\"(customer integer, OUT total bigint);"),
+        ("CREATE OR REPLACE PROCEDURE p(a numeric(10,2) = 1.5, b text) LANGUAGE sql AS $$ $$;",
+         "DROP PROCEDURE IF EXISTS \"p\"(a numeric(10,2), b text);"),
+        ("CREATE FUNCTION f() RETURNS trigger AS $$ $$ LANGUAGE plpgsql;", "DROP FUNCTION IF EXISTS \"f\"();"),
+        ("ALTER TABLE ONLY app.orders ADD CONSTRAINT orders_fk FOREIGN KEY (c) REFERENCES app.c(id);",
+         "ALTER TABLE IF EXISTS ONLY \"app\".\"orders\" DROP CONSTRAINT IF EXISTS \"orders_fk\";"),
+        ("ALTER TABLE ONLY app.orders ADD CONSTRAINT orders_pkey PRIMARY KEY (id);", nil),
+        ("ALTER TABLE ONLY app.c ALTER COLUMN id SET DEFAULT nextval('app.c_id_seq'::regclass);",
+         "ALTER TABLE IF EXISTS ONLY \"app\".\"c\" ALTER COLUMN \"id\" DROP DEFAULT;"),
+        ("ALTER TABLE app.c OWNER TO bob;", nil),
+        ("CREATE INDEX i ON app.c (a);", nil),
+        ("CREATE TRIGGER t BEFORE INSERT ON app.c FOR EACH ROW EXECUTE FUNCTION app.f();", nil),
+        ("COMMENT ON TABLE app.c IS 'x';", nil),
+    ]
+
+    @Test("names the drop for what a statement creates", arguments: drops)
+    func dropStatement(_ c: (String, String?)) {
+        #expect(CleanPlan.dropStatement(for: c.0) == c.1, "\(c.0)")
+    }
+
+    @Test("drops run newest first, each once")
+    func dropOrder() {
+        var plan = CleanPlan()
+        for sql in ["CREATE SCHEMA app;", "CREATE TABLE app.a (id int);", "CREATE SEQUENCE app.a_id_seq;",
+                    "ALTER TABLE ONLY app.a ALTER COLUMN id SET DEFAULT nextval('app.a_id_seq'::regclass);",
+                    "CREATE TABLE app.a (id int);", "SELECT 1;"] {
+            plan.add(sql)
+        }
+        #expect(plan.drops == [
+            "ALTER TABLE IF EXISTS ONLY \"app\".\"a\" ALTER COLUMN \"id\" DROP DEFAULT;",
+            "DROP SEQUENCE IF EXISTS \"app\".\"a_id_seq\";",
+            "DROP TABLE IF EXISTS \"app\".\"a\";",
+            "DROP SCHEMA IF EXISTS \"app\";",
+        ])
+    }
+
+    static let metas: [(String, MetaCommand?)] = [
+        ("\\restrict AbC123", .restrict),
+        ("\\unrestrict AbC123", .restrict),
+        ("\\connect mydb", .connect(database: "mydb")),
+        ("\\connect MyDb", .connect(database: "mydb")),
+        ("\\connect \"MyDb\"", .connect(database: "MyDb")),
+        ("\\c \"we\"\"ird\"", .connect(database: "we\"ird")),
+        ("\\connect -reuse-previous=on \"dbname='my db'\"", .connect(database: "my db")),
+        ("\\connect -reuse-previous=on \"dbname='it\\'s'\"", .connect(database: "it's")),
+        ("\\connect mydb otheruser", nil),
+        ("\\connect -reuse-previous=on \"dbname='x' host=elsewhere\"", nil),
+        ("\\i /etc/passwd", .unsupported("i")),
+        ("\\set ON_ERROR_STOP 1", .unsupported("set")),
+    ]
+
+    @Test("parses meta-commands as psql does", arguments: metas)
+    func meta(_ c: (String, MetaCommand?)) throws {
+        if let expected = c.1 {
+            #expect(try MetaCommand.parse(c.0) == expected, "\(c.0)")
+        } else {
+            #expect(throws: MetaCommandError.self, "\(c.0)") { try MetaCommand.parse(c.0) }
+        }
+    }
+
+    static let markerCases: [(name: String, head: String, tail: String, writer: DumpMarkers.Writer, complete: Bool)] = [
+        ("pg_dump complete", "--\n-- PostgreSQL database dump\n--\n\n\\restrict k\n",
+         "COPY t FROM stdin;\n\\.\n\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict k\n\n", .pgDump, true),
+        ("pg_dump cut", "--\n-- PostgreSQL database dump\n--\n", "ALTER TABLE t OWNER TO x;\n\n--\n-- Name: v; Type: VIEW\n--\n\n", .pgDump, false),
+        ("vaultops complete", "--\n-- PostgreSQL database dump (vaultops)\n--\n",
+         "--\n-- PostgreSQL database dump complete (vaultops)\n--\n\n-- Completed on 2026\n-- vaultops dump complete\n", .vaultops, true),
+        ("vaultops without marker", "--\n-- PostgreSQL database dump (vaultops)\n--\n",
+         "--\n-- PostgreSQL database dump complete (vaultops)\n--\n\n-- Completed on 2026\n", .vaultops, false),
+        ("vaultops cut mid-data", "--\n-- PostgreSQL database dump (vaultops)\n--\n", "\\.\n\n\n", .vaultops, false),
+        ("hand-written", "CREATE TABLE t (a int);\n", "INSERT INTO t VALUES (1);\n", .unknown, true),
+        ("CRLF", "--\r\n-- PostgreSQL database dump\r\n", "-- PostgreSQL database dump complete\r\n--\r\n", .pgDump, true),
+    ]
+
+    @Test("recognizes the writer and its completion marker", arguments: markerCases)
+    func markers(_ c: (name: String, head: String, tail: String, writer: DumpMarkers.Writer, complete: Bool)) {
+        let writer = DumpMarkers.writer(head: Array(c.head.utf8))
+        #expect(writer == c.writer, "\(c.name)")
+        #expect(DumpMarkers.isComplete(tail: Array(c.tail.utf8), writer: writer) == c.complete, "\(c.name)")
+    }
+
+    @Test("moves to another database keeping everything else, quoted for libpq")
+    func connectionString() throws {
+        let replaced = try ConnectionString.replacingDatabase(in: "postgresql://u:p%27w@127.0.0.1:5433/old?sslmode=disable", with: "new db")
+        #expect(replaced == "dbname='new db' host='127.0.0.1' password='p\\'w' port='5433' sslmode='disable' user='u'")
+        #expect(try ConnectionString.database(of: "host=x dbname=abc") == "abc")
+        #expect(try ConnectionString.database(of: "host=x") == nil)
+    }
+
+    @Test("error statements are cut to one line and literals masked near passwords")
+    func errorStatement() {
+        let error = PostgresRestoreError(kind: .statementFailed, message: "m",
+                                         statement: "CREATE ROLE x PASSWORD 'hunter2' LOGIN;\nmore")
+        #expect(error.statement == "CREATE ROLE x PASSWORD '***' LOGIN;")
+        #expect(!error.description.contains("hunter2"))
+        let long = PostgresRestoreError(kind: .statementFailed, message: "m", statement: String(repeating: "a", count: 500))
+        #expect(long.statement?.count == 201)
+    }
+}
