@@ -53,7 +53,7 @@ let package = Package(
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
         .target(name: "BackupJobs", dependencies: [
             "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention", "LibPQ", "PostgresDump", "PostgresRestore",
-            "ObjectStorage",
+            "ObjectStorage", "CCurl",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
+        .testTarget(name: "BackupJobsTests", dependencies: ["BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "TestSupport"]),
         .testTarget(name: "vaultopsTests", dependencies: [
             "vaultops", "BackupJobs", "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "TestSupport",
         ]),

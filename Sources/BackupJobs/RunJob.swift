@@ -6,49 +6,116 @@ import VaultopsCore
 public struct SourceRunResult: Sendable {
     public let name: String
     public let kind: ArtifactKind
+    /// The source for humans, credentials hidden.
+    public let target: String
     public var artifact: URL?
+    public var manifest: URL?
     public var sizeBytes: Int64 = 0
+    public var sha256: String?
+    /// The manifest's `created_at`.
+    public var createdAt: Date?
     public var durationSeconds: Double = 0
     public var verified = false
+    /// The checks that passed, or the problems verification found.
+    public var verification: [String] = []
+    /// The upload to OSS; nil when no `oss:` is configured (or on a dry run).
+    public var upload: UploadStatus?
     /// Why the source failed, already redacted; nil when it succeeded.
     public var error: String?
 
+    public init(name: String, kind: ArtifactKind, target: String) {
+        self.name = name
+        self.kind = kind
+        self.target = target
+    }
+
+    /// Every step (backup, verify, upload) worked.
     public var succeeded: Bool { error == nil }
+    /// A verified artifact exists locally, whatever happened to the upload.
+    public var backedUp: Bool { artifact != nil && verified }
+
+    /// The entry of the status file.
+    public var status: SourceStatus {
+        SourceStatus(name: name, kind: kind.rawValue, target: target, backedUp: backedUp, succeeded: succeeded,
+                     artifact: artifact?.lastPathComponent, sizeBytes: sizeBytes, sha256: sha256, createdAt: createdAt,
+                     durationSeconds: durationSeconds, verified: verified, verification: verification, upload: upload, error: error)
+    }
 }
 
 /// The outcome of a whole `run`.
 public struct RunOutcome: Sendable {
-    public var sources: [SourceRunResult]
-    public var prune: String?
-    public var pruneFailed = false
+    public var sources: [SourceRunResult] = []
+    /// The backup folder's prune, then the OSS prefix's.
+    public var prunes: [PruneStatus] = []
+    /// Problems not tied to one source (OSS configuration, status or metrics file), already redacted.
+    public var errors: [String] = []
+    public var dryRun = false
+    /// The status written (nil on a dry run).
+    public var status: RunStatus?
+    /// Why the notification could not be sent, when one was due and failed.
+    public var notificationProblem: String?
 
-    /// 0 when every step succeeded, 1 when nothing did, 5 when some sources failed and others are done.
+    public init(dryRun: Bool = false) { self.dryRun = dryRun }
+
+    /// The exit status (see `exitCode(sourcesBackedUp:sourcesFailed:otherProblems:dryRun:)`).
     public var exitCode: ExitCode {
-        let failed = sources.filter { !$0.succeeded }.count
-        if failed == 0 && !pruneFailed { return .success }
-        if failed == sources.count { return .failure }
+        Self.exitCode(sourcesBackedUp: sources.filter(\.backedUp).count, sourcesFailed: sources.filter { !$0.succeeded }.count,
+                      otherProblems: prunes.filter { !$0.ok }.count + errors.count, dryRun: dryRun)
+    }
+
+    /// 0 when every step succeeded; 1 when no source got a verified local backup (or a dry run found a
+    /// problem); 5 when something failed but at least one source is safely backed up.
+    ///
+    /// A failed upload or prune is a failure of the run, but with local backups in place it is "some done".
+    public static func exitCode(sourcesBackedUp: Int, sourcesFailed: Int, otherProblems: Int, dryRun: Bool) -> ExitCode {
+        if sourcesFailed == 0 && otherProblems == 0 { return .success }
+        if dryRun || sourcesBackedUp == 0 { return .failure }
         return .partial
     }
 }
 
-/// `run`: every configured source is backed up and verified; one failing source never stops the others;
-/// then the backup folder is pruned with the configured retention.
+/// `run`: every configured source is backed up, verified and uploaded; one failing source never stops the
+/// others; then the backup folder and the OSS prefix are pruned, and the status file, metrics and
+/// notification are written.
 public enum RunJob {
     /// Runs all sources of `config`; `log` receives one line per step (already redacted).
     ///
+    /// - Parameters:
+    ///   - environment: where `OSS_*` settings not in the config come from.
+    ///   - log: called from the run's thread and, for OSS retry lines, from upload worker threads.
     /// - Important: the caller holds the run lock.
-    public static func run(config: Config, dryRun: Bool = false, now: @escaping @Sendable () -> Date = { Date() },
-                           log: (String) -> Void) throws -> RunOutcome {
+    public static func run(config: Config, dryRun: Bool = false,
+                           environment: [String: String] = ProcessInfo.processInfo.environment,
+                           now: @escaping @Sendable () -> Date = { Date() },
+                           log: @escaping @Sendable (String) -> Void) throws -> RunOutcome {
         guard let backupDir = config.backupDir else {
             throw ConfigError(file: config.file, line: nil, keyPath: "backup_dir", message: "missing required key 'backup_dir'")
         }
+        let log: @Sendable (String) -> Void = { line in log(Redacted.text(line)) }
         let directory = URL(fileURLWithPath: backupDir)
-        var outcome = RunOutcome(sources: [])
+        let startedAt = now()
+        var outcome = RunOutcome(dryRun: dryRun)
+
+        // OSS first: a bad `oss:` block fails the uploads, never the local backups.
+        var oss: OSSTarget?
+        var ossDown: String?
+        if let ossConfig = config.oss {
+            do {
+                oss = try OSSTarget(config: ossConfig, environment: environment, log: log)
+                log("oss: artifacts go to \(oss!.location)")
+            } catch {
+                ossDown = "OSS is not usable: \(oneLine(Redacted.text(String(describing: error))))"
+                outcome.errors.append(ossDown!)
+                log("oss: FAILED: \(ossDown!)")
+            }
+        }
+
         for source in config.sources {
-            var result = SourceRunResult(name: source.name, kind: source.kind)
+            var result = SourceRunResult(name: source.name, kind: source.kind, target: source.redactedTarget)
             let started = Date()
             if dryRun {
-                log("source \(source.name): would back up \(source.kind) \(source.redactedTarget) into \(directory.path)")
+                log("source \(source.name): would back up \(source.kind) \(source.redactedTarget) into \(directory.path)"
+                    + (oss.map { ", then upload to \($0.location)" } ?? ""))
                 outcome.sources.append(result)
                 continue
             }
@@ -67,17 +134,24 @@ public enum RunJob {
                     backup = try PostgresBackup.run(connection: connection, options: options, now: now())
                 }
                 result.artifact = backup.artifact
+                result.manifest = backup.manifestURL
                 result.sizeBytes = backup.manifest.sizeBytes
+                result.sha256 = backup.manifest.sha256
+                result.createdAt = backup.manifest.createdAt
                 log("source \(source.name): wrote \(backup.artifact.lastPathComponent) (\(backup.manifest.sizeBytes) bytes)")
                 let report = Verifier.verify(backup.artifact)
                 result.verified = report.ok
+                result.verification = report.ok ? report.checks : report.problems
                 if report.ok {
                     log("source \(source.name): verified (\(report.checks.joined(separator: "; ")))")
                 } else {
                     result.error = "verification failed: " + report.problems.joined(separator: "; ")
                 }
             } catch {
-                result.error = Redacted.text(String(describing: error))
+                result.error = oneLine(Redacted.text(String(describing: error)))
+            }
+            if result.backedUp, config.oss != nil {
+                upload(&result, to: oss, ossDown: &ossDown, log: log)
             }
             result.durationSeconds = Date().timeIntervalSince(started)
             if let error = result.error { log("source \(source.name): FAILED: \(error)") }
@@ -85,17 +159,118 @@ public enum RunJob {
         }
 
         let policy = RetentionPolicy.resolve(commandLine: RetentionPolicy(), configuration: config.retention)
+        outcome.prunes.append(prune(store: LocalFolderStore(path: directory.path), name: "local", policy: policy,
+                                    config: config, dryRun: dryRun, now: now, log: log))
+        if let oss {
+            if let ossDown {
+                outcome.prunes.append(PruneStatus(store: "oss", location: oss.location, ok: false, summary: "skipped: \(ossDown)"))
+                log("prune \(oss.location): skipped: \(ossDown)")
+            } else {
+                outcome.prunes.append(prune(store: OSSRetentionStore(client: oss.client, bucket: oss.bucket, prefix: oss.prefix),
+                                            name: "oss", policy: policy, config: config, dryRun: dryRun, now: now, log: log))
+            }
+        }
+        guard !dryRun else { return outcome }
+
+        // Status, metrics, notification: each failure is logged and counted, none hides the backups' result.
+        let statusURL = RunStatus.fileURL(backupDir: backupDir)
+        var previous: RunStatus?
         do {
-            let report = try Pruner.run(store: LocalFolderStore(path: directory.path), policy: policy, now: now(),
-                                        timeZone: config.effectiveTimeZone, dryRun: dryRun)
-            outcome.prune = report.summary
-            outcome.pruneFailed = !report.succeeded
-            log("prune \(directory.path): \(report.summary)")
+            previous = try RunStatus.load(from: statusURL)
         } catch {
-            outcome.prune = String(describing: error)
-            outcome.pruneFailed = true
-            log("prune \(directory.path): FAILED: \(error)")
+            log("status: previous status unreadable, starting a new history: \(error)")
+        }
+        func currentStatus() -> RunStatus {
+            RunStatus(host: ProcessInfo.processInfo.hostName, configFile: config.file, startedAt: startedAt, finishedAt: now(),
+                      exitCode: outcome.exitCode.rawValue, dryRun: dryRun, sources: outcome.sources.map(\.status),
+                      prunes: outcome.prunes, errors: outcome.errors).merge(previous: previous)
+        }
+        do {
+            try currentStatus().write(to: statusURL)
+            log("status: wrote \(statusURL.path)")
+        } catch {
+            outcome.errors.append("status file: \(Redacted.text(String(describing: error)))")
+            log("status: FAILED: \(error)")
+        }
+        if let metrics = config.metrics {
+            do {
+                try MetricsTextfile.write(currentStatus(), to: metrics.textfile)
+                log("metrics: wrote \(metrics.textfile)")
+            } catch {
+                outcome.errors.append("metrics file: \(Redacted.text(String(describing: error)))")
+                log("metrics: FAILED: \(error)")
+            }
+        }
+        let status = currentStatus()
+        outcome.status = status
+        if let notify = config.notify {
+            let notifier = Notifier(config: notify)
+            if notifier.shouldNotify(status) {
+                if let problem = notifier.send(status, log: log) {
+                    outcome.notificationProblem = problem
+                    log("notify: FAILED, the run's result stands: \(problem)")
+                } else {
+                    log("notify: sent \(notifier.kind.rawValue) message")
+                }
+            }
         }
         return outcome
+    }
+
+    /// Uploads a verified artifact and its manifest; records the result and, when OSS is down for good,
+    /// remembers why so later sources skip the wait.
+    private static func upload(_ result: inout SourceRunResult, to oss: OSSTarget?, ossDown: inout String?,
+                               log: (String) -> Void) {
+        guard let artifact = result.artifact, let manifest = result.manifest else { return }
+        let location = oss.map { "oss://\($0.bucket)/\($0.key(for: artifact))" } ?? "oss://"
+        guard let oss, ossDown == nil else {
+            let reason = ossDown ?? "OSS is not configured"
+            result.upload = UploadStatus(location: location, ok: false, bytes: 0, durationSeconds: 0, error: "skipped: \(reason)")
+            result.error = "upload skipped: \(reason)"
+            return
+        }
+        log("source \(result.name): uploading to \(location)")
+        let started = Date()
+        do {
+            let bytes = try oss.upload(artifact: artifact, manifest: manifest)
+            let seconds = Date().timeIntervalSince(started)
+            result.upload = UploadStatus(location: location, ok: true, bytes: bytes, durationSeconds: seconds, error: nil)
+            log("source \(result.name): uploaded \(bytes) bytes to \(location) in \(String(format: "%.1f", seconds))s")
+        } catch {
+            let text = oneLine(Redacted.text(String(describing: error)))
+            result.upload = UploadStatus(location: location, ok: false, bytes: 0, durationSeconds: Date().timeIntervalSince(started),
+                                         error: text)
+            result.error = "upload to \(location) failed: \(text)"
+            if OSSTarget.failsEveryRequest(error) { ossDown = "OSS unreachable or refusing us (\(text))" }
+        }
+    }
+
+    /// Multi-line library messages (libpq's hints) as one line, so each log, table and chat line stays whole.
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .joined(separator: " ")
+    }
+
+    /// Prunes one store and turns the report into a status entry.
+    private static func prune(store: some RetentionStore, name: String, policy: RetentionPolicy, config: Config, dryRun: Bool,
+                              now: () -> Date, log: (String) -> Void) -> PruneStatus {
+        do {
+            let report = try Pruner.run(store: store, policy: policy, now: now(), timeZone: config.effectiveTimeZone, dryRun: dryRun)
+            log("prune \(store.location): \(report.summary)")
+            for failure in report.failures { log("prune \(store.location): FAILED to remove \(failure.name): \(failure.message)") }
+            var kept: [String: Int] = [:]
+            var decisions: [String: String] = [:]
+            for entry in report.plan.artifacts {
+                decisions[entry.decision.artifact.name] = entry.decision.reason
+                if entry.decision.keep { kept[entry.decision.artifact.source, default: 0] += 1 }
+            }
+            let removed = report.plan.removals.map(\.name).sorted()
+            return PruneStatus(store: name, location: store.location, ok: report.succeeded, summary: report.summary,
+                               removed: removed, kept: kept, decisions: decisions)
+        } catch {
+            log("prune \(store.location): FAILED: \(error)")
+            return PruneStatus(store: name, location: store.location, ok: false,
+                               summary: oneLine(Redacted.text(String(describing: error))))
+        }
     }
 }

@@ -152,12 +152,18 @@ public struct RetentionConfig: Sendable, Equatable {
 public struct NotifyConfig: Sendable, Equatable {
     /// The webhook URL (a secret: it usually carries a token).
     public var webhook: Secret
-    /// The payload flavour (e.g. `dingtalk`, `wecom`, `slack`, `generic`); nil for the default.
+    /// The payload flavour: one of `kinds` (`generic`, `dingtalk`, `wecom`); nil for `generic`.
     public var kind: String?
+    /// Whether a run that fully succeeded is reported too (`on_success:`, default false).
+    public var onSuccess: Bool
 
-    public init(webhook: Secret, kind: String? = nil) {
+    /// The accepted values of `kind:`.
+    public static let kinds = ["generic", "dingtalk", "wecom"]
+
+    public init(webhook: Secret, kind: String? = nil, onSuccess: Bool = false) {
         self.webhook = webhook
         self.kind = kind
+        self.onSuccess = onSuccess
     }
 }
 

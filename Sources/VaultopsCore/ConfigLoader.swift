@@ -370,9 +370,25 @@ private struct Reader {
         if let v = top["oss"] { config.oss = try oss(v) }
         if let v = top["retention"] { config.retention = try retention(v) }
         if let v = top["notify"] {
-            let f = try mapping(v, allowed: ["webhook", "kind"])
+            let f = try mapping(v, allowed: ["webhook", "kind", "on_success"])
             let webhook = try nonEmpty(try f.required("webhook"))
-            config.notify = NotifyConfig(webhook: Secret(webhook), kind: try f["kind"].map { v throws(ConfigError) in try nonEmpty(v) })
+            var notify = NotifyConfig(webhook: Secret(webhook))
+            if let k = f["kind"] {
+                let s = try nonEmpty(k).lowercased()
+                guard NotifyConfig.kinds.contains(s) else {
+                    throw error(k, "'\(k.path)' should be one of \(NotifyConfig.kinds.joined(separator: ", ")), not '\(s)'")
+                }
+                notify.kind = s
+            }
+            if let b = f["on_success"] {
+                let s = try nonEmpty(b).lowercased()
+                switch s {
+                case "true", "yes", "on": notify.onSuccess = true
+                case "false", "no", "off": notify.onSuccess = false
+                default: throw error(b, "'\(b.path)' should be true or false, not '\(s)'")
+                }
+            }
+            config.notify = notify
         }
         if let v = top["metrics"] {
             let f = try mapping(v, allowed: ["textfile"])

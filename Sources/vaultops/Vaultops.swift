@@ -15,6 +15,7 @@ struct Vaultops: ParsableCommand {
             Restore.self,
             Prune.self,
             Run.self,
+            Status.self,
             Migrate.self,
             Upload.self,
             Download.self,

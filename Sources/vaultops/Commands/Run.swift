@@ -3,14 +3,18 @@ import BackupJobs
 import Foundation
 import VaultopsCore
 
-/// `vaultops run`: the nightly job — every configured source backed up, verified, then pruned.
+/// `vaultops run`: the nightly job — every configured source backed up, verified, uploaded, then pruned,
+/// with a status file, metrics and a notification on failure.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Back up and verify every source in the config, then prune; for cron.",
+        abstract: "Back up, verify and upload every source in the config, then prune; for cron.",
         discussion: """
-        Takes the lock beside the backups (a second run exits 4 at once, naming the holder). One failing \
-        source never stops the others. Exit status: 0 all done, 5 some sources failed, 1 all failed, \
-        2 configuration error.
+        Takes the lock beside the backups (a second run exits 4 at once, naming the holder). For each \
+        source: backup, verify, upload to OSS (when 'oss:' is configured); then the backup folder and the \
+        OSS prefix are pruned. One failing source never stops the others. Writes \
+        <backup_dir>/.vaultops-status.json (read by 'vaultops status'), the metrics textfile, and posts \
+        to the webhook on failure. Exit status: 0 all done, 5 something failed but some sources are \
+        backed up, 1 nothing backed up, 2 configuration error, 4 another run holds the lock.
         """
     )
 
@@ -32,19 +36,34 @@ struct Run: ParsableCommand {
             lock = try ProcessLock.acquire(path: path, command: "vaultops run")
         }
         defer { lock?.release() }
-        logger.info("run started: \(loaded.sources.count) sources from \(url.path)")
-        let outcome = try RunJob.run(config: loaded, dryRun: dryRun) { line in logger.info("\(line)") }
-        let failed = outcome.sources.filter { !$0.succeeded }
+        logger.info("run started: \(loaded.sources.count) sources from \(url.path)\(dryRun ? " (dry run)" : "")")
+        // Failures at error level and retries at warning level, so `grep -E 'ERROR|WARN'` finds what needs a look.
+        let outcome = try RunJob.run(config: loaded, dryRun: dryRun) { line in
+            if line.contains("FAILED") {
+                logger.error("\(line)")
+            } else if line.contains(" failed") || line.contains("retry") {
+                logger.warning("\(line)")
+            } else {
+                logger.info("\(line)")
+            }
+        }
         for source in outcome.sources {
             let state = source.succeeded ? (dryRun ? "planned" : "ok") : "FAILED"
             var line = "\(state.padding(toLength: 7, withPad: " ", startingAt: 0)) \(source.name)"
             if let artifact = source.artifact { line += "  \(artifact.lastPathComponent)  \(formatBytes(UInt64(source.sizeBytes)))" }
+            if source.verified { line += "  verified" }
+            if let upload = source.upload, upload.ok { line += "  uploaded" }
             if let error = source.error { line += "  \(error)" }
             print(line)
         }
-        if let prune = outcome.prune { print("prune   \(prune)") }
+        for prune in outcome.prunes {
+            print("\(prune.ok ? "prune  " : "FAILED ") \(prune.location): \(prune.summary)")
+        }
+        for error in outcome.errors { print("FAILED  \(error)") }
+        if let problem = outcome.notificationProblem { print("notify  FAILED: \(problem)") }
         let code = outcome.exitCode
-        logger.info("run finished: \(outcome.sources.count - failed.count) of \(outcome.sources.count) sources done, exit \(code.rawValue)")
+        let done = outcome.sources.filter(\.succeeded).count
+        logger.info("run finished: \(done) of \(outcome.sources.count) sources done, exit \(code.rawValue)")
         if code != .success { throw CommandExit(code: code) }
     }
 }

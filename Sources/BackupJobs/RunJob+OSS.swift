@@ -1,0 +1,85 @@
+import Foundation
+import ObjectStorage
+import VaultopsCore
+
+/// Where `run` ships artifacts: a client for the configured bucket and prefix.
+///
+/// - Important: holds an `OSSClient` (one libcurl handle), so it stays on the run's thread.
+struct OSSTarget {
+    let client: OSSClient
+    let bucket: String
+    /// Empty or ending in `/`.
+    let prefix: String
+
+    /// Builds the client from `oss:`, with anything not given there taken from the `OSS_*` variables.
+    init(config: OSSConfig, environment: [String: String], log: @escaping @Sendable (String) -> Void) throws {
+        if let problem = OSSLocation.bucketNameProblem(config.bucket) { throw BackupJobError.failed("oss.bucket: \(problem)") }
+        let configuration = try OSSTarget.configuration(for: config, environment: environment)
+        client = OSSClient(configuration: configuration)
+        client.onRetry = { line in log("oss: \(line)") }
+        bucket = config.bucket
+        prefix = OSSRetentionStore.normalized(prefix: config.prefix ?? "")
+    }
+
+    /// The client configuration: `oss:` keys first, then `OSS_ENDPOINT`, `OSS_REGION`, `OSS_ACCESS_KEY_ID`,
+    /// `OSS_ACCESS_KEY_SECRET`, `OSS_SESSION_TOKEN` from `environment`.
+    static func configuration(for config: OSSConfig, environment: [String: String]) throws -> OSSConfiguration {
+        var env = environment
+        if let v = config.endpoint { env["OSS_ENDPOINT"] = v }
+        if let v = config.region { env["OSS_REGION"] = v }
+        if let v = config.accessKeyID { env["OSS_ACCESS_KEY_ID"] = v }
+        if let v = config.accessKeySecret { env["OSS_ACCESS_KEY_SECRET"] = v.value }
+        if let v = config.sessionToken { env["OSS_SESSION_TOKEN"] = v.value }
+        return try OSSConfiguration.fromEnvironment(env)
+    }
+
+    var location: String { "oss://\(bucket)/\(prefix)" }
+
+    /// The key an artifact (or its manifest) gets.
+    func key(for file: URL) -> String { prefix + file.lastPathComponent }
+
+    /// Uploads the artifact, then its manifest, and returns the bytes sent.
+    ///
+    /// The artifact goes first: a prune running elsewhere takes a manifest without its artifact for an
+    /// orphan and removes it, while an artifact without a manifest is left alone until the manifest follows.
+    ///
+    /// An object already at either key is never replaced (SPEC: an existing backup is never overwritten);
+    /// the upload fails naming it instead.
+    func upload(artifact: URL, manifest: URL) throws -> Int64 {
+        for file in [artifact, manifest] where try exists(key(for: file)) {
+            throw BackupJobError.failed("oss://\(bucket)/\(key(for: file)) already exists; vaultops never overwrites a backup "
+                                        + "(is another host writing to the same prefix?)")
+        }
+        // overwrite: false (x-oss-forbid-overwrite) also closes the gap between the check above and the upload.
+        let first = try client.uploadFile(at: artifact.path, bucket: bucket, key: key(for: artifact), contentType: "application/gzip",
+                                          overwrite: false)
+        let second = try client.uploadFile(at: manifest.path, bucket: bucket, key: key(for: manifest), contentType: "application/json",
+                                           overwrite: false)
+        return first.size + second.size
+    }
+
+    /// Whether `key` exists (HeadObject; 404 means no).
+    func exists(_ key: String) throws -> Bool {
+        do {
+            _ = try client.headObject(bucket: bucket, key: key)
+            return true
+        } catch let error as ObjectStorageError where error.httpStatus == 404 {
+            return false
+        }
+    }
+
+    /// True when `error` means every later request would fail the same way (OSS unreachable after the
+    /// client's retries, wrong keys, no such bucket), so the run stops hammering OSS.
+    static func failsEveryRequest(_ error: any Error) -> Bool {
+        guard let error = error as? ObjectStorageError else { return false }
+        switch error.kind {
+        case .transport, .missingCredentials, .invalidConfiguration, .invalidURL: return true
+        case .service:
+            return ["InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "AccessDenied"].contains(error.serviceCode ?? "")
+        case .checksumMismatch, .invalidResponse, .localFile: return false
+        }
+    }
+}
+
+@available(*, unavailable)
+extension OSSTarget: Sendable {}

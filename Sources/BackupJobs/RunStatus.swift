@@ -1,0 +1,314 @@
+import Foundation
+import VaultopsCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one `run` did, as written to `<backup_dir>/.vaultops-status.json` for `vaultops status`.
+///
+/// The file also carries, per source, the last successful backup (so a source that failed tonight still
+/// shows when it last worked) and a short size history for the trend; both are carried over from the
+/// previous status file by `RunStatus.merge(previous:)`.
+public struct RunStatus: Codable, Sendable, Equatable {
+    /// Bumped when the layout changes incompatibly.
+    public static let currentFormatVersion = 1
+    /// How many history points are kept per source.
+    public static let historyLimit = 30
+    /// The file name inside the backup folder (a dot file: prune and `artifacts` ignore it).
+    public static let fileName = ".vaultops-status.json"
+
+    public var formatVersion = RunStatus.currentFormatVersion
+    public var toolVersion = VaultopsVersion.current
+    public var host: String
+    public var configFile: String
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var durationSeconds: Double
+    /// The process exit status the run ended with (0, 5 or 1).
+    public var exitCode: Int32
+    public var dryRun: Bool
+    public var sources: [SourceStatus]
+    /// One entry per location pruned (the backup folder, then the OSS prefix).
+    public var prunes: [PruneStatus]
+    /// Problems not tied to one source (OSS configuration, …), already redacted.
+    public var errors: [String]
+
+    public init(host: String, configFile: String, startedAt: Date, finishedAt: Date, exitCode: Int32, dryRun: Bool,
+                sources: [SourceStatus], prunes: [PruneStatus], errors: [String]) {
+        self.host = host
+        self.configFile = configFile
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.durationSeconds = finishedAt.timeIntervalSince(startedAt)
+        self.exitCode = exitCode
+        self.dryRun = dryRun
+        self.sources = sources
+        self.prunes = prunes
+        self.errors = errors
+    }
+
+    /// The status of the source called `name`, if this run had it.
+    public func source(named name: String) -> SourceStatus? { sources.first { $0.name == name } }
+
+    /// Copies each source's last success and history forward from `previous` and adds tonight's point.
+    ///
+    /// A source that succeeded now gets its own artifact as last success; one that failed keeps the one
+    /// from `previous`. History gets one point per run (successful or not), newest last, at most
+    /// `historyLimit` points.
+    public func merge(previous: RunStatus?) -> RunStatus {
+        var merged = self
+        for index in merged.sources.indices {
+            let name = merged.sources[index].name
+            let before = previous?.source(named: name)
+            var source = merged.sources[index]
+            if source.backedUp, let artifact = source.artifact {
+                source.lastSuccess = LastSuccess(at: source.createdAt ?? finishedAt, artifact: artifact, sizeBytes: source.sizeBytes,
+                                                 verified: source.verified, uploaded: source.upload?.ok ?? false)
+            } else {
+                source.lastSuccess = before?.lastSuccess
+            }
+            var history = before?.history ?? []
+            if !dryRun {
+                history.append(HistoryPoint(at: source.createdAt ?? finishedAt, sizeBytes: source.backedUp ? source.sizeBytes : nil,
+                                            ok: source.succeeded))
+            }
+            source.history = Array(history.suffix(Self.historyLimit))
+            merged.sources[index] = source
+        }
+        return merged
+    }
+
+    // MARK: File
+
+    /// The status file of `backupDir`.
+    public static func fileURL(backupDir: String) -> URL {
+        URL(fileURLWithPath: backupDir).appendingPathComponent(fileName)
+    }
+
+    /// Reads a status file; nil when there is none yet.
+    ///
+    /// - Throws: `BackupJobError.failed` naming the file when it exists but cannot be read or parsed.
+    public static func load(from url: URL) throws -> RunStatus? {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
+            return nil
+        } catch {
+            throw BackupJobError.failed("cannot read the status file \(url.path): \(error.localizedDescription)")
+        }
+        do {
+            return try decoder.decode(RunStatus.self, from: data)
+        } catch {
+            throw BackupJobError.failed("the status file \(url.path) is damaged or from an incompatible version: \(error)")
+        }
+    }
+
+    /// The JSON text: pretty-printed, keys sorted, dates as UTC ISO 8601.
+    public func encoded() throws -> Data {
+        var data = try Self.encoder.encode(self)
+        data.append(0x0A)
+        return data
+    }
+
+    /// Writes the status file atomically (a reader sees the old file or the new one, never a mix).
+    public func write(to url: URL) throws {
+        try replaceFileAtomically(at: url, with: try encoded(), mode: 0o644)
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Manifest.timestamp(date))
+        }
+        return encoder
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = Manifest.parseTimestamp(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 time: \(text)")
+            }
+            return date
+        }
+        return decoder
+    }
+}
+
+/// One source in the status file.
+public struct SourceStatus: Codable, Sendable, Equatable {
+    public var name: String
+    public var kind: String
+    /// What was backed up, credentials hidden.
+    public var target: String
+    /// True when a local artifact was written and verified tonight.
+    public var backedUp: Bool
+    /// True when every step (backup, verify, upload) worked.
+    public var succeeded: Bool
+    /// The artifact's file name.
+    public var artifact: String?
+    public var sizeBytes: Int64
+    public var sha256: String?
+    /// When the backup was taken (the manifest's `created_at`).
+    public var createdAt: Date?
+    public var durationSeconds: Double
+    public var verified: Bool
+    /// The checks that passed, or the problems found.
+    public var verification: [String]
+    /// The upload to OSS; nil when no `oss:` is configured.
+    public var upload: UploadStatus?
+    /// Why the source failed, already redacted.
+    public var error: String?
+    /// The newest good backup, tonight's or an earlier run's.
+    public var lastSuccess: LastSuccess?
+    /// One point per run, newest last.
+    public var history: [HistoryPoint]
+
+    public init(name: String, kind: String, target: String, backedUp: Bool, succeeded: Bool, artifact: String?, sizeBytes: Int64,
+                sha256: String?, createdAt: Date?, durationSeconds: Double, verified: Bool, verification: [String],
+                upload: UploadStatus?, error: String?, lastSuccess: LastSuccess? = nil, history: [HistoryPoint] = []) {
+        self.name = name
+        self.kind = kind
+        self.target = target
+        self.backedUp = backedUp
+        self.succeeded = succeeded
+        self.artifact = artifact
+        self.sizeBytes = sizeBytes
+        self.sha256 = sha256
+        self.createdAt = createdAt
+        self.durationSeconds = durationSeconds
+        self.verified = verified
+        self.verification = verification
+        self.upload = upload
+        self.error = error
+        self.lastSuccess = lastSuccess
+        self.history = history
+    }
+}
+
+/// Where an artifact went on OSS and how that went.
+public struct UploadStatus: Codable, Sendable, Equatable {
+    /// `oss://bucket/prefix/artifact`.
+    public var location: String
+    public var ok: Bool
+    /// Bytes sent (artifact and manifest).
+    public var bytes: Int64
+    public var durationSeconds: Double
+    public var error: String?
+
+    public init(location: String, ok: Bool, bytes: Int64, durationSeconds: Double, error: String?) {
+        self.location = location
+        self.ok = ok
+        self.bytes = bytes
+        self.durationSeconds = durationSeconds
+        self.error = error
+    }
+}
+
+/// The newest good backup of a source.
+public struct LastSuccess: Codable, Sendable, Equatable {
+    public var at: Date
+    public var artifact: String
+    public var sizeBytes: Int64
+    public var verified: Bool
+    public var uploaded: Bool
+
+    public init(at: Date, artifact: String, sizeBytes: Int64, verified: Bool, uploaded: Bool) {
+        self.at = at
+        self.artifact = artifact
+        self.sizeBytes = sizeBytes
+        self.verified = verified
+        self.uploaded = uploaded
+    }
+}
+
+/// One run of one source, for the size trend.
+public struct HistoryPoint: Codable, Sendable, Equatable {
+    public var at: Date
+    /// The artifact size; nil when the run made none.
+    public var sizeBytes: Int64?
+    public var ok: Bool
+
+    public init(at: Date, sizeBytes: Int64?, ok: Bool) {
+        self.at = at
+        self.sizeBytes = sizeBytes
+        self.ok = ok
+    }
+}
+
+/// What prune decided for one location.
+public struct PruneStatus: Codable, Sendable, Equatable {
+    /// `local` for the backup folder, `oss` for the OSS prefix.
+    public var store: String
+    /// The folder or `oss://bucket/prefix/`.
+    public var location: String
+    public var ok: Bool
+    /// The one-line summary (`Removed 2 artifacts …`), or the error.
+    public var summary: String
+    /// Names removed (or that a dry run would remove).
+    public var removed: [String]
+    /// Artifacts kept per source after the prune.
+    public var kept: [String: Int]
+    /// Every decision: artifact name → reason (`kept: within 30 days`).
+    public var decisions: [String: String]
+
+    public init(store: String, location: String, ok: Bool, summary: String, removed: [String] = [], kept: [String: Int] = [:],
+                decisions: [String: String] = [:]) {
+        self.store = store
+        self.location = location
+        self.ok = ok
+        self.summary = summary
+        self.removed = removed
+        self.kept = kept
+        self.decisions = decisions
+    }
+}
+
+/// Replaces the file at `url` with `data` so that readers see either the old or the new content.
+///
+/// Writes a hidden temporary file in the same folder (so node_exporter's `*.prom` glob never sees it),
+/// fsyncs it, renames it over the target and fsyncs the folder.
+func replaceFileAtomically(at url: URL, with data: Data, mode: mode_t) throws {
+    let folder = url.deletingLastPathComponent().path
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
+    func failure(_ what: String, _ path: String) -> BackupJobError {
+        BackupJobError.failed("cannot \(what) \(path): \(String(cString: strerror(errno)))")
+    }
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
+    guard fd >= 0 else { throw failure("create", temporary) }
+    var ok = false
+    defer {
+        if !ok { unlink(temporary) }
+    }
+    do {
+        defer { close(fd) }
+        // The umask may have removed bits; node_exporter (another user) must be able to read metrics.
+        guard fchmod(fd, mode) == 0 else { throw failure("chmod", temporary) }
+        try data.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw failure("write", temporary)
+                }
+                done += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw failure("fsync", temporary) }
+    }
+    guard rename(temporary, url.path) == 0 else { throw failure("rename into place", url.path) }
+    ok = true
+    let dirFD = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if dirFD >= 0 {
+        _ = fsync(dirFD)
+        close(dirFD)
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import BackupJobs
+import Foundation
+import VaultopsCore
+
+/// `vaultops status`: how every configured source stands, from the last run's status file.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show every configured source: last backup, age, size, verified, uploaded, size trend.",
+        discussion: """
+        Reads <backup_dir>/.vaultops-status.json, written by 'vaultops run' (a source it does not know yet \
+        is taken from the newest local manifest). Sources without a good backup in the last 26 hours are \
+        flagged STALE.
+        """
+    )
+
+    @Option(help: "The config file (default: $VAULTOPS_CONFIG, ./vaultops.yml, /etc/vaultops/vaultops.yml).")
+    var config: String?
+
+    @Flag(help: "Print JSON instead of the table.")
+    var json = false
+
+    func run() throws {
+        let url = ConfigLoader.configURL(explicit: config)
+        let loaded = try ConfigLoader.load(from: url)
+        guard let backupDir = loaded.backupDir else {
+            throw ConfigError(file: url.path, line: nil, keyPath: "backup_dir", message: "missing required key 'backup_dir'")
+        }
+        let status = try RunStatus.load(from: RunStatus.fileURL(backupDir: backupDir))
+        let now = Date()
+        let rows = StatusReport.rows(config: loaded, status: status, localManifests: StatusReport.localManifests(backupDir: backupDir),
+                                     now: now)
+        if json {
+            print(try StatusReport.json(rows, status: status), terminator: "")
+        } else {
+            print(StatusReport.table(rows, status: status, timeZone: loaded.effectiveTimeZone, now: now), terminator: "")
+        }
+    }
+}

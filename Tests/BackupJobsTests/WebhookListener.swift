@@ -1,0 +1,44 @@
+import Foundation
+import TestSupport
+
+/// A real HTTP server (Fixtures/webhook/listener.py) that records the POSTs it receives.
+final class WebhookListener {
+    let process = Process()
+    let dir: TempDir
+    private(set) var url = ""
+
+    /// Starts the listener; `statuses` script its answers (`"503"`, `"200:{\"errcode\":310000}"`, …).
+    init(statuses: [String] = []) throws {
+        dir = try TempDir("webhook")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/webhook/listener.py")
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, dir.file("port").path, dir.file("log").path] + statuses
+        try process.run()
+        for _ in 0..<100 {
+            if let port = try? String(contentsOf: dir.file("port"), encoding: .utf8), !port.isEmpty {
+                url = "http://127.0.0.1:\(port)/robot/send?access_token=s3cr3t-robot-token"
+                return
+            }
+            usleep(50_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        throw TestSupportError("the webhook listener did not start")
+    }
+
+    /// The request bodies received so far, in order.
+    func bodies() throws -> [String] {
+        guard let text = try? String(contentsOf: dir.file("log"), encoding: .utf8) else { return [] }
+        return try text.split(separator: "\n").map { line in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return object?["body"] as? String ?? ""
+        }
+    }
+
+    deinit {
+        // SIGKILL: it cannot be blocked or ignored, whatever signal mask the child inherited.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
