@@ -52,7 +52,7 @@ public func snapshot(of source: URL, into temp: URL) throws -> SnapshotInfo {
     do {
         do {
             journalMode = try vacuumInto(tempPath, from: sourcePath, options: [.readOnly])
-        } catch let error as SQLiteError where error.code == SQLITE_ERROR && error.message.contains("values were supplied") {
+        } catch let error as SQLiteError where error.code == 1 /* SQLITE_ERROR */ && error.message.contains("values were supplied") {
             // SQLite before 3.42 cannot VACUUM INTO from a read-only connection when a table has generated
             // columns ("table vacuum_db.t has N columns but N+1 values were supplied"). A read-write
             // connection (never SQLITE_OPEN_CREATE) only reads the source here, so fall back to one.
