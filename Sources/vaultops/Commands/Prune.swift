@@ -1,5 +1,7 @@
 import ArgumentParser
+import BackupJobs
 import Foundation
+import ObjectStorage
 import Retention
 
 /// `vaultops prune LOCATION`: remove backups past the retention policy, per source.
@@ -59,15 +61,20 @@ struct Prune: ParsableCommand {
         if let timeZoneName, TimeZone(identifier: timeZoneName) == nil {
             throw ValidationError("unknown time zone '\(timeZoneName)' (use a name such as Asia/Shanghai or UTC)")
         }
-        if location.hasPrefix("oss://") {
-            throw ValidationError("pruning an oss:// location is not available in this build yet; prune a folder")
-        }
     }
 
     func run() throws {
         let timeZone = timeZoneName.flatMap(TimeZone.init(identifier:)) ?? .current
-        let report = try Pruner.run(store: LocalFolderStore(path: location), policy: policy, timeZone: timeZone,
-                                    dryRun: dryRun)
+        let report: PruneReport
+        if location.lowercased().hasPrefix("oss://") {
+            // Same plan as for a folder: ListObjectsV2 pages in, DeleteMultipleObjects and aborted uploads out.
+            let target = try OSSLocation(parsing: location)
+            let client = OSSClient(configuration: try OSSConfiguration.fromEnvironment())
+            let store = OSSRetentionStore(client: client, bucket: target.bucket, prefix: OSSRetentionStore.normalized(prefix: target.key))
+            report = try Pruner.run(store: store, policy: policy, timeZone: timeZone, dryRun: dryRun)
+        } else {
+            report = try Pruner.run(store: LocalFolderStore(path: location), policy: policy, timeZone: timeZone, dryRun: dryRun)
+        }
         print(json ? report.json() : report.text, terminator: "")
         if !report.succeeded {
             throw RetentionError(.removeFailed, "\(report.failures.count) of the planned removals failed",
