@@ -1,14 +1,14 @@
 import Foundation
-import TestSupport
 
 /// A real HTTP server (Fixtures/webhook/listener.py) that records the POSTs it receives.
-final class WebhookListener {
+public final class WebhookListener {
     let process = Process()
     let dir: TempDir
-    private(set) var url = ""
+    /// The URL to configure as `notify.webhook` (its token must never appear in vaultops' output).
+    public private(set) var url = ""
 
     /// Starts the listener; `statuses` script its answers (`"503"`, `"200:{\"errcode\":310000}"`, …).
-    init(statuses: [String] = []) throws {
+    public init(statuses: [String] = []) throws {
         dir = try TempDir("webhook")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/webhook/listener.py")
@@ -28,7 +28,7 @@ final class WebhookListener {
     }
 
     /// The request bodies received so far, in order.
-    func bodies() throws -> [String] {
+    public func bodies() throws -> [String] {
         guard let text = try? String(contentsOf: dir.file("log"), encoding: .utf8) else { return [] }
         return try text.split(separator: "\n").map { line in
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
