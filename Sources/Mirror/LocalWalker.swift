@@ -32,7 +32,8 @@ public enum LocalWalker {
         var tree = LocalTree()
         // Depth-first with an explicit stack: deep trees cannot overflow the thread's stack.
         var stack: [(relative: MirrorPath, full: String)] = [(MirrorPath(""), root.hasSuffix("/") ? String(root.dropLast()) : root)]
-        while let (relative, full) = stack.popLast() {
+        while let top = stack.popLast() {
+            let (relative, full) = top
             guard let dir = opendir(full) else {
                 tree.problems.append(MirrorProblem(subject: full, path: relative, isFolder: true,
                                                    message: "folder cannot be read (\(String(cString: strerror(errno)))); nothing below it is mirrored or deleted"))

@@ -57,7 +57,8 @@ public enum Mirror {
         let checkpoints = options.checkpointDirectory
         let dryRun = options.dryRun
         let files = fullPaths
-        let outcome = run(items, jobs: options.jobs, client: client, progress: progress) { item, client, onBytes in
+        let outcome = run(items, jobs: options.jobs, client: client, progress: progress,
+                          subject: { "oss://\(bucket)/\(prefix)\($0.path.string)" }, events: events) { item, client, onBytes in
             let full = files[item.path]!
             let key = prefix + item.path.string
             var reason = item.reason
@@ -75,7 +76,7 @@ public enum Mirror {
                                                contentType: ContentType.forFile(item.path.string), overwrite: true,
                                                progress: { done, _ in onBytes(done) })
             return .sent(bytes: result.size, reason: reason!)
-        } subject: { "oss://\(bucket)/\(prefix)\($0.path.string)" } events: events
+        }
         report.apply(outcome, skippedInPlan: plan.skip.count)
         for path in plan.skip { events(.skipped(subject: "oss://\(bucket)/\(prefix)\(path.string)")) }
         report.extra = plan.extra.count
@@ -151,7 +152,8 @@ public enum Mirror {
         var items: [WorkItem] = plan.send.map { WorkItem(path: $0.path, size: $0.size, reason: $0.reason) }
         items += plan.compare.map { WorkItem(path: $0.path, size: $0.size, reason: nil) }
         let dryRun = options.dryRun
-        let outcome = run(items, jobs: options.jobs, client: client, progress: progress) { item, client, onBytes in
+        let outcome = run(items, jobs: options.jobs, client: client, progress: progress,
+                          subject: { root + "/" + $0.path.string }, events: events) { item, client, onBytes in
             let key = prefix + item.path.string
             let destination = root + "/" + item.path.string
             var reason = item.reason
@@ -168,7 +170,7 @@ public enum Mirror {
             try LocalFiles.prepareDestination(root: root, path: item.path)
             let result = try client.download(bucket: bucket, key: key, to: destination, progress: { done, _ in onBytes(done) })
             return .sent(bytes: result.size, reason: reason!)
-        } subject: { root + "/" + $0.path.string } events: events
+        }
         report.apply(outcome, skippedInPlan: plan.skip.count)
         for path in plan.skip { events(.skipped(subject: root + "/" + path.string)) }
         report.extra = plan.extra.count
@@ -202,9 +204,9 @@ public enum Mirror {
     /// The pool is `jobs` threads pulling the next item from a shared index: at most `jobs` files are in
     /// flight, and a failure is recorded and never stops the others.
     static func run(_ items: [WorkItem], jobs: Int, client: OSSClient, progress: ProgressReporter?,
-                    work: @escaping @Sendable (WorkItem, OSSClient, _ onBytes: @escaping @Sendable (Int64) -> Void) throws -> ItemResult,
                     subject: @escaping @Sendable (WorkItem) -> String,
-                    events: @escaping @Sendable (MirrorEvent) -> Void) -> Outcome {
+                    events: @escaping @Sendable (MirrorEvent) -> Void,
+                    work: @escaping @Sendable (WorkItem, OSSClient, _ onBytes: @escaping @Sendable (Int64) -> Void) throws -> ItemResult) -> Outcome {
         let state = PoolState(items: items)
         progress?.set(total: items.reduce(0) { $0 + $1.size })
         let group = DispatchGroup()
