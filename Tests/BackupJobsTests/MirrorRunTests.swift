@@ -28,7 +28,7 @@ struct MirrorRunTests {
         try FileManager.default.createDirectory(at: uploads.appendingPathComponent("2025/01"), withIntermediateDirectories: true)
         try Data("avatar".utf8).write(to: uploads.appendingPathComponent("2025/01/a.png"))
         try Data("report".utf8).write(to: uploads.appendingPathComponent("r 1.pdf"))
-        try Emulator.control("POST", "seed?bucket=\(bucket)", body: try JSONSerialization.data(withJSONObject: ["files/old-only-on-oss.txt"]))
+        _ = try Emulator.control("POST", "seed?bucket=\(bucket)", body: try JSONSerialization.data(withJSONObject: ["files/old-only-on-oss.txt"]))
         let config = try Self.config(dir, """
             backup_dir: backups
             sources:

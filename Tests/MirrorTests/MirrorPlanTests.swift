@@ -119,7 +119,7 @@ struct MirrorPlanTests {
     }
 
     @Test("a key longer than 1023 bytes is refused")
-    func longKey() {
+    func longKey() throws {
         let path = MirrorPath(String(repeating: "名", count: 340))  // 1,020 bytes
         #expect(throws: MirrorKeyProblem.tooLong(bytes: 1024)) { try MirrorKey.key(prefix: "abc/", path: path).get() }
         #expect(try MirrorKey.key(prefix: "ab/", path: path).get().utf8.count == 1023)

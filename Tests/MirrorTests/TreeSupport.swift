@@ -64,7 +64,7 @@ enum Trees {
     static func writeLargeFile(_ path: String, mebibytes: Int, seed: UInt64 = 7) throws {
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
         var block = bytes(1 << 20, seed: seed)
