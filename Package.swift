@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "PostgresRestoreTests", dependencies: ["PostgresRestore", "PostgresDump", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
-        .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "TestSupport"]),
+        .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
         .testTarget(name: "BackupJobsTests", dependencies: ["BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "TestSupport"]),
         .testTarget(name: "vaultopsTests", dependencies: [

@@ -122,10 +122,13 @@ public enum Mirror {
         var report = MirrorReport(direction: .download, source: "oss://\(bucket)/\(prefix)", destination: root,
                                   dryRun: options.dryRun)
         var remote: [MirrorEntry] = []
+        var listed: [MirrorPath: ObjectSummary] = [:]
         var problems: [MirrorProblem] = []
         for object in try client.listObjects(bucket: bucket, prefix: prefix) {
             switch MirrorKey.relativePath(key: object.key, prefix: prefix, size: object.size) {
-            case let .file(path): remote.append(MirrorEntry(path: path, size: object.size))
+            case let .file(path):
+                remote.append(MirrorEntry(path: path, size: object.size))
+                listed[path] = object
             case .directoryMarker: break
             case let .refused(problem):
                 problems.append(MirrorProblem(subject: "oss://\(bucket)/\(object.key)", path: nil,
@@ -152,12 +155,16 @@ public enum Mirror {
         var items: [WorkItem] = plan.send.map { WorkItem(path: $0.path, size: $0.size, reason: $0.reason) }
         items += plan.compare.map { WorkItem(path: $0.path, size: $0.size, reason: nil) }
         let dryRun = options.dryRun
+        let objects = listed
         let outcome = run(items, jobs: options.jobs, client: client, progress: progress,
                           subject: { root + "/" + $0.path.string }, events: events) { item, client, onBytes in
             let key = prefix + item.path.string
             let destination = root + "/" + item.path.string
             var reason = item.reason
+            // New files use the listing's size and ETag (no HeadObject); a changed file (rare) is HEADed again.
+            var known = objects[item.path]
             if reason == nil {
+                known = nil
                 let local = try LocalFiles.crc64(path: destination)
                 let info = try client.headObject(bucket: bucket, key: key)
                 switch MirrorPlan.decide(sourceSize: info.size, sourceCRC: info.crc64, destinationSize: item.size,
@@ -168,7 +175,8 @@ public enum Mirror {
             }
             if dryRun { return .sent(bytes: item.size, reason: reason!) }
             try LocalFiles.prepareDestination(root: root, path: item.path)
-            let result = try client.download(bucket: bucket, key: key, to: destination, progress: { done, _ in onBytes(done) })
+            let result = try client.download(bucket: bucket, key: key, to: destination, known: known,
+                                             progress: { done, _ in onBytes(done) })
             return .sent(bytes: result.size, reason: reason!)
         }
         report.apply(outcome, skippedInPlan: plan.skip.count)

@@ -1,6 +1,7 @@
 import Foundation
 import Mirror
 import ObjectStorage
+import VaultopsCore
 import Testing
 import TestSupport
 
@@ -47,18 +48,16 @@ struct MirrorEmulatorTests {
         #expect(original.split(separator: "\n").count == 5_000)
         #expect(try Trees.manifest(back) == original)
 
-        // 3. A second upload and a second download send nothing.
+        // 3. A second upload sends nothing.
         var mark = try Emulator.log(bucket).count
         r = try vaultops(["upload", src, destination], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("sent 0 (0 B), skipped 5000, deleted 0, failed 0"), "\(r.stdout)")
-        r = try vaultops(["download", destination, back], environment: env)
-        #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("sent 0 (0 B), skipped 5000"), "\(r.stdout)")
         log = try Emulator.log(bucket)
-        #expect(!log[mark...].contains { Emulator.writes.contains($0.op) || $0.op == "GetObject" })
+        #expect(!log[mark...].contains { Emulator.writes.contains($0.op) })
 
-        // 4. Change 10 files (5 keep their size, so only the CRC-64 tells) and delete 5 others.
+        // 4. Change 10 files (5 keep their size, so only the CRC-64 tells) and delete 5 others: exactly those 10
+        // go up and, with --delete, exactly those 5 objects go (one DeleteMultipleObjects).
         let changedSameSize = [3, 4, 8, 9, 14].map { small[$0] }  // non-empty files
         let changedNewSize = [21, 22, 23, 24, 26].map { small[$0] }
         for path in changedSameSize {
@@ -72,47 +71,74 @@ struct MirrorEmulatorTests {
         for path in deleted { try FileManager.default.removeItem(atPath: src + "/" + path) }
         let changed = Set((changedSameSize + changedNewSize).map { Array(("uploads/" + $0).utf8) })
 
-        // A dry run lists exactly that and changes nothing.
-        mark = try Emulator.log(bucket).count
-        r = try vaultops(["upload", src, destination, "--delete", "--dry-run"], environment: env)
-        #expect(r.status == 0, "\(r.stderr)")
-        let wouldSend = r.stdout.split(separator: "\n").filter { $0.hasPrefix("would send ") }
-        let wouldDelete = r.stdout.split(separator: "\n").filter { $0.hasPrefix("would delete ") }
-        #expect(wouldSend.count == 10 && wouldDelete.count == 5, "\(r.stdout.suffix(2000))")
-        for path in deleted { #expect(wouldDelete.contains { $0 == "would delete oss://\(bucket)/uploads/\(path)" }) }
-        #expect(r.stdout.contains("(content differs, "))
-        #expect(!(try Emulator.log(bucket))[mark...].contains { Emulator.writes.contains($0.op) })
-
-        // Without --delete: exactly the 10 changed files go up, the 5 objects stay.
-        r = try vaultops(["upload", src, destination], environment: env)
+        mark = log.count
+        r = try vaultops(["upload", src, destination, "--delete", "--verbose"], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("sent 10 "), "\(r.stdout)")
-        #expect(r.stdout.contains("5 not in the source left in place"), "\(r.stdout)")
+        #expect(r.stdout.contains("skipped 4985, deleted 5, failed 0"), "\(r.stdout)")
         log = try Emulator.log(bucket)
         #expect(Set(Self.writtenKeys(log[mark...]).map { Array($0.utf8) }) == changed)
         #expect(Self.writtenKeys(log[mark...]).count == 10)
-        #expect(!log[mark...].contains { $0.op.hasPrefix("Delete") })
-        for path in deleted { #expect((try? client.headObject(bucket: bucket, key: "uploads/" + path)) != nil) }
-
-        // With --delete: nothing to send, exactly those 5 removed (one DeleteMultipleObjects).
-        mark = log.count
-        r = try vaultops(["upload", src, destination, "--delete"], environment: env)
-        #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("sent 0 (0 B), skipped 4995, deleted 5, failed 0"), "\(r.stdout)")
-        log = try Emulator.log(bucket)
-        #expect(Self.writtenKeys(log[mark...]).isEmpty)
         #expect(log[mark...].filter { $0.op == "DeleteMultipleObjects" }.count == 1)
+        for path in changedSameSize { #expect(r.stdout.contains("sent oss://\(bucket)/uploads/\(path) (content differs, ")) }
+        for path in deleted { #expect(r.stdout.contains("deleted oss://\(bucket)/uploads/\(path)\n")) }
         let keys = try client.listObjects(bucket: bucket, prefix: "uploads/").map { Array($0.key.utf8) }
         #expect(Set(keys) == Set(all.filter { !deleted.contains($0) }.map { Array(("uploads/" + $0).utf8) }))
+    }
 
-        // Downloading again fetches exactly the 10 changed files.
-        mark = log.count
+    @Test("dry run, no --delete, and the download skip rule on a small tree")
+    func smallTree() throws {
+        let bucket = try Emulator.freshBucket("small")
+        let work = try TempDir("mirror-small")
+        let env = try Emulator.cliEnvironment(cache: work.path + "/cache")
+        let src = work.path + "/src"
+        let files = try Trees.writeSmallFiles(root: src, count: 200, seed: 9)
+        let destination = "oss://\(bucket)/u/"
+        var r = try vaultops(["upload", src, destination, "--jobs", "3"], environment: env)
+        #expect(r.status == 0 && r.stdout.contains("sent 200 "), "\(r.stdout)\(r.stderr)")
+        let back = work.path + "/back"
+        r = try vaultops(["download", destination, back], environment: env)
+        #expect(r.status == 0 && r.stdout.contains("sent 200 "), "\(r.stdout)\(r.stderr)")
+
+        // Two changed (one same-size), two deleted.
+        let url = URL(fileURLWithPath: src + "/" + files[7])
+        var data = try Data(contentsOf: url)
+        data[0] ^= 1
+        try data.write(to: url)
+        try Data("grown".utf8).write(to: URL(fileURLWithPath: src + "/" + files[11]))
+        for i in [50, 51] { try FileManager.default.removeItem(atPath: src + "/" + files[i]) }
+
+        // The dry run lists every decision and writes nothing.
+        var mark = try Emulator.log(bucket).count
+        r = try vaultops(["upload", src, destination, "--delete", "--dry-run"], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(Set(lines.filter { $0.hasPrefix("would send ") }) == [
+            "would send oss://\(bucket)/u/\(files[7]) (content differs, \(ProgressReporter.formatBytes(Int64(data.count))))",
+            "would send oss://\(bucket)/u/\(files[11]) (size differs, 5 B)",
+        ])
+        #expect(Set(lines.filter { $0.hasPrefix("would delete ") }) == Set([50, 51].map { "would delete oss://\(bucket)/u/\(files[$0])" }))
+        #expect(lines.filter { $0.hasPrefix("would skip ") }.count == 196)
+        #expect(r.stdout.contains("would send 2 (\(ProgressReporter.formatBytes(Int64(data.count + 5)))), skipped 196, would delete 2, failed 0"))
+        #expect(!(try Emulator.log(bucket))[mark...].contains { Emulator.writes.contains($0.op) })
+
+        // Without --delete the gone files' objects stay, and are reported as left in place.
+        r = try vaultops(["upload", src, destination], environment: env)
+        #expect(r.stdout.contains("sent 2 "), "\(r.stdout)")
+        #expect(r.stdout.contains("deleted 0, failed 0, 2 not in the source left in place"), "\(r.stdout)")
+        let keys = Set(try Emulator.client().listObjects(bucket: bucket, prefix: "u/").map(\.key))
+        #expect(keys.count == 200)
+
+        // Download with the same rule: only the two changed objects come down; the other 198 are skipped.
+        mark = try Emulator.log(bucket).count
         r = try vaultops(["download", destination, back], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("sent 10 "), "\(r.stdout)")
+        #expect(r.stdout.contains("sent 2 "), "\(r.stdout)")
+        #expect(r.stdout.contains("skipped 198,"), "\(r.stdout)")
         let fetched = try Emulator.log(bucket)[mark...].filter { $0.op == "GetObject" && $0.ok }.compactMap(\.key)
-        #expect(Set(fetched.map { Array($0.utf8) }) == changed)
-        for path in deleted { try FileManager.default.removeItem(atPath: back + "/" + path) }
+        #expect(Set(fetched) == ["u/" + files[7], "u/" + files[11]])
+        for i in [50, 51] { try FileManager.default.removeItem(atPath: back + "/" + files[i]) }
         #expect(try Trees.manifest(back) == (try Trees.manifest(src)))
+        #expect(try String(contentsOfFile: back + "/" + files[11], encoding: .utf8) == "grown")
     }
 }
