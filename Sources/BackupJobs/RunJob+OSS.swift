@@ -94,6 +94,16 @@ extension RunJob {
         log("source \(result.name): mirroring \(folders.joined(separator: ", ")) to \(target)")
         do {
             let location = try OSSLocation(parsing: target)
+            if let oss = config.oss, oss.bucket == location.bucket {
+                let backups = OSSRetentionStore.normalized(prefix: oss.prefix ?? "")
+                let mirrored = MirrorKey.normalized(prefix: location.key)
+                if backups.hasPrefix(mirrored) || mirrored.hasPrefix(backups) {
+                    // Folder files among the artifacts would confuse prune and status, and a changed file would
+                    // overwrite an object in the prefix that must never be overwritten.
+                    throw BackupJobError.failed("the mirror target \(target) overlaps the backup prefix oss://\(oss.bucket)/\(backups); "
+                                                + "give the mirror its own prefix")
+                }
+            }
             let configuration = try config.oss.map { try OSSTarget.configuration(for: $0, environment: environment) }
                 ?? OSSConfiguration.fromEnvironment(environment)
             let client = OSSClient(configuration: configuration)

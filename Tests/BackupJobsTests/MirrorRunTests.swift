@@ -17,7 +17,8 @@ struct MirrorRunTests {
     }
 
     static func config(_ dir: TempDir, _ yaml: String) throws -> Config {
-        try ConfigLoader.parse(yaml: yaml, file: dir.file("vaultops.yml").path, baseDirectory: dir.url, environment: try environment())
+        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+        return try ConfigLoader.parse(yaml: yaml, file: dir.file("vaultops.yml").path, baseDirectory: dir.url, environment: try environment())
     }
 
     @Test("after the archive the folder is mirrored, never deleting; a second run sends only the change")
@@ -76,6 +77,29 @@ struct MirrorRunTests {
         #expect(outcome.sources[0].error?.contains("NoSuchBucket") == true, "\(outcome.sources[0].error ?? "")")
         #expect(outcome.sources[0].mirror?.ok == false)
         #expect(outcome.exitCode == .partial)
+    }
+
+    @Test("a mirror target overlapping the backup prefix is refused, the archive still made")
+    func overlapRefused() throws {
+        let dir = try TempDir("run-mirror-overlap")
+        let uploads = dir.file("uploads")
+        try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: uploads.appendingPathComponent("x.txt"))
+        let config = try Self.config(dir, """
+            backup_dir: backups
+            sources:
+              - name: uploads
+                files: uploads
+                mirror: oss://same-bucket/nightly/files/
+            oss:
+              bucket: same-bucket
+              prefix: nightly
+            """)
+        let outcome = try RunJob.run(config: config, environment: try Self.environment(), log: { _ in })
+        #expect(outcome.sources[0].backedUp)
+        #expect(outcome.sources[0].error?.contains("overlaps the backup prefix oss://same-bucket/nightly/") == true,
+                "\(outcome.sources[0].error ?? "")")
+        #expect(outcome.sources[0].mirror?.ok == false)
     }
 
     @Test("config: mirror is checked with key and line", arguments: [
