@@ -46,6 +46,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Retention", dependencies: ["VaultopsCore"]),
+        // Folder ⇄ OSS prefix mirroring: plan (pure), local walker, parallel executor.
+        .target(name: "Mirror", dependencies: ["ObjectStorage", "VaultopsCore"]),
         // SQLite → PostgreSQL migration: schema translation, CSV export, parallel COPY, verification.
         .target(name: "Migration", dependencies: [
             "SQLite", "SQLiteSnapshot", "LibPQ", "VaultopsCore",
@@ -53,13 +55,13 @@ let package = Package(
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
         .target(name: "BackupJobs", dependencies: [
             "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention", "LibPQ", "PostgresDump", "PostgresRestore",
-            "ObjectStorage", "CCurl",
+            "ObjectStorage", "Mirror", "CCurl",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         .executableTarget(name: "vaultops", dependencies: [
             "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "LibPQ", "PostgresDump", "ObjectStorage", "Retention",
-            "BackupJobs", "Migration",
+            "BackupJobs", "Migration", "Mirror",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -74,6 +76,7 @@ let package = Package(
         .testTarget(name: "PostgresRestoreTests", dependencies: ["PostgresRestore", "PostgresDump", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
+        .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
         .testTarget(name: "BackupJobsTests", dependencies: ["BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "TestSupport"]),
         .testTarget(name: "vaultopsTests", dependencies: [

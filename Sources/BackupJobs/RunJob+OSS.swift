@@ -1,4 +1,5 @@
 import Foundation
+import Mirror
 import ObjectStorage
 import VaultopsCore
 
@@ -83,3 +84,52 @@ struct OSSTarget {
 
 @available(*, unavailable)
 extension OSSTarget: Sendable {}
+
+extension RunJob {
+    /// Mirrors a files source's folders to its `mirror:` prefix (never deleting), and records the result; any
+    /// file that failed or could not be mirrored fails the source.
+    static func mirror(_ result: inout SourceRunResult, folders: [String], to target: String, config: Config,
+                       environment: [String: String], log: @escaping @Sendable (String) -> Void) {
+        let started = Date()
+        log("source \(result.name): mirroring \(folders.joined(separator: ", ")) to \(target)")
+        do {
+            let location = try OSSLocation(parsing: target)
+            if let oss = config.oss, oss.bucket == location.bucket {
+                let backups = OSSRetentionStore.normalized(prefix: oss.prefix ?? "")
+                let mirrored = MirrorKey.normalized(prefix: location.key)
+                if backups.hasPrefix(mirrored) || mirrored.hasPrefix(backups) {
+                    // Folder files among the artifacts would confuse prune and status, and a changed file would
+                    // overwrite an object in the prefix that must never be overwritten.
+                    throw BackupJobError.failed("the mirror target \(target) overlaps the backup prefix oss://\(oss.bucket)/\(backups); "
+                                                + "give the mirror its own prefix")
+                }
+            }
+            let configuration = try config.oss.map { try OSSTarget.configuration(for: $0, environment: environment) }
+                ?? OSSConfiguration.fromEnvironment(environment)
+            let client = OSSClient(configuration: configuration)
+            client.onRetry = { line in log("oss: \(line)") }
+            let name = result.name
+            let report = try Mirror.upload(directories: folders, to: location, client: client, options: MirrorOptions(),
+                                           events: { event in
+                                               switch event {
+                                               case let .problem(problem): log("source \(name): mirror: not mirrored: \(problem)")
+                                               case let .failed(subject, message): log("source \(name): mirror: FAILED \(subject): \(message)")
+                                               default: break
+                                               }
+                                           })
+            let problems = report.problems.map(\.description) + report.failures
+            let error = problems.isEmpty ? nil
+                : oneLine(Redacted.text("\(report.failed) not mirrored: " + problems.prefix(3).joined(separator: "; ")
+                    + (problems.count > 3 ? "; …" : "")))
+            result.mirror = MirrorStatus(location: report.destination, ok: report.ok, sent: report.sent, skipped: report.skipped,
+                                         failed: report.failed, bytes: report.bytesSent, durationSeconds: report.seconds, error: error)
+            log("source \(result.name): mirror: \(report.summary)")
+            if let error { result.error = (result.error.map { $0 + "; " } ?? "") + "mirror to \(report.destination) failed: \(error)" }
+        } catch {
+            let text = oneLine(Redacted.text(String(describing: error)))
+            result.mirror = MirrorStatus(location: target, ok: false, sent: 0, skipped: 0, failed: 0, bytes: 0,
+                                         durationSeconds: Date().timeIntervalSince(started), error: text)
+            result.error = (result.error.map { $0 + "; " } ?? "") + "mirror to \(target) failed: \(text)"
+        }
+    }
+}

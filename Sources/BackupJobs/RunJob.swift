@@ -20,6 +20,8 @@ public struct SourceRunResult: Sendable {
     public var verification: [String] = []
     /// The upload to OSS; nil when no `oss:` is configured (or on a dry run).
     public var upload: UploadStatus?
+    /// The folder mirror; nil when the source has no `mirror:` (or on a dry run).
+    public var mirror: MirrorStatus?
     /// Why the source failed, already redacted; nil when it succeeded.
     public var error: String?
 
@@ -29,7 +31,7 @@ public struct SourceRunResult: Sendable {
         self.target = target
     }
 
-    /// Every step (backup, verify, upload) worked.
+    /// Every step (backup, verify, upload, mirror) worked.
     public var succeeded: Bool { error == nil }
     /// A verified artifact exists locally, whatever happened to the upload.
     public var backedUp: Bool { artifact != nil && verified }
@@ -38,7 +40,8 @@ public struct SourceRunResult: Sendable {
     public var status: SourceStatus {
         SourceStatus(name: name, kind: kind.rawValue, target: target, backedUp: backedUp, succeeded: succeeded,
                      artifact: artifact?.lastPathComponent, sizeBytes: sizeBytes, sha256: sha256, createdAt: createdAt,
-                     durationSeconds: durationSeconds, verified: verified, verification: verification, upload: upload, error: error)
+                     durationSeconds: durationSeconds, verified: verified, verification: verification, upload: upload, mirror: mirror,
+                     error: error)
     }
 }
 
@@ -115,7 +118,8 @@ public enum RunJob {
             let started = Date()
             if dryRun {
                 log("source \(source.name): would back up \(source.kind) \(source.redactedTarget) into \(directory.path)"
-                    + (oss.map { ", then upload to \($0.location)" } ?? ""))
+                    + (oss.map { ", then upload to \($0.location)" } ?? "")
+                    + (source.mirror.map { ", then mirror the folders to \($0)" } ?? ""))
                 outcome.sources.append(result)
                 continue
             }
@@ -152,6 +156,10 @@ public enum RunJob {
             }
             if result.backedUp, config.oss != nil {
                 upload(&result, to: oss, ossDown: &ossDown, log: log)
+            }
+            if let target = source.mirror, case let .files(paths) = source.target {
+                // The mirror runs whatever happened to the archive: it is a second, independent copy.
+                mirror(&result, folders: paths, to: target, config: config, environment: environment, log: log)
             }
             result.durationSeconds = Date().timeIntervalSince(started)
             if let error = result.error { log("source \(source.name): FAILED: \(error)") }

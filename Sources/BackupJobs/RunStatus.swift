@@ -164,6 +164,8 @@ public struct SourceStatus: Codable, Sendable, Equatable {
     public var verification: [String]
     /// The upload to OSS; nil when no `oss:` is configured.
     public var upload: UploadStatus?
+    /// The folder mirror (`mirror:`); nil when the source has none.
+    public var mirror: MirrorStatus?
     /// Why the source failed, already redacted.
     public var error: String?
     /// The newest good backup, tonight's or an earlier run's.
@@ -173,7 +175,8 @@ public struct SourceStatus: Codable, Sendable, Equatable {
 
     public init(name: String, kind: String, target: String, backedUp: Bool, succeeded: Bool, artifact: String?, sizeBytes: Int64,
                 sha256: String?, createdAt: Date?, durationSeconds: Double, verified: Bool, verification: [String],
-                upload: UploadStatus?, error: String?, lastSuccess: LastSuccess? = nil, history: [HistoryPoint] = []) {
+                upload: UploadStatus?, mirror: MirrorStatus? = nil, error: String?, lastSuccess: LastSuccess? = nil,
+                history: [HistoryPoint] = []) {
         self.name = name
         self.kind = kind
         self.target = target
@@ -187,6 +190,7 @@ public struct SourceStatus: Codable, Sendable, Equatable {
         self.verified = verified
         self.verification = verification
         self.upload = upload
+        self.mirror = mirror
         self.error = error
         self.lastSuccess = lastSuccess
         self.history = history
@@ -206,6 +210,33 @@ public struct UploadStatus: Codable, Sendable, Equatable {
     public init(location: String, ok: Bool, bytes: Int64, durationSeconds: Double, error: String?) {
         self.location = location
         self.ok = ok
+        self.bytes = bytes
+        self.durationSeconds = durationSeconds
+        self.error = error
+    }
+}
+
+/// How a source's folder mirror (`mirror: oss://…`) went.
+public struct MirrorStatus: Codable, Sendable, Equatable {
+    /// `oss://bucket/prefix/`.
+    public var location: String
+    public var ok: Bool
+    public var sent: Int
+    public var skipped: Int
+    /// Files that failed or could not be mirrored (symlinks, unreadable files).
+    public var failed: Int
+    public var bytes: Int64
+    public var durationSeconds: Double
+    /// The first problems, already redacted; nil when all went well.
+    public var error: String?
+
+    public init(location: String, ok: Bool, sent: Int, skipped: Int, failed: Int, bytes: Int64, durationSeconds: Double,
+                error: String?) {
+        self.location = location
+        self.ok = ok
+        self.sent = sent
+        self.skipped = skipped
+        self.failed = failed
         self.bytes = bytes
         self.durationSeconds = durationSeconds
         self.error = error

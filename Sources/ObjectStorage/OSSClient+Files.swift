@@ -310,9 +310,12 @@ extension OSSClient {
     /// GetObject asks for the missing `Range` with `If-Match` on the ETag, so a changed object restarts
     /// from zero instead of mixing versions. The finished file's CRC-64 must equal `x-oss-hash-crc64ecma`
     /// before it is fsynced and renamed into place.
-    public func download(bucket: String, key: String, to destination: String,
+    ///
+    /// `known` (size and ETag from a listing) saves the HeadObject: the CRC-64 is then taken from the
+    /// GetObject answer's `x-oss-hash-crc64ecma`, which OSS sends for the whole object on every GET.
+    public func download(bucket: String, key: String, to destination: String, known: ObjectSummary? = nil,
                          progress: ((_ done: Int64, _ total: Int64) -> Void)? = nil) throws -> DownloadResult {
-        let info = try headObject(bucket: bucket, key: key)
+        var info = try known.map { ObjectInfo(size: $0.size, etag: $0.etag, crc64: nil) } ?? headObject(bucket: bucket, key: key)
         let partial = destination + ".partial"
         let stateFile = destination + ".partial.etag"
         let previousETag = try? String(contentsOfFile: stateFile, encoding: .utf8)
@@ -366,6 +369,7 @@ extension OSSClient {
                 error.message = "the object changed while it was downloading (its ETag is no longer \(info.etag)); run the download again"
                 throw error
             }
+            if info.crc64 == nil { info.crc64 = response.header("x-oss-hash-crc64ecma").flatMap { UInt64($0) } }
             crc = CRC64.combine(crc, response.writtenCRC, length2: response.bytesWritten)
             crcLength = base + response.bytesWritten
             progress?(crcLength, info.size)
@@ -373,6 +377,10 @@ extension OSSClient {
                 throw ObjectStorageError(.transport, "the download stopped at \(crcLength) of \(info.size) bytes", operation: "GetObject",
                                          bucket: bucket, key: key, curlCode: 18)
             }
+        }
+        if info.crc64 == nil, known != nil, info.size > 0 {
+            // Nothing was fetched (the partial file was already complete): ask for the CRC-64 to check it.
+            info.crc64 = try headObject(bucket: bucket, key: key).crc64
         }
         if let expected = info.crc64, expected != crc {
             try? FileManager.default.removeItem(atPath: partial)

@@ -84,7 +84,7 @@ public final class OSSClient {
     }
 
     /// A client with the same configuration and clock correction, for use on another thread.
-    func sibling() -> OSSClient {
+    package func sibling() -> OSSClient {
         OSSClient(configuration: configuration, clockOffset: clockOffset, onRetry: onRetry)
     }
 

@@ -72,13 +72,16 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     public var target: Target
     /// gzip level 0–9, when set.
     public var level: Int?
+    /// `mirror: oss://BUCKET/PREFIX/` (files sources only): `run` keeps this prefix in step with the folders.
+    public var mirror: String?
     /// The config line where the entry starts, for messages.
     public var line: Int
 
-    public init(name: String, target: Target, level: Int? = nil, line: Int = 0) {
+    public init(name: String, target: Target, level: Int? = nil, mirror: String? = nil, line: Int = 0) {
         self.name = name
         self.target = target
         self.level = level
+        self.mirror = mirror
         self.line = line
     }
 

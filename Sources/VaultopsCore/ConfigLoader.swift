@@ -400,7 +400,7 @@ private struct Reader {
 
     func source(_ item: YAMLValue) throws(ConfigError) -> SourceConfig {
         let kinds = ["postgres", "sqlite", "files"]
-        let f = try mapping(item, allowed: ["name"] + kinds + ["level"])
+        let f = try mapping(item, allowed: ["name"] + kinds + ["level", "mirror"])
         let present = kinds.filter { f[$0] != nil }
         guard present.count == 1 else {
             let detail = present.isEmpty ? "has none" : "has \(present.map { "'\($0)'" }.joined(separator: " and "))"
@@ -439,7 +439,29 @@ private struct Reader {
             name = ArtifactName.defaultSource(kind: kind, path: path)
         }
         let level = try f["level"].map { v throws(ConfigError) in try int(v, in: 0...9) }
-        return SourceConfig(name: name, target: target, level: level, line: item.line ?? 0)
+        var mirror: String?
+        if let v = f["mirror"] {
+            guard case .files = target else {
+                throw error(v, "'\(v.path)' applies to 'files' sources only (it mirrors their folders to OSS)")
+            }
+            let text = try nonEmpty(v).trimmingCharacters(in: .whitespaces)
+            if let problem = Self.mirrorProblem(text) { throw error(v, "'\(v.path)': \(problem)") }
+            mirror = text
+        }
+        return SourceConfig(name: name, target: target, level: level, mirror: mirror, line: item.line ?? 0)
+    }
+
+    /// Why `text` is not an `oss://BUCKET/PREFIX/` mirror target, or nil (bucket names: 3-63 of `a-z 0-9 -`).
+    static func mirrorProblem(_ text: String) -> String? {
+        guard text.hasPrefix("oss://") else { return "expected oss://BUCKET/PREFIX/, not '\(text)'" }
+        let rest = text.dropFirst("oss://".count)
+        let bucket = rest.prefix { $0 != "/" }
+        let valid = (3...63).contains(bucket.count) && bucket.first != "-" && bucket.last != "-"
+            && bucket.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+        guard valid else {
+            return "'\(bucket)' is not a valid bucket name (3-63 lower-case letters, digits and '-') in '\(text)'"
+        }
+        return nil
     }
 
     func oss(_ value: YAMLValue) throws(ConfigError) -> OSSConfig {

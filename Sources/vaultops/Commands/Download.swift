@@ -1,27 +1,57 @@
 import ArgumentParser
 import Foundation
-import VaultopsCore
+import Mirror
 import ObjectStorage
+import VaultopsCore
 
-/// `vaultops download oss://BUCKET/KEY [DEST]`: a resumable, CRC-checked download.
+/// `vaultops download oss://BUCKET/KEY [DEST]`: a resumable, CRC-checked download;
+/// `vaultops download oss://BUCKET/PREFIX/ DIR` mirrors a prefix into a folder.
 struct Download: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Download an object from OSS (resumes an interrupted download, checks CRC-64).")
+        abstract: "Download an object from OSS, or mirror an OSS prefix into a folder.",
+        discussion: """
+            With oss://BUCKET/KEY one object is downloaded (resuming an interrupted download, checking CRC-64). \
+            With oss://BUCKET/PREFIX/ (ending in '/') and DIR, every object under the prefix is written to \
+            DIR/<key below the prefix>, --jobs at a time; a file with the same size and CRC-64 is skipped. \
+            Keys that would escape DIR ('..', absolute, empty components) are refused and reported, and \
+            nothing is written outside DIR. Exit status 1 when anything failed or was refused.
+            """)
 
-    @Argument(help: "The object, oss://BUCKET/KEY.")
+    @Argument(help: "The object oss://BUCKET/KEY, or a prefix oss://BUCKET/PREFIX/ to mirror.")
     var source: String
 
-    @Argument(help: "Where to save it (a file or an existing folder; default: the key's name here).")
+    @Argument(help: "Where to save it (a file or an existing folder; default: the key's name here); the folder for a prefix.")
     var destination: String?
 
-    @Flag(help: "Replace DEST if it exists.")
+    @Flag(help: "Replace DEST if it exists (one object).")
     var force = false
+
+    @Option(help: "Mirroring a prefix: files downloaded at once.")
+    var jobs: Int = 4
+
+    @Flag(help: "Mirroring a prefix: list what would be downloaded and skipped, and change nothing.")
+    var dryRun = false
+
+    @Flag(name: .shortAndLong, help: "Mirroring a prefix: print a line for every file downloaded.")
+    var verbose = false
 
     mutating func run() throws {
         let location = try OSSLocation(parsing: source)
-        guard !location.key.isEmpty, !location.key.hasSuffix("/") else {
-            throw ObjectStorageError(.invalidURL, "download needs an object key: oss://BUCKET/KEY, not \(source)")
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1-64") }
+        if location.key.isEmpty || location.key.hasSuffix("/") {
+            guard let destination else {
+                throw ValidationError("download needs an object key (oss://BUCKET/KEY), or a destination folder to mirror the prefix into: vaultops download \(source) DIR")
+            }
+            let client = OSSCommand.client(try OSSConfiguration.fromEnvironment())
+            let reporter = dryRun ? nil : ProgressReporter(label: "download", total: nil)
+            let report = try Mirror.download(from: location, to: destination, client: client,
+                                             options: MirrorOptions(jobs: jobs, dryRun: dryRun), progress: reporter,
+                                             events: OSSCommand.mirrorEventPrinter(dryRun: dryRun, verbose: verbose))
+            reporter?.finish()
+            try OSSCommand.finish(report)
+            return
         }
+        if dryRun { throw ValidationError("--dry-run applies to mirroring a prefix (oss://BUCKET/PREFIX/ DIR)") }
         let name = URL(fileURLWithPath: location.key).lastPathComponent
         var dest = destination ?? name
         var isDir: ObjCBool = false

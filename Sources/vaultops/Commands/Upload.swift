@@ -1,25 +1,42 @@
 import ArgumentParser
 import Foundation
+import Mirror
 import ObjectStorage
 import VaultopsCore
 
-/// `vaultops upload FILE... oss://BUCKET/PREFIX/`: parallel, resumable uploads with CRC-64 checks.
+/// `vaultops upload FILE... oss://BUCKET/PREFIX/`: parallel, resumable uploads with CRC-64 checks;
+/// `vaultops upload DIR... oss://BUCKET/PREFIX/` mirrors folders.
 struct Upload: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Upload files to OSS (multipart, parallel and resumable for large files).",
+        abstract: "Upload files to OSS, or mirror folders to an OSS prefix.",
         discussion: """
             Credentials and endpoint come from OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, optional \
             OSS_SESSION_TOKEN (STS), OSS_ENDPOINT and OSS_REGION. A destination ending in '/' (or a bare \
             bucket) receives each file under its own name; a single file may be given an exact key.
+
+            Folders are mirrored: each file goes to PREFIX/<path relative to its folder>, --jobs files at \
+            once, large files as resumable multipart uploads. A file whose object already has the same size \
+            and CRC-64 is skipped, so a re-run sends only what is missing or changed. --delete removes objects \
+            under the prefix whose file is gone; --dry-run only lists what would be sent, skipped and deleted. \
+            Symlinks, sockets and unreadable files are reported and make the exit status 1.
             """)
 
-    @Argument(help: "Files to upload, then the destination oss://BUCKET/PREFIX/.")
+    @Argument(help: "Files or folders to upload, then the destination oss://BUCKET/PREFIX/.")
     var paths: [String]
+
+    @Flag(help: "Mirroring folders: remove objects under the prefix whose file is gone.")
+    var delete = false
+
+    @Flag(help: "Mirroring folders: list what would be sent, skipped and deleted, and change nothing.")
+    var dryRun = false
+
+    @Flag(name: .shortAndLong, help: "Mirroring folders: print a line for every file sent or deleted.")
+    var verbose = false
 
     @Option(help: "Multipart part size in MiB (at least 1; raised automatically above 10,000 parts).")
     var partSize: Int = 8
 
-    @Option(help: "Parts uploaded at once (memory in use is about jobs × part size).")
+    @Option(help: "Files (mirroring) or parts (one file) uploaded at once.")
     var jobs: Int = 4
 
     @Option(help: "Folder for resume checkpoints (default ~/.cache/vaultops/uploads).")
@@ -36,6 +53,20 @@ struct Upload: ParsableCommand {
         let files = paths.dropLast()
         guard (1...1024).contains(partSize), (1...64).contains(jobs) else {
             throw ObjectStorageError(.invalidConfiguration, "--part-size must be 1-1024 MiB and --jobs 1-64")
+        }
+        let folders = files.filter { path in
+            var isDir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+        }
+        if !folders.isEmpty {
+            guard folders.count == files.count else {
+                throw ValidationError("give either files or folders to upload, not both (folders: \(folders.joined(separator: ", ")))")
+            }
+            try mirror(Array(folders), to: destination)
+            return
+        }
+        if delete || dryRun {
+            throw ValidationError("--delete and --dry-run apply to mirroring folders; \(files.joined(separator: ", ")) \(files.count == 1 ? "is a file" : "are files")")
         }
         for file in files {
             var isDir: ObjCBool = false
@@ -66,6 +97,23 @@ struct Upload: ParsableCommand {
     }
 }
 
+extension Upload {
+    /// Mirrors `folders` to the prefix, prints the summary, and exits 1 when anything failed.
+    func mirror(_ folders: [String], to destination: OSSLocation) throws {
+        var config = try OSSConfiguration.fromEnvironment()
+        config.partSize = Int64(partSize) << 20
+        config.parallelism = jobs
+        let client = OSSCommand.client(config)
+        let options = MirrorOptions(jobs: jobs, delete: delete, dryRun: dryRun,
+                                    checkpointDirectory: checkpointDir.map { URL(fileURLWithPath: $0) })
+        let reporter = dryRun ? nil : ProgressReporter(label: "upload", total: nil)
+        let report = try Mirror.upload(directories: folders, to: destination, client: client, options: options, progress: reporter,
+                                       events: OSSCommand.mirrorEventPrinter(dryRun: dryRun, verbose: verbose))
+        reporter?.finish()
+        try OSSCommand.finish(report)
+    }
+}
+
 /// What the OSS commands share: a client whose retries are logged.
 enum OSSCommand {
     /// A client whose retries are logged to standard error.
@@ -73,6 +121,33 @@ enum OSSCommand {
         let client = OSSClient(configuration: config)
         client.onRetry = { line in FileHandle.standardError.write(Data("vaultops: \(line)\n".utf8)) }
         return client
+    }
+
+    /// Prints mirror events: problems and failures to standard error always; on a dry run every decision
+    /// to standard output; otherwise sent and deleted files only when `verbose`.
+    static func mirrorEventPrinter(dryRun: Bool, verbose: Bool) -> @Sendable (MirrorEvent) -> Void {
+        { event in
+            switch event {
+            case let .problem(problem):
+                TerminalOutput.shared.writeLine("vaultops: not mirrored: \(problem)")
+            case let .failed(subject, message):
+                TerminalOutput.shared.writeLine("vaultops: FAILED \(subject): \(Redacted.text(message))")
+            case let .sent(subject, bytes, reason) where dryRun || verbose:
+                print("\(dryRun ? "would send" : "sent") \(subject) (\(reason.rawValue), \(ProgressReporter.formatBytes(bytes)))")
+            case let .skipped(subject) where dryRun:
+                print("would skip \(subject) (same size and CRC-64)")
+            case let .deleted(subject) where dryRun || verbose:
+                print("\(dryRun ? "would delete" : "deleted") \(subject)")
+            default:
+                break
+            }
+        }
+    }
+
+    /// Prints a mirror's summary; exits 1 when a file failed or was not mirrored.
+    static func finish(_ report: MirrorReport) throws {
+        print(report.summary)
+        if !report.ok { throw CommandExit(code: .failure) }
     }
 }
 
