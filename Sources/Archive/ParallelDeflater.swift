@@ -4,6 +4,9 @@ import Foundation
 
 /// pigz's parallel gzip: 128 KiB blocks deflated concurrently, joined in order into one gzip member.
 ///
+/// The blocks are deflated by `jobs` threads of its own, each with its own zlib stream, as pigz's compress threads
+/// are: GCD's shared pool grows and shrinks with the machine's load, and a busy host would leave blocks waiting.
+///
 /// Each block is raw deflate primed with the previous 32 KiB of input as its dictionary
 /// (`deflateSetDictionary`), so matches reach back across block boundaries as in a single-threaded stream.
 /// Every block but the last ends with `Z_SYNC_FLUSH` (byte-aligned, empty stored block), the last with
@@ -17,7 +20,7 @@ final class ParallelDeflater {
 
     private let level: Int32
     private let jobs: Int
-    private let pool: DeflateStreamPool
+    private let workers: DeflateWorkers
     private var current: [UInt8] = []
     // The previous block's input: the next block's dictionary is its last 32 KiB (shared, not copied).
     private var previous: [UInt8] = []
@@ -29,11 +32,12 @@ final class ParallelDeflater {
     init(level: Int, jobs: Int) throws {
         self.level = Int32(level)
         self.jobs = jobs
-        pool = DeflateStreamPool(level: Int32(level))
+        workers = try DeflateWorkers(count: jobs, level: Int32(level))
         current.reserveCapacity(Self.blockSize)
-        // Fail here, with zlib's message, rather than on a worker thread.
-        pool.checkIn(try pool.checkOut())
     }
+
+    // Blocks still queued are deflated and dropped; the threads end once the queue is empty.
+    deinit { workers.stop() }
 
     func write(_ bytes: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         var offset = 0
@@ -69,12 +73,12 @@ final class ParallelDeflater {
         // More blocks queued than workers: the producer (COPY, VACUUM INTO reading, tar) can run ahead while
         // the workers deflate, instead of waiting for the oldest block at every boundary.
         while inFlight.count >= 4 * jobs { try emitOldest(emit) }
-        let job = BlockJob(input: current, dictionary: previous, last: last, pool: pool)
+        let job = BlockJob(input: current, dictionary: previous, last: last)
         previous = current
         current = []
         current.reserveCapacity(Self.blockSize)
         inFlight.append(job)
-        DispatchQueue.global(qos: .userInitiated).async { job.run() }
+        workers.submit(job)
     }
 
     private func emitOldest(_ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
@@ -90,41 +94,72 @@ final class ParallelDeflater {
 @available(*, unavailable)
 extension ParallelDeflater: Sendable {}
 
-/// Raw-deflate streams kept between blocks, so a block costs a `deflateReset` instead of zlib's allocations.
-final class DeflateStreamPool: @unchecked Sendable {
-    // Safety: `free` is only touched with `lock` held; a stream checked out belongs to one worker until checked in.
-    private let lock = NSLock()
-    private var free: [UnsafeMutablePointer<z_stream>] = []
+/// The deflate threads: each takes the oldest queued block and compresses it with the stream it owns.
+final class DeflateWorkers: @unchecked Sendable {
+    // Safety: `queue` and `stopping` are only touched with `condition` locked; each thread's z_stream is created,
+    // used and freed by that thread alone.
+    private let condition = NSCondition()
+    private var queue: [BlockJob] = []
+    private var stopping = false
+    private let exited = DispatchSemaphore(value: 0)
+    private let count: Int
     private let level: Int32
 
-    init(level: Int32) { self.level = level }
-
-    deinit {
-        for stream in free {
-            deflateEnd(stream)
-            stream.deinitialize(count: 1)
-            stream.deallocate()
+    /// Starts `count` threads deflating at `level`; fails with zlib's message if a stream cannot be made.
+    init(count: Int, level: Int32) throws {
+        self.count = count
+        self.level = level
+        // Made here so that a failure is reported by the caller, then freed: each thread makes its own.
+        let probe = try Self.makeStream(level: level)
+        Self.free(probe)
+        for index in 0..<count {
+            let thread = Thread { [self] in run() }
+            thread.name = "vaultops-deflate-\(index)"
+            thread.start()
         }
     }
 
-    /// A stream ready for a new raw deflate at the pool's level.
-    func checkOut() throws(ArchiveError) -> UnsafeMutablePointer<z_stream> {
-        lock.lock()
-        let reused = free.popLast()
-        lock.unlock()
-        if let reused {
-            // The previous block may have been stored (level 0): every block starts at the writer's level.
-            var status = deflateReset(reused)
-            if status == Z_OK { status = deflateParams(reused, level, Z_DEFAULT_STRATEGY) }
-            guard status == Z_OK else {
-                let error = ArchiveError.zlib(path: "deflateReset", code: status, message: zlibMessage(reused, status))
-                deflateEnd(reused)
-                reused.deinitialize(count: 1)
-                reused.deallocate()
-                throw error
+    /// Queues a block; the first idle thread takes it.
+    func submit(_ job: BlockJob) {
+        condition.lock()
+        queue.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Lets the threads finish what is queued, then waits for all of them to end.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        for _ in 0..<count { exited.wait() }
+    }
+
+    private func run() {
+        defer { exited.signal() }
+        var stream: UnsafeMutablePointer<z_stream>?
+        var setupError: ArchiveError?
+        do { stream = try Self.makeStream(level: level) } catch { setupError = error }
+        defer { if let stream { Self.free(stream) } }
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty {
+                condition.unlock()
+                return
             }
-            return reused
+            let job = queue.removeFirst()
+            condition.unlock()
+            if let stream {
+                job.run(stream: stream, level: level)
+            } else {
+                job.fail(setupError ?? .misuse("no deflate stream"))
+            }
         }
+    }
+
+    static func makeStream(level: Int32) throws(ArchiveError) -> UnsafeMutablePointer<z_stream> {
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
         // Raw deflate (negative windowBits): the gzip header and trailer are written once by the writer.
@@ -138,15 +173,14 @@ final class DeflateStreamPool: @unchecked Sendable {
         return stream
     }
 
-    /// Returns a stream for the next block.
-    func checkIn(_ stream: UnsafeMutablePointer<z_stream>) {
-        lock.lock()
-        free.append(stream)
-        lock.unlock()
+    static func free(_ stream: UnsafeMutablePointer<z_stream>) {
+        deflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
     }
 }
 
-/// One block's compression, run on a global-queue thread; the writer waits on `done` before reading the results.
+/// One block's compression, run on a deflate thread; the writer waits on `done` before reading the results.
 final class BlockJob: @unchecked Sendable {
     // Safety: `output`, `outputCount`, `crc` and `error` are written only by the one worker running `run`, before
     // it signals `done`; the writer reads them only after `done.wait()`, which orders the accesses. The inputs are
@@ -155,35 +189,44 @@ final class BlockJob: @unchecked Sendable {
     let input: [UInt8]
     let dictionary: [UInt8]
     let last: Bool
-    let pool: DeflateStreamPool
     private(set) var output = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private(set) var outputCount = 0
     private(set) var crc: UInt32 = 0
     private(set) var error: ArchiveError?
 
-    init(input: [UInt8], dictionary: [UInt8], last: Bool, pool: DeflateStreamPool) {
+    init(input: [UInt8], dictionary: [UInt8], last: Bool) {
         self.input = input
         self.dictionary = dictionary
         self.last = last
-        self.pool = pool
     }
 
     deinit { output.deallocate() }
 
-    func run() {
+    /// Compresses the block with `stream` (reset here) at `level`, then signals `done`.
+    func run(stream: UnsafeMutablePointer<z_stream>, level: Int32) {
         defer { done.signal() }
         var checksum = CRC32()
         input.withUnsafeBytes { checksum.update($0) }
         crc = checksum.value
         do {
-            let stream = try pool.checkOut()
-            defer { pool.checkIn(stream) }
+            // The previous block may have been stored (level 0): every block starts at the writer's level.
+            var status = deflateReset(stream)
+            if status == Z_OK { status = deflateParams(stream, level, Z_DEFAULT_STRATEGY) }
+            guard status == Z_OK else {
+                throw ArchiveError.zlib(path: "deflateReset", code: status, message: zlibMessage(stream, status))
+            }
             try deflate(stream)
         } catch let error as ArchiveError {
             self.error = error
         } catch {
             self.error = .misuse("unexpected error \(error)")
         }
+    }
+
+    /// Ends the job with `error` (the thread has no stream).
+    func fail(_ error: ArchiveError) {
+        self.error = error
+        done.signal()
     }
 
     private func deflate(_ stream: UnsafeMutablePointer<z_stream>) throws {
