@@ -62,6 +62,8 @@ def bench_pair(pair, rounds, workdir):
             shutil.rmtree(out, ignore_errors=True)
             os.makedirs(out)
             wall, peak = run_measured(template.format(out=out))
+            if hasattr(template, "drop_all"):
+                template.drop_all()
             walls[name].append(wall)
             rss[name] = max(rss[name], peak)
             sizes[name] = dir_size(out)
@@ -174,6 +176,72 @@ def make_postgres(admin_url, scale):
     return f"{base}/{name}"
 
 
+class Fresh:
+    """A command template run against a new, empty database each time it is formatted.
+
+    Creating the database is part of the timing, the same for every contender.
+    """
+    counter = 0
+    created = []
+
+    def __init__(self, admin, prefix, body):
+        self.admin, self.prefix, self.body = admin, prefix, body
+
+    def format(self, out):
+        Fresh.counter += 1
+        name = f"{self.prefix}_{os.getpid()}_{Fresh.counter}"
+        Fresh.created.append((self.admin, name))
+        base = self.admin.rsplit("/", 1)[0]
+        create = f"psql -X -q -d '{self.admin}' -c 'CREATE DATABASE {name}' && "
+        return create + self.body.format(target=f"{base}/{name}", out=out)
+
+    @classmethod
+    def drop_all(cls):
+        """Drops the databases made so far (outside any timing)."""
+        for admin, name in cls.created:
+            subprocess.run(["psql", "-X", "-q", "-d", admin, "-c", f"DROP DATABASE IF EXISTS {name}"], check=True,
+                           stdout=subprocess.DEVNULL)
+        cls.created.clear()
+
+
+def make_migrate_db(path, rows):
+    """The SQLite database `migrate` moves: four related tables, `rows` rows in all (cached)."""
+    if os.path.exists(path):
+        return
+    tmp = path + ".partial"
+    if os.path.exists(tmp):
+        os.remove(tmp)
+    db = sqlite3.connect(tmp)
+    rnd = random.Random(42)
+    db.executescript("""
+      CREATE TABLE suppliers (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, rating REAL, active BOOLEAN NOT NULL);
+      CREATE TABLE users (id INTEGER PRIMARY KEY, username VARCHAR(40) NOT NULL, joined DATE, balance NUMERIC(12,2));
+      CREATE TABLE materials (id INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL, name TEXT NOT NULL,
+        supplier_id INTEGER REFERENCES suppliers(id), unit_price REAL, weight_kg REAL, qty INTEGER NOT NULL,
+        updated_at DATETIME, photo BLOB);
+      CREATE TABLE stock_movements (id INTEGER PRIMARY KEY, material_id INTEGER NOT NULL REFERENCES materials(id),
+        user_id INTEGER REFERENCES users(id), qty INTEGER NOT NULL, moved_at DATETIME NOT NULL, reason TEXT);
+    """)
+    n_sup, n_users, n_mat = max(1, rows // 100), max(1, rows // 50), max(1, rows // 5)
+    n_mov = max(1, rows - n_sup - n_users - n_mat)
+    db.executemany("INSERT INTO suppliers VALUES (?,?,?,?)",
+        ((i, f"Supplier {i}, \"quoted\"", rnd.random() * 5, i % 2) for i in range(1, n_sup + 1)))
+    db.executemany("INSERT INTO users VALUES (?,?,?,?)",
+        ((i, f"user{i}", f"20{rnd.randint(10,24)}-0{rnd.randint(1,9)}-1{rnd.randint(0,9)}", round(rnd.uniform(-1000, 1000), 2))
+         for i in range(1, n_users + 1)))
+    db.executemany("INSERT INTO materials VALUES (?,?,?,?,?,?,?,?,?)",
+        ((i, f"M-{i:07d}", f"Material {i} ünïcödé\nsecond line", rnd.randint(1, n_sup), rnd.random() * 100,
+          rnd.random() * 1e3, rnd.randint(-5, 5000), f"2024-0{rnd.randint(1,9)}-1{rnd.randint(0,9)} 1{rnd.randint(0,9)}:00:00",
+          rnd.randbytes(16) if i % 4 == 0 else None) for i in range(1, n_mat + 1)))
+    db.executemany("INSERT INTO stock_movements VALUES (?,?,?,?,?,?)",
+        ((i, rnd.randint(1, n_mat), rnd.randint(1, n_users), rnd.randint(-100, 100) or 1,
+          f"2024-0{rnd.randint(1,9)}-1{rnd.randint(0,9)} 0{rnd.randint(0,9)}:1{rnd.randint(0,9)}:00",
+          rnd.choice(["issue", "receipt", "", None, "count, adjusted"])) for i in range(1, n_mov + 1)))
+    db.commit()
+    db.close()
+    os.rename(tmp, path)
+
+
 OSS2_SCRIPT = r"""
 import os, sys, oss2
 mode, path, key, part, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
@@ -226,7 +294,7 @@ def main():
     ap.add_argument("--vaultops", required=True)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--suites", default="sqlite,files,postgres,restore,oss")
+    ap.add_argument("--suites", default="sqlite,files,postgres,restore,migrate,oss")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
     data = os.path.join(HERE, ".data", f"scale-{args.scale:g}")
@@ -281,7 +349,6 @@ def main():
         if not admin:
             sys.exit("the restore suite needs VAULTOPS_TEST_PG_URL")
         url = make_postgres(admin, args.scale)
-        base = admin.rsplit("/", 1)[0]
         dumps = os.path.join(data, "dumps")
         if not os.path.exists(os.path.join(dumps, "done")):
             shutil.rmtree(dumps, ignore_errors=True)
@@ -291,27 +358,24 @@ def main():
             subprocess.run(["pg_dump", "-Fd", "-f", os.path.join(dumps, "dir"), "-d", url], check=True)
             open(os.path.join(dumps, "done"), "w").close()
         ours = [os.path.join(dumps, f) for f in os.listdir(dumps) if f.endswith(".sql.gz")][0]
-        counter = [0]
-
-        def fresh(prefix):
-            # Every round restores into its own new database; creating it is part of both timings.
-            counter[0] += 1
-            name = f"{prefix}_{os.getpid()}_{counter[0]}"
-            return f"psql -X -q -d '{admin}' -c 'CREATE DATABASE {name}' && ", f"{base}/{name}"
-
-        class Fresh:
-            def __init__(self, prefix, body):
-                self.prefix, self.body = prefix, body
-
-            def format(self, out):
-                create, target = fresh(self.prefix)
-                return create + self.body.format(target=target, out=out)
-
         rows += bench_pair(Pair(
             "restore postgres",
-            ("vaultops restore", Fresh("r_ours", f"{v} restore {ours} --to '{{target}}'")),
-            [("gunzip | psql -1", Fresh("r_psql", f"set -o pipefail; gunzip -c {ours} | psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d '{{target}}' >/dev/null")),
-             ("pg_restore -j2", Fresh("r_pgr", f"pg_restore -j2 -d '{{target}}' {dumps}/dir"))],
+            ("vaultops restore", Fresh(admin, "r_ours", f"{v} restore {ours} --to '{{target}}'")),
+            [("gunzip | psql -1", Fresh(admin, "r_psql", f"set -o pipefail; gunzip -c {ours} | psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d '{{target}}' >/dev/null")),
+             ("pg_restore -j2", Fresh(admin, "r_pgr", f"pg_restore -j2 -d '{{target}}' {dumps}/dir"))],
+        ), args.rounds, work)
+    if "migrate" in suites:
+        admin = os.environ.get("VAULTOPS_TEST_PG_URL")
+        if not admin:
+            sys.exit("the migrate suite needs VAULTOPS_TEST_PG_URL")
+        if not shutil.which("pgloader"):
+            sys.exit("the migrate suite needs pgloader (apt-get install pgloader)")
+        src = os.path.join(data, "migrate.db")
+        make_migrate_db(src, max(1000, int(1_000_000 * args.scale)))
+        rows += bench_pair(Pair(
+            "migrate sqlite -> postgres",
+            (f"vaultops migrate --jobs {args.jobs}", Fresh(admin, "m_ours", f"{v} migrate {src} '{{target}}' --jobs {args.jobs}")),
+            [("pgloader", Fresh(admin, "m_pgl", f"pgloader --quiet --no-ssl-cert-verification sqlite:///{src} '{{target}}'"))],
         ), args.rounds, work)
     if "oss" in suites:
         rows += oss_suite(v, data, work, args.scale, args.rounds)

@@ -26,39 +26,11 @@ args = ap.parse_args(sys.argv[2:])
 admin = os.environ["VAULTOPS_TEST_PG_URL"]
 base = admin.rsplit("/", 1)[0]
 
+sys.path.insert(0, "Benchmarks")
+from bench import make_migrate_db
 os.makedirs("Benchmarks/.data", exist_ok=True)
 src = f"Benchmarks/.data/migrate-{args.rows}.db"
-if not os.path.exists(src):
-    tmp = src + ".partial"
-    if os.path.exists(tmp): os.remove(tmp)
-    db = sqlite3.connect(tmp)
-    rnd = random.Random(42)
-    db.executescript("""
-      CREATE TABLE suppliers (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, rating REAL, active BOOLEAN NOT NULL);
-      CREATE TABLE users (id INTEGER PRIMARY KEY, username VARCHAR(40) NOT NULL, joined DATE, balance NUMERIC(12,2));
-      CREATE TABLE materials (id INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL, name TEXT NOT NULL,
-        supplier_id INTEGER REFERENCES suppliers(id), unit_price REAL, weight_kg REAL, qty INTEGER NOT NULL,
-        updated_at DATETIME, photo BLOB);
-      CREATE TABLE stock_movements (id INTEGER PRIMARY KEY, material_id INTEGER NOT NULL REFERENCES materials(id),
-        user_id INTEGER REFERENCES users(id), qty INTEGER NOT NULL, moved_at DATETIME NOT NULL, reason TEXT);
-    """)
-    n_sup, n_users, n_mat = args.rows // 100, args.rows // 50, args.rows // 5
-    n_mov = args.rows - n_sup - n_users - n_mat
-    db.executemany("INSERT INTO suppliers VALUES (?,?,?,?)",
-        ((i, f"Supplier {i}, \"quoted\"", rnd.random() * 5, i % 2) for i in range(1, n_sup + 1)))
-    db.executemany("INSERT INTO users VALUES (?,?,?,?)",
-        ((i, f"user{i}", f"20{rnd.randint(10,24)}-0{rnd.randint(1,9)}-1{rnd.randint(0,9)}", round(rnd.uniform(-1000, 1000), 2))
-         for i in range(1, n_users + 1)))
-    db.executemany("INSERT INTO materials VALUES (?,?,?,?,?,?,?,?,?)",
-        ((i, f"M-{i:07d}", f"Material {i} ünïcödé\nsecond line", rnd.randint(1, n_sup), rnd.random() * 100,
-          rnd.random() * 1e3, rnd.randint(-5, 5000), f"2024-0{rnd.randint(1,9)}-1{rnd.randint(0,9)} 1{rnd.randint(0,9)}:00:00",
-          rnd.randbytes(16) if i % 4 == 0 else None) for i in range(1, n_mat + 1)))
-    db.executemany("INSERT INTO stock_movements VALUES (?,?,?,?,?,?)",
-        ((i, rnd.randint(1, n_mat), rnd.randint(1, n_users), rnd.randint(-100, 100) or 1,
-          f"2024-0{rnd.randint(1,9)}-1{rnd.randint(0,9)} 0{rnd.randint(0,9)}:1{rnd.randint(0,9)}:00",
-          rnd.choice(["issue", "receipt", "", None, "count, adjusted"])) for i in range(1, n_mov + 1)))
-    db.commit(); db.close()
-    os.rename(tmp, src)
+make_migrate_db(src, args.rows)
 total_rows = sum(sqlite3.connect(src).execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                  for t in ["suppliers", "users", "materials", "stock_movements"])
 

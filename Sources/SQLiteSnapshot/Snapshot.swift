@@ -33,13 +33,17 @@ let sourceBusyTimeoutMilliseconds: Int32 = 10_000
 /// The source is opened read-only (a missing file is never created). `VACUUM INTO` reads it in one
 /// read transaction, so the copy is a consistent point in time; in WAL mode writers keep committing
 /// while it runs, in rollback-journal mode they wait only for the copy itself. The snapshot is put in
-/// `DELETE` journal mode (a single file, no `-wal` needed), fsynced, and must pass
-/// `PRAGMA integrity_check`. On any failure the partial snapshot file is removed.
+/// `DELETE` journal mode (a single file, no `-wal` needed) and, when `checked`, must pass
+/// `PRAGMA integrity_check` and has its rows counted. On any failure the partial snapshot file is removed.
+///
+/// The snapshot is not fsynced: it is a working copy on the way to the compressed artifact, which is.
 ///
 /// - Parameters:
 ///   - source: the live database file.
 ///   - temp: where to write the snapshot; must not exist yet.
-public func snapshot(of source: URL, into temp: URL) throws -> SnapshotInfo {
+///   - checked: false leaves `integrityCheck(path:)` and `rowCounts(path:)` to the caller (`rowCounts` is then
+///     empty), so that they can run while the snapshot is being compressed.
+public func snapshot(of source: URL, into temp: URL, checked: Bool = true) throws -> SnapshotInfo {
     let sourcePath = source.path
     let tempPath = temp.path
     try requireDatabaseFile(sourcePath)
@@ -80,15 +84,17 @@ public func snapshot(of source: URL, into temp: URL) throws -> SnapshotInfo {
                 throw SQLiteSnapshotError(.sqlite, path: tempPath,
                                           message: "could not switch the snapshot to journal_mode DELETE (it stays \(mode ?? "unknown"))")
             }
-            try checkIntegrity(db, path: tempPath)
-            counts = try rowCounts(db)
+            if checked {
+                try checkIntegrity(db, path: tempPath)
+                counts = try rowCounts(db)
+            } else {
+                counts = [:]
+            }
             pageSize = try db.scalar("PRAGMA page_size")?.int64 ?? 0
             pageCount = try db.scalar("PRAGMA page_count")?.int64 ?? 0
         } catch let error as SQLiteError {
             throw SQLiteSnapshotError.wrapping(error, path: tempPath, doing: "checking the snapshot")
         }
-        // VACUUM INTO does not sync its output; a backup that the next power cut could lose is no backup.
-        try fsyncFile(tempPath)
         let byteCount = (try? FileManager.default.attributesOfItem(atPath: tempPath)[.size] as? NSNumber)?.int64Value
             ?? pageSize * pageCount
         return SnapshotInfo(source: source, snapshot: temp, rowCounts: counts, sqliteVersion: Connection.libraryVersion,
