@@ -382,7 +382,9 @@ def main():
     print(f"\nscale {args.scale:g}, {args.rounds} rounds, alternating; ratio = vaultops median / this median\n")
     print(f"{'pair':34} {'contender':28} {'median s':>9} {'vaultops/x':>10} {'size MB':>9} {'size ratio':>10} {'peak RSS MB':>11}")
     for label, name, med, ratio, size, size_ratio, rss in rows:
-        print(f"{label:34} {name:28} {med:9.2f} {ratio:10.2f} {size / 1e6:9.1f} {size_ratio:10.3f} {rss:11.1f}")
+        # Restores and migrations write into a database, not a file: no size to compare.
+        sizes = f"{size / 1e6:9.1f} {size_ratio:10.3f}" if size else f"{'-':>9} {'-':>10}"
+        print(f"{label:34} {name:28} {med:9.2f} {ratio:10.2f} {sizes} {rss:11.1f}")
 
 
 if __name__ == "__main__":
