@@ -96,6 +96,27 @@ public struct OSSRetentionStore: RetentionStore {
         }
     }
 
+    /// Objects go in DeleteMultipleObjects requests of up to 1,000 keys; multipart uploads are aborted one by one.
+    public func remove(batch objects: [StoredObject]) -> [String: RetentionError] {
+        var failures: [String: RetentionError] = [:]
+        let files = objects.filter { $0.kind == .file }
+        for start in stride(from: 0, to: files.count, by: 1000) {
+            let chunk = files[start..<min(start + 1000, files.count)]
+            do {
+                try client.deleteObjects(bucket: bucket, keys: chunk.map { prefix + $0.name })
+            } catch {
+                for object in chunk {
+                    failures[object.name] = RetentionError(.removeFailed, "cannot remove the object", object: location + object.name,
+                                                           underlying: Self.text(error))
+                }
+            }
+        }
+        for object in objects where object.kind != .file {
+            do { try remove(object) } catch { failures[object.name] = error }
+        }
+        return failures
+    }
+
     private static func text(_ error: any Error) -> String { Redacted.text(String(describing: error)) }
 }
 

@@ -5,8 +5,8 @@ import VaultopsCore
 public enum Pruner {
     /// Prunes `store` under `policy` and reports every decision; with `dryRun` nothing is touched.
     ///
-    /// Removal order makes an interruption safe: each artifact goes (and the removal is made durable by
-    /// the store) before its manifest, so a crash leaves at worst a manifest without an artifact — which
+    /// Removal order makes an interruption safe: the artifacts go (and their removal is made durable by
+    /// the store) before their manifests, so a crash leaves at worst a manifest without an artifact — which
     /// verify and restore cannot take for a backup — and the next prune removes it as an orphan. A failed
     /// removal is recorded and the artifact's manifest is left alone; the rest of the plan still runs.
     ///
@@ -37,24 +37,31 @@ public enum Pruner {
         var failures: [PruneReport.Failure] = []
         var removed: Set<String> = []
         if !dryRun {
-            for entry in plan.artifacts where !entry.decision.keep {
-                for object in entry.objectsInRemovalOrder {
-                    do {
-                        try store.remove(object)
-                        removed.insert(object.name)
-                    } catch {
+            // Round by round: first every artifact that goes, then the manifests of those that went, so that the
+            // store can remove many per request (OSS: 1,000) and still no manifest goes before its artifact.
+            var pending = plan.artifacts.filter { !$0.decision.keep }.map(\.objectsInRemovalOrder)
+            while !pending.isEmpty {
+                let failed = store.remove(batch: pending.map { $0[0] })
+                var next: [[StoredObject]] = []
+                for var objects in pending {
+                    let object = objects.removeFirst()
+                    if let error = failed[object.name] {
                         failures.append(.init(name: object.name, message: error.description))
                         // Never remove the manifest of an artifact that is still there.
-                        break
+                        continue
                     }
+                    removed.insert(object.name)
+                    if !objects.isEmpty { next.append(objects) }
                 }
+                pending = next
             }
-            for leftover in plan.leftovers where leftover.remove {
-                do {
-                    try store.remove(leftover.object)
-                    removed.insert(leftover.object.name)
-                } catch {
-                    failures.append(.init(name: leftover.object.name, message: error.description))
+            let leftovers = plan.leftovers.filter(\.remove).map(\.object)
+            let failed = leftovers.isEmpty ? [:] : store.remove(batch: leftovers)
+            for object in leftovers {
+                if let error = failed[object.name] {
+                    failures.append(.init(name: object.name, message: error.description))
+                } else {
+                    removed.insert(object.name)
                 }
             }
         }

@@ -45,4 +45,18 @@ public protocol RetentionStore {
     func read(_ object: StoredObject, limit: Int) throws(RetentionError) -> Data
     /// Removes a file or aborts a multipart upload; succeeds when it is already gone.
     func remove(_ object: StoredObject) throws(RetentionError)
+    /// Removes several entries, as few requests as the store allows; returns the failures by name.
+    ///
+    /// Every removal must be durable when it returns, as for `remove(_:)`. The default removes one at a time.
+    func remove(batch objects: [StoredObject]) -> [String: RetentionError]
+}
+
+extension RetentionStore {
+    public func remove(batch objects: [StoredObject]) -> [String: RetentionError] {
+        var failures: [String: RetentionError] = [:]
+        for object in objects {
+            do { try remove(object) } catch { failures[object.name] = error }
+        }
+        return failures
+    }
 }
