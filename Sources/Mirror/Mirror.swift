@@ -49,6 +49,10 @@ public enum Mirror {
             }
         }
         let plan = mirrorPlan(source: source, destination: remote, delete: options.delete, protected: problems)
+        let backups = backupObjects(among: plan.delete)
+        if !backups.isEmpty {
+            throw MirrorError("refusing --delete: oss://\(bucket)/\(prefix) holds vaultops backups (\(backups.count) objects, e.g. \(backups[0].string)); backups are removed by 'vaultops prune', so mirror into a prefix of its own", usage: true)
+        }
         report.problems = problems + plan.problems
         for problem in report.problems { events(.problem(problem)) }
 

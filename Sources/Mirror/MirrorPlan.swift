@@ -1,3 +1,5 @@
+import VaultopsCore
+
 /// One file on either side of a mirror: its relative path, size and, when already known, CRC-64.
 public struct MirrorEntry: Sendable, Equatable {
     public var path: MirrorPath
@@ -118,4 +120,22 @@ public func mirrorPlan(source: [MirrorEntry], destination: [MirrorEntry], delete
         if delete && !shielded { plan.delete.append(entry.path) } else { plan.extra.append(entry.path) }
     }
     return plan
+}
+
+/// The paths among `deletions` that are vaultops backups: manifests (`<artifact>.manifest.json`) and the
+/// artifacts they describe.
+///
+/// `upload --delete` refuses to remove these: a mirror pointed at a backup prefix by mistake would otherwise
+/// delete every backup whose file is not in the folder. Backups are pruned by `prune`, never by a mirror.
+public func backupObjects(among deletions: [MirrorPath]) -> [MirrorPath] {
+    let names = Set(deletions.map(\.string))
+    return deletions.filter { path in
+        let name = path.string
+        let suffix = ".manifest.json"
+        if name.hasSuffix(suffix) {
+            let artifact = String(name.dropLast(suffix.count))
+            return ArtifactName.parse(String(artifact.split(separator: "/").last ?? "")) != nil
+        }
+        return names.contains(name + suffix) && ArtifactName.parse(String(name.split(separator: "/").last ?? "")) != nil
+    }
 }

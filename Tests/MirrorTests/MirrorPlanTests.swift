@@ -161,4 +161,16 @@ struct MirrorPlanTests {
         #expect(report.summary == "upload /data/up -> oss://b/up/: sent 3 (3.0 MiB), skipped 4988, deleted 5, failed 1 in 0:02 (1.5 MiB/s)")
         #expect(!report.ok)
     }
+
+    @Test("objects that are vaultops backups are never mirror deletions", arguments: [
+        (["db_20250101.sql.gz", "db_20250101.sql.gz.manifest.json", "avatar.png"],
+         ["db_20250101.sql.gz", "db_20250101.sql.gz.manifest.json"]),
+        (["nightly/mms_20250101_020000.db.gz.manifest.json"], ["nightly/mms_20250101_020000.db.gz.manifest.json"]),
+        (["uploads_20250101.tar.gz"], []),                 // no manifest: an ordinary file that happens to look like one
+        (["notes.manifest.json", "a/b.txt"], []),         // not an artifact's manifest
+        ([], []),
+    ])
+    func backupObjectsAreProtected(deletions: [String], expected: [String]) {
+        #expect(backupObjects(among: deletions.map(MirrorPath.init)).map(\.string) == expected)
+    }
 }

@@ -122,4 +122,22 @@ struct MirrorSafetyTests {
         #expect(r.status == 2, "\(r.stderr)")
         #expect(r.stderr.contains(message), "\(r.stderr)")
     }
+
+    @Test("upload --delete into a prefix that holds vaultops backups is refused, and nothing is deleted")
+    func backupPrefixNeverPruned() throws {
+        let bucket = try Emulator.freshBucket("guard")
+        let work = try TempDir("mirror-guard")
+        let env = try Emulator.cliEnvironment(cache: work.path + "/cache")
+        try Emulator.seed(bucket, keys: ["nightly/db_20250101.sql.gz", "nightly/db_20250101.sql.gz.manifest.json"])
+        let src = work.path + "/uploads"
+        try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
+        try Data("avatar".utf8).write(to: URL(fileURLWithPath: src + "/avatar.png"))
+
+        let r = try vaultops(["upload", src, "oss://\(bucket)/nightly/", "--delete"], environment: env)
+        #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("holds vaultops backups") && r.stderr.contains("vaultops prune"), "\(r.stderr)")
+        let keys = try Emulator.client().listObjects(bucket: bucket, prefix: "nightly/").map(\.key).sorted()
+        #expect(keys == ["nightly/db_20250101.sql.gz", "nightly/db_20250101.sql.gz.manifest.json"])
+        #expect(try Emulator.log(bucket).allSatisfy { $0.op != "DeleteMultipleObjects" && $0.op != "PutObject" })
+    }
 }
