@@ -57,9 +57,14 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // Deploys around a verified backup point: plan, stages, health gates, rollback, release history.
+        .target(name: "Deploy", dependencies: [
+            "VaultopsCore", "BackupJobs", "PostgresRestore", "CCurl",
+        ]),
+
         .executableTarget(name: "vaultops", dependencies: [
             "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "LibPQ", "PostgresDump", "ObjectStorage", "Retention",
-            "BackupJobs", "Migration",
+            "BackupJobs", "Migration", "Deploy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -76,6 +81,7 @@ let package = Package(
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
         .testTarget(name: "BackupJobsTests", dependencies: ["BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "TestSupport"]),
+        .testTarget(name: "DeployTests", dependencies: ["Deploy", "vaultops", "VaultopsCore", "BackupJobs", "TestSupport"]),
         .testTarget(name: "vaultopsTests", dependencies: [
             "vaultops", "BackupJobs", "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "TestSupport",
         ]),
