@@ -117,7 +117,7 @@ public enum BackupPoint {
         let parsed = names.compactMap(ArtifactName.parse).filter { !$0.isManifest && !$0.isPartial }
         var out: [(kind: ArtifactKind, sizeBytes: Int64, uncompressedBytes: Int64)] = []
         for source in sources {
-            guard let newest = parsed.filter({ $0.source == source }).sorted(by: ArtifactName.chronological).last else { continue }
+            guard let newest = parsed.filter({ $0.source == source }).sorted(by: ParsedArtifact.chronological).last else { continue }
             let artifact = URL(fileURLWithPath: backupDir).appendingPathComponent(newest.artifactFileName)
             if let manifest = try? Manifest.load(from: Manifest.sidecarURL(for: artifact)) {
                 out.append((manifest.kind, manifest.sizeBytes, manifest.uncompressedBytes))

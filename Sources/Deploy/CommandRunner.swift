@@ -96,11 +96,15 @@ public final class CommandRunner {
         output?.write("== \(label): \(command)")
         let env = baseEnvironment.merging(variables) { _, new in new }
         var fds: [Int32] = [-1, -1]
-        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw DeployError(.process, "pipe failed: \(errnoText())") }
+        guard pipe(&fds) == 0 else { throw DeployError(.process, "pipe failed: \(errnoText())") }
         let readFD = fds[0], writeFD = fds[1]
+        // Close-on-exec, so no other child keeps the pipe open (dup2 onto 1 and 2 clears it for the command).
+        _ = fcntl(readFD, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(writeFD, F_SETFD, FD_CLOEXEC)
         _ = fcntl(readFD, F_SETFL, fcntl(readFD, F_GETFL) | O_NONBLOCK)
 
         var pid: pid_t = 0
+        markDescriptorsCloseOnExec()
         let spawnError = spawn(command: command, env: env, stdoutFD: writeFD, pid: &pid)
         close(writeFD)
         guard spawnError == 0 else {
@@ -174,7 +178,6 @@ public final class CommandRunner {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, stdoutFD, 1)
         posix_spawn_file_actions_adddup2(&actions, stdoutFD, 2)
-        posix_spawn_file_actions_addchdir_np(&actions, workingDirectory)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -191,8 +194,11 @@ public final class CommandRunner {
         sigemptyset(&mask)
         posix_spawnattr_setsigmask(&attributes, &mask)
 
-        let argv = ["/bin/sh", "-c", command].map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        // posix_spawn_file_actions_addchdir_np is not visible from Swift's Glibc module, so a first shell changes
+        // folder and execs the command's shell: the command sees a plain `sh -c` in the working folder.
+        let words = ["/bin/sh", "-c", "cd -- \"$0\" && exec /bin/sh -c \"$1\"", workingDirectory, command]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
@@ -203,6 +209,20 @@ public final class CommandRunner {
 
 @available(*, unavailable)
 extension CommandRunner: Sendable {}
+
+/// Sets close-on-exec on every open descriptor above 2, so a command (and the services it leaves running)
+/// inherits none of ours: not the lock file, not a libpq socket, not a pipe a parent process waits on.
+///
+/// posix_spawn passes on every descriptor without the flag, and glibc's `addclosefrom_np` is not visible
+/// from Swift; marking ours (read from /proc/self/fd) cannot fail on a descriptor another thread just closed.
+func markDescriptorsCloseOnExec() {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+    for name in names {
+        guard let fd = Int32(name), fd > 2 else { continue }
+        let flags = fcntl(fd, F_GETFD)
+        if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+    }
+}
 
 /// Splits output bytes into lines, keeping the last `limit` (redacted) and handing each to `sink`.
 struct LineCollector {

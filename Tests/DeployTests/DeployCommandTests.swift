@@ -47,7 +47,7 @@ struct ServiceSetup {
                   health:
                     http: http://127.0.0.1:\(port)/health
                     expect: ok
-                    start_period: 5s
+                    start_period: 2s
                     interval: 200ms
                     timeout: 1s
                     retries: 3
@@ -91,7 +91,8 @@ struct DeployCommandTests {
         #expect(third.stdout.contains("gate web: unhealthy after"))
         #expect(third.stdout.contains("HTTP 500: broken version 3"))
         // The failed stage's output tail is shown.
-        #expect(third.stdout.contains("  | started service 3 on port \(setup.port), release r0003, previous 2"))
+        #expect(third.stdout.contains("last 1 lines of stage web (full log: \(setup.stateDir.path)/logs/r0003.log):\n  | started service 3 on port \(setup.port) (pid "))
+        #expect(third.stdout.contains("), release r0003, previous 2\n"))
         #expect(third.stdout.contains("ROLLED BACK: stage web gate failed"))
         #expect(third.stdout.contains("rolled back to 2 (r0002), gates pass; data left alone"))
         #expect(setup.folder.stageRuns == ["1", "2", "3", "2"])
@@ -142,7 +143,7 @@ struct DeployCommandTests {
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("deploy 1 as the first release as r0001"))
         #expect(r.stdout.contains("stage 1 web: sh \(deployFixtures.path)/start-service.sh"))
-        #expect(r.stdout.contains("gate: http GET http://127.0.0.1:\(setup.port)/health answers 2xx containing \"ok\"; start_period 5s, interval 200ms, timeout 1s, retries 3"))
+        #expect(r.stdout.contains("gate: http GET http://127.0.0.1:\(setup.port)/health answers 2xx containing \"ok\"; start_period 2s, interval 200ms, timeout 1s, retries 3"))
         #expect(!FileManager.default.fileExists(atPath: setup.stateDir.path))
         #expect(try FileManager.default.contentsOfDirectory(atPath: setup.backupDir.path).isEmpty)
         #expect(setup.folder.stageRuns.isEmpty)
@@ -165,19 +166,20 @@ struct DeployCommandTests {
         let waiting = try ServiceSetup("lockwait", extraDeploy: "  lock_wait: 20s")
         let waitingLockPath = try #require(try ConfigLoader.load(from: waiting.config).lockPath)
         lock?.release()
-        lock = try ProcessLock.acquire(path: waitingLockPath, command: "vaultops run")
-        let holder = lock
-        let releaser = Thread {
-            Thread.sleep(forTimeInterval: 1.5)
-            holder?.release()
-        }
-        releaser.start()
+        lock = nil
+        // Another process holds it for 1.5 s (util-linux flock(1) takes the same flock(2) lock).
+        try FileManager.default.createDirectory(at: waiting.stateDir, withIntermediateDirectories: true)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [waitingLockPath, "-c", "echo locked > \(waiting.folder.path)/held; sleep 1.5"]
+        try holder.run()
+        defer { holder.waitUntilExit() }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: waiting.folder.dir.file("held").path) { usleep(20_000) }
         let waited = try waiting.deploy("1")
         #expect(waited.status == 0, "\(waited.stdout)\(waited.stderr)")
         #expect(waited.stdout.contains("waiting up to 20s if another vaultops holds it"))
         #expect(waiting.folder.stageRuns == ["1"])
         #expect(waiting.health.body == "ok version 1")
-        lock = nil
     }
 
     @Test func backupPointThatFailsVerificationAbortsBeforeAnyStage() throws {

@@ -84,10 +84,10 @@ struct RunnerTests {
     @Test func httpGateChecksStatusAndExpectedBody() throws {
         let folder = try ServiceFolder("probe")
         let port = try freePort()
-        let start = try runProcess("/bin/sh", [deployFixtures.appendingPathComponent("start-service.sh").path, folder.path, "\(port)"],
-                                   environment: ["VERSION": "5", "RELEASE": "r1", "SERVICE_BAD_VERSIONS": "9"])
-        #expect(start.status == 0, "\(start.stderr)")
         let runner = CommandRunner(workingDirectory: folder.path, environment: ProcessInfo.processInfo.environment, dotEnv: [:], output: nil)
+        let start = try runner.run("sh \(deployFixtures.path)/start-service.sh \(folder.path) \(port)", label: "start",
+                                   variables: ["VERSION": "5", "RELEASE": "r1", "SERVICE_BAD_VERSIONS": "9"], timeout: .seconds(20))
+        #expect(start.succeeded, "\(start.tail)")
         let gates = HealthGateRunner(commands: runner)
         var lines: [String] = []
         let check = HealthCheck(probe: .http(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1), retries: 2,
