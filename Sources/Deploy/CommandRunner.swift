@@ -17,12 +17,15 @@ public struct CommandResult: Sendable, Equatable {
     public var seconds: Double
     /// The last lines of its output (standard output and error together), redacted.
     public var tail: [String]
+    /// Why the shell could not be started, when it could not.
+    public var startFailure: String?
 
     /// Exited 0 in time.
     public var succeeded: Bool { exitStatus == 0 && !timedOut }
 
-    /// `exit 0`, `exit 3`, `killed by signal 9`, `timed out after 2.0s`.
+    /// `exit 0`, `exit 3`, `killed by signal 9`, `timed out after 2.0s`, `could not start: …`.
     public var summary: String {
+        if let startFailure { return "could not start: \(startFailure)" }
         if timedOut { return "timed out after \(formatSeconds(seconds)) (process group killed)" }
         if let exitStatus { return "exit \(exitStatus)" }
         if let signal { return "killed by signal \(signal)" }
@@ -87,16 +90,31 @@ public final class CommandRunner {
         self.workingDirectory = workingDirectory
         self.baseEnvironment = environment.merging(dotEnv) { own, _ in own }
         self.output = output
+        // Commands see these variables and may print them (`set -x`, a failing client's error message).
+        for (name, value) in baseEnvironment where Self.looksSecret(name: name) && value.count >= 6 {
+            Redacted.register(secret: value)
+        }
+    }
+
+    /// Whether a variable's name says it holds a secret: `*PASSWORD*`, `*PASSWD*`, `*SECRET*`, `*TOKEN*`, `*_KEY`.
+    public static func looksSecret(name: String) -> Bool {
+        let n = name.uppercased()
+        return ["PASSWORD", "PASSWD", "SECRET", "TOKEN"].contains { n.contains($0) } || n.hasSuffix("_KEY") || n == "KEY"
     }
 
     /// Runs `command` with `variables` added to the environment; `label` heads its lines in the release log.
     ///
-    /// - Throws: `DeployError.process` only when the shell cannot be started; a failing command is a result.
-    public func run(_ command: String, label: String, variables: [String: String], timeout: Duration?) throws(DeployError) -> CommandResult {
+    /// Never throws: a command that cannot even be started is a failed result (`startFailure`), so a deploy
+    /// goes on to its rollback whatever happens to one command.
+    public func run(_ command: String, label: String, variables: [String: String], timeout: Duration?) -> CommandResult {
         output?.write("== \(label): \(command)")
+        func notStarted(_ reason: String) -> CommandResult {
+            output?.write("== \(label): could not start: \(reason)")
+            return CommandResult(exitStatus: nil, signal: nil, timedOut: false, seconds: 0, tail: [], startFailure: reason)
+        }
         let env = baseEnvironment.merging(variables) { _, new in new }
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw DeployError(.process, "pipe failed: \(errnoText())") }
+        guard pipe(&fds) == 0 else { return notStarted("pipe failed: \(errnoText())") }
         let readFD = fds[0], writeFD = fds[1]
         // Close-on-exec, so no other child keeps the pipe open (dup2 onto 1 and 2 clears it for the command).
         _ = fcntl(readFD, F_SETFD, FD_CLOEXEC)
@@ -109,7 +127,7 @@ public final class CommandRunner {
         close(writeFD)
         guard spawnError == 0 else {
             close(readFD)
-            throw DeployError(.process, "cannot start /bin/sh for \(label): \(errnoText(spawnError))")
+            return notStarted("/bin/sh: \(errnoText(spawnError))")
         }
 
         let started = ContinuousClock.now
@@ -149,7 +167,8 @@ public final class CommandRunner {
         close(readFD)
         lines.flush()
         let elapsed = ContinuousClock.now - started
-        var result = CommandResult(exitStatus: nil, signal: nil, timedOut: timedOut, seconds: seconds(elapsed), tail: lines.tail)
+        var result = CommandResult(exitStatus: nil, signal: nil, timedOut: timedOut, seconds: seconds(elapsed), tail: lines.tail,
+                                   startFailure: nil)
         if exitedNormally(status) { result.exitStatus = exitStatusOf(status) } else { result.signal = termSignalOf(status) }
         output?.write("== \(label): \(result.summary) in \(formatSeconds(result.seconds))")
         return result

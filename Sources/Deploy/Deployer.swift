@@ -70,34 +70,34 @@ public final class Deployer {
         let releases = try releases()
         let current = ReleaseHistory.current(releases)
         let session = try Session(id: ReleaseHistory.nextID(releases), deployer: self)
-        try session.append(.started(session.id, at: Date(), action: .deploy, version: version, previous: current))
+        try session.start(.started(session.id, at: Date(), action: .deploy, version: version, previous: current))
         session.say("release \(session.id): deploying \(version) " + (current.map { "over \($0.version) (\($0.id))" } ?? "as the first release"))
 
         if let problem = preflight() {
-            try session.step(StepRecord(phase: .preflight, name: "preflight", ok: false, seconds: 0, detail: problem))
-            return try session.finish(.aborted, "preflight failed: \(problem); nothing was changed")
+            session.step(StepRecord(phase: .preflight, name: "preflight", ok: false, seconds: 0, detail: problem))
+            return session.finish(.aborted, "preflight failed: \(problem); nothing was changed")
         }
         let artifacts: [BackupPointArtifact]
         do throws(DeployError) {
             artifacts = try takeBackupPoint(session)
         } catch {
             guard error.kind == .backupPoint else { throw error }
-            return try session.finish(.aborted, error.message)
+            return session.finish(.aborted, error.message)
         }
         var variables = ["VERSION": version, "PREVIOUS_VERSION": current?.version ?? "", "RELEASE": session.id,
                          "BACKUP_POINT": artifacts.map(\.path).joined(separator: ":"), "VAULTOPS_ACTION": "deploy"]
         if let hook = deployConfig.preDeploy {
-            let result = try session.hook("pre_deploy", hook, variables: variables)
+            let result = session.hook("pre_deploy", hook, variables: variables)
             guard result.succeeded else {
                 session.showTail(result.tail, of: "pre_deploy")
-                return try session.finish(.aborted, "pre_deploy failed (\(result.summary)); no stage ran")
+                return session.finish(.aborted, "pre_deploy failed (\(result.summary)); no stage ran")
             }
         }
 
-        guard let failure = try session.runStages(variables: variables, phase: .deploy) else {
-            let release = try session.finish(.succeeded, "\(version) deployed as \(session.id); every gate passed")
+        guard let failure = session.runStages(variables: variables, phase: .deploy) else {
+            let release = session.finish(.succeeded, "\(version) deployed as \(session.id); every gate passed")
             if let hook = deployConfig.postDeploy {
-                let result = try session.hook("post_deploy", hook, variables: variables)
+                let result = session.hook("post_deploy", hook, variables: variables)
                 if !result.succeeded {
                     session.showTail(result.tail, of: "post_deploy")
                     session.say("warning: post_deploy failed (\(result.summary)); the release stands")
@@ -106,9 +106,9 @@ public final class Deployer {
             return release
         }
 
-        try session.onFailure(failure, variables: variables)
+        session.onFailure(failure, variables: variables)
         guard let current else {
-            return try session.finish(.failed, "\(failure.description); nothing to roll back to (this was the first release)")
+            return session.finish(.failed, "\(failure.description); nothing to roll back to (this was the first release)")
         }
         // Roll back: the same stages with the previous version; the version that failed is now the "previous" one.
         session.say("rolling back to \(current.version) (\(current.id))")
@@ -117,16 +117,16 @@ public final class Deployer {
         variables["VAULTOPS_ACTION"] = "rollback"
         var dataNote = "data left alone (restore_data_on_rollback: never; vaultops rollback --with-data restores it)"
         if deployConfig.restoreDataOnRollback == .always && !artifacts.isEmpty {
-            if let problem = try session.stopAndRestore(artifacts, variables: variables) {
-                return try session.finish(.rollbackFailed, "\(failure.description); rollback FAILED: \(problem)")
+            if let problem = session.stopAndRestore(artifacts, variables: variables) {
+                return session.finish(.rollbackFailed, "\(failure.description); rollback FAILED: \(problem)")
             }
             dataNote = "data restored from the backup point"
         }
-        if let rollbackFailure = try session.runStages(variables: variables, phase: .rollback) {
-            try session.onFailure(rollbackFailure, variables: variables)
-            return try session.finish(.rollbackFailed, "\(failure.description); rollback to \(current.version) FAILED too: \(rollbackFailure.description)")
+        if let rollbackFailure = session.runStages(variables: variables, phase: .rollback) {
+            session.onFailure(rollbackFailure, variables: variables)
+            return session.finish(.rollbackFailed, "\(failure.description); rollback to \(current.version) FAILED too: \(rollbackFailure.description)")
         }
-        return try session.finish(.rolledBack, "\(failure.description); rolled back to \(current.version) (\(current.id)), gates pass; \(dataNote)")
+        return session.finish(.rolledBack, "\(failure.description); rolled back to \(current.version) (\(current.id)), gates pass; \(dataNote)")
     }
 
     // MARK: rollback
@@ -144,37 +144,37 @@ public final class Deployer {
         let current = ReleaseHistory.current(releases)
         let target = choice.target
         let session = try Session(id: ReleaseHistory.nextID(releases), deployer: self)
-        try session.append(.started(session.id, at: Date(), action: .rollback, version: target.version, previous: current,
+        try session.start(.started(session.id, at: Date(), action: .rollback, version: target.version, previous: current,
                                     target: target.id, withData: withData))
         let undone = choice.undone.map { "\($0.id) (\($0.version), \($0.outcome.rawValue))" }.joined(separator: ", ")
         session.say("release \(session.id): rolling back to \(target.version) (\(target.id)), undoing \(undone)")
 
         if let problem = preflight() {
-            try session.step(StepRecord(phase: .preflight, name: "preflight", ok: false, seconds: 0, detail: problem))
-            return try session.finish(.aborted, "preflight failed: \(problem); nothing was changed")
+            session.step(StepRecord(phase: .preflight, name: "preflight", ok: false, seconds: 0, detail: problem))
+            return session.finish(.aborted, "preflight failed: \(problem); nothing was changed")
         }
         let artifacts: [BackupPointArtifact]
         do throws(DeployError) {
             artifacts = try takeBackupPoint(session)
         } catch {
             guard error.kind == .backupPoint else { throw error }
-            return try session.finish(.aborted, error.message)
+            return session.finish(.aborted, error.message)
         }
         let variables = ["VERSION": target.version, "PREVIOUS_VERSION": current?.version ?? "", "RELEASE": session.id,
                          "BACKUP_POINT": artifacts.map(\.path).joined(separator: ":"), "VAULTOPS_ACTION": "rollback"]
         if let hook = deployConfig.preDeploy {
-            let result = try session.hook("pre_deploy", hook, variables: variables)
+            let result = session.hook("pre_deploy", hook, variables: variables)
             guard result.succeeded else {
                 session.showTail(result.tail, of: "pre_deploy")
-                return try session.finish(.aborted, "pre_deploy failed (\(result.summary)); nothing was changed")
+                return session.finish(.aborted, "pre_deploy failed (\(result.summary)); nothing was changed")
             }
         }
         var dataNote: String
         if withData {
             let source = choice.dataFrom
             session.say("restoring data from the backup point of \(source.id) (taken \(Manifest.timestamp(source.startedAt)), before \(source.version) was deployed)")
-            if let problem = try session.stopAndRestore(source.backupPoint, variables: variables) {
-                return try session.finish(.failed, "rollback FAILED: \(problem)")
+            if let problem = session.stopAndRestore(source.backupPoint, variables: variables) {
+                return session.finish(.failed, "rollback FAILED: \(problem)")
             }
             dataNote = "data restored from the backup point of \(source.id): \(source.backupPoint.map(\.path).joined(separator: ", "))"
         } else {
@@ -183,14 +183,14 @@ public final class Deployer {
                 dataNote += " (add --with-data to restore the backup point of \(choice.dataFrom.id): \(choice.dataFrom.backupPoint.map(\.path).joined(separator: ", ")))"
             }
         }
-        if let failure = try session.runStages(variables: variables, phase: .rollback) {
-            try session.onFailure(failure, variables: variables)
+        if let failure = session.runStages(variables: variables, phase: .rollback) {
+            session.onFailure(failure, variables: variables)
             let undo = artifacts.isEmpty ? "" : "; the data as it was before this rollback is in \(artifacts.map(\.path).joined(separator: ", "))"
-            return try session.finish(.failed, "rollback to \(target.version) FAILED: \(failure.description); \(dataNote)\(undo)")
+            return session.finish(.failed, "rollback to \(target.version) FAILED: \(failure.description); \(dataNote)\(undo)")
         }
-        let report = try session.finish(.succeeded, "rolled back to \(target.version) (\(target.id)) as \(session.id); every gate passed; \(dataNote)")
+        let report = session.finish(.succeeded, "rolled back to \(target.version) (\(target.id)) as \(session.id); every gate passed; \(dataNote)")
         if let hook = deployConfig.postDeploy {
-            let result = try session.hook("post_deploy", hook, variables: variables)
+            let result = session.hook("post_deploy", hook, variables: variables)
             if !result.succeeded {
                 session.showTail(result.tail, of: "post_deploy")
                 session.say("warning: post_deploy failed (\(result.summary)); the rollback stands")
@@ -237,13 +237,13 @@ public final class Deployer {
         let started = Date()
         do throws(DeployError) {
             let artifacts = try BackupPoint.take(sources: deployConfig.backupPoint, config: config) { session.say($0) }
-            try session.append(.backupPoint(session.id, at: Date(), artifacts: artifacts))
-            try session.step(StepRecord(phase: .backup, name: "backup point", ok: true, seconds: Date().timeIntervalSince(started),
+            session.append(.backupPoint(session.id, at: Date(), artifacts: artifacts))
+            session.step(StepRecord(phase: .backup, name: "backup point", ok: true, seconds: Date().timeIntervalSince(started),
                                         detail: artifacts.map { URL(fileURLWithPath: $0.path).lastPathComponent }.joined(separator: ", ") + " verified"))
             return artifacts
         } catch {
             guard error.kind == .backupPoint else { throw error }
-            try session.step(StepRecord(phase: .backup, name: "backup point", ok: false, seconds: Date().timeIntervalSince(started),
+            session.step(StepRecord(phase: .backup, name: "backup point", ok: false, seconds: Date().timeIntervalSince(started),
                                         detail: error.message))
             session.say("backup point FAILED: \(error.message)")
             throw error
@@ -293,38 +293,50 @@ private final class Session {
         output.write("-- \(line)")
     }
 
-    func append(_ event: ReleaseEvent) throws(DeployError) {
+    /// Records the release's first line; a history that cannot be written stops the release before any change.
+    func start(_ event: ReleaseEvent) throws(DeployError) {
         try deployer.history.append(event)
         events.append(event)
     }
 
-    func step(_ step: StepRecord) throws(DeployError) {
-        try append(.step(id, at: Date(), step))
+    /// Records a later line. Once started, a release goes on (and rolls back) even when the history cannot be
+    /// written: that is reported, never a reason to leave a half-deployed host.
+    func append(_ event: ReleaseEvent) {
+        do {
+            try deployer.history.append(event)
+        } catch {
+            say("warning: could not record this step in the release history: \(error)")
+        }
+        events.append(event)
     }
 
-    func finish(_ outcome: ReleaseOutcome, _ message: String) throws(DeployError) -> DeployReport {
-        try append(.finished(id, at: Date(), outcome: outcome, message: Redacted.text(message)))
+    func step(_ step: StepRecord) {
+        append(.step(id, at: Date(), step))
+    }
+
+    func finish(_ outcome: ReleaseOutcome, _ message: String) -> DeployReport {
+        append(.finished(id, at: Date(), outcome: outcome, message: Redacted.text(message)))
         say("\(outcome == .succeeded ? "done" : outcome.rawValue.replacingOccurrences(of: "_", with: " ").uppercased()): \(message)")
         let release = ReleaseHistory.fold(events).first!
         return DeployReport(release: release, logFile: output.url.path)
     }
 
     /// Runs a hook command and records it.
-    func hook(_ name: String, _ command: String, variables: [String: String]) throws(DeployError) -> CommandResult {
+    func hook(_ name: String, _ command: String, variables: [String: String]) -> CommandResult {
         say("\(name): \(command)")
-        let result = try runner.run(command, label: name, variables: variables, timeout: nil)
-        try step(StepRecord(phase: .hook, name: name, ok: result.succeeded, seconds: result.seconds, detail: result.summary))
+        let result = runner.run(command, label: name, variables: variables, timeout: nil)
+        step(StepRecord(phase: .hook, name: name, ok: result.succeeded, seconds: result.seconds, detail: result.summary))
         return result
     }
 
     /// Runs every stage and its gate in order; the first failure, or nil when all passed.
-    func runStages(variables: [String: String], phase: StepRecord.Phase) throws(DeployError) -> StageFailure? {
+    func runStages(variables: [String: String], phase: StepRecord.Phase) -> StageFailure? {
         let version = variables["VERSION"] ?? ""
         for stage in config.stages {
             let prefix = phase == .rollback ? "rollback " : ""
             say("\(prefix)stage \(stage.name): \(stage.run) (VERSION=\(version))")
-            let result = try runner.run(stage.run, label: "\(prefix)stage \(stage.name)", variables: variables, timeout: stage.timeout)
-            try step(StepRecord(phase: phase, name: stage.name, ok: result.succeeded, seconds: result.seconds, detail: result.summary))
+            let result = runner.run(stage.run, label: "\(prefix)stage \(stage.name)", variables: variables, timeout: stage.timeout)
+            step(StepRecord(phase: phase, name: stage.name, ok: result.succeeded, seconds: result.seconds, detail: result.summary))
             guard result.succeeded else {
                 say("\(prefix)stage \(stage.name) FAILED: \(result.summary)")
                 return StageFailure(stage: stage, phase: phase, detail: result.summary, gate: false, tail: result.tail)
@@ -336,7 +348,7 @@ private final class Session {
             say("\(prefix)stage \(stage.name): \(result.summary) in \(formatSeconds(result.seconds)); gate: \(DeployPlan.describe(check))")
             let gate = gates.wait(for: check, label: "\(prefix)gate \(stage.name)", variables: variables) { say($0) }
             let detail = "\(gate.healthy ? "healthy" : "unhealthy") after \(gate.attempts) attempt\(gate.attempts == 1 ? "" : "s") in \(formatSeconds(gate.seconds)): \(gate.lastDetail)"
-            try step(StepRecord(phase: phase, name: "\(stage.name) gate", ok: gate.healthy, seconds: gate.seconds, detail: detail))
+            step(StepRecord(phase: phase, name: "\(stage.name) gate", ok: gate.healthy, seconds: gate.seconds, detail: detail))
             say("\(prefix)gate \(stage.name): \(detail)")
             guard gate.healthy else {
                 return StageFailure(stage: stage, phase: phase, detail: detail, gate: true, tail: result.tail)
@@ -346,17 +358,17 @@ private final class Session {
     }
 
     /// on_failure hook, then the failed stage's output tail (or its `logs:` command's output).
-    func onFailure(_ failure: StageFailure, variables: [String: String]) throws(DeployError) {
+    func onFailure(_ failure: StageFailure, variables: [String: String]) {
         var vars = variables
         vars["FAILED_STAGE"] = failure.stage.name
         if let logs = failure.stage.logs {
-            let result = try runner.run(logs, label: "logs \(failure.stage.name)", variables: vars, timeout: .seconds(60))
+            let result = runner.run(logs, label: "logs \(failure.stage.name)", variables: vars, timeout: .seconds(60))
             showTail(result.tail, of: "logs of \(failure.stage.name) (\(logs))")
         } else {
             showTail(failure.tail, of: "stage \(failure.stage.name)")
         }
         if let hook = config.onFailure {
-            let result = try self.hook("on_failure", hook, variables: vars)
+            let result = self.hook("on_failure", hook, variables: vars)
             if !result.succeeded { showTail(result.tail, of: "on_failure") }
         }
     }
@@ -373,18 +385,18 @@ private final class Session {
     }
 
     /// The `stop:` command, then every artifact restored; a problem description, or nil when all worked.
-    func stopAndRestore(_ artifacts: [BackupPointArtifact], variables: [String: String]) throws(DeployError) -> String? {
+    func stopAndRestore(_ artifacts: [BackupPointArtifact], variables: [String: String]) -> String? {
         if let stop = config.stop {
             say("stop: \(stop)")
-            let result = try runner.run(stop, label: "stop", variables: variables, timeout: nil)
-            try step(StepRecord(phase: .stop, name: "stop", ok: result.succeeded, seconds: result.seconds, detail: result.summary))
+            let result = runner.run(stop, label: "stop", variables: variables, timeout: nil)
+            step(StepRecord(phase: .stop, name: "stop", ok: result.succeeded, seconds: result.seconds, detail: result.summary))
             guard result.succeeded else {
                 showTail(result.tail, of: "stop")
                 return "stop failed (\(result.summary)); no data was restored"
             }
         }
         let steps = BackupPoint.restore(artifacts, config: deployer.config) { say($0) }
-        for s in steps { try step(s) }
+        for s in steps { step(s) }
         if let bad = steps.first(where: { !$0.ok }) {
             return "restoring \(bad.name) failed: \(bad.detail)"
         }

@@ -108,13 +108,9 @@ public final class HealthGateRunner {
                 return ProbeAnswer(ok: false, detail: Redacted.text(String(describing: error)))
             }
         case let .command(command):
-            do {
-                let result = try commands.run(command, label: "\(label) probe", variables: variables, timeout: check.timeout)
-                let last = result.tail.last.map { ": \($0)" } ?? ""
-                return ProbeAnswer(ok: result.succeeded, detail: result.summary + last)
-            } catch {
-                return ProbeAnswer(ok: false, detail: error.description)
-            }
+            let result = commands.run(command, label: "\(label) probe", variables: variables, timeout: check.timeout)
+            let last = result.tail.last.map { ": \($0)" } ?? ""
+            return ProbeAnswer(ok: result.succeeded, detail: result.summary + last)
         }
     }
 

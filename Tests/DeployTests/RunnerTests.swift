@@ -11,7 +11,7 @@ struct RunnerTests {
         let output = try ReleaseOutput(stateDir: dir.path, release: "r0001")
         let runner = CommandRunner(workingDirectory: dir.path, environment: ["PATH": "/usr/bin:/bin", "FROM_ENV": "process"],
                                    dotEnv: ["FROM_ENV": "dotenv", "ONLY_DOTENV": "d"], output: output)
-        let result = try runner.run("pwd; echo \"$VERSION $FROM_ENV $ONLY_DOTENV\"; echo to-stderr >&2; exit 3", label: "stage web",
+        let result = runner.run("pwd; echo \"$VERSION $FROM_ENV $ONLY_DOTENV\"; echo to-stderr >&2; exit 3", label: "stage web",
                                     variables: ["VERSION": "7"], timeout: .seconds(10))
         #expect(result.exitStatus == 3)
         #expect(!result.succeeded)
@@ -29,17 +29,32 @@ struct RunnerTests {
         Redacted.register(secret: secret)
         let output = try ReleaseOutput(stateDir: dir.path, release: "r0001")
         let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment, dotEnv: [:], output: output)
-        let result = try runner.run("echo connecting with $S; echo postgresql://app:$S@db/x", label: "s", variables: ["S": secret], timeout: nil)
+        let result = runner.run("echo connecting with $S; echo postgresql://app:$S@db/x", label: "s", variables: ["S": secret], timeout: nil)
         #expect(result.succeeded)
         #expect(result.tail == ["connecting with ***", "postgresql://app:***@db/x"])
         #expect(!(try String(contentsOf: output.url, encoding: .utf8)).contains(secret))
+    }
+
+    @Test func secretLookingVariablesAreHiddenFromOutput() throws {
+        let dir = try TempDir("runner")
+        let token = "tok-\(UUID().uuidString.prefix(8))"
+        let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment,
+                                   dotEnv: ["REGISTRY_TOKEN": token, "APP_NAME": "shop"], output: nil)
+        let result = runner.run("echo \"$REGISTRY_TOKEN $APP_NAME\"", label: "s", variables: [:], timeout: nil)
+        #expect(result.tail == ["*** shop"])
+    }
+
+    @Test(arguments: [("DB_PASSWORD", true), ("OSS_ACCESS_KEY_SECRET", true), ("GITHUB_TOKEN", true), ("API_KEY", true),
+                      ("PGPASSWD", true), ("VERSION", false), ("KEYBOARD", false), ("PATH", false)])
+    func secretNames(_ name: String, _ secret: Bool) {
+        #expect(CommandRunner.looksSecret(name: name) == secret)
     }
 
     @Test func timeoutKillsTheWholeProcessGroup() throws {
         let dir = try TempDir("runner")
         let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment, dotEnv: [:], output: nil)
         let pidFile = dir.file("child.pid").path
-        let result = try runner.run("sleep 60 & echo $! > \(pidFile); echo waiting; wait", label: "slow", variables: [:],
+        let result = runner.run("sleep 60 & echo $! > \(pidFile); echo waiting; wait", label: "slow", variables: [:],
                                     timeout: .milliseconds(300))
         #expect(result.timedOut)
         #expect(!result.succeeded)
@@ -59,7 +74,7 @@ struct RunnerTests {
         let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment, dotEnv: [:], output: nil)
         let pidFile = dir.file("bg.pid").path
         // The background child inherits the output pipe and keeps it open for a minute.
-        let result = try runner.run("sleep 60 & echo $! > \(pidFile); echo started", label: "bg", variables: [:], timeout: .seconds(30))
+        let result = runner.run("sleep 60 & echo $! > \(pidFile); echo started", label: "bg", variables: [:], timeout: .seconds(30))
         let child = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
         defer { if let child { kill(child, SIGKILL) } }
         #expect(result.succeeded)
@@ -85,7 +100,7 @@ struct RunnerTests {
         let folder = try ServiceFolder("probe")
         let port = try freePort()
         let runner = CommandRunner(workingDirectory: folder.path, environment: ProcessInfo.processInfo.environment, dotEnv: [:], output: nil)
-        let start = try runner.run("sh \(deployFixtures.path)/start-service.sh \(folder.path) \(port)", label: "start",
+        let start = runner.run("sh \(deployFixtures.path)/start-service.sh \(folder.path) \(port)", label: "start",
                                    variables: ["VERSION": "5", "RELEASE": "r1", "SERVICE_BAD_VERSIONS": "9"], timeout: .seconds(20))
         #expect(start.succeeded, "\(start.tail)")
         let gates = HealthGateRunner(commands: runner)
