@@ -43,23 +43,23 @@ public struct DeployPlan: Sendable, Equatable {
                 lines.append("  \(name): \(source.map { "\($0.kind) \($0.redactedTarget)" } ?? "?")")
             }
         }
-        if let hook = deploy.preDeploy { lines.append("pre_deploy: \(hook)") }
+        if let hook = deploy.preDeploy { lines.append("pre_deploy: \(commandLine(hook))") }
         for (index, stage) in deploy.stages.enumerated() {
-            var line = "stage \(index + 1) \(stage.name): \(stage.run)"
+            var line = "stage \(index + 1) \(stage.name): \(commandLine(stage.run))"
             if let timeout = stage.timeout { line += " (timeout \(formatDuration(timeout)))" }
             lines.append(line)
             lines.append("  gate: " + (stage.health.map(describe) ?? "none (the command's exit status only)"))
         }
-        if let hook = deploy.postDeploy { lines.append("post_deploy: \(hook)") }
+        if let hook = deploy.postDeploy { lines.append("post_deploy: \(commandLine(hook))") }
         lines.append("environment of every command: VERSION=\(version) PREVIOUS_VERSION=\(current?.version ?? "") RELEASE=\(release) BACKUP_POINT=<artifact paths>")
         var failure = "on failure: "
-        if let hook = deploy.onFailure { failure += "run on_failure (\(hook)), " }
+        if let hook = deploy.onFailure { failure += "run on_failure (\(commandLine(hook))), " }
         failure += "show the failed stage's output, "
         if let current {
             failure += "run the stages again with version \(current.version) (\(current.id)) and check the gates"
             if deploy.restoreDataOnRollback == .always {
                 failure += "; data restored from the backup point first"
-                if let stop = deploy.stop { failure += " after stop (\(stop))" }
+                if let stop = deploy.stop { failure += " after stop (\(commandLine(stop)))" }
             } else {
                 failure += "; data left alone (restore_data_on_rollback: never)"
             }
@@ -91,7 +91,7 @@ public struct DeployPlan: Sendable, Equatable {
         case let .http(url):
             probe = "http GET \(url) answers 2xx"
             if let expect = check.expect { probe += " containing \"\(expect)\"" }
-        case let .command(command): probe = "command exits 0: \(command)"
+        case let .command(command): probe = "command exits 0: \(commandLine(command))"
         }
         return probe + "; start_period \(formatDuration(check.startPeriod)), interval \(formatDuration(check.interval)), "
             + "timeout \(formatDuration(check.timeout)), retries \(check.retries)"

@@ -115,7 +115,8 @@ public final class Deployer {
         variables["VERSION"] = current.version
         variables["PREVIOUS_VERSION"] = version
         variables["VAULTOPS_ACTION"] = "rollback"
-        var dataNote = "data left alone (restore_data_on_rollback: never; vaultops rollback --with-data restores it)"
+        var dataNote = artifacts.isEmpty ? "data left alone (there is no backup point: deploy.backup_point is empty)"
+            : "data left alone (restore_data_on_rollback: never; vaultops rollback --with-data restores it)"
         if deployConfig.restoreDataOnRollback == .always && !artifacts.isEmpty {
             if let problem = session.stopAndRestore(artifacts, variables: variables) {
                 return session.finish(.rollbackFailed, "\(failure.description); rollback FAILED: \(problem)")
@@ -323,7 +324,7 @@ private final class Session {
 
     /// Runs a hook command and records it.
     func hook(_ name: String, _ command: String, variables: [String: String]) -> CommandResult {
-        say("\(name): \(command)")
+        say("\(name): \(commandLine(command))")
         let result = runner.run(command, label: name, variables: variables, timeout: nil)
         step(StepRecord(phase: .hook, name: name, ok: result.succeeded, seconds: result.seconds, detail: result.summary))
         return result
@@ -334,7 +335,7 @@ private final class Session {
         let version = variables["VERSION"] ?? ""
         for stage in config.stages {
             let prefix = phase == .rollback ? "rollback " : ""
-            say("\(prefix)stage \(stage.name): \(stage.run) (VERSION=\(version))")
+            say("\(prefix)stage \(stage.name): \(commandLine(stage.run)) (VERSION=\(version))")
             let result = runner.run(stage.run, label: "\(prefix)stage \(stage.name)", variables: variables, timeout: stage.timeout)
             step(StepRecord(phase: phase, name: stage.name, ok: result.succeeded, seconds: result.seconds, detail: result.summary))
             guard result.succeeded else {
@@ -387,7 +388,7 @@ private final class Session {
     /// The `stop:` command, then every artifact restored; a problem description, or nil when all worked.
     func stopAndRestore(_ artifacts: [BackupPointArtifact], variables: [String: String]) -> String? {
         if let stop = config.stop {
-            say("stop: \(stop)")
+            say("stop: \(commandLine(stop))")
             let result = runner.run(stop, label: "stop", variables: variables, timeout: nil)
             step(StepRecord(phase: .stop, name: "stop", ok: result.succeeded, seconds: result.seconds, detail: result.summary))
             guard result.succeeded else {
@@ -407,4 +408,11 @@ private final class Session {
 extension Deployer {
     /// A progress line for people (redacted).
     fileprivate func sayLine(_ line: String) { say(line) }
+}
+
+/// A command for a progress line: its first line, and how many more there are.
+func commandLine(_ command: String) -> String {
+    let lines = command.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    guard let first = lines.first else { return command }
+    return lines.count == 1 ? first : "\(first) … (+\(lines.count - 1) lines)"
 }

@@ -76,9 +76,12 @@ public final class HealthGateRunner {
                 return GateResult(healthy: decision == .healthy, attempts: counter.attempts,
                                   seconds: seconds(ContinuousClock.now - started), lastDetail: answer.detail)
             case .retry:
-                let counted = attemptStart - started >= check.startPeriod
-                log("\(label): attempt \(counter.attempts) failed (\(answer.detail))"
-                    + (counted ? ", \(counter.failures) of \(check.retries + 1) allowed failures" : ", in start period"))
+                if attemptStart - started >= check.startPeriod {
+                    log("\(label): attempt \(counter.attempts) failed (\(answer.detail)), \(counter.failures) of \(check.retries + 1) allowed failures")
+                } else if counter.attempts == 1 {
+                    // A service that is still starting fails many probes: say so once, not every interval.
+                    log("\(label): attempt 1 failed (\(answer.detail)); failures do not count during the \(formatDuration(check.startPeriod)) start period")
+                }
                 // The interval runs from the start of the attempt, like compose's: a slow probe does not add to it.
                 let next = attemptStart + check.interval
                 let now = ContinuousClock.now

@@ -6,7 +6,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The release history: an append-only JSON-lines file, `<state_dir>/releases.jsonl`, one `ReleaseEvent` a line.
+/// The release history: an append-only JSON-lines file, `<state_dir>/releases.jsonl`, one `ReleaseEvent` a line
+/// (snake_case keys).
 ///
 /// Each append is one `write` of a whole line followed by `fsync`, so a crash leaves at most a torn last
 /// line; reading ignores such a line with a warning, and the next append starts on a fresh line.
@@ -41,6 +42,7 @@ public struct ReleaseLog: Sendable {
     public static func decode(_ data: Data, file: String) -> (events: [ReleaseEvent], warnings: [String]) {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
         var events: [ReleaseEvent] = []
         var warnings: [String] = []
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
@@ -59,6 +61,8 @@ public struct ReleaseLog: Sendable {
     public static func encode(_ event: ReleaseEvent) -> Data {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
+        // snake_case like the manifests and the status file.
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a struct of strings, numbers and dates cannot fail.
         return (try? encoder.encode(event)) ?? Data("{}".utf8)

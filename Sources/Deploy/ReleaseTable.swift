@@ -35,6 +35,7 @@ public enum ReleaseTable {
         }
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var data = (try? encoder.encode(Document(current: current?.id, releases: releases))) ?? Data("{}".utf8)
         data.append(UInt8(ascii: "\n"))

@@ -104,7 +104,7 @@ struct DeployCommandTests {
         #expect(releases.map { $0["outcome"] as? String } == ["succeeded", "succeeded", "rolled_back"])
         // Each release records its verified backup point, taken before anything changed.
         for release in releases {
-            let points = try #require(release["backupPoint"] as? [[String: Any]])
+            let points = try #require(release["backup_point"] as? [[String: Any]])
             #expect(points.count == 1)
             let path = try #require(points.first?["path"] as? String)
             #expect(FileManager.default.fileExists(atPath: path))
@@ -216,7 +216,7 @@ struct DeployCommandTests {
         let (current, releases) = try releasesJSON(config: setup.config)
         #expect(current == "r0003")
         #expect(releases.last?["action"] as? String == "rollback")
-        #expect((releases.last?["backupPoint"] as? [Any])?.count == 1)
+        #expect((releases.last?["backup_point"] as? [Any])?.count == 1)
         // Undo the rollback: version 2 again.
         let undo = try vaultops(["rollback", "--config", setup.config.path])
         #expect(undo.status == 0, "\(undo.stdout)\(undo.stderr)")
