@@ -12,7 +12,7 @@ struct ServiceSetup {
     let stateDir: URL
     let backupDir: URL
 
-    init(_ label: String, extraDeploy: String = "", sqlite: String? = nil) throws {
+    init(_ label: String, extraDeploy: String = "", stageLogs: String? = nil, sqlite: String? = nil) throws {
         folder = try ServiceFolder(label)
         port = try freePort()
         let root = folder.dir.url
@@ -43,7 +43,7 @@ struct ServiceSetup {
               stages:
                 - name: web
                   run: sh \(deployFixtures.path)/start-service.sh \(root.path) \(port)
-                  timeout: 20s
+                  timeout: 20s\(stageLogs.map { "\n      logs: \($0)" } ?? "")
                   health:
                     http: http://127.0.0.1:\(port)/health
                     expect: ok
@@ -127,10 +127,14 @@ struct DeployCommandTests {
     }
 
     @Test func firstDeployThatFailsHasNothingToRollBackTo() throws {
-        let setup = try ServiceSetup("first")
+        let setup = try ServiceSetup("first", stageLogs: "echo \"service log of $VERSION ($FAILED_STAGE)\"")
         let r = try setup.deploy("3")
         #expect(r.status == 8, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("FAILED: stage web gate failed"))
+        // The stage's logs: command is shown instead of the stage command's own output.
+        #expect(r.stdout.contains("of logs of web (echo \"service log of $VERSION ($FAILED_STAGE)\") (full log: "))
+        #expect(r.stdout.contains("\n  | service log of 3 (web)\n"))
+        #expect(!r.stdout.contains("  | started service 3"))
         #expect(r.stdout.contains("nothing to roll back to (this was the first release)"))
         let (current, releases) = try releasesJSON(config: setup.config)
         #expect(current == nil)
