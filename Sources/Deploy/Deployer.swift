@@ -119,7 +119,9 @@ public final class Deployer {
             : "data left alone (restore_data_on_rollback: never; vaultops rollback --with-data restores it)"
         if deployConfig.restoreDataOnRollback == .always && !artifacts.isEmpty {
             if let problem = session.stopAndRestore(artifacts, variables: variables) {
-                return session.finish(.rollbackFailed, "\(failure.description); rollback FAILED: \(problem)")
+                // Writers stay stopped: starting the old version on data the new one changed could make things worse.
+                return session.finish(.rollbackFailed, "\(failure.description); rollback FAILED: \(problem); the stages were not run again, "
+                                      + "so what stop: stopped stays stopped (restore with vaultops restore, then vaultops rollback)")
             }
             dataNote = "data restored from the backup point"
         }
@@ -175,7 +177,7 @@ public final class Deployer {
             let source = choice.dataFrom
             session.say("restoring data from the backup point of \(source.id) (taken \(Manifest.timestamp(source.startedAt)), before \(source.version) was deployed)")
             if let problem = session.stopAndRestore(source.backupPoint, variables: variables) {
-                return session.finish(.failed, "rollback FAILED: \(problem)")
+                return session.finish(.failed, "rollback FAILED: \(problem); the stages were not run, so what stop: stopped stays stopped")
             }
             dataNote = "data restored from the backup point of \(source.id): \(source.backupPoint.map(\.path).joined(separator: ", "))"
         } else {

@@ -208,6 +208,33 @@ struct DeployCommandTests {
         #expect(setup.folder.stageRuns.isEmpty)
     }
 
+    @Test func rollbackWithDataFromADamagedBackupPointRestoresNothing() throws {
+        let setup = try ServiceSetup("damaged", extraDeploy: "  stop: echo \"stopped for $VERSION\" >> stops")
+        #expect(try setup.deploy("1").status == 0)
+        #expect(try setup.deploy("2").status == 0)
+        let (_, releases) = try releasesJSON(config: setup.config)
+        let point = try #require((releases[1]["backup_point"] as? [[String: Any]])?.first?["path"] as? String)
+        // One flipped byte in the middle of the gzip stream.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: point))
+        bytes[bytes.count / 2] ^= 0x5A
+        try bytes.write(to: URL(fileURLWithPath: point))
+        let db = setup.folder.dir.file("app.db").path
+        #expect(try runProcess("sqlite3", [db, "INSERT INTO t VALUES (3)"]).status == 0)
+
+        let r = try vaultops(["rollback", "--with-data", "--config", setup.config.path])
+        #expect(r.status == 8, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("restore: app: FAILED: \(point): verification failed"))
+        #expect(r.stdout.contains("nothing was restored"))
+        #expect(r.stdout.contains("the stages were not run, so what stop: stopped stays stopped"))
+        #expect(try runProcess("sqlite3", [db, "SELECT count(*) FROM t"]).stdout == "3\n")
+        #expect(setup.folder.stageRuns == ["1", "2"])
+        let stops = try String(contentsOf: setup.folder.dir.file("stops"), encoding: .utf8)
+        #expect(stops == "stopped for 1\n")
+        let after = try releasesJSON(config: setup.config)
+        #expect(after.current == "r0002")
+        #expect(after.releases.last?["outcome"] as? String == "failed")
+    }
+
     @Test func rollbackCommandRerunsThePreviousVersionAfterAFreshBackupPoint() throws {
         let setup = try ServiceSetup("rollback")
         #expect(try setup.deploy("1").status == 0)
