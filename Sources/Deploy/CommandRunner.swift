@@ -19,13 +19,16 @@ public struct CommandResult: Sendable, Equatable {
     public var tail: [String]
     /// Why the shell could not be started, when it could not.
     public var startFailure: String?
+    /// The signal vaultops received while the command ran (its process group was stopped).
+    public var interruptedBy: Int32? = nil
 
     /// Exited 0 in time.
-    public var succeeded: Bool { exitStatus == 0 && !timedOut }
+    public var succeeded: Bool { exitStatus == 0 && !timedOut && interruptedBy == nil }
 
     /// `exit 0`, `exit 3`, `killed by signal 9`, `timed out after 2.0s`, `could not start: …`.
     public var summary: String {
         if let startFailure { return "could not start: \(startFailure)" }
+        if let interruptedBy { return "stopped: vaultops got \(Interruption.name(interruptedBy))" }
         if timedOut { return "timed out after \(formatSeconds(seconds)) (process group killed)" }
         if let exitStatus { return "exit \(exitStatus)" }
         if let signal { return "killed by signal \(signal)" }
@@ -137,6 +140,7 @@ public final class CommandRunner {
         var exited = false
         var timedOut = false
         var killDeadline: ContinuousClock.Instant?
+        var interruptedBy: Int32?
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var pipeOpen = true
         while !exited {
@@ -156,6 +160,11 @@ public final class CommandRunner {
                 kill(-pid, SIGTERM)
                 killDeadline = now + .seconds(3)
             }
+            if let signal = Interruption.signal, interruptedBy == nil, killDeadline == nil {
+                interruptedBy = signal
+                kill(-pid, SIGTERM)
+                killDeadline = now + .seconds(3)
+            }
             if let killDeadline, now >= killDeadline {
                 kill(-pid, SIGKILL)
                 self.killDeadlineReached(pid: pid, status: &status)
@@ -170,6 +179,7 @@ public final class CommandRunner {
         var result = CommandResult(exitStatus: nil, signal: nil, timedOut: timedOut, seconds: seconds(elapsed), tail: lines.tail,
                                    startFailure: nil)
         if exitedNormally(status) { result.exitStatus = exitStatusOf(status) } else { result.signal = termSignalOf(status) }
+        result.interruptedBy = interruptedBy
         output?.write("== \(label): \(result.summary) in \(formatSeconds(result.seconds))")
         return result
     }

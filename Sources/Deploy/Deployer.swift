@@ -67,6 +67,7 @@ public final class Deployer {
     public func deploy(version: String) throws -> DeployReport {
         let lock = try takeLock(command: "vaultops deploy --version \(version)")
         defer { lock.release() }
+        Interruption.install()
         let releases = try releases()
         let current = ReleaseHistory.current(releases)
         let session = try Session(id: ReleaseHistory.nextID(releases), deployer: self)
@@ -93,6 +94,9 @@ public final class Deployer {
                 return session.finish(.aborted, "pre_deploy failed (\(result.summary)); no stage ran")
             }
         }
+        if let signal = Interruption.signal {
+            return session.finish(.aborted, "stopped by \(Interruption.name(signal)) before any stage ran; nothing was deployed")
+        }
 
         guard let failure = session.runStages(variables: variables, phase: .deploy) else {
             let release = session.finish(.succeeded, "\(version) deployed as \(session.id); every gate passed")
@@ -106,6 +110,10 @@ public final class Deployer {
             return release
         }
 
+        if let signal = Interruption.signal {
+            return session.finish(.failed, "stopped by \(Interruption.name(signal)) during \(failure.description); not rolled back: "
+                                  + "check the services, then run vaultops rollback if needed")
+        }
         session.onFailure(failure, variables: variables)
         guard let current else {
             return session.finish(.failed, "\(failure.description); nothing to roll back to (this was the first release)")
@@ -126,7 +134,7 @@ public final class Deployer {
             dataNote = "data restored from the backup point"
         }
         if let rollbackFailure = session.runStages(variables: variables, phase: .rollback) {
-            session.onFailure(rollbackFailure, variables: variables)
+            if Interruption.signal == nil { session.onFailure(rollbackFailure, variables: variables) }
             return session.finish(.rollbackFailed, "\(failure.description); rollback to \(current.version) FAILED too: \(rollbackFailure.description)")
         }
         return session.finish(.rolledBack, "\(failure.description); rolled back to \(current.version) (\(current.id)), gates pass; \(dataNote)")
@@ -142,6 +150,7 @@ public final class Deployer {
     public func rollback(to requested: String?, withData: Bool) throws -> DeployReport {
         let lock = try takeLock(command: "vaultops rollback" + (requested.map { " \($0)" } ?? "") + (withData ? " --with-data" : ""))
         defer { lock.release() }
+        Interruption.install()
         let releases = try releases()
         let choice = try ReleaseHistory.rollbackChoice(requested: requested, releases: releases, withData: withData)
         let current = ReleaseHistory.current(releases)
@@ -172,6 +181,9 @@ public final class Deployer {
                 return session.finish(.aborted, "pre_deploy failed (\(result.summary)); nothing was changed")
             }
         }
+        if let signal = Interruption.signal {
+            return session.finish(.aborted, "stopped by \(Interruption.name(signal)) before anything was changed")
+        }
         var dataNote: String
         if withData {
             let source = choice.dataFrom
@@ -187,7 +199,7 @@ public final class Deployer {
             }
         }
         if let failure = session.runStages(variables: variables, phase: .rollback) {
-            session.onFailure(failure, variables: variables)
+            if Interruption.signal == nil { session.onFailure(failure, variables: variables) }
             let undo = artifacts.isEmpty ? "" : "; the data as it was before this rollback is in \(artifacts.map(\.path).joined(separator: ", "))"
             return session.finish(.failed, "rollback to \(target.version) FAILED: \(failure.description); \(dataNote)\(undo)")
         }
@@ -337,6 +349,10 @@ private final class Session {
         let version = variables["VERSION"] ?? ""
         for stage in config.stages {
             let prefix = phase == .rollback ? "rollback " : ""
+            if let signal = Interruption.signal {
+                return StageFailure(stage: stage, phase: phase, detail: "not started: vaultops got \(Interruption.name(signal))",
+                                    gate: false, tail: [])
+            }
             say("\(prefix)stage \(stage.name): \(commandLine(stage.run)) (VERSION=\(version))")
             let result = runner.run(stage.run, label: "\(prefix)stage \(stage.name)", variables: variables, timeout: stage.timeout)
             step(StepRecord(phase: phase, name: stage.name, ok: result.succeeded, seconds: result.seconds, detail: result.summary))

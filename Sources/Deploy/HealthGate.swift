@@ -68,6 +68,10 @@ public final class HealthGateRunner {
         var counter = GateCounter(check: check)
         let started = ContinuousClock.now
         while true {
+            if let signal = Interruption.signal {
+                return GateResult(healthy: false, attempts: counter.attempts, seconds: seconds(ContinuousClock.now - started),
+                                  lastDetail: "stopped: vaultops got \(Interruption.name(signal))")
+            }
             let attemptStart = ContinuousClock.now
             let answer = probe(check, label: label, variables: variables)
             let decision = counter.record(success: answer.ok, elapsed: attemptStart - started)

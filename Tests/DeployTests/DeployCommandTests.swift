@@ -235,6 +235,40 @@ struct DeployCommandTests {
         #expect(after.releases.last?["outcome"] as? String == "failed")
     }
 
+    @Test func interruptedDeployStopsTheStageAndIsRecorded() throws {
+        let dir = try TempDir("interrupt")
+        let config = dir.file("vaultops.yml")
+        try write("""
+            deploy:
+              state_dir: \(dir.file("state").path)
+              on_failure: echo ran >> on-failure
+              stages:
+                - name: slow
+                  run: echo $$ > stage.pid; echo started > started; exec sleep 60
+            """, to: config)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: vaultopsExecutable)
+        process.arguments = ["deploy", "--config", config.path, "--version", "1"]
+        let out = dir.file("out.txt")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: dir.file("started").path) { usleep(25_000) }
+        let stagePID = try #require(Int32(try String(contentsOf: dir.file("stage.pid"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 8)
+        let printed = try String(contentsOf: out, encoding: .utf8)
+        #expect(printed.contains("FAILED: stopped by SIGINT during stage slow failed: stopped: vaultops got SIGINT; not rolled back"))
+        // The stage's process group got SIGTERM; no hook ran after the interruption.
+        #expect(kill(stagePID, 0) != 0 || isZombie(stagePID))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("on-failure").path))
+        let (_, releases) = try releasesJSON(config: config)
+        #expect(releases.map { $0["outcome"] as? String } == ["failed"])
+    }
+
     @Test func rollbackCommandRerunsThePreviousVersionAfterAFreshBackupPoint() throws {
         let setup = try ServiceSetup("rollback")
         #expect(try setup.deploy("1").status == 0)
