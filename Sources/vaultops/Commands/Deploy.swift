@@ -17,7 +17,9 @@ struct DeployCommand: ParsableCommand {
         environment; output goes to <state_dir>/logs/<release>.log. When a stage or gate fails: on_failure \
         runs, the stage's output tail (or its logs: command) is shown, and the stages run again with the \
         previous release's version (data restored from the backup point first only with \
-        restore_data_on_rollback: always). Every step is recorded in <state_dir>/releases.jsonl.
+        restore_data_on_rollback: always). Every step is recorded in <state_dir>/releases.jsonl. SIGINT, \
+        SIGTERM or SIGHUP stop the running command's process group and record the release as failed \
+        without a rollback (a second signal ends vaultops at once).
         Exit status: 0 deployed; 6 aborted before any change (preflight, backup point, pre_deploy); 7 failed \
         and rolled back (the previous release passes its gates again); 8 failed and the rollback failed too \
         (or there was nothing to roll back to); 2 configuration error; 4 another vaultops holds the lock.
