@@ -59,9 +59,14 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // Deploys around a verified backup point: plan, stages, health gates, rollback, release history.
+        .target(name: "Deploy", dependencies: [
+            "VaultopsCore", "BackupJobs", "PostgresRestore", "CCurl",
+        ]),
+
         .executableTarget(name: "vaultops", dependencies: [
             "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "LibPQ", "PostgresDump", "ObjectStorage", "Retention",
-            "BackupJobs", "Migration", "Mirror",
+            "BackupJobs", "Migration", "Mirror", "Deploy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -79,6 +84,7 @@ let package = Package(
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
         .testTarget(name: "BackupJobsTests", dependencies: ["BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "TestSupport"]),
+        .testTarget(name: "DeployTests", dependencies: ["Deploy", "vaultops", "VaultopsCore", "BackupJobs", "TestSupport"]),
         .testTarget(name: "vaultopsTests", dependencies: [
             "vaultops", "BackupJobs", "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "TestSupport",
         ]),

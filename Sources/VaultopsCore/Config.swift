@@ -196,15 +196,32 @@ public struct DeployConfig: Sendable, Equatable {
     public var restoreDataOnRollback: RestoreDataOnRollback
     /// Variables that must be set (environment or `.env`) before a deploy starts.
     public var requiredEnv: [String]
+    /// Runs after the backup point, before the first stage (`pre_deploy:`); a failure aborts the deploy.
+    public var preDeploy: String?
+    /// Runs after a release passed every gate (`post_deploy:`); a failure is reported, the release stands.
+    public var postDeploy: String?
+    /// Runs when a stage or gate failed, before the rollback (`on_failure:`).
+    public var onFailure: String?
+    /// Stops the writers (application containers) before data is restored from a backup point (`stop:`).
+    public var stop: String?
+    /// How long a deploy waits for the lock held by `run` or another deploy (`lock_wait:`); nil exits 4 at once.
+    public var lockWait: Duration?
 
     public init(stateDir: String, backupPoint: [String] = [], stages: [StageConfig] = [], workingDir: String? = nil,
-                restoreDataOnRollback: RestoreDataOnRollback = .never, requiredEnv: [String] = []) {
+                restoreDataOnRollback: RestoreDataOnRollback = .never, requiredEnv: [String] = [],
+                preDeploy: String? = nil, postDeploy: String? = nil, onFailure: String? = nil, stop: String? = nil,
+                lockWait: Duration? = nil) {
         self.stateDir = stateDir
         self.backupPoint = backupPoint
         self.stages = stages
         self.workingDir = workingDir
         self.restoreDataOnRollback = restoreDataOnRollback
         self.requiredEnv = requiredEnv
+        self.preDeploy = preDeploy
+        self.postDeploy = postDeploy
+        self.onFailure = onFailure
+        self.stop = stop
+        self.lockWait = lockWait
     }
 }
 
@@ -216,12 +233,16 @@ public struct StageConfig: Sendable, Equatable {
     /// How long the command may run; no limit when nil.
     public var timeout: Duration?
     public var health: HealthCheck?
+    /// A command whose output is shown when the gate fails (`logs:`, e.g. `docker compose logs --tail 50 web`);
+    /// the tail of the stage command's own output when nil.
+    public var logs: String?
 
-    public init(name: String, run: String, timeout: Duration? = nil, health: HealthCheck? = nil) {
+    public init(name: String, run: String, timeout: Duration? = nil, health: HealthCheck? = nil, logs: String? = nil) {
         self.name = name
         self.run = run
         self.timeout = timeout
         self.health = health
+        self.logs = logs
     }
 }
 
@@ -244,16 +265,20 @@ public struct HealthCheck: Sendable, Equatable {
     public var retries: Int
     /// The wait between attempts (default 5s).
     public var interval: Duration
-    /// Grace time before the first attempt (default 0).
+    /// Time for the service to start (default 0): failures during it do not count, a success ends the wait
+    /// (docker compose's `start_period`).
     public var startPeriod: Duration
+    /// Text the HTTP answer's body must contain (`expect:`, HTTP gates only).
+    public var expect: String?
 
     public init(probe: Probe, timeout: Duration = .seconds(5), retries: Int = 3, interval: Duration = .seconds(5),
-                startPeriod: Duration = .zero) {
+                startPeriod: Duration = .zero, expect: String? = nil) {
         self.probe = probe
         self.timeout = timeout
         self.retries = retries
         self.interval = interval
         self.startPeriod = startPeriod
+        self.expect = expect
     }
 }
 

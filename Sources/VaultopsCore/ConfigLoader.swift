@@ -494,7 +494,8 @@ private struct Reader {
 
     func deploy(_ value: YAMLValue, sources: [SourceConfig]) throws(ConfigError) -> DeployConfig {
         let f = try mapping(value, allowed: ["state_dir", "backup_point", "stages", "working_dir",
-                                             "restore_data_on_rollback", "required_env"])
+                                             "restore_data_on_rollback", "required_env", "pre_deploy", "post_deploy",
+                                             "on_failure", "stop", "lock_wait"])
         var deploy = DeployConfig(stateDir: try path(try f.required("state_dir")))
         if let v = f["backup_point"] {
             for (index, name) in try stringList(v).enumerated() {
@@ -521,6 +522,12 @@ private struct Reader {
                 throw error(item, "'\(item.path)' is not a variable name: '\(name)'")
             }
         }
+        // Hook commands are for the shell, like stage commands: `${VERSION}` is filled in at deploy time.
+        deploy.preDeploy = try f["pre_deploy"].map { v throws(ConfigError) in try command(v) }
+        deploy.postDeploy = try f["post_deploy"].map { v throws(ConfigError) in try command(v) }
+        deploy.onFailure = try f["on_failure"].map { v throws(ConfigError) in try command(v) }
+        deploy.stop = try f["stop"].map { v throws(ConfigError) in try command(v) }
+        deploy.lockWait = try f["lock_wait"].map { v throws(ConfigError) in try duration(v) }
         if let v = f["stages"] {
             var names: Set<String> = []
             for item in try list(v) {
@@ -535,21 +542,26 @@ private struct Reader {
     }
 
     func stage(_ item: YAMLValue) throws(ConfigError) -> StageConfig {
-        let f = try mapping(item, allowed: ["name", "run", "timeout", "health"])
+        let f = try mapping(item, allowed: ["name", "run", "timeout", "health", "logs"])
         let name = try nonEmpty(try f.required("name"))
         // The command is for the shell: its `${VERSION}` is filled in at deploy time, not now.
-        let runValue = try f.required("run")
-        let run = try string(runValue, substitute: false)
-        guard !run.trimmingCharacters(in: .whitespaces).isEmpty else { throw error(runValue, "'\(runValue.path)' is empty") }
-        var stage = StageConfig(name: name, run: run)
+        var stage = StageConfig(name: name, run: try command(try f.required("run")))
         stage.timeout = try f["timeout"].map { v throws(ConfigError) in try duration(v) }
         if let v = f["health"] { stage.health = try health(v) }
+        stage.logs = try f["logs"].map { v throws(ConfigError) in try command(v) }
         return stage
+    }
+
+    /// A shell command line, left unsubstituted (its `${VERSION}` belongs to the shell); empty is an error.
+    func command(_ value: YAMLValue) throws(ConfigError) -> String {
+        let text = try string(value, substitute: false)
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw error(value, "'\(value.path)' is empty") }
+        return text
     }
 
     func health(_ value: YAMLValue) throws(ConfigError) -> HealthCheck {
         let probes = ["tcp", "http", "command"]
-        let f = try mapping(value, allowed: probes + ["timeout", "retries", "interval", "start_period"])
+        let f = try mapping(value, allowed: probes + ["timeout", "retries", "interval", "start_period", "expect"])
         let present = probes.filter { f[$0] != nil }
         guard present.count == 1 else {
             let detail = present.isEmpty ? "has none" : "has \(present.map { "'\($0)'" }.joined(separator: " and "))"
@@ -582,6 +594,12 @@ private struct Reader {
         if let r = f["retries"] { check.retries = try int(r, in: 0...1000) }
         if let i = f["interval"] { check.interval = try duration(i) }
         if let s = f["start_period"] { check.startPeriod = try duration(s) }
+        if let e = f["expect"] {
+            guard case .http = probe else {
+                throw error(e, "'\(e.path)' only applies to an 'http' gate (a '\(present[0])' gate has no body to check)")
+            }
+            check.expect = try nonEmpty(e)
+        }
         return check
     }
 }

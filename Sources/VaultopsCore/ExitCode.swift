@@ -1,4 +1,4 @@
-/// The process exit status of `vaultops`, as SPEC.md defines it.
+/// The process exit status of `vaultops`, as SPEC.md defines it (6–8 are the deploy outcomes).
 ///
 /// Decided in one place: `ExitCode.for(_:)` maps any error to a status, so every command exits the same way.
 /// - Important: ArgumentParser also has a type named `ExitCode`; in the executable spell this one
@@ -16,6 +16,13 @@ public enum ExitCode: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case locked = 4
     /// `run` finished with some sources failed and others done.
     case partial = 5
+    /// `deploy`/`rollback` stopped before changing anything (preflight, backup point or `pre_deploy` failed).
+    case deployAborted = 6
+    /// `deploy` failed a stage or gate and the previous release was rolled back and is healthy again.
+    case rolledBack = 7
+    /// `deploy` failed and the previous release could not be restored (its rollback failed, or there was none);
+    /// or `rollback` itself failed after it started changing things. Needs a person.
+    case rollbackFailed = 8
 
     public var description: String {
         switch self {
@@ -25,6 +32,9 @@ public enum ExitCode: Int32, Sendable, CaseIterable, CustomStringConvertible {
         case .verificationFailed: "verification failed"
         case .locked: "locked"
         case .partial: "partial"
+        case .deployAborted: "deploy aborted"
+        case .rolledBack: "rolled back"
+        case .rollbackFailed: "rollback failed"
         }
     }
 

@@ -22,6 +22,9 @@ struct Vaultops: ParsableCommand {
             Ls.self,
             Rm.self,
             Presign.self,
+            DeployCommand.self,
+            Rollback.self,
+            Releases.self,
         ]
     )
 

@@ -234,6 +234,90 @@ struct ConfigTests {
             """, expected: "vaultops.yml:4: 'sources[0].level' should be between 0 and 9, not 11"),
     ]
 
+    static let deployErrorCases: [ErrorCase] = [
+        ErrorCase(label: "expect on a tcp gate", yaml: """
+            deploy:
+              state_dir: /s
+              stages:
+                - name: a
+                  run: up
+                  health:
+                    tcp: 127.0.0.1:5432
+                    expect: ok
+            """, expected: "vaultops.yml:8: 'deploy.stages[0].health.expect' only applies to an 'http' gate (a 'tcp' gate has no body to check)"),
+        ErrorCase(label: "empty hook", yaml: """
+            deploy:
+              state_dir: /s
+              pre_deploy: "  "
+            """, expected: "vaultops.yml:3: 'deploy.pre_deploy' is empty"),
+        ErrorCase(label: "bad lock_wait", yaml: """
+            deploy:
+              state_dir: /s
+              lock_wait: forever
+            """, expected: "vaultops.yml:3: 'deploy.lock_wait' should be a duration like 10s, 5m or 1h, not 'forever'"),
+        ErrorCase(label: "misspelt hook", yaml: """
+            deploy:
+              state_dir: /s
+              post_deply: notify
+            """, expected: "vaultops.yml:3: unknown key 'deploy.post_deply' (did you mean 'post_deploy'?)"),
+        ErrorCase(label: "logs not a command", yaml: """
+            deploy:
+              state_dir: /s
+              stages:
+                - name: a
+                  run: up
+                  logs: [a, b]
+            """, expected: "vaultops.yml:6: 'deploy.stages[0].logs' should be a single value, not a list"),
+        ErrorCase(label: "empty expect", yaml: """
+            deploy:
+              state_dir: /s
+              stages:
+                - name: a
+                  run: up
+                  health: { http: "http://127.0.0.1:8080/health", expect: "" }
+            """, expected: "vaultops.yml:6: 'deploy.stages[0].health.expect' is empty"),
+    ]
+
+    @Test(arguments: deployErrorCases)
+    func deployErrorsNameKeyAndLine(_ c: ErrorCase) {
+        let error = #expect(throws: ConfigError.self) { try Self.parse(c.yaml, env: c.env) }
+        #expect(error?.description == c.expected)
+    }
+
+    @Test func deployHooksStopLockWaitLogsAndExpect() throws {
+        let config = try Self.parse("""
+            deploy:
+              state_dir: /var/lib/vaultops
+              pre_deploy: docker compose pull
+              post_deploy: ./notify.sh "deployed ${VERSION}"
+              on_failure: ./notify.sh "failed ${VERSION} at $FAILED_STAGE"
+              stop: docker compose stop api worker
+              lock_wait: 10m
+              stages:
+                - name: api
+                  run: docker compose up -d api
+                  logs: docker compose logs --tail 50 api
+                  health:
+                    http: http://127.0.0.1:3001/health
+                    expect: '"status":"ok"'
+                    start_period: 200ms
+            """)
+        let deploy = try #require(config.deploy)
+        #expect(deploy.preDeploy == "docker compose pull")
+        // Hooks belong to the shell like stage commands: ${VERSION} is filled in at deploy time.
+        #expect(deploy.postDeploy == "./notify.sh \"deployed ${VERSION}\"")
+        #expect(deploy.onFailure == "./notify.sh \"failed ${VERSION} at $FAILED_STAGE\"")
+        #expect(deploy.stop == "docker compose stop api worker")
+        #expect(deploy.lockWait == .seconds(600))
+        #expect(deploy.stages == [StageConfig(name: "api", run: "docker compose up -d api",
+                                              health: HealthCheck(probe: .http(url: "http://127.0.0.1:3001/health"),
+                                                                  startPeriod: .milliseconds(200), expect: "\"status\":\"ok\""),
+                                              logs: "docker compose logs --tail 50 api")])
+        let defaults = try #require(try Self.parse("deploy:\n  state_dir: /s\n").deploy)
+        #expect(defaults.lockWait == nil)
+        #expect(defaults.preDeploy == nil && defaults.postDeploy == nil && defaults.onFailure == nil && defaults.stop == nil)
+    }
+
     @Test(arguments: errorCases)
     func errorsNameKeyAndLine(_ c: ErrorCase) {
         let error = #expect(throws: ConfigError.self) { try Self.parse(c.yaml, env: c.env) }
