@@ -54,6 +54,12 @@ struct Vaultops: ParsableCommand {
             printError("error: \(error.message)\n" + helpMessage(for: type(of: command)))
             Foundation.exit(VaultopsCore.ExitCode.usage.rawValue)
         } catch {
+            // `vaultops SUBCOMMAND --help` (and `vaultops help X`) parse to ArgumentParser's help command, whose
+            // run() throws the help text as a "successful" error.
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
             printError("vaultops: error: \(Redacted.text(String(describing: error)))")
             Foundation.exit(VaultopsCore.exitCode(for: error).rawValue)
         }

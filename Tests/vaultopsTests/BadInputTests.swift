@@ -63,6 +63,17 @@ struct BadInputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
     }
 
+    @Test("--help of every command prints its help and exits 0", arguments: [
+        ["--help"], ["run", "--help"], ["restore", "--help"], ["backup", "postgres", "--help"], ["help", "deploy"],
+        ["upload", "--help"], ["rollback", "-h"],
+    ])
+    func help(args: [String]) throws {
+        let r = try vaultops(args)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("USAGE:"), "\(r.stdout)")
+        #expect(!r.stderr.contains("error"), "\(r.stderr)")
+    }
+
     @Test("usage errors exit 2", arguments: [
         ["backup", "sqlite"],
         ["backup", "sqlite", "x.db", "--level", "12"],
