@@ -12,8 +12,8 @@ public enum GateDecision: Sendable, Equatable {
 }
 
 /// The counting rules of a health gate, as docker compose defines them: failures during `start_period` do
-/// not count, a success at any time ends the wait, and after the start period the gate fails once
-/// `retries + 1` attempts in a row have failed (the first attempt, then `retries` more).
+/// not count, a success at any time ends the wait, and after the start period the gate fails once `retries`
+/// attempts in a row have failed (compose's "consecutive failures needed to be unhealthy"; 0 is taken as 1).
 public struct GateCounter: Sendable, Equatable {
     public let check: HealthCheck
     /// Failures counted so far (outside the start period).
@@ -28,7 +28,7 @@ public struct GateCounter: Sendable, Equatable {
         if success { return .healthy }
         if elapsed < check.startPeriod { return .retry }
         failures += 1
-        return failures > check.retries ? .unhealthy : .retry
+        return failures >= check.allowedFailures ? .unhealthy : .retry
     }
 }
 
@@ -81,7 +81,7 @@ public final class HealthGateRunner {
                                   seconds: seconds(ContinuousClock.now - started), lastDetail: answer.detail)
             case .retry:
                 if attemptStart - started >= check.startPeriod {
-                    log("\(label): attempt \(counter.attempts) failed (\(answer.detail)), \(counter.failures) of \(check.retries + 1) allowed failures")
+                    log("\(label): attempt \(counter.attempts) failed (\(answer.detail)), \(counter.failures) of \(check.allowedFailures) allowed failures")
                 } else if counter.attempts == 1 {
                     // A service that is still starting fails many probes: say so once, not every interval.
                     log("\(label): attempt 1 failed (\(answer.detail)); failures do not count during the \(formatDuration(check.startPeriod)) start period")
@@ -130,3 +130,8 @@ public final class HealthGateRunner {
 
 @available(*, unavailable)
 extension HealthGateRunner: Sendable {}
+
+extension HealthCheck {
+    /// Counted failures in a row that fail the gate: `retries`, at least one.
+    public var allowedFailures: Int { max(retries, 1) }
+}

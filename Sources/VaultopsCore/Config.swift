@@ -261,7 +261,7 @@ public struct HealthCheck: Sendable, Equatable {
     public var probe: Probe
     /// How long one attempt may take (default 5s).
     public var timeout: Duration
-    /// How many attempts after the first failure (default 3).
+    /// Failed attempts in a row (after `startPeriod`) that fail the gate, as compose's `retries` (default 3; 0 counts as 1).
     public var retries: Int
     /// The wait between attempts (default 5s).
     public var interval: Duration

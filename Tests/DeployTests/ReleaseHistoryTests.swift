@@ -186,12 +186,12 @@ struct GateCounterTests {
 
     static let cases: [Case] = [
         Case(label: "first attempt passes", startPeriodMS: 0, retries: 3, attempts: [(0, true)], decisions: [.healthy]),
-        Case(label: "fails after retries + 1 counted failures", startPeriodMS: 0, retries: 2,
+        Case(label: "fails after `retries` counted failures, as compose", startPeriodMS: 0, retries: 3,
              attempts: [(0, false), (200, false), (400, false)], decisions: [.retry, .retry, .unhealthy]),
         Case(label: "retries 0: one failure is enough", startPeriodMS: 0, retries: 0, attempts: [(0, false)], decisions: [.unhealthy]),
         Case(label: "failures in the start period do not count", startPeriodMS: 1000, retries: 1,
-             attempts: [(0, false), (400, false), (800, false), (1000, false), (1200, false)],
-             decisions: [.retry, .retry, .retry, .retry, .unhealthy]),
+             attempts: [(0, false), (400, false), (800, false), (1000, false)],
+             decisions: [.retry, .retry, .retry, .unhealthy]),
         Case(label: "a success in the start period ends the wait", startPeriodMS: 5000, retries: 0,
              attempts: [(0, false), (300, true)], decisions: [.retry, .healthy]),
         Case(label: "a success after counted failures passes", startPeriodMS: 0, retries: 3,

@@ -105,7 +105,7 @@ struct RunnerTests {
         #expect(start.succeeded, "\(start.tail)")
         let gates = HealthGateRunner(commands: runner)
         var lines: [String] = []
-        let check = HealthCheck(probe: .http(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1), retries: 2,
+        let check = HealthCheck(probe: .http(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1), retries: 3,
                                 interval: .milliseconds(200), startPeriod: .seconds(10), expect: "version 5")
         let healthy = gates.wait(for: check, label: "gate web", variables: [:]) { lines.append($0) }
         #expect(healthy.healthy)
