@@ -46,10 +46,10 @@ public struct Notifier: Sendable {
             }
             let retryable: Bool
             do {
-                let client = try NotifierHTTP()
-                let response = try client.post(url: webhook.value, body: body,
+                let client = try HTTPClient()
+                let response = try client.send(webhook.value, body: body,
                                                headers: ["Content-Type: application/json; charset=utf-8", "Expect:"],
-                                               timeoutSeconds: timeoutSeconds)
+                                               timeout: .seconds(timeoutSeconds), userAgent: "vaultops-notify")
                 if let problem = NotificationMessage.problem(in: response.status, body: response.body, kind: kind) {
                     lastProblem = problem
                     retryable = response.status == 429 || response.status >= 500
@@ -57,7 +57,7 @@ public struct Notifier: Sendable {
                     return nil
                 }
             } catch {
-                lastProblem = String(describing: error)
+                lastProblem = error.step == nil ? "webhook request failed: \(error.detail)" : "webhook \(error)"
                 retryable = true
             }
             lastProblem = Redacted.text(lastProblem, secrets: [webhook.value])
