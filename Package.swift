@@ -75,7 +75,9 @@ let package = Package(
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
-        .testTarget(name: "BackupJobsTests", dependencies: ["BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "TestSupport"]),
+        .testTarget(name: "BackupJobsTests", dependencies: [
+            "BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "PostgresRestore", "TestSupport",
+        ]),
         .testTarget(name: "vaultopsTests", dependencies: [
             "vaultops", "BackupJobs", "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "TestSupport",
         ]),

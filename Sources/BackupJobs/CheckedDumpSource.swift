@@ -29,7 +29,8 @@ final class CheckedDumpSource: ScriptSource {
         if verified { return 0 }
         let n: Int
         do {
-            n = try (gzip ?? hashing).read(into: buffer)
+            let source: any ByteSource = gzip ?? hashing
+            n = try source.read(into: buffer)
         } catch let error as ArchiveError {
             throw BackupJobError.verification(path: path, reason: "\(error)")
         }
