@@ -5,11 +5,11 @@ import VaultopsCore
 
 /// `restore` for PostgreSQL dumps (`.sql.gz` or `.sql`, ours or pg_dump's).
 public enum PostgresRestoreJob {
-    /// The script of `artifact`, decompressed when it is gzip.
+    /// The script of `artifact`, decompressed when it is gzip (on a read-ahead thread, beside the restore's work).
     public static func scriptInput(for artifact: URL) -> ScriptInput {
         let path = artifact.path
         if path.hasSuffix(".gz") {
-            return ScriptInput(name: path) { try GzipReader(path: path) }
+            return ScriptInput(name: path) { ReadAheadSource(try GzipReader(path: path)) }
         }
         return ScriptInput.file(path)
     }
