@@ -391,6 +391,9 @@ public final class PostgresRestorer {
     private func connect(_ url: String, database: String, createdHere: Bool) throws -> Session {
         do {
             let connection = try Connection(url, logger: logger)
+            // synchronous_commit stays as the server has it: turning it off would only skip the final commit's
+            // WAL flush (the load's WAL is written as it goes, so that wait is milliseconds), and would let restore
+            // report success for a transaction a crash right after could still lose.
             if let memory = options.maintenanceWorkMem {
                 do {
                     // A parameter, not text in the statement: the value may come from the command line.
