@@ -20,7 +20,7 @@ public final class ReadAheadSource: ScriptSource {
     private var finished: Result<Void, any Error>?
 
     /// Starts reading `source` ahead, at most `depth` chunks of `chunkSize` bytes.
-    public init(_ source: any ScriptSource, chunkSize: Int = 1 << 20, depth: Int = 4) {
+    public init(_ source: sending any ScriptSource, chunkSize: Int = 1 << 20, depth: Int = 4) {
         shared = Shared(chunkSize: max(chunkSize, 1), depth: max(depth, 2))
         let box = SourceBox(source)
         let shared = self.shared
@@ -63,8 +63,8 @@ public final class ReadAheadSource: ScriptSource {
 
     /// The wrapped source, moved to the producer thread.
     private final class SourceBox: @unchecked Sendable {
-        // Safety: `init` of ReadAheadSource creates the box and hands it to the producer thread without keeping
-        // a reference to the source; from then on only the producer thread touches it (and lets go of it).
+        // Safety: `init` of ReadAheadSource takes the source as `sending` (the caller keeps no access to it), boxes it
+        // and hands the box to the producer thread; from then on only the producer thread touches it (and lets go of it).
         var source: (any ScriptSource)?
         init(_ source: any ScriptSource) { self.source = source }
     }
