@@ -83,7 +83,9 @@ let package = Package(
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
-        .testTarget(name: "BackupJobsTests", dependencies: ["BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "TestSupport"]),
+        .testTarget(name: "BackupJobsTests", dependencies: [
+            "BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "PostgresRestore", "TestSupport",
+        ]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "vaultops", "VaultopsCore", "BackupJobs", "TestSupport"]),
         .testTarget(name: "vaultopsTests", dependencies: [
             "vaultops", "BackupJobs", "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "TestSupport",

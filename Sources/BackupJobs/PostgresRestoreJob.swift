@@ -5,11 +5,11 @@ import VaultopsCore
 
 /// `restore` for PostgreSQL dumps (`.sql.gz` or `.sql`, ours or pg_dump's).
 public enum PostgresRestoreJob {
-    /// The script of `artifact`, decompressed when it is gzip.
+    /// The script of `artifact`, decompressed when it is gzip (on a read-ahead thread, beside the restore's work).
     public static func scriptInput(for artifact: URL) -> ScriptInput {
         let path = artifact.path
         if path.hasSuffix(".gz") {
-            return ScriptInput(name: path) { try GzipReader(path: path) }
+            return ScriptInput(name: path) { ReadAheadSource(try GzipReader(path: path)) }
         }
         return ScriptInput.file(path)
     }
@@ -18,12 +18,94 @@ public enum PostgresRestoreJob {
     ///
     /// One transaction by default, so a failure leaves the target as it was; a target that already holds
     /// user tables is refused unless `options.clean` or `options.force`.
+    ///
+    /// In the default mode (one transaction, neither `clean` nor `force`) the artifact is read once: the checks
+    /// run while the script streams into the restore transaction, decompression and hashing on a read-ahead
+    /// thread, and the transaction commits only after the last byte passed them, so a damaged artifact is rolled
+    /// back and changes nothing. The other modes can change the target outside the transaction (`--clean` and
+    /// `--force` let a script's `DROP DATABASE` run, without one transaction every statement commits), so there the
+    /// whole artifact is verified before anything runs.
     public static func restore(_ artifact: URL, targetURL: String, options: RestoreOptions,
                                progress: ((RestoreProgress) -> Void)? = nil) throws -> PostgresRestore.RestoreSummary {
-        let report = Verifier.verify(artifact)
-        guard report.ok else {
-            throw BackupJobError.verification(path: artifact.path, reason: report.problems.joined(separator: "; ") + "; nothing was restored")
+        let restorer = PostgresRestorer(targetURL: targetURL, options: options)
+        guard checksWhileRestoring(options) else {
+            let report = Verifier.verify(artifact)
+            guard report.ok else {
+                throw BackupJobError.verification(path: artifact.path, reason: report.problems.joined(separator: "; ") + "; nothing was restored")
+            }
+            return try restorer.restore(scriptInput(for: artifact), progress: progress)
         }
-        return try PostgresRestorer(targetURL: targetURL, options: options).restore(scriptInput(for: artifact), progress: progress)
+
+        let (format, manifest) = try preflight(artifact)
+        let stream = ReadAheadSource(try CheckedDumpSource(artifact: artifact, gzipped: format.gzipped, manifest: manifest))
+        var opened = false
+        let input = ScriptInput(name: artifact.path) {
+            // One pass only: nothing in this mode reads the script twice.
+            guard !opened else { throw BackupJobError.failed("internal: the checked script of \(artifact.path) was opened twice") }
+            opened = true
+            return stream
+        }
+        do {
+            return try restorer.restore(input, progress: progress)
+        } catch {
+            // A damaged artifact explains whatever it caused (a truncated statement, a row the server rejects),
+            // and is what the user must act on: read the rest and report the damage first, as a verification
+            // failure, like the pre-check of the other modes would have.
+            if let damage = readToEnd(stream) {
+                throw BackupJobError.verification(path: artifact.path,
+                                                  reason: damage + "; nothing was restored (the restore transaction was rolled back)")
+            }
+            if let error = error as? PostgresRestoreError, error.kind == .truncated || error.kind == .unsupportedMetaCommand {
+                // What `verify` reports for a script (missing completion marker, unknown meta-command) is a
+                // verification failure here too.
+                throw BackupJobError.verification(path: artifact.path, reason: "\(error)")
+            }
+            throw error
+        }
+    }
+
+    /// Whether the artifact's checks may run during the restore rather than before it (see `restore`).
+    static func checksWhileRestoring(_ options: RestoreOptions) -> Bool {
+        options.singleTransaction && !options.clean && !options.force
+    }
+
+    /// The checks that need no full read: a finished artifact of a known format with a readable manifest.
+    private static func preflight(_ artifact: URL) throws -> (ArtifactFormat, Manifest?) {
+        let path = artifact.path
+        func refuse(_ reason: String) -> BackupJobError {
+            .verification(path: path, reason: reason + "; nothing was restored")
+        }
+        if artifact.lastPathComponent.hasSuffix(".partial") {
+            throw refuse("an unfinished backup (.partial): it was never completed and is not a backup")
+        }
+        guard let format = ArtifactFormat.of(fileName: artifact.lastPathComponent), format.kind == .postgres else {
+            throw refuse("not a PostgreSQL dump (expected .sql.gz or .sql)")
+        }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+            throw refuse("no such file")
+        }
+        let manifestURL = Manifest.sidecarURL(for: artifact)
+        guard FileManager.default.fileExists(atPath: manifestURL.path) else { return (format, nil) }
+        do {
+            return (format, try Manifest.load(from: manifestURL))
+        } catch {
+            throw refuse("manifest unreadable: \(error)")
+        }
+    }
+
+    /// Reads what the restore left of `stream`; returns the artifact's damage when its checks fail.
+    private static func readToEnd(_ stream: ReadAheadSource) -> String? {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        do {
+            while try stream.read(into: buffer) > 0 {}
+            return nil
+        } catch let error as BackupJobError {
+            if case .verification(_, let reason) = error { return reason }
+            return "\(error)"
+        } catch {
+            return "\(error)"
+        }
     }
 }

@@ -18,9 +18,16 @@ public struct RestoreOptions: Sendable, Equatable {
     public var createDatabase = false
     /// Restore everything into the target database: skip `CREATE`/`DROP`/`ALTER DATABASE` and `\connect`.
     public var stayInTarget = false
+    /// `maintenance_work_mem` for the restore's own sessions (index and constraint builds), or nil for the server's.
+    ///
+    /// PostgreSQL's advice for bulk loads ("Populating a Database"): the default 64MB makes the index builds
+    /// after a large table's data sort on disk. The setting lasts as long as the restore's connections; a
+    /// script that sets it itself wins. 256MB is one sort's budget at a time, as `pg_restore` users set it.
+    public var maintenanceWorkMem: String? = "256MB"
 
     public init(singleTransaction: Bool = true, clean: Bool = false, force: Bool = false, noOwner: Bool = false,
-                noPrivileges: Bool = false, createDatabase: Bool = false, stayInTarget: Bool = false) {
+                noPrivileges: Bool = false, createDatabase: Bool = false, stayInTarget: Bool = false,
+                maintenanceWorkMem: String? = "256MB") {
         self.singleTransaction = singleTransaction
         self.clean = clean
         self.force = force
@@ -28,6 +35,7 @@ public struct RestoreOptions: Sendable, Equatable {
         self.noPrivileges = noPrivileges
         self.createDatabase = createDatabase
         self.stayInTarget = stayInTarget
+        self.maintenanceWorkMem = maintenanceWorkMem
     }
 }
 
@@ -383,6 +391,18 @@ public final class PostgresRestorer {
     private func connect(_ url: String, database: String, createdHere: Bool) throws -> Session {
         do {
             let connection = try Connection(url, logger: logger)
+            // synchronous_commit stays as the server has it: turning it off would only skip the final commit's
+            // WAL flush (the load's WAL is written as it goes, so that wait is milliseconds), and would let restore
+            // report success for a transaction a crash right after could still lose.
+            if let memory = options.maintenanceWorkMem {
+                do {
+                    // A parameter, not text in the statement: the value may come from the command line.
+                    _ = try connection.query("SELECT pg_catalog.set_config('maintenance_work_mem', $1, false)", [memory])
+                } catch let error as PostgresError {
+                    throw PostgresRestoreError(kind: .target, message: "cannot set maintenance_work_mem to \(memory): \(error.message)",
+                                               underlying: error)
+                }
+            }
             let name = database.isEmpty
                 ? ((try? connection.execute("SELECT current_database()"))?[0, 0] ?? "")
                 : database
