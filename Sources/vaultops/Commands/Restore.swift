@@ -10,8 +10,11 @@ struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Restore an artifact after verifying it; refuses to make things worse.",
         discussion: """
-        Every artifact is verified first (gzip CRC-32 and length, SHA-256 against the manifest, the dump's \
-        completion marker); a damaged one is refused (exit 3) before anything is touched.
+        Every artifact is verified (gzip CRC-32 and length, SHA-256 against the manifest, the dump's \
+        completion marker); a damaged one is refused (exit 3) and the target is left as it was. A dump restored \
+        in its one transaction is checked as it streams in, and the transaction commits only after the last \
+        byte checked out (else it is rolled back); with --clean or --force everything is checked before \
+        anything runs.
         .sql.gz/.sql: restored in one transaction into --to (default: $DATABASE_URL); a target that already \
         holds tables is refused unless --clean (drop what the dump creates first) or --force. Plain pg_dump \
         scripts work too.
