@@ -47,7 +47,7 @@ struct ServiceSetup {
                   health:
                     http: http://127.0.0.1:\(port)/health
                     expect: ok
-                    start_period: 2s
+                    start_period: 10s
                     interval: 200ms
                     timeout: 1s
                     retries: 3
@@ -147,7 +147,7 @@ struct DeployCommandTests {
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("deploy 1 as the first release as r0001"))
         #expect(r.stdout.contains("stage 1 web: sh \(deployFixtures.path)/start-service.sh"))
-        #expect(r.stdout.contains("gate: http GET http://127.0.0.1:\(setup.port)/health answers 2xx containing \"ok\"; start_period 2s, interval 200ms, timeout 1s, retries 3"))
+        #expect(r.stdout.contains("gate: http GET http://127.0.0.1:\(setup.port)/health answers 2xx containing \"ok\"; start_period 10s, interval 200ms, timeout 1s, retries 3"))
         #expect(!FileManager.default.fileExists(atPath: setup.stateDir.path))
         #expect(try FileManager.default.contentsOfDirectory(atPath: setup.backupDir.path).isEmpty)
         #expect(setup.folder.stageRuns.isEmpty)

@@ -135,8 +135,9 @@ struct ClientEmulatorTests {
         let bucket = try OSSEmulator.freshBucket("changed")
         let config = try OSSEmulator.configuration()
         try OSSClient(configuration: config).putObject(bucket: bucket, key: "k", data: testBytes(100_000, seed: 1))
-        // The GET waits 1.5 s inside the emulator; meanwhile another client replaces the object.
-        try OSSEmulator.addFault(bucket: bucket, ["op": "GetObject", "action": "slow", "seconds": 1.5, "times": 1])
+        // The GET waits 6 s inside the emulator; meanwhile (2 s in, long after the GET arrived even on a busy
+        // machine) another client replaces the object.
+        try OSSEmulator.addFault(bucket: bucket, ["op": "GetObject", "action": "slow", "seconds": 6, "times": 1])
         let dir = try TempDirectory()
         let dest = dir.url.appendingPathComponent("k").path
         let outcome = RetryLog()
@@ -151,7 +152,7 @@ struct ClientEmulatorTests {
             done.signal()
         }
         thread.start()
-        Thread.sleep(forTimeInterval: 0.5)
+        Thread.sleep(forTimeInterval: 2)
         try OSSClient(configuration: config).putObject(bucket: bucket, key: "k", data: testBytes(100_000, seed: 2))
         done.wait()
         #expect(outcome.lines.first?.contains("HTTP 412 PreconditionFailed") == true, "\(outcome.lines)")

@@ -118,7 +118,8 @@ struct ConcurrentWriterTests {
             #expect(inside.count >= 5, "only \(inside.count) commits during snapshot \(k) (\(duration) s)")
             let edges = [window.start] + inside + [window.end]
             let gap = zip(edges, edges.dropFirst()).map { $1 - $0 }.max() ?? duration
-            #expect(gap < vacuumSeconds / 2, "the writer paused \(gap) s during snapshot \(k) (\(duration) s; VACUUM INTO takes \(vacuumSeconds) s)")
+            // (A writer waiting for the copy would pause for about all of it.)
+            #expect(gap < vacuumSeconds, "the writer paused \(gap) s during snapshot \(k) (\(duration) s; VACUUM INTO takes \(vacuumSeconds) s)")
         }
         // The final state still holds the invariant with the writer's rows in it.
         #expect(try sqlite3CLI(live, stockInvariantSQL) == "1|0")
