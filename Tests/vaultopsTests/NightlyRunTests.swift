@@ -351,15 +351,25 @@ struct NightlyRunTests {
     func concurrentRuns() throws {
         let dir = try TempDir("nightly-concurrent")
         try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
-        // Enough incompressible data that a run lasts well past the other's start.
-        let data = dir.file("data")
-        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        try shell("head -c 48000000 /dev/urandom > '\(data.path)/blob.bin'")
+        let db = dir.file("data.db").path
+        try shell("sqlite3 '\(db)' 'CREATE TABLE t (x); INSERT INTO t VALUES (1);'")
+        // A writer holds the (rollback-journal) database for 4 s, so whichever run takes the lock first is still
+        // backing up, waiting on SQLite's busy timeout, when the other starts: however fast the machine is.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/bin/sh")
+        holder.arguments = ["-c", "(echo 'BEGIN EXCLUSIVE;'; echo 'INSERT INTO t VALUES (2);'; sleep 4; echo 'COMMIT;') | sqlite3 '\(db)'"]
+        try holder.run()
+        defer { holder.waitUntilExit() }
+        let lockedBy = Date().addingTimeInterval(3)
+        while try shell("sqlite3 '\(db)' 'SELECT count(*) FROM t'").status == 0 {
+            try #require(Date() < lockedBy, "the writer never took the database")
+            Thread.sleep(forTimeInterval: 0.02)
+        }
         let config = try writeConfig(dir, """
             backup_dir: backups
             sources:
               - name: data
-                files: [data]
+                sqlite: data.db
             """)
         let results = ResultsBox()
         let group = DispatchGroup()
@@ -376,7 +386,7 @@ struct NightlyRunTests {
         let loser = try #require(runs.first { $0.status == 4 })
         #expect(loser.stderr.contains("another vaultops is running"))
         #expect(loser.stderr.contains("vaultops run"))
-        #expect(try artifacts(in: dir.file("backups")) == ["data_\(todayStamp()).tar.gz"])
+        #expect(try artifacts(in: dir.file("backups")) == ["data_\(todayStamp()).db.gz"])
     }
 
     @Test("OSS unreachable: local backups complete and verify, exit 5, the upload failure is reported")
