@@ -74,30 +74,13 @@ public final class Deployer {
         try session.start(.started(session.id, at: Date(), action: .deploy, version: version, previous: current))
         session.say("release \(session.id): deploying \(version) " + (current.map { "over \($0.version) (\($0.id))" } ?? "as the first release"))
 
-        if let problem = preflight() {
-            session.step(StepRecord(phase: .preflight, name: "preflight", ok: false, seconds: 0, detail: problem))
-            return session.finish(.aborted, "preflight failed: \(problem); nothing was changed")
-        }
+        var variables: [String: String]
         let artifacts: [BackupPointArtifact]
-        do throws(DeployError) {
-            artifacts = try takeBackupPoint(session)
-        } catch {
-            guard error.kind == .backupPoint else { throw error }
-            return session.finish(.aborted, error.message)
+        switch try prepare(session, version: version, previous: current, action: "deploy", unchanged: "no stage ran",
+                           interrupted: "before any stage ran; nothing was deployed") {
+        case let .aborted(report): return report
+        case let .ready(ready, backupPoint): (variables, artifacts) = (ready, backupPoint)
         }
-        var variables = ["VERSION": version, "PREVIOUS_VERSION": current?.version ?? "", "RELEASE": session.id,
-                         "BACKUP_POINT": artifacts.map(\.path).joined(separator: ":"), "VAULTOPS_ACTION": "deploy"]
-        if let hook = deployConfig.preDeploy {
-            let result = session.hook("pre_deploy", hook, variables: variables)
-            guard result.succeeded else {
-                session.showTail(result.tail, of: "pre_deploy")
-                return session.finish(.aborted, "pre_deploy failed (\(result.summary)); no stage ran")
-            }
-        }
-        if let signal = Interruption.signal {
-            return session.finish(.aborted, "stopped by \(Interruption.name(signal)) before any stage ran; nothing was deployed")
-        }
-
         guard let failure = session.runStages(variables: variables, phase: .deploy) else {
             let release = session.finish(.succeeded, "\(version) deployed as \(session.id); every gate passed")
             if let hook = deployConfig.postDeploy {
@@ -161,28 +144,12 @@ public final class Deployer {
         let undone = choice.undone.map { "\($0.id) (\($0.version), \($0.outcome.rawValue))" }.joined(separator: ", ")
         session.say("release \(session.id): rolling back to \(target.version) (\(target.id)), undoing \(undone)")
 
-        if let problem = preflight() {
-            session.step(StepRecord(phase: .preflight, name: "preflight", ok: false, seconds: 0, detail: problem))
-            return session.finish(.aborted, "preflight failed: \(problem); nothing was changed")
-        }
+        let variables: [String: String]
         let artifacts: [BackupPointArtifact]
-        do throws(DeployError) {
-            artifacts = try takeBackupPoint(session)
-        } catch {
-            guard error.kind == .backupPoint else { throw error }
-            return session.finish(.aborted, error.message)
-        }
-        let variables = ["VERSION": target.version, "PREVIOUS_VERSION": current?.version ?? "", "RELEASE": session.id,
-                         "BACKUP_POINT": artifacts.map(\.path).joined(separator: ":"), "VAULTOPS_ACTION": "rollback"]
-        if let hook = deployConfig.preDeploy {
-            let result = session.hook("pre_deploy", hook, variables: variables)
-            guard result.succeeded else {
-                session.showTail(result.tail, of: "pre_deploy")
-                return session.finish(.aborted, "pre_deploy failed (\(result.summary)); nothing was changed")
-            }
-        }
-        if let signal = Interruption.signal {
-            return session.finish(.aborted, "stopped by \(Interruption.name(signal)) before anything was changed")
+        switch try prepare(session, version: target.version, previous: current, action: "rollback",
+                           unchanged: "nothing was changed", interrupted: "before anything was changed") {
+        case let .aborted(report): return report
+        case let .ready(ready, backupPoint): (variables, artifacts) = (ready, backupPoint)
         }
         var dataNote: String
         if withData {
@@ -215,6 +182,45 @@ public final class Deployer {
     }
 
     // MARK: shared steps
+
+    // MARK: shared steps
+
+    /// What deploy and rollback have once they may change something, or the report of why they stopped.
+    private enum Preparation {
+        case ready(variables: [String: String], backupPoint: [BackupPointArtifact])
+        case aborted(DeployReport)
+    }
+
+    /// The steps deploy and rollback share before they change anything: preflight, a verified backup point, the
+    /// commands' variables, `pre_deploy`, and a last look for a stop signal. `unchanged` and `interrupted` end the
+    /// messages of a failed `pre_deploy` and of a signal.
+    private func prepare(_ session: Session, version: String, previous: Release?, action: String, unchanged: String,
+                         interrupted: String) throws(DeployError) -> Preparation {
+        if let problem = preflight() {
+            session.step(StepRecord(phase: .preflight, name: "preflight", ok: false, seconds: 0, detail: problem))
+            return .aborted(session.finish(.aborted, "preflight failed: \(problem); nothing was changed"))
+        }
+        let artifacts: [BackupPointArtifact]
+        do throws(DeployError) {
+            artifacts = try takeBackupPoint(session)
+        } catch {
+            guard error.kind == .backupPoint else { throw error }
+            return .aborted(session.finish(.aborted, error.message))
+        }
+        let variables = ["VERSION": version, "PREVIOUS_VERSION": previous?.version ?? "", "RELEASE": session.id,
+                         "BACKUP_POINT": artifacts.map(\.path).joined(separator: ":"), "VAULTOPS_ACTION": action]
+        if let hook = deployConfig.preDeploy {
+            let result = session.hook("pre_deploy", hook, variables: variables)
+            guard result.succeeded else {
+                session.showTail(result.tail, of: "pre_deploy")
+                return .aborted(session.finish(.aborted, "pre_deploy failed (\(result.summary)); \(unchanged)"))
+            }
+        }
+        if let signal = Interruption.signal {
+            return .aborted(session.finish(.aborted, "stopped by \(Interruption.name(signal)) \(interrupted)"))
+        }
+        return .ready(variables: variables, backupPoint: artifacts)
+    }
 
     private func takeLock(command: String) throws -> ProcessLock {
         guard let path = config.lockPath else {
