@@ -289,6 +289,14 @@ def oss_suite(v, data, work, scale, rounds, jobs=4, part_mib=8):
     return rows
 
 
+def pg_admin_url(suite):
+    """The superuser URL of the benchmark's PostgreSQL server; exits naming `suite` when there is none."""
+    admin = os.environ.get("VAULTOPS_TEST_PG_URL")
+    if not admin:
+        sys.exit(f"the {suite} suite needs VAULTOPS_TEST_PG_URL (Benchmarks/run starts a server with .ci/pg-start)")
+    return admin
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vaultops", required=True)
@@ -329,9 +337,7 @@ def main():
              (f"tar -I pigz", f"tar -I 'pigz -6 -p{args.jobs}' -cf {{out}}/uploads.tar.gz -C {data} uploads")],
         ), args.rounds, work)
     if "postgres" in suites:
-        admin = os.environ.get("VAULTOPS_TEST_PG_URL")
-        if not admin:
-            sys.exit("the postgres suite needs VAULTOPS_TEST_PG_URL (Benchmarks/run starts a server with .ci/pg-start)")
+        admin = pg_admin_url("postgres")
         url = make_postgres(admin, args.scale)
         rows += bench_pair(Pair(
             "backup postgres (-6, 1 thread)",
@@ -345,9 +351,7 @@ def main():
              (f"pg_dump | pigz -p{args.jobs}", f"set -o pipefail; pg_dump -d '{url}' | pigz -6 -p{args.jobs} > {{out}}/db.sql.gz")],
         ), args.rounds, work)
     if "restore" in suites:
-        admin = os.environ.get("VAULTOPS_TEST_PG_URL")
-        if not admin:
-            sys.exit("the restore suite needs VAULTOPS_TEST_PG_URL")
+        admin = pg_admin_url("restore")
         url = make_postgres(admin, args.scale)
         dumps = os.path.join(data, "dumps")
         if not os.path.exists(os.path.join(dumps, "done")):
@@ -365,9 +369,7 @@ def main():
              ("pg_restore -j2", Fresh(admin, "r_pgr", f"pg_restore -j2 -d '{{target}}' {dumps}/dir"))],
         ), args.rounds, work)
     if "migrate" in suites:
-        admin = os.environ.get("VAULTOPS_TEST_PG_URL")
-        if not admin:
-            sys.exit("the migrate suite needs VAULTOPS_TEST_PG_URL")
+        admin = pg_admin_url("migrate")
         if not shutil.which("pgloader"):
             sys.exit("the migrate suite needs pgloader (apt-get install pgloader)")
         src = os.path.join(data, "migrate.db")
