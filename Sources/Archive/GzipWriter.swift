@@ -47,27 +47,14 @@ public final class GzipWriter: ByteSink {
             return
         }
         parallel = nil
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        // windowBits 15 + 16: a gzip header and trailer instead of zlib's; memLevel 8 is zlib's default.
-        let status = vaultops_deflateInit2(stream, Int32(level), 31, 8, Z_DEFAULT_STRATEGY)
-        guard status == Z_OK else {
-            let message = zlibMessage(stream, status)
-            stream.deinitialize(count: 1)
-            stream.deallocate()
-            throw ArchiveError.zlib(path: "deflateInit2", code: status, message: message)
-        }
-        self.stream = stream
+        // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+        stream = try makeDeflateStream(level: Int32(level), windowBits: 31)
         outBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 16)
         inBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.inputBufferSize, alignment: 16)
     }
 
     deinit {
-        if let stream {
-            deflateEnd(stream)
-            stream.deinitialize(count: 1)
-            stream.deallocate()
-        }
+        if let stream { freeDeflateStream(stream) }
         outBuffer.deallocate()
         inBuffer.deallocate()
     }
@@ -163,4 +150,25 @@ extension GzipWriter: Sendable {}
 func zlibMessage(_ stream: UnsafeMutablePointer<z_stream>, _ status: Int32) -> String {
     if let msg = stream.pointee.msg { return String(cString: msg) }
     return String(cString: zError(status))
+}
+
+/// A new deflate stream at `level` (memLevel 8, zlib's default); free it with `freeDeflateStream`.
+func makeDeflateStream(level: Int32, windowBits: Int32) throws(ArchiveError) -> UnsafeMutablePointer<z_stream> {
+    let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+    stream.initialize(to: z_stream())
+    let status = vaultops_deflateInit2(stream, level, windowBits, 8, Z_DEFAULT_STRATEGY)
+    guard status == Z_OK else {
+        let error = ArchiveError.zlib(path: "deflateInit2", code: status, message: zlibMessage(stream, status))
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+        throw error
+    }
+    return stream
+}
+
+/// Ends and frees a stream from `makeDeflateStream`.
+func freeDeflateStream(_ stream: UnsafeMutablePointer<z_stream>) {
+    deflateEnd(stream)
+    stream.deinitialize(count: 1)
+    stream.deallocate()
 }

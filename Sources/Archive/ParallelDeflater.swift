@@ -110,8 +110,7 @@ final class DeflateWorkers: @unchecked Sendable {
         self.count = count
         self.level = level
         // Made here so that a failure is reported by the caller, then freed: each thread makes its own.
-        let probe = try Self.makeStream(level: level)
-        Self.free(probe)
+        freeDeflateStream(try makeDeflateStream(level: level, windowBits: -15))
         for index in 0..<count {
             let thread = Thread { [self] in run() }
             thread.name = "vaultops-deflate-\(index)"
@@ -140,8 +139,9 @@ final class DeflateWorkers: @unchecked Sendable {
         defer { exited.signal() }
         var stream: UnsafeMutablePointer<z_stream>?
         var setupError: ArchiveError?
-        do { stream = try Self.makeStream(level: level) } catch { setupError = error }
-        defer { if let stream { Self.free(stream) } }
+        // Raw deflate (negative windowBits): the gzip header and trailer are written once by the writer.
+        do { stream = try makeDeflateStream(level: level, windowBits: -15) } catch { setupError = error }
+        defer { if let stream { freeDeflateStream(stream) } }
         while true {
             condition.lock()
             while queue.isEmpty && !stopping { condition.wait() }
@@ -157,26 +157,6 @@ final class DeflateWorkers: @unchecked Sendable {
                 job.fail(setupError ?? .misuse("no deflate stream"))
             }
         }
-    }
-
-    static func makeStream(level: Int32) throws(ArchiveError) -> UnsafeMutablePointer<z_stream> {
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        // Raw deflate (negative windowBits): the gzip header and trailer are written once by the writer.
-        let status = vaultops_deflateInit2(stream, level, -15, 8, Z_DEFAULT_STRATEGY)
-        guard status == Z_OK else {
-            let error = ArchiveError.zlib(path: "deflateInit2", code: status, message: zlibMessage(stream, status))
-            stream.deinitialize(count: 1)
-            stream.deallocate()
-            throw error
-        }
-        return stream
-    }
-
-    static func free(_ stream: UnsafeMutablePointer<z_stream>) {
-        deflateEnd(stream)
-        stream.deinitialize(count: 1)
-        stream.deallocate()
     }
 }
 
