@@ -355,9 +355,10 @@ struct NightlyRunTests {
         try shell("sqlite3 '\(db)' 'CREATE TABLE t (x); INSERT INTO t VALUES (1);'")
         // A writer holds the (rollback-journal) database for 4 s, so whichever run takes the lock first is still
         // backing up, waiting on SQLite's busy timeout, when the other starts: however fast the machine is.
+        // The writer's own busy timeout lets its BEGIN EXCLUSIVE wait out the probe's read below instead of failing.
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/bin/sh")
-        holder.arguments = ["-c", "(echo 'BEGIN EXCLUSIVE;'; echo 'INSERT INTO t VALUES (2);'; sleep 4; echo 'COMMIT;') | sqlite3 '\(db)'"]
+        holder.arguments = ["-c", "(echo '.timeout 10000'; echo 'BEGIN EXCLUSIVE;'; echo 'INSERT INTO t VALUES (2);'; sleep 4; echo 'COMMIT;') | sqlite3 '\(db)'"]
         try holder.run()
         defer { holder.waitUntilExit() }
         let lockedBy = Date().addingTimeInterval(3)
