@@ -16,6 +16,7 @@ let package = Package(
     targets: [
         // System libraries: a module map and a shim header each, nothing else.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -26,7 +27,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Archive", dependencies: [
-            "CZlib",
+            "CZlib", "CLibDeflate",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),

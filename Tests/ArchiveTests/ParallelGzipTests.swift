@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 @testable import Archive
 
-@Suite("GzipWriter with jobs > 1 (pigz's design)")
+@Suite("GzipWriter with jobs > 1 (pigz's layout, libdeflate blocks)")
 struct ParallelGzipTests {
     static let input: [UInt8] = {
         var bytes: [UInt8] = []
