@@ -16,6 +16,7 @@ Test control (unsigned, loopback only), under /__emulator/:
                                              "status" (status, code) | "reset" (after_bytes) | "slow"
                                              (seconds) | "wrong-crc" | "skew", times, part (optional)}
   GET    /__emulator/log?bucket=NAME        the requests a bucket received, as JSON
+  GET    /__emulator/concurrency?bucket=NAME  {"peak": most requests the bucket had in progress at once}
   POST   /__emulator/backdate?bucket=B&seconds=S   make the bucket's multipart uploads look S seconds older
   POST   /__emulator/seed?bucket=B          create the keys in the JSON list body (each object's body is its key)
   GET    /__emulator/health
@@ -80,6 +81,8 @@ class Store:
         self.uploads = {}      # upload id -> {bucket, key, initiated, parts: {n: meta}}
         self.faults = []
         self.log = {}          # bucket -> [entries]
+        self.active = {}       # bucket -> requests in progress
+        self.peak = {}         # bucket -> most requests in progress at once
 
     def path(self, *parts):
         p = os.path.join(self.root, *parts)
@@ -141,6 +144,7 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self):
         self.request_id = uuid.uuid4().hex[:24].upper()
         self.recorded = False
+        self.counted = None
         self.body_consumed = False
         self.bucket_name = None
         self.op = "?"
@@ -170,6 +174,10 @@ class Handler(BaseHTTPRequestHandler):
             self.bucket_name, self.key = bucket, key
             self.op = self.operation()
             self.part = self.query.get("partNumber")
+            with self.store.lock:
+                self.store.active[bucket] = self.store.active.get(bucket, 0) + 1
+                self.store.peak[bucket] = max(self.store.peak.get(bucket, 0), self.store.active[bucket])
+                self.counted = bucket
             fault = self.store.take_fault(bucket, self.op, self.part)
             if fault and fault["action"] == "slow":
                 time.sleep(float(fault.get("seconds", 2)))
@@ -192,6 +200,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             self.record(getattr(self, "status_sent", None))
+            if self.counted is not None:
+                with self.store.lock:
+                    self.store.active[self.counted] -= 1
 
     def record(self, status):
         # Logged before the answer goes out, so a client that has its answer always finds its request logged.
@@ -823,6 +834,10 @@ class Handler(BaseHTTPRequestHandler):
             with self.store.lock:
                 self.store.faults = [f for f in self.store.faults if bucket and f.get("bucket") != bucket]
             return self.send(200, b"{}", content_type="application/json")
+        if path == "concurrency":
+            with self.store.lock:
+                peak = self.store.peak.get(q.get("bucket"), 0)
+            return self.send(200, json.dumps({"peak": peak}).encode(), content_type="application/json")
         if path == "log":
             with self.store.lock:
                 entries = list(self.store.log.get(q.get("bucket"), []))

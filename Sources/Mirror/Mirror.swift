@@ -214,7 +214,8 @@ public enum Mirror {
     /// Runs `work` over `items` on `jobs` threads, each with its own client (libcurl handles are single-threaded).
     ///
     /// The pool is `jobs` threads pulling the next item from a shared index: at most `jobs` files are in
-    /// flight, and a failure is recorded and never stops the others.
+    /// flight, and a failure is recorded and never stops the others. The threads share `jobs` among their
+    /// multipart parts, so that a few big files still use every connection and many never open `jobs²`.
     static func run(_ items: [WorkItem], jobs: Int, client: OSSClient, progress: ProgressReporter?,
                     subject: @escaping @Sendable (WorkItem) -> String,
                     events: @escaping @Sendable (MirrorEvent) -> Void,
@@ -222,8 +223,9 @@ public enum Mirror {
         let state = PoolState(items: items)
         progress?.set(total: items.reduce(0) { $0 + $1.size })
         let group = DispatchGroup()
-        for _ in 0..<max(1, min(jobs, items.count)) {
-            let box = ClientBox(client.sibling())
+        let threads = max(1, min(jobs, items.count))
+        for _ in 0..<threads {
+            let box = ClientBox(client.sibling(parallelism: max(1, jobs / threads)))
             group.enter()
             let thread = Thread {
                 defer { group.leave() }

@@ -83,9 +83,12 @@ public final class OSSClient {
         self.onRetry = onRetry
     }
 
-    /// A client with the same configuration and clock correction, for use on another thread.
-    package func sibling() -> OSSClient {
-        OSSClient(configuration: configuration, clockOffset: clockOffset, onRetry: onRetry)
+    /// A client with the same configuration (or `parallelism` parts at once, at least 1) and clock correction, for
+    /// use on another thread.
+    package func sibling(parallelism: Int? = nil) -> OSSClient {
+        var configuration = configuration
+        if let parallelism { configuration.parallelism = max(1, parallelism) }
+        return OSSClient(configuration: configuration, clockOffset: clockOffset, onRetry: onRetry)
     }
 
     private func easy() throws -> CurlEasy {

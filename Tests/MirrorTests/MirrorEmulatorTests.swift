@@ -142,3 +142,46 @@ struct MirrorEmulatorTests {
         #expect(try String(contentsOfFile: back + "/" + files[11], encoding: .utf8) == "grown")
     }
 }
+
+@Suite("mirror connections: --jobs bounds the requests in flight, files and parts together (emulator)")
+struct MirrorConnectionTests {
+    /// The most requests `bucket` had in progress at once, as the emulator counted them.
+    static func peak(_ bucket: String) throws -> Int {
+        let answer = try JSONSerialization.jsonObject(with: try Emulator.control("GET", "concurrency?bucket=\(bucket)"))
+        return try #require((answer as? [String: Any])?["peak"] as? Int)
+    }
+
+    /// Uploads `files` files of four 100 KiB parts each with `jobs`, every part held 0.3 s by the emulator so that
+    /// the requests overlap; returns the peak.
+    static func upload(files: Int, jobs: Int) throws -> Int {
+        let bucket = try Emulator.freshBucket("conc")
+        let work = try TempDir("mirror-conc")
+        for i in 0..<files {
+            try Data((0..<(400 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }).write(to: URL(fileURLWithPath: work.path + "/f\(i).bin"))
+        }
+        let fault: [String: Any] = ["bucket": bucket, "op": "UploadPart", "action": "slow", "seconds": 0.3, "times": 1000]
+        try Emulator.control("POST", "faults", body: try JSONSerialization.data(withJSONObject: fault))
+        var configuration = try Emulator.configuration()
+        configuration.multipartThreshold = 200 * 1024
+        configuration.partSize = 100 * 1024
+        configuration.parallelism = jobs
+        let report = try Mirror.upload(directories: [work.path], to: OSSLocation(bucket: bucket, key: "c/"),
+                                       client: OSSClient(configuration: configuration), options: MirrorOptions(jobs: jobs))
+        #expect(report.sent == files && report.failures.isEmpty, "\(report)")
+        return try peak(bucket)
+    }
+
+    @Test("many big files: at most --jobs requests at once, not --jobs per file")
+    func manyFiles() throws {
+        // Four files on four threads, each once allowed four parts at once: 16 requests in flight.
+        let peak = try Self.upload(files: 4, jobs: 4)
+        // A thread's next request can arrive just before the emulator has counted its previous one finished.
+        #expect(peak <= 4 + 2, "peak \(peak)")
+    }
+
+    @Test("one big file still uses --jobs connections for its parts")
+    func oneFile() throws {
+        let peak = try Self.upload(files: 1, jobs: 4)
+        #expect(peak >= 3, "peak \(peak)")
+    }
+}
