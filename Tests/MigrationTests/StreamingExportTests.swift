@@ -144,7 +144,7 @@ struct StreamingLoadTests {
         let url = try PostgresTestServer.url(database: database)
         let report = try Migrator.run(MigrationOptions(sqlitePath: path, postgresURL: url))
         #expect(report.isComplete, "\(report.problems)")
-        #expect(report.tables.allSatisfy(\.verified))
+        #expect(report.tables.allSatisfy { $0.verified })
         #expect(report.warnings == planned.warnings)
         let types = try PostgresTestServer.psql(
             "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attrelid::regclass::text, attnum) FROM pg_attribute WHERE attrelid IN ('a'::regclass, 'b'::regclass) AND attnum > 0",
