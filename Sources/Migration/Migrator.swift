@@ -19,7 +19,8 @@ public struct MigrationOptions: Sendable {
     public var postgresURL: String
     /// The target schema.
     public var schema: String = "public"
-    /// Where to keep the CSV files; a private temporary folder (removed afterwards) when nil.
+    /// Where to keep a copy of the CSV files; when nil the CSV is streamed to COPY without touching the disk
+    /// (a dry run or a --replace run stages it in a private temporary folder, removed afterwards).
     public var csvDirectory: String?
     /// Tables to migrate; all when nil.
     public var tables: [String]?
@@ -31,7 +32,8 @@ public struct MigrationOptions: Sendable {
     public var onError: OnRowError = .abort
     /// Tables loaded at once, each over its own connection.
     public var jobs = 4
-    /// Tables with at least this many rows are exported in parallel rowid ranges (rollback-journal sources).
+    /// In staged runs (dry run, --replace dropping tables), tables with at least this many rows are exported
+    /// in parallel rowid ranges (rollback-journal sources).
     public var splitRows: Int64 = 100_000
     /// Makes the progress display of the load (label, total CSV bytes); none when nil.
     public var progress: (@Sendable (_ label: String, _ totalBytes: Int64) -> ProgressReporter)?
@@ -43,12 +45,14 @@ public struct MigrationOptions: Sendable {
     }
 }
 
-/// Runs a SQLite → PostgreSQL migration: snapshot, profile + export, plan, parallel load, verify, report.
+/// Runs a SQLite → PostgreSQL migration: snapshot, plan, parallel streamed export + load, verify, report.
 ///
-/// Atomicity: row errors are found while exporting, before PostgreSQL is touched, so with `--on-error abort`
-/// a bad row means nothing is written at all. The load runs one transaction per connection (each table is
-/// created and filled inside it) and every connection commits only after all of them loaded their tables
-/// without error; if any fails, all roll back. Only the commits themselves are not one atomic step
+/// Atomicity: the load runs one transaction per connection (each table is created and filled inside it,
+/// its CSV streamed from SQLite straight into COPY) and every connection commits only after all of them
+/// loaded their tables without error; if any fails, all roll back. A row error under `--on-error abort`
+/// is such a failure: nothing is committed, and the schema or collation the run created is removed again.
+/// When `--replace` has tables to drop, every table is exported (to temporary CSV files) before the target
+/// is touched, so a bad row leaves the old tables in place. Only the commits themselves are not one atomic step
 /// (PostgreSQL has no cross-connection commit without prepared transactions); a commit failing after
 /// another succeeded is reported as a failure naming the tables that were committed.
 public enum Migrator {
@@ -458,7 +462,9 @@ public enum Migrator {
         var outcomes: [StepOutcome] = []
         do {
             let pg = try LibPQ.Connection(options.postgresURL)
-            try pg.execute("BEGIN; SET LOCAL search_path TO \(pgIdentifier(options.schema))")
+            // Each foreign key is validated by an anti-join over the whole referencing table; the default 4 MB
+            // work_mem is below the referenced key hash of a table of a few hundred thousand rows.
+            try pg.execute("BEGIN; SET LOCAL search_path TO \(pgIdentifier(options.schema)); SET LOCAL work_mem = '64MB'")
             let steps = plan.tables.flatMap(\.foreignKeys) + plan.views
             for step in steps {
                 guard let sql = step.sql else { continue }

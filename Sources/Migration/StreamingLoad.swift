@@ -27,8 +27,9 @@ extension Migrator {
 
         let workers = singleReader ? 1 : min(options.jobs, declaredPlan.tables.count)
         let loadQueue = WorkQueue(declaredPlan.tables)
-        let sourceSize = (try? FileManager.default.attributesOfItem(atPath: options.sqlitePath)[.size] as? Int64) ?? nil
-        let progress = options.progress?("load \(URL(fileURLWithPath: options.sqlitePath).lastPathComponent)", sourceSize ?? 0)
+        // The CSV size is known only once it has been streamed: progress shows bytes and rate, no percentage.
+        let progress = options.progress?("load \(URL(fileURLWithPath: options.sqlitePath).lastPathComponent)", 0)
+        progress?.set(total: nil)
         let loads = Collector<String, StreamedTable>()
         let barrier = CommitBarrier(parties: max(1, workers))
         let url = options.postgresURL
