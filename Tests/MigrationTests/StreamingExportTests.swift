@@ -153,6 +153,21 @@ struct StreamingLoadTests {
         #expect(try compareEveryValue(sqlitePath: path, pg: try LibPQ.Connection(url)) == 2 * 6 + 2)
     }
 
+    @Test func replaceWithABadRowLeavesTheOldTablesInPlace() throws {
+        let dir = try TempDir("migrate-replace-bad")
+        let path = dir.file("bad.db").path
+        let db = try SQLite.Connection(path: path)
+        try db.execute("CREATE TABLE parts (id INTEGER PRIMARY KEY, qty INTEGER); INSERT INTO parts VALUES (1, 5), (2, 'many');")
+        let database = try PostgresTestServer.freshDatabase("migrepbad")
+        try PostgresTestServer.psql("CREATE TABLE parts (old text); INSERT INTO parts VALUES ('kept')", database: database)
+        var options = MigrationOptions(sqlitePath: path, postgresURL: try PostgresTestServer.url(database: database))
+        options.replace = true
+        let report = try Migrator.run(options)
+        #expect(!report.committed)
+        #expect(report.rowErrors.map(\.row) == ["rowid 2"])
+        #expect(try PostgresTestServer.psql("SELECT old FROM parts", database: database) == "kept")
+    }
+
     @Test func abortedRunRemovesTheSchemaItCreated() throws {
         let dir = try TempDir("migrate-abort-schema")
         let path = dir.file("bad.db").path
