@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Mirror", dependencies: ["ObjectStorage", "VaultopsCore"]),
         // SQLite → PostgreSQL migration: schema translation, CSV export, parallel COPY, verification.
         .target(name: "Migration", dependencies: [
-            "SQLite", "SQLiteSnapshot", "LibPQ", "VaultopsCore",
+            "SQLite", "SQLiteSnapshot", "LibPQ", "VaultopsCore", "CSQLite",
         ]),
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
         .target(name: "BackupJobs", dependencies: [

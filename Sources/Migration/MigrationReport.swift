@@ -58,7 +58,8 @@ public struct MigrationReport: Sendable, Codable {
     public var seconds: Double
     /// The error that stopped the run, if one did.
     public var failure: String?
-    /// Wall-clock seconds per phase: export (with profiling), load (COPY, keys, indexes, ANALYZE), finish (foreign keys, views), verify.
+    /// Wall-clock seconds per phase: load (export streamed into COPY, keys, indexes, ANALYZE), finish (foreign
+    /// keys, views), verify; staged runs (dry run, --replace dropping tables) also have export (with profiling).
     public var phases: [String: Double] = [:]
     /// The DDL and plan (`renderPlan`), in a dry run.
     public var ddl: String? = nil

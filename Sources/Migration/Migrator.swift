@@ -19,7 +19,8 @@ public struct MigrationOptions: Sendable {
     public var postgresURL: String
     /// The target schema.
     public var schema: String = "public"
-    /// Where to keep the CSV files; a private temporary folder (removed afterwards) when nil.
+    /// Where to keep a copy of the CSV files; when nil the CSV is streamed to COPY without touching the disk
+    /// (a dry run or a --replace run stages it in a private temporary folder, removed afterwards).
     public var csvDirectory: String?
     /// Tables to migrate; all when nil.
     public var tables: [String]?
@@ -31,7 +32,8 @@ public struct MigrationOptions: Sendable {
     public var onError: OnRowError = .abort
     /// Tables loaded at once, each over its own connection.
     public var jobs = 4
-    /// Tables with at least this many rows are exported in parallel rowid ranges (rollback-journal sources).
+    /// In staged runs (dry run, --replace dropping tables), tables with at least this many rows are exported
+    /// in parallel rowid ranges (rollback-journal sources).
     public var splitRows: Int64 = 100_000
     /// Makes the progress display of the load (label, total CSV bytes); none when nil.
     public var progress: (@Sendable (_ label: String, _ totalBytes: Int64) -> ProgressReporter)?
@@ -43,12 +45,14 @@ public struct MigrationOptions: Sendable {
     }
 }
 
-/// Runs a SQLite → PostgreSQL migration: snapshot, profile + export, plan, parallel load, verify, report.
+/// Runs a SQLite → PostgreSQL migration: snapshot, plan, parallel streamed export + load, verify, report.
 ///
-/// Atomicity: row errors are found while exporting, before PostgreSQL is touched, so with `--on-error abort`
-/// a bad row means nothing is written at all. The load runs one transaction per connection (each table is
-/// created and filled inside it) and every connection commits only after all of them loaded their tables
-/// without error; if any fails, all roll back. Only the commits themselves are not one atomic step
+/// Atomicity: the load runs one transaction per connection (each table is created and filled inside it,
+/// its CSV streamed from SQLite straight into COPY) and every connection commits only after all of them
+/// loaded their tables without error; if any fails, all roll back. A row error under `--on-error abort`
+/// is such a failure: nothing is committed, and the schema or collation the run created is removed again.
+/// When `--replace` has tables to drop, every table is exported (to temporary CSV files) before the target
+/// is touched, so a bad row leaves the old tables in place. Only the commits themselves are not one atomic step
 /// (PostgreSQL has no cross-connection commit without prepared transactions); a commit failing after
 /// another succeeded is reported as a failure naming the tables that were committed.
 public enum Migrator {
@@ -117,7 +121,19 @@ public enum Migrator {
         let declaredPlan = planMigration(schema, profiles: nil, targetSchema: options.schema)
         var exported: [String: TableExport] = [:]
         let journalMode = (try? db.scalar("PRAGMA journal_mode")?.string) ?? nil
-        if journalMode?.lowercased() == "wal" || options.jobs == 1 || declaredPlan.tables.count < 2 {
+        let singleReader = journalMode?.lowercased() == "wal" || options.jobs == 1 || declaredPlan.tables.count < 2
+        if !options.dryRun {
+            // Streams each table's export straight into its COPY unless tables must be dropped first: a
+            // --replace run exports everything before touching the target, so a bad row leaves the old
+            // tables in place.
+            let toDrop = try inspectTarget(declaredPlan, options: options)
+            if toDrop.isEmpty {
+                return try runStreaming(schema: schema, declaredPlan: declaredPlan, db: db, singleReader: singleReader,
+                                        options: options, csvFolder: options.csvDirectory.map { _ in csvFolder },
+                                        started: started, log: log)
+            }
+        }
+        if singleReader {
             // In WAL mode writers keep committing while we read, so only this one read transaction sees a
             // single consistent state: export the tables one after another on it.
             for table in declaredPlan.tables {
@@ -311,6 +327,15 @@ public enum Migrator {
 
         endPhase("finish")
         // Verify: read every table back and compare counts and checksums.
+        verifyTables(plan, options: options, exportedRows: exported.mapValues(\.rows), report: &report)
+        endPhase("verify")
+        return finished()
+    }
+
+    /// Reads every table back and compares counts and checksums with the export's, in parallel.
+    static func verifyTables(_ plan: MigrationPlan, options: MigrationOptions, exportedRows: [String: Int64],
+                             report: inout MigrationReport) {
+        let url = options.postgresURL
         let verifyQueue = WorkQueue(plan.tables)
         let verified = Collector<String, Swift.Result<(RowChecksum, Double), MigrationError>>()
         runThreads(min(options.jobs, max(1, plan.tables.count))) { _ in
@@ -339,15 +364,13 @@ public enum Migrator {
                 report.tables[index].seconds += seconds
                 report.tables[index].verified = checksum.description == report.tables[index].sourceChecksum
                     && checksum.rows == report.tables[index].loadedRows
-                    && checksum.rows == exported[report.tables[index].table]!.rows
+                    && checksum.rows == exportedRows[report.tables[index].table]
             case .failure(let error)?:
                 report.warnings.append(error.message)
             case nil:
                 break
             }
         }
-        endPhase("verify")
-        return finished()
     }
 
     /// The initial outcome of every planned step: untranslatable ones are already known failures.
@@ -361,8 +384,8 @@ public enum Migrator {
         }
     }
 
-    /// Creates the schema and collations, refuses non-empty tables, and drops tables `--replace` replaces.
-    static func prepareTarget(_ plan: MigrationPlan, options: MigrationOptions, log: (String) -> Void) throws {
+    /// Refuses target tables that hold rows (unless `--replace`) and returns the existing ones to drop.
+    static func inspectTarget(_ plan: MigrationPlan, options: MigrationOptions) throws -> [String] {
         do {
             let pg = try LibPQ.Connection(options.postgresURL)
             var toDrop: [String] = []
@@ -376,12 +399,38 @@ public enum Migrator {
             guard refused.isEmpty else {
                 throw MigrationError(.targetNotEmpty, "target table(s) already hold rows in schema \(options.schema): \(refused.joined(separator: ", ")); use --replace to drop and recreate them")
             }
+            return toDrop
+        } catch let error as MigrationError {
+            throw error
+        } catch {
+            throw MigrationError(.target, "preparing the target: \(error)")
+        }
+    }
+
+    /// What `prepareTarget` created, so that a run that commits nothing can remove it again.
+    struct PreparedTarget {
+        var createdSchema: String?
+        var createdCollation: String?
+    }
+
+    /// Creates the schema and collations, refuses non-empty tables, and drops tables `--replace` replaces.
+    @discardableResult
+    static func prepareTarget(_ plan: MigrationPlan, options: MigrationOptions, log: (String) -> Void) throws -> PreparedTarget {
+        let toDrop = try inspectTarget(plan, options: options)
+        var prepared = PreparedTarget()
+        do {
+            let pg = try LibPQ.Connection(options.postgresURL)
             try pg.execute("BEGIN")
             let schemaExists = try pg.query("SELECT to_regnamespace($1) IS NOT NULL AS e", [pgIdentifier(options.schema)]).rows.first?.bool("e") ?? false
+            let collationExists = try pg.query(
+                "SELECT EXISTS (SELECT 1 FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE n.nspname = $1 AND c.collname = 'nocase') AS e",
+                [options.schema]).rows.first?.bool("e") ?? false
             for step in plan.preamble {
                 // CREATE SCHEMA IF NOT EXISTS would log a notice for every existing schema such as public.
                 if step.kind == .table && schemaExists { continue }
                 if let sql = step.sql { try pg.execute(sql) }
+                if step.kind == .table { prepared.createdSchema = pgIdentifier(options.schema) }
+                if step.kind == .collation && !collationExists { prepared.createdCollation = "\(pgIdentifier(options.schema)).\"nocase\"" }
             }
             // --replace (or an empty leftover table) drops before the load, in its own transaction: the
             // parallel load cannot create a table whose drop another open transaction holds.
@@ -395,6 +444,16 @@ public enum Migrator {
         } catch {
             throw MigrationError(.target, "preparing the target: \(error)")
         }
+        return prepared
+    }
+
+    /// Removes the schema and collation a run created when it committed nothing (best effort: a schema
+    /// something else has meanwhile put objects in is kept).
+    static func undoPrepare(_ prepared: PreparedTarget, options: MigrationOptions) {
+        guard prepared.createdSchema != nil || prepared.createdCollation != nil,
+              let pg = try? LibPQ.Connection(options.postgresURL) else { return }
+        if let collation = prepared.createdCollation { _ = try? pg.execute("DROP COLLATION IF EXISTS \(collation)") }
+        if let schema = prepared.createdSchema { _ = try? pg.execute("DROP SCHEMA IF EXISTS \(schema) RESTRICT") }
     }
 
     /// Adds foreign keys and views in one transaction (each in a savepoint, so one failure is reported, not
@@ -403,7 +462,9 @@ public enum Migrator {
         var outcomes: [StepOutcome] = []
         do {
             let pg = try LibPQ.Connection(options.postgresURL)
-            try pg.execute("BEGIN; SET LOCAL search_path TO \(pgIdentifier(options.schema))")
+            // Each foreign key is validated by an anti-join over the whole referencing table; the default 4 MB
+            // work_mem is below the referenced key hash of a table of a few hundred thousand rows.
+            try pg.execute("BEGIN; SET LOCAL search_path TO \(pgIdentifier(options.schema)); SET LOCAL work_mem = '64MB'")
             let steps = plan.tables.flatMap(\.foreignKeys) + plan.views
             for step in steps {
                 guard let sql = step.sql else { continue }

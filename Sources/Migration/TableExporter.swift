@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import SQLite
 
@@ -19,7 +20,12 @@ public struct RowChecksum: Sendable, Equatable, Codable, CustomStringConvertible
 
     /// Adds one row given as its canonical bytes.
     mutating func add(rowBytes: [UInt8]) {
-        let (a, b) = rowBytes.withUnsafeBytes { Self.hash128($0) }
+        rowBytes.withUnsafeBytes { add(rowBytes: $0) }
+    }
+
+    /// Adds one row given as its canonical bytes.
+    mutating func add(rowBytes: UnsafeRawBufferPointer) {
+        let (a, b) = Self.hash128(rowBytes)
         lane0 &+= a
         lane1 &+= b
         rows += 1
@@ -120,6 +126,12 @@ final class BufferedFile {
 
     deinit { fclose(file) }
 
+    /// Writes `bytes` through the buffer.
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        buffer.append(contentsOf: bytes)
+        try flushIfFull()
+    }
+
     func append(_ byte: UInt8) { buffer.append(byte) }
     func append(contentsOf bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
 
@@ -146,13 +158,28 @@ final class BufferedFile {
 @available(*, unavailable)
 extension BufferedFile: Sendable {}
 
-/// Exports one table to a PostgreSQL-dialect CSV file, profiling and hashing every value on the way.
-///
-/// Every non-NULL field is quoted, so an empty string (`""`) stays distinct from NULL (an empty field).
-/// Text is read as raw bytes (`CAST(… AS BLOB)` with a per-row storage-class mask) so NUL bytes and invalid
-/// UTF-8 are seen instead of being papered over by a lossy decode.
+/// Exports one table to a PostgreSQL-dialect CSV file (see `exportTable(_:kinds:db:rowids:maxRowErrors:sink:)`).
 package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Connection, to path: String,
                          rowids: ClosedRange<Int64>? = nil, maxRowErrors: Int = 1000) throws -> TableExport {
+    let file = try BufferedFile(creating: path)
+    let export = try exportTable(table, kinds: kinds, db: db, rowids: rowids, maxRowErrors: maxRowErrors) { chunk in
+        try file.write(chunk)
+    }
+    try file.close()
+    return export
+}
+
+/// Exports one table as PostgreSQL-dialect CSV handed to `sink` in chunks of about `chunkSize` bytes
+/// (whole rows), profiling and hashing every value on the way.
+///
+/// Every non-NULL field is quoted, so an empty string (`""`) stays distinct from NULL (an empty field).
+/// Values are read straight from SQLite's buffers by storage class (`sqlite3_column_type`), text as its raw
+/// bytes (`sqlite3_column_blob`), so NUL bytes and invalid UTF-8 are seen instead of being papered over
+/// by a lossy decode; the common cases are encoded in place, the rest through `ValueCodec.transfer`, which
+/// defines the rules. `onRowError` is called for every row left out.
+package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Connection,
+                         rowids: ClosedRange<Int64>? = nil, maxRowErrors: Int = 1000, chunkSize: Int = 256 << 10,
+                         onRowError: () -> Void = {}, sink: (UnsafeRawBufferPointer) throws -> Void) throws -> TableExport {
     let started = Date()
     let columnCount = table.columns.count
     var export = TableExport(profiles: Array(repeating: ColumnProfile(), count: columnCount))
@@ -160,17 +187,7 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
     let rowidName = useRowid ? rowidAlias(for: table) : nil
     var selectList: [String] = []
     if let rowidName { selectList.append(rowidName) }
-    let maskCount = (columnCount + 61) / 62
-    for m in 0..<maskCount {
-        let terms = (m * 62..<min(columnCount, (m + 1) * 62)).map {
-            "((typeof(\(quoteIdentifier(table.columns[$0].name))) = 'text') << \($0 - m * 62))"
-        }
-        selectList.append(terms.isEmpty ? "0" : terms.joined(separator: " | "))
-    }
-    for column in table.columns {
-        let name = quoteIdentifier(column.name)
-        selectList.append("CASE WHEN typeof(\(name)) = 'text' THEN CAST(\(name) AS BLOB) ELSE \(name) END")
-    }
+    selectList += table.columns.map { quoteIdentifier($0.name) }
     var sql = "SELECT \(selectList.joined(separator: ", ")) FROM \(quoteIdentifier(table.name))"
     if rowids != nil, let rowidName { sql += " WHERE \(rowidName) BETWEEN ? AND ?" }
     let statement = try db.prepare(sql)
@@ -178,90 +195,215 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
         try statement.bind(.integer(rowids.lowerBound), at: 1)
         try statement.bind(.integer(rowids.upperBound), at: 2)
     }
-    let firstValue = Int32((rowidName == nil ? 0 : 1) + maskCount)
+    let stmt = statement.rawHandle
+    let firstValue = Int32(rowidName == nil ? 0 : 1)
     let primaryKey = table.primaryKey.compactMap { name in table.columns.firstIndex { $0.name == name } }
-    let file = try BufferedFile(creating: path)
-    var field: [UInt8] = []
-    var canonical: [UInt8] = []
-    var rowCSV: [UInt8] = []
-    var normalized: [UInt8] = []
-    normalized.reserveCapacity(64)
-    field.reserveCapacity(256)
-    canonical.reserveCapacity(1024)
-    rowCSV.reserveCapacity(1024)
-    var masks = [Int64](repeating: 0, count: maskCount)
-    while try statement.step() {
-        for m in 0..<maskCount {
-            masks[m] = statement.column(Int32((rowidName == nil ? 0 : 1) + m)).int64 ?? 0
-        }
-        rowCSV.removeAll(keepingCapacity: true)
-        canonical.removeAll(keepingCapacity: true)
-        var failed = false
-        for index in 0..<columnCount {
-            let raw = statement.column(firstValue + Int32(index))
-            let isText = (masks[index / 62] >> (index % 62)) & 1 == 1
-            let value: SourceValue
-            switch raw {
-            case .null: value = .null
-            case .integer(let v): value = .integer(v)
-            case .real(let d): value = .real(d)
-            case .text(let s): value = .text(Data(s.utf8))
-            case .blob(let b): value = isText ? .text(b) : .blob(b)
-            }
-            field.removeAll(keepingCapacity: true)
-            normalized.removeAll(keepingCapacity: true)
-            if index > 0 { rowCSV.append(UInt8(ascii: ",")) }
-            switch ValueCodec.transfer(value, kind: kinds[index], into: &field, canonical: &normalized,
-                                       profile: &export.profiles[index]) {
-            case .success(true):
-                rowCSV.append(UInt8(ascii: "\""))
-                for byte in field {
-                    if byte == UInt8(ascii: "\"") { rowCSV.append(byte) }
-                    rowCSV.append(byte)
-                }
-                rowCSV.append(UInt8(ascii: "\""))
-                canonical.append(1)
-                if ValueCodec.sourceCanonicalIsIdentity(kinds[index]) {
-                    appendLength(field.count, to: &canonical)
-                    canonical.append(contentsOf: field)
-                } else {
-                    appendLength(normalized.count, to: &canonical)
-                    canonical.append(contentsOf: normalized)
-                }
-            case .success(false):
-                canonical.append(0)
-            case .failure(let error):
-                failed = true
-                export.rowErrorCount += 1
-                if export.rowErrors.count < maxRowErrors {
-                    let rowLabel: String
-                    if rowidName != nil {
-                        rowLabel = "rowid \(statement.column(0).int64.map(String.init) ?? "?")"
-                    } else {
-                        let parts = primaryKey.map { key -> String in
-                            "\(table.columns[key].name)=\(describe(statement.column(firstValue + Int32(key))))"
+    var csv = ByteBuffer(capacity: chunkSize + (64 << 10))
+    var canonical = ByteBuffer(capacity: 1024)
+    var scratch = ValueScratch()
+    var profiles = export.profiles
+    try profiles.withUnsafeMutableBufferPointer { profiles in
+        try kinds.withUnsafeBufferPointer { kinds in
+            while try statement.step() {
+                let rowStart = csv.count
+                canonical.count = 0
+                var failed = false
+                for index in 0..<columnCount {
+                    if index > 0 { csv.append(UInt8(ascii: ",")) }
+                    guard let error = encodeValue(stmt, firstValue + Int32(index), kind: kinds[index], csv: &csv,
+                                                  canonical: &canonical, profile: &profiles[index], scratch: &scratch)
+                    else { continue }
+                    failed = true
+                    export.rowErrorCount += 1
+                    if export.rowErrors.count < maxRowErrors {
+                        let rowLabel: String
+                        if rowidName != nil {
+                            rowLabel = "rowid \(statement.column(0).int64.map(String.init) ?? "?")"
+                        } else {
+                            let parts = primaryKey.map { key -> String in
+                                "\(table.columns[key].name)=\(describe(rawValue(stmt, firstValue + Int32(key))))"
+                            }
+                            rowLabel = "key (\(parts.joined(separator: ", ")))"
                         }
-                        rowLabel = "key (\(parts.joined(separator: ", ")))"
+                        export.rowErrors.append(RowError(table: table.name, row: rowLabel, column: table.columns[index].name,
+                                                         reason: error.reason))
                     }
-                    export.rowErrors.append(RowError(table: table.name, row: rowLabel, column: table.columns[index].name,
-                                                     reason: error.reason))
+                }
+                if failed {
+                    csv.count = rowStart
+                    export.skipped += 1
+                    onRowError()
+                    continue
+                }
+                csv.append(UInt8(ascii: "\n"))
+                export.checksum.add(rowBytes: canonical.bytes)
+                export.rows += 1
+                if csv.count >= chunkSize {
+                    try sink(csv.bytes)
+                    export.bytes += Int64(csv.count)
+                    csv.count = 0
                 }
             }
         }
-        if failed {
-            export.skipped += 1
-            continue
-        }
-        rowCSV.append(UInt8(ascii: "\n"))
-        file.append(contentsOf: rowCSV)
-        export.checksum.add(rowBytes: canonical)
-        export.rows += 1
-        try file.flushIfFull()
     }
-    try file.close()
-    export.bytes = file.written
+    if csv.count > 0 {
+        try sink(csv.bytes)
+        export.bytes += Int64(csv.count)
+    }
+    export.profiles = profiles
     export.seconds = Date().timeIntervalSince(started)
     return export
+}
+
+/// Reusable buffers for values that take `ValueCodec.transfer`'s general path.
+struct ValueScratch {
+    var field: [UInt8] = []
+    var normalized: [UInt8] = []
+    init() {
+        field.reserveCapacity(256)
+        normalized.reserveCapacity(64)
+    }
+}
+
+/// Encodes column `column` of the current row: the quoted CSV field into `csv`, the canonical form
+/// (0 for NULL; 1, a length and the bytes otherwise) into `canonical`; returns the row error, if any.
+///
+/// Fast paths cover the common storage class / kind pairs and produce exactly what `ValueCodec.transfer`
+/// produces (a test compares the two on every pair); everything else goes through `transfer` itself.
+@inline(__always)
+func encodeValue(_ stmt: OpaquePointer, _ column: Int32, kind: ValueKind, csv: inout ByteBuffer,
+                 canonical: inout ByteBuffer, profile: inout ColumnProfile, scratch: inout ValueScratch) -> ValueError? {
+    switch sqlite3_column_type(stmt, column) {
+    case SQLITE_NULL:
+        profile.nulls += 1
+        canonical.append(0)
+        return nil
+    case SQLITE_INTEGER:
+        let v = sqlite3_column_int64(stmt, column)
+        switch kind {
+        case .integer, .text, .date, .timestamp:
+            profile.integers += 1
+            csv.append(UInt8(ascii: "\""))
+            let start = csv.count
+            csv.appendDecimal(v)
+            let length = csv.count - start
+            csv.append(UInt8(ascii: "\""))
+            canonical.append(1)
+            canonical.appendLength(length)
+            canonical.append(csv.base + start, count: length)
+            return nil
+        case .boolean where v == 0 || v == 1:
+            profile.integers += 1
+            csv.append(UInt8(ascii: "\""))
+            csv.append(v == 1 ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+            csv.append(UInt8(ascii: "\""))
+            canonical.append(1)
+            canonical.appendLength(1)
+            canonical.append(v == 1 ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+            return nil
+        default:
+            return encodeGeneral(.integer(v), kind: kind, csv: &csv, canonical: &canonical, profile: &profile, scratch: &scratch)
+        }
+    case SQLITE_FLOAT:
+        let d = sqlite3_column_double(stmt, column)
+        if kind == .real {
+            profile.reals += 1
+            var text = ValueCodec.shortestReal(d)
+            return text.withUTF8 { utf8 in
+                csv.appendQuoted(utf8.baseAddress, count: utf8.count)
+                canonical.append(1)
+                canonical.appendLength(utf8.count)
+                if let base = utf8.baseAddress { canonical.append(base, count: utf8.count) }
+                return nil
+            }
+        }
+        return encodeGeneral(.real(d), kind: kind, csv: &csv, canonical: &canonical, profile: &profile, scratch: &scratch)
+    case SQLITE_TEXT:
+        // Pointer first, then the byte count (the order SQLite documents); no conversion for text.
+        let pointer = sqlite3_column_blob(stmt, column)?.assumingMemoryBound(to: UInt8.self)
+        let count = Int(sqlite3_column_bytes(stmt, column))
+        switch kind {
+        case .text, .date, .timestamp:
+            profile.texts += 1
+            if let pointer, count > 0, let nul = memchr(pointer, 0, count) {
+                profile.nulBytes += 1
+                return ValueError("text contains a NUL byte at offset \(UnsafeRawPointer(nul) - UnsafeRawPointer(pointer)) (PostgreSQL text cannot hold it)")
+            }
+            guard let characters = utf8ScalarCount(pointer, count) else {
+                profile.invalidUTF8 += 1
+                return ValueError("text is not valid UTF-8")
+            }
+            profile.maxCharacters = max(profile.maxCharacters, characters)
+            let bytes = UnsafeRawBufferPointer(start: pointer, count: count)
+            csv.appendQuoted(pointer, count: count)
+            canonical.append(1)
+            if kind == .timestamp {
+                scratch.normalized.removeAll(keepingCapacity: true)
+                if ValueCodec.normalizeTimestamp(bytes, into: &scratch.normalized) {
+                    profile.temporal += 1
+                    canonical.appendLength(scratch.normalized.count)
+                    canonical.append(contentsOf: scratch.normalized)
+                    return nil
+                }
+            } else if kind == .date, ValueCodec.isDate(bytes) {
+                profile.temporal += 1
+            }
+            canonical.appendLength(count)
+            if let pointer { canonical.append(pointer, count: count) }
+            return nil
+        case .blob:
+            profile.texts += 1
+            appendHexField(pointer, count: count, csv: &csv, canonical: &canonical)
+            return nil
+        default:
+            let data = pointer.map { Data(bytes: $0, count: count) } ?? Data()
+            return encodeGeneral(.text(data), kind: kind, csv: &csv, canonical: &canonical, profile: &profile, scratch: &scratch)
+        }
+    default:
+        let pointer = sqlite3_column_blob(stmt, column)?.assumingMemoryBound(to: UInt8.self)
+        let count = Int(sqlite3_column_bytes(stmt, column))
+        if kind == .blob {
+            profile.blobs += 1
+            appendHexField(pointer, count: count, csv: &csv, canonical: &canonical)
+            return nil
+        }
+        let data = pointer.map { Data(bytes: $0, count: count) } ?? Data()
+        return encodeGeneral(.blob(data), kind: kind, csv: &csv, canonical: &canonical, profile: &profile, scratch: &scratch)
+    }
+}
+
+/// `"\x…"` into `csv` and its canonical form (the same text: bytea's is an identity) into `canonical`.
+@inline(__always)
+private func appendHexField(_ pointer: UnsafePointer<UInt8>?, count: Int, csv: inout ByteBuffer, canonical: inout ByteBuffer) {
+    csv.append(UInt8(ascii: "\""))
+    let start = csv.count
+    csv.appendHex(pointer, count: count)
+    let length = csv.count - start
+    csv.append(UInt8(ascii: "\""))
+    canonical.append(1)
+    canonical.appendLength(length)
+    canonical.append(csv.base + start, count: length)
+}
+
+/// The general path: `ValueCodec.transfer`, then quoting and the canonical form as the fast paths do.
+private func encodeGeneral(_ value: SourceValue, kind: ValueKind, csv: inout ByteBuffer, canonical: inout ByteBuffer,
+                           profile: inout ColumnProfile, scratch: inout ValueScratch) -> ValueError? {
+    scratch.field.removeAll(keepingCapacity: true)
+    scratch.normalized.removeAll(keepingCapacity: true)
+    switch ValueCodec.transfer(value, kind: kind, into: &scratch.field, canonical: &scratch.normalized, profile: &profile) {
+    case .success(true):
+        scratch.field.withUnsafeBufferPointer { csv.appendQuoted($0.baseAddress, count: $0.count) }
+        canonical.append(1)
+        let canonicalBytes = ValueCodec.sourceCanonicalIsIdentity(kind) ? scratch.field : scratch.normalized
+        canonical.appendLength(canonicalBytes.count)
+        canonical.append(contentsOf: canonicalBytes)
+        return nil
+    case .success(false):
+        canonical.append(0)
+        return nil
+    case .failure(let error):
+        return error
+    }
 }
 
 extension TableExport {
@@ -310,6 +452,18 @@ func rowidAlias(for table: SourceTable) -> String? {
     let names = Set(table.columns.map { $0.name.lowercased() })
     return ["rowid", "_rowid_", "oid"].first { !names.contains($0) }
         ?? table.rowidAlias.map(quoteIdentifier)
+}
+
+/// A column of the current row with text as its bytes (as the row error labels have always shown keys).
+private func rawValue(_ stmt: OpaquePointer, _ column: Int32) -> SQLiteValue {
+    switch sqlite3_column_type(stmt, column) {
+    case SQLITE_INTEGER: return .integer(sqlite3_column_int64(stmt, column))
+    case SQLITE_FLOAT: return .real(sqlite3_column_double(stmt, column))
+    case SQLITE_NULL: return .null
+    default:
+        let pointer = sqlite3_column_blob(stmt, column)
+        return .blob(pointer.map { Data(bytes: $0, count: Int(sqlite3_column_bytes(stmt, column))) } ?? Data())
+    }
 }
 
 private func describe(_ value: SQLiteValue) -> String {

@@ -51,6 +51,10 @@ public final class Statement {
 
     deinit { sqlite3_finalize(handle) }
 
+    /// The `sqlite3_stmt*`, for modules that read columns straight from SQLite's buffers (the migration
+    /// export); valid while this statement lives.
+    package var rawHandle: OpaquePointer { handle }
+
     /// The number of `?` parameters.
     public var parameterCount: Int32 { sqlite3_bind_parameter_count(handle) }
 
