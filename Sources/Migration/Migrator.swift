@@ -286,19 +286,7 @@ public enum Migrator {
                 failed = true
                 barrier.fail("\(error)")
             }
-            if failed { barrier.fail(nil) }
-            let commit = barrier.arriveAndWait()
-            guard let pg = connection else { return }
-            if commit {
-                do {
-                    try pg.execute("COMMIT")
-                    barrier.committed()
-                } catch {
-                    barrier.fail("COMMIT failed: \(error)")
-                }
-            } else {
-                _ = try? pg.execute("ROLLBACK")
-            }
+            barrier.finish(connection, failed: failed)
         }
         for index in report.tables.indices {
             let name = report.tables[index].table
@@ -674,6 +662,23 @@ final class CommitBarrier: @unchecked Sendable {
         if arrived == parties { condition.broadcast() }
         while arrived < parties { condition.wait() }
         return !anyFailed
+    }
+
+    /// Arrives (failed or not), then commits `connection` when every party loaded, else rolls it back.
+    func finish(_ connection: LibPQ.Connection?, failed: Bool) {
+        if failed { fail(nil) }
+        let commit = arriveAndWait()
+        guard let connection else { return }
+        if commit {
+            do {
+                try connection.execute("COMMIT")
+                committed()
+            } catch {
+                fail("COMMIT failed: \(error)")
+            }
+        } else {
+            _ = try? connection.execute("ROLLBACK")
+        }
     }
 
     var failure: String? {

@@ -73,19 +73,7 @@ extension Migrator {
                 barrier.fail("\(error)")
             }
             if ownReader, let reader { try? reader.execute("COMMIT") }
-            if failed { barrier.fail(nil) }
-            let commit = barrier.arriveAndWait()
-            guard let pg = connection else { return }
-            if commit {
-                do {
-                    try pg.execute("COMMIT")
-                    barrier.committed()
-                } catch {
-                    barrier.fail("COMMIT failed: \(error)")
-                }
-            } else {
-                _ = try? pg.execute("ROLLBACK")
-            }
+            barrier.finish(connection, failed: failed)
         }
         progress?.finish()
         try? db.execute("COMMIT")
