@@ -9,7 +9,9 @@ public enum PostgresRestoreJob {
     public static func scriptInput(for artifact: URL) -> ScriptInput {
         let path = artifact.path
         if path.hasSuffix(".gz") {
-            return ScriptInput(name: path) { ReadAheadSource(try GzipReader(path: path)) }
+            // Sendable: it captures only the path, so `--jobs` workers may open their own streams with it.
+            let open: @Sendable () throws -> any ScriptSource = { ReadAheadSource(try GzipReader(path: path)) }
+            return ScriptInput(name: path, open: open, openConcurrently: open)
         }
         return ScriptInput.file(path)
     }
@@ -24,10 +26,14 @@ public enum PostgresRestoreJob {
     /// thread, and the transaction commits only after the last byte passed them, so a damaged artifact is rolled
     /// back and changes nothing. The other modes can change the target outside the transaction (`--clean` and
     /// `--force` let a script's `DROP DATABASE` run, without one transaction every statement commits), so there the
-    /// whole artifact is verified before anything runs.
+    /// whole artifact is verified before anything runs. `options.jobs` > 1 gives up the single transaction (see
+    /// `RestoreOptions.jobs`): the artifact is verified completely first, and a failure drops what was restored.
     public static func restore(_ artifact: URL, targetURL: String, options: RestoreOptions,
                                progress: ((RestoreProgress) -> Void)? = nil) throws -> PostgresRestore.RestoreSummary {
         let restorer = PostgresRestorer(targetURL: targetURL, options: options)
+        if options.jobs > 1 {
+            return try restoreInParallel(artifact, restorer: restorer, options: options, progress: progress)
+        }
         guard checksWhileRestoring(options) else {
             let report = Verifier.verify(artifact)
             guard report.ok else {
@@ -62,6 +68,30 @@ public enum PostgresRestoreJob {
             }
             throw error
         }
+    }
+
+    /// `jobs` > 1: one pass checks the whole artifact (gzip CRC and length, manifest size and SHA-256, completion
+    /// marker) and finds the COPY blocks before anything is written; then the restore runs over several
+    /// connections, each COPY worker decompressing the script again up to its table's data.
+    private static func restoreInParallel(_ artifact: URL, restorer: PostgresRestorer, options: RestoreOptions,
+                                          progress: ((RestoreProgress) -> Void)?) throws -> PostgresRestore.RestoreSummary {
+        if let conflict = options.conflict {
+            throw PostgresRestoreError(kind: .options, message: conflict + "; nothing was changed", file: artifact.path)
+        }
+        let (format, manifest) = try preflight(artifact)
+        let check: ScriptCheck
+        do {
+            let stream = ReadAheadSource(try CheckedDumpSource(artifact: artifact, gzipped: format.gzipped, manifest: manifest))
+            check = try checkScript(ScriptInput(name: artifact.path) { stream })
+        } catch let error as BackupJobError {
+            if case .verification(let path, let reason) = error {
+                throw BackupJobError.verification(path: path, reason: reason + "; nothing was restored")
+            }
+            throw error
+        } catch {
+            throw BackupJobError.verification(path: artifact.path, reason: "\(error); nothing was restored")
+        }
+        return try restorer.restore(scriptInput(for: artifact), checked: check, progress: progress)
     }
 
     /// Whether the artifact's checks may run during the restore rather than before it (see `restore`).

@@ -9,6 +9,8 @@ public struct ScriptCheck: Sendable, Equatable {
     public var copyBlocks: Int
     /// Script bytes (uncompressed).
     public var bytes: Int64
+    /// Where each COPY block's data lies in the uncompressed script, in script order (for `RestoreOptions.jobs`).
+    public var copyData: [Range<Int64>] = []
 }
 
 /// Reads `input` to the end without a server and throws a `PostgresRestoreError` (kind `.truncated`,
@@ -26,7 +28,8 @@ public func checkScript(_ input: ScriptInput) throws -> ScriptCheck {
         case .copy:
             check.statements += 1
             check.copyBlocks += 1
-            try reader.readCopyData { _ in }
+            let length = try reader.readCopyData { _ in }
+            check.copyData.append(reader.copyDataStart..<(reader.copyDataStart + length))
         case .metaCommand(let text, let line):
             do {
                 if case .unsupported(let name) = try MetaCommand.parse(text) {
