@@ -82,7 +82,7 @@ public enum PostgresRestoreJob {
         let check: ScriptCheck
         do {
             let stream = ReadAheadSource(try CheckedDumpSource(artifact: artifact, gzipped: format.gzipped, manifest: manifest))
-            check = try checkScript(ScriptInput(name: artifact.path) { stream })
+            check = try checkScript(ScriptInput(name: artifact.path) { stream }, keepingItemsUpTo: PostgresRestorer.keptScriptLimit)
         } catch let error as BackupJobError {
             if case .verification(let path, let reason) = error {
                 throw BackupJobError.verification(path: path, reason: reason + "; nothing was restored")

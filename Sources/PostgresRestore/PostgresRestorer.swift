@@ -138,6 +138,13 @@ public final class PostgresRestorer {
     private var copyData: [Range<Int64>] = []
     private var copiesSeen = 0
     private var openConcurrently: (@Sendable () throws -> any ScriptSource)?
+    private var parallelCheck: ScriptCheck?
+    /// Extensions and schemas in the target before the restore (jobs > 1: a failure must not drop them).
+    private var existedBefore: (extensions: Set<String>, schemas: Set<String>) = ([], [])
+
+    /// How much script text (without COPY data) a `jobs` > 1 restore keeps from its check pass to run from;
+    /// a script with more (INSERT dumps) is read again instead.
+    package static let keptScriptLimit = 16 << 20
 
     /// A connection and what this restore did on it.
     private final class Session {
@@ -182,6 +189,8 @@ public final class PostgresRestorer {
         firstSession = nil
         workers = nil
         workersPhase = nil
+        parallelCheck = nil
+        existedBefore = ([], [])
         settings = []
         copiesSeen = 0
         copyData = []
@@ -203,7 +212,9 @@ public final class PostgresRestorer {
             openConcurrently = open
             // Everything is read and checked before anything is written: with no single transaction to roll back,
             // a script that would stop halfway must be refused up front.
-            copyData = try (checked ?? checkScript(input)).copyData
+            let check = try checked ?? checkScript(input, keepingItemsUpTo: Self.keptScriptLimit)
+            copyData = check.copyData
+            parallelCheck = check
         }
 
         if options.clean {
@@ -220,6 +231,25 @@ public final class PostgresRestorer {
             session = try connect(targetURL, database: targetDatabase ?? "", createdHere: options.createDatabase)
             firstSession = session
 
+            if parallel, let checked = parallelCheck, let items = checked.items {
+                // The check pass kept the script without its data: run from that, the workers read the data.
+                for item in items {
+                    try handle(item, reader: nil)
+                    if let progress, case .copy = item, copiesSeen <= copyData.count {
+                        progress(RestoreProgress(bytesRead: copyData[copiesSeen - 1].upperBound, statements: summary.statements, rows: summary.rows))
+                    }
+                }
+                try settleWorkers()
+                workers?.stop()
+                workers = nil
+                summary.bytesRead = checked.bytes
+                summary.writer = checked.writer
+                try commitMain()
+                summary.database = session.database
+                summary.seconds = Date().timeIntervalSince(started)
+                logger.info("\(summary.description)")
+                return summary
+            }
             let reader = ScriptReader(source: try input.open(), name: input.name)
             if let progress {
                 reader.onRead = { [unowned self] bytes in
@@ -227,32 +257,7 @@ public final class PostgresRestorer {
                 }
             }
             while let item = try reader.next() {
-                switch item {
-                case .statement(let sql, let line):
-                    if parallel, let step = ParallelStep.classify(sql) {
-                        try dispatch(step, sql: sql, line: line, copyData: nil)
-                    } else {
-                        try settleWorkers()
-                        try run(sql, line: line)
-                    }
-                case .copy(let sql, let line):
-                    copiesSeen += 1
-                    if parallel, let step = ParallelStep.classify(sql) {
-                        guard copiesSeen <= copyData.count else {
-                            throw PostgresRestoreError(kind: .invalidScript, message: "the script changed since it was checked (more COPY blocks)",
-                                                       file: fileName, line: line)
-                        }
-                        try dispatch(step, sql: sql, line: line, copyData: copyData[copiesSeen - 1])
-                        // The worker reads the data from its own stream; this one moves past it.
-                        try reader.readCopyData { _ in }
-                    } else {
-                        try settleWorkers()
-                        try copy(sql, line: line, reader: reader)
-                    }
-                case .metaCommand(let text, let line):
-                    try settleWorkers()
-                    try meta(text, line: line)
-                }
+                try handle(item, reader: reader)
             }
             try settleWorkers()
             workers?.stop()
@@ -281,6 +286,36 @@ public final class PostgresRestorer {
     }
 
     // MARK: - Statements
+
+    /// Runs one item of the script; `reader` is where COPY data comes from (nil when workers read it).
+    private func handle(_ item: ScriptItem, reader: ScriptReader?) throws {
+        switch item {
+        case .statement(let sql, let line):
+            if parallel, let step = ParallelStep.classify(sql) {
+                try dispatch(step, sql: sql, line: line, copyData: nil)
+            } else {
+                try settleWorkers()
+                try run(sql, line: line)
+            }
+        case .copy(let sql, let line):
+            copiesSeen += 1
+            if parallel, let step = ParallelStep.classify(sql) {
+                guard copiesSeen <= copyData.count else {
+                    throw PostgresRestoreError(kind: .invalidScript, message: "the script changed since it was checked (more COPY blocks)",
+                                               file: fileName, line: line)
+                }
+                try dispatch(step, sql: sql, line: line, copyData: copyData[copiesSeen - 1])
+                // The worker reads the data from its own stream; this one moves past it.
+                try reader?.readCopyData { _ in }
+            } else if let reader {
+                try settleWorkers()
+                try copy(sql, line: line, reader: reader)
+            }
+        case .metaCommand(let text, let line):
+            try settleWorkers()
+            try meta(text, line: line)
+        }
+    }
 
     private func run(_ sql: String, line: Int) throws {
         let kind = StatementInfo.classify(sql)
@@ -400,11 +435,12 @@ public final class PostgresRestorer {
 
     // MARK: - Workers (jobs > 1)
 
-    /// Hands `step` to the workers, after what the main connection did is committed (so they see it) and after
-    /// the workers finished the previous phase (indexes need the data, foreign keys need the keys).
+    /// Hands `step` to the workers, after what the main connection did is committed (so they see it).
     private func dispatch(_ step: ParallelStep, sql: String, line: Int, copyData: Range<Int64>?) throws {
         try prepareForWork(line: line)
-        if workersPhase != nil && workersPhase != step.phase { try settleWorkers() }
+        // Steps on one table run in script order (an index after its table's data), so only foreign keys wait for
+        // everything before them: they read the referenced table, whose partitions are tables of their own.
+        if workersPhase != nil && workersPhase != step.phase && step.phase == .foreignKey { try settleWorkers() }
         try commitMain()
         if workers == nil {
             let url = try ConnectionString.replacingDatabase(in: targetURL, with: session.database)
@@ -441,6 +477,12 @@ public final class PostgresRestorer {
     private func recordCreated(_ sql: String) {
         let t = StatementInfo.tokens(sql, limit: 12)
         for i in t.indices.dropLast(2) where t[i].isWord("if") && t[i + 1].isWord("not") && t[i + 2].isWord("exists") {
+            // pg_dump writes CREATE EXTENSION IF NOT EXISTS: drop those (and schemas) that were not there before.
+            guard i == 2, i + 3 < t.count, t[i + 3].isIdentifier else { return }
+            if t[1].isWord("extension") && !existedBefore.extensions.contains(t[i + 3].text)
+                || t[1].isWord("schema") && !existedBefore.schemas.contains(t[i + 3].text) {
+                plan.add(sql)
+            }
             return
         }
         plan.add(sql)
@@ -518,6 +560,10 @@ public final class PostgresRestorer {
         }
         if options.force { return }
         let tables = try userTables(on: session)
+        if parallel && tables.names.isEmpty {
+            existedBefore = (Set(try execute("SELECT extname FROM pg_catalog.pg_extension", line: nil, on: session).rows.map { try $0.string("extname") }),
+                             Set(try execute("SELECT nspname FROM pg_catalog.pg_namespace", line: nil, on: session).rows.map { try $0.string("nspname") }))
+        }
         if !tables.names.isEmpty {
             let shown = tables.names.joined(separator: ", ") + (tables.count > tables.names.count ? ", …" : "")
             throw PostgresRestoreError(kind: .targetNotEmpty,
