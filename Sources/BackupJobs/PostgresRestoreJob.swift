@@ -72,7 +72,9 @@ public enum PostgresRestoreJob {
 
     /// `jobs` > 1: one pass checks the whole artifact (gzip CRC and length, manifest size and SHA-256, completion
     /// marker) and finds the COPY blocks before anything is written; then the restore runs over several
-    /// connections, each COPY worker decompressing the script again up to its table's data.
+    /// connections. The check pass of a `.sql.gz` also writes the decompressed table data to an unlinked temporary
+    /// file (when the temporary folder has room), so the workers read each table at its offset instead of
+    /// decompressing the script again up to it.
     private static func restoreInParallel(_ artifact: URL, restorer: PostgresRestorer, options: RestoreOptions,
                                           progress: ((RestoreProgress) -> Void)?) throws -> PostgresRestore.RestoreSummary {
         if let conflict = options.conflict {
@@ -80,9 +82,14 @@ public enum PostgresRestoreJob {
         }
         let (format, manifest) = try preflight(artifact)
         let check: ScriptCheck
+        let compressedBytes = ((try? FileManager.default.attributesOfItem(atPath: artifact.path))?[.size] as? NSNumber)?.int64Value ?? 0
+        let spool = format.gzipped
+            ? CopySpool.make(expectedBytes: manifest?.uncompressedBytes ?? compressedBytes * 10)
+            : nil
         do {
             let stream = ReadAheadSource(try CheckedDumpSource(artifact: artifact, gzipped: format.gzipped, manifest: manifest))
-            check = try checkScript(ScriptInput(name: artifact.path) { stream }, keepingItemsUpTo: PostgresRestorer.keptScriptLimit)
+            check = try checkScript(ScriptInput(name: artifact.path) { stream }, keepingItemsUpTo: PostgresRestorer.keptScriptLimit,
+                                    spool: spool)
         } catch let error as BackupJobError {
             if case .verification(let path, let reason) = error {
                 throw BackupJobError.verification(path: path, reason: reason + "; nothing was restored")
@@ -91,7 +98,7 @@ public enum PostgresRestoreJob {
         } catch {
             throw BackupJobError.verification(path: artifact.path, reason: "\(error); nothing was restored")
         }
-        return try restorer.restore(scriptInput(for: artifact), checked: check, progress: progress)
+        return try restorer.restore(scriptInput(for: artifact), checked: check, spool: spool, progress: progress)
     }
 
     /// Whether the artifact's checks may run during the restore rather than before it (see `restore`).

@@ -139,6 +139,13 @@ public final class PostgresRestorer {
     private var copiesSeen = 0
     private var openConcurrently: (@Sendable () throws -> any ScriptSource)?
     private var parallelCheck: ScriptCheck?
+    /// Whether COPYs are queued up before they go to the workers (when running from the check pass's items:
+    /// then the main connection reaches the next COPY at once, instead of after reading the data in between).
+    private var batching = false
+    private var batch: [RestoreWorkers.Task] = []
+    private var spool: CopySpool?
+    /// Where each COPY block's data starts in `spool`.
+    private var spoolOffsets: [Int64] = []
     /// Extensions and schemas in the target before the restore (jobs > 1: a failure must not drop them).
     private var existedBefore: (extensions: Set<String>, schemas: Set<String>) = ([], [])
 
@@ -175,9 +182,10 @@ public final class PostgresRestorer {
     /// Restores `input`; throws a `PostgresRestoreError` and leaves the target as it was on failure.
     ///
     /// With `jobs` > 1 the script is read completely first, unless `checked` is the result of `checkScript` on
-    /// the same script (then the caller has read it, for example while checking the artifact's checksums).
+    /// the same script (then the caller has read it, for example while checking the artifact's checksums), and
+    /// the workers read table data from `spool` when `checked` wrote one (else from streams of their own).
     /// - Parameter progress: called after each read from the script (about every MiB).
-    public func restore(_ input: ScriptInput, checked: ScriptCheck? = nil,
+    public func restore(_ input: ScriptInput, checked: ScriptCheck? = nil, spool: CopySpool? = nil,
                         progress: ((RestoreProgress) -> Void)? = nil) throws -> RestoreSummary {
         let started = Date()
         fileName = input.name
@@ -190,6 +198,10 @@ public final class PostgresRestorer {
         workers = nil
         workersPhase = nil
         parallelCheck = nil
+        batching = false
+        batch = []
+        self.spool = nil
+        spoolOffsets = []
         existedBefore = ([], [])
         settings = []
         copiesSeen = 0
@@ -215,6 +227,18 @@ public final class PostgresRestorer {
             let check = try checked ?? checkScript(input, keepingItemsUpTo: Self.keptScriptLimit)
             copyData = check.copyData
             parallelCheck = check
+            // Usable only when it holds every block's data, one after the other.
+            let total = copyData.reduce(Int64(0)) { $0 + ($1.upperBound - $1.lowerBound) }
+            if let spool, checked != nil, spool.failure == nil, spool.size == total {
+                self.spool = spool
+                var offset: Int64 = 0
+                spoolOffsets = copyData.map { range in
+                    defer { offset += range.upperBound - range.lowerBound }
+                    return offset
+                }
+            } else if let spool, let failure = spool.failure {
+                logger.warning("\(failure); the workers decompress the script again instead")
+            }
         }
 
         if options.clean {
@@ -233,6 +257,7 @@ public final class PostgresRestorer {
 
             if parallel, let checked = parallelCheck, let items = checked.items {
                 // The check pass kept the script without its data: run from that, the workers read the data.
+                batching = true
                 for item in items {
                     try handle(item, reader: nil)
                     if let progress, case .copy = item, copiesSeen <= copyData.count {
@@ -445,19 +470,36 @@ public final class PostgresRestorer {
         if workers == nil {
             let url = try ConnectionString.replacingDatabase(in: targetURL, with: session.database)
             let pool = RestoreWorkers(url: url, jobs: options.jobs, maintenanceWorkMem: options.maintenanceWorkMem,
-                                      fileName: fileName, logger: logger, open: openConcurrently!)
+                                      fileName: fileName, logger: logger, spool: spool, open: openConcurrently!)
             for setting in settings { pool.addSetting(setting) }
             workers = pool
         }
         session.didWork = true
         recordCreated(sql)
-        try workers!.submit(RestoreWorkers.Task(sql: sql, line: line, step: step, copyData: copyData))
+        let spoolOffset = copyData != nil && copiesSeen <= spoolOffsets.count ? spoolOffsets[copiesSeen - 1] : nil
+        let task = RestoreWorkers.Task(sql: sql, line: line, step: step, copyData: copyData, spoolOffset: spoolOffset)
         workersPhase = step.phase
+        if batching && step.phase == .data {
+            // Queued together with the COPYs that follow, so the workers can start with the largest tables.
+            batch.append(task)
+        } else {
+            try submitBatch()
+            try workers!.submit([task])
+        }
+    }
+
+    /// Hands the queued COPYs to the workers.
+    private func submitBatch() throws {
+        guard !batch.isEmpty else { return }
+        let tasks = batch
+        batch = []
+        try workers!.submit(tasks)
     }
 
     /// Waits for the workers' steps to finish and counts what they did.
     private func settleWorkers() throws {
         guard let workers, workersPhase != nil else { return }
+        try submitBatch()
         workersPhase = nil
         let done = try workers.barrier()
         summary.statements += done.statements

@@ -7,7 +7,9 @@ import Logging
 ///
 /// A step waits while an earlier step that shares a table is pending or running, so steps on one table run
 /// one at a time and in script order, and two statements never wait on each other's locks (no deadlock
-/// between foreign keys that point at each other's tables). The first failure stops the pool: running COPYs
+/// between foreign keys that point at each other's tables). Among the steps that may start, a free worker takes
+/// the largest table's data first (longest first keeps the workers busy until the end, whatever the order of the
+/// tables in the script), else the earliest step. The first failure stops the pool: running COPYs
 /// stop at their next chunk, running statements are cancelled, and `submit`/`barrier` throw it.
 ///
 /// Memory: each worker holds its script stream (about `chunkSize` plus the decompressor) and one statement.
@@ -20,15 +22,17 @@ final class RestoreWorkers {
         var step: ParallelStep
         /// For COPY: where its data lies in the uncompressed script (from the check pass).
         var copyData: Range<Int64>?
+        /// For COPY: where its data starts in the spool, when the check pass wrote one.
+        var spoolOffset: Int64?
     }
 
     private let shared: Shared
     private var threads = 0
 
     /// Starts `jobs` workers against `url`; `open` gives each COPY worker its own stream of the script.
-    init(url: String, jobs: Int, maintenanceWorkMem: String?, fileName: String, logger: Logger,
+    init(url: String, jobs: Int, maintenanceWorkMem: String?, fileName: String, logger: Logger, spool: CopySpool?,
          open: @escaping @Sendable () throws -> any ScriptSource) {
-        shared = Shared(url: url, maintenanceWorkMem: maintenanceWorkMem, fileName: fileName, logger: logger, open: open)
+        shared = Shared(url: url, maintenanceWorkMem: maintenanceWorkMem, fileName: fileName, logger: logger, spool: spool, open: open)
         for index in 0..<max(1, jobs) {
             let shared = self.shared
             let thread = Thread { shared.work() }
@@ -44,8 +48,9 @@ final class RestoreWorkers {
     /// A session setting (`SET …`) every worker applies before its next step, as the main connection did.
     func addSetting(_ sql: String) { shared.addSetting(sql) }
 
-    /// Queues `task`; throws the pool's first failure instead once there is one.
-    func submit(_ task: Task) throws { try shared.submit(task) }
+    /// Queues `tasks` together (so that a free worker chooses among all of them); throws the pool's first
+    /// failure instead once there is one.
+    func submit(_ tasks: [Task]) throws { try shared.submit(tasks) }
 
     /// Waits until every queued step has finished; returns the rows loaded per table and the statements run
     /// since the last barrier, or throws the first failure.
@@ -57,13 +62,14 @@ final class RestoreWorkers {
     /// The queue and the workers' state, shared between the restore's thread and the workers.
     private final class Shared: @unchecked Sendable {
         // Safety: every `var` below is read and written only with `condition` locked. The workers' connections
-        // and script streams are local to their threads. `url`, `fileName`, `logger`, `maintenanceWorkMem` and
-        // `open` are immutable and Sendable.
+        // and script streams are local to their threads. `url`, `fileName`, `logger`, `maintenanceWorkMem`, `spool`
+        // and `open` are immutable and Sendable.
         let url: String
         let maintenanceWorkMem: String?
         let fileName: String
         let logger: Logger
         let open: @Sendable () throws -> any ScriptSource
+        let spool: CopySpool?
         private let condition = NSCondition()
         private var pending: [Task] = []
         private var running = 0
@@ -76,8 +82,9 @@ final class RestoreWorkers {
         private var rows: [String: Int64] = [:]
         private var statements = 0
 
-        init(url: String, maintenanceWorkMem: String?, fileName: String, logger: Logger,
+        init(url: String, maintenanceWorkMem: String?, fileName: String, logger: Logger, spool: CopySpool?,
              open: @escaping @Sendable () throws -> any ScriptSource) {
+            self.spool = spool
             self.url = url
             self.maintenanceWorkMem = maintenanceWorkMem
             self.fileName = fileName
@@ -97,11 +104,11 @@ final class RestoreWorkers {
             condition.unlock()
         }
 
-        func submit(_ task: Task) throws {
+        func submit(_ tasks: [Task]) throws {
             condition.lock()
             defer { condition.unlock() }
             if let failure { throw failure }
-            pending.append(task)
+            pending.append(contentsOf: tasks)
             condition.broadcast()
         }
 
@@ -138,19 +145,23 @@ final class RestoreWorkers {
             return stopped || failure != nil
         }
 
-        /// The next task this worker may start (no earlier or running task shares a table with it), taken off the queue.
+        /// The next task this worker may start (no earlier or running task shares a table with it; the most data
+        /// first), taken off the queue.
         private func takeRunnable() -> Task? {
             var blocked = busy
+            var best: (index: Int, size: Int64)?
             for (index, task) in pending.enumerated() {
                 if task.step.tables.allSatisfy({ !blocked.contains($0) }) {
-                    pending.remove(at: index)
-                    busy.formUnion(task.step.tables)
-                    running += 1
-                    return task
+                    let size = task.copyData.map { $0.upperBound - $0.lowerBound } ?? 0
+                    if best == nil || size > best!.size { best = (index, size) }
                 }
                 blocked.formUnion(task.step.tables)
             }
-            return nil
+            guard let best else { return nil }
+            let task = pending.remove(at: best.index)
+            busy.formUnion(task.step.tables)
+            running += 1
+            return task
         }
 
         /// A worker thread's loop.
@@ -236,6 +247,9 @@ final class RestoreWorkers {
                     _ = try connection.execute(task.sql)
                     return nil
                 }
+                if let spool = shared.spool, let start = task.spoolOffset {
+                    return try copyFromSpool(spool, at: start, count: range.upperBound - range.lowerBound, task: task, into: connection)
+                }
                 try seek(to: range.lowerBound)
                 let buffer = self.buffer!
                 return try connection.copyIn(task.sql) { writer in
@@ -261,6 +275,26 @@ final class RestoreWorkers {
                                            statement: task.sql, underlying: error)
             } catch {
                 throw PostgresRestoreError(kind: .io, message: "\(error)", file: shared.fileName, line: task.line)
+            }
+        }
+
+        /// Loads `count` bytes of COPY data from `spool` at `start`.
+        private func copyFromSpool(_ spool: CopySpool, at start: Int64, count: Int64, task: Task, into connection: Connection) throws -> Int64 {
+            if buffer == nil { buffer = .allocate(byteCount: 1 << 20, alignment: 16) }
+            let buffer = self.buffer!
+            return try connection.copyIn(task.sql) { writer in
+                var done: Int64 = 0
+                while done < count {
+                    if shared.isStopping {
+                        throw PostgresRestoreError(kind: .io, message: "stopped", file: shared.fileName)
+                    }
+                    let n = try spool.read(at: start + done, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<Int(min(Int64(buffer.count), count - done))]))
+                    guard n > 0 else {
+                        throw PostgresRestoreError(kind: .io, message: "the temporary copy of the table data ends early", file: shared.fileName, line: task.line)
+                    }
+                    try writer.write(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+                    done += Int64(n)
+                }
             }
         }
 

@@ -21,8 +21,10 @@ public struct ScriptCheck: Sendable, Equatable {
 ///
 /// `verify` uses this for the completion marker of vaultops' own dumps; `restore` does the same checks
 /// while it runs (before COMMIT), so it does not need this first pass.
-/// - Parameter keep: keep the script's items (without COPY data) while their text stays under this many bytes.
-public func checkScript(_ input: ScriptInput, keepingItemsUpTo keep: Int = 0) throws -> ScriptCheck {
+/// - Parameters:
+///   - keep: keep the script's items (without COPY data) while their text stays under this many bytes.
+///   - spool: where to write all COPY data, one block after the other (for `jobs` > 1 restores).
+public func checkScript(_ input: ScriptInput, keepingItemsUpTo keep: Int = 0, spool: CopySpool? = nil) throws -> ScriptCheck {
     let reader = ScriptReader(source: try input.open(), name: input.name)
     var check = ScriptCheck(writer: .unknown, statements: 0, copyBlocks: 0, bytes: 0)
     var items: [ScriptItem]? = keep > 0 ? [] : nil
@@ -40,7 +42,7 @@ public func checkScript(_ input: ScriptInput, keepingItemsUpTo keep: Int = 0) th
         case .copy:
             check.statements += 1
             check.copyBlocks += 1
-            let length = try reader.readCopyData { _ in }
+            let length = try reader.readCopyData { bytes in spool?.append(bytes) }
             check.copyData.append(reader.copyDataStart..<(reader.copyDataStart + length))
         case .metaCommand(let text, let line):
             do {
