@@ -610,7 +610,8 @@ public final class PostgresRestorer {
             let shown = tables.names.joined(separator: ", ") + (tables.count > tables.names.count ? ", …" : "")
             throw PostgresRestoreError(kind: .targetNotEmpty,
                                        message: "the target database \(session.database) already holds \(tables.count) user table(s) (\(shown)); "
-                                           + "nothing was changed. Use --clean to drop the objects this dump creates first, or --force to restore on top of what is there",
+                                           + "nothing was changed. Use --clean to drop the objects this dump creates first, or --force to restore on top of what is there"
+                                           + (parallel ? " (both only with --jobs 1)" : ""),
                                        file: fileName, line: line)
         }
     }
