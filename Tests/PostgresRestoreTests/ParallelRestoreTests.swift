@@ -106,6 +106,29 @@ struct ParallelRestoreTests {
         #expect(summary.rowsPerTable == Fixture.expectedRows)
     }
 
+    @Test("with a spool from the check pass, the workers load each table from it and the result is the same")
+    func spooled() throws {
+        let dir = try TempDir("jobs")
+        let source = try RichFixtureTests.source()
+        let script = dir.file("rich.sql")
+        try Fixture.pgDump(source, to: script)
+        #expect(try shell("gzip '\(script.path)'").status == 0)
+        let input = Self.gzipInput(script.path + ".gz")
+        let spool = try CopySpool(directory: dir.path)
+        let check = try checkScript(input, keepingItemsUpTo: PostgresRestorer.keptScriptLimit, spool: spool)
+        #expect(check.items != nil)
+        #expect(spool.size == check.copyData.reduce(0) { $0 + ($1.upperBound - $1.lowerBound) })
+        #expect(spool.size > 0)
+        // The spool is unlinked at once: nothing is left in the folder for anyone else to open.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["rich.sql.gz"])
+
+        let target = try PostgresTestServer.freshDatabase("jobsspool")
+        let summary = try PostgresRestorer(targetURL: try PostgresTestServer.url(database: target), options: RestoreOptions(jobs: 2))
+            .restore(input, checked: check, spool: spool)
+        #expect(try Fixture.comparable(target) == Fixture.comparable(source))
+        #expect(summary.tables > 0)
+    }
+
     @Test("a failing statement after the data (on a worker or on the main connection) leaves the target empty again",
           arguments: ["worker", "main"])
     func failureDropsEverything(_ where_: String) throws {
