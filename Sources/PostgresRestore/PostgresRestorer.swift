@@ -739,6 +739,9 @@ public final class PostgresRestorer {
             for name in createdDatabases.reversed() {
                 do {
                     try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name))")
+                    if parallel {
+                        failure.message += "; --jobs \(options.jobs) restores without one transaction, so the database \(name) created for it was dropped again"
+                    }
                 } catch {
                     failure.message += "; and the database \(name) created for this restore could not be dropped: \(error)"
                 }

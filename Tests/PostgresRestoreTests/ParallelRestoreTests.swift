@@ -161,6 +161,28 @@ struct ParallelRestoreTests {
         #expect(try Fixture.comparable(target) == Fixture.comparable(source))
     }
 
+    @Test("a pg_dump --create script restores with --jobs 2 into the database it creates, which a failure drops again")
+    func createScript() throws {
+        let dir = try TempDir("jobs")
+        let source = try Fixture.sourceDatabase()
+        let script = dir.file("create.sql")
+        try Fixture.pgDump(source, to: script, ["--create"])
+        let expected = try Fixture.comparable(source)
+        try PostgresTestServer.psql("ALTER DATABASE \"\(source)\" RENAME TO \"\(source)_orig\"")
+
+        let summary = try Self.restore(script, into: "postgres", jobs: 2)
+        #expect(summary.database == source)
+        #expect(try Fixture.comparable(source) == expected)
+        try PostgresTestServer.psql("DROP DATABASE \"\(source)\"")
+
+        let text = try String(contentsOf: script, encoding: .utf8)
+        let broken = dir.file("broken.sql")
+        try Fixture.write(text.replacingOccurrences(of: "\nCREATE VIEW ", with: "\nSELECT 1 / 0;\nCREATE VIEW "), to: broken)
+        let error = #expect(throws: PostgresRestoreError.self) { try Self.restore(broken, into: "postgres", jobs: 2) }
+        #expect(error?.message.contains("created for it was dropped again") == true, "\(String(describing: error))")
+        #expect(try !Fixture.databaseExists(source))
+    }
+
     @Test("a damaged .gz with --jobs 2 is refused before anything touches the target", arguments: ["truncate", "flip"])
     func damagedGzip(_ damage: String) throws {
         let dir = try TempDir("jobs")
