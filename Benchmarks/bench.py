@@ -368,6 +368,13 @@ def main():
             [("gunzip | psql -1", Fresh(admin, "r_psql", f"set -o pipefail; gunzip -c {ours} | psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d '{{target}}' >/dev/null")),
              ("pg_restore -j2", Fresh(admin, "r_pgr", f"pg_restore -j2 -d '{{target}}' {dumps}/dir"))],
         ), args.rounds, work)
+        # The same two anchors against --jobs 2 (not one transaction: data and index builds over two connections).
+        rows += bench_pair(Pair(
+            "restore postgres (--jobs 2)",
+            ("vaultops restore --jobs 2", Fresh(admin, "r_ours2", f"{v} restore {ours} --jobs 2 --to '{{target}}'")),
+            [("gunzip | psql -1", Fresh(admin, "r_psql2", f"set -o pipefail; gunzip -c {ours} | psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d '{{target}}' >/dev/null")),
+             ("pg_restore -j2", Fresh(admin, "r_pgr2", f"pg_restore -j2 -d '{{target}}' {dumps}/dir"))],
+        ), args.rounds, work)
     if "migrate" in suites:
         admin = pg_admin_url("migrate")
         if not shutil.which("pgloader"):

@@ -9,7 +9,9 @@ public enum PostgresRestoreJob {
     public static func scriptInput(for artifact: URL) -> ScriptInput {
         let path = artifact.path
         if path.hasSuffix(".gz") {
-            return ScriptInput(name: path) { ReadAheadSource(try GzipReader(path: path)) }
+            // Sendable: it captures only the path, so `--jobs` workers may open their own streams with it.
+            let open: @Sendable () throws -> any ScriptSource = { ReadAheadSource(try GzipReader(path: path)) }
+            return ScriptInput(name: path, open: open, openConcurrently: open)
         }
         return ScriptInput.file(path)
     }
@@ -24,10 +26,14 @@ public enum PostgresRestoreJob {
     /// thread, and the transaction commits only after the last byte passed them, so a damaged artifact is rolled
     /// back and changes nothing. The other modes can change the target outside the transaction (`--clean` and
     /// `--force` let a script's `DROP DATABASE` run, without one transaction every statement commits), so there the
-    /// whole artifact is verified before anything runs.
+    /// whole artifact is verified before anything runs. `options.jobs` > 1 gives up the single transaction (see
+    /// `RestoreOptions.jobs`): the artifact is verified completely first, and a failure drops what was restored.
     public static func restore(_ artifact: URL, targetURL: String, options: RestoreOptions,
                                progress: ((RestoreProgress) -> Void)? = nil) throws -> PostgresRestore.RestoreSummary {
         let restorer = PostgresRestorer(targetURL: targetURL, options: options)
+        if options.jobs > 1 {
+            return try restoreInParallel(artifact, restorer: restorer, options: options, progress: progress)
+        }
         guard checksWhileRestoring(options) else {
             let report = Verifier.verify(artifact)
             guard report.ok else {
@@ -62,6 +68,40 @@ public enum PostgresRestoreJob {
             }
             throw error
         }
+    }
+
+    /// `jobs` > 1: one pass checks the whole artifact (gzip CRC and length, manifest size and SHA-256, completion
+    /// marker) and finds the COPY blocks before anything is written; then the restore runs over several
+    /// connections. The check pass of a `.sql.gz` also writes the decompressed table data to an unlinked temporary
+    /// file (when the temporary folder has room), so the workers read each table at its offset instead of
+    /// decompressing the script again up to it.
+    private static func restoreInParallel(_ artifact: URL, restorer: PostgresRestorer, options: RestoreOptions,
+                                          progress: ((RestoreProgress) -> Void)?) throws -> PostgresRestore.RestoreSummary {
+        if let conflict = options.conflict {
+            throw PostgresRestoreError(kind: .options, message: conflict + "; nothing was changed", file: artifact.path)
+        }
+        let (format, manifest) = try preflight(artifact)
+        let check: ScriptCheck
+        let compressedBytes = ((try? FileManager.default.attributesOfItem(atPath: artifact.path))?[.size] as? NSNumber)?.int64Value ?? 0
+        let spool = format.gzipped
+            ? CopySpool.make(expectedBytes: manifest?.uncompressedBytes ?? compressedBytes * 10)
+            : nil
+        do {
+            let checked: any ScriptSource = format.gzipped
+                ? try ParallelCheckedDumpSource(artifact: artifact, manifest: manifest)
+                : try CheckedDumpSource(artifact: artifact, gzipped: false, manifest: manifest)
+            let stream = ReadAheadSource(checked)
+            check = try checkScript(ScriptInput(name: artifact.path) { stream }, keepingItemsUpTo: PostgresRestorer.keptScriptLimit,
+                                    spool: spool)
+        } catch let error as BackupJobError {
+            if case .verification(let path, let reason) = error {
+                throw BackupJobError.verification(path: path, reason: reason + "; nothing was restored")
+            }
+            throw error
+        } catch {
+            throw BackupJobError.verification(path: artifact.path, reason: "\(error); nothing was restored")
+        }
+        return try restorer.restore(scriptInput(for: artifact), checked: check, spool: spool, progress: progress)
     }
 
     /// Whether the artifact's checks may run during the restore rather than before it (see `restore`).
@@ -109,3 +149,87 @@ public enum PostgresRestoreJob {
         }
     }
 }
+
+/// The first pass of a `jobs` > 1 restore: the artifact's checks of `CheckedDumpSource`, on two threads.
+///
+/// One read-ahead thread reads the file and hashes it (size and SHA-256 against the manifest at its end),
+/// another inflates it (every member's CRC-32 and length, the uncompressed size against the manifest), so the
+/// check pass takes about as long as decompression alone. Failed checks throw `BackupJobError.verification`.
+/// - Important: Not thread-safe; read by one thread at a time (the outer read-ahead thread).
+final class ParallelCheckedDumpSource: ScriptSource {
+    private let path: String
+    private let manifest: Manifest?
+    private let raw: ReadAheadSource
+    private let gzip: GzipReader
+    private var verified = false
+
+    /// The hashing half, on its own thread.
+    private final class HashedFile: ScriptSource {
+        let path: String
+        let manifest: Manifest?
+        let hashing: HashingSource
+        var checked = false
+
+        init(path: String, manifest: Manifest?) throws {
+            self.path = path
+            self.manifest = manifest
+            hashing = HashingSource(try FileSource(path: path))
+        }
+
+        func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+            let n: Int
+            do {
+                n = try hashing.read(into: buffer)
+            } catch let error as ArchiveError {
+                throw BackupJobError.verification(path: path, reason: "\(error)")
+            }
+            if n == 0 && !checked {
+                checked = true
+                guard let manifest else { return 0 }
+                var problems: [String] = []
+                if manifest.sizeBytes != Int64(hashing.bytesRead) {
+                    problems.append("size \(hashing.bytesRead) bytes differs from the manifest's \(manifest.sizeBytes)")
+                }
+                let digest = hashing.finalizeHex()
+                if manifest.sha256 != digest {
+                    problems.append("SHA-256 \(digest) differs from the manifest's \(manifest.sha256)")
+                }
+                if !problems.isEmpty {
+                    throw BackupJobError.verification(path: path, reason: problems.joined(separator: "; "))
+                }
+            }
+            return n
+        }
+    }
+
+    /// Opens the gzip file at `artifact` to compare with `manifest` when there is one.
+    init(artifact: URL, manifest: Manifest?) throws {
+        path = artifact.path
+        self.manifest = manifest
+        raw = ReadAheadSource(try HashedFile(path: artifact.path, manifest: manifest))
+        gzip = try GzipReader(source: raw, path: artifact.path)
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if verified { return 0 }
+        let n: Int
+        do {
+            n = try gzip.read(into: buffer)
+        } catch let error as ArchiveError {
+            throw BackupJobError.verification(path: path, reason: "\(error)")
+        }
+        guard n == 0 else { return n }
+        // The hash covers the whole file, whatever follows the last gzip member: read the rest (its check throws).
+        let rest = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+        defer { rest.deallocate() }
+        while try raw.read(into: rest) > 0 {}
+        if let manifest, manifest.uncompressedBytes != Int64(gzip.uncompressedBytes) {
+            throw BackupJobError.verification(path: path, reason: "uncompressed size \(gzip.uncompressedBytes) differs from the manifest's \(manifest.uncompressedBytes)")
+        }
+        verified = true
+        return 0
+    }
+}
+
+@available(*, unavailable)
+extension ParallelCheckedDumpSource: Sendable {}

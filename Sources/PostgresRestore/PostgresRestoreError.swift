@@ -1,11 +1,12 @@
 import LibPQ
+import VaultopsCore
 
 /// Why a restore failed, with the script position and the server's diagnostics that let the user act.
 ///
 /// `description` never holds a password: the server's messages come scrubbed from LibPQ, the target
 /// is named through `ConnectionInfo.redacted`, and quoted literals on a statement line that mentions
 /// a password are masked.
-public struct PostgresRestoreError: Error, CustomStringConvertible, Sendable {
+public struct PostgresRestoreError: Error, CustomStringConvertible, Sendable, ExitCodeProviding {
     /// What failed, so the CLI can choose an exit code without parsing text.
     public enum Kind: String, Sendable, Equatable {
         /// The server rejected a statement of the script.
@@ -24,6 +25,8 @@ public struct PostgresRestoreError: Error, CustomStringConvertible, Sendable {
         case target
         /// Reading the script failed.
         case io
+        /// The options do not go together (`jobs` > 1 with `clean` or `force`, …); nothing was read or changed.
+        case options
     }
 
     /// What failed.
@@ -49,6 +52,9 @@ public struct PostgresRestoreError: Error, CustomStringConvertible, Sendable {
         self.statement = statement.map(Self.firstLine)
         self.underlying = underlying
     }
+
+    /// Usage errors exit with 2, everything else with 1.
+    public var exitCode: ExitCode { kind == .options ? .usage : .failure }
 
     /// The SQLSTATE of the server's error, when there is one.
     public var sqlState: String? { underlying?.sqlState }

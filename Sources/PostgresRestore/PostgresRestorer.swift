@@ -24,10 +24,20 @@ public struct RestoreOptions: Sendable, Equatable {
     /// after a large table's data sort on disk. The setting lasts as long as the restore's connections; a
     /// script that sets it itself wins. 256MB is one sort's budget at a time, as `pg_restore` users set it.
     public var maintenanceWorkMem: String? = "256MB"
+    /// Connections to restore over. 1 (the default) is the single transaction above; N > 1 loads tables and
+    /// builds indexes and constraints over N connections at once and GIVES UP ALL-OR-NOTHING.
+    ///
+    /// With N > 1 the script is read completely first (and refused if it would not restore completely), the target
+    /// must hold no user tables (`clean` and `force` are refused), pre-data runs committed on the main connection,
+    /// table data and then index/constraint builds and then foreign keys spread over N connections, and the rest
+    /// runs on the main connection in script order. On a failure, everything the script created is dropped again
+    /// (or the database, with `createDatabase`), so the target ends as empty as it was; a crash of the restore
+    /// itself (or of the server) can leave a partly restored database behind.
+    public var jobs = 1
 
     public init(singleTransaction: Bool = true, clean: Bool = false, force: Bool = false, noOwner: Bool = false,
                 noPrivileges: Bool = false, createDatabase: Bool = false, stayInTarget: Bool = false,
-                maintenanceWorkMem: String? = "256MB") {
+                maintenanceWorkMem: String? = "256MB", jobs: Int = 1) {
         self.singleTransaction = singleTransaction
         self.clean = clean
         self.force = force
@@ -36,6 +46,19 @@ public struct RestoreOptions: Sendable, Equatable {
         self.createDatabase = createDatabase
         self.stayInTarget = stayInTarget
         self.maintenanceWorkMem = maintenanceWorkMem
+        self.jobs = jobs
+    }
+
+    /// Why these options cannot be honoured together, or nil when they can.
+    public var conflict: String? {
+        guard jobs > 1 else { return jobs < 1 ? "--jobs must be at least 1" : nil }
+        if clean {
+            return "--jobs \(jobs) does not go with --clean: restoring over several connections is not one transaction, so a failure could not bring back what --clean dropped; use --jobs 1, or restore into an empty database"
+        }
+        if force {
+            return "--jobs \(jobs) does not go with --force: a failure is undone by dropping what the dump created, which in a database that already holds tables could drop objects that were there before; use --jobs 1"
+        }
+        return nil
     }
 }
 
@@ -55,6 +78,8 @@ public struct RestoreSummary: Sendable, Equatable, CustomStringConvertible {
     public var database = ""
     /// Who wrote the script, from its header.
     public var writer: DumpMarkers.Writer = .unknown
+    /// Connections used (`RestoreOptions.jobs`); more than 1 means it was not one transaction.
+    public var jobs = 1
 
     /// Tables that received rows.
     public var tables: Int { rowsPerTable.count }
@@ -65,6 +90,7 @@ public struct RestoreSummary: Sendable, Equatable, CustomStringConvertible {
         let skipped = skippedStatements > 0 ? " (\(skippedStatements) skipped)" : ""
         return "restored \(database): \(statements) statements\(skipped), \(tables) tables, \(rows) rows, "
             + "\(bytesRead) bytes in \(String(format: "%.1f", seconds)) s"
+            + (jobs > 1 ? " over \(jobs) connections (not one transaction)" : "")
     }
 }
 
@@ -99,6 +125,34 @@ public final class PostgresRestorer {
     private var summary = RestoreSummary()
     private var fileName = ""
 
+    // --jobs N > 1 (see `RestoreOptions.jobs`).
+    private var parallel: Bool { options.jobs > 1 }
+    /// Whether the whole script runs in one transaction (the default, and never with jobs > 1).
+    private var oneTransaction: Bool { options.singleTransaction && !parallel }
+    private var workers: RestoreWorkers?
+    /// The phase the workers are in; a step of another phase waits until they have finished it.
+    private var workersPhase: ParallelStep.Phase?
+    /// Session settings run on the main connection since it connected, replayed on every worker.
+    private var settings: [String] = []
+    /// Where each COPY block's data lies in the script, and how many COPY blocks were met so far.
+    private var copyData: [Range<Int64>] = []
+    private var copiesSeen = 0
+    private var openConcurrently: (@Sendable () throws -> any ScriptSource)?
+    private var parallelCheck: ScriptCheck?
+    /// Whether COPYs are queued up before they go to the workers (when running from the check pass's items:
+    /// then the main connection reaches the next COPY at once, instead of after reading the data in between).
+    private var batching = false
+    private var batch: [RestoreWorkers.Task] = []
+    private var spool: CopySpool?
+    /// Where each COPY block's data starts in `spool`.
+    private var spoolOffsets: [Int64] = []
+    /// Extensions and schemas in the target before the restore (jobs > 1: a failure must not drop them).
+    private var existedBefore: (extensions: Set<String>, schemas: Set<String>) = ([], [])
+
+    /// How much script text (without COPY data) a `jobs` > 1 restore keeps from its check pass to run from;
+    /// a script with more (INSERT dumps) is read again instead.
+    package static let keptScriptLimit = 16 << 20
+
     /// A connection and what this restore did on it.
     private final class Session {
         let connection: Connection
@@ -127,18 +181,64 @@ public final class PostgresRestorer {
 
     /// Restores `input`; throws a `PostgresRestoreError` and leaves the target as it was on failure.
     ///
+    /// With `jobs` > 1 the script is read completely first, unless `checked` is the result of `checkScript` on
+    /// the same script (then the caller has read it, for example while checking the artifact's checksums), and
+    /// the workers read table data from `spool` when `checked` wrote one (else from streams of their own).
     /// - Parameter progress: called after each read from the script (about every MiB).
-    public func restore(_ input: ScriptInput, progress: ((RestoreProgress) -> Void)? = nil) throws -> RestoreSummary {
+    public func restore(_ input: ScriptInput, checked: ScriptCheck? = nil, spool: CopySpool? = nil,
+                        progress: ((RestoreProgress) -> Void)? = nil) throws -> RestoreSummary {
         let started = Date()
         fileName = input.name
         summary = RestoreSummary()
+        summary.jobs = max(1, options.jobs)
         createdDatabases = []
         plan = CleanPlan()
         session = nil
         firstSession = nil
+        workers = nil
+        workersPhase = nil
+        parallelCheck = nil
+        batching = false
+        batch = []
+        self.spool = nil
+        spoolOffsets = []
+        existedBefore = ([], [])
+        settings = []
+        copiesSeen = 0
+        copyData = []
         defer {
+            workers?.stop()
+            workers = nil
             session = nil
             firstSession = nil
+        }
+
+        if let conflict = options.conflict {
+            throw PostgresRestoreError(kind: .options, message: conflict + "; nothing was changed", file: input.name)
+        }
+        if parallel {
+            guard let open = input.openConcurrently else {
+                throw PostgresRestoreError(kind: .options, message: "this script can be read only once, which --jobs \(options.jobs) needs several times; use --jobs 1",
+                                           file: input.name)
+            }
+            openConcurrently = open
+            // Everything is read and checked before anything is written: with no single transaction to roll back,
+            // a script that would stop halfway must be refused up front.
+            let check = try checked ?? checkScript(input, keepingItemsUpTo: Self.keptScriptLimit)
+            copyData = check.copyData
+            parallelCheck = check
+            // Usable only when it holds every block's data, one after the other.
+            let total = copyData.reduce(Int64(0)) { $0 + ($1.upperBound - $1.lowerBound) }
+            if let spool, checked != nil, spool.failure == nil, spool.size == total {
+                self.spool = spool
+                var offset: Int64 = 0
+                spoolOffsets = copyData.map { range in
+                    defer { offset += range.upperBound - range.lowerBound }
+                    return offset
+                }
+            } else if let spool, let failure = spool.failure {
+                logger.warning("\(failure); the workers decompress the script again instead")
+            }
         }
 
         if options.clean {
@@ -155,6 +255,26 @@ public final class PostgresRestorer {
             session = try connect(targetURL, database: targetDatabase ?? "", createdHere: options.createDatabase)
             firstSession = session
 
+            if parallel, let checked = parallelCheck, let items = checked.items {
+                // The check pass kept the script without its data: run from that, the workers read the data.
+                batching = true
+                for item in items {
+                    try handle(item, reader: nil)
+                    if let progress, case .copy = item, copiesSeen <= copyData.count {
+                        progress(RestoreProgress(bytesRead: copyData[copiesSeen - 1].upperBound, statements: summary.statements, rows: summary.rows))
+                    }
+                }
+                try settleWorkers()
+                workers?.stop()
+                workers = nil
+                summary.bytesRead = checked.bytes
+                summary.writer = checked.writer
+                try commitMain()
+                summary.database = session.database
+                summary.seconds = Date().timeIntervalSince(started)
+                logger.info("\(summary.description)")
+                return summary
+            }
             let reader = ScriptReader(source: try input.open(), name: input.name)
             if let progress {
                 reader.onRead = { [unowned self] bytes in
@@ -162,22 +282,18 @@ public final class PostgresRestorer {
                 }
             }
             while let item = try reader.next() {
-                switch item {
-                case .statement(let sql, let line):
-                    try run(sql, line: line)
-                case .copy(let sql, let line):
-                    try copy(sql, line: line, reader: reader)
-                case .metaCommand(let text, let line):
-                    try meta(text, line: line)
-                }
+                try handle(item, reader: reader)
             }
+            try settleWorkers()
+            workers?.stop()
+            workers = nil
             summary.bytesRead = reader.bytesRead
             summary.writer = DumpMarkers.writer(head: reader.head)
             guard DumpMarkers.isComplete(tail: reader.tail, writer: summary.writer) else {
                 let marker = summary.writer == .pgDump ? DumpMarkers.pgDumpComplete : DumpMarkers.vaultopsComplete
                 throw PostgresRestoreError(kind: .truncated,
                                            message: "the script ends without its completion marker \"\(marker)\" (truncated); "
-                                               + (options.singleTransaction ? "nothing was committed" : "what ran before the end was committed"),
+                                               + (oneTransaction || parallel ? "nothing was committed" : "what ran before the end was committed"),
                                            file: input.name)
             }
             if session.inTransaction {
@@ -196,6 +312,36 @@ public final class PostgresRestorer {
 
     // MARK: - Statements
 
+    /// Runs one item of the script; `reader` is where COPY data comes from (nil when workers read it).
+    private func handle(_ item: ScriptItem, reader: ScriptReader?) throws {
+        switch item {
+        case .statement(let sql, let line):
+            if parallel, let step = ParallelStep.classify(sql) {
+                try dispatch(step, sql: sql, line: line, copyData: nil)
+            } else {
+                try settleWorkers()
+                try run(sql, line: line)
+            }
+        case .copy(let sql, let line):
+            copiesSeen += 1
+            if parallel, let step = ParallelStep.classify(sql) {
+                guard copiesSeen <= copyData.count else {
+                    throw PostgresRestoreError(kind: .invalidScript, message: "the script changed since it was checked (more COPY blocks)",
+                                               file: fileName, line: line)
+                }
+                try dispatch(step, sql: sql, line: line, copyData: copyData[copiesSeen - 1])
+                // The worker reads the data from its own stream; this one moves past it.
+                try reader?.readCopyData { _ in }
+            } else if let reader {
+                try settleWorkers()
+                try copy(sql, line: line, reader: reader)
+            }
+        case .metaCommand(let text, let line):
+            try settleWorkers()
+            try meta(text, line: line)
+        }
+    }
+
     private func run(_ sql: String, line: Int) throws {
         let kind = StatementInfo.classify(sql)
         switch kind {
@@ -207,11 +353,15 @@ public final class PostgresRestorer {
                 summary.skippedStatements += 1
                 return
             }
-        case .transactionControl where options.singleTransaction:
+        case .transactionControl where parallel:
+            throw PostgresRestoreError(kind: .invalidScript,
+                                       message: "the script controls transactions itself, which --jobs \(options.jobs) cannot follow over several connections; restore it with --jobs 1",
+                                       file: fileName, line: line, statement: sql)
+        case .transactionControl where oneTransaction:
             throw PostgresRestoreError(kind: .invalidScript,
                                        message: "the script controls transactions itself, which would break the single restore transaction; restore it without the single transaction",
                                        file: fileName, line: line, statement: sql)
-        case .noTransaction where options.singleTransaction:
+        case .noTransaction where oneTransaction:
             throw PostgresRestoreError(kind: .invalidScript,
                                        message: "this statement cannot run inside a transaction block; restore the script without the single transaction",
                                        file: fileName, line: line, statement: sql)
@@ -223,6 +373,15 @@ public final class PostgresRestorer {
         case .sessionSetup:
             // Settings only: they may run before the transaction (and before CREATE DATABASE).
             try execute(sql, line: line, on: session)
+            if parallel {
+                settings.append(sql)
+                workers?.addSetting(sql)
+            }
+        case .noTransaction where parallel:
+            try prepareForWork(line: line)
+            try commitMain()
+            try execute(sql, line: line, on: session)
+            session.didWork = true
         case .createDatabase(let name):
             try leaveSetupTransaction(line: line, sql: sql)
             try execute(sql, line: line, on: session)
@@ -244,6 +403,7 @@ public final class PostgresRestorer {
             try prepareForWork(line: line)
             let result = try execute(sql, line: line, on: session)
             session.didWork = true
+            if parallel { recordCreated(sql) }
             if case .insert(let table) = kind, let rows = result.affectedRows {
                 summary.rowsPerTable[table.description, default: 0] += rows
             }
@@ -285,6 +445,10 @@ public final class PostgresRestorer {
                 return
             }
             try leaveSetupTransaction(line: line, sql: text)
+            // Workers follow the main connection to the new database (from the next step on).
+            workers?.stop()
+            workers = nil
+            settings = []
             let url = try ConnectionString.replacingDatabase(in: targetURL, with: database)
             let next = try connect(url, database: database, createdHere: createdDatabases.contains(database))
             if session !== firstSession {
@@ -294,10 +458,117 @@ public final class PostgresRestorer {
         }
     }
 
+    // MARK: - Workers (jobs > 1)
+
+    /// Hands `step` to the workers, after what the main connection did is committed (so they see it).
+    private func dispatch(_ step: ParallelStep, sql: String, line: Int, copyData: Range<Int64>?) throws {
+        try prepareForWork(line: line)
+        // Steps on one table run in script order (an index after its table's data), so only foreign keys wait for
+        // everything before them: they read the referenced table, whose partitions are tables of their own.
+        if workersPhase != nil && workersPhase != step.phase && step.phase == .foreignKey { try settleWorkers() }
+        try commitMain()
+        if workers == nil {
+            let url = try ConnectionString.replacingDatabase(in: targetURL, with: session.database)
+            let pool = RestoreWorkers(url: url, jobs: options.jobs, maintenanceWorkMem: options.maintenanceWorkMem,
+                                      fileName: fileName, logger: logger, spool: spool, open: openConcurrently!)
+            for setting in settings { pool.addSetting(setting) }
+            workers = pool
+        }
+        session.didWork = true
+        recordCreated(sql)
+        let spoolOffset = copyData != nil && copiesSeen <= spoolOffsets.count ? spoolOffsets[copiesSeen - 1] : nil
+        let task = RestoreWorkers.Task(sql: sql, line: line, step: step, copyData: copyData, spoolOffset: spoolOffset)
+        workersPhase = step.phase
+        if batching && step.phase == .data {
+            // Queued together with the COPYs that follow, so the workers can start with the largest tables.
+            batch.append(task)
+        } else {
+            try submitBatch()
+            try workers!.submit([task])
+        }
+    }
+
+    /// Hands the queued COPYs to the workers.
+    private func submitBatch() throws {
+        guard !batch.isEmpty else { return }
+        let tasks = batch
+        batch = []
+        try workers!.submit(tasks)
+    }
+
+    /// Waits for the workers' steps to finish and counts what they did.
+    private func settleWorkers() throws {
+        guard let workers, workersPhase != nil else { return }
+        try submitBatch()
+        workersPhase = nil
+        let done = try workers.barrier()
+        summary.statements += done.statements
+        for (table, rows) in done.rows { summary.rowsPerTable[table, default: 0] += rows }
+    }
+
+    /// Commits the main connection's open transaction (jobs > 1 only: the default mode commits once, at the end).
+    private func commitMain() throws {
+        guard parallel, session.inTransaction else { return }
+        try execute("COMMIT", line: nil, on: session)
+        session.inTransaction = false
+    }
+
+    /// Remembers how to drop what `sql` creates, to undo a failed restore with jobs > 1.
+    ///
+    /// `IF NOT EXISTS` may have met an object that was there before, so those are left alone.
+    private func recordCreated(_ sql: String) {
+        let t = StatementInfo.tokens(sql, limit: 12)
+        for i in t.indices.dropLast(2) where t[i].isWord("if") && t[i + 1].isWord("not") && t[i + 2].isWord("exists") {
+            // pg_dump writes CREATE EXTENSION IF NOT EXISTS: drop those (and schemas) that were not there before.
+            guard i == 2, i + 3 < t.count, t[i + 3].isIdentifier else { return }
+            if t[1].isWord("extension") && !existedBefore.extensions.contains(t[i + 3].text)
+                || t[1].isWord("schema") && !existedBefore.schemas.contains(t[i + 3].text) {
+                plan.add(sql)
+            }
+            return
+        }
+        plan.add(sql)
+    }
+
+    /// After a failure with jobs > 1: drops everything the script created in the target, so it is empty again.
+    private func undoParallelRestore(_ failure: inout PostgresRestoreError) {
+        // Nothing was created yet when the target check itself refused (the tables found are someone else's).
+        guard let session, session.prepared, !session.createdHere, failure.kind != .targetNotEmpty, !plan.drops.isEmpty else { return }
+        let lead = "--jobs \(options.jobs) restores without one transaction, so what had been committed"
+        do {
+            let connection = session.connection.isOpen
+                ? session.connection
+                : try Connection(try ConnectionString.replacingDatabase(in: targetURL, with: session.database), logger: logger)
+            var problems: [String] = []
+            for drop in plan.drops {
+                do {
+                    _ = try connection.execute(drop)
+                } catch let error as PostgresError {
+                    problems.append("\(drop) failed: \(error.message)")
+                }
+            }
+            let left = try connection.execute("""
+                SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+                """)[0, 0] ?? "?"
+            if problems.isEmpty && left == "0" {
+                failure.message += "; \(lead) was dropped again (\(plan.drops.count) objects): the target \(session.database) is empty as before"
+            } else {
+                failure.message += "; \(lead) was dropped again as far as possible, but \(left) tables/views/sequences remain in \(session.database)"
+                    + (problems.isEmpty ? "" : " (\(problems.prefix(3).joined(separator: "; ")))") + ": drop them by hand before restoring again"
+            }
+        } catch {
+            failure.message += "; \(lead) could NOT be dropped again (\(error)): the target \(session.database) is partly restored, drop what the dump created by hand"
+        }
+    }
+
     // MARK: - Transactions and the target
 
     private func beginIfNeeded() throws {
-        if options.singleTransaction && !session.inTransaction {
+        // With jobs > 1 the main connection still batches its statements in transactions (committed before the
+        // workers need to see them), which is faster than one commit per statement.
+        if (oneTransaction || parallel) && !session.inTransaction {
             try execute("BEGIN", line: nil, on: session)
             session.inTransaction = true
         }
@@ -307,7 +578,7 @@ public final class PostgresRestorer {
     /// run in one (or `\connect`) may follow.
     private func leaveSetupTransaction(line: Int, sql: String) throws {
         guard session.inTransaction else { return }
-        if session.didWork {
+        if session.didWork && !parallel {
             throw PostgresRestoreError(kind: .invalidScript,
                                        message: "this must run outside a transaction, but the restore transaction has already changed data; it cannot come in the middle of a restore",
                                        file: fileName, line: line, statement: sql)
@@ -331,11 +602,16 @@ public final class PostgresRestorer {
         }
         if options.force { return }
         let tables = try userTables(on: session)
+        if parallel && tables.names.isEmpty {
+            existedBefore = (Set(try execute("SELECT extname FROM pg_catalog.pg_extension", line: nil, on: session).rows.map { try $0.string("extname") }),
+                             Set(try execute("SELECT nspname FROM pg_catalog.pg_namespace", line: nil, on: session).rows.map { try $0.string("nspname") }))
+        }
         if !tables.names.isEmpty {
             let shown = tables.names.joined(separator: ", ") + (tables.count > tables.names.count ? ", …" : "")
             throw PostgresRestoreError(kind: .targetNotEmpty,
                                        message: "the target database \(session.database) already holds \(tables.count) user table(s) (\(shown)); "
-                                           + "nothing was changed. Use --clean to drop the objects this dump creates first, or --force to restore on top of what is there",
+                                           + "nothing was changed. Use --clean to drop the objects this dump creates first, or --force to restore on top of what is there"
+                                           + (parallel ? " (both only with --jobs 1)" : ""),
                                        file: fileName, line: line)
         }
     }
@@ -445,11 +721,15 @@ public final class PostgresRestorer {
     /// Rolls back what is open and drops databases this restore created; returns the error to throw.
     private func abort(_ failure: PostgresRestoreError) -> PostgresRestoreError {
         var failure = failure
+        // Workers first: their connections hold locks the drops below need, and must not go on loading.
+        workers?.stop()
+        workers = nil
         for candidate in [session, firstSession] {
             guard let candidate, candidate.inTransaction, candidate.connection.isOpen else { continue }
             _ = try? candidate.connection.execute("ROLLBACK")
             candidate.inTransaction = false
         }
+        if parallel { undoParallelRestore(&failure) }
         guard !createdDatabases.isEmpty else { return failure }
         // Our connections to the created databases must be gone before DROP DATABASE.
         session = nil
@@ -459,6 +739,9 @@ public final class PostgresRestorer {
             for name in createdDatabases.reversed() {
                 do {
                     try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name))")
+                    if parallel {
+                        failure.message += "; --jobs \(options.jobs) restores without one transaction, so the database \(name) created for it was dropped again"
+                    }
                 } catch {
                     failure.message += "; and the database \(name) created for this restore could not be dropped: \(error)"
                 }

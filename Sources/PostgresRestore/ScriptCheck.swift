@@ -9,6 +9,11 @@ public struct ScriptCheck: Sendable, Equatable {
     public var copyBlocks: Int
     /// Script bytes (uncompressed).
     public var bytes: Int64
+    /// Where each COPY block's data lies in the uncompressed script, in script order (for `RestoreOptions.jobs`).
+    public var copyData: [Range<Int64>] = []
+    /// The script without its COPY data (statements, COPY statements, meta-commands), when it was kept: a
+    /// `jobs` > 1 restore then runs from it instead of decompressing the script a second time.
+    package var items: [ScriptItem]?
 }
 
 /// Reads `input` to the end without a server and throws a `PostgresRestoreError` (kind `.truncated`,
@@ -16,17 +21,29 @@ public struct ScriptCheck: Sendable, Equatable {
 ///
 /// `verify` uses this for the completion marker of vaultops' own dumps; `restore` does the same checks
 /// while it runs (before COMMIT), so it does not need this first pass.
-public func checkScript(_ input: ScriptInput) throws -> ScriptCheck {
+/// - Parameters:
+///   - keep: keep the script's items (without COPY data) while their text stays under this many bytes.
+///   - spool: where to write all COPY data, one block after the other (for `jobs` > 1 restores).
+public func checkScript(_ input: ScriptInput, keepingItemsUpTo keep: Int = 0, spool: CopySpool? = nil) throws -> ScriptCheck {
     let reader = ScriptReader(source: try input.open(), name: input.name)
     var check = ScriptCheck(writer: .unknown, statements: 0, copyBlocks: 0, bytes: 0)
+    var items: [ScriptItem]? = keep > 0 ? [] : nil
+    var kept = 0
     while let item = try reader.next() {
+        if items != nil {
+            switch item {
+            case .statement(let text, _), .copy(let text, _), .metaCommand(let text, _): kept += text.utf8.count
+            }
+            if kept > keep { items = nil } else { items!.append(item) }
+        }
         switch item {
         case .statement:
             check.statements += 1
         case .copy:
             check.statements += 1
             check.copyBlocks += 1
-            try reader.readCopyData { _ in }
+            let length = try reader.readCopyData { bytes in spool?.append(bytes) }
+            check.copyData.append(reader.copyDataStart..<(reader.copyDataStart + length))
         case .metaCommand(let text, let line):
             do {
                 if case .unsupported(let name) = try MetaCommand.parse(text) {
@@ -39,6 +56,7 @@ public func checkScript(_ input: ScriptInput) throws -> ScriptCheck {
             }
         }
     }
+    check.items = items
     check.bytes = reader.bytesRead
     check.writer = DumpMarkers.writer(head: reader.head)
     guard DumpMarkers.isComplete(tail: reader.tail, writer: check.writer) else {

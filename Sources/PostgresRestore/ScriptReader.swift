@@ -28,6 +28,8 @@ package final class ScriptReader {
 
     /// Bytes read from the source so far.
     package private(set) var bytesRead: Int64 = 0
+    /// Where the data of the last COPY handed to `readCopyData` starts in the stream (after its statement's line).
+    package private(set) var copyDataStart: Int64 = 0
     /// Called after each read from the source with the total bytes read.
     package var onRead: ((Int64) -> Void)?
 
@@ -101,6 +103,7 @@ package final class ScriptReader {
         var sent: Int64 = 0
         // The data starts on the line after the statement; only blanks may follow its semicolon.
         try skipRestOfCopyLine(statementLine: pending.line)
+        copyDataStart = bytesRead - Int64(end - start)
         while true {
             let view = UnsafeRawBufferPointer(start: buffer.baseAddress, count: end)
             let scan = CopyDataScanner.scan(view, from: position)

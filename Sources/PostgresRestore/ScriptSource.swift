@@ -91,17 +91,23 @@ public struct ScriptInput {
     public var name: String
     /// Opens a fresh stream positioned at the start of the script.
     public var open: () throws -> any ScriptSource
+    /// Opens further streams of the same script from any thread, for the workers of `RestoreOptions.jobs` > 1
+    /// (each loads table data from a stream of its own); nil when the script can be read only once.
+    public var openConcurrently: (@Sendable () throws -> any ScriptSource)?
 
     /// A script from `open`, called `name` in messages.
-    public init(name: String, open: @escaping () throws -> any ScriptSource) {
+    public init(name: String, open: @escaping () throws -> any ScriptSource,
+                openConcurrently: (@Sendable () throws -> any ScriptSource)? = nil) {
         self.name = name
         self.open = open
+        self.openConcurrently = openConcurrently
     }
 
     /// A plain (uncompressed) script file.
     ///
     /// For `.sql.gz`, pass a `ScriptInput` whose `open` wraps the file in Archive's `GzipReader`.
     public static func file(_ path: String) -> ScriptInput {
-        ScriptInput(name: path) { try FileScriptSource(path: path) }
+        let open: @Sendable () throws -> any ScriptSource = { try FileScriptSource(path: path) }
+        return ScriptInput(name: path, open: open, openConcurrently: open)
     }
 }

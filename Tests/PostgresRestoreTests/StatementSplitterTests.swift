@@ -166,7 +166,15 @@ struct ScriptCheckTests {
     @Test("a complete vaultops script passes and is counted")
     func complete() throws {
         let check = try checkScript(Self.input(Self.header + "COPY t FROM stdin;\n1\n\\.\n\n-- vaultops dump complete\n"))
-        #expect(check == ScriptCheck(writer: .vaultops, statements: 2, copyBlocks: 1, bytes: Int64(Self.header.utf8.count + 51)))
+        // The COPY data ("1\n") starts after the header and the 19 bytes of its statement line.
+        let data = Int64(Self.header.utf8.count + 19)
+        #expect(check == ScriptCheck(writer: .vaultops, statements: 2, copyBlocks: 1, bytes: Int64(Self.header.utf8.count + 51),
+                                     copyData: [data..<(data + 2)]))
+
+        let kept = try checkScript(Self.input(Self.header + "COPY t FROM stdin;\n1\n\\.\n\n-- vaultops dump complete\n"), keepingItemsUpTo: 1 << 20)
+        #expect(kept.items == [.statement("SET a = 1;", line: 5), .copy("COPY t FROM stdin;", line: 6)])
+        let over = try checkScript(Self.input(Self.header + "COPY t FROM stdin;\n1\n\\.\n\n-- vaultops dump complete\n"), keepingItemsUpTo: 20)
+        #expect(over.items == nil)
     }
 
     static let bad: [(name: String, text: String, kind: PostgresRestoreError.Kind)] = [

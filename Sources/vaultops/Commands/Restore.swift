@@ -18,6 +18,11 @@ struct Restore: ParsableCommand {
         .sql.gz/.sql: restored in one transaction into --to (default: $DATABASE_URL); a target that already \
         holds tables is refused unless --clean (drop what the dump creates first) or --force. Plain pg_dump \
         scripts work too.
+        --jobs N (N > 1, dumps only) restores over N connections: table data, then indexes and keys, load in \
+        parallel, which is faster but GIVES UP THE ONE TRANSACTION. The artifact is then checked completely \
+        before anything is written, the target must hold no tables (no --clean or --force), and on a failure \
+        everything the dump created is dropped again so the target is empty as before; only a crash of vaultops \
+        or of the server midway can leave a partly restored database. --jobs 1 (the default) is all-or-nothing.
         .db.gz: integrity-checked before it replaces the target; the old file is kept as \
         <path>.pre-restore-<YYYYMMDD_HHMMSS>.
         .tar.gz: entries that would escape the target are refused; existing files are replaced only with --force.
@@ -46,8 +51,12 @@ struct Restore: ParsableCommand {
     @Flag(help: "PostgreSQL: create the target database first.")
     var create = false
 
+    @Option(help: "PostgreSQL: connections to restore over. 1 = one transaction (all-or-nothing); N > 1 is faster but not one transaction (a failure drops what was restored).")
+    var jobs = 1
+
     func validate() throws {
         if clean && force { throw ValidationError("--clean and --force do not go together: choose one") }
+        if let conflict = RestoreOptions(clean: clean, force: force, jobs: jobs).conflict { throw ValidationError(conflict) }
     }
 
     func run() throws {
@@ -72,7 +81,7 @@ struct Restore: ParsableCommand {
                 throw ValidationError("say which database to restore into: --to postgres://… (or set DATABASE_URL)")
             }
             let options = RestoreOptions(clean: clean, force: force, noOwner: noOwner, noPrivileges: noPrivileges,
-                                         createDatabase: create)
+                                         createDatabase: create, jobs: jobs)
             let reporter = ProgressReporter(label: url.lastPathComponent, total: nil)
             let summary = try PostgresRestoreJob.restore(url, targetURL: target, options: options) { p in
                 reporter.set(completed: p.bytesRead)
