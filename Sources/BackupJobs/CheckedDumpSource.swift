@@ -44,14 +44,7 @@ final class CheckedDumpSource: ScriptSource {
     /// Called once the whole file has been read.
     private func checkAgainstManifest() throws {
         guard let manifest else { return }
-        var problems: [String] = []
-        if manifest.sizeBytes != Int64(hashing.bytesRead) {
-            problems.append("size \(hashing.bytesRead) bytes differs from the manifest's \(manifest.sizeBytes)")
-        }
-        let digest = hashing.finalizeHex()
-        if manifest.sha256 != digest {
-            problems.append("SHA-256 \(digest) differs from the manifest's \(manifest.sha256)")
-        }
+        var problems = manifestProblems(manifest, hashed: hashing)
         if let gzip, manifest.uncompressedBytes != Int64(gzip.uncompressedBytes) {
             problems.append("uncompressed size \(gzip.uncompressedBytes) differs from the manifest's \(manifest.uncompressedBytes)")
         }
@@ -63,3 +56,16 @@ final class CheckedDumpSource: ScriptSource {
 
 @available(*, unavailable)
 extension CheckedDumpSource: Sendable {}
+
+/// How a fully read artifact differs from its manifest in size and SHA-256 (empty when it matches).
+func manifestProblems(_ manifest: Manifest, hashed: HashingSource) -> [String] {
+    var problems: [String] = []
+    if manifest.sizeBytes != Int64(hashed.bytesRead) {
+        problems.append("size \(hashed.bytesRead) bytes differs from the manifest's \(manifest.sizeBytes)")
+    }
+    let digest = hashed.finalizeHex()
+    if manifest.sha256 != digest {
+        problems.append("SHA-256 \(digest) differs from the manifest's \(manifest.sha256)")
+    }
+    return problems
+}

@@ -186,14 +186,7 @@ final class ParallelCheckedDumpSource: ScriptSource {
             if n == 0 && !checked {
                 checked = true
                 guard let manifest else { return 0 }
-                var problems: [String] = []
-                if manifest.sizeBytes != Int64(hashing.bytesRead) {
-                    problems.append("size \(hashing.bytesRead) bytes differs from the manifest's \(manifest.sizeBytes)")
-                }
-                let digest = hashing.finalizeHex()
-                if manifest.sha256 != digest {
-                    problems.append("SHA-256 \(digest) differs from the manifest's \(manifest.sha256)")
-                }
+                let problems = manifestProblems(manifest, hashed: hashing)
                 if !problems.isEmpty {
                     throw BackupJobError.verification(path: path, reason: problems.joined(separator: "; "))
                 }
