@@ -6,8 +6,8 @@ import CZlib
 /// without it the output is not a valid gzip file. Memory is a fixed 256 KiB output buffer, a 64 KiB input
 /// buffer and zlib's state, whatever the amount of data.
 ///
-/// With `jobs > 1` blocks of 128 KiB are deflated by libdeflate on worker threads, joined into the one member as pigz
-/// joins its blocks (see `ParallelDeflater`).
+/// With `jobs > 1` blocks of 128 KiB are deflated on worker threads (by libdeflate, or by zlib as pigz does), joined
+/// into the one member as pigz joins its blocks (see `ParallelDeflater`).
 ///
 /// - Important: single-owner and not thread-safe; see <https://zlib.net/manual.html>.
 public final class GzipWriter: ByteSink {
@@ -33,8 +33,9 @@ public final class GzipWriter: ByteSink {
     static let bufferSize = 256 * 1024
     static let inputBufferSize = 64 * 1024
 
-    /// Starts a gzip stream into `sink` at `level` (0 = store, 1 = fastest, 9 = smallest) on `jobs` threads.
-    public init(sink: ByteSink, level: Int = 6, jobs: Int = 1) throws {
+    /// Starts a gzip stream into `sink` at `level` (0 = store, 1 = fastest, 9 = smallest) on `jobs` threads, whose
+    /// blocks `engine` compresses.
+    public init(sink: ByteSink, level: Int = 6, jobs: Int = 1, engine: DeflateEngine = .libdeflate) throws {
         guard (0...9).contains(level) else { throw ArchiveError.misuse("gzip level \(level) is not in 0...9") }
         guard jobs >= 1 else { throw ArchiveError.misuse("gzip jobs \(jobs) must be at least 1") }
         self.sink = sink
@@ -44,7 +45,7 @@ public final class GzipWriter: ByteSink {
             stream = nil
             outBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 1)
             inBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 1)
-            parallel = try ParallelDeflater(level: level, jobs: jobs)
+            parallel = try ParallelDeflater(level: level, jobs: jobs, engine: engine)
             return
         }
         parallel = nil

@@ -77,7 +77,8 @@ public enum ArtifactWriter {
         let content: ProducedContent
         let uncompressed: UInt64
         do {
-            let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs)
+            // SQLite's binary pages compress smaller with zlib's deeper search; text (SQL, most folders) with libdeflate.
+            let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs, engine: kind == .sqlite ? .zlib : .libdeflate)
             let progress = ProgressReporter(label: fileName, total: expectedBytes)
             defer { progress.finish() }
             content = try produce(ProgressSink(gzip, progress: progress))

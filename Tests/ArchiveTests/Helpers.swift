@@ -50,9 +50,10 @@ func sh(_ command: String, sourceLocation: SourceLocation = #_sourceLocation) th
 
 /// Gzips `input` with our writer into a new file at `path`, writing in pieces of `piece` bytes.
 @discardableResult
-func ourGzip(_ input: [UInt8], level: Int = 6, jobs: Int = 1, to path: String, piece: Int = 100_003) throws -> GzipWriter {
+func ourGzip(_ input: [UInt8], level: Int = 6, jobs: Int = 1, engine: DeflateEngine = .libdeflate, to path: String,
+             piece: Int = 100_003) throws -> GzipWriter {
     let file = try FileSink(path: path)
-    let gzip = try GzipWriter(sink: file, level: level, jobs: jobs)
+    let gzip = try GzipWriter(sink: file, level: level, jobs: jobs, engine: engine)
     var offset = 0
     while offset < input.count {
         let end = min(input.count, offset + piece)

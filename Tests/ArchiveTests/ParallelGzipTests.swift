@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 @testable import Archive
 
-@Suite("GzipWriter with jobs > 1 (pigz's layout, libdeflate blocks)")
+@Suite("GzipWriter with jobs > 1 (pigz's layout; libdeflate or zlib blocks)")
 struct ParallelGzipTests {
     static let input: [UInt8] = {
         var bytes: [UInt8] = []
@@ -15,11 +15,12 @@ struct ParallelGzipTests {
     }()
 
     @Test("parallel output passes gzip -t, round-trips and stays within 1% of single-threaded size",
-          arguments: [(2, 1), (2, 6), (4, 9), (3, 0)])
-    func parallel(jobs: Int, level: Int) throws {
+          arguments: [(2, 1), (2, 6), (4, 9), (3, 0)], [DeflateEngine.libdeflate, .zlib])
+    func parallel(setting: (jobs: Int, level: Int), engine: DeflateEngine) throws {
+        let (jobs, level) = setting
         let dir = try TempDir("pgz")
         let path = dir.file("p.gz").path
-        let writer = try ourGzip(Self.input, level: level, jobs: jobs, to: path, piece: 77_777)
+        let writer = try ourGzip(Self.input, level: level, jobs: jobs, engine: engine, to: path, piece: 77_777)
         try sh("gzip -t \(q(path))")
         let theirs = try sh("gunzip -c \(q(path)) | sha256sum | cut -d' ' -f1").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(theirs == sha256Hex(of: Self.input))
@@ -31,12 +32,12 @@ struct ParallelGzipTests {
     }
 
     @Test("parallel edge sizes: empty, one byte, exactly one block, one block and a byte",
-          arguments: [0, 1, 128 * 1024, 128 * 1024 + 1, 3 * 128 * 1024])
-    func edgeSizes(size: Int) throws {
+          arguments: [0, 1, 128 * 1024, 128 * 1024 + 1, 3 * 128 * 1024], [DeflateEngine.libdeflate, .zlib])
+    func edgeSizes(size: Int, engine: DeflateEngine) throws {
         let dir = try TempDir("pgz-edge")
         let path = dir.file("e.gz").path
         let input = textBytes(size)
-        try ourGzip(input, level: 6, jobs: 2, to: path)
+        try ourGzip(input, level: 6, jobs: 2, engine: engine, to: path)
         try sh("gzip -t \(q(path))")
         #expect(try sh("gunzip -c \(q(path))").stdoutData == Data(input))
     }
@@ -86,13 +87,14 @@ struct ParallelGzipTests {
         #expect(block.withUnsafeBytes { looksIncompressible($0) } == expected)
     }
 
-    @Test("stored random blocks between deflated text: valid, identical, no bigger than single-threaded level 6")
-    func storedBlocksBetweenText() throws {
+    @Test("stored random blocks between deflated text: valid, identical, no bigger than single-threaded level 6",
+          arguments: [DeflateEngine.libdeflate, .zlib])
+    func storedBlocksBetweenText(engine: DeflateEngine) throws {
         var input: [UInt8] = []
         for i in 0..<3 { input += randomBytes(700_000, seed: UInt64(i + 40)) + textBytes(900_000) }
         let dir = try TempDir("pgz-store")
         let path = dir.file("p.gz").path
-        let writer = try ourGzip(input, level: 6, jobs: 2, to: path)
+        let writer = try ourGzip(input, level: 6, jobs: 2, engine: engine, to: path)
         try sh("gzip -t \(q(path))")
         #expect(try sh("gunzip -c \(q(path))").stdoutData == Data(input))
         let single = try ourGzip(input, level: 6, jobs: 1, to: dir.file("s.gz").path)
