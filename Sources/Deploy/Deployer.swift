@@ -83,13 +83,7 @@ public final class Deployer {
         }
         guard let failure = session.runStages(variables: variables, phase: .deploy) else {
             let release = session.finish(.succeeded, "\(version) deployed as \(session.id); every gate passed")
-            if let hook = deployConfig.postDeploy {
-                let result = session.hook("post_deploy", hook, variables: variables)
-                if !result.succeeded {
-                    session.showTail(result.tail, of: "post_deploy")
-                    session.say("warning: post_deploy failed (\(result.summary)); the release stands")
-                }
-            }
+            session.postDeploy(variables: variables, standing: "the release")
             return release
         }
 
@@ -171,13 +165,7 @@ public final class Deployer {
             return session.finish(.failed, "rollback to \(target.version) FAILED: \(failure.description); \(dataNote)\(undo)")
         }
         let report = session.finish(.succeeded, "rolled back to \(target.version) (\(target.id)) as \(session.id); every gate passed; \(dataNote)")
-        if let hook = deployConfig.postDeploy {
-            let result = session.hook("post_deploy", hook, variables: variables)
-            if !result.succeeded {
-                session.showTail(result.tail, of: "post_deploy")
-                session.say("warning: post_deploy failed (\(result.summary)); the rollback stands")
-            }
-        }
+        session.postDeploy(variables: variables, standing: "the rollback")
         return report
     }
 
@@ -395,6 +383,16 @@ private final class Session {
         if let hook = config.onFailure {
             let result = self.hook("on_failure", hook, variables: vars)
             if !result.succeeded { showTail(result.tail, of: "on_failure") }
+        }
+    }
+
+    /// post_deploy hook after a success; its failure is a warning, since `standing` (what succeeded) is already recorded.
+    func postDeploy(variables: [String: String], standing: String) {
+        guard let hook = config.postDeploy else { return }
+        let result = self.hook("post_deploy", hook, variables: variables)
+        if !result.succeeded {
+            showTail(result.tail, of: "post_deploy")
+            say("warning: post_deploy failed (\(result.summary)); \(standing) stands")
         }
     }
 

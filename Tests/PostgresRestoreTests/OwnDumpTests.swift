@@ -68,6 +68,15 @@ struct OwnDumpTests {
 @Suite("Restoring dumps of PostgresDump's rich fixture")
 struct RichFixtureTests {
     /// A fresh database loaded with Fixtures/postgres/fixture.sql (every object kind the dumper covers).
+    /// Dumps `source` to `script` as plain SQL with `writer`: "pg_dump" (this machine's) or "vaultops" (ours).
+    static func dump(_ source: String, by writer: String, to script: URL) throws {
+        if writer == "pg_dump" {
+            try Fixture.pgDump(source, to: script)
+        } else {
+            _ = try OwnDumpTests.dump(source, to: script)
+        }
+    }
+
     static func source() throws -> String {
         let name = try PostgresTestServer.freshDatabase("rich")
         let file = Fixture.folder.deletingLastPathComponent().appendingPathComponent("postgres/fixture.sql")
@@ -82,11 +91,7 @@ struct RichFixtureTests {
         let dir = try TempDir("rich")
         let source = try Self.source()
         let script = dir.file("rich.sql")
-        if writer == "pg_dump" {
-            try Fixture.pgDump(source, to: script)
-        } else {
-            _ = try OwnDumpTests.dump(source, to: script)
-        }
+        try Self.dump(source, by: writer, to: script)
         let ours = try PostgresTestServer.freshDatabase("richours")
         let theirs = try PostgresTestServer.freshDatabase("richpsql")
         try Fixture.restore(script, into: ours)

@@ -70,11 +70,7 @@ struct ParallelRestoreTests {
         let dir = try TempDir("jobs")
         let source = try RichFixtureTests.source()
         let script = dir.file("rich.sql")
-        if writer == "pg_dump" {
-            try Fixture.pgDump(source, to: script)
-        } else {
-            _ = try OwnDumpTests.dump(source, to: script)
-        }
+        try RichFixtureTests.dump(source, by: writer, to: script)
         let one = try PostgresTestServer.freshDatabase("jobs1")
         let two = try PostgresTestServer.freshDatabase("jobs2")
         let single = try Self.restore(script, into: one, jobs: 1)
