@@ -5,15 +5,34 @@ import Foundation
 
 /// How the parallel gzip writer compresses its blocks.
 public enum DeflateEngine: Sendable, Equatable {
-    /// libdeflate, each block on its own: about half zlib's CPU, and on text (SQL dumps, logs, source) a smaller
-    /// output at the same level (10% on the benchmark's dump).
+    /// libdeflate, each 128 KiB block on its own: about half zlib's CPU, and on text (SQL dumps, logs, source) a
+    /// smaller output at the same level (10% on the benchmark's dump).
     case libdeflate
-    /// zlib primed with the previous 32 KiB (pigz's design): on binary pages such as SQLite's, zlib's deeper
-    /// match search at level 6 gives a smaller output than libdeflate's (by 3-4% on the benchmark's database).
+    /// libdeflate one level deeper (at most 9) on 1 MiB blocks, for binary pages such as SQLite's.
+    ///
+    /// On such pages libdeflate's level N searches less than zlib's level N and comes out bigger (by 3% at level 6
+    /// on the benchmark's database); one level deeper and on bigger blocks it is within half a percent of `gzip -N`
+    /// or smaller, at every level, in about half of zlib's CPU.
+    case libdeflatePages
+    /// zlib primed with the previous 32 KiB (pigz's design), on 128 KiB blocks: what pigz writes, at twice
+    /// libdeflate's CPU. No artifact kind uses it now; it stays for callers that want zlib's exact matcher.
     case zlib
+
+    /// How much input each block holds.
+    var blockSize: Int { self == .libdeflatePages ? 1024 * 1024 : 128 * 1024 }
+
+    /// The level a block is compressed at when the stream's level is `level`.
+    func blockLevel(_ level: Int32) -> Int32 {
+        self == .libdeflatePages && level > 0 ? min(level + 1, 9) : level
+    }
+
+    /// How many blocks may wait or be compressed at once, per worker: about 512 KiB of input, and at least two
+    /// blocks so that the producer can run ahead of the workers.
+    var blocksPerWorker: Int { max(2, 512 * 1024 / blockSize) }
 }
 
-/// Parallel gzip after pigz: 128 KiB blocks deflated concurrently, joined in order into one gzip member.
+/// Parallel gzip after pigz: blocks of 128 KiB (1 MiB for `.libdeflatePages`) deflated concurrently, joined in order
+/// into one gzip member.
 ///
 /// The blocks are deflated by `jobs` threads of its own, as pigz's compress threads are: GCD's shared pool grows
 /// and shrinks with the machine's load, and a busy host would leave blocks waiting.
@@ -26,14 +45,14 @@ public enum DeflateEngine: Sendable, Equatable {
 /// as its dictionary (`deflateSetDictionary`) and ended with `Z_SYNC_FLUSH`, as pigz does. Either way every block
 /// but the last ends byte-aligned and unfinished, so the concatenation is one valid deflate stream. Each block's
 /// CRC-32 is computed beside its compression and the CRCs are joined with `crc32_combine`. The writer keeps at
-/// most `4 × jobs` blocks in flight and emits them in order, so memory is bounded by 4 × jobs × (block +
-/// compressed block) plus one compressor per worker (about 1 MiB each at level 6).
+/// most `blocksPerWorker × jobs` blocks in flight (4 of 128 KiB or 2 of 1 MiB) and emits them in order, so memory
+/// is bounded by jobs × 2 MiB × 2 (block + compressed block) plus one compressor per worker (about 1 MiB each).
 final class ParallelDeflater {
-    static let blockSize = 128 * 1024
     static let dictionarySize = 32 * 1024
 
     private let level: Int32
     private let engine: DeflateEngine
+    private let blockSize: Int
     private let jobs: Int
     private let workers: DeflateWorkers
     private var current: [UInt8] = []
@@ -48,8 +67,9 @@ final class ParallelDeflater {
         self.level = Int32(level)
         self.jobs = jobs
         self.engine = engine
+        blockSize = engine.blockSize
         workers = try DeflateWorkers(count: jobs, level: Int32(level), engine: engine)
-        current.reserveCapacity(Self.blockSize)
+        current.reserveCapacity(blockSize)
     }
 
     // Blocks still queued are compressed and dropped; the threads end once the queue is empty.
@@ -58,10 +78,10 @@ final class ParallelDeflater {
     func write(_ bytes: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         var offset = 0
         while offset < bytes.count {
-            let take = min(Self.blockSize - current.count, bytes.count - offset)
+            let take = min(blockSize - current.count, bytes.count - offset)
             current.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + take)]))
             offset += take
-            if current.count == Self.blockSize {
+            if current.count == blockSize {
                 try submit(last: false, emit: emit)
             }
         }
@@ -88,11 +108,11 @@ final class ParallelDeflater {
         }
         // More blocks queued than workers: the producer (COPY, VACUUM INTO reading, tar) can run ahead while
         // the workers deflate, instead of waiting for the oldest block at every boundary.
-        while inFlight.count >= 4 * jobs { try emitOldest(emit) }
+        while inFlight.count >= engine.blocksPerWorker * jobs { try emitOldest(emit) }
         let job = BlockJob(input: current, dictionary: engine == .zlib ? previous : [], last: last)
         if engine == .zlib { previous = current }
         current = []
-        current.reserveCapacity(Self.blockSize)
+        current.reserveCapacity(blockSize)
         inFlight.append(job)
         workers.submit(job)
     }
@@ -228,21 +248,25 @@ final class BlockCompressor {
     private let scanner: UnsafeMutablePointer<z_stream>?
     private let deflater: UnsafeMutablePointer<z_stream>?
     private let level: Int32
-    // inflate needs somewhere to write while it walks the blocks; what it writes is thrown away.
+    // inflate needs somewhere to write while it walks the blocks; what it writes is thrown away, and it keeps the
+    // 32 KiB window that later matches refer to itself, so the scratch need not hold a whole block.
     private var scratch: [UInt8] = []
+    // libdeflate's output for the block in hand, before it is copied out.
+    private var compressed: [UInt8] = []
 
-    /// A compressor at `level` (0–9; 0 stores); fails if libdeflate or zlib cannot allocate.
+    /// A compressor for `engine`'s blocks of a stream at `level` (0–9; 0 stores); fails if libdeflate or zlib
+    /// cannot allocate.
     init(level: Int32, engine: DeflateEngine = .libdeflate) throws(ArchiveError) {
-        self.level = level
-        guard engine == .libdeflate else {
+        self.level = engine.blockLevel(level)
+        guard engine != .zlib else {
             compressor = nil
             scanner = nil
             deflater = try makeDeflateStream(level: level, windowBits: -15)
             return
         }
         deflater = nil
-        guard let compressor = libdeflate_alloc_compressor(level) else {
-            throw ArchiveError.misuse("libdeflate cannot make a compressor at level \(level) (out of memory?)")
+        guard let compressor = libdeflate_alloc_compressor(self.level) else {
+            throw ArchiveError.misuse("libdeflate cannot make a compressor at level \(self.level) (out of memory?)")
         }
         let scanner = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         scanner.initialize(to: z_stream())
@@ -256,7 +280,7 @@ final class BlockCompressor {
         }
         self.compressor = compressor
         self.scanner = scanner
-        scratch = [UInt8](repeating: 0, count: ParallelDeflater.blockSize)
+        scratch = [UInt8](repeating: 0, count: 128 * 1024)
     }
 
     deinit {
@@ -320,13 +344,17 @@ final class BlockCompressor {
     }
 
     private func libdeflate(_ input: UnsafeRawBufferPointer, last: Bool) throws(ArchiveError) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: input.count)
+        if compressed.count < input.count { compressed = [UInt8](repeating: 0, count: input.count) }
         // Room for one byte less than the input: libdeflate returns 0 when the block would not shrink.
-        let count = output.withUnsafeMutableBytes {
+        let count = compressed.withUnsafeMutableBytes {
             libdeflate_deflate_compress(compressor!, input.baseAddress, input.count, $0.baseAddress, input.count - 1)
         }
         guard count > 0 else { return storedBlocks(input, last: last) }
-        output.removeSubrange(count...)
+        // Copied out at its own size (plus the stored block's 5 bytes): queued outputs hold no more memory than
+        // they need, and the worker's buffer is reused for its next block.
+        var output: [UInt8] = []
+        output.reserveCapacity(count + 5)
+        output.append(contentsOf: compressed[..<count])
         if last { return output }
         let (finalHeaderBit, unusedBits) = try finalBlock(of: output)
         output[finalHeaderBit >> 3] &= ~(UInt8(1) << UInt8(finalHeaderBit & 7))
@@ -396,8 +424,9 @@ func storedBlocks(_ input: UnsafeRawBufferPointer, last: Bool) -> [UInt8] {
     return output
 }
 
-/// Whether `block` looks like already-compressed data: each of eight 4 KiB samples spread evenly over it, the
-/// first at its start and the last at its end, has a byte entropy of at least 7.9 bits per byte.
+/// Whether `block` looks like already-compressed data: each of its 4 KiB samples (eight, or one per 16 KiB in bigger
+/// blocks) spread evenly over it, the first at its start and the last at its end, has a byte entropy of at least
+/// 7.9 bits per byte.
 ///
 /// Text, SQL, logs and database pages score 3–6.5; JPEG, PNG, zip, gzip and encrypted data 7.9–8. At 7.9 bits
 /// the best possible gain from coding bytes is 1.25%, and deflate on such data rarely saves even that, so storing
@@ -406,7 +435,7 @@ func storedBlocks(_ input: UnsafeRawBufferPointer, last: Bool) -> [UInt8] {
 /// so judging costs compressible data one 4 KiB histogram per block.
 func looksIncompressible(_ block: UnsafeRawBufferPointer) -> Bool {
     let sampleSize = 4096
-    let samples = 8
+    let samples = max(8, block.count / (16 * 1024))
     guard block.count >= samples * sampleSize else { return false }
     let step = (block.count - sampleSize) / (samples - 1)
     var counts = [Int](repeating: 0, count: 256)

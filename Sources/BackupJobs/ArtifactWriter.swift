@@ -77,8 +77,10 @@ public enum ArtifactWriter {
         let content: ProducedContent
         let uncompressed: UInt64
         do {
-            // SQLite's binary pages compress smaller with zlib's deeper search; text (SQL, most folders) with libdeflate.
-            let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs, engine: kind == .sqlite ? .zlib : .libdeflate)
+            // On SQLite's binary pages libdeflate needs a deeper search than on text (SQL, most folders) to stay
+            // as small as gzip at the same level.
+            let engine: DeflateEngine = kind == .sqlite ? .libdeflatePages : .libdeflate
+            let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs, engine: engine)
             let progress = ProgressReporter(label: fileName, total: expectedBytes)
             defer { progress.finish() }
             content = try produce(ProgressSink(gzip, progress: progress))
