@@ -6,8 +6,8 @@ import CZlib
 /// without it the output is not a valid gzip file. Memory is a fixed 256 KiB output buffer, a 64 KiB input
 /// buffer and zlib's state, whatever the amount of data.
 ///
-/// With `jobs > 1` blocks of 128 KiB (1 MiB for `.libdeflatePages`) are deflated on worker threads (by libdeflate,
-/// or by zlib as pigz does), joined into the one member as pigz joins its blocks (see `ParallelDeflater`).
+/// With `jobs > 1` blocks of 128 KiB (1 MiB for `.libdeflatePages`) are deflated by libdeflate on worker threads,
+/// joined into the one member as pigz joins its blocks (see `ParallelDeflater`).
 ///
 /// - Important: single-owner and not thread-safe; see <https://zlib.net/manual.html>.
 public final class GzipWriter: ByteSink {

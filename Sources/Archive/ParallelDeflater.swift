@@ -14,9 +14,6 @@ public enum DeflateEngine: Sendable, Equatable {
     /// on the benchmark's database); one level deeper and on bigger blocks it is within half a percent of `gzip -N`
     /// or smaller, at every level, in about half of zlib's CPU.
     case libdeflatePages
-    /// zlib primed with the previous 32 KiB (pigz's design), on 128 KiB blocks: what pigz writes, at twice
-    /// libdeflate's CPU. No artifact kind uses it now; it stays for callers that want zlib's exact matcher.
-    case zlib
 
     /// How much input each block holds.
     var blockSize: Int { self == .libdeflatePages ? 1024 * 1024 : 128 * 1024 }
@@ -37,27 +34,21 @@ public enum DeflateEngine: Sendable, Equatable {
 /// The blocks are deflated by `jobs` threads of its own, as pigz's compress threads are: GCD's shared pool grows
 /// and shrinks with the machine's load, and a busy host would leave blocks waiting.
 ///
-/// With `.libdeflate` each block is compressed by libdeflate, which deflates a whole buffer in about half zlib's
-/// time. It takes no dictionary, so a block cannot refer back into the previous one (about 1% of size at 128 KiB).
-/// A block's raw deflate output ends with a final block, so (`BlockCompressor.compress`) the final bit is found
-/// by walking the block boundaries with zlib's `inflate(Z_BLOCK)`, cleared, and an empty stored block appended
-/// (what `Z_SYNC_FLUSH` writes). With `.zlib` each block is raw deflate primed with the previous 32 KiB of input
-/// as its dictionary (`deflateSetDictionary`) and ended with `Z_SYNC_FLUSH`, as pigz does. Either way every block
-/// but the last ends byte-aligned and unfinished, so the concatenation is one valid deflate stream. Each block's
+/// Each block is compressed by libdeflate, which deflates a whole buffer in about half zlib's time. It takes no
+/// dictionary (pigz primes zlib with the previous 32 KiB), so a block cannot refer back into the previous one (about
+/// 1% of size at 128 KiB). A block's raw deflate output ends with a final block, so (`BlockCompressor.compress`)
+/// the final bit is found by walking the block boundaries with zlib's `inflate(Z_BLOCK)`, cleared, and an empty
+/// stored block appended (what `Z_SYNC_FLUSH` writes, as pigz does). Every block but the last then ends
+/// byte-aligned and unfinished, so the concatenation is one valid deflate stream. Each block's
 /// CRC-32 is computed beside its compression and the CRCs are joined with `crc32_combine`. The writer keeps at
 /// most `blocksPerWorker × jobs` blocks in flight (4 of 128 KiB or 2 of 1 MiB) and emits them in order, so memory
 /// is bounded by jobs × 2 MiB × 2 (block + compressed block) plus one compressor per worker (about 1 MiB each).
 final class ParallelDeflater {
-    static let dictionarySize = 32 * 1024
-
     private let level: Int32
     private let engine: DeflateEngine
-    private let blockSize: Int
     private let jobs: Int
     private let workers: DeflateWorkers
     private var current: [UInt8] = []
-    // The previous block's input: with `.zlib`, the next block's dictionary is its last 32 KiB (shared, not copied).
-    private var previous: [UInt8] = []
     private var inFlight: [BlockJob] = []
     private var crc: UInt32 = 0
     private var totalLength: UInt64 = 0
@@ -67,9 +58,8 @@ final class ParallelDeflater {
         self.level = Int32(level)
         self.jobs = jobs
         self.engine = engine
-        blockSize = engine.blockSize
         workers = try DeflateWorkers(count: jobs, level: Int32(level), engine: engine)
-        current.reserveCapacity(blockSize)
+        current.reserveCapacity(engine.blockSize)
     }
 
     // Blocks still queued are compressed and dropped; the threads end once the queue is empty.
@@ -78,10 +68,10 @@ final class ParallelDeflater {
     func write(_ bytes: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         var offset = 0
         while offset < bytes.count {
-            let take = min(blockSize - current.count, bytes.count - offset)
+            let take = min(engine.blockSize - current.count, bytes.count - offset)
             current.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + take)]))
             offset += take
-            if current.count == blockSize {
+            if current.count == engine.blockSize {
                 try submit(last: false, emit: emit)
             }
         }
@@ -109,10 +99,9 @@ final class ParallelDeflater {
         // More blocks queued than workers: the producer (COPY, VACUUM INTO reading, tar) can run ahead while
         // the workers deflate, instead of waiting for the oldest block at every boundary.
         while inFlight.count >= engine.blocksPerWorker * jobs { try emitOldest(emit) }
-        let job = BlockJob(input: current, dictionary: engine == .zlib ? previous : [], last: last)
-        if engine == .zlib { previous = current }
+        let job = BlockJob(input: current, last: last)
         current = []
-        current.reserveCapacity(blockSize)
+        current.reserveCapacity(engine.blockSize)
         inFlight.append(job)
         workers.submit(job)
     }
@@ -205,15 +194,13 @@ final class BlockJob: @unchecked Sendable {
     // `done`; the writer reads them only after `done.wait()`, which orders the accesses. The input is immutable.
     let done = DispatchSemaphore(value: 0)
     let input: [UInt8]
-    let dictionary: [UInt8]
     let last: Bool
     private(set) var output: [UInt8] = []
     private(set) var crc: UInt32 = 0
     private(set) var error: ArchiveError?
 
-    init(input: [UInt8], dictionary: [UInt8], last: Bool) {
+    init(input: [UInt8], last: Bool) {
         self.input = input
-        self.dictionary = dictionary
         self.last = last
     }
 
@@ -224,9 +211,7 @@ final class BlockJob: @unchecked Sendable {
         input.withUnsafeBytes { checksum.update($0) }
         crc = checksum.value
         do {
-            output = try input.withUnsafeBytes { input in
-                try dictionary.withUnsafeBytes { try compressor.compress(input, dictionary: $0, last: last) }
-            }
+            output = try input.withUnsafeBytes { try compressor.compress($0, last: last) }
         } catch let error as ArchiveError {
             self.error = error
         } catch {
@@ -241,12 +226,10 @@ final class BlockJob: @unchecked Sendable {
     }
 }
 
-/// A deflate thread's tools: a libdeflate compressor and a zlib inflate stream that finds the final block's bit,
-/// or a zlib deflate stream.
+/// A deflate thread's tools: a libdeflate compressor and a zlib inflate stream that finds the final block's bit.
 final class BlockCompressor {
-    private let compressor: OpaquePointer?
-    private let scanner: UnsafeMutablePointer<z_stream>?
-    private let deflater: UnsafeMutablePointer<z_stream>?
+    private let compressor: OpaquePointer
+    private let scanner: UnsafeMutablePointer<z_stream>
     private let level: Int32
     // inflate needs somewhere to write while it walks the blocks; what it writes is thrown away, and it keeps the
     // 32 KiB window that later matches refer to itself, so the scratch need not hold a whole block.
@@ -258,13 +241,6 @@ final class BlockCompressor {
     /// cannot allocate.
     init(level: Int32, engine: DeflateEngine = .libdeflate) throws(ArchiveError) {
         self.level = engine.blockLevel(level)
-        guard engine != .zlib else {
-            compressor = nil
-            scanner = nil
-            deflater = try makeDeflateStream(level: level, windowBits: -15)
-            return
-        }
-        deflater = nil
         guard let compressor = libdeflate_alloc_compressor(self.level) else {
             throw ArchiveError.misuse("libdeflate cannot make a compressor at level \(self.level) (out of memory?)")
         }
@@ -284,70 +260,25 @@ final class BlockCompressor {
     }
 
     deinit {
-        if let scanner {
-            inflateEnd(scanner)
-            scanner.deinitialize(count: 1)
-            scanner.deallocate()
-        }
-        if let compressor { libdeflate_free_compressor(compressor) }
-        if let deflater { freeDeflateStream(deflater) }
+        inflateEnd(scanner)
+        scanner.deinitialize(count: 1)
+        scanner.deallocate()
+        libdeflate_free_compressor(compressor)
     }
 
-    /// Raw deflate of `input` (with `dictionary`'s last 32 KiB before it, for zlib): ends with the final block when
-    /// `last`, else byte-aligned after an empty stored block.
-    func compress(_ input: UnsafeRawBufferPointer, dictionary: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
-                  last: Bool) throws(ArchiveError) -> [UInt8] {
+    /// Raw deflate of `input`: ends with the final block when `last`, else byte-aligned after an empty stored block.
+    func compress(_ input: UnsafeRawBufferPointer, last: Bool) throws(ArchiveError) -> [UInt8] {
         // Photos, archives and other compressed data cost deflate the most CPU per byte and gain nothing: such
         // blocks, and any block that deflate would not shrink, go out stored.
         guard level > 0, !input.isEmpty, !looksIncompressible(input) else { return storedBlocks(input, last: last) }
-        if let deflater { return try zlibDeflate(input, dictionary: dictionary, last: last, stream: deflater) }
         return try libdeflate(input, last: last)
-    }
-
-    private func zlibDeflate(_ input: UnsafeRawBufferPointer, dictionary: UnsafeRawBufferPointer, last: Bool,
-                             stream: UnsafeMutablePointer<z_stream>) throws(ArchiveError) -> [UInt8] {
-        var status = deflateReset(stream)
-        guard status == Z_OK else {
-            throw ArchiveError.zlib(path: "deflateReset", code: status, message: zlibMessage(stream, status))
-        }
-        let dictionaryCount = min(dictionary.count, ParallelDeflater.dictionarySize)
-        if dictionaryCount > 0 {
-            status = deflateSetDictionary(stream, dictionary.baseAddress!.advanced(by: dictionary.count - dictionaryCount)
-                                                      .assumingMemoryBound(to: Bytef.self), uInt(dictionaryCount))
-            guard status == Z_OK else {
-                throw ArchiveError.zlib(path: "deflateSetDictionary", code: status, message: zlibMessage(stream, status))
-            }
-        }
-        // deflateBound covers the data; the sync flush's empty stored block and the final bits need a few bytes more.
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(stream, uLong(input.count))) + 64)
-        var count = 0
-        let flush = last ? Z_FINISH : Z_SYNC_FLUSH
-        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
-        stream.pointee.avail_in = uInt(input.count)
-        while true {
-            status = output.withUnsafeMutableBytes { out in
-                stream.pointee.next_out = out.baseAddress!.advanced(by: count).assumingMemoryBound(to: Bytef.self)
-                stream.pointee.avail_out = uInt(out.count - count)
-                return CZlib.deflate(stream, flush)
-            }
-            guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
-                throw ArchiveError.zlib(path: "deflate", code: status, message: zlibMessage(stream, status))
-            }
-            count = output.count - Int(stream.pointee.avail_out)
-            // Z_FINISH is done at Z_STREAM_END; Z_SYNC_FLUSH is done when output space was left over.
-            if last ? status == Z_STREAM_END : stream.pointee.avail_out != 0 { break }
-            // Out of room (the bound was not enough): grow and go on where deflate stopped.
-            output += [UInt8](repeating: 0, count: output.count)
-        }
-        output.removeSubrange(count...)
-        return output
     }
 
     private func libdeflate(_ input: UnsafeRawBufferPointer, last: Bool) throws(ArchiveError) -> [UInt8] {
         if compressed.count < input.count { compressed = [UInt8](repeating: 0, count: input.count) }
         // Room for one byte less than the input: libdeflate returns 0 when the block would not shrink.
         let count = compressed.withUnsafeMutableBytes {
-            libdeflate_deflate_compress(compressor!, input.baseAddress, input.count, $0.baseAddress, input.count - 1)
+            libdeflate_deflate_compress(compressor, input.baseAddress, input.count, $0.baseAddress, input.count - 1)
         }
         guard count > 0 else { return storedBlocks(input, last: last) }
         // Copied out at its own size (plus the stored block's 5 bytes): queued outputs hold no more memory than
@@ -368,7 +299,6 @@ final class BlockCompressor {
 
     /// The bit offset of the final block's header in `stream`, and how many bits of its last byte are unused.
     func finalBlock(of stream: [UInt8]) throws(ArchiveError) -> (headerBit: Int, unusedBits: Int) {
-        guard let scanner else { throw ArchiveError.misuse("the block scan needs the libdeflate engine") }
         var status = inflateReset(scanner)
         guard status == Z_OK else {
             throw ArchiveError.zlib(path: "inflateReset", code: status, message: zlibMessage(scanner, status))

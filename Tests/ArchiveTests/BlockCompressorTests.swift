@@ -65,28 +65,6 @@ struct BlockCompressorTests {
         #expect(laterFinalHeader)
     }
 
-    @Test("zlib blocks primed with the previous block join into one stream that refers back across blocks",
-          arguments: [1, 6, 9])
-    func zlibJoined(level: Int32) throws {
-        let compressor = try BlockCompressor(level: level, engine: .zlib)
-        // Hex digits of random bytes (4 bits of entropy per byte: deflate halves them), then the last 16 KiB of them
-        // again: the second block is one long match 16 KiB back into the first, reachable only through the dictionary.
-        let hex = randomBytes(16 * 1024, seed: 21).flatMap { Array(String(format: "%02x", $0).utf8) }
-        let blocks = [hex, Array(hex.suffix(16 * 1024)), Array(hex.prefix(5_000))]
-        var stream: [UInt8] = []
-        var sizes: [Int] = []
-        for (index, block) in blocks.enumerated() {
-            let previous = index > 0 ? blocks[index - 1] : []
-            let out = try block.withUnsafeBytes { input in
-                try previous.withUnsafeBytes { try compressor.compress(input, dictionary: $0, last: index == blocks.count - 1) }
-            }
-            sizes.append(out.count)
-            stream += out
-        }
-        #expect(try pythonInflate(stream) == Data(blocks.joined()))
-        #expect(sizes[0] > 12_000 && sizes[1] * 20 < sizes[0], "sizes \(sizes)")
-    }
-
     @Test("a stream that is not deflate is reported, not joined")
     func scanRejectsGarbage() throws {
         let compressor = try BlockCompressor(level: 6)
