@@ -87,10 +87,7 @@ public enum PostgresRestoreJob {
             ? CopySpool.make(expectedBytes: manifest?.uncompressedBytes ?? compressedBytes * 10)
             : nil
         do {
-            let checked: any ScriptSource = format.gzipped
-                ? try ParallelCheckedDumpSource(artifact: artifact, manifest: manifest)
-                : try CheckedDumpSource(artifact: artifact, gzipped: false, manifest: manifest)
-            let stream = ReadAheadSource(checked)
+            let stream = ReadAheadSource(try CheckedDumpSource(artifact: artifact, gzipped: format.gzipped, manifest: manifest))
             check = try checkScript(ScriptInput(name: artifact.path) { stream }, keepingItemsUpTo: PostgresRestorer.keptScriptLimit,
                                     spool: spool)
         } catch let error as BackupJobError {
@@ -150,79 +147,3 @@ public enum PostgresRestoreJob {
     }
 }
 
-/// The first pass of a `jobs` > 1 restore: the artifact's checks of `CheckedDumpSource`, on two threads.
-///
-/// One read-ahead thread reads the file and hashes it (size and SHA-256 against the manifest at its end),
-/// another inflates it (every member's CRC-32 and length, the uncompressed size against the manifest), so the
-/// check pass takes about as long as decompression alone. Failed checks throw `BackupJobError.verification`.
-/// - Important: Not thread-safe; read by one thread at a time (the outer read-ahead thread).
-final class ParallelCheckedDumpSource: ScriptSource {
-    private let path: String
-    private let manifest: Manifest?
-    private let raw: ReadAheadSource
-    private let gzip: GzipReader
-    private var verified = false
-
-    /// The hashing half, on its own thread.
-    private final class HashedFile: ScriptSource {
-        let path: String
-        let manifest: Manifest?
-        let hashing: HashingSource
-        var checked = false
-
-        init(path: String, manifest: Manifest?) throws {
-            self.path = path
-            self.manifest = manifest
-            hashing = HashingSource(try FileSource(path: path))
-        }
-
-        func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-            let n: Int
-            do {
-                n = try hashing.read(into: buffer)
-            } catch let error as ArchiveError {
-                throw BackupJobError.verification(path: path, reason: "\(error)")
-            }
-            if n == 0 && !checked {
-                checked = true
-                guard let manifest else { return 0 }
-                let problems = manifestProblems(manifest, hashed: hashing)
-                if !problems.isEmpty {
-                    throw BackupJobError.verification(path: path, reason: problems.joined(separator: "; "))
-                }
-            }
-            return n
-        }
-    }
-
-    /// Opens the gzip file at `artifact` to compare with `manifest` when there is one.
-    init(artifact: URL, manifest: Manifest?) throws {
-        path = artifact.path
-        self.manifest = manifest
-        raw = ReadAheadSource(try HashedFile(path: artifact.path, manifest: manifest))
-        gzip = try GzipReader(source: raw, path: artifact.path)
-    }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if verified { return 0 }
-        let n: Int
-        do {
-            n = try gzip.read(into: buffer)
-        } catch let error as ArchiveError {
-            throw BackupJobError.verification(path: path, reason: "\(error)")
-        }
-        guard n == 0 else { return n }
-        // The hash covers the whole file, whatever follows the last gzip member: read the rest (its check throws).
-        let rest = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
-        defer { rest.deallocate() }
-        while try raw.read(into: rest) > 0 {}
-        if let manifest, manifest.uncompressedBytes != Int64(gzip.uncompressedBytes) {
-            throw BackupJobError.verification(path: path, reason: "uncompressed size \(gzip.uncompressedBytes) differs from the manifest's \(manifest.uncompressedBytes)")
-        }
-        verified = true
-        return 0
-    }
-}
-
-@available(*, unavailable)
-extension ParallelCheckedDumpSource: Sendable {}
