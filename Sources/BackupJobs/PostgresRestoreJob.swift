@@ -22,8 +22,8 @@ public enum PostgresRestoreJob {
     /// user tables is refused unless `options.clean` or `options.force`.
     ///
     /// In the default mode (one transaction, neither `clean` nor `force`) the artifact is read once: the checks
-    /// run while the script streams into the restore transaction, decompression and hashing on a read-ahead
-    /// thread, and the transaction commits only after the last byte passed them, so a damaged artifact is rolled
+    /// run while the script streams into the restore transaction, decompression and hashing on read-ahead
+    /// threads, and the transaction commits only after the last byte passed them, so a damaged artifact is rolled
     /// back and changes nothing. The other modes can change the target outside the transaction (`--clean` and
     /// `--force` let a script's `DROP DATABASE` run, without one transaction every statement commits), so there the
     /// whole artifact is verified before anything runs. `options.jobs` > 1 gives up the single transaction (see
