@@ -246,6 +246,41 @@ ALTER TABLE app.orders ALTER COLUMN tags SET STORAGE EXTERNAL;
 ALTER TABLE app.orders ALTER COLUMN net SET (n_distinct = -0.5);
 ALTER MATERIALIZED VIEW app.order_stats ALTER COLUMN n SET STATISTICS 50;
 
+-- Column options pg_dump writes (n_distinct_inherited); the server's internal ones (Debian's pg_attver) are not.
+ALTER TABLE app.vehicles ALTER COLUMN wheels SET (n_distinct_inherited = 3);
+
+-- A table without columns (its rows are empty lines in COPY).
+CREATE TABLE app.no_columns ();
+
+-- Objects that need a primary key (a functional dependency on it): created after the key.
+CREATE TABLE app.products (id integer PRIMARY KEY, name text, price numeric);
+CREATE VIEW app.product_names AS SELECT id, name FROM app.products GROUP BY id;
+CREATE VIEW app.product_names_upper AS SELECT id, upper(name) AS name FROM app.product_names;
+CREATE MATERIALIZED VIEW app.product_prices AS SELECT id, name, price FROM app.products GROUP BY id;
+CREATE UNIQUE INDEX product_prices_id ON app.product_prices (id);
+CREATE FUNCTION app.product_name(k integer) RETURNS text LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT name FROM app.products WHERE id = k GROUP BY id;
+END;
+
+-- The public schema: a new owner, a comment and grants (pg_dump writes them relative to its default).
+ALTER SCHEMA public OWNER TO "Fixture Owner";
+COMMENT ON SCHEMA public IS 'shared objects';
+GRANT CREATE ON SCHEMA public TO PUBLIC;
+GRANT USAGE ON SCHEMA public TO vaultops_fixture_reader WITH GRANT OPTION;
+
+-- Settings pg_dump keeps: CLUSTER ON a key, compression, statistics targets of an index column and
+-- of extended statistics, grants on an identity sequence, trigger states on partitions.
+ALTER TABLE app.settings CLUSTER ON settings_pkey;
+ALTER TABLE app.values_zoo ALTER COLUMN big SET COMPRESSION pglz;
+CREATE INDEX customers_lower_name ON app.customers (lower("Full Name"), id);
+ALTER INDEX app.customers_lower_name ALTER COLUMN 1 SET STATISTICS 300;
+ALTER STATISTICS app.customers_mood_score SET STATISTICS 250;
+GRANT SELECT, USAGE ON SEQUENCE app.orders_order_id_seq TO vaultops_fixture_reader;
+ALTER TABLE app.metrics_us DISABLE TRIGGER metrics_audit;
+ALTER TABLE app.metrics_eu ENABLE REPLICA TRIGGER metrics_audit;
+ALTER TABLE app.metrics_eu_2024 ENABLE ALWAYS TRIGGER metrics_audit;
+
 -- Default privileges, global and per schema.
 ALTER DEFAULT PRIVILEGES FOR ROLE "Fixture Owner" GRANT SELECT ON TABLES TO vaultops_fixture_reader;
 ALTER DEFAULT PRIVILEGES FOR ROLE "Fixture Owner" REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
@@ -302,6 +337,10 @@ INSERT INTO app.bookings VALUES (1, 101, '[1.5,2.5)'), (2, 101, '[3,4]');
 INSERT INTO app.booking_notes VALUES (1, 'alice@example.com', 'window seat'), (NULL, NULL, NULL);
 INSERT INTO app.ignored_writes VALUES (1, 'kept');
 INSERT INTO app.tenants_data VALUES ('t1', 's1'), ('t2', 's2');
+INSERT INTO app.no_columns DEFAULT VALUES;
+INSERT INTO app.no_columns DEFAULT VALUES;
+INSERT INTO app.products VALUES (1, 'tea', 3.50), (2, 'cake', 4);
+REFRESH MATERIALIZED VIEW app.product_prices;
 REFRESH MATERIALIZED VIEW app.order_stats;
 REFRESH MATERIALIZED VIEW app.stats_of_stats;
 SELECT nextval('app.unused_seq');

@@ -87,6 +87,11 @@ struct Catalog {
             }
         }
 
+        let publicSchema = try PublicSchema.read(c, includeOwners: includeOwners)
+        let publicKey = SortKey(priority: 1, schema: "", name: "public", tiebreak: "")
+        if let sql = publicSchema.preData { pre.append(PreItem(key: "ns:public", sortKey: publicKey, sql: sql + "\n")) }
+        if let acl = publicSchema.privileges { privileges.append((publicKey, acl)) }
+
         // Extensions (their member objects are recreated by CREATE EXTENSION, so they are not dumped).
         for row in try c.execute(CatalogQueries.extensions).rows {
             let name = try row.string("name"), qname = try row.string("qname")
@@ -161,6 +166,11 @@ struct Catalog {
                 // The identity sequence takes the column's type, and naming it again is an error.
                 let identityOptions = options.split(separator: "\n").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
                 identity["\(table):\(column)"] = "SEQUENCE NAME \(qname)\n" + identityOptions.joined(separator: "\n")
+                // Created with its column, but its grants are its own (pg_dump writes them too).
+                if let acl = try row.optionalString("acl") {
+                    privileges.append((SortKey(priority: 6, schema: schema, name: name, tiebreak: ""),
+                                       SQLText.header(name: name, type: "ACL", schema: schema, owner: own) + acl + "\n\n\n"))
+                }
                 continue
             }
             var sql = SQLText.header(name: name, type: "SEQUENCE", schema: schema, owner: own)
@@ -196,6 +206,8 @@ struct Catalog {
             default: keyConstraints.append(row)
             }
         }
+
+        let settings = try TableSettings.read(c, relArray: relArray)
 
         // Tables, views and materialized views.
         struct Rel { var schema, name, qname, owner, relkind: String }
@@ -301,9 +313,10 @@ struct Catalog {
                 case "x": sql += "\(column) SET STORAGE EXTENDED;\n\n"
                 default: break
                 }
-                let attoptions = SQLText.reloptions(try col.stringArray("attoptions"))
+                let attoptions = ColumnOptions.dumpable(try col.stringArray("attoptions"))
                 if !attoptions.isEmpty { sql += "\(column) SET (\(attoptions));\n\n" }
             }
+            sql += settings.compression[oid] ?? ""
             for col in cols {
                 if let text = try col.optionalString("comment") {
                     sql += comment("COLUMN \(qname).\(try col.string("qname"))", text)
@@ -327,10 +340,10 @@ struct Catalog {
         catalog.sequences.sort { ($0.schema, $0.name) < ($1.schema, $1.name) }
 
         // Dependency order for pre-data.
-        let ordered = try orderPreData(c, pre)
+        let (ordered, postponed) = try orderPreData(c, pre)
         catalog.preData = ordered.map(\.sql)
         // Materialized views are refreshed in dependency order too (one may read another).
-        let position = Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1.key, $0) })
+        let position = Dictionary(uniqueKeysWithValues: (ordered + postponed).enumerated().map { ($1.key, $0) })
         catalog.refreshes = refreshes.sorted { position[$0.0, default: 0] < position[$1.0, default: 0] }.map(\.1)
 
         // Post-data: key constraints, indexes, foreign keys, triggers, rules, row security and policies.
@@ -345,6 +358,7 @@ struct Catalog {
             if let index = try row.optionalString("replident_index") {
                 sql += "ALTER TABLE ONLY \(rel.qname) REPLICA IDENTITY USING INDEX \(index);\n\n"
             }
+            sql += settings.clusteredConstraints[try row.oid("oid")] ?? ""
             sql += comment("CONSTRAINT \(qname) ON \(rel.qname)", try row.optionalString("comment"))
             keyItems.append((SortKey(priority: 1, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
         }
@@ -359,6 +373,7 @@ struct Catalog {
             }
             var sql = SQLText.header(name: name, type: "INDEX", schema: rel.schema, owner: rel.owner) + def + ";\n\n"
             if try row.bool("indisclustered") { sql += "ALTER TABLE \(rel.qname) CLUSTER ON \(pgQuoteIdent(name));\n\n" }
+            sql += settings.indexStatistics[try row.oid("oid")] ?? ""
             if try row.bool("indisreplident") {
                 sql += "ALTER TABLE ONLY \(rel.qname) REPLICA IDENTITY USING INDEX \(pgQuoteIdent(name));\n\n"
             }
@@ -378,6 +393,7 @@ struct Catalog {
             let name = try row.string("name")
             var sql = SQLText.header(name: name, type: "STATISTICS", schema: rel.schema, owner: rel.owner)
             sql += try row.string("def") + ";\n\n"
+            sql += settings.statisticsTargets[try row.oid("oid")] ?? ""
             sql += comment("STATISTICS \(try row.string("qname"))", try row.optionalString("comment"))
             keyItems.append((SortKey(priority: 3, schema: rel.schema, name: name, tiebreak: ""), sql + "\n"))
         }
@@ -432,7 +448,12 @@ struct Catalog {
             sql += comment("POLICY \(qname) ON \(rel.qname)", try row.optionalString("comment"))
             keyItems.append((SortKey(priority: 9, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
         }
-        catalog.postData = keyItems.sorted { $0.0 < $1.0 }.map(\.1)
+        keyItems += try TableSettings.partitionTriggerStates(c, relArray: relArray)
+        let sortedPost = keyItems.sorted { $0.0 < $1.0 }
+        // Objects that need a key constraint follow the key constraints (priority 1), before the indexes,
+        // triggers and rules that may be built on them.
+        let keysEnd = sortedPost.firstIndex { $0.0.priority > 1 } ?? sortedPost.count
+        catalog.postData = sortedPost[..<keysEnd].map(\.1) + postponed.map(\.sql) + sortedPost[keysEnd...].map(\.1)
         for row in try c.execute(CatalogQueries.defaultPrivileges).rows {
             let prefix = try row.string("prefix"), kind = try row.string("kind"), role = try row.string("role")
             let schema = try row.string("schema")
@@ -470,8 +491,9 @@ struct Catalog {
         return def
     }
 
-    /// Orders pre-data items so each follows what it depends on (pg_depend), ties broken by name.
-    private static func orderPreData(_ c: Connection, _ items: [PreItem]) throws -> [PreItem] {
+    /// Orders pre-data items so each follows what it depends on (pg_depend), ties broken by name; the
+    /// second list holds the items that wait for a key constraint (`PostponedObjects`), in order too.
+    private static func orderPreData(_ c: Connection, _ items: [PreItem]) throws -> ([PreItem], [PreItem]) {
         var index: [String: Int] = [:]
         for (i, item) in items.enumerated() { index[item.key] = i }
         var owners: [String: String] = [:]
@@ -481,6 +503,10 @@ struct Catalog {
         for row in try c.execute(CatalogQueries.extensionMembers).rows {
             owners["\(try row.string("classid")):\(try row.string("objid"))"] = "ext:\(try row.string("extension"))"
         }
+        for row in try c.execute(PostponedObjects.keyConstraintOwners).rows {
+            owners["\(try row.string("classid")):\(try row.string("objid"))"] = try row.string("key")
+        }
+        var needKey = Set<Int>()
         var edges = [[Int]](repeating: [], count: items.count)
         for (i, item) in items.enumerated() {
             edges[i] = item.extraDeps.compactMap { index[$0] }
@@ -488,14 +514,20 @@ struct Catalog {
         for row in try c.execute(CatalogQueries.dependencies).rows {
             guard let from = owners["\(try row.string("classid")):\(try row.string("objid"))"],
                   let to = owners["\(try row.string("refclassid")):\(try row.string("refobjid"))"],
-                  from != to, let fromIndex = index[from], let toIndex = index[to] else { continue }
+                  from != to, let fromIndex = index[from] else { continue }
+            guard let toIndex = index[to] else {
+                if PostponedObjects.isKeyConstraint(to) { needKey.insert(fromIndex) }
+                continue
+            }
             // A sequence's auto dependency on the table that owns it is written as a later OWNED BY,
             // because the table's default needs the sequence first.
             if items[fromIndex].sortKey.priority == 6, to.hasPrefix("rel:") { continue }
             edges[fromIndex].append(toIndex)
         }
         let order = DependencyOrder.sort(keys: items.map(\.sortKey), edges: edges)
-        return order.map { items[$0] }
+        // Views (9), materialized views (10), functions (4) and aggregates (5) may move; what holds data may not.
+        let postponed = PostponedObjects.closure(needKey: needKey, edges: edges) { [4, 5, 9, 10].contains(items[$0].sortKey.priority) }
+        return (order.filter { !postponed.contains($0) }.map { items[$0] }, order.filter(postponed.contains).map { items[$0] })
     }
 }
 

@@ -115,9 +115,9 @@ public final class PostgresDumper {
         if options.includeData {
             for table in catalog.dataTables {
                 try out.write(SQLText.header(name: table.name, type: "TABLE DATA", schema: table.schema, owner: table.owner))
-                try out.write("COPY \(table.qname) (\(table.columns.joined(separator: ", "))) FROM stdin;\n")
+                try out.write("COPY \(table.qname) \(table.copyColumns) FROM stdin;\n")
                 let rows = try step("copying table \(SQLText.commentSafe(table.qname))") {
-                    try connection.copyOut("COPY \(table.qname) (\(table.columns.joined(separator: ", "))) TO STDOUT") { chunk in
+                    try connection.copyOut("COPY \(table.qname) \(table.copyColumns) TO STDOUT") { chunk in
                         try out.write(chunk)
                     }
                 }

@@ -9,15 +9,38 @@ package struct CleanPlan: Equatable, Sendable {
     package private(set) var drops: [String] = []
     private var created: [String] = []
     private var seen: Set<String> = []
+    /// A view's first definition, by its drop, to revert to when the script defines the view again.
+    private var firstViews: [String: String] = [:]
 
     package init() {}
 
     /// Records what `sql` creates, if anything.
     package mutating func add(_ sql: String) {
-        guard let drop = Self.dropStatement(for: sql), !seen.contains(drop) else { return }
+        guard let drop = Self.dropStatement(for: sql) else { return }
+        guard !seen.contains(drop) else {
+            // pg_dump creates a view that needs a primary key twice: a placeholder with the same columns
+            // before the data, the real query (CREATE OR REPLACE) after the key. Dropping newest first must
+            // then start by reverting to the placeholder, as pg_dump --clean does, or the key and its table
+            // could not be dropped while the view depends on them.
+            if let placeholder = firstViews[drop], drop.hasPrefix("DROP VIEW ") {
+                created.append(placeholder)
+                drops = created.reversed()
+            }
+            return
+        }
         seen.insert(drop)
         created.append(drop)
+        if drop.hasPrefix("DROP VIEW "), let replace = Self.orReplace(sql) { firstViews[drop] = replace }
         drops = created.reversed()
+    }
+
+    /// `CREATE VIEW …` as `CREATE OR REPLACE VIEW …` (unchanged when it already is one).
+    private static func orReplace(_ sql: String) -> String? {
+        let t = StatementInfo.tokens(sql, limit: 4)
+        guard t.count > 1, t[0].isWord("create") else { return nil }
+        if t[1].isWord("or") { return sql }
+        let end = sql.utf8.index(sql.utf8.startIndex, offsetBy: t[0].range.upperBound)
+        return String(sql[..<end]) + " OR REPLACE" + String(sql[end...])
     }
 
     /// The statement that drops what `sql` creates, or nil when it creates nothing that needs its own drop

@@ -88,6 +88,21 @@ struct StatementInfoTests {
         ])
     }
 
+    @Test("a view pg_dump defines twice (placeholder, then after the key) is first reverted, then dropped")
+    func viewDefinedTwice() {
+        var plan = CleanPlan()
+        for sql in ["CREATE VIEW app.v AS\n SELECT NULL::integer AS id;", "CREATE TABLE app.t (id int);",
+                    "ALTER TABLE ONLY app.t ADD CONSTRAINT t_pkey PRIMARY KEY (id);",
+                    "CREATE OR REPLACE VIEW app.v AS\n SELECT t.id FROM app.t GROUP BY t.id;"] {
+            plan.add(sql)
+        }
+        #expect(plan.drops == [
+            "CREATE OR REPLACE VIEW app.v AS\n SELECT NULL::integer AS id;",
+            "DROP TABLE IF EXISTS \"app\".\"t\";",
+            "DROP VIEW IF EXISTS \"app\".\"v\";",
+        ])
+    }
+
     static let metas: [(String, MetaCommand?)] = [
         ("\\restrict AbC123", .restrict),
         ("\\unrestrict AbC123", .restrict),

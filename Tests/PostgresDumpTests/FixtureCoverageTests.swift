@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Proves that Fixtures/postgres/fixture.sql still holds each case the round-trip test is there to cover,
+/// so the fixture cannot shrink unnoticed.
+@Suite("The rich fixture holds every case")
+struct FixtureCoverageTests {
+    /// One boolean query per case, run on a freshly loaded fixture.
+    static let cases: [(String, String)] = [
+        ("a column option pg_dump writes (n_distinct_inherited)", """
+            SELECT EXISTS (SELECT 1 FROM pg_attribute a, unnest(a.attoptions) o
+                           WHERE a.attrelid = 'app.vehicles'::regclass AND o LIKE 'n\\_distinct\\_inherited=%')
+            """),
+        ("a table without columns, with rows", """
+            SELECT NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = 'app.no_columns'::regclass AND a.attnum > 0)
+                   AND (SELECT count(*) FROM app.no_columns) > 1
+            """),
+        ("a view that needs a primary key", Self.needsKey(catalog: "pg_rewrite", join: "JOIN pg_class c ON c.oid = x.ev_class AND c.relkind = 'v'")),
+        ("a materialized view that needs a primary key", Self.needsKey(catalog: "pg_rewrite", join: "JOIN pg_class c ON c.oid = x.ev_class AND c.relkind = 'm'")),
+        ("a function that needs a primary key", Self.needsKey(catalog: "pg_proc", join: "")),
+        ("the public schema with another owner, comment and grants", """
+            SELECT n.nspowner <> 'pg_database_owner'::regrole AND obj_description(n.oid, 'pg_namespace') <> 'standard public schema'
+                   AND has_schema_privilege('public', n.oid, 'CREATE')
+                   AND has_schema_privilege('vaultops_fixture_reader', n.oid, 'USAGE WITH GRANT OPTION')
+            FROM pg_namespace n WHERE n.nspname = 'public'
+            """),
+        ("CLUSTER ON a primary key", """
+            SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.contype = 'p'
+                           WHERE i.indisclustered)
+            """),
+        ("a column with SET COMPRESSION", """
+            SELECT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = 'app.values_zoo'::regclass AND a.attcompression <> '')
+            """),
+        ("an index column with a statistics target", """
+            SELECT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = 'app.customers_lower_name'::regclass AND a.attstattarget > 0)
+            """),
+        ("extended statistics with a statistics target", """
+            SELECT EXISTS (SELECT 1 FROM pg_statistic_ext s WHERE s.stxname = 'customers_mood_score' AND s.stxstattarget > 0)
+            """),
+        ("grants on an identity sequence", """
+            SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'i'
+                           WHERE c.relkind = 'S' AND c.relacl IS NOT NULL)
+            """),
+        ("a disabled, a replica and an always trigger on partitions", """
+            SELECT (SELECT string_agg(DISTINCT t.tgenabled::text, '' ORDER BY t.tgenabled::text)
+                    FROM pg_trigger t JOIN pg_trigger p ON p.oid = t.tgparentid WHERE t.tgenabled <> p.tgenabled) = 'ADR'
+            """),
+    ]
+
+    /// A query true when some object of `catalog` (joined by `join`) depends on a primary key constraint.
+    static func needsKey(catalog: String, join: String) -> String {
+        """
+        SELECT EXISTS (SELECT 1 FROM pg_depend d JOIN \(catalog) x ON x.oid = d.objid \(join)
+                       JOIN pg_constraint k ON k.oid = d.refobjid AND k.contype = 'p'
+                       WHERE d.classid = '\(catalog)'::regclass AND d.refclassid = 'pg_constraint'::regclass)
+        """
+    }
+
+    @Test func fixtureHoldsEveryCase() throws {
+        let db = try DumpFixture.loadedDatabase()
+        for (label, query) in Self.cases {
+            #expect(try PostgresTestServer.psql(query, database: db) == "t", "the fixture lacks \(label)")
+        }
+    }
+}
