@@ -18,10 +18,30 @@ public enum PostgresBackup {
         return try ArtifactWriter.write(kind: .postgres, sourceName: name, options: options, now: now) { sink in
             let summary = try PostgresDumper(connection: connection, options: dumpOptions).dump(to: SinkAdapter(sink))
             var extra: [String: String]? = nil
-            if !summary.skipped.isEmpty { extra = ["skipped": summary.skipped.joined(separator: "\n")] }
+            // What --allow-incomplete let the dump leave out, one "kind name" per line.
+            if !summary.skipped.isEmpty { extra = [notDumpedKey: summary.skipped.joined(separator: "\n")] }
             return ProducedContent(source: redacted, serverVersion: "PostgreSQL \(summary.serverVersion)",
                                    tables: summary.tables, extra: extra)
         }
+    }
+}
+
+extension PostgresBackup {
+    /// Dumps with the default options; objects the dump cannot recreate are left out (and listed in the
+    /// manifest) only when `allowIncomplete` (a source's `allow_incomplete: true`), else they stop the backup.
+    public static func run(connection conninfo: String, options: BackupOptions, allowIncomplete: Bool,
+                           now: Date = Date()) throws -> BackupResult {
+        try run(connection: conninfo, options: options, dumpOptions: DumpOptions(skipUnsupportedObjects: allowIncomplete), now: now)
+    }
+}
+
+/// The manifest's `extra` key listing the objects an incomplete dump lacks (`--allow-incomplete`).
+public let notDumpedKey = "not_dumped"
+
+extension BackupResult {
+    /// The objects this dump lacks because `--allow-incomplete` let it leave them out ("kind name").
+    public var notDumped: [String] {
+        manifest.extra?[notDumpedKey].map { $0.split(separator: "\n").map(String.init) } ?? []
     }
 }
 

@@ -135,7 +135,11 @@ public enum RunJob {
                 case let .files(paths):
                     backup = try FilesBackup.run(directories: paths.map { URL(fileURLWithPath: $0) }, options: options, now: now())
                 case let .postgres(connection):
-                    backup = try PostgresBackup.run(connection: connection, options: options, now: now())
+                    backup = try PostgresBackup.run(connection: connection, options: options,
+                                                    allowIncomplete: source.allowIncomplete, now: now())
+                    if !backup.notDumped.isEmpty {
+                        log("source \(source.name): WARNING: incomplete (allow_incomplete): not dumped: \(backup.notDumped.joined(separator: "; "))")
+                    }
                 }
                 result.artifact = backup.artifact
                 result.manifest = backup.manifestURL

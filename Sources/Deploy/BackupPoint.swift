@@ -33,7 +33,8 @@ public enum BackupPoint {
             do {
                 switch source.target {
                 case let .postgres(connection):
-                    result = try PostgresBackup.run(connection: connection, options: options, now: now)
+                    result = try PostgresBackup.run(connection: connection, options: options,
+                                                    allowIncomplete: source.allowIncomplete, now: now)
                 case let .sqlite(path):
                     result = try SQLiteBackup.run(path: URL(fileURLWithPath: path), options: options, now: now)
                 case let .files(paths):

@@ -59,8 +59,10 @@ struct Catalog {
         }
         if !catalog.skipped.isEmpty && !options.skipUnsupportedObjects {
             throw PostgresError(kind: .usage,
-                                message: "the database has objects this dump cannot recreate: \(catalog.skipped.joined(separator: ", "))",
-                                hint: "Back it up with pg_dump, or allow a dump without them (DumpOptions.skipUnsupportedObjects).",
+                                message: "the database has \(catalog.skipped.count) object(s) this dump cannot recreate (kind, name):\n"
+                                    + catalog.skipped.map { "  \($0)" }.joined(separator: "\n"),
+                                hint: "To back up everything else anyway, pass --allow-incomplete (or set allow_incomplete: true on the source "
+                                    + "in the config); the manifest and the dump's header then list what is missing.",
                                 context: "checking what the dump covers")
         }
         var pre: [PreItem] = []

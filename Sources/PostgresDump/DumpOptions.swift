@@ -25,6 +25,7 @@ public struct DumpOptions: Sendable {
     /// has objects the dump cannot recreate (event triggers, custom operators, large objects, …).
     ///
     /// Off by default: such a dump would restore into a different database, so the dump fails instead.
+    /// `backup postgres --allow-incomplete` and `allow_incomplete: true` on a source turn it on.
     public var skipUnsupportedObjects: Bool
 
     /// Creates options; the defaults match a full `pg_dump` plain dump.

@@ -76,13 +76,17 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     public var mirror: String?
     /// The config line where the entry starts, for messages.
     public var line: Int
+    /// `allow_incomplete: true` (postgres sources only): back up even when some objects cannot be dumped,
+    /// listing them in the manifest, as `backup postgres --allow-incomplete` does.
+    public var allowIncomplete: Bool
 
-    public init(name: String, target: Target, level: Int? = nil, mirror: String? = nil, line: Int = 0) {
+    public init(name: String, target: Target, level: Int? = nil, mirror: String? = nil, line: Int = 0, allowIncomplete: Bool = false) {
         self.name = name
         self.target = target
         self.level = level
         self.mirror = mirror
         self.line = line
+        self.allowIncomplete = allowIncomplete
     }
 
     /// The artifact kind this source produces.

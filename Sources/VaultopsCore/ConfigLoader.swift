@@ -400,7 +400,7 @@ private struct Reader {
 
     func source(_ item: YAMLValue) throws(ConfigError) -> SourceConfig {
         let kinds = ["postgres", "sqlite", "files"]
-        let f = try mapping(item, allowed: ["name"] + kinds + ["level", "mirror"])
+        let f = try mapping(item, allowed: ["name"] + kinds + ["level", "mirror", "allow_incomplete"])
         let present = kinds.filter { f[$0] != nil }
         guard present.count == 1 else {
             let detail = present.isEmpty ? "has none" : "has \(present.map { "'\($0)'" }.joined(separator: " and "))"
@@ -448,7 +448,20 @@ private struct Reader {
             if let problem = Self.mirrorProblem(text) { throw error(v, "'\(v.path)': \(problem)") }
             mirror = text
         }
-        return SourceConfig(name: name, target: target, level: level, mirror: mirror, line: item.line ?? 0)
+        var allowIncomplete = false
+        if let v = f["allow_incomplete"] {
+            guard case .postgres = target else {
+                throw error(v, "'\(v.path)' applies to 'postgres' sources only (objects their dump cannot recreate)")
+            }
+            let s = try nonEmpty(v).lowercased()
+            switch s {
+            case "true", "yes", "on": allowIncomplete = true
+            case "false", "no", "off": allowIncomplete = false
+            default: throw error(v, "'\(v.path)' should be true or false, not '\(s)'")
+            }
+        }
+        return SourceConfig(name: name, target: target, level: level, mirror: mirror, line: item.line ?? 0,
+                            allowIncomplete: allowIncomplete)
     }
 
     /// Why `text` is not an `oss://BUCKET/PREFIX/` mirror target, or nil (bucket names: 3-63 of `a-z 0-9 -`).

@@ -53,6 +53,20 @@ struct PureLogicTests {
         #expect(SQLText.reloptions(["check_option=local"]) == "check_option='local'")
     }
 
+    @Test func columnOptionsKeepOnlyThoseAlterColumnTakes() {
+        #expect(ColumnOptions.dumpable(["pg_attver=31010992", "n_distinct=5"]) == "n_distinct='5'")
+        #expect(ColumnOptions.dumpable(["n_distinct_inherited=-0.5", nil, "pg_attver=1"]) == "n_distinct_inherited='-0.5'")
+        #expect(ColumnOptions.dumpable(["pg_attver=31010992"]) == "")
+    }
+
+    @Test func postponedObjectsTakeTheirDependentsAlong() {
+        // 0 needs a key; 1 depends on 0; 2 (a table) depends on 1 but may not move; 3 is independent; 4 depends on 1.
+        let edges: [[Int]] = [[], [0], [1], [], [1]]
+        let postponed = PostponedObjects.closure(needKey: [0], edges: edges) { $0 != 2 }
+        #expect(postponed == [0, 1, 4])
+        #expect(PostponedObjects.closure(needKey: [], edges: edges) { _ in true }.isEmpty)
+    }
+
     @Test func headerHasNoLineBreakInNames() {
         let header = SQLText.header(name: "a\nb", type: "TABLE", schema: "s\nx", owner: "o")
         #expect(header == "--\n-- Name: a b; Type: TABLE; Schema: s x; Owner: o\n--\n\n")

@@ -28,10 +28,19 @@ struct BackupPostgres: ParsableCommand {
     @Flag(name: .customLong("no-privileges"), help: "Leave out GRANT and REVOKE statements.")
     var noPrivileges = false
 
+    @Flag(name: .customLong("allow-incomplete"),
+          help: "Back up even when the database has objects the dump cannot recreate; the manifest and the dump's header list them.")
+    var allowIncomplete = false
+
     func run() throws {
         let options = output.options
-        let dump = DumpOptions(lockTimeout: lockTimeout, includeOwners: !noOwner, includePrivileges: !noPrivileges)
+        let dump = DumpOptions(lockTimeout: lockTimeout, includeOwners: !noOwner, includePrivileges: !noPrivileges,
+                               skipUnsupportedObjects: allowIncomplete)
         let result = try PostgresBackup.run(connection: url, options: options, dumpOptions: dump)
         printBackupResult(result)
+        if !result.notDumped.isEmpty {
+            printError("warning: incomplete backup (--allow-incomplete): \(result.notDumped.count) object(s) not dumped:\n"
+                       + result.notDumped.map { "  \($0)" }.joined(separator: "\n"))
+        }
     }
 }
