@@ -281,6 +281,12 @@ ALTER TABLE app.metrics_us DISABLE TRIGGER metrics_audit;
 ALTER TABLE app.metrics_eu ENABLE REPLICA TRIGGER metrics_audit;
 ALTER TABLE app.metrics_eu_2024 ENABLE ALWAYS TRIGGER metrics_audit;
 
+-- An access method of the database's own, used by a table and a materialized view.
+CREATE ACCESS METHOD heap_copy TYPE TABLE HANDLER heap_tableam_handler;
+COMMENT ON ACCESS METHOD heap_copy IS 'heap under another name';
+CREATE TABLE app.other_am (id integer, note text) USING heap_copy;
+CREATE MATERIALIZED VIEW app.other_am_view USING heap_copy AS SELECT id FROM app.other_am;
+
 -- Default privileges, global and per schema.
 ALTER DEFAULT PRIVILEGES FOR ROLE "Fixture Owner" GRANT SELECT ON TABLES TO vaultops_fixture_reader;
 ALTER DEFAULT PRIVILEGES FOR ROLE "Fixture Owner" REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
@@ -341,6 +347,8 @@ INSERT INTO app.no_columns DEFAULT VALUES;
 INSERT INTO app.no_columns DEFAULT VALUES;
 INSERT INTO app.products VALUES (1, 'tea', 3.50), (2, 'cake', 4);
 REFRESH MATERIALIZED VIEW app.product_prices;
+INSERT INTO app.other_am VALUES (1, 'x'), (2, NULL);
+REFRESH MATERIALIZED VIEW app.other_am_view;
 REFRESH MATERIALIZED VIEW app.order_stats;
 REFRESH MATERIALIZED VIEW app.stats_of_stats;
 SELECT nextval('app.unused_seq');

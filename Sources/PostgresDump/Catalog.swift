@@ -94,6 +94,11 @@ struct Catalog {
         if let sql = publicSchema.preData { pre.append(PreItem(key: "ns:public", sortKey: publicKey, sql: sql + "\n")) }
         if let acl = publicSchema.privileges { privileges.append((publicKey, acl)) }
 
+        for am in try AccessMethods.read(c) {
+            pre.append(PreItem(key: am.key, sortKey: SortKey(priority: 2, schema: "", name: am.name, tiebreak: "am"), sql: am.sql,
+                               extraDeps: am.handler.map { [$0] } ?? []))
+        }
+
         // Extensions (their member objects are recreated by CREATE EXTENSION, so they are not dumped).
         for row in try c.execute(CatalogQueries.extensions).rows {
             let name = try row.string("name"), qname = try row.string("qname")
@@ -210,6 +215,7 @@ struct Catalog {
         }
 
         let settings = try TableSettings.read(c, relArray: relArray)
+        let accessMethods = try AccessMethods.ofRelations(c, relArray: relArray)
 
         // Tables, views and materialized views.
         struct Rel { var schema, name, qname, owner, relkind: String }
@@ -329,7 +335,7 @@ struct Catalog {
                     sql += comment("CONSTRAINT \(try check.string("qname")) ON \(qname)", text)
                 }
             }
-            pre.append(PreItem(key: "rel:\(oid)", sortKey: key, sql: sql + "\n"))
+            pre.append(PreItem(key: "rel:\(oid)", sortKey: key, sql: AccessMethods.wrap(sql + "\n", accessMethod: accessMethods[oid])))
             var acl = try row.optionalString("acl") ?? ""
             for col in cols {
                 if let columnACL = try col.optionalString("acl") { acl += (acl.isEmpty ? "" : "\n") + columnACL }
@@ -505,7 +511,7 @@ struct Catalog {
         for row in try c.execute(CatalogQueries.extensionMembers).rows {
             owners["\(try row.string("classid")):\(try row.string("objid"))"] = "ext:\(try row.string("extension"))"
         }
-        for row in try c.execute(PostponedObjects.keyConstraintOwners).rows {
+        for row in try c.execute(PostponedObjects.keyConstraintOwners + "\nUNION ALL\n" + AccessMethods.owners).rows {
             owners["\(try row.string("classid")):\(try row.string("objid"))"] = try row.string("key")
         }
         var needKey = Set<Int>()

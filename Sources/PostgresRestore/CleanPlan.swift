@@ -69,6 +69,9 @@ package struct CleanPlan: Equatable, Sendable {
         case "materialized":
             guard word(i + 1) == "view", let (object, _) = name(at: i + 2) else { return nil }
             return "DROP MATERIALIZED VIEW IF EXISTS \(object.sql);"
+        case "access":
+            guard word(i + 1) == "method", let (object, _) = name(at: i + 2) else { return nil }
+            return "DROP ACCESS METHOD IF EXISTS \(object.sql);"
         case "foreign":
             guard word(i + 1) == "table", let (object, _) = name(at: i + 2) else { return nil }
             return "DROP FOREIGN TABLE IF EXISTS \(object.sql);"

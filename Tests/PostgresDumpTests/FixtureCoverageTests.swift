@@ -42,6 +42,10 @@ struct FixtureCoverageTests {
             SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'i'
                            WHERE c.relkind = 'S' AND c.relacl IS NOT NULL)
             """),
+        ("a table and a materialized view using a table access method of the fixture's", """
+            SELECT (SELECT count(DISTINCT c.relkind) FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+                    WHERE a.amname = 'heap_copy' AND c.relkind IN ('r', 'm')) = 2
+            """),
         ("a disabled, a replica and an always trigger on partitions", """
             SELECT (SELECT string_agg(DISTINCT t.tgenabled::text, '' ORDER BY t.tgenabled::text)
                     FROM pg_trigger t JOIN pg_trigger p ON p.oid = t.tgparentid WHERE t.tgenabled <> p.tgenabled) = 'ADR'

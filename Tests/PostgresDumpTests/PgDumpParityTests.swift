@@ -169,4 +169,20 @@ struct PgDumpParityTests {
         }
         #expect(!script.contains("parts_ca DISABLE"))
     }
+
+    @Test("access methods, and tables and materialized views that use another table access method")
+    func accessMethods() throws {
+        let (script, _) = try Self.roundTrip("""
+            CREATE ACCESS METHOD heap_copy TYPE TABLE HANDLER heap_tableam_handler;
+            COMMENT ON ACCESS METHOD heap_copy IS 'heap by another name';
+            CREATE TABLE kept (id integer, note text) USING heap_copy;
+            CREATE TABLE plain (id integer);
+            CREATE MATERIALIZED VIEW kept_view USING heap_copy AS SELECT id FROM kept;
+            INSERT INTO kept VALUES (1, 'x'), (2, NULL);
+            REFRESH MATERIALIZED VIEW kept_view;
+            """, label: "tableam")
+        #expect(script.contains("CREATE ACCESS METHOD heap_copy TYPE TABLE HANDLER heap_tableam_handler;"))
+        func position(_ text: String) throws -> String.Index { try #require(script.range(of: text)).lowerBound }
+        #expect(try position("CREATE ACCESS METHOD heap_copy") < position("CREATE TABLE public.kept"))
+    }
 }

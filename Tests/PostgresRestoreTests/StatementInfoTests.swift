@@ -63,6 +63,7 @@ struct StatementInfoTests {
          "ALTER TABLE IF EXISTS ONLY \"app\".\"c\" ALTER COLUMN \"id\" DROP DEFAULT;"),
         ("ALTER TABLE app.c OWNER TO bob;", nil),
         ("CREATE INDEX i ON app.c (a);", nil),
+        ("CREATE ACCESS METHOD heap_copy TYPE TABLE HANDLER heap_tableam_handler;", "DROP ACCESS METHOD IF EXISTS \"heap_copy\";"),
         ("CREATE TRIGGER t BEFORE INSERT ON app.c FOR EACH ROW EXECUTE FUNCTION app.f();", nil),
         ("COMMENT ON TABLE app.c IS 'x';", nil),
     ]
