@@ -402,6 +402,7 @@ struct Catalog {
             var sql = SQLText.header(name: name, type: "STATISTICS", schema: rel.schema, owner: rel.owner)
             sql += try row.string("def") + ";\n\n"
             sql += settings.statisticsTargets[try row.oid("oid")] ?? ""
+            sql += settings.statisticsOwners[try row.oid("oid")].map(owner) ?? ""
             sql += comment("STATISTICS \(try row.string("qname"))", try row.optionalString("comment"))
             keyItems.append((SortKey(priority: 3, schema: rel.schema, name: name, tiebreak: ""), sql + "\n"))
         }

@@ -14,6 +14,8 @@ struct TableSettings {
     var indexStatistics: [UInt32: String] = [:]
     /// `ALTER STATISTICS … SET STATISTICS` by extended statistics OID.
     var statisticsTargets: [UInt32: String] = [:]
+    /// `ALTER STATISTICS … OWNER TO` by extended statistics OID (the creator, not necessarily the table's owner).
+    var statisticsOwners: [UInt32: String] = [:]
 
     /// Reads the settings of the relations in `relArray` (a `{oid,…}` array literal).
     static func read(_ c: Connection, relArray: String) throws -> TableSettings {
@@ -31,7 +33,8 @@ struct TableSettings {
             settings.indexStatistics[try row.oid("oid")] = try row.string("sql")
         }
         for row in try c.query(statisticsTargetQuery, [relArray]).rows {
-            settings.statisticsTargets[try row.oid("oid")] = try row.string("sql")
+            if let sql = try row.optionalString("sql") { settings.statisticsTargets[try row.oid("oid")] = sql }
+            settings.statisticsOwners[try row.oid("oid")] = try row.string("owner")
         }
         return settings
     }
@@ -70,10 +73,12 @@ struct TableSettings {
 
     /// `stxstattarget` is -1 (before 17) or NULL (17 on) when not set.
     static let statisticsTargetQuery = """
-        SELECT s.oid, 'ALTER STATISTICS ' || \(CatalogQueries.qualified("n", "s.stxname")) || ' SET STATISTICS ' ||
-                      s.stxstattarget || E';\\n\\n' AS sql
+        SELECT s.oid, CASE WHEN s.stxstattarget >= 0 THEN 'ALTER STATISTICS ' || \(CatalogQueries.qualified("n", "s.stxname")) ||
+                      ' SET STATISTICS ' || s.stxstattarget || E';\\n\\n' END AS sql,
+               'ALTER STATISTICS ' || \(CatalogQueries.qualified("n", "s.stxname")) || ' OWNER TO ' ||
+               pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(s.stxowner)) || ';' AS owner
         FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
-        WHERE s.stxrelid = ANY($1::pg_catalog.oid[]) AND s.stxstattarget >= 0
+        WHERE s.stxrelid = ANY($1::pg_catalog.oid[])
         """
 
     /// Triggers cloned onto partitions whose enabled state differs from their parent trigger's, as the

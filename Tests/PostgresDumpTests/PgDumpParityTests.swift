@@ -144,6 +144,7 @@ struct PgDumpParityTests {
             ALTER INDEX items_expr ALTER COLUMN 2 SET STATISTICS 321;
             CREATE STATISTICS items_stats ON id, body FROM items;
             ALTER STATISTICS items_stats SET STATISTICS 222;
+            ALTER STATISTICS items_stats OWNER TO vaultops_parity_app;
             GRANT SELECT, USAGE ON SEQUENCE items_n_seq TO vaultops_parity_app;
             CREATE TABLE parts (region text, v integer) PARTITION BY LIST (region);
             CREATE TABLE parts_eu PARTITION OF parts FOR VALUES IN ('eu') PARTITION BY LIST (v);
@@ -161,6 +162,7 @@ struct PgDumpParityTests {
                           "ALTER TABLE ONLY public.items ALTER COLUMN body SET COMPRESSION pglz;",
                           "ALTER INDEX public.items_expr ALTER COLUMN 2 SET STATISTICS 321;",
                           "ALTER STATISTICS public.items_stats SET STATISTICS 222;",
+                          "ALTER STATISTICS public.items_stats OWNER TO vaultops_parity_app;",
                           "GRANT SELECT,USAGE ON SEQUENCE public.items_n_seq TO vaultops_parity_app;",
                           "ALTER TABLE public.parts_us DISABLE TRIGGER parts_t;",
                           "ALTER TABLE public.parts_eu ENABLE REPLICA TRIGGER parts_t;",
