@@ -14,9 +14,12 @@ public struct RestoreOptions: Sendable, Equatable {
     public var noOwner = false
     /// Skip `GRANT`, `REVOKE` and `ALTER DEFAULT PRIVILEGES`.
     public var noPrivileges = false
-    /// Create the target database (from template0) first; it is dropped again if the restore fails.
+    /// Create the target database first (with the options of the script's own `CREATE DATABASE` when it has one,
+    /// else from template0); it is dropped again if the restore fails.
     public var createDatabase = false
-    /// Restore everything into the target database: skip `CREATE`/`DROP`/`ALTER DATABASE` and `\connect`.
+    /// Skip every `CREATE`/`DROP`/`ALTER DATABASE` and `\connect` without looking at them (deep verification's
+    /// scratch database). Without it they are translated to the target or refused (see `DatabaseScope`); a
+    /// restore never follows them to another database either way.
     public var stayInTarget = false
     /// `maintenance_work_mem` for the restore's own sessions (index and constraint builds), or nil for the server's.
     ///
@@ -34,10 +37,22 @@ public struct RestoreOptions: Sendable, Equatable {
     /// (or the database, with `createDatabase`), so the target ends as empty as it was; a crash of the restore
     /// itself (or of the server) can leave a partly restored database behind.
     public var jobs = 1
+    /// Run statements pg_dump never writes and that reach beyond the database (`COPY … PROGRAM`, server-side file
+    /// `COPY`, `ALTER SYSTEM`, roles made superuser, `DO`); without it they are refused with their line.
+    public var trustScript = false
+    /// How long each statement may wait for a lock (a PostgreSQL interval), or nil to wait forever.
+    ///
+    /// Applied to every connection of the restore, over the script's own `SET lock_timeout = 0`: `--clean` drops
+    /// tables an application may hold open, and a lock request that waits also blocks the application's queries
+    /// behind it. When it fires, the error names the backend that holds the lock.
+    public var lockTimeout: String? = "30s"
 
     public init(singleTransaction: Bool = true, clean: Bool = false, force: Bool = false, noOwner: Bool = false,
                 noPrivileges: Bool = false, createDatabase: Bool = false, stayInTarget: Bool = false,
-                maintenanceWorkMem: String? = "256MB", jobs: Int = 1) {
+                maintenanceWorkMem: String? = "256MB", jobs: Int = 1, trustScript: Bool = false,
+                lockTimeout: String? = "30s") {
+        self.trustScript = trustScript
+        self.lockTimeout = lockTimeout
         self.singleTransaction = singleTransaction
         self.clean = clean
         self.force = force
@@ -80,6 +95,8 @@ public struct RestoreSummary: Sendable, Equatable, CustomStringConvertible {
     public var writer: DumpMarkers.Writer = .unknown
     /// Connections used (`RestoreOptions.jobs`); more than 1 means it was not one transaction.
     public var jobs = 1
+    /// How statements about the script's own database were translated to the target (see `DatabaseScope`).
+    public var notes: [String] = []
 
     /// Tables that received rows.
     public var tables: Int { rowsPerTable.count }
@@ -118,9 +135,15 @@ public final class PostgresRestorer {
     private let logger: Logger
 
     private var session: Session!
-    /// The first connection, kept when `\connect` moves on, to drop databases this restore created.
+    /// The first connection (the restore only ever has one database, but `--create` may make it again).
     private var firstSession: Session?
     private var createdDatabases: [String] = []
+    /// What the script's database-level statements become (set once connected to the target).
+    private var scope = DatabaseScope(target: "", created: false)
+    /// SIGINT/SIGTERM: stops the restore and undoes it as on an error.
+    private let interrupt: RestoreInterrupt
+    /// The key this restore's stoppers are registered under in `interrupt`.
+    private var interruptKey: String { "restore-\(ObjectIdentifier(self).hashValue)/" }
     private var plan = CleanPlan()
     private var summary = RestoreSummary()
     private var fileName = ""
@@ -157,6 +180,8 @@ public final class PostgresRestorer {
     private final class Session {
         let connection: Connection
         let database: String
+        /// The server process of the connection (to leave it out when looking for who holds a lock).
+        var backendPID = 0
         var inTransaction = false
         /// Whether the open transaction changed anything beyond session settings.
         var didWork = false
@@ -172,11 +197,13 @@ public final class PostgresRestorer {
     }
 
     /// A restorer for the database at `targetURL` (a libpq URI or keyword/value string).
+    /// - Parameter interrupt: where SIGINT/SIGTERM arrive (see `RestoreInterrupt.install`).
     public init(targetURL: String, options: RestoreOptions = RestoreOptions(),
-                logger: Logger = Logger(label: "vaultops.restore")) {
+                logger: Logger = Logger(label: "vaultops.restore"), interrupt: RestoreInterrupt = .shared) {
         self.targetURL = targetURL
         self.options = options
         self.logger = logger
+        self.interrupt = interrupt
     }
 
     /// Restores `input`; throws a `PostgresRestoreError` and leaves the target as it was on failure.
@@ -207,6 +234,7 @@ public final class PostgresRestorer {
         copiesSeen = 0
         copyData = []
         defer {
+            interrupt.unregister(interruptKey)
             workers?.stop()
             workers = nil
             session = nil
@@ -244,7 +272,14 @@ public final class PostgresRestorer {
         if options.clean {
             plan = try Self.readCleanPlan(input)
         }
+        if !options.trustScript, let items = parallelCheck?.items {
+            // jobs > 1 commits as it goes: refuse before anything is written when the kept script shows it.
+            for case .statement(let sql, let line) in items { try refuseHazard(sql, line: line) }
+        }
         let targetDatabase = try ConnectionString.database(of: targetURL)
+        // From here on the target may change: a signal now stops and undoes the restore (before, it just ends vaultops).
+        try interrupt.begin(file: input.name)
+        defer { interrupt.end() }
         do {
             if options.createDatabase {
                 guard let targetDatabase else {
@@ -254,6 +289,7 @@ public final class PostgresRestorer {
             }
             session = try connect(targetURL, database: targetDatabase ?? "", createdHere: options.createDatabase)
             firstSession = session
+            scope = DatabaseScope(target: session.database, created: options.createDatabase)
 
             if parallel, let checked = parallelCheck, let items = checked.items {
                 // The check pass kept the script without its data: run from that, the workers read the data.
@@ -265,12 +301,14 @@ public final class PostgresRestorer {
                     }
                 }
                 try settleWorkers()
+                try settleScope()
                 workers?.stop()
                 workers = nil
                 summary.bytesRead = checked.bytes
                 summary.writer = checked.writer
                 try commitMain()
                 summary.database = session.database
+                summary.notes = scope.notes
                 summary.seconds = Date().timeIntervalSince(started)
                 logger.info("\(summary.description)")
                 return summary
@@ -285,6 +323,7 @@ public final class PostgresRestorer {
                 try handle(item, reader: reader)
             }
             try settleWorkers()
+            try settleScope()
             workers?.stop()
             workers = nil
             summary.bytesRead = reader.bytesRead
@@ -301,10 +340,16 @@ public final class PostgresRestorer {
                 session.inTransaction = false
             }
         } catch {
-            let failure = mapped(error)
+            var failure = mapped(error)
+            if let signal = interrupt.received {
+                // Whatever the signal broke (a cancelled statement, a stopped worker) is not the story: the signal is.
+                failure = PostgresRestoreError(kind: .interrupted, message: "stopped by \(RestoreInterrupt.name(signal))",
+                                               file: fileName)
+            }
             throw abort(failure)
         }
         summary.database = session.database
+        summary.notes = scope.notes
         summary.seconds = Date().timeIntervalSince(started)
         logger.info("\(summary.description)")
         return summary
@@ -314,8 +359,10 @@ public final class PostgresRestorer {
 
     /// Runs one item of the script; `reader` is where COPY data comes from (nil when workers read it).
     private func handle(_ item: ScriptItem, reader: ScriptReader?) throws {
+        try checkInterrupt()
         switch item {
         case .statement(let sql, let line):
+            if !options.trustScript { try refuseHazard(sql, line: line) }
             if parallel, let step = ParallelStep.classify(sql) {
                 try dispatch(step, sql: sql, line: line, copyData: nil)
             } else {
@@ -368,37 +415,32 @@ public final class PostgresRestorer {
         default:
             break
         }
+        if !options.stayInTarget, let references = DatabaseReferences.find(sql) {
+            try runAboutDatabase(sql, line: line, references: references)
+            return
+        }
 
         switch kind {
         case .sessionSetup:
             // Settings only: they may run before the transaction (and before CREATE DATABASE).
             try execute(sql, line: line, on: session)
-            if parallel {
-                settings.append(sql)
-                workers?.addSetting(sql)
+            if let timeout = options.lockTimeout, StatementInfo.setsLockTimeout(sql) {
+                // pg_dump's "SET lock_timeout = 0" would let --clean wait forever behind an application.
+                try setLockTimeout(timeout, on: session.connection)
+                return
             }
+            // Kept for the workers, and for the target that a script's CREATE DATABASE makes again (--create).
+            settings.append(sql)
+            workers?.addSetting(sql)
         case .noTransaction where parallel:
             try prepareForWork(line: line)
             try commitMain()
             try execute(sql, line: line, on: session)
             session.didWork = true
-        case .createDatabase(let name):
-            try leaveSetupTransaction(line: line, sql: sql)
-            try execute(sql, line: line, on: session)
-            createdDatabases.append(name)
-        case .dropDatabase(let name):
-            try leaveSetupTransaction(line: line, sql: sql)
-            if !options.clean && !options.force, try databaseExists(name) {
-                throw PostgresRestoreError(kind: .targetNotEmpty,
-                                           message: "the script drops database \(name), which exists; pass --clean to let it, or --force",
-                                           file: fileName, line: line, statement: sql)
-            }
-            try execute(sql, line: line, on: session)
-        case .databaseLevel, .databaseOwnerChange:
-            // ALTER DATABASE / COMMENT ON DATABASE are transactional, but in a --create script they run on the
-            // maintenance database before \connect; they do not count as work, so \connect may commit them.
-            try beginIfNeeded()
-            try execute(sql, line: line, on: session)
+        case .createDatabase, .dropDatabase, .databaseLevel, .databaseOwnerChange:
+            // Only a statement DatabaseReferences could not read gets here (DROP DATABASE without a name, …).
+            throw PostgresRestoreError(kind: .outsideTarget, message: "a statement about a database this restore cannot tell apart from another; a restore only touches its target \(session.database)",
+                                       file: fileName, line: line, statement: sql)
         default:
             try prepareForWork(line: line)
             let result = try execute(sql, line: line, on: session)
@@ -417,7 +459,11 @@ public final class PostgresRestorer {
         session.didWork = true
         do {
             let rows = try session.connection.copyIn(sql) { writer in
-                try reader.readCopyData { bytes in try writer.write(bytes) }
+                try reader.readCopyData { bytes in
+                    // A signal ends the COPY with an error (PQputCopyEnd), which the rollback then undoes.
+                    try self.checkInterrupt()
+                    try writer.write(bytes)
+                }
             }
             summary.rowsPerTable[table.description, default: 0] += rows
         } catch let error as PostgresError {
@@ -444,17 +490,12 @@ public final class PostgresRestorer {
                 summary.skippedStatements += 1
                 return
             }
-            try leaveSetupTransaction(line: line, sql: text)
-            // Workers follow the main connection to the new database (from the next step on).
-            workers?.stop()
-            workers = nil
-            settings = []
-            let url = try ConnectionString.replacingDatabase(in: targetURL, with: database)
-            let next = try connect(url, database: database, createdHere: createdDatabases.contains(database))
-            if session !== firstSession {
-                session = nil // close an intermediate connection
+            // Never followed: the restore stays in its target (or refuses a second database).
+            do {
+                _ = try scope.connect(database, line: line)
+            } catch {
+                throw PostgresRestoreError(kind: .outsideTarget, message: error.message, file: fileName, line: error.line, statement: text)
             }
-            session = next
         }
     }
 
@@ -470,9 +511,11 @@ public final class PostgresRestorer {
         if workers == nil {
             let url = try ConnectionString.replacingDatabase(in: targetURL, with: session.database)
             let pool = RestoreWorkers(url: url, jobs: options.jobs, maintenanceWorkMem: options.maintenanceWorkMem,
-                                      fileName: fileName, logger: logger, spool: spool, open: openConcurrently!)
+                                      lockTimeout: options.lockTimeout, fileName: fileName, logger: logger, spool: spool,
+                                      open: openConcurrently!)
             for setting in settings { pool.addSetting(setting) }
             workers = pool
+            interrupt.register(interruptKey + "workers", pool.stopper(file: fileName))
         }
         session.didWork = true
         recordCreated(sql)
@@ -542,7 +585,12 @@ public final class PostgresRestorer {
             var problems: [String] = []
             for drop in plan.drops {
                 do {
-                    _ = try connection.execute(drop)
+                    do {
+                        _ = try connection.execute(drop)
+                    } catch let error as PostgresError where error.kind == .cancelled {
+                        // A signal's cancel request can land just after the statement it was meant for.
+                        _ = try connection.execute(drop)
+                    }
                 } catch let error as PostgresError {
                     problems.append("\(drop) failed: \(error.message)")
                 }
@@ -574,22 +622,10 @@ public final class PostgresRestorer {
         }
     }
 
-    /// Ends a transaction that only applied settings or database properties, so a statement that cannot
-    /// run in one (or `\connect`) may follow.
-    private func leaveSetupTransaction(line: Int, sql: String) throws {
-        guard session.inTransaction else { return }
-        if session.didWork && !parallel {
-            throw PostgresRestoreError(kind: .invalidScript,
-                                       message: "this must run outside a transaction, but the restore transaction has already changed data; it cannot come in the middle of a restore",
-                                       file: fileName, line: line, statement: sql)
-        }
-        try execute("COMMIT", line: nil, on: session)
-        session.inTransaction = false
-    }
-
     /// Before the first statement that changes data in a database: open the transaction, then check
     /// the target is empty (or clean it).
     private func prepareForWork(line: Int) throws {
+        try settleScope()
         try beginIfNeeded()
         guard !session.prepared else { return }
         session.prepared = true
@@ -632,14 +668,6 @@ public final class PostgresRestorer {
         return (total, names)
     }
 
-    private func databaseExists(_ name: String) throws -> Bool {
-        do {
-            return try session.connection.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [name]).rowCount > 0
-        } catch let error as PostgresError {
-            throw PostgresRestoreError(kind: .target, message: error.message, underlying: error)
-        }
-    }
-
     private func createTargetDatabase(_ name: String) throws {
         let admin = try maintenanceConnection()
         do {
@@ -679,10 +707,15 @@ public final class PostgresRestorer {
                                                underlying: error)
                 }
             }
-            let name = database.isEmpty
-                ? ((try? connection.execute("SELECT current_database()"))?[0, 0] ?? "")
-                : database
-            return Session(connection: connection, database: name, createdHere: createdHere)
+            if let timeout = options.lockTimeout { try setLockTimeout(timeout, on: connection) }
+            let found = try connection.execute("SELECT current_database(), pg_backend_pid()")
+            let next = Session(connection: connection, database: database.isEmpty ? found[0, 0] ?? "" : database, createdHere: createdHere)
+            next.backendPID = Int(found[0, 1] ?? "") ?? 0
+            // A signal cancels what this connection runs; the restore's thread then undoes the restore.
+            if let token = try? connection.cancelToken() {
+                interrupt.register(interruptKey + "main") { _ = token.cancel() }
+            }
+            return next
         } catch let error as PostgresError {
             throw PostgresRestoreError(kind: .target, message: "cannot connect to the target: \(error.message) (\(error.context))",
                                        underlying: error)
@@ -703,9 +736,15 @@ public final class PostgresRestorer {
     }
 
     private func statementError(_ error: PostgresError, sql: String, line: Int?) -> PostgresRestoreError {
-        let kind: PostgresRestoreError.Kind = error.kind == .connectionLost ? .connectionLost : .statementFailed
+        var kind: PostgresRestoreError.Kind = error.kind == .connectionLost ? .connectionLost : .statementFailed
         var message = error.message
         if line == nil { message += " (while running the restore's own \(sql.prefix(40))…)" }
+        if error.kind == .lockTimeout, let session, let timeout = options.lockTimeout {
+            kind = .lockTimeout
+            message += "; waited longer than --lock-timeout \(timeout) for a lock: "
+                + LockHolders.describe(url: (try? ConnectionString.replacingDatabase(in: targetURL, with: session.database)) ?? targetURL,
+                                       statement: sql, excludingPID: session.backendPID, logger: logger)
+        }
         return PostgresRestoreError(kind: kind, message: message, file: fileName, line: line, statement: sql, underlying: error)
     }
 
@@ -721,15 +760,23 @@ public final class PostgresRestorer {
     /// Rolls back what is open and drops databases this restore created; returns the error to throw.
     private func abort(_ failure: PostgresRestoreError) -> PostgresRestoreError {
         var failure = failure
+        // No signal may cancel the cleanup below.
+        interrupt.unregister(interruptKey)
         // Workers first: their connections hold locks the drops below need, and must not go on loading.
         workers?.stop()
         workers = nil
+        var rolledBack = false
         for candidate in [session, firstSession] {
             guard let candidate, candidate.inTransaction, candidate.connection.isOpen else { continue }
-            _ = try? candidate.connection.execute("ROLLBACK")
+            rolledBack = (try? candidate.connection.execute("ROLLBACK")) != nil || rolledBack
             candidate.inTransaction = false
         }
         if parallel { undoParallelRestore(&failure) }
+        if failure.kind == .interrupted && !parallel, let session, !session.createdHere {
+            failure.message += rolledBack || !session.didWork
+                ? "; the restore transaction was rolled back: \(session.database) is as it was"
+                : "; what ran before was committed (the restore was not one transaction)"
+        }
         guard !createdDatabases.isEmpty else { return failure }
         // Our connections to the created databases must be gone before DROP DATABASE.
         session = nil
@@ -739,7 +786,9 @@ public final class PostgresRestorer {
             for name in createdDatabases.reversed() {
                 do {
                     try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name))")
-                    if parallel {
+                    if failure.kind == .interrupted && !parallel {
+                        failure.message += "; the database \(name) created for this restore was dropped again"
+                    } else if parallel {
                         failure.message += "; --jobs \(options.jobs) restores without one transaction, so the database \(name) created for it was dropped again"
                     }
                 } catch {
@@ -750,6 +799,88 @@ public final class PostgresRestorer {
             failure.message += "; and the databases created for this restore (\(createdDatabases.joined(separator: ", "))) could not be dropped: \(error)"
         }
         return failure
+    }
+
+    // MARK: - The target only, trusted statements, signals
+
+    /// Runs, translates or refuses a statement that names a database (see `DatabaseScope`).
+    private func runAboutDatabase(_ sql: String, line: Int, references: DatabaseReferences) throws {
+        let decision: DatabaseScope.Decision
+        do {
+            decision = try scope.statement(sql, line: line, references: references, targetIsFresh: !session.prepared && !session.didWork)
+        } catch {
+            throw PostgresRestoreError(kind: .outsideTarget, message: error.message, file: fileName, line: error.line,
+                                       statement: error.line == line ? sql : nil)
+        }
+        switch decision {
+        case .skip:
+            return
+        case .run(let translated):
+            // Database properties are transactional and are not work: the empty-target check still comes first.
+            try beginIfNeeded()
+            try execute(translated, line: line, on: session)
+        case .recreateTarget(let create):
+            try recreateTarget(create, line: line)
+        }
+    }
+
+    /// `--create` with a script that creates its database: makes the (still empty) target again with the script's
+    /// options (encoding, locale), under the target's name.
+    private func recreateTarget(_ create: String, line: Int) throws {
+        let name = session.database
+        interrupt.unregister(interruptKey + "main")
+        // Our connections to it must be gone before DROP DATABASE.
+        session = nil
+        firstSession = nil
+        let admin = try maintenanceConnection()
+        do {
+            try admin.execute("DROP DATABASE \(quoteIdentifier(name))")
+            try admin.execute(create)
+            summary.statements += 1
+        } catch let error as PostgresError {
+            var failure = statementError(error, sql: create, line: line)
+            failure.message += " (the script's CREATE DATABASE, run to make the target \(name) for --create; to restore without its options, "
+                + "create the database yourself and restore without --create)"
+            throw failure
+        }
+        session = try connect(targetURL, database: name, createdHere: true)
+        firstSession = session
+        for setting in settings { try execute(setting, line: nil, on: session) }
+    }
+
+    /// Refuses a `DROP DATABASE` the script did not follow with its `CREATE DATABASE`.
+    private func settleScope() throws {
+        do {
+            try scope.settlePendingDrop()
+        } catch {
+            throw PostgresRestoreError(kind: .outsideTarget, message: error.message, file: fileName, line: error.line)
+        }
+    }
+
+    /// Refuses `sql` when it reaches beyond the database (see `StatementInfo.hazard`).
+    private func refuseHazard(_ sql: String, line: Int) throws {
+        guard let hazard = StatementInfo.hazard(sql) else { return }
+        throw PostgresRestoreError(kind: .untrustedStatement,
+                                   message: "refused: \(hazard), which pg_dump never writes; nothing of the script is kept. "
+                                       + "If you wrote this script and mean it, restore with --trust-script",
+                                   file: fileName, line: line, statement: sql)
+    }
+
+    /// Throws once SIGINT or SIGTERM arrived.
+    private func checkInterrupt() throws {
+        if let signal = interrupt.received {
+            throw PostgresRestoreError(kind: .interrupted, message: "stopped by \(RestoreInterrupt.name(signal))", file: fileName)
+        }
+    }
+
+    private func setLockTimeout(_ timeout: String, on connection: Connection) throws {
+        do {
+            // A parameter, not text in the statement: the value comes from the command line.
+            _ = try connection.query("SELECT pg_catalog.set_config('lock_timeout', $1, false)", [timeout])
+        } catch let error as PostgresError {
+            throw PostgresRestoreError(kind: .options, message: "cannot set lock_timeout to \(timeout) (--lock-timeout): \(error.message)",
+                                       underlying: error)
+        }
     }
 
     /// Reads the whole script once to learn what it creates (for `clean`).
