@@ -2,125 +2,6 @@ import Foundation
 import LibPQ
 import Logging
 
-/// How a restore treats the target.
-public struct RestoreOptions: Sendable, Equatable {
-    /// Run the whole script in one transaction, so a failure changes nothing (default on).
-    public var singleTransaction = true
-    /// Drop every object the script creates (`IF EXISTS`, dependents first) before restoring.
-    public var clean = false
-    /// Restore into a target that already holds user tables.
-    public var force = false
-    /// Skip `ALTER … OWNER TO` and `SET SESSION AUTHORIZATION` (for RDS and other managed servers).
-    public var noOwner = false
-    /// Skip `GRANT`, `REVOKE` and `ALTER DEFAULT PRIVILEGES`.
-    public var noPrivileges = false
-    /// Create the target database first (with the options of the script's own `CREATE DATABASE` when it has one,
-    /// else from template0); it is dropped again if the restore fails.
-    public var createDatabase = false
-    /// Skip every `CREATE`/`DROP`/`ALTER DATABASE` and `\connect` without looking at them (deep verification's
-    /// scratch database). Without it they are translated to the target or refused (see `DatabaseScope`); a
-    /// restore never follows them to another database either way.
-    public var stayInTarget = false
-    /// `maintenance_work_mem` for the restore's own sessions (index and constraint builds), or nil for the server's.
-    ///
-    /// PostgreSQL's advice for bulk loads ("Populating a Database"): the default 64MB makes the index builds
-    /// after a large table's data sort on disk. The setting lasts as long as the restore's connections; a
-    /// script that sets it itself wins. 256MB is one sort's budget at a time, as `pg_restore` users set it.
-    public var maintenanceWorkMem: String? = "256MB"
-    /// Connections to restore over. 1 (the default) is the single transaction above; N > 1 loads tables and
-    /// builds indexes and constraints over N connections at once and GIVES UP ALL-OR-NOTHING.
-    ///
-    /// With N > 1 the script is read completely first (and refused if it would not restore completely), the target
-    /// must hold no user tables (`clean` and `force` are refused), pre-data runs committed on the main connection,
-    /// table data and then index/constraint builds and then foreign keys spread over N connections, and the rest
-    /// runs on the main connection in script order. On a failure, everything the script created is dropped again
-    /// (or the database, with `createDatabase`), so the target ends as empty as it was; a crash of the restore
-    /// itself (or of the server) can leave a partly restored database behind.
-    public var jobs = 1
-    /// Run statements pg_dump never writes and that reach beyond the database (`COPY … PROGRAM`, server-side file
-    /// `COPY`, `ALTER SYSTEM`, roles made superuser, `DO`); without it they are refused with their line.
-    public var trustScript = false
-    /// How long each statement may wait for a lock (a PostgreSQL interval), or nil to wait forever.
-    ///
-    /// Applied to every connection of the restore, over the script's own `SET lock_timeout = 0`: `--clean` drops
-    /// tables an application may hold open, and a lock request that waits also blocks the application's queries
-    /// behind it. When it fires, the error names the backend that holds the lock.
-    public var lockTimeout: String? = "30s"
-
-    public init(singleTransaction: Bool = true, clean: Bool = false, force: Bool = false, noOwner: Bool = false,
-                noPrivileges: Bool = false, createDatabase: Bool = false, stayInTarget: Bool = false,
-                maintenanceWorkMem: String? = "256MB", jobs: Int = 1, trustScript: Bool = false,
-                lockTimeout: String? = "30s") {
-        self.trustScript = trustScript
-        self.lockTimeout = lockTimeout
-        self.singleTransaction = singleTransaction
-        self.clean = clean
-        self.force = force
-        self.noOwner = noOwner
-        self.noPrivileges = noPrivileges
-        self.createDatabase = createDatabase
-        self.stayInTarget = stayInTarget
-        self.maintenanceWorkMem = maintenanceWorkMem
-        self.jobs = jobs
-    }
-
-    /// Why these options cannot be honoured together, or nil when they can.
-    public var conflict: String? {
-        guard jobs > 1 else { return jobs < 1 ? "--jobs must be at least 1" : nil }
-        if clean {
-            return "--jobs \(jobs) does not go with --clean: restoring over several connections is not one transaction, so a failure could not bring back what --clean dropped; use --jobs 1, or restore into an empty database"
-        }
-        if force {
-            return "--jobs \(jobs) does not go with --force: a failure is undone by dropping what the dump created, which in a database that already holds tables could drop objects that were there before; use --jobs 1"
-        }
-        return nil
-    }
-}
-
-/// What a restore did.
-public struct RestoreSummary: Sendable, Equatable, CustomStringConvertible {
-    /// Statements sent to the server (COPY statements included).
-    public var statements = 0
-    /// Statements left out by `noOwner`, `noPrivileges` or `stayInTarget`.
-    public var skippedStatements = 0
-    /// Rows loaded per table (`schema.table`), from COPY blocks and INSERT statements.
-    public var rowsPerTable: [String: Int64] = [:]
-    /// Script bytes read (uncompressed).
-    public var bytesRead: Int64 = 0
-    /// Wall-clock time of the whole restore, in seconds.
-    public var seconds: Double = 0
-    /// The database the script ended in.
-    public var database = ""
-    /// Who wrote the script, from its header.
-    public var writer: DumpMarkers.Writer = .unknown
-    /// Connections used (`RestoreOptions.jobs`); more than 1 means it was not one transaction.
-    public var jobs = 1
-    /// How statements about the script's own database were translated to the target (see `DatabaseScope`).
-    public var notes: [String] = []
-
-    /// Tables that received rows.
-    public var tables: Int { rowsPerTable.count }
-    /// All rows loaded.
-    public var rows: Int64 { rowsPerTable.values.reduce(0, +) }
-
-    public var description: String {
-        let skipped = skippedStatements > 0 ? " (\(skippedStatements) skipped)" : ""
-        return "restored \(database): \(statements) statements\(skipped), \(tables) tables, \(rows) rows, "
-            + "\(bytesRead) bytes in \(String(format: "%.1f", seconds)) s"
-            + (jobs > 1 ? " over \(jobs) connections (not one transaction)" : "")
-    }
-}
-
-/// Progress of a running restore, reported after each read from the script.
-public struct RestoreProgress: Sendable {
-    /// Script bytes read so far (uncompressed).
-    public var bytesRead: Int64
-    /// Statements run so far.
-    public var statements: Int
-    /// Rows loaded so far (counted when each COPY finishes).
-    public var rows: Int64
-}
-
 /// Runs a plain SQL script (pg_dump's or vaultops' own) against a PostgreSQL server safely.
 ///
 /// The script is streamed: statements are split as they are read, and COPY data goes to
@@ -130,23 +11,23 @@ public struct RestoreProgress: Sendable {
 /// rolled back. See `RestoreOptions` for the switches.
 /// - Important: Not thread-safe; one restore at a time per restorer.
 public final class PostgresRestorer {
-    private let targetURL: String
-    private let options: RestoreOptions
+    let targetURL: String
+    let options: RestoreOptions
     private let logger: Logger
 
-    private var session: Session!
+    var session: Session!
     /// The first connection (the restore only ever has one database, but `--create` may make it again).
-    private var firstSession: Session?
+    var firstSession: Session?
     private var createdDatabases: [String] = []
     /// What the script's database-level statements become (set once connected to the target).
-    private var scope = DatabaseScope(target: "", created: false)
+    var scope = DatabaseScope(target: "", created: false)
     /// SIGINT/SIGTERM: stops the restore and undoes it as on an error.
-    private let interrupt: RestoreInterrupt
+    let interrupt: RestoreInterrupt
     /// The key this restore's stoppers are registered under in `interrupt`.
-    private var interruptKey: String { "restore-\(ObjectIdentifier(self).hashValue)/" }
+    var interruptKey: String { "restore-\(ObjectIdentifier(self).hashValue)/" }
     private var plan = CleanPlan()
-    private var summary = RestoreSummary()
-    private var fileName = ""
+    var summary = RestoreSummary()
+    var fileName = ""
 
     // --jobs N > 1 (see `RestoreOptions.jobs`).
     private var parallel: Bool { options.jobs > 1 }
@@ -156,7 +37,7 @@ public final class PostgresRestorer {
     /// The phase the workers are in; a step of another phase waits until they have finished it.
     private var workersPhase: ParallelStep.Phase?
     /// Session settings run on the main connection since it connected, replayed on every worker.
-    private var settings: [String] = []
+    var settings: [String] = []
     /// Where each COPY block's data lies in the script, and how many COPY blocks were met so far.
     private var copyData: [Range<Int64>] = []
     private var copiesSeen = 0
@@ -177,7 +58,7 @@ public final class PostgresRestorer {
     package static let keptScriptLimit = 16 << 20
 
     /// A connection and what this restore did on it.
-    private final class Session {
+    final class Session {
         let connection: Connection
         let database: String
         /// The server process of the connection (to leave it out when looking for who holds a lock).
@@ -613,7 +494,7 @@ public final class PostgresRestorer {
 
     // MARK: - Transactions and the target
 
-    private func beginIfNeeded() throws {
+    func beginIfNeeded() throws {
         // With jobs > 1 the main connection still batches its statements in transactions (committed before the
         // workers need to see them), which is faster than one commit per statement.
         if (oneTransaction || parallel) && !session.inTransaction {
@@ -680,7 +561,7 @@ public final class PostgresRestorer {
     }
 
     /// A connection to the server's maintenance database (postgres, else template1), for CREATE/DROP DATABASE.
-    private func maintenanceConnection() throws -> Connection {
+    func maintenanceConnection() throws -> Connection {
         var lastError: Error?
         for database in ["postgres", "template1"] {
             do {
@@ -692,7 +573,7 @@ public final class PostgresRestorer {
         throw mapped(lastError!)
     }
 
-    private func connect(_ url: String, database: String, createdHere: Bool) throws -> Session {
+    func connect(_ url: String, database: String, createdHere: Bool) throws -> Session {
         do {
             let connection = try Connection(url, logger: logger)
             // synchronous_commit stays as the server has it: turning it off would only skip the final commit's
@@ -725,7 +606,7 @@ public final class PostgresRestorer {
     // MARK: - Running and failing
 
     @discardableResult
-    private func execute(_ sql: String, line: Int?, on session: Session) throws -> QueryResult {
+    func execute(_ sql: String, line: Int?, on session: Session) throws -> QueryResult {
         do {
             let result = try session.connection.execute(sql)
             if line != nil { summary.statements += 1 }
@@ -735,7 +616,7 @@ public final class PostgresRestorer {
         }
     }
 
-    private func statementError(_ error: PostgresError, sql: String, line: Int?) -> PostgresRestoreError {
+    func statementError(_ error: PostgresError, sql: String, line: Int?) -> PostgresRestoreError {
         var kind: PostgresRestoreError.Kind = error.kind == .connectionLost ? .connectionLost : .statementFailed
         var message = error.message
         if line == nil { message += " (while running the restore's own \(sql.prefix(40))…)" }
@@ -772,7 +653,7 @@ public final class PostgresRestorer {
             candidate.inTransaction = false
         }
         if parallel { undoParallelRestore(&failure) }
-        if failure.kind == .interrupted && !parallel, let session, !session.createdHere {
+        if failure.kind == .interrupted || failure.kind == .lockTimeout, !parallel, let session, !session.createdHere {
             failure.message += rolledBack || !session.didWork
                 ? "; the restore transaction was rolled back: \(session.database) is as it was"
                 : "; what ran before was committed (the restore was not one transaction)"
@@ -799,88 +680,6 @@ public final class PostgresRestorer {
             failure.message += "; and the databases created for this restore (\(createdDatabases.joined(separator: ", "))) could not be dropped: \(error)"
         }
         return failure
-    }
-
-    // MARK: - The target only, trusted statements, signals
-
-    /// Runs, translates or refuses a statement that names a database (see `DatabaseScope`).
-    private func runAboutDatabase(_ sql: String, line: Int, references: DatabaseReferences) throws {
-        let decision: DatabaseScope.Decision
-        do {
-            decision = try scope.statement(sql, line: line, references: references, targetIsFresh: !session.prepared && !session.didWork)
-        } catch {
-            throw PostgresRestoreError(kind: .outsideTarget, message: error.message, file: fileName, line: error.line,
-                                       statement: error.line == line ? sql : nil)
-        }
-        switch decision {
-        case .skip:
-            return
-        case .run(let translated):
-            // Database properties are transactional and are not work: the empty-target check still comes first.
-            try beginIfNeeded()
-            try execute(translated, line: line, on: session)
-        case .recreateTarget(let create):
-            try recreateTarget(create, line: line)
-        }
-    }
-
-    /// `--create` with a script that creates its database: makes the (still empty) target again with the script's
-    /// options (encoding, locale), under the target's name.
-    private func recreateTarget(_ create: String, line: Int) throws {
-        let name = session.database
-        interrupt.unregister(interruptKey + "main")
-        // Our connections to it must be gone before DROP DATABASE.
-        session = nil
-        firstSession = nil
-        let admin = try maintenanceConnection()
-        do {
-            try admin.execute("DROP DATABASE \(quoteIdentifier(name))")
-            try admin.execute(create)
-            summary.statements += 1
-        } catch let error as PostgresError {
-            var failure = statementError(error, sql: create, line: line)
-            failure.message += " (the script's CREATE DATABASE, run to make the target \(name) for --create; to restore without its options, "
-                + "create the database yourself and restore without --create)"
-            throw failure
-        }
-        session = try connect(targetURL, database: name, createdHere: true)
-        firstSession = session
-        for setting in settings { try execute(setting, line: nil, on: session) }
-    }
-
-    /// Refuses a `DROP DATABASE` the script did not follow with its `CREATE DATABASE`.
-    private func settleScope() throws {
-        do {
-            try scope.settlePendingDrop()
-        } catch {
-            throw PostgresRestoreError(kind: .outsideTarget, message: error.message, file: fileName, line: error.line)
-        }
-    }
-
-    /// Refuses `sql` when it reaches beyond the database (see `StatementInfo.hazard`).
-    private func refuseHazard(_ sql: String, line: Int) throws {
-        guard let hazard = StatementInfo.hazard(sql) else { return }
-        throw PostgresRestoreError(kind: .untrustedStatement,
-                                   message: "refused: \(hazard), which pg_dump never writes; nothing of the script is kept. "
-                                       + "If you wrote this script and mean it, restore with --trust-script",
-                                   file: fileName, line: line, statement: sql)
-    }
-
-    /// Throws once SIGINT or SIGTERM arrived.
-    private func checkInterrupt() throws {
-        if let signal = interrupt.received {
-            throw PostgresRestoreError(kind: .interrupted, message: "stopped by \(RestoreInterrupt.name(signal))", file: fileName)
-        }
-    }
-
-    private func setLockTimeout(_ timeout: String, on connection: Connection) throws {
-        do {
-            // A parameter, not text in the statement: the value comes from the command line.
-            _ = try connection.query("SELECT pg_catalog.set_config('lock_timeout', $1, false)", [timeout])
-        } catch let error as PostgresError {
-            throw PostgresRestoreError(kind: .options, message: "cannot set lock_timeout to \(timeout) (--lock-timeout): \(error.message)",
-                                       underlying: error)
-        }
     }
 
     /// Reads the whole script once to learn what it creates (for `clean`).

@@ -16,6 +16,7 @@ public final class RestoreInterrupt: @unchecked Sendable {
     private let lock = NSLock()
     private var signal: Int32?
     private var active = 0
+    private var finished = 0
     private var stoppers: [String: @Sendable () -> Void] = [:]
 
     /// The one the `restore` command installs.
@@ -35,16 +36,25 @@ public final class RestoreInterrupt: @unchecked Sendable {
         }
     }
 
-    /// Records `signal` and stops the registered work; returns whether a restore was touching a target (else there is
-    /// nothing to undo and the caller may end at once).
+    /// Where the restore stood when a signal came.
+    public enum Phase: Sendable, Equatable {
+        /// No restore has touched a target yet: nothing to undo.
+        case before
+        /// A restore is under way: it stops, undoes itself and throws.
+        case during
+        /// The restore has finished (committed, or undone after an error): nothing to stop.
+        case after
+    }
+
+    /// Records `signal` and stops the registered work; returns where the restore stood.
     @discardableResult
-    public func trigger(_ signal: Int32) -> Bool {
-        let (running, stops) = lock.withLock { () -> (Bool, [@Sendable () -> Void]) in
+    public func trigger(_ signal: Int32) -> Phase {
+        let (phase, stops) = lock.withLock { () -> (Phase, [@Sendable () -> Void]) in
             if self.signal == nil { self.signal = signal }
-            return (active > 0, Array(stoppers.values))
+            return (active > 0 ? .during : finished > 0 ? .after : .before, Array(stoppers.values))
         }
         for stop in stops { stop() }
-        return running
+        return phase
     }
 
     /// A restore starts touching its target; throws when a signal already came.
@@ -59,7 +69,10 @@ public final class RestoreInterrupt: @unchecked Sendable {
 
     /// The restore that called `begin` has finished (and undone what it had to).
     func end() {
-        lock.withLock { active -= 1 }
+        lock.withLock {
+            active -= 1
+            finished += 1
+        }
     }
 
     /// Runs `stop` when a signal comes (replacing what was registered under `key`).
@@ -72,9 +85,9 @@ public final class RestoreInterrupt: @unchecked Sendable {
         lock.withLock { stoppers = stoppers.filter { !$0.key.hasPrefix(prefix) } }
     }
 
-    /// Catches the next SIGINT or SIGTERM: `stopping` runs when a restore is under way (it then undoes itself and
-    /// throws), `idle` when none is (nothing to undo). Both run on the watcher thread.
-    public func install(idle: @escaping @Sendable (Int32) -> Void, stopping: @escaping @Sendable (Int32) -> Void) {
+    /// Catches the next SIGINT or SIGTERM and calls `handler` on a watcher thread with where the restore stood
+    /// (during a restore, the restore has been told to stop and undo itself by then).
+    public func install(_ handler: @escaping @Sendable (Int32, Phase) -> Void) {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return }
         signalPipe = fds[1]
@@ -83,7 +96,7 @@ public final class RestoreInterrupt: @unchecked Sendable {
             var byte: UInt8 = 0
             while read(readEnd, &byte, 1) < 0 && errno == EINTR {}
             let signal = Int32(byte)
-            if trigger(signal) { stopping(signal) } else { idle(signal) }
+            handler(signal, trigger(signal))
         }
         thread.name = "vaultops.signals"
         thread.start()

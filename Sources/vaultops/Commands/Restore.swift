@@ -93,12 +93,18 @@ struct Restore: ParsableCommand {
             }
             let options = RestoreOptions(clean: clean, force: force, noOwner: noOwner, noPrivileges: noPrivileges,
                                          createDatabase: create, jobs: jobs, trustScript: trustScript, lockTimeout: lockTimeout)
-            RestoreInterrupt.shared.install(idle: { signal in
-                printError("vaultops: stopped by \(RestoreInterrupt.name(signal)) before the restore touched \(Redacted.connectionString(target)); nothing was changed")
-                Foundation.exit(VaultopsExitCode.failure.rawValue)
-            }, stopping: { signal in
-                printError("vaultops: got \(RestoreInterrupt.name(signal)): stopping the restore and undoing it (a second signal ends vaultops at once, without cleanup)")
-            })
+            RestoreInterrupt.shared.install { signal, phase in
+                let name = RestoreInterrupt.name(signal)
+                switch phase {
+                case .before:
+                    printError("vaultops: stopped by \(name) before the restore touched \(Redacted.connectionString(target)); nothing was changed")
+                    Foundation.exit(VaultopsExitCode.failure.rawValue)
+                case .during:
+                    printError("vaultops: got \(name): stopping the restore and undoing it (a second signal ends vaultops at once, without cleanup)")
+                case .after:
+                    printError("vaultops: got \(name) after the restore had finished; its outcome stands")
+                }
+            }
             let reporter = ProgressReporter(label: url.lastPathComponent, total: nil)
             let summary = try PostgresRestoreJob.restore(url, targetURL: target, options: options) { p in
                 reporter.set(completed: p.bytesRead)
