@@ -10,7 +10,7 @@ struct RestoreCommandSafetyTests {
     /// A plain script of `tables` tables with about `megabytes` MB of COPY data each, so a restore runs for a while.
     static func bigScript(in dir: TempDir, tables: Int, megabytes: Int) throws -> URL {
         let script = dir.file("big_20250101.sql")
-        FileManager.default.createFile(atPath: script.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: script.path, contents: nil)
         let handle = try FileHandle(forWritingTo: script)
         let pad = String(repeating: "x", count: 140)
         var block = ""
@@ -41,8 +41,8 @@ struct RestoreCommandSafetyTests {
             os.execv(sys.argv[1], sys.argv[1:])
             """, vaultopsExecutable] + arguments
         let out = dir.file("stdout"), err = dir.file("stderr")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice
@@ -87,6 +87,25 @@ struct RestoreCommandSafetyTests {
         #expect(stderr.contains("stopped by \(name)"), "\(stderr)")
         #expect(stderr.contains(c.jobs > 1 ? "was dropped again" : "rolled back"), "\(stderr)")
         #expect(try Fixture.userObjects(target) == 0)
+    }
+
+    @Test("vaultops restore of a pg_dump -C -c script into --to leaves the database it names alone and says where it went")
+    func createCleanScriptCommand() throws {
+        let dir = try TempDir("restore-target")
+        let prod = try PostgresTestServer.freshDatabase("prod")
+        try PostgresTestServer.psql("CREATE TABLE accounts (id int); INSERT INTO accounts VALUES (1), (2);", database: prod)
+        let script = dir.file("prod_20250101.sql")
+        try Fixture.pgDump(prod, to: script, ["-C", "-c"])
+        try PostgresTestServer.psql("INSERT INTO accounts VALUES (3)", database: prod)
+        let oid = try PostgresTestServer.psql("SELECT oid FROM pg_database WHERE datname = '\(prod)'")
+
+        let scratch = try PostgresTestServer.freshDatabase("scratch")
+        let r = try vaultops(["restore", script.path, "--to", try PostgresTestServer.url(database: scratch)])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("note: the script's database \(prod) (CREATE DATABASE at line"), "\(r.stdout)")
+        #expect(try PostgresTestServer.psql("SELECT oid FROM pg_database WHERE datname = '\(prod)'") == oid)
+        #expect(try PostgresTestServer.psql("SELECT count(*) FROM accounts", database: prod) == "3")
+        #expect(try PostgresTestServer.psql("SELECT count(*) FROM accounts", database: scratch) == "2")
     }
 
     @Test("restore --clean behind another session's open transaction gives up after --lock-timeout and names that session")
