@@ -61,7 +61,7 @@ extension PostgresRestorer {
     func refuseHazard(_ sql: String, line: Int) throws {
         guard let hazard = StatementInfo.hazard(sql) else { return }
         throw PostgresRestoreError(kind: .untrustedStatement,
-                                   message: "refused: \(hazard), which pg_dump never writes; nothing of the script is kept. "
+                                   message: "refused: \(hazard), which pg_dump never writes. "
                                        + "If you wrote this script and mean it, restore with --trust-script",
                                    file: fileName, line: line, statement: sql)
     }

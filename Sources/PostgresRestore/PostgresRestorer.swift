@@ -653,7 +653,8 @@ public final class PostgresRestorer {
             candidate.inTransaction = false
         }
         if parallel { undoParallelRestore(&failure) }
-        if failure.kind == .interrupted || failure.kind == .lockTimeout, !parallel, let session, !session.createdHere {
+        // Refusals and stops name no server error: say what became of the target.
+        if [.interrupted, .lockTimeout, .untrustedStatement, .outsideTarget].contains(failure.kind), !parallel, let session, !session.createdHere {
             failure.message += rolledBack || !session.didWork
                 ? "; the restore transaction was rolled back: \(session.database) is as it was"
                 : "; what ran before was committed (the restore was not one transaction)"
