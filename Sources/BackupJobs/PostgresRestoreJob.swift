@@ -24,9 +24,8 @@ public enum PostgresRestoreJob {
     /// In the default mode (one transaction, neither `clean` nor `force`) the artifact is read once: the checks
     /// run while the script streams into the restore transaction, decompression and hashing on read-ahead
     /// threads, and the transaction commits only after the last byte passed them, so a damaged artifact is rolled
-    /// back and changes nothing. The other modes can change the target outside the transaction (`--clean` and
-    /// `--force` let a script's `DROP DATABASE` run, without one transaction every statement commits), so there the
-    /// whole artifact is verified before anything runs. `options.jobs` > 1 gives up the single transaction (see
+    /// back and changes nothing. The other modes are verified completely before anything runs (`--clean` and `--force`
+    /// act on a database that holds data, and without one transaction every statement commits). `options.jobs` > 1 gives up the single transaction (see
     /// `RestoreOptions.jobs`): the artifact is verified completely first, and a failure drops what was restored.
     public static func restore(_ artifact: URL, targetURL: String, options: RestoreOptions,
                                progress: ((RestoreProgress) -> Void)? = nil) throws -> PostgresRestore.RestoreSummary {
@@ -53,6 +52,9 @@ public enum PostgresRestoreJob {
         }
         do {
             return try restorer.restore(input, progress: progress)
+        } catch let error as PostgresRestoreError where error.kind == .interrupted {
+            // Stopped by a signal: reading the rest of the artifact would only keep the user waiting.
+            throw error
         } catch {
             // A damaged artifact explains whatever it caused (a truncated statement, a row the server rejects),
             // and is what the user must act on: read the rest and report the damage first, as a verification

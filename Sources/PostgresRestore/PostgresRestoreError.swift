@@ -27,6 +27,15 @@ public struct PostgresRestoreError: Error, CustomStringConvertible, Sendable, Ex
         case io
         /// The options do not go together (`jobs` > 1 with `clean` or `force`, …); nothing was read or changed.
         case options
+        /// The script would act on a database other than the target (`\connect other`, `DROP DATABASE`, …).
+        case outsideTarget
+        /// The script holds a statement that reaches beyond the database (`COPY … PROGRAM`, `ALTER SYSTEM`, …)
+        /// and `RestoreOptions.trustScript` is off.
+        case untrustedStatement
+        /// A statement waited longer than `RestoreOptions.lockTimeout` for a lock another session holds.
+        case lockTimeout
+        /// SIGINT or SIGTERM stopped the restore, which was then undone.
+        case interrupted
     }
 
     /// What failed.

@@ -2,108 +2,6 @@ import Foundation
 import LibPQ
 import Logging
 
-/// How a restore treats the target.
-public struct RestoreOptions: Sendable, Equatable {
-    /// Run the whole script in one transaction, so a failure changes nothing (default on).
-    public var singleTransaction = true
-    /// Drop every object the script creates (`IF EXISTS`, dependents first) before restoring.
-    public var clean = false
-    /// Restore into a target that already holds user tables.
-    public var force = false
-    /// Skip `ALTER … OWNER TO` and `SET SESSION AUTHORIZATION` (for RDS and other managed servers).
-    public var noOwner = false
-    /// Skip `GRANT`, `REVOKE` and `ALTER DEFAULT PRIVILEGES`.
-    public var noPrivileges = false
-    /// Create the target database (from template0) first; it is dropped again if the restore fails.
-    public var createDatabase = false
-    /// Restore everything into the target database: skip `CREATE`/`DROP`/`ALTER DATABASE` and `\connect`.
-    public var stayInTarget = false
-    /// `maintenance_work_mem` for the restore's own sessions (index and constraint builds), or nil for the server's.
-    ///
-    /// PostgreSQL's advice for bulk loads ("Populating a Database"): the default 64MB makes the index builds
-    /// after a large table's data sort on disk. The setting lasts as long as the restore's connections; a
-    /// script that sets it itself wins. 256MB is one sort's budget at a time, as `pg_restore` users set it.
-    public var maintenanceWorkMem: String? = "256MB"
-    /// Connections to restore over. 1 (the default) is the single transaction above; N > 1 loads tables and
-    /// builds indexes and constraints over N connections at once and GIVES UP ALL-OR-NOTHING.
-    ///
-    /// With N > 1 the script is read completely first (and refused if it would not restore completely), the target
-    /// must hold no user tables (`clean` and `force` are refused), pre-data runs committed on the main connection,
-    /// table data and then index/constraint builds and then foreign keys spread over N connections, and the rest
-    /// runs on the main connection in script order. On a failure, everything the script created is dropped again
-    /// (or the database, with `createDatabase`), so the target ends as empty as it was; a crash of the restore
-    /// itself (or of the server) can leave a partly restored database behind.
-    public var jobs = 1
-
-    public init(singleTransaction: Bool = true, clean: Bool = false, force: Bool = false, noOwner: Bool = false,
-                noPrivileges: Bool = false, createDatabase: Bool = false, stayInTarget: Bool = false,
-                maintenanceWorkMem: String? = "256MB", jobs: Int = 1) {
-        self.singleTransaction = singleTransaction
-        self.clean = clean
-        self.force = force
-        self.noOwner = noOwner
-        self.noPrivileges = noPrivileges
-        self.createDatabase = createDatabase
-        self.stayInTarget = stayInTarget
-        self.maintenanceWorkMem = maintenanceWorkMem
-        self.jobs = jobs
-    }
-
-    /// Why these options cannot be honoured together, or nil when they can.
-    public var conflict: String? {
-        guard jobs > 1 else { return jobs < 1 ? "--jobs must be at least 1" : nil }
-        if clean {
-            return "--jobs \(jobs) does not go with --clean: restoring over several connections is not one transaction, so a failure could not bring back what --clean dropped; use --jobs 1, or restore into an empty database"
-        }
-        if force {
-            return "--jobs \(jobs) does not go with --force: a failure is undone by dropping what the dump created, which in a database that already holds tables could drop objects that were there before; use --jobs 1"
-        }
-        return nil
-    }
-}
-
-/// What a restore did.
-public struct RestoreSummary: Sendable, Equatable, CustomStringConvertible {
-    /// Statements sent to the server (COPY statements included).
-    public var statements = 0
-    /// Statements left out by `noOwner`, `noPrivileges` or `stayInTarget`.
-    public var skippedStatements = 0
-    /// Rows loaded per table (`schema.table`), from COPY blocks and INSERT statements.
-    public var rowsPerTable: [String: Int64] = [:]
-    /// Script bytes read (uncompressed).
-    public var bytesRead: Int64 = 0
-    /// Wall-clock time of the whole restore, in seconds.
-    public var seconds: Double = 0
-    /// The database the script ended in.
-    public var database = ""
-    /// Who wrote the script, from its header.
-    public var writer: DumpMarkers.Writer = .unknown
-    /// Connections used (`RestoreOptions.jobs`); more than 1 means it was not one transaction.
-    public var jobs = 1
-
-    /// Tables that received rows.
-    public var tables: Int { rowsPerTable.count }
-    /// All rows loaded.
-    public var rows: Int64 { rowsPerTable.values.reduce(0, +) }
-
-    public var description: String {
-        let skipped = skippedStatements > 0 ? " (\(skippedStatements) skipped)" : ""
-        return "restored \(database): \(statements) statements\(skipped), \(tables) tables, \(rows) rows, "
-            + "\(bytesRead) bytes in \(String(format: "%.1f", seconds)) s"
-            + (jobs > 1 ? " over \(jobs) connections (not one transaction)" : "")
-    }
-}
-
-/// Progress of a running restore, reported after each read from the script.
-public struct RestoreProgress: Sendable {
-    /// Script bytes read so far (uncompressed).
-    public var bytesRead: Int64
-    /// Statements run so far.
-    public var statements: Int
-    /// Rows loaded so far (counted when each COPY finishes).
-    public var rows: Int64
-}
-
 /// Runs a plain SQL script (pg_dump's or vaultops' own) against a PostgreSQL server safely.
 ///
 /// The script is streamed: statements are split as they are read, and COPY data goes to
@@ -113,17 +11,23 @@ public struct RestoreProgress: Sendable {
 /// rolled back. See `RestoreOptions` for the switches.
 /// - Important: Not thread-safe; one restore at a time per restorer.
 public final class PostgresRestorer {
-    private let targetURL: String
-    private let options: RestoreOptions
+    let targetURL: String
+    let options: RestoreOptions
     private let logger: Logger
 
-    private var session: Session!
-    /// The first connection, kept when `\connect` moves on, to drop databases this restore created.
-    private var firstSession: Session?
+    var session: Session!
+    /// The first connection (the restore only ever has one database, but `--create` may make it again).
+    var firstSession: Session?
     private var createdDatabases: [String] = []
+    /// What the script's database-level statements become (set once connected to the target).
+    var scope = DatabaseScope(target: "", created: false)
+    /// SIGINT/SIGTERM: stops the restore and undoes it as on an error.
+    let interrupt: RestoreInterrupt
+    /// The key this restore's stoppers are registered under in `interrupt`.
+    var interruptKey: String { "restore-\(ObjectIdentifier(self).hashValue)/" }
     private var plan = CleanPlan()
-    private var summary = RestoreSummary()
-    private var fileName = ""
+    var summary = RestoreSummary()
+    var fileName = ""
 
     // --jobs N > 1 (see `RestoreOptions.jobs`).
     private var parallel: Bool { options.jobs > 1 }
@@ -133,7 +37,7 @@ public final class PostgresRestorer {
     /// The phase the workers are in; a step of another phase waits until they have finished it.
     private var workersPhase: ParallelStep.Phase?
     /// Session settings run on the main connection since it connected, replayed on every worker.
-    private var settings: [String] = []
+    var settings: [String] = []
     /// Where each COPY block's data lies in the script, and how many COPY blocks were met so far.
     private var copyData: [Range<Int64>] = []
     private var copiesSeen = 0
@@ -154,9 +58,11 @@ public final class PostgresRestorer {
     package static let keptScriptLimit = 16 << 20
 
     /// A connection and what this restore did on it.
-    private final class Session {
+    final class Session {
         let connection: Connection
         let database: String
+        /// The server process of the connection (to leave it out when looking for who holds a lock).
+        var backendPID = 0
         var inTransaction = false
         /// Whether the open transaction changed anything beyond session settings.
         var didWork = false
@@ -172,11 +78,13 @@ public final class PostgresRestorer {
     }
 
     /// A restorer for the database at `targetURL` (a libpq URI or keyword/value string).
+    /// - Parameter interrupt: where SIGINT/SIGTERM arrive (see `RestoreInterrupt.install`).
     public init(targetURL: String, options: RestoreOptions = RestoreOptions(),
-                logger: Logger = Logger(label: "vaultops.restore")) {
+                logger: Logger = Logger(label: "vaultops.restore"), interrupt: RestoreInterrupt = .shared) {
         self.targetURL = targetURL
         self.options = options
         self.logger = logger
+        self.interrupt = interrupt
     }
 
     /// Restores `input`; throws a `PostgresRestoreError` and leaves the target as it was on failure.
@@ -207,6 +115,7 @@ public final class PostgresRestorer {
         copiesSeen = 0
         copyData = []
         defer {
+            interrupt.unregister(interruptKey)
             workers?.stop()
             workers = nil
             session = nil
@@ -244,7 +153,14 @@ public final class PostgresRestorer {
         if options.clean {
             plan = try Self.readCleanPlan(input)
         }
+        if !options.trustScript, let items = parallelCheck?.items {
+            // jobs > 1 commits as it goes: refuse before anything is written when the kept script shows it.
+            for case .statement(let sql, let line) in items { try refuseHazard(sql, line: line) }
+        }
         let targetDatabase = try ConnectionString.database(of: targetURL)
+        // From here on the target may change: a signal now stops and undoes the restore (before, it just ends vaultops).
+        try interrupt.begin(file: input.name)
+        defer { interrupt.end() }
         do {
             if options.createDatabase {
                 guard let targetDatabase else {
@@ -254,6 +170,7 @@ public final class PostgresRestorer {
             }
             session = try connect(targetURL, database: targetDatabase ?? "", createdHere: options.createDatabase)
             firstSession = session
+            scope = DatabaseScope(target: session.database, created: options.createDatabase)
 
             if parallel, let checked = parallelCheck, let items = checked.items {
                 // The check pass kept the script without its data: run from that, the workers read the data.
@@ -265,12 +182,14 @@ public final class PostgresRestorer {
                     }
                 }
                 try settleWorkers()
+                try settleScope()
                 workers?.stop()
                 workers = nil
                 summary.bytesRead = checked.bytes
                 summary.writer = checked.writer
                 try commitMain()
                 summary.database = session.database
+                summary.notes = scope.notes
                 summary.seconds = Date().timeIntervalSince(started)
                 logger.info("\(summary.description)")
                 return summary
@@ -285,6 +204,7 @@ public final class PostgresRestorer {
                 try handle(item, reader: reader)
             }
             try settleWorkers()
+            try settleScope()
             workers?.stop()
             workers = nil
             summary.bytesRead = reader.bytesRead
@@ -301,10 +221,16 @@ public final class PostgresRestorer {
                 session.inTransaction = false
             }
         } catch {
-            let failure = mapped(error)
+            var failure = mapped(error)
+            if let signal = interrupt.received {
+                // Whatever the signal broke (a cancelled statement, a stopped worker) is not the story: the signal is.
+                failure = PostgresRestoreError(kind: .interrupted, message: "stopped by \(RestoreInterrupt.name(signal))",
+                                               file: fileName)
+            }
             throw abort(failure)
         }
         summary.database = session.database
+        summary.notes = scope.notes
         summary.seconds = Date().timeIntervalSince(started)
         logger.info("\(summary.description)")
         return summary
@@ -314,8 +240,10 @@ public final class PostgresRestorer {
 
     /// Runs one item of the script; `reader` is where COPY data comes from (nil when workers read it).
     private func handle(_ item: ScriptItem, reader: ScriptReader?) throws {
+        try checkInterrupt()
         switch item {
         case .statement(let sql, let line):
+            if !options.trustScript { try refuseHazard(sql, line: line) }
             if parallel, let step = ParallelStep.classify(sql) {
                 try dispatch(step, sql: sql, line: line, copyData: nil)
             } else {
@@ -368,37 +296,32 @@ public final class PostgresRestorer {
         default:
             break
         }
+        if !options.stayInTarget, let references = DatabaseReferences.find(sql) {
+            try runAboutDatabase(sql, line: line, references: references)
+            return
+        }
 
         switch kind {
         case .sessionSetup:
             // Settings only: they may run before the transaction (and before CREATE DATABASE).
             try execute(sql, line: line, on: session)
-            if parallel {
-                settings.append(sql)
-                workers?.addSetting(sql)
+            if let timeout = options.lockTimeout, StatementInfo.setsLockTimeout(sql) {
+                // pg_dump's "SET lock_timeout = 0" would let --clean wait forever behind an application.
+                try setLockTimeout(timeout, on: session.connection)
+                return
             }
+            // Kept for the workers, and for the target that a script's CREATE DATABASE makes again (--create).
+            settings.append(sql)
+            workers?.addSetting(sql)
         case .noTransaction where parallel:
             try prepareForWork(line: line)
             try commitMain()
             try execute(sql, line: line, on: session)
             session.didWork = true
-        case .createDatabase(let name):
-            try leaveSetupTransaction(line: line, sql: sql)
-            try execute(sql, line: line, on: session)
-            createdDatabases.append(name)
-        case .dropDatabase(let name):
-            try leaveSetupTransaction(line: line, sql: sql)
-            if !options.clean && !options.force, try databaseExists(name) {
-                throw PostgresRestoreError(kind: .targetNotEmpty,
-                                           message: "the script drops database \(name), which exists; pass --clean to let it, or --force",
-                                           file: fileName, line: line, statement: sql)
-            }
-            try execute(sql, line: line, on: session)
-        case .databaseLevel, .databaseOwnerChange:
-            // ALTER DATABASE / COMMENT ON DATABASE are transactional, but in a --create script they run on the
-            // maintenance database before \connect; they do not count as work, so \connect may commit them.
-            try beginIfNeeded()
-            try execute(sql, line: line, on: session)
+        case .createDatabase, .dropDatabase, .databaseLevel, .databaseOwnerChange:
+            // Only a statement DatabaseReferences could not read gets here (DROP DATABASE without a name, …).
+            throw PostgresRestoreError(kind: .outsideTarget, message: "a statement about a database this restore cannot tell apart from another; a restore only touches its target \(session.database)",
+                                       file: fileName, line: line, statement: sql)
         default:
             try prepareForWork(line: line)
             let result = try execute(sql, line: line, on: session)
@@ -417,7 +340,11 @@ public final class PostgresRestorer {
         session.didWork = true
         do {
             let rows = try session.connection.copyIn(sql) { writer in
-                try reader.readCopyData { bytes in try writer.write(bytes) }
+                try reader.readCopyData { bytes in
+                    // A signal ends the COPY with an error (PQputCopyEnd), which the rollback then undoes.
+                    try self.checkInterrupt()
+                    try writer.write(bytes)
+                }
             }
             summary.rowsPerTable[table.description, default: 0] += rows
         } catch let error as PostgresError {
@@ -444,17 +371,12 @@ public final class PostgresRestorer {
                 summary.skippedStatements += 1
                 return
             }
-            try leaveSetupTransaction(line: line, sql: text)
-            // Workers follow the main connection to the new database (from the next step on).
-            workers?.stop()
-            workers = nil
-            settings = []
-            let url = try ConnectionString.replacingDatabase(in: targetURL, with: database)
-            let next = try connect(url, database: database, createdHere: createdDatabases.contains(database))
-            if session !== firstSession {
-                session = nil // close an intermediate connection
+            // Never followed: the restore stays in its target (or refuses a second database).
+            do {
+                _ = try scope.connect(database, line: line)
+            } catch {
+                throw PostgresRestoreError(kind: .outsideTarget, message: error.message, file: fileName, line: error.line, statement: text)
             }
-            session = next
         }
     }
 
@@ -470,9 +392,11 @@ public final class PostgresRestorer {
         if workers == nil {
             let url = try ConnectionString.replacingDatabase(in: targetURL, with: session.database)
             let pool = RestoreWorkers(url: url, jobs: options.jobs, maintenanceWorkMem: options.maintenanceWorkMem,
-                                      fileName: fileName, logger: logger, spool: spool, open: openConcurrently!)
+                                      lockTimeout: options.lockTimeout, fileName: fileName, logger: logger, spool: spool,
+                                      open: openConcurrently!)
             for setting in settings { pool.addSetting(setting) }
             workers = pool
+            interrupt.register(interruptKey + "workers", pool.stopper(file: fileName))
         }
         session.didWork = true
         recordCreated(sql)
@@ -542,7 +466,12 @@ public final class PostgresRestorer {
             var problems: [String] = []
             for drop in plan.drops {
                 do {
-                    _ = try connection.execute(drop)
+                    do {
+                        _ = try connection.execute(drop)
+                    } catch let error as PostgresError where error.kind == .cancelled {
+                        // A signal's cancel request can land just after the statement it was meant for.
+                        _ = try connection.execute(drop)
+                    }
                 } catch let error as PostgresError {
                     problems.append("\(drop) failed: \(error.message)")
                 }
@@ -565,7 +494,7 @@ public final class PostgresRestorer {
 
     // MARK: - Transactions and the target
 
-    private func beginIfNeeded() throws {
+    func beginIfNeeded() throws {
         // With jobs > 1 the main connection still batches its statements in transactions (committed before the
         // workers need to see them), which is faster than one commit per statement.
         if (oneTransaction || parallel) && !session.inTransaction {
@@ -574,22 +503,10 @@ public final class PostgresRestorer {
         }
     }
 
-    /// Ends a transaction that only applied settings or database properties, so a statement that cannot
-    /// run in one (or `\connect`) may follow.
-    private func leaveSetupTransaction(line: Int, sql: String) throws {
-        guard session.inTransaction else { return }
-        if session.didWork && !parallel {
-            throw PostgresRestoreError(kind: .invalidScript,
-                                       message: "this must run outside a transaction, but the restore transaction has already changed data; it cannot come in the middle of a restore",
-                                       file: fileName, line: line, statement: sql)
-        }
-        try execute("COMMIT", line: nil, on: session)
-        session.inTransaction = false
-    }
-
     /// Before the first statement that changes data in a database: open the transaction, then check
     /// the target is empty (or clean it).
     private func prepareForWork(line: Int) throws {
+        try settleScope()
         try beginIfNeeded()
         guard !session.prepared else { return }
         session.prepared = true
@@ -632,14 +549,6 @@ public final class PostgresRestorer {
         return (total, names)
     }
 
-    private func databaseExists(_ name: String) throws -> Bool {
-        do {
-            return try session.connection.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [name]).rowCount > 0
-        } catch let error as PostgresError {
-            throw PostgresRestoreError(kind: .target, message: error.message, underlying: error)
-        }
-    }
-
     private func createTargetDatabase(_ name: String) throws {
         let admin = try maintenanceConnection()
         do {
@@ -652,7 +561,7 @@ public final class PostgresRestorer {
     }
 
     /// A connection to the server's maintenance database (postgres, else template1), for CREATE/DROP DATABASE.
-    private func maintenanceConnection() throws -> Connection {
+    func maintenanceConnection() throws -> Connection {
         var lastError: Error?
         for database in ["postgres", "template1"] {
             do {
@@ -664,7 +573,7 @@ public final class PostgresRestorer {
         throw mapped(lastError!)
     }
 
-    private func connect(_ url: String, database: String, createdHere: Bool) throws -> Session {
+    func connect(_ url: String, database: String, createdHere: Bool) throws -> Session {
         do {
             let connection = try Connection(url, logger: logger)
             // synchronous_commit stays as the server has it: turning it off would only skip the final commit's
@@ -679,10 +588,15 @@ public final class PostgresRestorer {
                                                underlying: error)
                 }
             }
-            let name = database.isEmpty
-                ? ((try? connection.execute("SELECT current_database()"))?[0, 0] ?? "")
-                : database
-            return Session(connection: connection, database: name, createdHere: createdHere)
+            if let timeout = options.lockTimeout { try setLockTimeout(timeout, on: connection) }
+            let found = try connection.execute("SELECT current_database(), pg_backend_pid()")
+            let next = Session(connection: connection, database: database.isEmpty ? found[0, 0] ?? "" : database, createdHere: createdHere)
+            next.backendPID = Int(found[0, 1] ?? "") ?? 0
+            // A signal cancels what this connection runs; the restore's thread then undoes the restore.
+            if let token = try? connection.cancelToken() {
+                interrupt.register(interruptKey + "main") { _ = token.cancel() }
+            }
+            return next
         } catch let error as PostgresError {
             throw PostgresRestoreError(kind: .target, message: "cannot connect to the target: \(error.message) (\(error.context))",
                                        underlying: error)
@@ -692,7 +606,7 @@ public final class PostgresRestorer {
     // MARK: - Running and failing
 
     @discardableResult
-    private func execute(_ sql: String, line: Int?, on session: Session) throws -> QueryResult {
+    func execute(_ sql: String, line: Int?, on session: Session) throws -> QueryResult {
         do {
             let result = try session.connection.execute(sql)
             if line != nil { summary.statements += 1 }
@@ -702,10 +616,16 @@ public final class PostgresRestorer {
         }
     }
 
-    private func statementError(_ error: PostgresError, sql: String, line: Int?) -> PostgresRestoreError {
-        let kind: PostgresRestoreError.Kind = error.kind == .connectionLost ? .connectionLost : .statementFailed
+    func statementError(_ error: PostgresError, sql: String, line: Int?) -> PostgresRestoreError {
+        var kind: PostgresRestoreError.Kind = error.kind == .connectionLost ? .connectionLost : .statementFailed
         var message = error.message
         if line == nil { message += " (while running the restore's own \(sql.prefix(40))…)" }
+        if error.kind == .lockTimeout, let session, let timeout = options.lockTimeout {
+            kind = .lockTimeout
+            message += "; waited longer than --lock-timeout \(timeout) for a lock: "
+                + LockHolders.describe(url: (try? ConnectionString.replacingDatabase(in: targetURL, with: session.database)) ?? targetURL,
+                                       statement: sql, excludingPID: session.backendPID, logger: logger)
+        }
         return PostgresRestoreError(kind: kind, message: message, file: fileName, line: line, statement: sql, underlying: error)
     }
 
@@ -721,15 +641,24 @@ public final class PostgresRestorer {
     /// Rolls back what is open and drops databases this restore created; returns the error to throw.
     private func abort(_ failure: PostgresRestoreError) -> PostgresRestoreError {
         var failure = failure
+        // No signal may cancel the cleanup below.
+        interrupt.unregister(interruptKey)
         // Workers first: their connections hold locks the drops below need, and must not go on loading.
         workers?.stop()
         workers = nil
+        var rolledBack = false
         for candidate in [session, firstSession] {
             guard let candidate, candidate.inTransaction, candidate.connection.isOpen else { continue }
-            _ = try? candidate.connection.execute("ROLLBACK")
+            rolledBack = (try? candidate.connection.execute("ROLLBACK")) != nil || rolledBack
             candidate.inTransaction = false
         }
         if parallel { undoParallelRestore(&failure) }
+        // Refusals and stops name no server error: say what became of the target.
+        if [.interrupted, .lockTimeout, .untrustedStatement, .outsideTarget].contains(failure.kind), !parallel, let session, !session.createdHere {
+            failure.message += rolledBack || !session.didWork
+                ? "; the restore transaction was rolled back: \(session.database) is as it was"
+                : "; what ran before was committed (the restore was not one transaction)"
+        }
         guard !createdDatabases.isEmpty else { return failure }
         // Our connections to the created databases must be gone before DROP DATABASE.
         session = nil
@@ -739,7 +668,9 @@ public final class PostgresRestorer {
             for name in createdDatabases.reversed() {
                 do {
                     try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name))")
-                    if parallel {
+                    if failure.kind == .interrupted && !parallel {
+                        failure.message += "; the database \(name) created for this restore was dropped again"
+                    } else if parallel {
                         failure.message += "; --jobs \(options.jobs) restores without one transaction, so the database \(name) created for it was dropped again"
                     }
                 } catch {

@@ -30,9 +30,10 @@ final class RestoreWorkers {
     private var threads = 0
 
     /// Starts `jobs` workers against `url`; `open` gives each COPY worker its own stream of the script.
-    init(url: String, jobs: Int, maintenanceWorkMem: String?, fileName: String, logger: Logger, spool: CopySpool?,
-         open: @escaping @Sendable () throws -> any ScriptSource) {
-        shared = Shared(url: url, maintenanceWorkMem: maintenanceWorkMem, fileName: fileName, logger: logger, spool: spool, open: open)
+    init(url: String, jobs: Int, maintenanceWorkMem: String?, lockTimeout: String?, fileName: String, logger: Logger,
+         spool: CopySpool?, open: @escaping @Sendable () throws -> any ScriptSource) {
+        shared = Shared(url: url, maintenanceWorkMem: maintenanceWorkMem, lockTimeout: lockTimeout, fileName: fileName,
+                        logger: logger, spool: spool, open: open)
         for index in 0..<max(1, jobs) {
             let shared = self.shared
             let thread = Thread { shared.work() }
@@ -59,13 +60,21 @@ final class RestoreWorkers {
     /// Stops the workers (cancelling what runs) and waits until their connections are closed.
     func stop() { shared.stop() }
 
+    /// What a signal calls from another thread: fails the pool (cancelling what runs), so that the restore's thread,
+    /// in `barrier` or `submit`, stops and undoes the restore.
+    func stopper(file: String) -> @Sendable () -> Void {
+        let shared = self.shared
+        return { shared.fail(PostgresRestoreError(kind: .interrupted, message: "stopped by a signal", file: file)) }
+    }
+
     /// The queue and the workers' state, shared between the restore's thread and the workers.
     private final class Shared: @unchecked Sendable {
         // Safety: every `var` below is read and written only with `condition` locked. The workers' connections
-        // and script streams are local to their threads. `url`, `fileName`, `logger`, `maintenanceWorkMem`, `spool`
+        // and script streams are local to their threads. `url`, `fileName`, `logger`, `maintenanceWorkMem`, `lockTimeout`, `spool`
         // and `open` are immutable and Sendable.
         let url: String
         let maintenanceWorkMem: String?
+        let lockTimeout: String?
         let fileName: String
         let logger: Logger
         let open: @Sendable () throws -> any ScriptSource
@@ -82,8 +91,9 @@ final class RestoreWorkers {
         private var rows: [String: Int64] = [:]
         private var statements = 0
 
-        init(url: String, maintenanceWorkMem: String?, fileName: String, logger: Logger, spool: CopySpool?,
+        init(url: String, maintenanceWorkMem: String?, lockTimeout: String?, fileName: String, logger: Logger, spool: CopySpool?,
              open: @escaping @Sendable () throws -> any ScriptSource) {
+            self.lockTimeout = lockTimeout
             self.spool = spool
             self.url = url
             self.maintenanceWorkMem = maintenanceWorkMem
@@ -127,6 +137,17 @@ final class RestoreWorkers {
             rows = [:]
             statements = 0
             return done
+        }
+
+        /// Makes `error` the pool's failure (unless there is one) and cancels what the workers run.
+        func fail(_ error: PostgresRestoreError) {
+            condition.lock()
+            if failure == nil && !stopped {
+                failure = error
+                for token in cancels.values { token.cancel() }
+            }
+            condition.broadcast()
+            condition.unlock()
         }
 
         func stop() {
@@ -303,6 +324,9 @@ final class RestoreWorkers {
             let connection = try Connection(shared.url, logger: shared.logger)
             if let memory = shared.maintenanceWorkMem {
                 _ = try connection.query("SELECT pg_catalog.set_config('maintenance_work_mem', $1, false)", [memory])
+            }
+            if let timeout = shared.lockTimeout {
+                _ = try connection.query("SELECT pg_catalog.set_config('lock_timeout', $1, false)", [timeout])
             }
             shared.register(ObjectIdentifier(self), cancel: try? connection.cancelToken())
             self.connection = connection

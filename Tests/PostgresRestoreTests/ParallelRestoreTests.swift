@@ -157,7 +157,7 @@ struct ParallelRestoreTests {
         #expect(try Fixture.comparable(target) == Fixture.comparable(source))
     }
 
-    @Test("a pg_dump --create script restores with --jobs 2 into the database it creates, which a failure drops again")
+    @Test("a pg_dump --create script restores with --jobs 2 into the database --create makes, which a failure drops again")
     func createScript() throws {
         let dir = try TempDir("jobs")
         let source = try Fixture.sourceDatabase()
@@ -166,16 +166,23 @@ struct ParallelRestoreTests {
         let expected = try Fixture.comparable(source)
         try PostgresTestServer.psql("ALTER DATABASE \"\(source)\" RENAME TO \"\(source)_orig\"")
 
-        let summary = try Self.restore(script, into: "postgres", jobs: 2)
-        #expect(summary.database == source)
-        #expect(try Fixture.comparable(source) == expected)
-        try PostgresTestServer.psql("DROP DATABASE \"\(source)\"")
+        func restore(_ file: URL, into target: String) throws -> RestoreSummary {
+            try PostgresRestorer(targetURL: try PostgresTestServer.url(database: target), options: RestoreOptions(createDatabase: true, jobs: 2))
+                .restore(.file(file.path))
+        }
+        let target = "jobs_new_\(UUID().uuidString.prefix(8).lowercased())"
+        let summary = try restore(script, into: target)
+        #expect(summary.database == target)
+        #expect(try Fixture.comparable(target) == expected)
+        #expect(try !Fixture.databaseExists(source))
+        try PostgresTestServer.psql("DROP DATABASE \"\(target)\"")
 
         let text = try String(contentsOf: script, encoding: .utf8)
         let broken = dir.file("broken.sql")
         try Fixture.write(text.replacingOccurrences(of: "\nCREATE VIEW ", with: "\nSELECT 1 / 0;\nCREATE VIEW "), to: broken)
-        let error = #expect(throws: PostgresRestoreError.self) { try Self.restore(broken, into: "postgres", jobs: 2) }
+        let error = #expect(throws: PostgresRestoreError.self) { try restore(broken, into: target) }
         #expect(error?.message.contains("created for it was dropped again") == true, "\(String(describing: error))")
+        #expect(try !Fixture.databaseExists(target))
         #expect(try !Fixture.databaseExists(source))
     }
 

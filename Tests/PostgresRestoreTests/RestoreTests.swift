@@ -44,7 +44,7 @@ struct RestoreTests {
         #expect(summary.database == ours)
     }
 
-    @Test("a pg_dump --create script creates its database and restores into it")
+    @Test("a pg_dump --create script restores into the target, and creates no database of its own")
     func createScript() throws {
         let dir = try TempDir("restore")
         let source = try Fixture.sourceDatabase()
@@ -54,13 +54,15 @@ struct RestoreTests {
         // Free the name the script creates; the original stays for comparison under another name.
         try PostgresTestServer.psql("ALTER DATABASE \"\(source)\" RENAME TO \"\(source)_orig\"")
 
-        let summary = try Fixture.restore(script, into: "postgres")
-        #expect(summary.database == source)
-        #expect(try Fixture.comparable(source) == expected)
+        let target = try PostgresTestServer.freshDatabase("target")
+        let summary = try Fixture.restore(script, into: target)
+        #expect(summary.database == target)
+        #expect(try Fixture.comparable(target) == expected)
+        #expect(try Fixture.databaseExists(source) == false)
         #expect(try Fixture.comparable("\(source)_orig") == expected)
     }
 
-    @Test("a failing --create script leaves no database behind")
+    @Test("a failing --create script leaves the target as it was and no database behind")
     func createScriptFailureDropsDatabase() throws {
         let dir = try TempDir("restore")
         let source = try Fixture.sourceDatabase()
@@ -72,8 +74,10 @@ struct RestoreTests {
         text.insert(contentsOf: "SELECT 1/0;\n", at: anchor.lowerBound)
         try Fixture.write(text, to: script)
 
-        let error = #expect(throws: PostgresRestoreError.self) { try Fixture.restore(script, into: "postgres") }
+        let target = try PostgresTestServer.freshDatabase("target")
+        let error = #expect(throws: PostgresRestoreError.self) { try Fixture.restore(script, into: target) }
         #expect(error?.sqlState == "22012")
+        #expect(try Fixture.userObjects(target) == 0)
         #expect(try Fixture.databaseExists(source) == false)
     }
 

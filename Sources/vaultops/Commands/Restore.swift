@@ -17,7 +17,12 @@ struct Restore: ParsableCommand {
         anything runs.
         .sql.gz/.sql: restored in one transaction into --to (default: $DATABASE_URL); a target that already \
         holds tables is refused unless --clean (drop what the dump creates first) or --force. Plain pg_dump \
-        scripts work too.
+        scripts work too. Only the target is ever touched: a script's CREATE/DROP/ALTER DATABASE and \\connect \
+        are translated to it (with --create, the target gets the script's CREATE DATABASE options) or refused \
+        with their line; COPY … PROGRAM, server-side file COPY, ALTER SYSTEM, roles made SUPERUSER and DO blocks \
+        are refused unless --trust-script. Each statement waits at most --lock-timeout for a lock, and the error \
+        names the session that holds it. SIGINT or SIGTERM stops the restore and undoes it (rollback, or \
+        dropping what --jobs N created) before vaultops exits with 1.
         --jobs N (N > 1, dumps only) restores over N connections: table data, then indexes and keys, load in \
         parallel, which is faster but GIVES UP THE ONE TRANSACTION. The artifact is then checked completely \
         before anything is written, the target must hold no tables (no --clean or --force), and on a failure \
@@ -54,6 +59,12 @@ struct Restore: ParsableCommand {
     @Option(help: "PostgreSQL: connections to restore over. 1 = one transaction (all-or-nothing); N > 1 is faster but not one transaction (a failure drops what was restored).")
     var jobs = 1
 
+    @Flag(name: .customLong("trust-script"), help: "PostgreSQL: run statements pg_dump never writes that reach beyond the database (COPY … PROGRAM, server-side file COPY, ALTER SYSTEM, SUPERUSER roles, DO).")
+    var trustScript = false
+
+    @Option(name: .customLong("lock-timeout"), help: "PostgreSQL: how long each statement may wait for a lock (a PostgreSQL interval; 0 waits forever).")
+    var lockTimeout = "30s"
+
     func validate() throws {
         if clean && force { throw ValidationError("--clean and --force do not go together: choose one") }
         if let conflict = RestoreOptions(clean: clean, force: force, jobs: jobs).conflict { throw ValidationError(conflict) }
@@ -81,13 +92,26 @@ struct Restore: ParsableCommand {
                 throw ValidationError("say which database to restore into: --to postgres://… (or set DATABASE_URL)")
             }
             let options = RestoreOptions(clean: clean, force: force, noOwner: noOwner, noPrivileges: noPrivileges,
-                                         createDatabase: create, jobs: jobs)
+                                         createDatabase: create, jobs: jobs, trustScript: trustScript, lockTimeout: lockTimeout)
+            RestoreInterrupt.shared.install { signal, phase in
+                let name = RestoreInterrupt.name(signal)
+                switch phase {
+                case .before:
+                    printError("vaultops: stopped by \(name) before the restore touched \(Redacted.connectionString(target)); nothing was changed")
+                    Foundation.exit(VaultopsExitCode.failure.rawValue)
+                case .during:
+                    printError("vaultops: got \(name): stopping the restore and undoing it (a second signal ends vaultops at once, without cleanup)")
+                case .after:
+                    printError("vaultops: got \(name) after the restore had finished; its outcome stands")
+                }
+            }
             let reporter = ProgressReporter(label: url.lastPathComponent, total: nil)
             let summary = try PostgresRestoreJob.restore(url, targetURL: target, options: options) { p in
                 reporter.set(completed: p.bytesRead)
             }
             reporter.finish()
             print("restored \(artifact) into \(Redacted.connectionString(target)): \(summary)")
+            for note in summary.notes { print("  note: \(note)") }
         case .sqlite:
             let summary = try Restorer.restoreSQLite(url, to: to.map { URL(fileURLWithPath: $0) })
             print("restored \(artifact) to \(summary.target.path): \(summary.details.joined(separator: "; "))")
