@@ -74,7 +74,7 @@ public enum Restorer {
             case .corrupt, .truncated, .checksumMismatch:
                 throw BackupJobError.verification(path: artifact.path, reason: "\(error); nothing was restored")
             default:
-                throw error
+                throw BackupJobError.refused(path: artifact.path, reason: "\(error); nothing was restored")
             }
         }
         let needed = report.manifest.map { UInt64(max($0.uncompressedBytes, 0)) } ?? plan.fileBytes
