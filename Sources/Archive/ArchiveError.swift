@@ -28,6 +28,8 @@ public enum ArchiveError: Error, Equatable, CustomStringConvertible, Sendable {
     case unsupported(String, reason: String)
     /// An API was used out of order (write after finish, commit twice).
     case misuse(String)
+    /// A file kept changing (size or mtime) while it was archived, even when read a second time.
+    case changedWhileRead(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -52,6 +54,8 @@ public enum ArchiveError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(path): unsupported: \(reason)"
         case let .misuse(message):
             return message
+        case let .changedWhileRead(path, detail):
+            return "\(path) changed while it was being archived, and again when read a second time (\(detail))"
         }
     }
 

@@ -9,6 +9,8 @@ import Glibc
 /// Everything written is counted and hashed (SHA-256) on the way. `commit()` fsyncs the data, gives it
 /// its final name without ever replacing an existing file, and fsyncs the folder, so after a crash there is
 /// either a complete file or none. Without `commit()` the partial file is removed (`discard()` or deinit).
+/// `seal()` does the first half (fsync, close, hash) when something must happen between the data being
+/// final and its name appearing (a backup's manifest goes into place first).
 ///
 /// - Important: single-owner and not thread-safe.
 public final class AtomicFile: ByteSink {
@@ -18,12 +20,12 @@ public final class AtomicFile: ByteSink {
     public let partialPath: String
     /// Bytes written so far.
     public private(set) var bytesWritten: UInt64 = 0
-    /// The lowercase hex SHA-256 of the content; set by `commit()`.
+    /// The lowercase hex SHA-256 of the content; set by `seal()` or `commit()`.
     public private(set) var sha256Hex: String?
 
     private var fd: Int32
     private var hasher = SHA256Hasher()
-    private enum State { case writing, committed, discarded }
+    private enum State { case writing, sealed, committed, discarded }
     private var state = State.writing
 
     /// Starts writing a new file that will be named `destination` on commit.
@@ -66,26 +68,38 @@ public final class AtomicFile: ByteSink {
     /// Order: fsync the data, link it to the final name (fails with `.destinationExists` if taken), remove
     /// the partial name, fsync the folder. On any error the partial file is removed.
     public func commit() throws {
-        guard state == .writing else { throw ArchiveError.misuse("commit of \(destination) twice or after discard") }
+        if state == .writing { try seal() }
+        guard state == .sealed else { throw ArchiveError.misuse("commit of \(destination) twice or after discard") }
+        do {
+            try Self.linkNoReplace(from: partialPath, to: destination)
+            state = .committed
+            if unlink(partialPath) != 0 && errno != ENOENT { throw ArchiveError.posix("remove", partialPath) }
+            try Self.syncDirectory(of: destination)
+        } catch {
+            if state == .sealed { discard() }
+            throw error
+        }
+    }
+
+    /// Makes the data durable and final (fsync, close) and sets `sha256Hex`, still under the partial name.
+    public func seal() throws {
+        guard state == .writing else { throw ArchiveError.misuse("seal of \(destination) twice or after commit or discard") }
         do {
             if retryOnEINTR({ fsync(fd) }) != 0 { throw ArchiveError.posix("fsync", partialPath) }
             let descriptor = fd
             fd = -1
             if close(descriptor) != 0 { throw ArchiveError.posix("close", partialPath) }
-            try Self.linkNoReplace(from: partialPath, to: destination)
-            state = .committed
             sha256Hex = hasher.finalizeHex()
-            if unlink(partialPath) != 0 && errno != ENOENT { throw ArchiveError.posix("remove", partialPath) }
-            try Self.syncDirectory(of: destination)
+            state = .sealed
         } catch {
-            if state == .writing { discard() }
+            discard()
             throw error
         }
     }
 
     /// Abandons the file: closes and removes the partial file. Safe to call more than once.
     public func discard() {
-        guard state == .writing else { return }
+        guard state == .writing || state == .sealed else { return }
         state = .discarded
         if fd >= 0 { _ = close(fd); fd = -1 }
         _ = unlink(partialPath)
@@ -123,7 +137,7 @@ public final class AtomicFile: ByteSink {
     }
 
     /// fsyncs the folder holding `path`, so the new name survives a power loss.
-    static func syncDirectory(of path: String) throws {
+    package static func syncDirectory(of path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let dirPath = directory.isEmpty ? "." : directory
         let dfd = open(dirPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

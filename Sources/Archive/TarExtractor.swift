@@ -8,7 +8,7 @@ public struct ExtractionPlan: Sendable {
     enum Action: Sendable, Equatable {
         /// The archive's own root (`./`): nothing to create.
         case root
-        /// A FIFO or device: reported, not created.
+        /// A device: reported, not created.
         case skip
         /// Create the entry at this path relative to the destination.
         case extract(String)
@@ -31,7 +31,49 @@ public struct ExtractionPlan: Sendable {
     public let fileBytes: UInt64
     /// Existing paths (relative to `destination`) that extraction will replace; non-empty only with `force`.
     public let replaced: [String]
+    /// Symlinks whose target lies outside the destination: written as links, never followed.
+    public var outsideLinks: [OutsideLink] = []
     let steps: [Step]
+}
+
+/// A symlink in an archive whose target lies outside the folder it is extracted into.
+public struct OutsideLink: Sendable, Equatable {
+    /// The link's path inside the archive (after stripping).
+    public var name: String
+    /// What it points to, as stored.
+    public var target: String
+}
+
+/// What `TarExtractor.check` found: the archive passes the rules that extraction applies.
+public struct TarCheck: Sendable {
+    /// Number of entries.
+    public var entryCount: Int
+    /// Total size of the regular files.
+    public var fileBytes: UInt64
+    /// Symlinks pointing outside the folder (restored as links).
+    public var outsideLinks: [OutsideLink]
+}
+
+/// An extraction that stopped midway: what was restored completely, what was not, and why.
+///
+/// No file is ever left half-written under its final name: each is written under a temporary name and renamed.
+public struct ExtractionFailure: Error, CustomStringConvertible {
+    /// The error that stopped the extraction.
+    public var underlying: any Error
+    /// Files and links (relative to the destination) restored completely.
+    public var restored: [String]
+    /// Files and links not restored (the one being written when it stopped, and every later one).
+    public var notRestored: [String]
+
+    public var description: String {
+        func list(_ names: [String]) -> String {
+            names.count <= 20 ? names.joined(separator: ", ")
+                : names.prefix(20).joined(separator: ", ") + " and \(names.count - 20) more"
+        }
+        return "\(underlying). The restore stopped: restored: \(restored.isEmpty ? "nothing" : list(restored)) "
+            + "(\(restored.count)); not restored: \(list(notRestored)) (\(notRestored.count)); "
+            + "no file is left half-written under its final name"
+    }
 }
 
 /// What an extraction did.
@@ -44,21 +86,25 @@ public struct ExtractionReport: Sendable, Equatable {
     public var symlinks = 0
     /// Hard links created.
     public var hardlinks = 0
+    /// FIFOs created.
+    public var fifos = 0
     /// Bytes of file content written.
     public var bytes: UInt64 = 0
     /// Existing paths that were replaced (only with `force`).
     public var replaced: [String] = []
-    /// Entries not created (FIFOs, devices), relative to the destination.
+    /// Entries not created (devices), relative to the destination.
     public var skipped: [String] = []
 }
 
 /// Extracts tar archives without letting them write outside the destination folder.
 ///
-/// Refused, before anything is written: absolute names, `..` components, symlinks whose target (followed through
-/// the archive's other links and the links already on disk) leaves the folder, hard links to anything but a
-/// regular file stored earlier in the archive, entries that would be written through a symlink, and entries that
-/// would change a directory into a file or back. Existing files are replaced only with `force`. Modes (without
-/// setuid/setgid unless running as root), mtimes and, as root, owners are restored; directories get theirs last.
+/// Refused, before anything is written: absolute names, `..` components, hard links to anything but a regular
+/// file stored earlier in the archive, entries that would be written through a symlink (one from the archive or
+/// one already on disk), and entries that would change a directory into a file or back: only an entry's *path*
+/// can make it escape. A symlink may point anywhere (tar stores `current -> /srv/app/releases/v1` as it is); it is
+/// written as a link, never followed, and the plan lists the ones that point outside (`outsideLinks`). Existing
+/// files are replaced only with `force`. Modes (setuid/setgid only with `keepSetID`, as root), mtimes and, as
+/// root, owners are restored; directories get theirs last. FIFOs are created; devices are skipped and reported.
 ///
 /// Checking needs the whole archive, so extraction reads it twice: `plan` then `extract(from:into:plan:)`;
 /// `extract(archive:into:force:)` does both, and because the first pass reads every byte, a damaged gzip
@@ -71,6 +117,18 @@ public enum TarExtractor {
         return try extract(from: TarReader(path: path), into: directory, plan: plan)
     }
 
+    /// Reads the whole archive and checks every entry by the rules `plan` applies, without a destination.
+    ///
+    /// `verify --deep` calls this, and `restore` calls `plan` with the same rules: an archive that passes here
+    /// is refused by a restore only for what is on disk at the destination (existing files without `force`).
+    public static func check(_ reader: TarReader) throws -> TarCheck {
+        var planner = Planner(root: nil, force: true)
+        while let entry = try reader.next() {
+            try planner.add(entry)
+        }
+        return TarCheck(entryCount: planner.steps.count, fileBytes: planner.fileBytes, outsideLinks: planner.outsideLinks())
+    }
+
     /// Reads the whole archive and checks every entry against `directory` without writing anything.
     public static func plan(_ reader: TarReader, into directory: URL, force: Bool) throws -> ExtractionPlan {
         let root = directory.standardizedFileURL.path
@@ -78,107 +136,64 @@ public enum TarExtractor {
         while let entry = try reader.next() {
             try planner.add(entry)
         }
-        try planner.checkSymlinks()
         return ExtractionPlan(destination: root, force: force, fileBytes: planner.fileBytes,
-                              replaced: planner.replaced, steps: planner.steps)
+                              replaced: planner.replaced, outsideLinks: planner.outsideLinks(), steps: planner.steps)
     }
 
     /// Extracts a reader over the same archive that `plan` checked; the entries must match the plan one for one.
+    ///
+    /// Each file is written under a temporary name in its folder (`.vaultops-restore-*.partial`) and renamed when
+    /// complete, so an interruption never leaves a truncated file under its final name. A failure midway throws an
+    /// `ExtractionFailure` that lists what was restored and what was not. setuid/setgid bits are restored only with
+    /// `keepSetID`, and only as root. `beforeRename` (for tests) sees each temporary path before its rename.
     @discardableResult
-    public static func extract(from reader: TarReader, into directory: URL, plan: ExtractionPlan) throws -> ExtractionReport {
+    public static func extract(from reader: TarReader, into directory: URL, plan: ExtractionPlan,
+                               keepSetID: Bool = false,
+                               beforeRename: ((String) -> Void)? = nil) throws -> ExtractionReport {
         let root = directory.standardizedFileURL.path
         guard root == plan.destination else {
             throw ArchiveError.misuse("the extraction plan was made for \(plan.destination), not \(root)")
         }
         try makeDirectories(root)
-        let isRoot = geteuid() == 0
-        var report = ExtractionReport()
-        report.replaced = plan.replaced
-        var directories: [(path: String, entry: TarEntry)] = []
-        // Paths this run created: a later duplicate entry may replace them even without force.
-        var created = Set<String>()
+        var writer = EntryWriter(root: root, plan: plan, isRoot: geteuid() == 0, keepSetID: keepSetID, beforeRename: beforeRename)
         var index = 0
-        while let entry = try reader.next() {
-            guard index < plan.steps.count, plan.steps[index].name == entry.name, plan.steps[index].kind == entry.kind,
-                  plan.steps[index].linkName == entry.linkName else {
-                throw ArchiveError.corrupt(reader.path, offset: entry.headerOffset,
-                                           reason: "the archive changed since it was checked (entry \(entry.name.debugDescription))")
-            }
-            let step = plan.steps[index]
-            index += 1
-            guard case .extract(let relative) = step.action else {
-                if step.action == .skip { report.skipped.append(entry.name) }
-                continue
-            }
-            let path = root + "/" + relative
-            try makeParents(root: root, relative: relative)
-            // Something that appeared since the plan is replaced only with force, as the plan would have required.
-            let mayReplace = plan.force || created.contains(relative)
-            created.insert(relative)
-            switch entry.kind {
-            case .directory:
-                var st = stat()
-                if lstat(path, &st) == 0 {
-                    if (st.st_mode & S_IFMT) != S_IFDIR {
-                        try remove(path, mayReplace: mayReplace)
-                        try makeDirectory(path)
-                    }
-                } else {
-                    try makeDirectory(path)
+        // Steps fully processed: the ones after are what a failure leaves not restored.
+        var done = 0
+        do {
+            while let entry = try reader.next() {
+                guard index < plan.steps.count, plan.steps[index].name == entry.name, plan.steps[index].kind == entry.kind,
+                      plan.steps[index].linkName == entry.linkName else {
+                    throw ArchiveError.corrupt(reader.path, offset: entry.headerOffset,
+                                               reason: "the archive changed since it was checked (entry \(entry.name.debugDescription))")
                 }
-                directories.append((path, entry))
-                report.directories += 1
-            case .regular:
-                try remove(path, mayReplace: mayReplace)
-                // O_EXCL | O_NOFOLLOW: never write through whatever appeared at this name since the plan.
-                let fd = retryOnEINTR { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
-                guard fd >= 0 else { throw ArchiveError.posix("create", path) }
-                defer { _ = close(fd) }
-                let sink = FileSink(fd: fd, name: path)
-                report.bytes += try reader.copy(to: sink)
-                if isRoot, fchown(fd, uid_t(clamping: entry.uid), gid_t(clamping: entry.gid)) != 0 {
-                    throw ArchiveError.posix("chown", path)
-                }
-                if fchmod(fd, restoredMode(entry.mode, isRoot: isRoot)) != 0 { throw ArchiveError.posix("chmod", path) }
-                var times = fileTimes(entry)
-                if futimens(fd, &times) != 0 { throw ArchiveError.posix("set mtime", path) }
-                report.files += 1
-            case .symlink:
-                try remove(path, mayReplace: mayReplace)
-                if symlink(entry.linkName, path) != 0 { throw ArchiveError.posix("symlink", path) }
-                if isRoot, lchown(path, uid_t(clamping: entry.uid), gid_t(clamping: entry.gid)) != 0 {
-                    throw ArchiveError.posix("chown", path)
-                }
-                var times = fileTimes(entry)
-                if utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) != 0 { throw ArchiveError.posix("set mtime", path) }
-                report.symlinks += 1
-            case .hardlink:
-                try remove(path, mayReplace: mayReplace)
-                let target = root + "/" + (try Planner.components(entry.linkName, entry: entry.name)).joined(separator: "/")
-                if link(target, path) != 0 { throw ArchiveError.posix("hard link to \(target)", path) }
-                report.hardlinks += 1
-            case .characterDevice, .blockDevice, .fifo, .other:
-                throw ArchiveError.misuse("extraction plan lets \(entry.name) through")
+                index += 1
+                try writer.write(entry, step: plan.steps[index - 1], from: reader)
+                done = index
             }
-        }
-        guard index == plan.steps.count else {
-            throw ArchiveError.corrupt(reader.path, offset: nil, reason: "the archive changed since it was checked (fewer entries)")
-        }
-        // Deepest first, and after their contents: a read-only directory must not block its own files.
-        for (path, entry) in directories.reversed() {
-            if isRoot, lchown(path, uid_t(clamping: entry.uid), gid_t(clamping: entry.gid)) != 0 {
-                throw ArchiveError.posix("chown", path)
+            guard index == plan.steps.count else {
+                throw ArchiveError.corrupt(reader.path, offset: nil, reason: "the archive changed since it was checked (fewer entries)")
             }
-            if chmod(path, restoredMode(entry.mode, isRoot: isRoot)) != 0 { throw ArchiveError.posix("chmod", path) }
-            var times = fileTimes(entry)
-            if utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) != 0 { throw ArchiveError.posix("set mtime", path) }
+            try writer.finishDirectories()
+        } catch {
+            // The entry being written when it stopped, and every later one, were not restored.
+            var notRestored: [String] = []
+            var pending = Set<String>()
+            for step in plan.steps[done...] {
+                guard case .extract(let relative) = step.action, step.kind != .directory else { continue }
+                if pending.insert(relative).inserted { notRestored.append(relative) }
+            }
+            var restored: [String] = []
+            var seen = pending
+            for name in writer.restoredInOrder where seen.insert(name).inserted { restored.append(name) }
+            throw ExtractionFailure(underlying: error, restored: restored, notRestored: notRestored)
         }
-        return report
+        return writer.report
     }
 
-    /// Without root the owner is not restored, so setuid/setgid bits would apply to the wrong user: drop them.
-    static func restoredMode(_ mode: UInt32, isRoot: Bool) -> mode_t {
-        mode_t(isRoot ? mode & 0o7777 : mode & 0o1777)
+    /// setuid/setgid bits are dropped unless asked for (`--same-permissions`) and running as root: a restored
+    /// setuid-root binary is a privilege nobody asked for, and without root the owner is not restored at all.
+    static func restoredMode(_ mode: UInt32, isRoot: Bool, keepSetID: Bool = false) -> mode_t {
+        mode_t(isRoot && keepSetID ? mode & 0o7777 : mode & 0o1777)
     }
 
     static func fileTimes(_ entry: TarEntry) -> [timespec] {
@@ -197,198 +212,5 @@ public enum TarExtractor {
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             throw ArchiveError.misuse("\(path) exists and is not a directory")
         }
-    }
-
-    private static func makeDirectory(_ path: String) throws {
-        // 0700 until the end, when the archive's mode is applied.
-        if mkdir(path, 0o700) != 0 && errno != EEXIST { throw ArchiveError.posix("mkdir", path) }
-    }
-
-    /// Creates missing parent folders; a symlink among them means the folder changed since the plan.
-    private static func makeParents(root: String, relative: String) throws {
-        let parts = relative.split(separator: "/")
-        var path = root
-        for part in parts.dropLast() {
-            path += "/" + part
-            var st = stat()
-            if lstat(path, &st) == 0 {
-                guard (st.st_mode & S_IFMT) == S_IFDIR else {
-                    throw ArchiveError.unsafeEntry(name: relative, reason: "\(path) is no longer a directory (changed during extraction)")
-                }
-                continue
-            }
-            if mkdir(path, 0o755) != 0 && errno != EEXIST { throw ArchiveError.posix("mkdir", path) }
-        }
-    }
-
-    /// Removes a non-directory at `path` when replacing is allowed; a directory there is an error.
-    private static func remove(_ path: String, mayReplace: Bool) throws {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return }
-        guard mayReplace else { throw ArchiveError.wouldOverwrite(path) }
-        guard (st.st_mode & S_IFMT) != S_IFDIR else {
-            throw ArchiveError.unsafeEntry(name: path, reason: "a directory is in the way (changed during extraction)")
-        }
-        if unlink(path) != 0 { throw ArchiveError.posix("remove", path) }
-    }
-}
-
-/// Checks entries one by one against what the archive has created so far and what is on disk.
-struct Planner {
-    enum Node: Equatable {
-        case directory
-        case file
-        case symlink(String)
-        case hardlink
-        var isDirectory: Bool { self == .directory }
-    }
-
-    let root: String
-    let force: Bool
-    var steps: [ExtractionPlan.Step] = []
-    var replaced: [String] = []
-    var fileBytes: UInt64 = 0
-    /// Final state of every path the archive touches (and the existing folders it goes through).
-    var nodes: [String: Node] = [:]
-
-    init(root: String, force: Bool) {
-        self.root = root
-        self.force = force
-    }
-
-    /// The path's components with `.` and empty ones removed; absolute paths and `..` are refused.
-    static func components(_ name: String, entry: String) throws -> [String] {
-        if name.hasPrefix("/") { throw ArchiveError.unsafeEntry(name: entry, reason: "absolute path \(name.debugDescription)") }
-        let parts = name.split(separator: "/", omittingEmptySubsequences: true).map(String.init).filter { $0 != "." }
-        if parts.contains("..") { throw ArchiveError.unsafeEntry(name: entry, reason: "\(name.debugDescription) contains '..'") }
-        return parts
-    }
-
-    private func diskType(_ relative: String) -> mode_t? {
-        var st = stat()
-        guard lstat(root + "/" + relative, &st) == 0 else { return nil }
-        return st.st_mode & S_IFMT
-    }
-
-    mutating func add(_ entry: TarEntry) throws {
-        let parts = try Self.components(entry.name, entry: entry.name)
-        if parts.isEmpty {
-            guard entry.kind == .directory else {
-                throw ArchiveError.unsafeEntry(name: entry.name, reason: "a non-directory entry names the destination folder itself")
-            }
-            steps.append(.init(name: entry.name, kind: entry.kind, linkName: entry.linkName, action: .root))
-            return
-        }
-        let relative = parts.joined(separator: "/")
-        for i in 1..<parts.count {
-            let parent = parts[0..<i].joined(separator: "/")
-            if let node = nodes[parent] {
-                guard node.isDirectory else {
-                    throw ArchiveError.unsafeEntry(name: entry.name, reason: "would be written through \(parent.debugDescription), which an earlier entry made a \(node == .file ? "file" : "link")")
-                }
-                continue
-            }
-            switch diskType(parent) {
-            case nil, S_IFDIR?:
-                nodes[parent] = .directory
-            case S_IFLNK?:
-                throw ArchiveError.unsafeEntry(name: entry.name, reason: "would be written through the existing symlink \(root)/\(parent)")
-            default:
-                throw ArchiveError.unsafeEntry(name: entry.name, reason: "\(root)/\(parent) exists and is not a directory")
-            }
-        }
-
-        let node: Node
-        switch entry.kind {
-        case .directory: node = .directory
-        case .regular: node = .file
-        case .symlink:
-            if entry.linkName.hasPrefix("/") {
-                throw ArchiveError.unsafeEntry(name: entry.name, reason: "symlink to the absolute path \(entry.linkName.debugDescription)")
-            }
-            if entry.linkName.isEmpty { throw ArchiveError.unsafeEntry(name: entry.name, reason: "symlink with an empty target") }
-            node = .symlink(entry.linkName)
-        case .hardlink:
-            let target = try Self.components(entry.linkName, entry: entry.name).joined(separator: "/")
-            guard nodes[target] == .file else {
-                throw ArchiveError.unsafeEntry(name: entry.name, reason: "hard link to \(entry.linkName.debugDescription), which is not a regular file stored earlier in the archive")
-            }
-            node = .hardlink
-        case .characterDevice, .blockDevice, .fifo:
-            steps.append(.init(name: entry.name, kind: entry.kind, linkName: entry.linkName, action: .skip))
-            return
-        case .other(let flag):
-            throw ArchiveError.unsupported(entry.name, reason: "tar entry type '\(Character(Unicode.Scalar(flag)))' cannot be extracted")
-        }
-
-        if let existing = nodes[relative] {
-            guard existing.isDirectory == node.isDirectory else {
-                throw ArchiveError.unsafeEntry(name: entry.name, reason: "changes \(relative.debugDescription) between a directory and a non-directory")
-            }
-        } else if let type = diskType(relative) {
-            let onDisk = root + "/" + relative
-            if type == S_IFDIR {
-                if !node.isDirectory {
-                    if !force { throw ArchiveError.wouldOverwrite(onDisk) }
-                    throw ArchiveError.unsafeEntry(name: entry.name, reason: "\(onDisk) is an existing directory; it is not replaced by a file")
-                }
-            } else {
-                guard force else { throw ArchiveError.wouldOverwrite(onDisk) }
-                replaced.append(relative)
-            }
-        }
-        nodes[relative] = node
-        if entry.kind == .regular { fileBytes += entry.size }
-        steps.append(.init(name: entry.name, kind: entry.kind, linkName: entry.linkName, action: .extract(relative)))
-    }
-
-    /// Follows every symlink through the final tree (archive links, then links on disk) and refuses any that leaves it.
-    func checkSymlinks() throws {
-        for (relative, node) in nodes {
-            guard case .symlink(let target) = node else { continue }
-            let parent = Array(relative.split(separator: "/").map(String.init).dropLast())
-            if let reason = escapes(from: parent, target: target) {
-                throw ArchiveError.unsafeEntry(name: relative, reason: "symlink to \(target.debugDescription) \(reason)")
-            }
-        }
-    }
-
-    private func linkTarget(_ relative: String) -> String? {
-        if let node = nodes[relative] {
-            if case .symlink(let target) = node { return target }
-            return nil
-        }
-        let path = root + "/" + relative
-        var st = stat()
-        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK else { return nil }
-        var bytes = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink(path, &bytes, bytes.count - 1)
-        guard n >= 0 else { return "/" }   // unreadable: treat as escaping
-        return String(decoding: bytes[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    /// Resolves `target` from the folder `start`; returns why it escapes, or nil when it stays inside.
-    private func escapes(from start: [String], target: String) -> String? {
-        var stack = start
-        var pending = Array(target.split(separator: "/").map(String.init).reversed())
-        var expansions = 0
-        while let part = pending.popLast() {
-            if part == "." { continue }
-            if part == ".." {
-                if stack.isEmpty { return "leaves the destination folder" }
-                stack.removeLast()
-                continue
-            }
-            let candidate = (stack + [part]).joined(separator: "/")
-            if let next = linkTarget(candidate) {
-                expansions += 1
-                if expansions > 40 { return "loops through too many links" }
-                if next.hasPrefix("/") { return "goes through \(candidate.debugDescription), which points to an absolute path" }
-                pending += next.split(separator: "/").map(String.init).reversed()
-            } else {
-                stack.append(part)
-            }
-        }
-        return nil
     }
 }

@@ -23,6 +23,26 @@ public final class TarReader: ByteSource {
     private var ended = false
     private var currentName = ""
 
+    /// The size of a tar block: a header, or a unit of data.
+    public static let blockSize = TarHeader.blockSize
+
+    /// Why `head` (the first bytes of a stream) does not begin a tar archive, or nil when it does.
+    ///
+    /// Cheap: checks one header's checksum and fields (or the end marker of an empty archive), not the rest.
+    public static func firstBlockProblem(_ head: [UInt8]) -> String? {
+        guard head.count >= TarHeader.blockSize else {
+            return "the content is \(head.count) bytes, shorter than one \(TarHeader.blockSize)-byte tar header"
+        }
+        let block = Array(head.prefix(TarHeader.blockSize))
+        if TarHeader.isZeroBlock(block) { return nil }
+        do {
+            _ = try TarHeader.decode(block)
+        } catch {
+            return "its first \(TarHeader.blockSize) bytes are not a tar header: \(error.reason)"
+        }
+        return nil
+    }
+
     /// Pax and GNU long-name payloads are metadata; anything larger than this is damage, not a name.
     static let maxMetadataSize: Int64 = 8 * 1024 * 1024
 

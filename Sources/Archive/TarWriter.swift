@@ -15,19 +15,42 @@ public struct TarWarning: Sendable, Equatable, CustomStringConvertible {
 /// Writes a POSIX pax/ustar tar stream into a sink.
 ///
 /// Regular files, directories and symlinks (stored as links, never followed) keep their mode, mtime (to the
-/// nanosecond, in a pax record), uid/gid and owner names. Names or link targets over 100 bytes or not ASCII,
-/// sizes of 8 GiB or more, and ids that do not fit ustar go into pax 'x' records. A file whose size changes
-/// while it is read is padded with zeros or cut to the size in its header, so the archive stays valid, and
-/// the change is reported in `warnings`.
+/// nanosecond, in a pax record), uid/gid and owner names; FIFOs are stored as FIFOs (as GNU tar does), sockets
+/// and devices are reported in `warnings` and `notArchived`. Names or link targets over 100 bytes or not ASCII,
+/// sizes of 8 GiB or more, and ids that do not fit ustar go into pax 'x' records.
+///
+/// A file whose size or mtime changes while it is read (GNU tar's "file changed as we read it") is read again and
+/// stored a second time under the same name: the header must come before the data, so the torn first copy stays in
+/// the stream, and extraction (ours, GNU tar's, Python's) keeps the last copy. If it changes again,
+/// `changedFilePolicy` decides: fail the archive, or keep the second copy and list the file in `changedFiles`.
 ///
 /// - Important: single-owner and not thread-safe.
 public final class TarWriter {
     /// Problems that did not stop the archive, such as files that changed while read.
     public private(set) var warnings: [TarWarning] = []
+    /// Sockets and devices found under the folders and not archived (paths on disk).
+    public private(set) var notArchived: [String] = []
     /// Entries written so far.
     public private(set) var entryCount = 0
     /// Bytes of file content written so far (without headers and padding).
     public private(set) var contentBytes: UInt64 = 0
+
+    /// What to do with a file that still changes when it is read a second time.
+    public enum ChangedFilePolicy: Sendable {
+        /// Throw `ArchiveError.changedWhileRead` (the default: an archive never holds a torn file unnoticed).
+        case fail
+        /// Keep the second copy as read, list the file in `changedFiles` and `warnings`, and go on.
+        case record
+    }
+
+    /// What to do with a file that still changes when it is read a second time.
+    public var changedFilePolicy = ChangedFilePolicy.fail
+    /// Files (paths on disk) stored although they changed while read twice; only with the `.record` policy.
+    public private(set) var changedFiles: [String] = []
+    /// Called after the first chunk of each regular file is read, with its path on disk and the attempt (1 or 2).
+    ///
+    /// - Important: for tests, which change the file at that moment.
+    package var afterFirstChunk: ((String, Int) -> Void)?
 
     private let sink: ByteSink
     private let buffer: UnsafeMutableRawBufferPointer
@@ -96,15 +119,25 @@ public final class TarWriter {
     ///
     /// A source that ends early is padded with zeros and one that has more is cut; both are reported.
     public func append(entry: TarEntry, contents: ByteSource?) throws {
+        if let change = try write(entry: entry, contents: contents, afterFirstChunk: nil) {
+            warnings.append(TarWarning(path: entry.name, message: change))
+        }
+    }
+
+    /// Writes the header and exactly `entry.size` bytes; returns how the source differed from that size, if it did.
+    private func write(entry: TarEntry, contents: ByteSource?, afterFirstChunk: (() -> Void)?) throws -> String? {
         guard !finished else { throw ArchiveError.misuse("TarWriter.append after finish()") }
         try sink.write(TarHeader.encode(entry))
         entryCount += 1
-        guard !entry.kind.isHeaderOnly else { return }
+        guard !entry.kind.isHeaderOnly else { return nil }
         var remaining = entry.size
+        var change: String?
         if let contents {
+            var firstChunk = true
             while remaining > 0 {
                 let want = Int(min(UInt64(buffer.count), remaining))
                 let n = try contents.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]))
+                if firstChunk { firstChunk = false; afterFirstChunk?() }
                 if n == 0 { break }
                 try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 remaining -= UInt64(n)
@@ -112,15 +145,14 @@ public final class TarWriter {
             }
         }
         if remaining > 0 {
-            warnings.append(TarWarning(path: entry.name, message: "shrank while being read: \(remaining) of \(entry.size) bytes were missing and are stored as zeros"))
+            change = "shrank while being read: \(remaining) of \(entry.size) bytes were missing and are stored as zeros"
             try writeZeros(remaining)
         } else if let contents {
             let n = try contents.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<1]))
-            if n > 0 {
-                warnings.append(TarWarning(path: entry.name, message: "grew while being read: stored only the first \(entry.size) bytes"))
-            }
+            if n > 0 { change = "grew while being read: stored only the first \(entry.size) bytes" }
         }
         try writeZeros(UInt64(TarHeader.padding(for: entry.size)))
+        return change
     }
 
     /// Ends the archive with two zero blocks. Call once, then finish the sink (`GzipWriter.finish()`).
@@ -169,30 +201,66 @@ public final class TarWriter {
             try append(entry: entry, contents: nil)
             return false
         case S_IFREG:
+            return try appendRegularFile(path: path, entry: entry)
+        case S_IFIFO:
+            entry.kind = .fifo
+            try append(entry: entry, contents: nil)
+            return false
+        default:
+            // Sockets and devices are not data a backup can restore; say so rather than skip silently.
+            let what = (st.st_mode & S_IFMT) == S_IFSOCK ? "a socket" : "a device"
+            warnings.append(TarWarning(path: path, message: "is \(what); not archived"))
+            notArchived.append(path)
+            return nil
+        }
+    }
+
+    /// Stores a regular file, reading it a second time when it changed during the first read (see the type's doc).
+    private func appendRegularFile(path: String, entry template: TarEntry) throws -> Bool? {
+        var lastChange = ""
+        attempts: for attempt in 1...2 {
             let source: FileSource
             do {
                 source = try FileSource(path: path, followSymlinks: false)
             } catch ArchiveError.io(_, _, ENOENT) {
-                warnings.append(TarWarning(path: path, message: "removed before it could be read; not archived"))
-                return nil
+                guard attempt == 2 else {
+                    warnings.append(TarWarning(path: path, message: "removed before it could be read; not archived"))
+                    return nil
+                }
+                // Only the torn first copy is in the archive: that is a changed file like any other.
+                lastChange += "; then it was removed"
+                break attempts
             }
             defer { source.close() }
-            // The header size comes from the open file, the one whose bytes are stored.
-            var openStat = stat()
-            guard fstat(source.fileDescriptor, &openStat) == 0 else { throw ArchiveError.posix("stat", path) }
-            guard (openStat.st_mode & S_IFMT) == S_IFREG else {
+            // The header comes from the open file, the one whose bytes are stored.
+            var before = stat()
+            guard fstat(source.fileDescriptor, &before) == 0 else { throw ArchiveError.posix("stat", path) }
+            guard (before.st_mode & S_IFMT) == S_IFREG else {
                 throw ArchiveError.misuse("\(path) changed type while being archived")
             }
-            entry.size = UInt64(openStat.st_size)
-            let before = warnings.count
-            try append(entry: entry, contents: source)
-            // Report changed files by their path on disk, which is what the operator can look at.
-            for i in before..<warnings.count { warnings[i].path = path }
+            var entry = template
+            entry.size = UInt64(before.st_size)
+            entry.mtime = Int64(before.st_mtim.tv_sec)
+            entry.mtimeNanoseconds = Int32(before.st_mtim.tv_nsec)
+            let hook = afterFirstChunk
+            var change = try write(entry: entry, contents: source, afterFirstChunk: hook.map { hook in { hook(path, attempt) } })
+            var after = stat()
+            guard fstat(source.fileDescriptor, &after) == 0 else { throw ArchiveError.posix("stat", path) }
+            if change == nil && after.st_size != before.st_size {
+                change = "its size went from \(before.st_size) to \(after.st_size) bytes"
+            } else if change == nil && (after.st_mtim.tv_sec != before.st_mtim.tv_sec || after.st_mtim.tv_nsec != before.st_mtim.tv_nsec) {
+                change = "it was modified while being read"
+            }
+            guard let change else { return false }
+            lastChange = change
+        }
+        switch changedFilePolicy {
+        case .fail:
+            throw ArchiveError.changedWhileRead(path: path, detail: lastChange)
+        case .record:
+            changedFiles.append(path)
+            warnings.append(TarWarning(path: path, message: "changed while being read, twice (\(lastChange)); stored as read the second time"))
             return false
-        default:
-            // Sockets, FIFOs and devices are not data a backup can restore; say so rather than skip silently.
-            warnings.append(TarWarning(path: path, message: "is a socket, FIFO or device; not archived"))
-            return nil
         }
     }
 

@@ -24,6 +24,18 @@ public struct BackupResult: Sendable {
     public let artifact: URL
     public let manifestURL: URL
     public let manifest: Manifest
+    /// Things the backup noticed but that did not stop it (sockets not archived, files that changed while read).
+    public var warnings: [String] = []
+    /// Files stored although they changed while read (only when changes are allowed; `backup` then exits 5).
+    public var changedFiles: [String] = []
+
+    public init(artifact: URL, manifestURL: URL, manifest: Manifest, warnings: [String] = [], changedFiles: [String] = []) {
+        self.artifact = artifact
+        self.manifestURL = manifestURL
+        self.manifest = manifest
+        self.warnings = warnings
+        self.changedFiles = changedFiles
+    }
 }
 
 /// What the producer of an artifact's content reports about it, for the manifest.
@@ -44,10 +56,13 @@ public struct ProducedContent: Sendable {
     }
 }
 
-/// Writes one artifact: picks its name, streams gzip into `<name>.partial`, commits it, then writes the manifest.
+/// Writes one artifact: picks its name, streams gzip into `<name>.partial`, puts the manifest into place, then
+/// renames the artifact into place.
 ///
-/// A crash at any point leaves at most a `.partial` file, never something that looks like a finished backup:
-/// the artifact is renamed into place only after fsync, and the manifest comes last.
+/// A crash at any point never leaves something that looks like a finished backup: before the manifest's rename
+/// there is at most a `.partial`; between the two renames there is a manifest without its artifact (nothing a
+/// reader can take for a backup; prune removes it as an orphan, and the next backup picks another name); an
+/// artifact only ever appears with its manifest already beside it. Both are fsynced before their renames.
 public enum ArtifactWriter {
     /// Checks that `directory` exists, is a folder and is writable, creating nothing.
     public static func checkOutputDirectory(_ directory: URL) throws {
@@ -68,14 +83,23 @@ public enum ArtifactWriter {
     public static func write(kind: ArtifactKind, sourceName: String, options: BackupOptions, now: Date = Date(),
                              expectedBytes: Int64? = nil,
                              produce: (ByteSink) throws -> ProducedContent) throws -> BackupResult {
+        try write(kind: kind, sourceName: sourceName, options: options, now: now, expectedBytes: expectedBytes,
+                  betweenRenames: nil, produce: produce)
+    }
+
+    /// `write`, with a hook run between the two renames (tests inject a crash there).
+    package static func write(kind: ArtifactKind, sourceName: String, options: BackupOptions, now: Date = Date(),
+                              expectedBytes: Int64? = nil, betweenRenames: (() throws -> Void)?,
+                              produce: (ByteSink) throws -> ProducedContent) throws -> BackupResult {
         try checkOutputDirectory(options.outputDirectory)
         let started = Date()
         let fileName = try ArtifactName.chooseName(source: sourceName, kind: kind, at: now, timeZone: options.timeZone,
                                                    in: options.outputDirectory)
         let destination = options.outputDirectory.appendingPathComponent(fileName)
         let file = try AtomicFile(destination: destination)
-        let content: ProducedContent
-        let uncompressed: UInt64
+        let manifestURL = Manifest.sidecarURL(for: destination)
+        var manifestInPlace = false
+        let manifest: Manifest
         do {
             // On SQLite's binary pages libdeflate needs a deeper search than on text (SQL, most folders) to stay
             // as small as gzip at the same level.
@@ -83,30 +107,36 @@ public enum ArtifactWriter {
             let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs, engine: engine)
             let progress = ProgressReporter(label: fileName, total: expectedBytes)
             defer { progress.finish() }
-            content = try produce(ProgressSink(gzip, progress: progress))
+            let content = try produce(ProgressSink(gzip, progress: progress))
             try gzip.finish()
-            uncompressed = gzip.uncompressedBytes
+            try file.seal()
+            manifest = Manifest(
+                kind: kind,
+                source: content.source,
+                createdAt: now,
+                artifact: fileName,
+                sizeBytes: Int64(file.bytesWritten),
+                sha256: file.sha256Hex ?? "",
+                uncompressedBytes: Int64(gzip.uncompressedBytes),
+                durationSeconds: Date().timeIntervalSince(started),
+                serverVersion: content.serverVersion,
+                tables: content.tables,
+                originalPath: content.originalPath,
+                extra: content.extra
+            )
+            // Manifest first: a reader never sees the artifact without it (see the type's doc).
+            try AtomicFile.write(data: try manifest.encoded(), to: manifestURL)
+            manifestInPlace = true
+            try betweenRenames?()
             try file.commit()
         } catch {
             file.discard()
+            if manifestInPlace {
+                _ = unlink(manifestURL.path)
+                try? AtomicFile.syncDirectory(of: manifestURL.path)
+            }
             throw error
         }
-        let manifest = Manifest(
-            kind: kind,
-            source: content.source,
-            createdAt: now,
-            artifact: fileName,
-            sizeBytes: Int64(file.bytesWritten),
-            sha256: file.sha256Hex ?? "",
-            uncompressedBytes: Int64(uncompressed),
-            durationSeconds: Date().timeIntervalSince(started),
-            serverVersion: content.serverVersion,
-            tables: content.tables,
-            originalPath: content.originalPath,
-            extra: content.extra
-        )
-        let manifestURL = Manifest.sidecarURL(for: destination)
-        try AtomicFile.write(data: try manifest.encoded(), to: manifestURL)
         return BackupResult(artifact: destination, manifestURL: manifestURL, manifest: manifest)
     }
 }

@@ -8,6 +8,8 @@ public struct FileRestoreSummary: Sendable {
     public let target: URL
     public let previousCopy: URL?
     public let details: [String]
+    /// Lines the user should read one by one (links restored pointing outside the target).
+    public var notes: [String] = []
 }
 
 /// `restore` for SQLite snapshots and folder archives (PostgreSQL dumps have their own runner).
@@ -49,24 +51,85 @@ public enum Restorer {
     /// Restores a `.tar.gz` folder archive into `target` (default: the folder in the manifest).
     ///
     /// The whole archive is read and every entry checked before anything is written: absolute paths, `..`,
-    /// links escaping the target, and (without `force`) existing files make the restore refuse.
-    public static func restoreFiles(_ artifact: URL, to target: URL?, force: Bool) throws -> FileRestoreSummary {
+    /// entries written through a link, and (without `force`) existing files make the restore refuse. Links that
+    /// point outside the target are written as links, each named in `notes`. The free space must hold the
+    /// manifest's uncompressed size (`freeSpace` probes it; tests inject one). Each file is renamed into place
+    /// when complete; a failure midway says which files were restored and which not. setuid/setgid bits are
+    /// dropped unless `samePermissions`.
+    public static func restoreFiles(_ artifact: URL, to target: URL?, force: Bool, samePermissions: Bool = false,
+                                    freeSpace: ((String) throws -> UInt64)? = nil) throws -> FileRestoreSummary {
         let report = Verifier.verify(artifact)
         guard report.ok else {
             throw BackupJobError.verification(path: artifact.path, reason: report.problems.joined(separator: "; ") + "; nothing was restored")
         }
-        let single = report.manifest?.originalPath != nil
         guard let destination = target ?? report.manifest?.originalPath.map({ URL(fileURLWithPath: $0) }) else {
             throw BackupJobError.refused(path: artifact.path, reason: "no --to given and no manifest with the original folder beside it; say where to restore with --to DIR")
         }
-        // Our archives hold each folder under its base name; restoring one folder puts its contents at the target.
-        let strip = single ? 1 : 0
-        let plan = try TarExtractor.plan(try TarReader(path: artifact.path, stripComponents: strip), into: destination, force: force)
-        let done = try TarExtractor.extract(from: try TarReader(path: artifact.path, stripComponents: strip),
-                                            into: destination, plan: plan)
+        let strip = stripComponents(for: report.manifest)
+        let plan: ExtractionPlan
+        do {
+            plan = try TarExtractor.plan(try TarReader(path: artifact.path, stripComponents: strip), into: destination, force: force)
+        } catch let error as ArchiveError {
+            switch error {
+            case .corrupt, .truncated, .checksumMismatch:
+                throw BackupJobError.verification(path: artifact.path, reason: "\(error); nothing was restored")
+            default:
+                throw BackupJobError.refused(path: artifact.path, reason: "\(error); nothing was restored")
+            }
+        }
+        let needed = report.manifest.map { UInt64(max($0.uncompressedBytes, 0)) } ?? plan.fileBytes
+        let (probed, free) = try availableSpace(at: destination, probe: freeSpace ?? freeBytes)
+        guard free >= needed else {
+            throw BackupJobError.refused(path: destination.path, reason: "needs \(needed) bytes (\(ProgressReporter.formatBytes(Int64(clamping: needed))), "
+                + "the archive's uncompressed size) but only \(free) bytes (\(ProgressReporter.formatBytes(Int64(clamping: free)))) "
+                + "are free on the filesystem of \(probed); nothing was restored")
+        }
+        let done: ExtractionReport
+        do {
+            done = try TarExtractor.extract(from: try TarReader(path: artifact.path, stripComponents: strip),
+                                            into: destination, plan: plan, keepSetID: samePermissions)
+        } catch let failure as ExtractionFailure {
+            throw BackupJobError.failed("restore of \(artifact.path) into \(destination.path) failed: \(failure)")
+        }
         var details = ["\(done.files) files, \(done.directories) folders, \(done.symlinks + done.hardlinks) links, \(done.bytes) bytes"]
+        if done.fifos > 0 { details.append("\(done.fifos) FIFOs") }
         if !done.replaced.isEmpty { details.append("\(done.replaced.count) existing files replaced (--force)") }
-        if !done.skipped.isEmpty { details.append("not created (special files): \(done.skipped.joined(separator: ", "))") }
-        return FileRestoreSummary(target: destination, previousCopy: nil, details: details)
+        if !done.skipped.isEmpty { details.append("not created (devices): \(done.skipped.joined(separator: ", "))") }
+        var summary = FileRestoreSummary(target: destination, previousCopy: nil, details: details)
+        summary.notes = plan.outsideLinks.map {
+            "link \($0.name) -> \($0.target) points outside \(destination.path); restored as a link, not followed"
+        }
+        return summary
+    }
+
+    /// Leading components restore strips: our archives hold each folder under its base name, and restoring one
+    /// folder (the manifest names it) puts its contents at the target. Verify uses the same, to judge alike.
+    static func stripComponents(for manifest: Manifest?) -> Int {
+        manifest?.originalPath != nil ? 1 : 0
+    }
+
+    /// `a -> b, c -> d` for the first `limit` links, then how many more.
+    static func describe(_ links: [OutsideLink], limit: Int) -> String {
+        let shown = links.prefix(limit).map { "\($0.name) -> \($0.target)" }.joined(separator: ", ")
+        return links.count > limit ? shown + " and \(links.count - limit) more" : shown
+    }
+
+    /// The free bytes for `destination`, probed at it or at its nearest existing parent (it may not exist yet).
+    static func availableSpace(at destination: URL, probe: (String) throws -> UInt64) throws -> (String, UInt64) {
+        var path = destination.standardizedFileURL.path
+        while !FileManager.default.fileExists(atPath: path), path != "/" {
+            path = (path as NSString).deletingLastPathComponent
+            if path.isEmpty { path = "/" }
+        }
+        return (path, try probe(path))
+    }
+
+    /// Bytes an unprivileged writer may still use on the filesystem holding `path` (`statvfs`'s `f_bavail`).
+    static func freeBytes(_ path: String) throws -> UInt64 {
+        var st = statvfs()
+        guard statvfs(path, &st) == 0 else {
+            throw BackupJobError.failed("cannot tell the free space at \(path): \(String(cString: strerror(errno)))")
+        }
+        return UInt64(st.f_bavail) * UInt64(st.f_frsize)
     }
 }

@@ -71,10 +71,14 @@ public enum StatusReport {
     }
 
     /// The manifests in `backupDir` (unreadable ones are skipped: `verify` is the tool to judge them).
+    ///
+    /// A manifest without its artifact (a crash between the two renames, manifest first) is no backup: skipped.
     public static func localManifests(backupDir: String) -> [Manifest] {
         let folder = URL(fileURLWithPath: backupDir)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: backupDir)) ?? []
-        return names.filter { $0.hasSuffix(".manifest.json") }.compactMap { try? Manifest.load(from: folder.appendingPathComponent($0)) }
+        let names = Set((try? FileManager.default.contentsOfDirectory(atPath: backupDir)) ?? [])
+        return names.filter { $0.hasSuffix(".manifest.json") && names.contains(String($0.dropLast(".manifest.json".count))) }
+            .sorted()
+            .compactMap { try? Manifest.load(from: folder.appendingPathComponent($0)) }
     }
 
     /// A sparkline of the last `width` sizes and the change of the newest against the one before.

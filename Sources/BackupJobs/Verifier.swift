@@ -19,9 +19,10 @@ public struct VerifyReport: Sendable {
 
 /// `verify`: reads an artifact end to end and compares it with its manifest.
 public enum Verifier {
-    /// Checks `artifact`: complete gzip stream (CRC-32 and length of every member), SHA-256 and size against
-    /// the manifest, and with `deep` the content itself (SQLite integrity_check and row counts, tar listing,
-    /// and for dumps a restore into a scratch database on `serverURL`, created and dropped, with row counts).
+    /// Checks `artifact`: complete gzip stream (CRC-32 and length of every member), the content's format (SQLite's
+    /// header, the first tar header), SHA-256 and size against the manifest, and with `deep` the content itself
+    /// (SQLite integrity_check and row counts, every tar entry by the rules restore applies, and for dumps a restore
+    /// into a scratch database on `serverURL`, created and dropped, with row counts).
     public static func verify(_ artifact: URL, deep: Bool = false, serverURL: String? = nil) -> VerifyReport {
         var checks: [String] = []
         var problems: [String] = []
@@ -49,17 +50,8 @@ public enum Verifier {
             let hashing = HashingSource(try FileSource(path: path))
             if format.gzipped {
                 let gzip = try GzipReader(source: hashing, path: path)
-                if deep && format.kind == .files {
-                    var entries = 0
-                    try TarReader(source: gzip, path: path).forEach { _ in entries += 1 }
-                    checks.append("tar lists \(entries) entries, every header checked")
-                } else if deep && format.kind == .sqlite {
-                    try checkSQLite(gzip: gzip, artifact: artifact, manifest: manifest, checks: &checks, problems: &problems)
-                } else if format.kind == .postgres {
-                    checks.append(try checkDump(ScriptInput(name: path) { gzip }))
-                } else {
-                    try gzip.copy(to: DiscardSink())
-                }
+                try checkContent(gzip: gzip, format: format, deep: deep, artifact: artifact, manifest: manifest,
+                                 checks: &checks, problems: &problems)
                 // Read to the very end so that the hash covers the whole file, trailing bytes included.
                 try hashing.copy(to: DiscardSink())
                 checks.append("gzip stream complete, CRC-32 and length match (\(gzip.uncompressedBytes) bytes)")
@@ -92,6 +84,49 @@ public enum Verifier {
             deepCheckDump(artifact, manifest: manifest, serverURL: serverURL, checks: &checks, problems: &problems)
         }
         return VerifyReport(artifact: artifact, format: format, manifest: manifest, problems: problems, checks: checks)
+    }
+
+    /// Reads the decompressed content to its end, checking what `deep` and the kind call for (at least its format).
+    private static func checkContent(gzip: GzipReader, format: ArtifactFormat, deep: Bool, artifact: URL, manifest: Manifest?,
+                                     checks: inout [String], problems: inout [String]) throws {
+        let path = artifact.path
+        if deep && format.kind == .files {
+            // The rules restore applies (one function for both), so a nightly ok means restore accepts it.
+            let reader = TarReader(source: gzip, path: path, stripComponents: Restorer.stripComponents(for: manifest))
+            let check = try TarExtractor.check(reader)
+            checks.append("tar lists \(check.entryCount) entries, every header checked, every entry passes restore's rules")
+            if !check.outsideLinks.isEmpty {
+                checks.append("\(check.outsideLinks.count) links point outside the folder and restore as links: "
+                              + Restorer.describe(check.outsideLinks, limit: 5))
+            }
+        } else if deep && format.kind == .sqlite {
+            try checkSQLite(gzip: gzip, artifact: artifact, manifest: manifest, checks: &checks, problems: &problems)
+        } else if format.kind == .postgres {
+            checks.append(try checkDump(ScriptInput(name: path) { gzip }))
+        } else {
+            // Even without --deep, the content must start like what the name promises.
+            let head = HeadSink(limit: TarReader.blockSize)
+            try gzip.copy(to: head)
+            if let problem = formatProblem(format.kind, head: head.bytes) {
+                problems.append(problem)
+            } else {
+                checks.append(format.kind == .sqlite ? "SQLite header checked" : "first tar header checked")
+            }
+        }
+    }
+
+    /// Why `head` (the first bytes of the uncompressed content) is not what `kind` promises, or nil.
+    static func formatProblem(_ kind: ArtifactKind, head: [UInt8]) -> String? {
+        switch kind {
+        case .sqlite:
+            return head.starts(with: Array("SQLite format 3\0".utf8)) ? nil
+                : "not a SQLite database: the content does not start with SQLite's 16-byte header"
+        case .files:
+            guard let problem = TarReader.firstBlockProblem(head) else { return nil }
+            return "not a tar archive: \(problem)"
+        case .postgres:
+            return nil
+        }
     }
 
     /// Reads a SQL script to its end: it must split cleanly, use only understood meta-commands and end
@@ -146,5 +181,18 @@ public enum Verifier {
             }
             if problems.isEmpty { checks.append("row counts of \(expected.count) tables match the manifest") }
         }
+    }
+}
+
+/// Keeps the first `limit` bytes written to it and discards the rest.
+final class HeadSink: ByteSink {
+    private let limit: Int
+    private(set) var bytes: [UInt8] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func write(_ buffer: UnsafeRawBufferPointer) throws {
+        guard bytes.count < limit else { return }
+        bytes += buffer.prefix(limit - bytes.count)
     }
 }

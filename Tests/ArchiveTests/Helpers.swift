@@ -73,7 +73,7 @@ func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
 }
 
-/// The error `body` throws, which must be an `ArchiveError`.
+/// The error `body` throws, which must be an `ArchiveError` (or an extraction stopped midway by one).
 func archiveError(sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) -> ArchiveError? {
     do {
         try body()
@@ -81,6 +81,9 @@ func archiveError(sourceLocation: SourceLocation = #_sourceLocation, _ body: () 
         return nil
     } catch let error as ArchiveError {
         return error
+    } catch let failure as ExtractionFailure where failure.underlying is ArchiveError {
+        // An extraction that stopped midway wraps the cause with what it had restored.
+        return failure.underlying as? ArchiveError
     } catch {
         Issue.record("expected an ArchiveError, got \(error)", sourceLocation: sourceLocation)
         return nil

@@ -52,12 +52,9 @@ struct TarExtractorTests {
         ("parent dir", [("ok.txt", "file", "", "fine"), ("../x", "file", "", "evil")]),
         ("nested parent", [("ok.txt", "file", "", "fine"), ("a/../../x", "file", "", "evil")]),
         ("absolute", [("ok.txt", "file", "", "fine"), ("/tmp/vaultops-evil-abs", "file", "", "evil")]),
-        ("symlink up", [("ok.txt", "file", "", "fine"), ("up", "symlink", "../..", "")]),
-        ("symlink absolute", [("ok.txt", "file", "", "fine"), ("etc", "symlink", "/etc", "")]),
-        ("symlink deep escape", [("a/b/c", "symlink", "../../../outside", "")]),
         ("write through archive symlink", [("d", "dir", "", ""), ("l", "symlink", "d", ""), ("l/x", "file", "", "evil")]),
-        // Each link stays inside on its own; followed through the other one, "m" leaves the folder.
-        ("chained links", [("m", "symlink", "l/../..", ""), ("x", "dir", "", ""), ("l", "symlink", "x", "")]),
+        ("write through outside symlink", [("cur", "symlink", "/tmp", ""), ("cur/vaultops-evil-abs", "file", "", "evil")]),
+        ("dir through outside symlink", [("cur", "symlink", "../..", ""), ("cur/x/", "dir", "", "")]),
         ("hardlink outside", [("ok.txt", "file", "", "fine"), ("h", "hardlink", "../../etc/passwd", "")]),
         ("hardlink absolute", [("h", "hardlink", "/etc/passwd", "")]),
         ("hardlink to symlink", [("s", "symlink", "../x", ""), ("h", "hardlink", "s", "")]),
@@ -97,12 +94,12 @@ struct TarExtractorTests {
         }
         #expect(try tree(outside).isEmpty)
 
-        // A new link that goes through the existing one is refused as well.
+        // A new link that goes through the existing one is written as a link, never followed.
         let archive2 = dir.file("t2.tar").path
         try craftTar(archive2, [("via", "symlink", "uploads/../..", "")])
-        guard case .unsafeEntry? = archiveError({ try TarExtractor.extract(archive: archive2, into: URL(fileURLWithPath: dest), force: true) }) else {
-            Issue.record("expected .unsafeEntry for a link through an absolute disk link"); return
-        }
+        try TarExtractor.extract(archive: archive2, into: URL(fileURLWithPath: dest), force: true)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dest + "/via") == "uploads/../..")
+        #expect(try tree(outside).isEmpty)
     }
 
     @Test("links that stay inside are extracted")

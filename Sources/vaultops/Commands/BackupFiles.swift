@@ -6,7 +6,12 @@ import Foundation
 struct BackupFiles: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "files",
-        abstract: "Archive folders into <name>_<YYYYMMDD>.tar.gz (symlinks kept as links, modes and times kept)."
+        abstract: "Archive folders into <name>_<YYYYMMDD>.tar.gz (symlinks kept as links, modes and times kept).",
+        discussion: """
+        A file that changes while it is read (size or mtime) is read again; if it changes again the backup fails \
+        (GNU tar warns and exits 1), unless --allow-changed: then it is kept as read, listed in the manifest's \
+        changed_files, and the exit status is 5. FIFOs are stored; sockets and devices are reported and not archived.
+        """
     )
 
     @Argument(help: "The folders to archive.")
@@ -14,12 +19,21 @@ struct BackupFiles: ParsableCommand {
 
     @OptionGroup var output: BackupOutputOptions
 
+    @Flag(name: .customLong("allow-changed"), help: "Keep a file that changed while read (twice) as read, list it in the manifest, and exit 5 instead of failing.")
+    var allowChanged = false
+
     func validate() throws {
         guard !directories.isEmpty else { throw ValidationError("name at least one folder to archive") }
     }
 
     func run() throws {
-        let result = try FilesBackup.run(directories: directories.map { URL(fileURLWithPath: $0) }, options: output.options)
+        let result = try FilesBackup.run(directories: directories.map { URL(fileURLWithPath: $0) }, options: output.options,
+                                         allowChanged: allowChanged)
+        for warning in result.warnings { printError("vaultops: warning: \(warning)") }
         printBackupResult(result)
+        if !result.changedFiles.isEmpty {
+            printError("vaultops: \(result.changedFiles.count) files changed while read and are stored as read (listed in the manifest's changed_files)")
+            throw CommandExit(code: .partial)
+        }
     }
 }

@@ -30,7 +30,10 @@ struct Restore: ParsableCommand {
         or of the server midway can leave a partly restored database. --jobs 1 (the default) is all-or-nothing.
         .db.gz: integrity-checked before it replaces the target; the old file is kept as \
         <path>.pre-restore-<YYYYMMDD_HHMMSS>.
-        .tar.gz: entries that would escape the target are refused; existing files are replaced only with --force.
+        .tar.gz: entries whose path would escape the target (absolute, .., through a link) are refused; links \
+        that point outside are restored as links, each named; existing files are replaced only with --force. \
+        Each file is written under a temporary name and renamed when complete, after a free-space check; \
+        setuid/setgid bits are dropped unless --same-permissions.
         oss://BUCKET/KEY: downloaded (with its manifest) to a temporary folder first, then as above.
         """
     )
@@ -55,6 +58,9 @@ struct Restore: ParsableCommand {
 
     @Flag(help: "PostgreSQL: create the target database first.")
     var create = false
+
+    @Flag(name: .customLong("same-permissions"), help: "Folders: keep setuid/setgid bits (as root); dropped by default.")
+    var samePermissions = false
 
     @Option(help: "PostgreSQL: connections to restore over. 1 = one transaction (all-or-nothing); N > 1 is faster but not one transaction (a failure drops what was restored).")
     var jobs = 1
@@ -116,7 +122,9 @@ struct Restore: ParsableCommand {
             let summary = try Restorer.restoreSQLite(url, to: to.map { URL(fileURLWithPath: $0) })
             print("restored \(artifact) to \(summary.target.path): \(summary.details.joined(separator: "; "))")
         case .files:
-            let summary = try Restorer.restoreFiles(url, to: to.map { URL(fileURLWithPath: $0) }, force: force)
+            let summary = try Restorer.restoreFiles(url, to: to.map { URL(fileURLWithPath: $0) }, force: force,
+                                                    samePermissions: samePermissions)
+            for note in summary.notes { print(note) }
             print("restored \(artifact) to \(summary.target.path): \(summary.details.joined(separator: "; "))")
         }
     }

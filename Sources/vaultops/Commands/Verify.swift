@@ -1,12 +1,18 @@
 import ArgumentParser
 import BackupJobs
 import Foundation
+import VaultopsCore
 
 /// `vaultops verify ARTIFACT...`: read every artifact end to end and compare it with its manifest.
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check artifacts: full gzip read (CRC-32, length), SHA-256 and size against the manifest.",
-        discussion: "Exit status 3 when any artifact fails. --deep also integrity-checks SQLite snapshots and lists tar archives."
+        discussion: """
+        Exit status 3 when any artifact fails. The content's format is checked from its start too (SQLite's \
+        header, the first tar header). --deep also integrity-checks SQLite snapshots, checks every tar entry \
+        by the rules restore applies, and restores dumps into a scratch database (which needs --server or \
+        DATABASE_URL; without one it is a usage error, exit 2). *.manifest.json arguments are skipped.
+        """
     )
 
     @Argument(help: "Artifacts to check.")
@@ -23,10 +29,21 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
+        // `verify DIR/*` names the manifests too: each is checked with its artifact, so skip them.
+        let manifests = artifacts.filter { $0.hasSuffix(Manifest.sidecarSuffix) }
+        let targets = artifacts.filter { !$0.hasSuffix(Manifest.sidecarSuffix) }
+        if !manifests.isEmpty {
+            printError("vaultops: skipped \(manifests.count) manifest file\(manifests.count == 1 ? "" : "s") (each is checked with its artifact)")
+        }
+        guard !targets.isEmpty else { throw ValidationError("no artifact to verify, only manifests; name the artifacts") }
+        let serverURL = server ?? ProcessInfo.processInfo.environment["DATABASE_URL"]
+        if deep, serverURL?.isEmpty ?? true,
+           let dump = targets.first(where: { ArtifactFormat.of(fileName: URL(fileURLWithPath: $0).lastPathComponent)?.kind == .postgres }) {
+            throw ValidationError("--deep restores a dump (\(dump)) into a scratch database: give a server with --server URL or DATABASE_URL")
+        }
         var failed = 0
-        for path in artifacts {
-            let report = Verifier.verify(URL(fileURLWithPath: path), deep: deep,
-                                         serverURL: server ?? ProcessInfo.processInfo.environment["DATABASE_URL"])
+        for path in targets {
+            let report = Verifier.verify(URL(fileURLWithPath: path), deep: deep, serverURL: serverURL)
             if report.ok {
                 print("ok     \(path): \(report.checks.joined(separator: "; "))")
             } else {
@@ -35,7 +52,7 @@ struct Verify: ParsableCommand {
             }
         }
         if failed > 0 {
-            printError("vaultops: \(failed) of \(artifacts.count) artifacts failed verification")
+            printError("vaultops: \(failed) of \(targets.count) artifacts failed verification")
             throw CommandExit(code: .verificationFailed)
         }
     }
