@@ -1,4 +1,5 @@
 import Foundation
+import LibPQ
 import Retention
 import VaultopsCore
 
@@ -120,10 +121,18 @@ public enum RunJob {
                 log("source \(source.name): would back up \(source.kind) \(source.redactedTarget) into \(directory.path)"
                     + (oss.map { ", then upload to \($0.location)" } ?? "")
                     + (source.mirror.map { ", then mirror the folders to \($0)" } ?? ""))
+                if let problem = preflight(source) {
+                    result.error = "would fail: \(oneLine(Redacted.text(problem)))"
+                    log("source \(source.name): FAILED check: \(problem)")
+                }
                 outcome.sources.append(result)
                 continue
             }
             log("source \(source.name): backing up \(source.kind) \(source.redactedTarget)")
+            // The source's `timeout:` bounds every PostgreSQL call it makes (connect, queries, COPY): a stalled
+            // server fails the source instead of holding the run, and its lock, forever.
+            let deadline = ConnectionDeadline.begin(after: source.effectiveTimeout, label: durationText(source.effectiveTimeout))
+            defer { deadline.end() }
             do {
                 let options = BackupOptions(outputDirectory: directory, name: source.name, level: source.level ?? 6,
                                             jobs: ProcessInfo.processInfo.activeProcessorCount,
@@ -153,7 +162,12 @@ public enum RunJob {
                 }
             } catch {
                 result.error = oneLine(Redacted.text(String(describing: error)))
+                if deadline.expired {
+                    result.error = "stopped: the source's timeout of \(deadline.label) passed (set 'timeout:' on the source "
+                        + "to allow more): \(result.error!)"
+                }
             }
+            deadline.end()
             if result.backedUp, config.oss != nil {
                 upload(&result, to: oss, ossDown: &ossDown, log: log)
             }
@@ -166,6 +180,7 @@ public enum RunJob {
             outcome.sources.append(result)
         }
 
+        if dryRun { outcome.errors += preflightRun(config, directory: directory) }
         let policy = RetentionPolicy.resolve(commandLine: RetentionPolicy(), configuration: config.retention)
         outcome.prunes.append(prune(store: LocalFolderStore(path: directory.path), name: "local", policy: policy,
                                     config: config, dryRun: dryRun, now: now, log: log))

@@ -130,11 +130,9 @@ private struct FailingRemovalStore: RetentionStore {
     var location: String { inner.location }
     func list() throws(RetentionError) -> [StoredObject] { try inner.list() }
     func read(_ object: StoredObject, limit: Int) throws(RetentionError) -> Data { try inner.read(object, limit: limit) }
-    /*OLDCODE-BEGIN*/
     func checkContent(_ object: StoredObject, against manifest: ManifestSummary) -> ContentCheck {
         inner.checkContent(object, against: manifest)
     }
-    /*OLDCODE-END*/
     func remove(_ object: StoredObject) throws(RetentionError) {
         throw RetentionError(.removeFailed, "AccessDenied", object: object.name)
     }
