@@ -287,7 +287,8 @@ public enum RunJob {
                 decisions[entry.decision.artifact.name] = entry.decision.reason
                 if entry.decision.keep { kept[entry.decision.artifact.source, default: 0] += 1 }
             }
-            let removed = report.plan.removals.map(\.name).sorted()
+            // What went (or, for a dry run, would go): a removal that failed is in the failures, not here.
+            let removed = report.plan.removals.map(\.name).filter { dryRun || report.removed.contains($0) }.sorted()
             return PruneStatus(store: name, location: store.location, ok: report.succeeded, summary: report.summary,
                                removed: removed, kept: kept, decisions: decisions)
         } catch {
