@@ -123,6 +123,34 @@ struct OSSRetentionStoreTests {
         #expect(anchor?.verifiedLabel == "yes")
     }
 
+    @Test("every delete refused (no delete permission): the summary says nothing was removed and lists the failures")
+    func refusedDeletesAreNotCounted() throws {
+        let bucket = try Emulator.freshBucket("nodelete")
+        let client = try Emulator.client()
+        for day in ["20250101", "20250102", "20250415"] {
+            let name = "db_\(day).sql.gz"
+            let body = Data("backup \(day)".utf8)
+            let manifest = Manifest(kind: .postgres, source: "postgres://app@db/app",
+                                    createdAt: Manifest.parseTimestamp("\(day.prefix(4))-\(day.dropFirst(4).prefix(2))-\(day.suffix(2))T02:00:00Z")!,
+                                    artifact: name, sizeBytes: Int64(body.count),
+                                    sha256: String(try runProcess("sha256sum", ["-"], stdin: body).stdout.prefix(64)),
+                                    uncompressedBytes: 1, durationSeconds: 1)
+            try client.putObject(bucket: bucket, key: "nightly/\(name)", data: body)
+            try client.putObject(bucket: bucket, key: "nightly/\(name).manifest.json", data: try manifest.encoded())
+        }
+        _ = try Emulator.control("POST", "faults", body: try JSONSerialization.data(withJSONObject: [
+            "bucket": bucket, "op": "DeleteMultipleObjects", "action": "status", "status": 403, "code": "AccessDenied", "times": 100,
+        ]))
+        let store = OSSRetentionStore(client: client, bucket: bucket, prefix: "nightly/")
+        let report = try Pruner.run(store: store, policy: RetentionPolicy(keepDays: 30),
+                                    now: Manifest.parseTimestamp("2025-04-15T12:00:00Z")!, timeZone: TimeZone(identifier: "UTC")!,
+                                    dryRun: false)
+        #expect(report.failures.count == 2)
+        #expect(report.summary.hasPrefix("Removed 0 artifacts with 0 manifests and 0 leftovers (0 B)"), "\(report.summary)")
+        #expect(report.summary.contains("2 removals failed"))
+        #expect(try store.list().count == 6)
+    }
+
     @Test("an unreachable endpoint is a listFailed error naming the location, without the secret")
     func unreachable() throws {
         var config = OSSConfiguration(endpoint: try OSSEndpoint(parsing: "http://127.0.0.1:9"), region: "cn-hangzhou",
