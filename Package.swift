@@ -46,7 +46,7 @@ let package = Package(
             "CCurl", "VaultopsCore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Retention", dependencies: ["VaultopsCore"]),
+        .target(name: "Retention", dependencies: ["VaultopsCore", .product(name: "Crypto", package: "swift-crypto")]),
         // Folder ⇄ OSS prefix mirroring: plan (pure), local walker, parallel executor.
         .target(name: "Mirror", dependencies: ["ObjectStorage", "VaultopsCore"]),
         // SQLite → PostgreSQL migration: schema translation, CSV export, parallel COPY, verification.

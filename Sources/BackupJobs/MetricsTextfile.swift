@@ -47,11 +47,18 @@ public enum MetricsTextfile {
         family("vaultops_source_artifacts", "Artifacts of the source kept after the last prune, per location.", counts)
         family("vaultops_prune_success", "1 when pruning the location succeeded in the last run.",
                status.prunes.map { ([("location", $0.store)], $0.ok ? "1" : "0") })
+        family("vaultops_run_lock_held_seconds",
+               "How long another vaultops had held the lock when this run gave up (longer than the longest source timeout).",
+               status.lockHeldSeconds.map { [([("holder", status.lockHolder ?? "")], decimal($0))] } ?? [])
         return out
     }
 
     /// Writes `render(status)` to `path`, replacing the file atomically (mode 0644 for node_exporter).
     public static func write(_ status: RunStatus, to path: String) throws {
+        // The textfile folder may not exist yet (a fresh host, a collector not yet installed): the alert must
+        // not be lost for that.
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try replaceFileAtomically(at: URL(fileURLWithPath: path), with: Data(render(status).utf8), mode: 0o644)
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ObjectStorage
 import Retention
@@ -93,6 +94,41 @@ public struct OSSRetentionStore: RetentionStore {
             throw error
         } catch {
             throw RetentionError(.removeFailed, "cannot remove the object", object: location + object.name, underlying: Self.text(error))
+        }
+    }
+
+    /// With a CRC-64 in the manifest (`run` records it when it uploads), compares it with the one OSS computed
+    /// over the stored bytes (HeadObject's `x-oss-hash-crc64ecma`): nothing is downloaded. Without one (a manifest
+    /// uploaded by hand or by an older vaultops), downloads the object in ranges and compares its SHA-256.
+    public func checkContent(_ object: StoredObject, against manifest: ManifestSummary) -> ContentCheck {
+        let key = prefix + object.name
+        guard object.kind == .file else { return .unavailable("not a complete object") }
+        if let size = manifest.byteSize, size != object.size {
+            return .differs("size \(object.size) differs from the manifest's \(size)")
+        }
+        do {
+            if let expected = manifest.crc64 {
+                let info = try client.headObject(bucket: bucket, key: key)
+                guard let reported = info.crc64 else { return .unavailable("OSS reported no CRC-64 for \(location + object.name)") }
+                return reported == expected ? .matches("CRC-64 reported by OSS")
+                    : .differs("CRC-64 \(reported) reported by OSS differs from the manifest's \(expected): the object is damaged")
+            }
+            guard let expected = manifest.sha256 else { return .unavailable("its manifest records neither a CRC-64 nor a SHA-256") }
+            var hasher = SHA256()
+            var offset: Int64 = 0
+            let step: Int64 = 16 << 20
+            while offset < object.size {
+                let end = min(object.size, offset + step) - 1
+                let chunk = try client.getObject(bucket: bucket, key: key, range: offset...end)
+                guard !chunk.isEmpty else { break }
+                hasher.update(data: chunk)
+                offset += Int64(chunk.count)
+            }
+            let hex = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            return hex == expected ? .matches("SHA-256 of the downloaded object")
+                : .differs("SHA-256 \(hex) differs from the manifest's \(expected): the object is damaged")
+        } catch {
+            return .unavailable("cannot check \(location + object.name): \(Self.text(error))")
         }
     }
 

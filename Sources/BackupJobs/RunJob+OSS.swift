@@ -1,6 +1,8 @@
+import Crypto
 import Foundation
 import Mirror
 import ObjectStorage
+import Retention
 import VaultopsCore
 
 /// Where `run` ships artifacts: a client for the configured bucket and prefix.
@@ -51,12 +53,45 @@ struct OSSTarget {
             throw BackupJobError.failed("oss://\(bucket)/\(key(for: file)) already exists; vaultops never overwrites a backup "
                                         + "(is another host writing to the same prefix?)")
         }
+        // The manifest that goes up records the artifact's CRC-64, which prune on OSS compares with the CRC-64 OSS
+        // computes over the stored bytes (no download). It is taken in the same read as a SHA-256 that must match
+        // the manifest, so it describes the verified backup, not whatever the file holds now.
+        var described = try Manifest.load(from: manifest)
+        let digest = try Self.digest(of: artifact)
+        guard digest.sha256 == described.sha256 else {
+            throw BackupJobError.failed("\(artifact.path) changed since it was verified (SHA-256 \(digest.sha256), manifest "
+                                        + "\(described.sha256)); not uploaded")
+        }
         // overwrite: false (x-oss-forbid-overwrite) also closes the gap between the check above and the upload.
         let first = try client.uploadFile(at: artifact.path, bucket: bucket, key: key(for: artifact), contentType: "application/gzip",
                                           overwrite: false)
-        let second = try client.uploadFile(at: manifest.path, bucket: bucket, key: key(for: manifest), contentType: "application/json",
-                                           overwrite: false)
-        return first.size + second.size
+        guard first.crc64 == digest.crc64 else {
+            try? client.deleteObject(bucket: bucket, key: key(for: artifact))
+            throw BackupJobError.failed("\(artifact.path) changed while it was uploaded; the object was deleted")
+        }
+        var extra = described.extra ?? [:]
+        extra[ManifestSummary.crc64Key] = String(digest.crc64)
+        extra[ManifestSummary.crc64Key + "_note"] = "CRC-64/ECMA-182 of the artifact, read with its SHA-256 when run uploaded it; "
+            + "OSS reports it as x-oss-hash-crc64ecma, and prune on OSS compares the two instead of downloading the artifact"
+        described.extra = extra
+        let body = try described.encoded()
+        try client.putObject(bucket: bucket, key: key(for: manifest), data: body, contentType: "application/json", overwrite: false)
+        return first.size + Int64(body.count)
+    }
+
+    /// SHA-256 (lowercase hex) and CRC-64/ECMA-182 of a file, in one read.
+    static func digest(of file: URL) throws -> (sha256: String, crc64: UInt64) {
+        guard let handle = FileHandle(forReadingAtPath: file.path) else {
+            throw BackupJobError.failed("cannot open \(file.path) to upload it")
+        }
+        defer { try? handle.close() }
+        var sha = SHA256()
+        var crc = CRC64()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            sha.update(data: chunk)
+            crc.update(chunk)
+        }
+        return (sha.finalize().map { String(format: "%02x", $0) }.joined(), crc.value)
     }
 
     /// Whether `key` exists (HeadObject; 404 means no).

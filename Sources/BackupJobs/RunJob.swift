@@ -1,4 +1,5 @@
 import Foundation
+import LibPQ
 import Retention
 import VaultopsCore
 
@@ -120,10 +121,18 @@ public enum RunJob {
                 log("source \(source.name): would back up \(source.kind) \(source.redactedTarget) into \(directory.path)"
                     + (oss.map { ", then upload to \($0.location)" } ?? "")
                     + (source.mirror.map { ", then mirror the folders to \($0)" } ?? ""))
+                if let problem = preflight(source) {
+                    result.error = "would fail: \(oneLine(Redacted.text(problem)))"
+                    log("source \(source.name): FAILED check: \(problem)")
+                }
                 outcome.sources.append(result)
                 continue
             }
             log("source \(source.name): backing up \(source.kind) \(source.redactedTarget)")
+            // The source's `timeout:` bounds every PostgreSQL call it makes (connect, queries, COPY): a stalled
+            // server fails the source instead of holding the run, and its lock, forever.
+            let deadline = ConnectionDeadline.begin(after: source.effectiveTimeout, label: durationText(source.effectiveTimeout))
+            defer { deadline.end() }
             do {
                 let options = BackupOptions(outputDirectory: directory, name: source.name, level: source.level ?? 6,
                                             jobs: ProcessInfo.processInfo.activeProcessorCount,
@@ -157,7 +166,12 @@ public enum RunJob {
                 }
             } catch {
                 result.error = oneLine(Redacted.text(String(describing: error)))
+                if deadline.expired {
+                    result.error = "stopped: the source's timeout of \(deadline.label) passed (set 'timeout:' on the source "
+                        + "to allow more): \(result.error!)"
+                }
             }
+            deadline.end()
             if result.backedUp, config.oss != nil {
                 upload(&result, to: oss, ossDown: &ossDown, log: log)
             }
@@ -170,6 +184,7 @@ public enum RunJob {
             outcome.sources.append(result)
         }
 
+        if dryRun { outcome.errors += preflightRun(config, directory: directory) }
         let policy = RetentionPolicy.resolve(commandLine: RetentionPolicy(), configuration: config.retention)
         outcome.prunes.append(prune(store: LocalFolderStore(path: directory.path), name: "local", policy: policy,
                                     config: config, dryRun: dryRun, now: now, log: log))
@@ -276,7 +291,8 @@ public enum RunJob {
                 decisions[entry.decision.artifact.name] = entry.decision.reason
                 if entry.decision.keep { kept[entry.decision.artifact.source, default: 0] += 1 }
             }
-            let removed = report.plan.removals.map(\.name).sorted()
+            // What went (or, for a dry run, would go): a removal that failed is in the failures, not here.
+            let removed = report.plan.removals.map(\.name).filter { dryRun || report.removed.contains($0) }.sorted()
             return PruneStatus(store: name, location: store.location, ok: report.succeeded, summary: report.summary,
                                removed: removed, kept: kept, decisions: decisions)
         } catch {

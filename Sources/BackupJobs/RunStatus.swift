@@ -32,9 +32,16 @@ public struct RunStatus: Codable, Sendable, Equatable {
     public var prunes: [PruneStatus]
     /// Problems not tied to one source (OSS configuration, …), already redacted.
     public var errors: [String]
+    /// When this run could not start because another held the lock too long: that holder (`pid 123 (…) since …`).
+    public var lockHolder: String?
+    /// How long that holder had held the lock, in seconds.
+    public var lockHeldSeconds: Double?
 
     public init(host: String, configFile: String, startedAt: Date, finishedAt: Date, exitCode: Int32, dryRun: Bool,
-                sources: [SourceStatus], prunes: [PruneStatus], errors: [String]) {
+                sources: [SourceStatus], prunes: [PruneStatus], errors: [String], lockHolder: String? = nil,
+                lockHeldSeconds: Double? = nil) {
+        self.lockHolder = lockHolder
+        self.lockHeldSeconds = lockHeldSeconds
         self.host = host
         self.configFile = configFile
         self.startedAt = startedAt
@@ -111,9 +118,10 @@ public struct RunStatus: Codable, Sendable, Equatable {
         return data
     }
 
-    /// Writes the status file atomically (a reader sees the old file or the new one, never a mix).
+    /// Writes the status file atomically (a reader sees the old file or the new one, never a mix), mode 0600:
+    /// it names hosts, users and errors that only the backup's owner should read.
     public func write(to url: URL) throws {
-        try replaceFileAtomically(at: url, with: try encoded(), mode: 0o644)
+        try replaceFileAtomically(at: url, with: try encoded(), mode: 0o600)
     }
 
     static var encoder: JSONEncoder {

@@ -27,13 +27,27 @@ public final class Connection {
         secrets = ConnectionInfo.secrets(in: conninfo)
         // Registered so that every log line and error, in any module, hides it too.
         for secret in secrets { Redacted.register(secret: secret) }
+        // Refused before libpq sees it: libpq would put the password's tail in the host, and into its messages.
+        if let problem = ConnectionInfo.rawAtProblem(conninfo) {
+            throw PostgresError(kind: .usage, message: problem, context: redactedTarget)
+        }
         // expand_dbname = 1 lets `dbname` carry a whole URI or keyword string, so one value covers both forms;
         // fallback_application_name only applies when the user did not choose a name.
         // A connect_timeout given before dbname is only a default: the string's own value (or
         // PGCONNECT_TIMEOUT, when set) wins, so an unreachable host fails instead of hanging forever.
-        var keywords = ["dbname", "fallback_application_name"]
-        var values = [conninfo, "vaultops"]
-        if getenv("PGCONNECT_TIMEOUT") == nil {
+        // TCP keepalives and tcp_user_timeout (defaults too) notice a dead peer or a cut network within about two
+        // minutes, where the kernel's defaults take hours and a blocked read would wait forever.
+        var keywords = ["keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                        "dbname", "fallback_application_name"]
+        var values = ["1", "60", "10", "6", String(Self.tcpUserTimeoutMilliseconds), conninfo, "vaultops"]
+        let deadline = ConnectionDeadline.current
+        if let deadline {
+            // Connecting is bounded by the deadline too: a server that accepts and never answers cannot hold it.
+            let seconds = min(deadline.secondsLeft, Int(getenv("PGCONNECT_TIMEOUT").flatMap { Int(String(cString: $0)) }
+                ?? Self.defaultConnectTimeoutSeconds))
+            keywords.insert("connect_timeout", at: 0)
+            values.insert(String(max(1, seconds)), at: 0)
+        } else if getenv("PGCONNECT_TIMEOUT") == nil {
             keywords.insert("connect_timeout", at: 0)
             values.insert(String(Self.defaultConnectTimeoutSeconds), at: 0)
         }
@@ -45,18 +59,33 @@ public final class Connection {
         }
         guard PQstatus(raw) == CONNECTION_OK else {
             // Capture the message while the handle is alive, free it, and only then throw.
-            let message = ConnectionInfo.scrub(Self.trimmed(PQerrorMessage(raw)), secrets: secrets)
+            var message = ConnectionInfo.scrub(Self.trimmed(PQerrorMessage(raw)), secrets: secrets)
             PQfinish(raw)
+            if let deadline, Date() >= deadline.deadline {
+                message = "the timeout of \(deadline.label) passed while connecting (\(message))"
+            }
             throw PostgresError(kind: .connection, message: message, context: redactedTarget)
         }
         handle = raw
         notices = NoticeRouter(logger: logger)
         PQsetNoticeReceiver(raw, noticeReceiver, Unmanaged.passUnretained(notices).toOpaque())
+        if let deadline, let cancel = PQgetCancel(raw),
+           deadline.register(self, token: CancelToken(owning: cancel), socket: PQsocket(raw)) {
+            self.deadline = deadline
+        }
     }
 
+    /// The deadline this connection is registered with, if any.
+    private var deadline: ConnectionDeadline?
+
     deinit {
+        // Unregistered first: the watchdog must never shut down a descriptor that PQfinish has closed.
+        deadline?.unregister(self)
         PQfinish(handle)
     }
+
+    /// libpq's `tcp_user_timeout` default: how long sent data may stay unacknowledged before the connection fails.
+    public static let tcpUserTimeoutMilliseconds = 120_000
 
     /// The connect timeout used when neither the connection string nor `PGCONNECT_TIMEOUT` sets one.
     public static let defaultConnectTimeoutSeconds = 30

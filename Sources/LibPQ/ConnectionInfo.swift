@@ -31,6 +31,8 @@ public enum ConnectionInfo {
     ///
     /// Unparseable input is described without echoing any of it, since it may hold a password.
     public static func redacted(_ conninfo: String) -> String {
+        // libpq would show part of the password as the host: describe it the way the user meant it instead.
+        if rawAtProblem(conninfo) != nil { return Redacted.connectionString(conninfo) }
         guard let options = parse(conninfo) else { return "connection string (unparseable, not shown)" }
         var parts: [String] = []
         for key in ["host", "hostaddr", "port", "dbname", "user"] {
@@ -48,9 +50,25 @@ public enum ConnectionInfo {
         Redacted.text(text, secrets: secrets)
     }
 
+    /// Why libpq would misread the URI `conninfo`, or nil: a raw `@` in the user name or password.
+    ///
+    /// libpq ends the user info at the *first* `@` (`postgresql://app:p@ss@host/db` gives password `p` and host
+    /// `ss@host`), so the rest of the password would be shown wherever the host is: in its own errors, in logs,
+    /// in the status file. The host part (up to the first `/` or `?`) of a URI that libpq reads can hold no `@`
+    /// at all, so a second one there always means this mistake. The message never repeats the URI.
+    public static func rawAtProblem(_ conninfo: String) -> String? {
+        guard Redacted.isPostgresURI(conninfo), let scheme = conninfo.range(of: "://") else { return nil }
+        let rest = conninfo[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        guard authority.filter({ $0 == "@" }).count > 1 else { return nil }
+        return "the connection URI has a raw '@' in its user name or password, which libpq would read as the end of "
+            + "the password and show the rest as the host; write each '@' inside them as %40"
+    }
+
     /// The secrets that must never be shown for `conninfo`.
     static func secrets(in conninfo: String) -> [String] {
-        var secrets: [String] = []
+        // The password as the user meant it (up to the last `@`), whatever libpq makes of it.
+        var secrets: [String] = Redacted.passwords(inConnection: conninfo)
         if let options = parse(conninfo), let password = options["password"], !password.isEmpty {
             secrets.append(password)
         }

@@ -159,7 +159,7 @@ extension OSSClient {
         request.setHeader("Content-MD5", Data(md5.finalize()).base64EncodedString())
         if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
         let response = try send("PutObject", request, body: .file(fd: fd, offset: 0, length: size))
-        try Self.verifyCRC(response, expected: crc.value, operation: "PutObject", bucket: bucket, key: key)
+        try verifyCRCOrDelete(response, expected: crc.value, bucket: bucket, key: key)
         progress?(size, size)
         return UploadResult(bucket: bucket, key: key, size: size, etag: Self.unquoteETag(response.header("etag") ?? ""),
                             crc64: crc.value, multipart: false, partsUploaded: 1, partsResumed: 0)

@@ -105,6 +105,9 @@ public final class OSSClient {
     /// Signs and sends `request` once; returns 2xx responses and throws everything else as `ObjectStorageError`.
     func sendOnce(_ operation: String, _ base: OSSRequest, body: RequestBody = .empty, sink: ResponseSink = .memory(limit: 16 << 20),
                   progress: ((Int64) -> Void)? = nil) throws -> HTTPResponse {
+        if let key = base.key, let problem = Self.keyProblem(key) {
+            throw ObjectStorageError(.invalidURL, problem, operation: operation, bucket: base.bucket, key: key)
+        }
         var request = base
         if request.header("Content-Type") == nil {
             // libcurl adds a form Content-Type to POSTs unless one is set, and it would not be signed.
@@ -129,6 +132,15 @@ public final class OSSClient {
             throw Self.serviceError(response, operation: operation, bucket: base.bucket, key: base.key)
         }
         return response
+    }
+
+    /// Why `key` cannot be sent, or nil: a `.` or `..` path segment is collapsed by URL normalisation on the way,
+    /// so the request would reach another key than the one signed (OSS answers SignatureDoesNotMatch, which
+    /// blames the credentials), or, worse, another object.
+    static func keyProblem(_ key: String) -> String? {
+        let segments = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard segments.contains(where: { $0 == "." || $0 == ".." }) else { return nil }
+        return "the object key '\(key)' is not allowed: it has a '.' or '..' path segment, which URLs collapse; rename it"
     }
 
     /// Turns an error answer (OSS's `<Error>` XML, or just a status for HEAD) into an `ObjectStorageError`.
@@ -213,6 +225,23 @@ public final class OSSClient {
         }
     }
 
+    /// `verifyCRC` for a whole object just written: on a mismatch the object is deleted before the error is
+    /// thrown, so nothing that failed its check stays looking like a good upload (and a retry with
+    /// `x-oss-forbid-overwrite` can write it again), as a failed multipart upload is.
+    func verifyCRCOrDelete(_ response: HTTPResponse, expected: UInt64, bucket: String, key: String) throws {
+        do {
+            try Self.verifyCRC(response, expected: expected, operation: "PutObject", bucket: bucket, key: key)
+        } catch var mismatch as ObjectStorageError {
+            do {
+                try deleteObject(bucket: bucket, key: key)
+                mismatch.message += "; the object was deleted"
+            } catch {
+                mismatch.message += "; deleting the object failed too (\(error)): remove it by hand"
+            }
+            throw mismatch
+        }
+    }
+
     // MARK: - Objects
 
     /// Uploads `data` with PutObject (Content-MD5 set, CRC-64 checked).
@@ -225,7 +254,7 @@ public final class OSSClient {
         request.setHeader("Content-MD5", OSSDigest.contentMD5(data))
         let response = try send("PutObject", request, body: .data(data))
         let crc = CRC64.checksum(data)
-        try Self.verifyCRC(response, expected: crc, operation: "PutObject", bucket: bucket, key: key)
+        try verifyCRCOrDelete(response, expected: crc, bucket: bucket, key: key)
         return PutObjectResult(etag: Self.unquoteETag(response.header("etag") ?? ""), crc64: crc)
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -98,6 +99,44 @@ public struct LocalFolderStore: RetentionStore {
             do { try syncDirectory() } catch { for name in unlinked { failures[name] = error } }
         }
         return failures
+    }
+
+    /// Reads the whole file and compares its size and SHA-256 with the manifest's.
+    public func checkContent(_ object: StoredObject, against manifest: ManifestSummary) -> ContentCheck {
+        guard let expected = manifest.sha256 else { return .unavailable("its manifest records no SHA-256") }
+        guard object.kind == .file else { return .unavailable("not a regular file") }
+        let digest: (hex: String, size: Int64)
+        do {
+            digest = try Self.sha256(ofFile: path(object.name))
+        } catch {
+            return .unavailable(error.description)
+        }
+        if let size = manifest.byteSize, size != digest.size {
+            return .differs("size \(digest.size) differs from the manifest's \(size)")
+        }
+        return digest.hex == expected ? .matches("SHA-256")
+            : .differs("SHA-256 \(digest.hex) differs from the manifest's \(expected): the file is damaged")
+    }
+
+    /// The lowercase hex SHA-256 and the size of the file at `path`, read in 1 MiB blocks; a link is refused.
+    static func sha256(ofFile path: String) throws(RetentionError) -> (hex: String, size: Int64) {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw RetentionError(.readFailed, "cannot open the file", object: path, underlying: errnoText()) }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { readFD(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw RetentionError(.readFailed, "cannot read the file", object: path, underlying: errnoText())
+            }
+            if count == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            size += Int64(count)
+        }
+        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
     }
 
     private func unlinkFile(_ object: StoredObject) throws(RetentionError) {

@@ -9,18 +9,28 @@ public struct ManifestSummary: Sendable, Hashable {
     public var byteSize: Int64?
     /// The artifact file name the manifest describes, when known.
     public var artifact: String?
+    /// The artifact's SHA-256 (lowercase hex), when known.
+    public var sha256: String?
+    /// The artifact's CRC-64/ECMA-182 as OSS computes it, recorded by `run` when it uploads (`extra.crc64ecma`).
+    public var crc64: UInt64?
 
     /// Creates a summary.
-    public init(createdAt: Date?, byteSize: Int64?, artifact: String? = nil) {
+    public init(createdAt: Date?, byteSize: Int64?, artifact: String? = nil, sha256: String? = nil, crc64: UInt64? = nil) {
         self.createdAt = createdAt
         self.byteSize = byteSize
         self.artifact = artifact
+        self.sha256 = sha256
+        self.crc64 = crc64
     }
 
     /// The summary of a manifest.
     public init(_ manifest: Manifest) {
-        self.init(createdAt: manifest.createdAt, byteSize: manifest.sizeBytes, artifact: manifest.artifact)
+        self.init(createdAt: manifest.createdAt, byteSize: manifest.sizeBytes, artifact: manifest.artifact,
+                  sha256: manifest.sha256, crc64: manifest.extra?[ManifestSummary.crc64Key].flatMap { UInt64($0) })
     }
+
+    /// The `extra` key under which `run` records the artifact's CRC-64 in the manifest it uploads.
+    public static let crc64Key = "crc64ecma"
 }
 
 /// Where an artifact's time was taken from.
@@ -47,6 +57,20 @@ public struct PrunePlan: Sendable {
         public var decision: RetentionDecision
         /// Where the time in `decision.artifact.takenAt` came from.
         public var takenFrom: TimeOrigin
+        /// The content check made for this prune; nil when only the size was compared (or no manifest).
+        public var check: ContentCheck?
+
+        /// A source's newest verified artifact whose content has not been checked yet: prune checks it
+        /// before trusting it.
+        public var needsContentCheck: Bool {
+            check == nil && decision.reasons.contains { if case .newestVerified = $0 { true } else { false } }
+        }
+
+        /// `yes` (content checked now), `size` (only the size matches the manifest), `no`.
+        public var verifiedLabel: String {
+            if check?.matched == true { return "yes" }
+            return decision.artifact.verified ? "size" : "no"
+        }
 
         /// The objects removed with this artifact, artifact first: an artifact without its manifest would
         /// still look like a backup, a manifest without its artifact does not.
@@ -113,9 +137,12 @@ public struct PrunePlan: Sendable {
     ///   - manifests: summaries by manifest file name; a manifest that is missing here (unreadable or not
     ///     JSON) leaves its artifact unverified.
     ///   - readProblems: why a manifest could not be read, by manifest file name, for the warnings.
+    ///   - contentChecks: content checks already made, by artifact name; an artifact whose check did not match
+    ///     is not a good backup. One whose size matches and that has no check yet counts as good until checked.
     public static func make(objects: [StoredObject], manifests: [String: ManifestSummary],
                             policy: RetentionPolicy, now: Date, timeZone: TimeZone,
-                            readProblems: [String: String] = [:]) -> PrunePlan {
+                            readProblems: [String: String] = [:],
+                            contentChecks: [String: ContentCheck] = [:]) -> PrunePlan {
         let classified = classify(objects)
         // A SQLite file `mms.db` and a folder `mms` both default to the source name `mms`; their backups are
         // different things, so each kind is judged (and keeps its newest verified backup) on its own.
@@ -141,6 +168,16 @@ public struct PrunePlan: Sendable {
                     verified = recorded == entry.object.size
                     if !verified {
                         warnings.append("\(name): size \(entry.object.size) differs from the manifest's \(recorded); not counted as a good backup")
+                    }
+                    switch contentChecks[name] {
+                    case let .differs(problem)?:
+                        verified = false
+                        warnings.append("\(name): \(problem); not counted as a good backup")
+                    case let .unavailable(problem)?:
+                        verified = false
+                        warnings.append("\(name): content not checked (\(problem)); not counted as a good backup")
+                    case .matches?, nil:
+                        break
                     }
                 } else {
                     let problem = summary == nil ? readProblems[manifestObject.name] ?? "not a readable manifest"
@@ -171,7 +208,7 @@ public struct PrunePlan: Sendable {
         for decision in decisions {
             guard let detail = details[decision.artifact.name] else { continue }
             entries.append(ArtifactEntry(object: detail.object, manifest: detail.manifest, decision: decision,
-                                         takenFrom: detail.origin))
+                                         takenFrom: detail.origin, check: contentChecks[decision.artifact.name]))
             if decision.reasons.contains(.inFuture) {
                 warnings.append("\(decision.artifact.name): dated \(periods.timestamp(decision.artifact.takenAt)), after now; kept — check the clock of the host that made it")
             }
@@ -200,6 +237,22 @@ public struct PrunePlan: Sendable {
                          ignored: (classified.ignored + unjudged).sorted(), warnings: warnings)
     }
 
+    /// The hidden working files vaultops writes beside a backup or a database and renames or removes when
+    /// done, so that only a killed process leaves them: a SQLite backup's `.NAME.snapshot-XXXXXXXX.db.partial`,
+    /// a SQLite restore's `.NAME.restore-XXXXXXXX.partial` and `.NAME.restore-PID-XXXXXXXX` (each possibly
+    /// with SQLite's `-journal`, `-wal` or `-shm`), and the status file's `..vaultops-status.json.tmp-PID`.
+    static func isOwnTemporary(_ name: String) -> Bool {
+        ownTemporaryPatterns.contains { (try? $0.wholeMatch(in: name)) != nil }
+    }
+
+    // Built once: nonisolated(unsafe) because Regex is not Sendable, and these are only ever read.
+    nonisolated(unsafe) private static let ownTemporaryPatterns: [Regex<AnyRegexOutput>] = [
+        #"\..+\.snapshot-[0-9A-Fa-f]{8}\.db\.partial(-journal|-wal|-shm)?"#,
+        #"\..+\.restore-[0-9A-Fa-f]{8}\.partial(-journal|-wal|-shm)?"#,
+        #"\..+\.restore-[0-9]+-[0-9A-Fa-f]{8}(-journal|-wal|-shm)?"#,
+        #"\.\.vaultops-status\.json\.tmp-[0-9]+"#,
+    ].map { try! Regex($0) }
+
     private static func isStale(_ object: StoredObject, now: Date) -> Bool {
         // No time known: keep it, it may be a write in progress.
         guard let modified = object.modified else { return false }
@@ -217,6 +270,10 @@ public struct PrunePlan: Sendable {
     private static func classify(_ objects: [StoredObject]) -> Classified {
         var result = Classified()
         for object in objects {
+            if object.kind == .file, isOwnTemporary(object.name) {
+                result.partials.append(object)
+                continue
+            }
             // Only names vaultops writes, spelled exactly as it writes them, are ever touched.
             guard object.kind != .other, let parsed = ArtifactName.parse(object.name), parsed.fileName == object.name else {
                 result.ignored.append(object.name)

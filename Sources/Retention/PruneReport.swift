@@ -44,15 +44,16 @@ public struct PruneReport: Sendable {
             for entry in plan.artifacts {
                 let decision = entry.decision
                 rows.append([decision.artifact.source, periods.timestamp(decision.artifact.takenAt),
-                             formatBytes(entry.object.size), decision.artifact.verified ? "yes" : "no",
-                             decision.artifact.name, decision.reason + failureNote(entry.object.name)])
+                             formatBytes(entry.object.size), entry.verifiedLabel,
+                             decision.artifact.name, said(decision.reason) + failureNote(entry.object.name)])
             }
             lines += table(rows)
+            lines.append("(VERIFIED: yes = content checked against the manifest now; size = only the size checked)")
         }
         if !plan.leftovers.isEmpty {
             lines.append("")
             lines.append("Leftovers:")
-            lines += table(plan.leftovers.map { ["  " + $0.object.name, $0.reason + failureNote($0.object.name)] })
+            lines += table(plan.leftovers.map { ["  " + $0.object.name, said($0.reason) + failureNote($0.object.name)] })
         }
         if !plan.ignored.isEmpty {
             lines.append("")
@@ -75,18 +76,28 @@ public struct PruneReport: Sendable {
 
     /// One line for logs: `Removed 3 artifacts with 3 manifests and 1 leftover (2.0 MiB); kept 30 artifacts; ignored 1.`
     public var summary: String {
-        let removedArtifacts = plan.artifacts.filter { !$0.decision.keep }
-        let removedManifests = removedArtifacts.filter { $0.manifest != nil }.count
-        let bytes = removedArtifacts.reduce(Int64(0)) { $0 + $1.object.size + ($1.manifest?.size ?? 0) }
-            + plan.leftovers.filter(\.remove).reduce(Int64(0)) { $0 + $1.object.size }
+        // A real run counts only what went: a removal that failed is reported as failed, never as removed.
+        func gone(_ object: StoredObject) -> Bool { dryRun || removed.contains(object.name) }
+        let planned = plan.artifacts.filter { !$0.decision.keep }
+        let removedArtifacts = planned.filter { gone($0.object) }
+        let removedManifests = removedArtifacts.filter { $0.manifest.map(gone) ?? false }.count
+        let removedLeftovers = plan.leftovers.filter { $0.remove && gone($0.object) }
+        let bytes = removedArtifacts.reduce(Int64(0)) { $0 + $1.object.size }
+            + removedArtifacts.reduce(Int64(0)) { $0 + ($1.manifest.map { gone($0) ? $0.size : 0 } ?? 0) }
+            + removedLeftovers.reduce(Int64(0)) { $0 + $1.object.size }
         let kept = plan.artifacts.count - removedArtifacts.count
-        let leftovers = plan.leftovers.filter(\.remove).count
+        let leftovers = removedLeftovers.count
         let verb = dryRun ? "Would remove" : "Removed"
         var line = "\(verb) \(removedArtifacts.count) \(plural(removedArtifacts.count, "artifact")) with "
             + "\(removedManifests) \(plural(removedManifests, "manifest")) and \(leftovers) \(plural(leftovers, "leftover")) "
             + "(\(formatBytes(bytes))); kept \(kept) \(plural(kept, "artifact")); ignored \(plan.ignored.count)."
         if !failures.isEmpty { line += " \(failures.count) \(plural(failures.count, "removal")) failed." }
         return line
+    }
+
+    /// A plan's `removed: …` as a dry run must say it: `would remove: …`.
+    private func said(_ reason: String) -> String {
+        dryRun && reason.hasPrefix("removed: ") ? "would remove: " + reason.dropFirst("removed: ".count) : reason
     }
 
     private func failureNote(_ name: String) -> String {
@@ -113,24 +124,25 @@ public struct PruneReport: Sendable {
                 name: decision.artifact.name, source: decision.artifact.source,
                 takenAt: utc.string(from: decision.artifact.takenAt),
                 takenLocal: periods.timestamp(decision.artifact.takenAt), takenFrom: entry.takenFrom.rawValue,
-                size: entry.object.size, verified: decision.artifact.verified, manifest: entry.manifest?.name,
-                action: decision.keep ? "keep" : "remove",
+                size: entry.object.size, verified: entry.check?.matched == true, checked: entry.verifiedLabel,
+                manifest: entry.manifest?.name, action: decision.keep ? "keep" : "remove",
                 reasons: decision.reasons.map { JSONReason(code: $0.code, text: $0.text) },
-                reason: decision.reason, removed: removedState(entry.object.name, planned: !decision.keep))
+                reason: said(decision.reason), removed: removedState(entry.object.name, planned: !decision.keep))
         }
         let leftovers = plan.leftovers.map {
             JSONLeftover(name: $0.object.name, kind: $0.kind.rawValue, size: $0.object.size,
                          modified: $0.object.modified.map(utc.string(from:)),
-                         action: $0.remove ? "remove" : "keep", reason: $0.reason,
+                         action: $0.remove ? "remove" : "keep", reason: said($0.reason),
                          removed: removedState($0.object.name, planned: $0.remove))
         }
-        let removedArtifacts = plan.artifacts.filter { !$0.decision.keep }
+        let removedArtifacts = plan.artifacts.filter { !$0.decision.keep && (dryRun || removed.contains($0.object.name)) }
         return JSONDocument(
             location: location, dryRun: dryRun, policy: plan.policy, timeZone: plan.timeZone.identifier,
             now: utc.string(from: plan.now), artifacts: artifacts, leftovers: leftovers, ignored: plan.ignored,
             warnings: plan.warnings, failures: failures.map { JSONFailure(name: $0.name, message: $0.message) },
             summary: JSONSummary(kept: plan.artifacts.count - removedArtifacts.count, removed: removedArtifacts.count,
-                                 leftoversRemoved: plan.leftovers.filter(\.remove).count, ignored: plan.ignored.count,
+                                 leftoversRemoved: plan.leftovers.filter { $0.remove && (dryRun || removed.contains($0.object.name)) }.count,
+                                 ignored: plan.ignored.count,
                                  failed: failures.count))
     }
 
@@ -168,6 +180,8 @@ private struct JSONArtifact: Encodable {
     var takenFrom: String
     var size: Int64
     var verified: Bool
+    /// `yes` (content checked now), `size` (size only), `no`.
+    var checked: String
     var manifest: String?
     var action: String
     var reasons: [JSONReason]
@@ -176,7 +190,7 @@ private struct JSONArtifact: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case name, source, takenAt = "taken_at", takenLocal = "taken_local", takenFrom = "taken_from", size
-        case verified, manifest, action, reasons, reason, removed
+        case verified, checked, manifest, action, reasons, reason, removed
     }
 }
 

@@ -32,8 +32,24 @@ public enum Pruner {
                 problems[manifest.name] = error.problem
             }
         }
-        let plan = PrunePlan.make(objects: objects, manifests: summaries, policy: policy, now: now,
+        // A size that matches the manifest is not enough to trust an artifact as the one backup never removed
+        // (a flipped bit keeps the size): each source's anchor has its content checked now, and when it fails the
+        // plan is made again with the next candidate, until every anchor checked out or none is left. Only these
+        // few artifacts are read; the others are judged by the policy, which never needs their content.
+        var checks: [String: ContentCheck] = [:]
+        var plan = PrunePlan.make(objects: objects, manifests: summaries, policy: policy, now: now,
                                   timeZone: timeZone, readProblems: problems)
+        while case let pending = plan.artifacts.filter(\.needsContentCheck), !pending.isEmpty {
+            for entry in pending {
+                guard let manifest = entry.manifest, let summary = summaries[manifest.name] else {
+                    checks[entry.object.name] = .unavailable("no readable manifest")
+                    continue
+                }
+                checks[entry.object.name] = store.checkContent(entry.object, against: summary)
+            }
+            plan = PrunePlan.make(objects: objects, manifests: summaries, policy: policy, now: now,
+                                  timeZone: timeZone, readProblems: problems, contentChecks: checks)
+        }
         var failures: [PruneReport.Failure] = []
         var removed: Set<String> = []
         if !dryRun {

@@ -31,6 +31,19 @@ public struct StoredObject: Sendable, Hashable {
     }
 }
 
+/// What a store found when it compared an artifact's content with its manifest.
+public enum ContentCheck: Sendable, Hashable {
+    /// The content matches; the text names the check (`SHA-256`, `CRC-64 reported by OSS`).
+    case matches(String)
+    /// The content differs from what the manifest records; the text says how.
+    case differs(String)
+    /// The content could not be checked (unreadable, no checksum to compare); the text says why.
+    case unavailable(String)
+
+    /// True only when the content was checked and matched.
+    public var matched: Bool { if case .matches = self { true } else { false } }
+}
+
 /// A place that holds backups and can list, read and remove them: a local folder or an OSS prefix.
 ///
 /// Prune works only through this protocol, so a folder and an OSS prefix are pruned by the same code.
@@ -45,6 +58,11 @@ public protocol RetentionStore {
     func read(_ object: StoredObject, limit: Int) throws(RetentionError) -> Data
     /// Removes a file or aborts a multipart upload; succeeds when it is already gone.
     func remove(_ object: StoredObject) throws(RetentionError)
+    /// Checks the artifact's content against its manifest now (a folder: SHA-256; OSS: the CRC-64 OSS
+    /// computed, else SHA-256 over a download), so a damaged artifact never counts as a good backup.
+    ///
+    /// Prune calls it only for the artifacts that would become a source's newest verified backup.
+    func checkContent(_ object: StoredObject, against manifest: ManifestSummary) -> ContentCheck
     /// Removes several entries, as few requests as the store allows; returns the failures by name.
     ///
     /// Every removal must be durable when it returns, as for `remove(_:)`. The default removes one at a time.

@@ -49,6 +49,9 @@ public struct Config: Sendable, Equatable {
     /// The time zone used for artifact names: `timezone:` or the host's.
     public var effectiveTimeZone: TimeZone { timeZone ?? .current }
 
+    /// How long a `run` may hold the lock before a contender reports it as stuck: the longest source timeout.
+    public var lockAlarmAfter: Duration { sources.map(\.effectiveTimeout).max() ?? SourceConfig.defaultTimeout }
+
     /// The source called `name`, if any.
     public func source(named name: String) -> SourceConfig? { sources.first { $0.name == name } }
 }
@@ -79,14 +82,24 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     /// `allow_incomplete: true` (postgres sources only): back up even when some objects cannot be dumped,
     /// listing them in the manifest, as `backup postgres --allow-incomplete` does.
     public var allowIncomplete: Bool
+    /// `timeout:` — how long the source's backup may take before it is cancelled; `defaultTimeout` when nil.
+    public var timeout: Duration?
 
-    public init(name: String, target: Target, level: Int? = nil, mirror: String? = nil, line: Int = 0, allowIncomplete: Bool = false) {
+    /// The timeout of a source that names none: generous, but a stalled server never holds the lock for good.
+    public static let defaultTimeout = Duration.seconds(6 * 3600)
+
+    /// `timeout`, or `defaultTimeout`.
+    public var effectiveTimeout: Duration { timeout ?? Self.defaultTimeout }
+
+    public init(name: String, target: Target, level: Int? = nil, mirror: String? = nil, line: Int = 0,
+                allowIncomplete: Bool = false, timeout: Duration? = nil) {
         self.name = name
         self.target = target
         self.level = level
         self.mirror = mirror
         self.line = line
         self.allowIncomplete = allowIncomplete
+        self.timeout = timeout
     }
 
     /// The artifact kind this source produces.

@@ -26,7 +26,9 @@ public enum ConfigLoader {
         let file = url.path
         let text: String
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
+            text = try utf8Text(Data(contentsOf: url), file: file)
+        } catch let error as ConfigError {
+            throw error
         } catch {
             let exists = FileManager.default.fileExists(atPath: file)
             throw ConfigError(file: file, line: nil,
@@ -37,10 +39,10 @@ public enum ConfigLoader {
         var dotEnv: [String: String] = [:]
         if FileManager.default.fileExists(atPath: envURL.path) {
             // A .env that exists but cannot be read would silently change what ${VAR} means: refuse it.
-            guard let envText = try? String(contentsOf: envURL, encoding: .utf8) else {
+            guard let envData = try? Data(contentsOf: envURL) else {
                 throw ConfigError(file: envURL.path, line: nil, message: "cannot read the .env file beside the config")
             }
-            dotEnv = try parseDotEnv(envText, file: envURL.path)
+            dotEnv = try parseDotEnv(try utf8Text(envData, file: envURL.path), file: envURL.path)
         }
         return try parse(yaml: text, file: file, baseDirectory: url.deletingLastPathComponent(),
                          environment: environment, dotEnv: dotEnv)
@@ -62,60 +64,6 @@ public enum ConfigLoader {
         var config = try reader.config(YAMLValue(node: root, path: ""))
         config.dotEnv = dotEnv
         return config
-    }
-
-    /// Parses a `.env` file: `KEY=VALUE` lines, `#` comments, optional `export `, optional quotes.
-    public static func parseDotEnv(_ text: String, file: String) throws(ConfigError) -> [String: String] {
-        var values: [String: String] = [:]
-        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            // `\r\n` is one Character, so Windows line ends split like Unix ones.
-            let trimmed = rawLine.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            var body = Substring(trimmed)
-            if body.hasPrefix("export ") { body = body.dropFirst("export ".count).drop(while: { $0 == " " }) }
-            guard let eq = body.firstIndex(of: "=") else {
-                throw ConfigError(file: file, line: index + 1, message: "expected KEY=VALUE")
-            }
-            let key = body[..<eq].trimmingCharacters(in: .whitespaces)
-            guard isVariableName(key) else {
-                throw ConfigError(file: file, line: index + 1, message: "'\(key)' is not a valid variable name")
-            }
-            var value = body[body.index(after: eq)...].drop(while: { $0 == " " || $0 == "\t" })
-            if let quote = value.first, quote == "\"" || quote == "'" {
-                var out = ""
-                var closed = false
-                var i = value.index(after: value.startIndex)
-                while i < value.endIndex {
-                    let c = value[i]
-                    if c == quote { closed = true; i = value.index(after: i); break }
-                    if quote == "\"", c == "\\", value.index(after: i) < value.endIndex {
-                        let next = value[value.index(after: i)]
-                        switch next {
-                        case "n": out.append("\n")
-                        case "t": out.append("\t")
-                        default: out.append(next)
-                        }
-                        i = value.index(i, offsetBy: 2)
-                        continue
-                    }
-                    out.append(c)
-                    i = value.index(after: i)
-                }
-                guard closed else {
-                    throw ConfigError(file: file, line: index + 1, message: "the value of \(key) has no closing \(quote)")
-                }
-                let tail = value[i...].trimmingCharacters(in: .whitespaces)
-                guard tail.isEmpty || tail.hasPrefix("#") else {
-                    throw ConfigError(file: file, line: index + 1, message: "unexpected text after the quoted value of \(key)")
-                }
-                values[key] = out
-            } else {
-                // An unquoted value ends at ` #` (a comment), as in docker compose.
-                if let hash = value.range(of: " #") ?? value.range(of: "\t#") { value = value[..<hash.lowerBound] }
-                values[key] = value.trimmingCharacters(in: .whitespaces)
-            }
-        }
-        return values
     }
 
     /// A problem in `${…}` substitution.
@@ -400,7 +348,7 @@ private struct Reader {
 
     func source(_ item: YAMLValue) throws(ConfigError) -> SourceConfig {
         let kinds = ["postgres", "sqlite", "files"]
-        let f = try mapping(item, allowed: ["name"] + kinds + ["level", "mirror", "allow_incomplete"])
+        let f = try mapping(item, allowed: ["name"] + kinds + ["level", "mirror", "allow_incomplete", "timeout"])
         let present = kinds.filter { f[$0] != nil }
         guard present.count == 1 else {
             let detail = present.isEmpty ? "has none" : "has \(present.map { "'\($0)'" }.joined(separator: " and "))"
@@ -460,8 +408,13 @@ private struct Reader {
             default: throw error(v, "'\(v.path)' should be true or false, not '\(s)'")
             }
         }
+        let timeout = try f["timeout"].map { v throws(ConfigError) -> Duration in
+            let d = try duration(v)
+            guard d > .zero else { throw error(v, "'\(v.path)' must be longer than zero") }
+            return d
+        }
         return SourceConfig(name: name, target: target, level: level, mirror: mirror, line: item.line ?? 0,
-                            allowIncomplete: allowIncomplete)
+                            allowIncomplete: allowIncomplete, timeout: timeout)
     }
 
     /// Why `text` is not an `oss://BUCKET/PREFIX/` mirror target, or nil (bucket names: 3-63 of `a-z 0-9 -`).

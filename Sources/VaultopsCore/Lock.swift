@@ -84,14 +84,26 @@ public final class ProcessLock {
         let lock = ProcessLock(path: path, fd: fd)
         let record = "pid: \(getpid())\ncommand: \(Redacted.text(command))\nstarted: \(Manifest.timestamp(Date()))\n"
         let bytes = Array(record.utf8)
-        // Only after locking: a loser must never clobber the winner's record.
-        guard ftruncate(fd, 0) == 0,
-              bytes.withUnsafeBytes({ pwrite(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else {
-            let reason = errnoText()
-            lock.release()
-            throw .failed(path: path, operation: "write", reason: reason)
+        // Only after locking: a loser must never clobber the winner's record. The flock is the lock; the record
+        // only describes the holder, so a full disk (ENOSPC) keeps the lock and is reported, never fatal: the run
+        // that follows must still reach its webhook and metrics, exactly when the disk needs attention.
+        if ftruncate(fd, 0) != 0 || bytes.withUnsafeBytes({ pwrite(fd, $0.baseAddress, $0.count, 0) }) != bytes.count {
+            lock.recordProblem = "cannot write the holder's details to the lock file \(path): \(errnoText())"
         }
         return lock
+    }
+
+    /// Why the holder's details could not be written into the lock file (the lock is held all the same).
+    public private(set) var recordProblem: String?
+
+    /// The holder recorded in the lock file at `path`, or nil when there is no readable record.
+    ///
+    /// Reading never takes or waits for the lock; the record is what the holder wrote when it took it.
+    public static func holder(path: String) -> LockHolder? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return LockHolder(record: readRecord(fd: fd))
     }
 
     /// Whether this value still holds the lock.
@@ -117,20 +129,46 @@ public final class ProcessLock {
 
     /// `pid 123 (vaultops run) since 2026-…Z`, from the record in the file.
     private static func describeHolder(fd: Int32) -> String {
+        let text = readRecord(fd: fd)
+        guard !text.isEmpty else { return "another process (it has not written its details yet)" }
+        return LockHolder(record: text)?.description ?? "another process"
+    }
+
+    private static func readRecord(fd: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { return "another process (it has not written its details yet)" }
-        let text = String(decoding: buffer[0..<count], as: UTF8.self)
+        return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : ""
+    }
+}
+
+/// The process a lock file says holds it: pid, command and when it took the lock.
+public struct LockHolder: Sendable, Equatable, CustomStringConvertible {
+    public var pid: String
+    public var command: String?
+    public var started: Date?
+    /// `started` as written in the file.
+    public var startedText: String?
+
+    /// Parses the `pid:`/`command:`/`started:` record; nil without a pid.
+    init?(record: String) {
         var fields: [String: String] = [:]
-        for line in text.split(separator: "\n") {
+        for line in record.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
             fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        guard let pid = fields["pid"] else { return "another process" }
-        var description = "pid \(pid)"
-        if let command = fields["command"], !command.isEmpty { description += " (\(Redacted.text(command)))" }
-        if let started = fields["started"] { description += " since \(started)" }
-        return description
+        guard let pid = fields["pid"], !pid.isEmpty else { return nil }
+        self.pid = pid
+        command = fields["command"].flatMap { $0.isEmpty ? nil : Redacted.text($0) }
+        startedText = fields["started"]
+        started = startedText.flatMap(Manifest.parseTimestamp)
+    }
+
+    /// `pid 123 (vaultops run) since 2026-01-01T02:00:00Z`.
+    public var description: String {
+        var text = "pid \(pid)"
+        if let command { text += " (\(command))" }
+        if let startedText { text += " since \(startedText)" }
+        return text
     }
 }
 

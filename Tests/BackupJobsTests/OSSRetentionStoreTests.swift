@@ -4,6 +4,7 @@ import ObjectStorage
 import Retention
 import Testing
 import TestSupport
+import VaultopsCore
 
 /// The OSS emulator that `.ci/oss-emulator/start` runs; tests fail loudly without it.
 enum Emulator {
@@ -89,6 +90,65 @@ struct OSSRetentionStoreTests {
         #expect(throws: RetentionError.self) {
             try store.remove(StoredObject(name: "sub/", size: 0, modified: nil, kind: .other))
         }
+    }
+
+    @Test("a bit-flipped newest object is not the anchor: --keep-last 1 keeps the newest good one (CRC-64 or SHA-256)",
+          arguments: [true, false])
+    func bitFlippedNewestOnOSS(crcInManifest: Bool) throws {
+        let bucket = try Emulator.freshBucket("flip")
+        let client = try Emulator.client()
+        let utc = TimeZone(identifier: "UTC")!
+        for (index, day) in ["20250412", "20250413", "20250414", "20250415"].enumerated() {
+            let name = "db_\(day).sql.gz"
+            let good = Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) })
+            var stored = good
+            if day == "20250415" { stored[2500] ^= 0x01 }
+            let created = Date(timeIntervalSince1970: 1_744_423_200 + Double(index) * 86_400)
+            var manifest = Manifest(kind: .postgres, source: "postgres://app@db/app", createdAt: created, artifact: name,
+                                    sizeBytes: Int64(good.count), sha256: String(try runProcess("sha256sum", ["-"], stdin: good).stdout.prefix(64)),
+                                    uncompressedBytes: 15000, durationSeconds: 1)
+            if crcInManifest { manifest.extra = [ManifestSummary.crc64Key: String(CRC64.checksum(good))] }
+            try client.putObject(bucket: bucket, key: "nightly/\(name)", data: stored)
+            try client.putObject(bucket: bucket, key: "nightly/\(name).manifest.json", data: try manifest.encoded())
+        }
+        let store = OSSRetentionStore(client: client, bucket: bucket, prefix: "nightly/")
+        let now = Date(timeIntervalSince1970: 1_744_423_200 + 4 * 86_400)
+        let report = try Pruner.run(store: store, policy: RetentionPolicy(keepLast: 1), now: now, timeZone: utc, dryRun: false)
+        let left = Set(try store.list().map(\.name))
+        #expect(left.contains("db_20250414.sql.gz") && left.contains("db_20250414.sql.gz.manifest.json"), "\(report.text)")
+        #expect(report.plan.warnings.contains { $0.contains("db_20250415.sql.gz") && $0.contains(crcInManifest ? "CRC-64" : "SHA-256") },
+                "\(report.plan.warnings)")
+        let anchor = report.plan.artifacts.first { $0.decision.reasons.contains(.newestVerified(source: "db")) }
+        #expect(anchor?.object.name == "db_20250414.sql.gz")
+        #expect(anchor?.verifiedLabel == "yes")
+    }
+
+    @Test("every delete refused (no delete permission): the summary says nothing was removed and lists the failures")
+    func refusedDeletesAreNotCounted() throws {
+        let bucket = try Emulator.freshBucket("nodelete")
+        let client = try Emulator.client()
+        for day in ["20250101", "20250102", "20250415"] {
+            let name = "db_\(day).sql.gz"
+            let body = Data("backup \(day)".utf8)
+            let manifest = Manifest(kind: .postgres, source: "postgres://app@db/app",
+                                    createdAt: Manifest.parseTimestamp("\(day.prefix(4))-\(day.dropFirst(4).prefix(2))-\(day.suffix(2))T02:00:00Z")!,
+                                    artifact: name, sizeBytes: Int64(body.count),
+                                    sha256: String(try runProcess("sha256sum", ["-"], stdin: body).stdout.prefix(64)),
+                                    uncompressedBytes: 1, durationSeconds: 1)
+            try client.putObject(bucket: bucket, key: "nightly/\(name)", data: body)
+            try client.putObject(bucket: bucket, key: "nightly/\(name).manifest.json", data: try manifest.encoded())
+        }
+        _ = try Emulator.control("POST", "faults", body: try JSONSerialization.data(withJSONObject: [
+            "bucket": bucket, "op": "DeleteMultipleObjects", "action": "status", "status": 403, "code": "AccessDenied", "times": 100,
+        ]))
+        let store = OSSRetentionStore(client: client, bucket: bucket, prefix: "nightly/")
+        let report = try Pruner.run(store: store, policy: RetentionPolicy(keepDays: 30),
+                                    now: Manifest.parseTimestamp("2025-04-15T12:00:00Z")!, timeZone: TimeZone(identifier: "UTC")!,
+                                    dryRun: false)
+        #expect(report.failures.count == 2)
+        #expect(report.summary.hasPrefix("Removed 0 artifacts with 0 manifests and 0 leftovers (0 B)"), "\(report.summary)")
+        #expect(report.summary.contains("2 removals failed"))
+        #expect(try store.list().count == 6)
     }
 
     @Test("an unreachable endpoint is a listFailed error naming the location, without the secret")

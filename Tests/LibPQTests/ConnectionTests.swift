@@ -71,6 +71,19 @@ struct ConnectingTests {
         #expect(!error.description.contains("Secret123"))
     }
 
+    @Test(arguments: ["postgresql://app:hunter2@tailpart@127.0.0.1:1/db", "postgresql://app@x:hunter2@tailpart@127.0.0.1:1/db",
+                      "postgres://app:hunter2@tailpart@127.0.0.1:1?connect_timeout=2"])
+    func rawAtInPasswordIsRefusedWithoutShowingIt(url: String) throws {
+        let error = try #require(throws: PostgresError.self) { try Connection(url) }
+        #expect(error.kind == .usage)
+        #expect(error.message.contains("%40"))
+        for fragment in ["tailpart", "hunter2"] {
+            #expect(!error.description.contains(fragment), "\(error.description)")
+        }
+        #expect(!ConnectionInfo.redacted(url).contains("tailpart"))
+        #expect(ConnectionInfo.rawAtProblem("postgresql://app:p%40ss@127.0.0.1/db@x") == nil)
+    }
+
     @Test func malformedConnectionStringIsNotEchoed() throws {
         let error = try #require(throws: PostgresError.self) { try Connection("host=x password=Hunter2Secret bogus") }
         #expect(error.kind == .connection)

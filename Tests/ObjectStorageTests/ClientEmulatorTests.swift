@@ -201,6 +201,44 @@ struct ClientEmulatorTests {
         #expect(try OSSEmulator.log(bucket).filter { $0.op == "PutObject" }.count == 1)
     }
 
+    @Test("a CRC-64 mismatch on a single PutObject deletes the object, so a retry with overwrite: false uploads again",
+          arguments: [false, true])
+    func wrongCRCPutDeletes(fromFile: Bool) throws {
+        let bucket = try OSSEmulator.freshBucket("crcdel")
+        try OSSEmulator.addFault(bucket: bucket, ["op": "PutObject", "action": "wrong-crc", "times": 1])
+        let client = OSSClient(configuration: try OSSEmulator.configuration())
+        let dir = try TempDirectory()
+        let source = dir.url.appendingPathComponent("db_20250101.sql.gz")
+        try testBytes(5000).write(to: source)
+        func upload() throws {
+            if fromFile {
+                _ = try client.uploadFile(at: source.path, bucket: bucket, key: "nightly/db_20250101.sql.gz", overwrite: false)
+            } else {
+                try client.putObject(bucket: bucket, key: "nightly/db_20250101.sql.gz", data: testBytes(5000), overwrite: false)
+            }
+        }
+        let error = #expect(throws: ObjectStorageError.self) { try upload() }
+        #expect(error?.kind == .checksumMismatch)
+        #expect(error?.description.contains("deleted") == true)
+        #expect(try client.listObjects(bucket: bucket).isEmpty, "the object that failed its check must not stay behind")
+        try upload()
+        #expect(try client.headObject(bucket: bucket, key: "nightly/db_20250101.sql.gz").size == 5000)
+    }
+
+    @Test("a key with a '.' or '..' segment is refused before anything is signed or sent", arguments: [
+        "nightly/../db.sql.gz", "../db.sql.gz", "nightly/./db.sql.gz", "nightly/..",
+    ])
+    func dotSegmentKey(key: String) throws {
+        let bucket = try OSSEmulator.freshBucket("dotkey")
+        let client = OSSClient(configuration: try OSSEmulator.configuration())
+        let error = #expect(throws: ObjectStorageError.self) { try client.putObject(bucket: bucket, key: key, data: testBytes(10)) }
+        #expect(error?.description.contains("is not allowed") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("SignatureDoesNotMatch") == false)
+        #expect(try OSSEmulator.log(bucket).isEmpty)
+        // Dots inside a name are fine.
+        try client.putObject(bucket: bucket, key: "nightly/db..v2.sql.gz", data: testBytes(10))
+    }
+
     @Test("batch delete sends Content-MD5 and works in batches of 1000")
     func deleteXML() {
         let body = DeleteObjectsXML.body(keys: ["a&b", "<c>", "d\"e'f"])

@@ -14,6 +14,7 @@ final class BackupFolder {
     /// Writes an artifact of `bytes` bytes and (unless `manifest` is false) its manifest.
     ///
     /// `manifestSize` records a different size in the manifest (a damaged or truncated artifact).
+    /// The manifest records the artifact's real SHA-256, since prune checks its anchors' content.
     func backup(_ name: String, bytes: Int = 64, createdAt: Date?, manifest: Bool = true, manifestSize: Int? = nil,
                 modified: Date? = nil) throws {
         let url = dir.file(name)
@@ -24,7 +25,7 @@ final class BackupFolder {
         guard manifest else { return }
         let written = Manifest(kind: ArtifactName.parse(name)?.kind ?? .postgres, source: "postgres://app@db/app",
                                createdAt: createdAt ?? Date(timeIntervalSince1970: 0), artifact: name,
-                               sizeBytes: Int64(manifestSize ?? bytes), sha256: String(repeating: "0", count: 64),
+                               sizeBytes: Int64(manifestSize ?? bytes), sha256: try LocalFolderStore.sha256(ofFile: url.path).hex,
                                uncompressedBytes: Int64(bytes) * 3, durationSeconds: 1.5)
         try written.encoded().write(to: dir.file(name + ".manifest.json"))
         if let modified { try setModified(name + ".manifest.json", modified) }
@@ -72,6 +73,10 @@ final class CrashingStore<Inner: RetentionStore>: RetentionStore {
     func read(_ object: StoredObject, limit: Int) throws(RetentionError) -> Data {
         if crashed { throw RetentionError(.readFailed, "crashed") }
         return try inner.read(object, limit: limit)
+    }
+
+    func checkContent(_ object: StoredObject, against manifest: ManifestSummary) -> ContentCheck {
+        crashed ? .unavailable("crashed") : inner.checkContent(object, against: manifest)
     }
 
     func remove(_ object: StoredObject) throws(RetentionError) {

@@ -191,6 +191,9 @@ private struct RefusingStore: RetentionStore {
     var location: String { inner.location }
     func list() throws(RetentionError) -> [StoredObject] { try inner.list() }
     func read(_ object: StoredObject, limit: Int) throws(RetentionError) -> Data { try inner.read(object, limit: limit) }
+    func checkContent(_ object: StoredObject, against manifest: ManifestSummary) -> ContentCheck {
+        inner.checkContent(object, against: manifest)
+    }
     func remove(_ object: StoredObject) throws(RetentionError) {
         if object.name == refused { throw RetentionError(.removeFailed, "refused", object: object.name) }
         try inner.remove(object)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import VaultopsCore
 
 @Suite("Config")
@@ -376,6 +377,41 @@ struct ConfigTests {
         #expect(error?.exitCode == .usage)
     }
 
+    @Test(arguments: [
+        (Data("backup_dir: /b\nsources:\n  - sqlite: /d/caf".utf8) + Data([0xE9]) + Data(".db\n".utf8), "vaultops.yml", 3),
+        (Data("A=1\nB=".utf8) + Data([0xC3, 0x28]) + Data("\n".utf8), ".env", 2),
+        (Data("# ok: 轴承\n\nbackup_dir: /b\n".utf8) + Data([0xED, 0xA0, 0x80]), "vaultops.yml", 4),
+    ])
+    func invalidUTF8NamesTheLine(bytes: Data, file: String, line: Int) throws {
+        let dir = try TempDir("config-utf8")
+        try Data("backup_dir: /b\nsources:\n  - sqlite: /d/x.db\n".utf8).write(to: dir.file("vaultops.yml"))
+        try bytes.write(to: dir.file(file))
+        let error = #expect(throws: ConfigError.self) { try ConfigLoader.load(from: dir.file("vaultops.yml"), environment: [:]) }
+        #expect(error?.line == line, "\(String(describing: error))")
+        #expect(error?.description.contains("not valid UTF-8") == true)
+        #expect(error?.description.contains(file) == true)
+    }
+
+    @Test func sourceTimeoutParsesAndDefaultsToSixHours() throws {
+        let config = try ConfigLoader.parse(yaml: """
+            backup_dir: /b
+            sources:
+              - name: a
+                sqlite: /a.db
+                timeout: 90m
+              - name: b
+                sqlite: /b.db
+            """, file: "v.yml", baseDirectory: URL(fileURLWithPath: "/"))
+        #expect(config.sources[0].effectiveTimeout == .seconds(5400))
+        #expect(config.sources[1].effectiveTimeout == .seconds(6 * 3600))
+        #expect(config.lockAlarmAfter == .seconds(6 * 3600))
+        let error = #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(yaml: "backup_dir: /b\nsources:\n  - sqlite: /a.db\n    timeout: 0s\n", file: "v.yml",
+                                   baseDirectory: URL(fileURLWithPath: "/"))
+        }
+        #expect(error?.line == 4)
+    }
+
     @Test func configURLPrefersExplicitThenEnvironment() {
         #expect(ConfigLoader.configURL(explicit: "/x.yml", environment: ["VAULTOPS_CONFIG": "/y.yml"]).path == "/x.yml")
         #expect(ConfigLoader.configURL(explicit: nil, environment: ["VAULTOPS_CONFIG": "/y.yml"]).path == "/y.yml")
@@ -446,6 +482,7 @@ struct ConfigTests {
         ("1A=x\n", ".env:1: '1A' is not a valid variable name"),
         ("A=\"open\n", ".env:1: the value of A has no closing \""),
         ("A='x' y\n", ".env:1: unexpected text after the quoted value of A"),
+        ("A=1\nB=2\n\nexport A=3\n", ".env:4: A is set twice, on line 1 and line 4; keep one"),
     ])
     func dotEnvErrors(text: String, expected: String) {
         let error = #expect(throws: ConfigError.self) { try ConfigLoader.parseDotEnv(text, file: ".env") }

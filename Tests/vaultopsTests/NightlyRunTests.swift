@@ -206,6 +206,9 @@ struct NightlyRunTests {
         #expect(after.count == 13)
         #expect(try NightlyOSS.log(bucket).contains { $0.hasPrefix("DeleteMultipleObjects") })
         #expect(try NightlyOSS.log(bucket).contains { $0.hasPrefix("AbortMultipartUpload nightly/db_20200101.sql.gz") })
+        // Prune checked its anchors with the CRC-64 that run recorded in the uploaded manifests: no artifact was downloaded.
+        #expect(try NightlyOSS.log(bucket).contains { $0.hasPrefix("HeadObject nightly/db_") })
+        #expect(!(try NightlyOSS.log(bucket).contains { $0.hasPrefix("GetObject ") && !$0.hasSuffix(".manifest.json") }))
         let json = try vaultops(["status", "--config", config.path, "--json"], environment: env)
         #expect(json.status == 0, "\(json.stderr)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])

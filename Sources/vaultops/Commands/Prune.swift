@@ -11,8 +11,10 @@ struct Prune: ParsableCommand {
         discussion: """
             Keeps every backup taken within --keep-days of its source's newest verified backup (counted back \
             from that backup, not from now); --keep-last/--keep-daily/--keep-weekly/--keep-monthly keep the \
-            newest backup of more periods. The newest verified backup of every source is never removed. \
-            Manifests go with their artifacts; .partial files older than a day are removed; files that are \
+            newest backup of more periods. The newest verified backup of every source is never removed; \
+            verified means its content checks out against its manifest now (SHA-256; on OSS the CRC-64 OSS \
+            reports). Manifests go with their artifacts; vaultops' own leftovers (.partial files, killed \
+            SQLite snapshots and restores) older than a day are removed; files that are \
             not vaultops backups are never touched. Without any --keep option the policy is --keep-days 30.
             """)
 

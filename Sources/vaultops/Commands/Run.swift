@@ -14,7 +14,8 @@ struct Run: ParsableCommand {
         OSS prefix are pruned. One failing source never stops the others. Writes \
         <backup_dir>/.vaultops-status.json (read by 'vaultops status'), the metrics textfile, and posts \
         to the webhook on failure. Exit status: 0 all done, 5 something failed but some sources are \
-        backed up, 1 nothing backed up, 2 configuration error, 4 another run holds the lock.
+        backed up, 1 nothing backed up, 2 configuration error, 4 another run holds the lock (reported to \
+        the webhook and the metrics when it has held it longer than the longest source 'timeout', default 6h).
         """
     )
 
@@ -31,22 +32,31 @@ struct Run: ParsableCommand {
             throw ConfigError(file: url.path, line: nil, keyPath: "sources", message: "no sources configured: nothing to back up")
         }
         let logger = VaultopsLogging.logger("vaultops.run")
-        var lock: ProcessLock?
-        if !dryRun, let path = loaded.lockPath {
-            lock = try ProcessLock.acquire(path: path, command: "vaultops run")
-        }
-        defer { lock?.release() }
-        logger.info("run started: \(loaded.sources.count) sources from \(url.path)\(dryRun ? " (dry run)" : "")")
         // Failures at error level and retries at warning level, so `grep -E 'ERROR|WARN'` finds what needs a look.
-        let outcome = try RunJob.run(config: loaded, dryRun: dryRun) { line in
+        let log: @Sendable (String) -> Void = { line in
             if line.contains("FAILED") {
                 logger.error("\(line)")
-            } else if line.contains(" failed") || line.contains("retry") {
+            } else if line.contains(" failed") || line.contains("retry") || line.contains("cannot ") {
                 logger.warning("\(line)")
             } else {
                 logger.info("\(line)")
             }
         }
+        var lock: ProcessLock?
+        if !dryRun, let path = loaded.lockPath {
+            do {
+                lock = try ProcessLock.acquire(path: path, command: "vaultops run")
+            } catch {
+                // An unusable lock file (a full or broken backup folder) or a run stuck for longer than the source
+                // timeouts must reach the webhook and the metrics like any failed run.
+                RunJob.reportLockFailure(error, config: loaded, log: log)
+                throw error
+            }
+            if let problem = lock?.recordProblem { log(problem) }
+        }
+        defer { lock?.release() }
+        logger.info("run started: \(loaded.sources.count) sources from \(url.path)\(dryRun ? " (dry run)" : "")")
+        let outcome = try RunJob.run(config: loaded, dryRun: dryRun, log: log)
         for source in outcome.sources {
             let state = source.succeeded ? (dryRun ? "planned" : "ok") : "FAILED"
             var line = "\(state.padding(toLength: 7, withPad: " ", startingAt: 0)) \(source.name)"

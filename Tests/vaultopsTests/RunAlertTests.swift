@@ -1,0 +1,251 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Holds an exclusive `flock` on `path` from another process until `stop()`.
+final class ForeignLockHolder {
+    let process = Process()
+
+    init(path: String) throws {
+        // One process (no child), so killing it releases the lock at once.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(60)",
+                             path]
+        try process.run()
+        // Wait until the lock is really taken: a non-blocking attempt fails once it is.
+        let deadline = Date().addingTimeInterval(10)
+        while try runProcess("/usr/bin/flock", ["-n", "-x", path, "true"]).status == 0 {
+            guard Date() < deadline else { throw TestSupportError("flock never took \(path)") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { if process.isRunning { stop() } }
+}
+
+@Suite("run reports every failure to the webhook and the metrics (CLI)", .serialized)
+struct RunAlertTests {
+    @Test("a backup_dir that cannot be used (a file in its place): exit 1, webhook and metrics (folder created) all say so")
+    func unusableBackupDir() throws {
+        let dir = try TempDir("run-alert-dir")
+        try makeSQLiteDatabase(at: dir.file("mms.db"))
+        // As root, permissions do not stop writes: a file where the folder should be does.
+        try Data("not a folder".utf8).write(to: dir.file("backups"))
+        let listener = try WebhookListener()
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: mms
+                sqlite: mms.db
+            notify:
+              webhook: \(listener.url)
+            metrics:
+              textfile: metrics/deeper/vaultops.prom
+            """)
+        let r = try vaultops(["run", "--config", config.path])
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        let bodies = try listener.bodies()
+        try #require(bodies.count == 1, "\(r.stderr)")
+        #expect(bodies[0].contains("\"status\":\"failure\""))
+        #expect(bodies[0].contains("backups"), "the message names the folder: \(bodies[0])")
+        #expect(!bodies[0].contains("s3cr3t-robot-token"))
+        let metrics = try String(contentsOf: dir.file("metrics/deeper/vaultops.prom"), encoding: .utf8)
+        #expect(metrics.contains("vaultops_run_exit_code 1\n"), "\(metrics)")
+        #expect(metrics.contains("vaultops_source_last_run_success{source=\"mms\"} 0\n"))
+    }
+
+    @Test("a lock held longer than the source timeout: exit 4, webhook and metrics name the holder's pid")
+    func lockHeldTooLong() throws {
+        let dir = try TempDir("run-alert-lock")
+        try makeSQLiteDatabase(at: dir.file("mms.db"))
+        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+        let lock = dir.file("backups/.vaultops.lock").path
+        let started = Date().addingTimeInterval(-7 * 3600)
+        let stamp = ISO8601DateFormatter().string(from: started)
+        try Data("pid: 424242\ncommand: vaultops run --config /etc/vaultops/vaultops.yml\nstarted: \(stamp)\n".utf8)
+            .write(to: URL(fileURLWithPath: lock))
+        let holder = try ForeignLockHolder(path: lock)
+        defer { holder.stop() }
+        let listener = try WebhookListener()
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: mms
+                sqlite: mms.db
+            notify:
+              webhook: \(listener.url)
+            metrics:
+              textfile: metrics/vaultops.prom
+            """)
+        let r = try vaultops(["run", "--config", config.path])
+        #expect(r.status == 4, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("pid 424242"))
+        let bodies = try listener.bodies()
+        try #require(bodies.count == 1, "\(r.stderr)")
+        #expect(bodies[0].contains("pid 424242"), "\(bodies[0])")
+        #expect(bodies[0].contains("\"exit_code\":4"))
+        let metrics = try String(contentsOf: dir.file("metrics/vaultops.prom"), encoding: .utf8)
+        #expect(metrics.contains("vaultops_run_exit_code 4\n"), "\(metrics)")
+        #expect(metrics.contains("vaultops_run_lock_held_seconds"), "\(metrics)")
+    }
+
+    @Test("a lock held briefly (another run in progress): exit 4 without an alert")
+    func lockHeldBriefly() throws {
+        let dir = try TempDir("run-alert-lock-brief")
+        try makeSQLiteDatabase(at: dir.file("mms.db"))
+        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+        let lock = dir.file("backups/.vaultops.lock").path
+        let stamp = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-60))
+        try Data("pid: 424243\ncommand: vaultops run\nstarted: \(stamp)\n".utf8).write(to: URL(fileURLWithPath: lock))
+        let holder = try ForeignLockHolder(path: lock)
+        defer { holder.stop() }
+        let listener = try WebhookListener()
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: mms
+                sqlite: mms.db
+            notify:
+              webhook: \(listener.url)
+            """)
+        let r = try vaultops(["run", "--config", config.path])
+        #expect(r.status == 4, "\(r.stdout)\(r.stderr)")
+        #expect(try listener.bodies().isEmpty)
+    }
+
+    @Test("a password with a raw @ never shows its tail as a host: not in output, status file (0600) or webhook")
+    func rawAtInPassword() throws {
+        let dir = try TempDir("run-alert-at")
+        try makeSQLiteDatabase(at: dir.file("mms.db"))
+        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+        let listener = try WebhookListener()
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: db
+                postgres: ${DB_URL}
+              - name: mms
+                sqlite: mms.db
+            notify:
+              webhook: \(listener.url)
+            """)
+        let r = try vaultops(["run", "--config", config.path],
+                             environment: ["DB_URL": "postgresql://app:hunter2@tailpart@127.0.0.1:1/app"])
+        #expect(r.status == 5, "\(r.stdout)\(r.stderr)")
+        let status = dir.file("backups/.vaultops-status.json")
+        let statusText = try String(contentsOf: status, encoding: .utf8)
+        let bodies = try listener.bodies().joined()
+        for text in [r.stdout, r.stderr, statusText, bodies] {
+            #expect(!text.contains("tailpart"), "\(text)")
+            #expect(!text.contains("hunter2"), "\(text)")
+        }
+        #expect(statusText.contains("%40"), "the error says how to write the @: \(statusText)")
+        #expect(try mode(of: status) == 0o600)
+    }
+
+    @Test("--dry-run checks what it can without writing: a missing SQLite file, a wrong password, a bad webhook URL")
+    func dryRunChecks() throws {
+        let dir = try TempDir("run-dry-checks")
+        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+        let (badURL, realPassword) = try wrongPasswordURL(try PostgresTestServer.adminURL())
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: db
+                postgres: ${DB_URL}
+              - name: mms
+                sqlite: missing.db
+            notify:
+              webhook: "ftp://hooks.example/secret-hook-token"
+            """)
+        let r = try vaultops(["run", "--config", config.path, "--dry-run"], environment: ["DB_URL": badURL])
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("FAILED  db"), "\(r.stdout)")
+        #expect(r.stdout.contains("password authentication failed"))
+        #expect(r.stdout.contains("FAILED  mms"))
+        #expect(r.stdout.contains("missing.db does not exist"))
+        #expect(r.stdout.contains("notify.webhook must start with http:// or https://"))
+        #expect(!r.stdout.contains("planned"))
+        for secret in [realPassword, "not-the-password", "secret-hook-token"] {
+            #expect(!r.stdout.contains(secret) && !r.stderr.contains(secret))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("backups").path).isEmpty)
+    }
+
+    @Test("a server that accepts and never answers: the source fails at its timeout, not after libpq's 30 s")
+    func stalledServerConnect() throws {
+        let dir = try TempDir("run-stall-connect")
+        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+        // Accepts every connection and never sends a byte.
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        listener.arguments = ["python3", "-c", """
+            import socket, sys, time
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+            open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+            held = []
+            while True:
+                c, _ = s.accept(); held.append(c)
+            """, dir.file("port").path]
+        try listener.run()
+        defer { kill(listener.processIdentifier, SIGKILL); listener.waitUntilExit() }
+        var port = ""
+        for _ in 0..<100 where port.isEmpty {
+            port = (try? String(contentsOf: dir.file("port"), encoding: .utf8)) ?? ""
+            usleep(50_000)
+        }
+        try #require(!port.isEmpty)
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: db
+                postgres: postgresql://app:pw@127.0.0.1:\(port)/db
+                timeout: 3s
+            """)
+        let started = Date()
+        let r = try vaultops(["run", "--config", config.path])
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(elapsed < 20, "took \(elapsed) s")
+        #expect(r.stdout.contains("timeout of 3s"), "\(r.stdout)")
+    }
+
+    @Test("a query that waits on a lock forever is cancelled at the source's timeout")
+    func stalledQuery() throws {
+        let dir = try TempDir("run-stall-query")
+        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+        let dbURL = try makeNightlyDatabase()
+        // Another session holds an ACCESS EXCLUSIVE lock on the table the dump must read.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["psql", "-X", "-q", "-d", dbURL, "-c",
+                            "BEGIN; LOCK TABLE work_orders IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(25); COMMIT;"]
+        try holder.run()
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        let name = String(dbURL.split(separator: "/").last!)
+        let waitUntil = Date().addingTimeInterval(10)
+        while try PostgresTestServer.psql("SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE d.datname = '\(name)' AND l.mode = 'AccessExclusiveLock' AND l.granted") == "0" {
+            try #require(Date() < waitUntil, "the lock holder never took its lock")
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: db
+                postgres: ${DB_URL}
+                timeout: 3s
+            """)
+        let started = Date()
+        let r = try vaultops(["run", "--config", config.path], environment: ["DB_URL": dbURL])
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(elapsed < 20, "took \(elapsed) s")
+        #expect(r.stdout.contains("timeout of 3s"), "\(r.stdout)")
+        #expect(try artifacts(in: dir.file("backups")).isEmpty)
+    }
+}
