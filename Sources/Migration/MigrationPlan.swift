@@ -165,7 +165,7 @@ public func planMigration(_ schema: SourceSchema, profiles: [String: [ColumnProf
                                            note: "enforced by the boolean type"))
                 continue
             }
-            switch translator.translate(check) {
+            switch translator.translateCheck(check) {
             case .success(let sql):
                 postLoad.append(SchemaStep(kind: .check, table: table.name, name: text,
                                            sql: "ALTER TABLE \(target) ADD CHECK (\(sql))", note: nil))

@@ -22,6 +22,8 @@ public struct TableReport: Sendable, Equatable, Codable {
     public var targetChecksum: String?
     /// Column profiles, for the record.
     public var profiles: [String: ColumnProfile]
+    /// stub
+    public var reached = true
 }
 
 /// What happened to a schema object on the server.
@@ -63,6 +65,8 @@ public struct MigrationReport: Sendable, Codable {
     public var phases: [String: Double] = [:]
     /// The DDL and plan (`renderPlan`), in a dry run.
     public var ddl: String? = nil
+    /// stub
+    public var droppedDependents: [String] = []
 
     /// Whether loaded data differs from the source (exit status 3 rather than 1).
     public var differs: Bool {

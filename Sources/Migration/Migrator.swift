@@ -28,6 +28,8 @@ public struct MigrationOptions: Sendable {
     public var dryRun = false
     /// Drop and recreate target tables that exist.
     public var replace = false
+    /// stub
+    public var replaceCascade = false
     /// Row error policy.
     public var onError: OnRowError = .abort
     /// Tables loaded at once, each over its own connection.

@@ -105,6 +105,8 @@ package struct TableExport: Sendable {
     var rowErrorCount: Int64 = 0
     /// Seconds spent.
     var seconds: Double = 0
+    /// The most memory the export's own buffers held at once (CSV chunk, canonical row), for tests.
+    var peakBufferBytes = 0
 }
 
 /// Writes bytes to a file through a large buffer (`FILE*`), owning the handle.
@@ -252,6 +254,7 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
     }
     export.profiles = profiles
     export.seconds = Date().timeIntervalSince(started)
+    export.peakBufferBytes = csv.capacity + canonical.capacity + scratch.field.capacity + scratch.normalized.capacity
     return export
 }
 

@@ -6,6 +6,12 @@ import LibPQ
 /// The session must use `extra_float_digits = 1`, `bytea_output = 'hex'` and `DateStyle = 'ISO, YMD'`, so that
 /// PostgreSQL prints values in the forms `ValueCodec.canonicalize` expects.
 func targetChecksum(_ table: TablePlan, connection pg: LibPQ.Connection) throws -> RowChecksum {
+    try targetChecksumMeasured(table, connection: pg).checksum
+}
+
+/// `targetChecksum`, and the largest row COPY handed over (the most the client held at once), for tests.
+func targetChecksumMeasured(_ table: TablePlan, connection pg: LibPQ.Connection) throws -> (checksum: RowChecksum, largestRow: Int) {
+    var largestRow = 0
     let columns = table.columns.map { pgIdentifier($0.source.name) }.joined(separator: ", ")
     let kinds = table.columns.map(\.mapping.kind)
     let identity = kinds.map(ValueCodec.canonicalIsIdentity)
@@ -18,6 +24,7 @@ func targetChecksum(_ table: TablePlan, connection pg: LibPQ.Connection) throws 
     try pg.copyOut("COPY (SELECT \(columns) FROM \(table.target)) TO STDOUT") { chunk in
         // One chunk is one row. Text COPY format: tab-separated fields, \N for NULL, backslash escapes, a
         // newline at the end.
+        largestRow = max(largestRow, chunk.count)
         guard let base = chunk.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         canonical.count = 0
         var column = 0
@@ -90,5 +97,5 @@ func targetChecksum(_ table: TablePlan, connection pg: LibPQ.Connection) throws 
         checksum.add(rowBytes: canonical.bytes)
     }
     if let parseError { throw parseError }
-    return checksum
+    return (checksum, largestRow)
 }
