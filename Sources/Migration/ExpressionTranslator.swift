@@ -127,11 +127,6 @@ package struct ExpressionTranslator {
         return text
     }
 
-    /// The PostgreSQL text of a CHECK expression, or the reason it cannot be translated exactly.
-    package func translateCheck(_ tokens: [SQLToken]) -> Result<String, TranslationProblem> {
-        translate(tokens)
-    }
-
     /// Whether a CHECK only restates what a PostgreSQL boolean column already guarantees (`x IN (0, 1)`).
     package func isBooleanDomainCheck(_ tokens: [SQLToken]) -> Bool {
         guard tokens.count == 7, let name = tokens[0].identifier, let column = columns[name.lowercased()],

@@ -207,12 +207,29 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
     try profiles.withUnsafeMutableBufferPointer { profiles in
         try kinds.withUnsafeBufferPointer { kinds in
             while try statement.step() {
-                let rowStart = csv.count
+                var rowStart = csv.count
                 canonical.count = 0
                 var failed = false
+                var streamable: Bool?
                 for index in 0..<columnCount {
                     if index > 0 { csv.append(UInt8(ascii: ",")) }
-                    guard let error = encodeValue(stmt, firstValue + Int32(index), kind: kinds[index], csv: &csv,
+                    let column = firstValue + Int32(index)
+                    // A large TEXT or BLOB goes out in pieces (after checking that the rest of the row loads,
+                    // as the row's start is sent first); a row that fails anyway takes the ordinary path.
+                    if !failed, let value = largeValue(stmt, column, kind: kinds[index]) {
+                        if streamable == nil {
+                            streamable = !remainingRowFails(stmt, from: index, firstValue: firstValue, kinds: kinds,
+                                                            profiles: profiles, scratch: &scratch)
+                        }
+                        if streamable == true {
+                            try streamLargeValue(value, textStorage: sqlite3_column_type(stmt, column) == SQLITE_TEXT,
+                                                 kind: kinds[index], csv: &csv, canonical: &canonical,
+                                                 profile: &profiles[index], chunkSize: chunkSize, sent: &export.bytes, sink: sink)
+                            rowStart = 0
+                            continue
+                        }
+                    }
+                    guard let error = encodeValue(stmt, column, kind: kinds[index], csv: &csv,
                                                   canonical: &canonical, profile: &profiles[index], scratch: &scratch)
                     else { continue }
                     failed = true
@@ -396,6 +413,12 @@ private func encodeGeneral(_ value: SourceValue, kind: ValueKind, csv: inout Byt
     switch ValueCodec.transfer(value, kind: kind, into: &scratch.field, canonical: &scratch.normalized, profile: &profile) {
     case .success(true):
         scratch.field.withUnsafeBufferPointer { csv.appendQuoted($0.baseAddress, count: $0.count) }
+        // The verification reads text over `largeValueSize` characters back as its digest.
+        if kind == .text, scratch.field.count > largeValueSize,
+           scratch.field.withUnsafeBufferPointer({ utf8ScalarCount($0.baseAddress, $0.count) ?? 0 }) > largeValueSize {
+            scratch.field.withUnsafeBytes { appendDigest($0, to: &canonical) }
+            return nil
+        }
         canonical.append(1)
         let canonicalBytes = ValueCodec.sourceCanonicalIsIdentity(kind) ? scratch.field : scratch.normalized
         canonical.appendLength(canonicalBytes.count)
