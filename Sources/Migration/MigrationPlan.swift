@@ -180,7 +180,7 @@ public func planMigration(_ schema: SourceSchema, profiles: [String: [ColumnProf
             case .success(let terms):
                 sql = "CREATE \(index.unique ? "UNIQUE " : "")INDEX \(pgIdentifier(index.name)) ON \(target) (\(terms))"
                 if let predicate = index.predicate {
-                    switch translator.translate(predicate) {
+                    switch translator.translateCheck(predicate) {
                     case .success(let whereSQL): sql! += " WHERE \(whereSQL)"
                     case .failure(let problem): sql = nil; note = "partial-index predicate: \(problem.reason)"
                     }

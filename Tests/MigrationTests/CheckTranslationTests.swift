@@ -151,6 +151,7 @@ struct CheckBehaviourTests {
         try db.execute("""
             CREATE TABLE events (id INTEGER PRIMARY KEY, day TEXT CHECK (strftime('%Y', day) >= '2000'),
                                  kind TEXT CHECK (kind IN ('a', 'b')));
+            CREATE INDEX events_open ON events (day) WHERE kind NOT IN ('b');
             INSERT INTO events VALUES (1, '2024-01-01', 'a');
             """)
         let result = try vaultops(["migrate", path, "postgresql://nobody@127.0.0.1:1/none", "--dry-run"])
@@ -158,5 +159,6 @@ struct CheckBehaviourTests {
         let planLine = result.stdout.split(separator: "\n").first { $0.hasPrefix("-- not migrated: check strftime") }
         #expect(planLine?.contains("function strftime() has no PostgreSQL equivalent") == true, "\(result.stdout)")
         #expect(result.stdout.contains(#"ADD CHECK ("kind" IN ('a', 'b'))"#), "\(result.stdout)")
+        #expect(result.stdout.contains(#"("day") WHERE "kind" NOT IN ('b')"#), "\(result.stdout)")
     }
 }
