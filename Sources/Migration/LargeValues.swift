@@ -14,11 +14,10 @@ func largeValue(_ stmt: OpaquePointer, _ column: Int32, kind: ValueKind) -> Unsa
     guard kind == .text || kind == .blob else { return nil }
     let type = sqlite3_column_type(stmt, column)
     guard type == SQLITE_TEXT || (type == SQLITE_BLOB && kind == .blob) else { return nil }
-    // Pointer first, then the byte count (the order SQLite documents).
-    let pointer = sqlite3_column_blob(stmt, column)
-    let count = Int(sqlite3_column_bytes(stmt, column))
-    guard count > largeValueSize, let pointer else { return nil }
-    return UnsafeRawBufferPointer(start: pointer, count: count)
+    // The size alone first (the common case ends here); for UTF-8 text and blobs it converts nothing, so
+    // the pointer SQLite hands out next has exactly that many bytes.
+    guard sqlite3_column_bytes(stmt, column) > largeValueSize, let pointer = sqlite3_column_blob(stmt, column) else { return nil }
+    return UnsafeRawBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(stmt, column)))
 }
 
 /// Whether columns `from...` of the current row hold a value that cannot be migrated: checked before a
