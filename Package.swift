@@ -52,6 +52,7 @@ let package = Package(
         // SQLite → PostgreSQL migration: schema translation, CSV export, parallel COPY, verification.
         .target(name: "Migration", dependencies: [
             "SQLite", "SQLiteSnapshot", "LibPQ", "VaultopsCore", "CSQLite",
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
         .target(name: "BackupJobs", dependencies: [

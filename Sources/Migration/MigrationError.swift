@@ -8,6 +8,8 @@ public struct MigrationError: Error, CustomStringConvertible, ExitCodeProviding,
         case usage
         /// A target table already has rows and `--replace` was not given.
         case targetNotEmpty
+        /// `--replace` would drop objects that depend on the replaced tables; `--replace-cascade` was not given.
+        case targetHasDependents
         /// Reading or writing a local file failed.
         case io
         /// The SQLite source could not be read.

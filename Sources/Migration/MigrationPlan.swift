@@ -165,7 +165,7 @@ public func planMigration(_ schema: SourceSchema, profiles: [String: [ColumnProf
                                            note: "enforced by the boolean type"))
                 continue
             }
-            switch translator.translate(check) {
+            switch translator.translateCheck(check) {
             case .success(let sql):
                 postLoad.append(SchemaStep(kind: .check, table: table.name, name: text,
                                            sql: "ALTER TABLE \(target) ADD CHECK (\(sql))", note: nil))
@@ -180,7 +180,7 @@ public func planMigration(_ schema: SourceSchema, profiles: [String: [ColumnProf
             case .success(let terms):
                 sql = "CREATE \(index.unique ? "UNIQUE " : "")INDEX \(pgIdentifier(index.name)) ON \(target) (\(terms))"
                 if let predicate = index.predicate {
-                    switch translator.translate(predicate) {
+                    switch translator.translateCheck(predicate) {
                     case .success(let whereSQL): sql! += " WHERE \(whereSQL)"
                     case .failure(let problem): sql = nil; note = "partial-index predicate: \(problem.reason)"
                     }

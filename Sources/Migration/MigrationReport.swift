@@ -22,6 +22,8 @@ public struct TableReport: Sendable, Equatable, Codable {
     public var targetChecksum: String?
     /// Column profiles, for the record.
     public var profiles: [String: ColumnProfile]
+    /// Whether the run got to this table (false when it stopped before exporting or loading it).
+    public var reached = true
 }
 
 /// What happened to a schema object on the server.
@@ -63,6 +65,8 @@ public struct MigrationReport: Sendable, Codable {
     public var phases: [String: Double] = [:]
     /// The DDL and plan (`renderPlan`), in a dry run.
     public var ddl: String? = nil
+    /// Objects outside the migrated tables that `--replace-cascade` dropped with them (kind and name).
+    public var droppedDependents: [String] = []
 
     /// Whether loaded data differs from the source (exit status 3 rather than 1).
     public var differs: Bool {
@@ -71,8 +75,21 @@ public struct MigrationReport: Sendable, Codable {
 
     /// Whether everything was migrated exactly: every row, every object, every checksum.
     public var isComplete: Bool {
+        // A dry run changes nothing, so objects the plan cannot translate are plan lines (`planGaps`), not
+        // a failure; rows that cannot be migrated are, since the real run would stop on them.
         failure == nil && rowErrors.isEmpty && tables.allSatisfy { $0.rowErrors == 0 }
-            && steps.allSatisfy { $0.migrated || (dryRun && $0.step.sql != nil) } && (dryRun || tables.allSatisfy(\.verified))
+            && (dryRun || (steps.allSatisfy(\.migrated) && tables.allSatisfy(\.verified)))
+    }
+
+    /// In a dry run: the objects the plan leaves out (no translation), one line each.
+    public var planGaps: [String] {
+        guard dryRun else { return [] }
+        return steps.filter { !$0.migrated && $0.step.sql == nil }.map(Self.line)
+    }
+
+    private static func line(_ outcome: StepOutcome) -> String {
+        let on = outcome.step.table.map { " on \($0)" } ?? ""
+        return "\(outcome.step.kind.rawValue) \(outcome.step.name)\(on) not migrated: \(outcome.detail ?? outcome.step.note ?? "")"
     }
 
     /// Items not migrated exactly, one line each.
@@ -82,13 +99,15 @@ public struct MigrationReport: Sendable, Codable {
         for table in tables where table.rowErrors > 0 {
             lines.append("\(table.table): \(table.rowErrors) row(s) cannot be migrated")
         }
-        for table in tables where !dryRun && !table.verified && table.rowErrors == 0 && committed {
+        for table in tables where !dryRun && !table.reached {
+            lines.append("\(table.table): not reached (the run stopped before it)")
+        }
+        for table in tables where !dryRun && table.reached && !table.verified && table.rowErrors == 0 && committed {
             lines.append("\(table.table): target differs from source (rows \(table.sourceRows) → \(table.loadedRows), checksum \(table.sourceChecksum) → \(table.targetChecksum ?? "none"))")
         }
-        // In a dry run, steps with SQL are only planned; the ones without SQL are the known gaps.
-        for outcome in steps where !outcome.migrated && !(dryRun && outcome.step.sql != nil) {
-            let on = outcome.step.table.map { " on \($0)" } ?? ""
-            lines.append("\(outcome.step.kind.rawValue) \(outcome.step.name)\(on) not migrated: \(outcome.detail ?? outcome.step.note ?? "")")
+        // A dry run's steps are only planned; the ones without SQL are its `planGaps`.
+        for outcome in steps where !dryRun && !outcome.migrated {
+            lines.append(Self.line(outcome))
         }
         return lines
     }
@@ -102,19 +121,24 @@ public struct MigrationReport: Sendable, Codable {
         func pad(_ s: String, _ w: Int, right: Bool = false) -> String {
             s.count >= w ? s : (right ? String(repeating: " ", count: w - s.count) + s : s + String(repeating: " ", count: w - s.count))
         }
-        out += pad("table", nameWidth) + "  " + pad("rows", 10, right: true) + "  " + pad("loaded", 10, right: true) + "  "
+        out += pad("table", nameWidth) + "  " + pad("rows", 10, right: true) + "  " + pad("loaded", 11, right: true) + "  "
             + pad("errors", 7, right: true) + "  " + pad("bytes", 12, right: true) + "  " + pad("time", 8, right: true) + "  verified\n"
         for t in tables {
-            out += pad(t.table, nameWidth) + "  " + pad(String(t.sourceRows), 10, right: true) + "  "
-                + pad(String(t.loadedRows), 10, right: true) + "  " + pad(String(t.rowErrors), 7, right: true) + "  "
-                + pad(String(t.bytes), 12, right: true) + "  " + pad(dryRun ? "-" : String(format: "%.2fs", t.seconds), 8, right: true)
-                + "  " + (dryRun ? "-" : (t.verified ? "yes" : "NO")) + "\n"
+            // A table the run never got to has no counts: zeros would read as "empty" or "lost".
+            let unreached = !dryRun && !t.reached
+            let exported = !unreached || t.sourceRows > 0 || t.bytes > 0
+            out += pad(t.table, nameWidth) + "  " + pad(exported ? String(t.sourceRows) : "-", 10, right: true) + "  "
+                + pad(unreached ? "not reached" : String(t.loadedRows), 11, right: true) + "  "
+                + pad(exported ? String(t.rowErrors) : "-", 7, right: true) + "  "
+                + pad(exported ? String(t.bytes) : "-", 12, right: true) + "  "
+                + pad(dryRun || unreached ? "-" : String(format: "%.2fs", t.seconds), 8, right: true)
+                + "  " + (dryRun || unreached ? "-" : (t.verified ? "yes" : "NO")) + "\n"
         }
         let rows = tables.reduce(Int64(0)) { $0 + $1.sourceRows }
         let loaded = tables.reduce(Int64(0)) { $0 + $1.loadedRows }
         let errors = tables.reduce(Int64(0)) { $0 + $1.rowErrors }
         let bytes = tables.reduce(Int64(0)) { $0 + $1.bytes }
-        out += pad("total", nameWidth) + "  " + pad(String(rows), 10, right: true) + "  " + pad(String(loaded), 10, right: true)
+        out += pad("total", nameWidth) + "  " + pad(String(rows), 10, right: true) + "  " + pad(String(loaded), 11, right: true)
             + "  " + pad(String(errors), 7, right: true) + "  " + pad(String(bytes), 12, right: true) + "  "
             + pad(dryRun ? "-" : String(format: "%.2fs", seconds), 8, right: true) + "  "
             + (dryRun ? "-" : (tables.allSatisfy(\.verified) ? "yes" : "NO")) + "\n"
@@ -126,9 +150,24 @@ public struct MigrationReport: Sendable, Codable {
             out += "\nWarnings:\n"
             for warning in warnings { out += "  \(warning)\n" }
         }
+        if !droppedDependents.isEmpty {
+            out += "\nDropped with --replace-cascade (they depended on replaced tables):\n"
+            for object in droppedDependents { out += "  \(object)\n" }
+        }
+        let gaps = planGaps
+        if !gaps.isEmpty {
+            out += "\nLeft out by the plan (a real run reports these as not migrated):\n"
+            for line in gaps { out += "  \(line)\n" }
+        }
         let problems = self.problems
         if problems.isEmpty {
-            out += dryRun ? "\nDry run: nothing was changed.\n" : "\nEvery row and value verified; nothing was lost.\n"
+            if dryRun {
+                out += "\nDry run: nothing was changed.\n"
+            } else if droppedDependents.isEmpty {
+                out += "\nEvery row and value verified; nothing was lost.\n"
+            } else {
+                out += "\nEvery row and value verified; nothing of the source was lost, but --replace-cascade dropped the \(droppedDependents.count) object(s) listed above.\n"
+            }
         } else {
             out += "\nNOT migrated exactly:\n"
             for line in problems { out += "  \(line)\n" }

@@ -28,6 +28,9 @@ public struct MigrationOptions: Sendable {
     public var dryRun = false
     /// Drop and recreate target tables that exist.
     public var replace = false
+    /// With `replace`: also drop the objects that depend on those tables (views, other tables' foreign keys,
+    /// functions, …), listing them in the report; without it such objects make the run refuse.
+    public var replaceCascade = false
     /// Row error policy.
     public var onError: OnRowError = .abort
     /// Tables loaded at once, each over its own connection.
@@ -259,7 +262,7 @@ public enum Migrator {
             return finished()
         }
 
-        try prepareTarget(plan, options: options, log: log)
+        report.droppedDependents = try prepareTarget(plan, options: options, log: log).droppedDependents
 
         // Load: one transaction per connection; all commit only after all loaded.
         let loadQueue = WorkQueue(plan.tables)
@@ -290,6 +293,7 @@ public enum Migrator {
         }
         for index in report.tables.indices {
             let name = report.tables[index].table
+            report.tables[index].reached = loads.get(name) != nil
             if let load = loads.get(name) {
                 report.tables[index].loadedRows = load.rows
                 report.tables[index].seconds += load.seconds
@@ -370,78 +374,6 @@ public enum Migrator {
             let untranslatedButFine = step.sql == nil && step.kind == .check && step.note == "enforced by the boolean type"
             return StepOutcome(step: step, migrated: untranslatedButFine, detail: step.sql == nil ? step.note : "planned")
         }
-    }
-
-    /// Refuses target tables that hold rows (unless `--replace`) and returns the existing ones to drop.
-    static func inspectTarget(_ plan: MigrationPlan, options: MigrationOptions) throws -> [String] {
-        do {
-            let pg = try LibPQ.Connection(options.postgresURL)
-            var toDrop: [String] = []
-            var refused: [String] = []
-            for table in plan.tables {
-                let exists = try pg.query("SELECT to_regclass($1) IS NOT NULL AS e", [table.target]).rows.first?.bool("e") ?? false
-                guard exists else { continue }
-                let hasRows = try pg.execute("SELECT EXISTS (SELECT 1 FROM \(table.target)) AS e").rows.first?.bool("e") ?? false
-                if hasRows && !options.replace { refused.append(table.source.name) } else { toDrop.append(table.target) }
-            }
-            guard refused.isEmpty else {
-                throw MigrationError(.targetNotEmpty, "target table(s) already hold rows in schema \(options.schema): \(refused.joined(separator: ", ")); use --replace to drop and recreate them")
-            }
-            return toDrop
-        } catch let error as MigrationError {
-            throw error
-        } catch {
-            throw MigrationError(.target, "preparing the target: \(error)")
-        }
-    }
-
-    /// What `prepareTarget` created, so that a run that commits nothing can remove it again.
-    struct PreparedTarget {
-        var createdSchema: String?
-        var createdCollation: String?
-    }
-
-    /// Creates the schema and collations, refuses non-empty tables, and drops tables `--replace` replaces.
-    @discardableResult
-    static func prepareTarget(_ plan: MigrationPlan, options: MigrationOptions, log: (String) -> Void) throws -> PreparedTarget {
-        let toDrop = try inspectTarget(plan, options: options)
-        var prepared = PreparedTarget()
-        do {
-            let pg = try LibPQ.Connection(options.postgresURL)
-            try pg.execute("BEGIN")
-            let schemaExists = try pg.query("SELECT to_regnamespace($1) IS NOT NULL AS e", [pgIdentifier(options.schema)]).rows.first?.bool("e") ?? false
-            let collationExists = try pg.query(
-                "SELECT EXISTS (SELECT 1 FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE n.nspname = $1 AND c.collname = 'nocase') AS e",
-                [options.schema]).rows.first?.bool("e") ?? false
-            for step in plan.preamble {
-                // CREATE SCHEMA IF NOT EXISTS would log a notice for every existing schema such as public.
-                if step.kind == .table && schemaExists { continue }
-                if let sql = step.sql { try pg.execute(sql) }
-                if step.kind == .table { prepared.createdSchema = pgIdentifier(options.schema) }
-                if step.kind == .collation && !collationExists { prepared.createdCollation = "\(pgIdentifier(options.schema)).\"nocase\"" }
-            }
-            // --replace (or an empty leftover table) drops before the load, in its own transaction: the
-            // parallel load cannot create a table whose drop another open transaction holds.
-            for target in toDrop {
-                log("dropping \(target)")
-                try pg.execute("DROP TABLE \(target)\(options.replace ? " CASCADE" : "")")
-            }
-            try pg.execute("COMMIT")
-        } catch let error as MigrationError {
-            throw error
-        } catch {
-            throw MigrationError(.target, "preparing the target: \(error)")
-        }
-        return prepared
-    }
-
-    /// Removes the schema and collation a run created when it committed nothing (best effort: a schema
-    /// something else has meanwhile put objects in is kept).
-    static func undoPrepare(_ prepared: PreparedTarget, options: MigrationOptions) {
-        guard prepared.createdSchema != nil || prepared.createdCollation != nil,
-              let pg = try? LibPQ.Connection(options.postgresURL) else { return }
-        if let collation = prepared.createdCollation { _ = try? pg.execute("DROP COLLATION IF EXISTS \(collation)") }
-        if let schema = prepared.createdSchema { _ = try? pg.execute("DROP SCHEMA IF EXISTS \(schema) RESTRICT") }
     }
 
     /// Adds foreign keys and views in one transaction (each in a savepoint, so one failure is reported, not

@@ -88,6 +88,7 @@ extension Migrator {
             source: options.sqlitePath, target: ConnectionInfo.redacted(options.postgresURL), schema: options.schema,
             dryRun: false, tables: [], rowErrors: [], steps: plannedOutcomes(plan), warnings: [], committed: false,
             seconds: 0, failure: nil)
+        report.droppedDependents = prepared.droppedDependents
         var exportedRows: [String: Int64] = [:]
         for table in plan.tables {
             let name = table.source.name
@@ -99,7 +100,8 @@ extension Migrator {
             report.tables.append(TableReport(
                 table: name, sourceRows: export.rows + export.skipped, loadedRows: streamed?.load.rows ?? 0,
                 rowErrors: export.rowErrorCount, bytes: export.bytes, seconds: streamed?.load.seconds ?? 0, verified: false,
-                sourceChecksum: export.checksum.description, targetChecksum: nil, profiles: profileMap))
+                sourceChecksum: export.checksum.description, targetChecksum: nil, profiles: profileMap,
+                reached: streamed != nil))
             report.rowErrors += export.rowErrors
             report.warnings += table.warnings.map { "\(name): \($0)" }
             for outcome in streamed?.load.outcomes ?? [] {

@@ -105,6 +105,8 @@ package struct TableExport: Sendable {
     var rowErrorCount: Int64 = 0
     /// Seconds spent.
     var seconds: Double = 0
+    /// The most memory the export's own buffers held at once (CSV chunk, canonical row), for tests.
+    var peakBufferBytes = 0
 }
 
 /// Writes bytes to a file through a large buffer (`FILE*`), owning the handle.
@@ -189,11 +191,15 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
     if let rowidName { selectList.append(rowidName) }
     selectList += table.columns.map { quoteIdentifier($0.name) }
     var sql = "SELECT \(selectList.joined(separator: ", ")) FROM \(quoteIdentifier(table.name))"
-    if rowids != nil, let rowidName { sql += " WHERE \(rowidName) BETWEEN ? AND ?" }
+    // Rowid tables are read as a rowid range (in rowid order, as a full scan reads them), so that the scan can
+    // be restarted after the row of a large value: SQLite keeps the buffer of a value read by a column
+    // until the statement is reset, and the large values of several columns would otherwise add up.
+    if let rowidName { sql += " WHERE \(rowidName) BETWEEN ? AND ?" }
     let statement = try db.prepare(sql)
-    if let rowids, rowidName != nil {
-        try statement.bind(.integer(rowids.lowerBound), at: 1)
-        try statement.bind(.integer(rowids.upperBound), at: 2)
+    let lastRowid = rowids?.upperBound ?? Int64.max
+    if rowidName != nil {
+        try statement.bind(.integer(rowids?.lowerBound ?? Int64.min), at: 1)
+        try statement.bind(.integer(lastRowid), at: 2)
     }
     let stmt = statement.rawHandle
     let firstValue = Int32(rowidName == nil ? 0 : 1)
@@ -205,12 +211,32 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
     try profiles.withUnsafeMutableBufferPointer { profiles in
         try kinds.withUnsafeBufferPointer { kinds in
             while try statement.step() {
-                let rowStart = csv.count
+                var rowStart = csv.count
                 canonical.count = 0
                 var failed = false
+                var streamable: Bool?
+                var sawLarge = false
                 for index in 0..<columnCount {
                     if index > 0 { csv.append(UInt8(ascii: ",")) }
-                    guard let error = encodeValue(stmt, firstValue + Int32(index), kind: kinds[index], csv: &csv,
+                    let column = firstValue + Int32(index)
+                    // A large TEXT or BLOB goes out in pieces (after checking that the rest of the row loads,
+                    // as the row's start is sent first); a row that fails anyway takes the ordinary path.
+                    let large = largeValue(stmt, column, kind: kinds[index])
+                    if large != nil { sawLarge = true }
+                    if !failed, let value = large {
+                        if streamable == nil {
+                            streamable = !remainingRowFails(stmt, from: index, firstValue: firstValue, kinds: kinds,
+                                                            profiles: profiles, scratch: &scratch)
+                        }
+                        if streamable == true {
+                            try streamLargeValue(value, textStorage: sqlite3_column_type(stmt, column) == SQLITE_TEXT,
+                                                 kind: kinds[index], csv: &csv, canonical: &canonical,
+                                                 profile: &profiles[index], chunkSize: chunkSize, sent: &export.bytes, sink: sink)
+                            rowStart = 0
+                            continue
+                        }
+                    }
+                    guard let error = encodeValue(stmt, column, kind: kinds[index], csv: &csv,
                                                   canonical: &canonical, profile: &profiles[index], scratch: &scratch)
                     else { continue }
                     failed = true
@@ -233,15 +259,22 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
                     csv.count = rowStart
                     export.skipped += 1
                     onRowError()
-                    continue
+                } else {
+                    csv.append(UInt8(ascii: "\n"))
+                    export.checksum.add(rowBytes: canonical.bytes)
+                    export.rows += 1
+                    if csv.count >= chunkSize {
+                        try sink(csv.bytes)
+                        export.bytes += Int64(csv.count)
+                        csv.count = 0
+                    }
                 }
-                csv.append(UInt8(ascii: "\n"))
-                export.checksum.add(rowBytes: canonical.bytes)
-                export.rows += 1
-                if csv.count >= chunkSize {
-                    try sink(csv.bytes)
-                    export.bytes += Int64(csv.count)
-                    csv.count = 0
+                if sawLarge, rowidName != nil {
+                    // Frees SQLite's copy of the large value(s) before the next row is read.
+                    let rowid = sqlite3_column_int64(stmt, 0)
+                    guard rowid < lastRowid else { break }
+                    try statement.reset()
+                    try statement.bind(.integer(rowid + 1), at: 1)
                 }
             }
         }
@@ -252,6 +285,7 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
     }
     export.profiles = profiles
     export.seconds = Date().timeIntervalSince(started)
+    export.peakBufferBytes = csv.capacity + canonical.capacity + scratch.field.capacity + scratch.normalized.capacity
     return export
 }
 
@@ -393,6 +427,12 @@ private func encodeGeneral(_ value: SourceValue, kind: ValueKind, csv: inout Byt
     switch ValueCodec.transfer(value, kind: kind, into: &scratch.field, canonical: &scratch.normalized, profile: &profile) {
     case .success(true):
         scratch.field.withUnsafeBufferPointer { csv.appendQuoted($0.baseAddress, count: $0.count) }
+        // The verification reads text over `largeValueSize` characters back as its digest.
+        if kind == .text, scratch.field.count > largeValueSize,
+           scratch.field.withUnsafeBufferPointer({ utf8ScalarCount($0.baseAddress, $0.count) ?? 0 }) > largeValueSize {
+            scratch.field.withUnsafeBytes { appendDigest($0, to: &canonical) }
+            return nil
+        }
         canonical.append(1)
         let canonicalBytes = ValueCodec.sourceCanonicalIsIdentity(kind) ? scratch.field : scratch.normalized
         canonical.appendLength(canonicalBytes.count)

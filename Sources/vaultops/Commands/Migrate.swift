@@ -14,7 +14,10 @@ struct Migrate: ParsableCommand {
             foreign keys and views, resets identity sequences, runs ANALYZE, then reads every table back and \
             compares row counts and a checksum over every value. Exits 0 only when everything was migrated \
             exactly; 1 when rows, constraints, indexes, views or triggers were not; 3 when the data differs. \
-            --replace drops existing target tables before loading (in its own transaction).
+            --replace drops existing target tables before loading (in its own transaction); it refuses, listing \
+            them, when views, other tables' foreign keys, functions or rules depend on those tables, unless \
+            --replace-cascade, which drops them too and lists them in the report. --dry-run lists what the plan \
+            cannot translate (a CHECK, a trigger) and exits 0 unless rows cannot be migrated.
             """)
 
     @Argument(help: "The SQLite database file.")
@@ -37,6 +40,10 @@ struct Migrate: ParsableCommand {
 
     @Flag(help: "Drop and recreate target tables that already exist (refused by default when they hold rows).")
     var replace = false
+
+    @Flag(name: .customLong("replace-cascade"),
+          help: "--replace, also dropping the objects that depend on those tables (views, other tables' foreign keys, …); the report lists them.")
+    var replaceCascade = false
 
     @Option(name: .customLong("on-error"), help: "abort: commit nothing when any row fails (default); skip: load the rest, report the rows.")
     var onError = "abort"
@@ -62,7 +69,8 @@ struct Migrate: ParsableCommand {
         options.csvDirectory = csvDir
         options.tables = tables.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         options.dryRun = dryRun
-        options.replace = replace
+        options.replace = replace || replaceCascade
+        options.replaceCascade = replaceCascade
         options.onError = OnRowError(rawValue: onError) ?? .abort
         options.jobs = jobs
         if !json && !dryRun {
