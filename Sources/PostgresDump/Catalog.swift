@@ -186,6 +186,7 @@ struct Catalog {
         for row in try c.query(CatalogQueries.columns, [relArray]).rows {
             columns[try row.oid("attrelid"), default: []].append(row)
         }
+        let notNulls = try NotNullConstraints(c, relationArray: relArray)
         var checks: [UInt32: [Row]] = [:]
         var keyConstraints: [Row] = []
         var foreignKeys: [Row] = []
@@ -238,7 +239,7 @@ struct Catalog {
                 var elements: [String] = []
                 if !isPartition {
                     for col in cols where try col.bool("attislocal") {
-                        elements.append(try columnDefinition(col, tableOid: oid, identity: identity))
+                        elements.append(try columnDefinition(col, tableOid: oid, identity: identity, notNulls: notNulls))
                     }
                 }
                 for check in checks[oid] ?? [] where try check.bool("conislocal") {
@@ -249,6 +250,8 @@ struct Catalog {
                         post += "ALTER TABLE \(qname)\n    ADD \(def);\n\n"
                     }
                 }
+                elements += notNulls.inheritedElements(table: oid, attnums: try cols.filter { try isPartition || !$0.bool("attislocal") }
+                                                                                 .map { try $0.int("attnum") })
                 if isPartition {
                     let parent = try row.string("parents")
                     sql += "CREATE \(unlogged)TABLE \(qname) PARTITION OF \(parent)"
@@ -273,7 +276,7 @@ struct Catalog {
                     if let def = try col.optionalString("defexpr"), try col.string("attgenerated").isEmpty {
                         sql += "ALTER TABLE ONLY \(qname) ALTER COLUMN \(column) SET DEFAULT \(def);\n\n"
                     }
-                    if try col.bool("attnotnull") {
+                    if try !notNulls.isCatalogued && col.bool("attnotnull") {
                         sql += "ALTER TABLE ONLY \(qname) ALTER COLUMN \(column) SET NOT NULL;\n\n"
                     }
                 }
@@ -314,6 +317,7 @@ struct Catalog {
                     sql += comment("CONSTRAINT \(try check.string("qname")) ON \(qname)", text)
                 }
             }
+            sql += notNulls.comments(table: oid, qualifiedTable: qname)
             pre.append(PreItem(key: "rel:\(oid)", sortKey: key, sql: sql + "\n"))
             var acl = try row.optionalString("acl") ?? ""
             for col in cols {
@@ -347,6 +351,12 @@ struct Catalog {
             }
             sql += comment("CONSTRAINT \(qname) ON \(rel.qname)", try row.optionalString("comment"))
             keyItems.append((SortKey(priority: 1, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
+        }
+        for (oid, rel) in rels {
+            for (name, sql) in notNulls.notValid(table: oid, qualifiedTable: rel.qname) {
+                keyItems.append((SortKey(priority: 1, schema: rel.schema, name: rel.name, tiebreak: name),
+                                 SQLText.header(name: "\(rel.name) \(name)", type: "CONSTRAINT", schema: rel.schema, owner: rel.owner) + sql + "\n"))
+            }
         }
         for row in try c.query(CatalogQueries.indexes, [relArray]).rows {
             guard let rel = relName(try row.oid("indrelid")) else { continue }
@@ -454,13 +464,22 @@ struct Catalog {
     }
 
     /// One column of a CREATE TABLE: type, collation, default or generation expression, NOT NULL, identity.
-    private static func columnDefinition(_ col: Row, tableOid: UInt32, identity: [String: String]) throws -> String {
+    private static func columnDefinition(_ col: Row, tableOid: UInt32, identity: [String: String],
+                                         notNulls: NotNullConstraints) throws -> String {
         var def = "\(try col.string("qname")) \(try col.string("type"))\(try col.string("collate"))"
-        let generated = try col.string("attgenerated")
         if let expr = try col.optionalString("defexpr") {
-            def += generated == "s" ? " GENERATED ALWAYS AS (\(expr)) STORED" : " DEFAULT \(expr)"
+            switch try col.string("attgenerated") {
+            case "s": def += " GENERATED ALWAYS AS (\(expr)) STORED"
+            // PostgreSQL 18's virtual generated columns; VIRTUAL is the default, and pg_dump leaves it out.
+            case "v": def += " GENERATED ALWAYS AS (\(expr))"
+            default: def += " DEFAULT \(expr)"
+            }
         }
-        if try col.bool("attnotnull") { def += " NOT NULL" }
+        if notNulls.isCatalogued {
+            def += notNulls.columnClause(table: tableOid, attnum: try col.int("attnum"))
+        } else if try col.bool("attnotnull") {
+            def += " NOT NULL"
+        }
         let identityKind = try col.string("attidentity")
         if !identityKind.isEmpty {
             let options = identity["\(tableOid):\(try col.string("attnum"))"] ?? ""

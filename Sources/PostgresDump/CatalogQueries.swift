@@ -88,10 +88,10 @@ enum CatalogQueries {
                                 FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
                  WHEN 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) || \(collateClause("t.typcollation", typeOid: "t.typbasetype")) ||
                                CASE WHEN t.typdefault IS NOT NULL THEN ' DEFAULT ' || t.typdefault ELSE '' END ||
-                               CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END ||
+                               \(domainNotNull(serverVersion: serverVersion)) ||
                                COALESCE((SELECT pg_catalog.string_agg(E'\\n\\tCONSTRAINT ' || pg_catalog.quote_ident(k.conname) || ' ' ||
                                                  pg_catalog.pg_get_constraintdef(k.oid), '' ORDER BY k.conname)
-                                         FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid), '')
+                                         FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c'), '')
                  WHEN 'r' THEN (SELECT 'subtype = ' || pg_catalog.format_type(r.rngsubtype, NULL) ||
                                        \(serverVersion >= 140000 ? "', multirange_type_name = ' || pg_catalog.format_type(r.rngmultitypid, NULL) ||" : "") 
                                        CASE WHEN r.rngsubdiff <> 0 THEN ', subtype_diff = ' || r.rngsubdiff::pg_catalog.regproc::text ELSE '' END ||
