@@ -276,7 +276,7 @@ struct Catalog {
                     if let def = try col.optionalString("defexpr"), try col.string("attgenerated").isEmpty {
                         sql += "ALTER TABLE ONLY \(qname) ALTER COLUMN \(column) SET DEFAULT \(def);\n\n"
                     }
-                    if try !notNulls.isCatalogued && col.bool("attnotnull") {
+                    if try notNulls.setsInheritedNotNull(table: oid, attnum: col.int("attnum"), attnotnull: col.bool("attnotnull")) {
                         sql += "ALTER TABLE ONLY \(qname) ALTER COLUMN \(column) SET NOT NULL;\n\n"
                     }
                 }
@@ -448,9 +448,8 @@ struct Catalog {
             let schema = try row.string("schema")
             var sql = SQLText.header(name: "DEFAULT PRIVILEGES FOR \(kind)", type: "DEFAULT ACL",
                                      schema: schema.isEmpty ? nil : schema, owner: role)
-            if schema.isEmpty {
-                sql += "\(prefix) REVOKE ALL ON \(kind) FROM PUBLIC;\n"
-                sql += "\(prefix) REVOKE ALL ON \(kind) FROM \(pgQuoteIdent(role));\n"
+            for grantee in (try row.optionalString("revokes") ?? "").split(separator: "\n") {
+                sql += "\(prefix) REVOKE ALL ON \(kind) FROM \(grantee);\n"
             }
             for grant in (try row.optionalString("grants") ?? "").split(separator: "\n") {
                 let parts = grant.split(separator: "|", omittingEmptySubsequences: false)

@@ -35,6 +35,16 @@ extension CatalogQueries {
         JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
         WHERE k.contype = 'n' AND k.conrelid = ANY($1::pg_catalog.oid[])
         """
+
+    /// Before 18: inherited columns (of partitions and inheritance children) whose NOT NULL comes from a
+    /// parent, which CREATE TABLE … INHERITS / PARTITION OF recreates by itself.
+    static let inheritedNotNullColumns = """
+        SELECT DISTINCT a.attrelid, a.attnum
+        FROM pg_catalog.pg_attribute a
+        JOIN pg_catalog.pg_inherits i ON i.inhrelid = a.attrelid
+        JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname AND pa.attnotnull
+        WHERE a.attrelid = ANY($1::pg_catalog.oid[]) AND a.attnotnull AND NOT a.attisdropped
+        """
 }
 
 /// The NOT NULL constraints of the dumped tables as PostgreSQL 18 catalogs them, written as pg_dump 18 does.
@@ -56,10 +66,17 @@ struct NotNullConstraints {
     /// Whether the server catalogs table NOT NULL constraints (18+); when false this value holds nothing.
     let isCatalogued: Bool
     private var byColumn: [UInt32: [Int: Constraint]] = [:]
+    /// Before 18: "table:attnum" of inherited columns whose NOT NULL is the parent's.
+    private var inheritedFromParent: Set<String> = []
 
     init(_ c: Connection, relationArray: String) throws {
         isCatalogued = c.serverVersionNumber >= 180000
-        guard isCatalogued else { return }
+        guard isCatalogued else {
+            for row in try c.query(CatalogQueries.inheritedNotNullColumns, [relationArray]).rows {
+                inheritedFromParent.insert("\(try row.oid("attrelid")):\(try row.int("attnum"))")
+            }
+            return
+        }
         for row in try c.query(CatalogQueries.notNullConstraints, [relationArray]).rows {
             let constraint = Constraint(
                 name: try row.string("name"), qname: try row.string("qname"), column: try row.string("column"),
@@ -68,6 +85,13 @@ struct NotNullConstraints {
                 comment: try row.optionalString("comment"), parentName: try row.optionalString("parent_name"))
             byColumn[try row.oid("conrelid"), default: [:]][try row.int("attnum")] = constraint
         }
+    }
+
+    /// Before 18, whether an inherited column's NOT NULL is its own and so is set after CREATE TABLE
+    /// (`SET NOT NULL`); one that comes from a parent is left to the parent, or an 18 server restoring
+    /// the script would record it as the child's own constraint.
+    func setsInheritedNotNull(table: UInt32, attnum: Int, attnotnull: Bool) -> Bool {
+        !isCatalogued && attnotnull && !inheritedFromParent.contains("\(table):\(attnum)")
     }
 
     /// The clause after a column written in CREATE TABLE's column list (" NOT NULL", " CONSTRAINT x NOT NULL NO INHERIT"),

@@ -28,15 +28,20 @@ struct ServerVersionRoundTripTests {
                                          try VersionedDump.contents(copy, on: server), "\(server)")
     }
 
-    /// A dump from the oldest server restores into each newer one, and the newer server's pg_dump sees the
-    /// same schema in the source and in the copy (as it does for its own dump of the source).
+    /// A dump from the oldest server restores into each newer one as the same database the fixture makes
+    /// there: the newer server's pg_dump sees the same schema in the copy as in the fixture loaded on it
+    /// directly, and the copy has the source's rows. (The source itself is not compared as text: an older
+    /// server deparses views differently, and Debian's 15 keeps an internal `pg_attver` column option that
+    /// newer pg_dumps print.)
     @Test(arguments: PostgresServers.upgradePairs)
     func dumpFromTheOldestServerRestoresIntoANewerOne(_ old: PostgresServer, _ new: PostgresServer) throws {
         let dir = try TempDir("upgrade")
         let source = try VersionedDump.loadedDatabase(on: old, restoreTarget: new)
         let copy = try VersionedDump.roundTrip(source, from: old, into: new, dir: dir)
-        try VersionedDump.expectSameSchema(try VersionedDump.schemaOnly(source, on: old, dumper: new),
-                                           try VersionedDump.schemaOnly(copy, on: new), "\(old) source vs \(new) copy", dir: dir)
+        let reference = try VersionedDump.loadedDatabase(on: new, restoreTarget: new, fixtureVersion: old.major)
+        try VersionedDump.expectSameSchema(try VersionedDump.schemaOnly(reference, on: new),
+                                           try VersionedDump.schemaOnly(copy, on: new),
+                                           "fixture on \(new) vs \(old) copy", dir: dir)
         VersionedDump.expectSameContents(try VersionedDump.contents(source, on: old),
                                          try VersionedDump.contents(copy, on: new), "\(old) to \(new)")
     }

@@ -19,18 +19,19 @@ enum VersionedDump {
     }
 
     /// A fresh database on `server` with the project's fixture loaded, plus the parts for its version
-    /// (`fixture-17.sql` from 17 on, `fixture-18.sql` from 18 on).
+    /// (`fixture-17.sql` from 17 on, `fixture-18.sql` from 18 on) or for `fixtureVersion` when given.
     ///
     /// When its dump is to be restored into `restoreTarget` and that server has no contrib extensions,
     /// the fixture is made without them there too (a stand-in domain for citext).
-    static func loadedDatabase(on server: PostgresServer, restoreTarget: PostgresServer? = nil) throws -> String {
+    static func loadedDatabase(on server: PostgresServer, restoreTarget: PostgresServer? = nil,
+                               fixtureVersion: Int? = nil) throws -> String {
         let db = try server.freshDatabase("dumpsrc")
         var environment: [String: String]?
         if let restoreTarget, try restoreTarget.psql("SELECT count(*) FROM pg_catalog.pg_available_extensions WHERE name = 'citext'") == "0" {
             environment = ["PGOPTIONS": "-c vaultops.fixture_contrib=off"]
         }
         try psqlFile(DumpFixture.fixtureURL, on: server, database: db, singleTransaction: false, environment: environment)
-        for (major, file) in versionFixtures where server.major >= major {
+        for (major, file) in versionFixtures where (fixtureVersion ?? server.major) >= major {
             try psqlFile(file, on: server, database: db, singleTransaction: false)
         }
         return db
