@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The fixture dumped by vaultops and restored with psql on every PostgreSQL version CI runs (15–18),
-/// and from the oldest into each newer one, compared with `pg_dump --schema-only` and the table contents.
+/// and from each into every newer one, compared with `pg_dump --schema-only` and the table contents.
 @Suite("Dump round trip on every server version")
 struct ServerVersionRoundTripTests {
     /// Each listed server really is the version it is listed as, so no version is tested under another's name.
@@ -28,13 +28,13 @@ struct ServerVersionRoundTripTests {
                                          try VersionedDump.contents(copy, on: server), "\(server)")
     }
 
-    /// A dump from the oldest server restores into each newer one as the same database the fixture makes
+    /// A dump from each server restores into each newer one as the same database the fixture makes
     /// there: the newer server's pg_dump sees the same schema in the copy as in the fixture loaded on it
     /// directly, and the copy has the source's rows. (The source itself is not compared as text: an older
     /// server deparses views differently, and Debian's 15 keeps an internal `pg_attver` column option that
     /// newer pg_dumps print.)
     @Test(arguments: PostgresServers.upgradePairs)
-    func dumpFromTheOldestServerRestoresIntoANewerOne(_ old: PostgresServer, _ new: PostgresServer) throws {
+    func dumpRestoresIntoEachNewerServer(_ old: PostgresServer, _ new: PostgresServer) throws {
         let dir = try TempDir("upgrade")
         let source = try VersionedDump.loadedDatabase(on: old, restoreTarget: new)
         let copy = try VersionedDump.roundTrip(source, from: old, into: new, dir: dir)

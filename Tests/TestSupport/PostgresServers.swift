@@ -80,11 +80,10 @@ public enum PostgresServers {
         }
     }
 
-    /// The oldest server and each newer one, for dumps restored into a newer version.
+    /// Every server paired with each newer one (15→16, 15→17, …, 17→18), for dumps restored into a newer version.
     public static var upgradePairs: [(PostgresServer, PostgresServer)] {
         let servers = all
-        guard let oldest = servers.first else { return [] }
-        return servers.dropFirst().map { (oldest, $0) }
+        return servers.indices.flatMap { i in servers[(i + 1)...].map { (servers[i], $0) } }
     }
 
     /// Parses "15=a 16=b" into [15: "a", 16: "b"].
