@@ -36,9 +36,9 @@ struct ServerVersionRoundTripTests {
     @Test(arguments: PostgresServers.upgradePairs)
     func dumpRestoresIntoEachNewerServer(_ old: PostgresServer, _ new: PostgresServer) throws {
         let dir = try TempDir("upgrade")
-        let source = try VersionedDump.loadedDatabase(on: old, restoreTarget: new)
+        let source = try VersionedDump.loadedDatabase(on: old, alike: [new])
         let copy = try VersionedDump.roundTrip(source, from: old, into: new, dir: dir)
-        let reference = try VersionedDump.loadedDatabase(on: new, restoreTarget: new, fixtureVersion: old.major)
+        let reference = try VersionedDump.loadedDatabase(on: new, alike: [old], fixtureVersion: old.major)
         try VersionedDump.expectSameSchema(try VersionedDump.schemaOnly(reference, on: new),
                                            try VersionedDump.schemaOnly(copy, on: new),
                                            "fixture on \(new) vs \(old) copy", dir: dir)

@@ -21,13 +21,13 @@ enum VersionedDump {
     /// A fresh database on `server` with the project's fixture loaded, plus the parts for its version
     /// (`fixture-17.sql` from 17 on, `fixture-18.sql` from 18 on) or for `fixtureVersion` when given.
     ///
-    /// When its dump is to be restored into `restoreTarget` and that server has no contrib extensions,
-    /// the fixture is made without them there too (a stand-in domain for citext).
-    static func loadedDatabase(on server: PostgresServer, restoreTarget: PostgresServer? = nil,
+    /// When one of `alike` (the server a dump goes to, or the one a reference copy stands for) has no
+    /// contrib extensions, the fixture is made without them here too (a stand-in domain for citext).
+    static func loadedDatabase(on server: PostgresServer, alike: [PostgresServer] = [],
                                fixtureVersion: Int? = nil) throws -> String {
         let db = try server.freshDatabase("dumpsrc")
         var environment: [String: String]?
-        if let restoreTarget, try restoreTarget.psql("SELECT count(*) FROM pg_catalog.pg_available_extensions WHERE name = 'citext'") == "0" {
+        for other in alike where try other.psql("SELECT count(*) FROM pg_catalog.pg_available_extensions WHERE name = 'citext'") == "0" {
             environment = ["PGOPTIONS": "-c vaultops.fixture_contrib=off"]
         }
         try psqlFile(DumpFixture.fixtureURL, on: server, database: db, singleTransaction: false, environment: environment)
