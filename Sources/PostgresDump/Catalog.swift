@@ -211,7 +211,6 @@ struct Catalog {
             let reloptions = SQLText.reloptions(try row.stringArray("reloptions"))
             let cols = columns[oid] ?? []
             var sql: String
-            var post = ""
             let key = SortKey(priority: relkind == "v" ? 9 : relkind == "m" ? 10 : 7, schema: schema, name: name, tiebreak: "")
             switch relkind {
             case "v", "m":
@@ -244,11 +243,8 @@ struct Catalog {
                 }
                 for check in checks[oid] ?? [] where try check.bool("conislocal") {
                     let def = "CONSTRAINT \(try check.string("qname")) \(try check.string("def"))"
-                    if try check.bool("convalidated") {
-                        elements.append(def)
-                    } else {
-                        post += "ALTER TABLE \(qname)\n    ADD \(def);\n\n"
-                    }
+                    // A NOT VALID one is added after the data (NotValidChecks), or the old rows would not load.
+                    if try check.bool("convalidated") { elements.append(def) }
                 }
                 elements += notNulls.inheritedElements(table: oid, attnums: try cols.filter { try isPartition || !$0.bool("attislocal") }
                                                                                  .map { try $0.int("attnum") })
@@ -263,7 +259,7 @@ struct Catalog {
                 }
                 if let partkey = try row.optionalString("partkey") { sql += "\nPARTITION BY \(partkey)" }
                 if !reloptions.isEmpty { sql += "\nWITH (\(reloptions))" }
-                sql += ";\n\n" + post
+                sql += ";\n\n"
                 switch try row.string("relreplident") {
                 case "f": sql += "ALTER TABLE ONLY \(qname) REPLICA IDENTITY FULL;\n\n"
                 case "n": sql += "ALTER TABLE ONLY \(qname) REPLICA IDENTITY NOTHING;\n\n"
@@ -312,12 +308,12 @@ struct Catalog {
                     sql += comment("COLUMN \(qname).\(try col.string("qname"))", text)
                 }
             }
-            for check in checks[oid] ?? [] where try check.bool("conislocal") {
+            sql += notNulls.comments(table: oid, qualifiedTable: qname)
+            for check in checks[oid] ?? [] where try check.bool("conislocal") && check.bool("convalidated") {
                 if let text = try check.optionalString("comment") {
                     sql += comment("CONSTRAINT \(try check.string("qname")) ON \(qname)", text)
                 }
             }
-            sql += notNulls.comments(table: oid, qualifiedTable: qname)
             pre.append(PreItem(key: "rel:\(oid)", sortKey: key, sql: sql + "\n"))
             var acl = try row.optionalString("acl") ?? ""
             for col in cols {
@@ -357,6 +353,9 @@ struct Catalog {
                 keyItems.append((SortKey(priority: 1, schema: rel.schema, name: rel.name, tiebreak: name),
                                  SQLText.header(name: "\(rel.name) \(name)", type: "CONSTRAINT", schema: rel.schema, owner: rel.owner) + sql + "\n"))
             }
+        }
+        keyItems += try NotValidChecks.read(c, relationArray: relArray) { oid in
+            rels[oid].map { (schema: $0.schema, name: $0.name, qname: $0.qname, owner: $0.owner) }
         }
         for row in try c.query(CatalogQueries.indexes, [relArray]).rows {
             guard let rel = relName(try row.oid("indrelid")) else { continue }

@@ -79,7 +79,7 @@ enum CatalogQueries {
                                \(domainNotNull(serverVersion: serverVersion)) ||
                                COALESCE((SELECT pg_catalog.string_agg(E'\\n\\tCONSTRAINT ' || pg_catalog.quote_ident(k.conname) || ' ' ||
                                                  pg_catalog.pg_get_constraintdef(k.oid), '' ORDER BY k.conname)
-                                         FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c'), '')
+                                         FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c' AND k.convalidated), '')
                  WHEN 'r' THEN (SELECT 'subtype = ' || pg_catalog.format_type(r.rngsubtype, NULL) ||
                                        \(serverVersion >= 140000 ? "', multirange_type_name = ' || pg_catalog.format_type(r.rngmultitypid, NULL) ||" : "") 
                                        CASE WHEN r.rngsubdiff <> 0 THEN ', subtype_diff = ' || r.rngsubdiff::pg_catalog.regproc::text ELSE '' END ||
@@ -92,7 +92,7 @@ enum CatalogQueries {
                                              \(qualified("n", "t.typname")) || ' IS ' || pg_catalog.quote_literal(d.description) || ';', E'\\n' ORDER BY k.conname)
                 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_description d
                   ON d.objoid = k.oid AND d.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
-                WHERE k.contypid = t.oid) AS constraint_comments,
+                WHERE k.contypid = t.oid AND k.convalidated) AS constraint_comments,
                (SELECT pg_catalog.string_agg('COMMENT ON COLUMN ' || \(qualified("n", "t.typname")) || '.' || pg_catalog.quote_ident(a.attname) ||
                                              ' IS ' || pg_catalog.quote_literal(d.description) || ';', E'\\n' ORDER BY a.attnum)
                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_description d
