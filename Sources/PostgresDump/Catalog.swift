@@ -203,6 +203,7 @@ struct Catalog {
         for row in try c.query(CatalogQueries.columns, [relArray]).rows {
             columns[try row.oid("attrelid"), default: []].append(row)
         }
+        let notNulls = try NotNullConstraints(c, relationArray: relArray)
         var checks: [UInt32: [Row]] = [:]
         var keyConstraints: [Row] = []
         var foreignKeys: [Row] = []
@@ -230,7 +231,6 @@ struct Catalog {
             let reloptions = SQLText.reloptions(try row.stringArray("reloptions"))
             let cols = columns[oid] ?? []
             var sql: String
-            var post = ""
             let key = SortKey(priority: relkind == "v" ? 9 : relkind == "m" ? 10 : 7, schema: schema, name: name, tiebreak: "")
             switch relkind {
             case "v", "m":
@@ -258,17 +258,16 @@ struct Catalog {
                 var elements: [String] = []
                 if !isPartition {
                     for col in cols where try col.bool("attislocal") {
-                        elements.append(try columnDefinition(col, tableOid: oid, identity: identity))
+                        elements.append(try columnDefinition(col, tableOid: oid, identity: identity, notNulls: notNulls))
                     }
                 }
                 for check in checks[oid] ?? [] where try check.bool("conislocal") {
                     let def = "CONSTRAINT \(try check.string("qname")) \(try check.string("def"))"
-                    if try check.bool("convalidated") {
-                        elements.append(def)
-                    } else {
-                        post += "ALTER TABLE \(qname)\n    ADD \(def);\n\n"
-                    }
+                    // A NOT VALID one is added after the data (NotValidChecks), or the old rows would not load.
+                    if try check.bool("convalidated") { elements.append(def) }
                 }
+                elements += notNulls.inheritedElements(table: oid, attnums: try cols.filter { try isPartition || !$0.bool("attislocal") }
+                                                                                 .map { try $0.int("attnum") })
                 if isPartition {
                     let parent = try row.string("parents")
                     sql += "CREATE \(unlogged)TABLE \(qname) PARTITION OF \(parent)"
@@ -280,7 +279,7 @@ struct Catalog {
                 }
                 if let partkey = try row.optionalString("partkey") { sql += "\nPARTITION BY \(partkey)" }
                 if !reloptions.isEmpty { sql += "\nWITH (\(reloptions))" }
-                sql += ";\n\n" + post
+                sql += ";\n\n"
                 switch try row.string("relreplident") {
                 case "f": sql += "ALTER TABLE ONLY \(qname) REPLICA IDENTITY FULL;\n\n"
                 case "n": sql += "ALTER TABLE ONLY \(qname) REPLICA IDENTITY NOTHING;\n\n"
@@ -293,7 +292,7 @@ struct Catalog {
                     if let def = try col.optionalString("defexpr"), try col.string("attgenerated").isEmpty {
                         sql += "ALTER TABLE ONLY \(qname) ALTER COLUMN \(column) SET DEFAULT \(def);\n\n"
                     }
-                    if try col.bool("attnotnull") {
+                    if try notNulls.setsInheritedNotNull(table: oid, attnum: col.int("attnum"), attnotnull: col.bool("attnotnull")) {
                         sql += "ALTER TABLE ONLY \(qname) ALTER COLUMN \(column) SET NOT NULL;\n\n"
                     }
                 }
@@ -330,7 +329,8 @@ struct Catalog {
                     sql += comment("COLUMN \(qname).\(try col.string("qname"))", text)
                 }
             }
-            for check in checks[oid] ?? [] where try check.bool("conislocal") {
+            sql += notNulls.comments(table: oid, qualifiedTable: qname)
+            for check in checks[oid] ?? [] where try check.bool("conislocal") && check.bool("convalidated") {
                 if let text = try check.optionalString("comment") {
                     sql += comment("CONSTRAINT \(try check.string("qname")) ON \(qname)", text)
                 }
@@ -369,6 +369,15 @@ struct Catalog {
             sql += settings.clusteredConstraints[try row.oid("oid")] ?? ""
             sql += comment("CONSTRAINT \(qname) ON \(rel.qname)", try row.optionalString("comment"))
             keyItems.append((SortKey(priority: 1, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
+        }
+        for (oid, rel) in rels {
+            for (name, sql) in notNulls.notValid(table: oid, qualifiedTable: rel.qname) {
+                keyItems.append((SortKey(priority: 1, schema: rel.schema, name: rel.name, tiebreak: name),
+                                 SQLText.header(name: "\(rel.name) \(name)", type: "CONSTRAINT", schema: rel.schema, owner: rel.owner) + sql + "\n"))
+            }
+        }
+        keyItems += try NotValidChecks.read(c, relationArray: relArray) { oid in
+            rels[oid].map { (schema: $0.schema, name: $0.name, qname: $0.qname, owner: $0.owner) }
         }
         for row in try c.query(CatalogQueries.indexes, [relArray]).rows {
             guard let rel = relName(try row.oid("indrelid")) else { continue }
@@ -468,9 +477,8 @@ struct Catalog {
             let schema = try row.string("schema")
             var sql = SQLText.header(name: "DEFAULT PRIVILEGES FOR \(kind)", type: "DEFAULT ACL",
                                      schema: schema.isEmpty ? nil : schema, owner: role)
-            if schema.isEmpty {
-                sql += "\(prefix) REVOKE ALL ON \(kind) FROM PUBLIC;\n"
-                sql += "\(prefix) REVOKE ALL ON \(kind) FROM \(pgQuoteIdent(role));\n"
+            for grantee in (try row.optionalString("revokes") ?? "").split(separator: "\n") {
+                sql += "\(prefix) REVOKE ALL ON \(kind) FROM \(grantee);\n"
             }
             for grant in (try row.optionalString("grants") ?? "").split(separator: "\n") {
                 let parts = grant.split(separator: "|", omittingEmptySubsequences: false)
@@ -484,13 +492,22 @@ struct Catalog {
     }
 
     /// One column of a CREATE TABLE: type, collation, default or generation expression, NOT NULL, identity.
-    private static func columnDefinition(_ col: Row, tableOid: UInt32, identity: [String: String]) throws -> String {
+    private static func columnDefinition(_ col: Row, tableOid: UInt32, identity: [String: String],
+                                         notNulls: NotNullConstraints) throws -> String {
         var def = "\(try col.string("qname")) \(try col.string("type"))\(try col.string("collate"))"
-        let generated = try col.string("attgenerated")
         if let expr = try col.optionalString("defexpr") {
-            def += generated == "s" ? " GENERATED ALWAYS AS (\(expr)) STORED" : " DEFAULT \(expr)"
+            switch try col.string("attgenerated") {
+            case "s": def += " GENERATED ALWAYS AS (\(expr)) STORED"
+            // PostgreSQL 18's virtual generated columns; VIRTUAL is the default, and pg_dump leaves it out.
+            case "v": def += " GENERATED ALWAYS AS (\(expr))"
+            default: def += " DEFAULT \(expr)"
+            }
         }
-        if try col.bool("attnotnull") { def += " NOT NULL" }
+        if notNulls.isCatalogued {
+            def += notNulls.columnClause(table: tableOid, attnum: try col.int("attnum"))
+        } else if try col.bool("attnotnull") {
+            def += " NOT NULL"
+        }
         let identityKind = try col.string("attidentity")
         if !identityKind.isEmpty {
             let options = identity["\(tableOid):\(try col.string("attnum"))"] ?? ""

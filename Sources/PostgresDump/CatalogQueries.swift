@@ -18,24 +18,12 @@ enum CatalogQueries {
         "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = '\(catalog)'::pg_catalog.regclass AND e.objid = \(oid) AND e.deptype IN ('e', 'i'))"
     }
 
-    /// SQL computing the REVOKE/GRANT statements that recreate `acl` exactly (NULL when the ACL is the default).
+    /// SQL computing the REVOKE/GRANT statements that recreate `acl` (NULL when the ACL is the default).
     ///
-    /// Everything is revoked first and then each `aclitem` is granted in array order, so the restored
-    /// ACL array has the same entries in the same order.
+    /// Only the differences from the object's default ACL are written (DefaultRelativeACL.swift), as
+    /// pg_dump does, so a newer server's larger defaults survive a restore.
     static func aclStatements(acl: String, owner: String, kind: String, target: String) -> String {
-        """
-        CASE WHEN \(acl) IS NULL THEN NULL ELSE
-          'REVOKE ALL ON \(kind) ' || \(target) || ' FROM PUBLIC;' || E'\\n' ||
-          'REVOKE ALL ON \(kind) ' || \(target) || ' FROM ' || pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(\(owner))) || ';' ||
-          COALESCE((SELECT pg_catalog.string_agg(E'\\nGRANT ' || g.privileges || ' ON \(kind) ' || \(target) || ' TO ' ||
-                     CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END ||
-                     CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END || ';', '' ORDER BY g.first)
-                    FROM (SELECT x.grantee, x.is_grantable, pg_catalog.min(x.ord) AS first,
-                                 pg_catalog.string_agg(x.privilege_type, ',' ORDER BY x.ord) AS privileges
-                          FROM pg_catalog.aclexplode(\(acl)) WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, ord)
-                          GROUP BY x.grantor, x.grantee, x.is_grantable) g), '')
-        END
-        """
+        aclChangesFromDefault(acl: acl, owner: owner, kind: kind, target: target)
     }
 
     static func qualified(_ n: String, _ name: String) -> String {
@@ -88,10 +76,10 @@ enum CatalogQueries {
                                 FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
                  WHEN 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) || \(collateClause("t.typcollation", typeOid: "t.typbasetype")) ||
                                CASE WHEN t.typdefault IS NOT NULL THEN ' DEFAULT ' || t.typdefault ELSE '' END ||
-                               CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END ||
+                               \(domainNotNull(serverVersion: serverVersion)) ||
                                COALESCE((SELECT pg_catalog.string_agg(E'\\n\\tCONSTRAINT ' || pg_catalog.quote_ident(k.conname) || ' ' ||
                                                  pg_catalog.pg_get_constraintdef(k.oid), '' ORDER BY k.conname)
-                                         FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid), '')
+                                         FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c' AND k.convalidated), '')
                  WHEN 'r' THEN (SELECT 'subtype = ' || pg_catalog.format_type(r.rngsubtype, NULL) ||
                                        \(serverVersion >= 140000 ? "', multirange_type_name = ' || pg_catalog.format_type(r.rngmultitypid, NULL) ||" : "") 
                                        CASE WHEN r.rngsubdiff <> 0 THEN ', subtype_diff = ' || r.rngsubdiff::pg_catalog.regproc::text ELSE '' END ||
@@ -104,7 +92,7 @@ enum CatalogQueries {
                                              \(qualified("n", "t.typname")) || ' IS ' || pg_catalog.quote_literal(d.description) || ';', E'\\n' ORDER BY k.conname)
                 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_description d
                   ON d.objoid = k.oid AND d.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
-                WHERE k.contypid = t.oid) AS constraint_comments,
+                WHERE k.contypid = t.oid AND k.convalidated) AS constraint_comments,
                (SELECT pg_catalog.string_agg('COMMENT ON COLUMN ' || \(qualified("n", "t.typname")) || '.' || pg_catalog.quote_ident(a.attname) ||
                                              ' IS ' || pg_catalog.quote_literal(d.description) || ';', E'\\n' ORDER BY a.attnum)
                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_description d
@@ -381,8 +369,9 @@ enum CatalogQueries {
 
     /// `ALTER DEFAULT PRIVILEGES` entries, as the statements that recreate each one exactly.
     ///
-    /// A global entry replaces the built-in defaults, so it starts from nothing (REVOKE ALL) as
-    /// object ACLs do; a per-schema entry only adds to the global one, so it is grants alone.
+    /// A global entry replaces the built-in defaults, so it is written as its differences from them
+    /// (`revokes`: grantees of default entries it lacks; `grants`: its other entries), as object ACLs
+    /// are; a per-schema entry only adds to the global one, so it is grants alone.
     static let defaultPrivileges = """
         SELECT pg_catalog.pg_get_userbyid(d.defaclrole) AS role, COALESCE(n.nspname, '') AS schema, d.defaclobjtype AS objtype,
                'ALTER DEFAULT PRIVILEGES FOR ROLE ' || pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(d.defaclrole)) ||
@@ -391,11 +380,15 @@ enum CatalogQueries {
                                     WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' END AS kind,
                (SELECT pg_catalog.string_agg(g.privileges || '|' ||
                          CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END ||
-                         CASE WHEN g.is_grantable THEN '|grant' ELSE '|' END, E'\\n' ORDER BY g.first)
-                FROM (SELECT x.grantee, x.is_grantable, pg_catalog.min(x.ord) AS first,
-                             pg_catalog.string_agg(x.privilege_type, ',' ORDER BY x.ord) AS privileges
-                      FROM pg_catalog.aclexplode(d.defaclacl) WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, ord)
-                      GROUP BY x.grantor, x.grantee, x.is_grantable) g) AS grants
+                         CASE WHEN g.is_grantable THEN '|grant' ELSE '|' END, E'\\n' ORDER BY g.ord, g.is_grantable)
+                FROM (SELECT a.ord, x.grantee, x.is_grantable, pg_catalog.string_agg(x.privilege_type, ',' ORDER BY x.pord) AS privileges
+                      FROM pg_catalog.unnest(d.defaclacl) WITH ORDINALITY AS a(item, ord)
+                      CROSS JOIN LATERAL pg_catalog.aclexplode(ARRAY[a.item]) WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, pord)
+                      WHERE NOT (a.item = ANY(\(defaultACLBase)))
+                      GROUP BY a.ord, x.grantee, x.is_grantable) g) AS grants,
+               (SELECT pg_catalog.string_agg(DISTINCT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END, E'\\n')
+                FROM pg_catalog.unnest(\(defaultACLBase)) AS b(item) CROSS JOIN LATERAL pg_catalog.aclexplode(ARRAY[b.item]) AS x
+                WHERE NOT (b.item = ANY(d.defaclacl))) AS revokes
         FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
         ORDER BY 1, 2, 3
         """

@@ -1,0 +1,7 @@
+-- Fixture objects for PostgreSQL 17 and newer, loaded after fixture.sql (Tests/PostgresDumpTests'
+-- VersionedDump). From 17 a domain's NOT NULL is a named constraint that can carry a comment.
+CREATE DOMAIN app.flag AS boolean NOT NULL DEFAULT false;
+CREATE DOMAIN app.quantity AS integer CONSTRAINT quantity_required NOT NULL CONSTRAINT quantity_positive CHECK (VALUE > 0);
+COMMENT ON CONSTRAINT quantity_required ON DOMAIN app.quantity IS 'a quantity is never unknown';
+CREATE TABLE app.stock (item text PRIMARY KEY, on_hand app.quantity, discontinued app.flag);
+INSERT INTO app.stock VALUES ('tea', 3, DEFAULT), ('cups', 12, true);

@@ -1,0 +1,137 @@
+import Foundation
+import LibPQ
+import PostgresDump
+import Testing
+import TestSupport
+
+/// DumpFixture's steps on a chosen server of `PostgresServers`, each with that version's own psql and pg_dump.
+enum VersionedDump {
+    /// Runs a SQL file with `server`'s psql as a restore does (`--single-transaction`, stop on the first error).
+    static func psqlFile(_ file: URL, on server: PostgresServer, database: String, singleTransaction: Bool = true,
+                         environment: [String: String]? = nil) throws {
+        var args = ["-X", "-q", "-v", "ON_ERROR_STOP=1"]
+        if singleTransaction { args.append("--single-transaction") }
+        args += ["-d", try server.url(database: database), "-f", file.path]
+        let r = try runProcess(server.tool("psql"), args, environment: environment)
+        guard r.status == 0 else {
+            throw TestSupportError("psql -f \(file.lastPathComponent) into \(database) on \(server) failed: \(r.stderr)")
+        }
+    }
+
+    /// A fresh database on `server` with the project's fixture loaded, plus the parts for its version
+    /// (`fixture-17.sql` from 17 on, `fixture-18.sql` from 18 on) or for `fixtureVersion` when given.
+    ///
+    /// When one of `alike` (the server a dump goes to, or the one a reference copy stands for) has no
+    /// contrib extensions, the fixture is made without them here too (a stand-in domain for citext).
+    static func loadedDatabase(on server: PostgresServer, alike: [PostgresServer] = [],
+                               fixtureVersion: Int? = nil) throws -> String {
+        let db = try server.freshDatabase("dumpsrc")
+        var environment: [String: String]?
+        for other in alike where try other.psql("SELECT count(*) FROM pg_catalog.pg_available_extensions WHERE name = 'citext'") == "0" {
+            environment = ["PGOPTIONS": "-c vaultops.fixture_contrib=off"]
+        }
+        try psqlFile(DumpFixture.fixtureURL, on: server, database: db, singleTransaction: false, environment: environment)
+        for (major, file) in versionFixtures where (fixtureVersion ?? server.major) >= major {
+            try psqlFile(file, on: server, database: db, singleTransaction: false)
+        }
+        return db
+    }
+
+    /// The fixture's parts that need a newer server, by the first major version that has what they create.
+    static var versionFixtures: [(Int, URL)] {
+        let dir = DumpFixture.fixtureURL.deletingLastPathComponent()
+        return [(17, dir.appendingPathComponent("fixture-17.sql")), (18, dir.appendingPathComponent("fixture-18.sql"))]
+    }
+
+    /// Runs `sql` in a fresh database on `server`, dumps it with vaultops, restores the script into another fresh
+    /// database there, and expects the same `pg_dump --schema-only` and table contents; returns the script.
+    @discardableResult
+    static func expectRoundTrip(_ sql: String, on server: PostgresServer,
+                                sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let dir = try TempDir("versioned")
+        let source = try server.freshDatabase("vsrc")
+        try server.psql(sql, database: source)
+        let (sink, _) = try dump(source, on: server)
+        let file = dir.file("dump.sql")
+        try sink.data.write(to: file)
+        let copy = try server.freshDatabase("vdst")
+        try psqlFile(file, on: server, database: copy)
+        try expectSameSchema(try schemaOnly(source, on: server), try schemaOnly(copy, on: server), "\(server)", dir: dir,
+                             sourceLocation: sourceLocation)
+        expectSameContents(try contents(source, on: server), try contents(copy, on: server), "\(server)", sourceLocation: sourceLocation)
+        return sink.text
+    }
+
+    /// Dumps `database` on `server` with PostgresDumper into memory.
+    static func dump(_ database: String, on server: PostgresServer) throws -> (MemorySink, DumpSummary) {
+        let connection = try Connection(try server.url(database: database))
+        let sink = MemorySink()
+        let summary = try PostgresDumper(connection: connection).dump(to: sink)
+        return (sink, summary)
+    }
+
+    /// Dumps `database` on `source` and restores the script into a fresh database on `target`; returns its name.
+    ///
+    /// The script is kept in `dir` (as dump.sql) so a failure can be looked at.
+    static func roundTrip(_ database: String, from source: PostgresServer, into target: PostgresServer, dir: TempDir) throws -> String {
+        let (sink, _) = try dump(database, on: source)
+        let file = dir.file("dump-\(source.major)-to-\(target.major).sql")
+        try sink.data.write(to: file)
+        if let keep = ProcessInfo.processInfo.environment["VAULTOPS_KEEP_DUMP"] {
+            try sink.data.write(to: URL(fileURLWithPath: "\(keep).\(source.major)-\(target.major)"))
+        }
+        let copy = try target.freshDatabase("dumpdst")
+        try psqlFile(file, on: target, database: copy)
+        return copy
+    }
+
+    /// `pg_dump --schema-only` of `database` on `server`, made by `dumper`'s pg_dump (default: the server's own),
+    /// without comment lines and pg_dump's per-run `\restrict` keys.
+    static func schemaOnly(_ database: String, on server: PostgresServer, dumper: PostgresServer? = nil) throws -> String {
+        let pgDump = (dumper ?? server).tool("pg_dump")
+        let r = try runProcess(pgDump, ["--schema-only", "-d", try server.url(database: database)])
+        guard r.status == 0 else { throw TestSupportError("\(pgDump) of \(database) on \(server) failed: \(r.stderr)") }
+        return r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("--") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
+            .joined(separator: "\n")
+    }
+
+    /// Every table's and populated materialized view's rows as COPY text, in a total order.
+    static func contents(_ database: String, on server: PostgresServer) throws -> [String: String] {
+        let c = try Connection(try server.url(database: database))
+        let tables = try c.execute("""
+            SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qname
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'm') AND c.relispopulated AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+              AND n.nspname NOT LIKE 'pg\\_toast%'
+            """)
+        var result: [String: String] = [:]
+        for row in tables.rows {
+            let qname = try row.string("qname")
+            var data = Data()
+            try c.copyOut("COPY (SELECT * FROM ONLY \(qname) t ORDER BY t::text) TO STDOUT") { data.append(contentsOf: $0) }
+            result[qname] = String(decoding: data, as: UTF8.self)
+        }
+        return result
+    }
+
+    /// Records a test issue with the unified diff of two schema dumps when they differ.
+    static func expectSameSchema(_ before: String, _ after: String, _ what: String, dir: TempDir,
+                                 sourceLocation: SourceLocation = #_sourceLocation) throws {
+        guard before != after else { return }
+        let name = what.replacingOccurrences(of: " ", with: "_")
+        try before.write(to: dir.file("\(name)-before.sql"), atomically: true, encoding: .utf8)
+        try after.write(to: dir.file("\(name)-after.sql"), atomically: true, encoding: .utf8)
+        let diff = try runProcess("diff", ["-u", dir.file("\(name)-before.sql").path, dir.file("\(name)-after.sql").path])
+        Issue.record("pg_dump --schema-only differs (\(what)):\n\(diff.stdout.prefix(8000))", sourceLocation: sourceLocation)
+    }
+
+    /// Expects identical table contents in two databases.
+    static func expectSameContents(_ source: [String: String], _ target: [String: String], _ what: String,
+                                   sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(source.keys.sorted() == target.keys.sorted(), "tables differ (\(what))", sourceLocation: sourceLocation)
+        for (table, rows) in source.sorted(by: { $0.key < $1.key }) where target[table] != rows {
+            Issue.record("table \(table) differs after restore (\(what))", sourceLocation: sourceLocation)
+        }
+    }
+}
