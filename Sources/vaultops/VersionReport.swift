@@ -14,7 +14,7 @@ enum VersionReport {
     static var text: String {
         let commit = String(cString: vaultops_git_commit())
         let lines: [(String, String)] = [
-            ("commit", commit.isEmpty ? "unknown (built without git metadata)" : commit),
+            ("commit", commit.isEmpty ? "unknown (built without VAULTOPS_GIT_COMMIT)" : commit),
             ("libpq", LibPQ.Connection.libraryVersion),
             ("SQLite", SQLite.Connection.libraryVersion),
             ("zlib", CompressionLibraries.zlibVersion),
