@@ -94,3 +94,13 @@ let package = Package(
         ]),
     ]
 )
+
+// `vaultops --version` names the git commit it was built from: VAULTOPS_GIT_COMMIT from the environment, which
+// packaging/build-release sets from the checkout. Not Context.gitInformation: SwiftPM caches the evaluated
+// manifest across commits (a stale commit is worse than none), but re-evaluates it when the environment changes.
+// Unset (a plain `swift build`, a tree without git metadata), --version says the commit is unknown.
+// Only letters, digits, "-" and "." pass into the C string literal.
+let gitCommit = (Context.environment["VAULTOPS_GIT_COMMIT"] ?? "")
+    .filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
+package.targets.append(.target(name: "CBuildInfo", cSettings: [.define("VAULTOPS_GIT_COMMIT", to: "\"\(gitCommit)\"")]))
+package.targets.first { $0.name == "vaultops" }?.dependencies.append("CBuildInfo")

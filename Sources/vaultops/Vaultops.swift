@@ -8,7 +8,7 @@ struct Vaultops: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vaultops",
         abstract: "Keep a small team's data safe: backups, restores, retention, OSS, deploys.",
-        version: VaultopsVersion.current,
+        version: VersionReport.text,
         subcommands: [
             Backup.self,
             Verify.self,
