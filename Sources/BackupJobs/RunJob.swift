@@ -181,7 +181,12 @@ public enum RunJob {
                 // The mirror runs whatever happened to the archive: it is a second, independent copy.
                 mirror(&result, folders: paths, to: target, config: config, environment: environment, log: log)
             }
-            if let target = source.drill { drill(&result, drill: target, log: log) }
+            if let target = source.drill {
+                // The drill's PostgreSQL calls are bounded like the backup's: a stalled scratch server fails the drill.
+                let drillDeadline = ConnectionDeadline.begin(after: source.effectiveTimeout, label: durationText(source.effectiveTimeout))
+                drill(&result, drill: target, log: log)
+                drillDeadline.end()
+            }
             result.durationSeconds = Date().timeIntervalSince(started)
             if let error = result.error { log("source \(source.name): FAILED: \(error)") }
             outcome.sources.append(result)

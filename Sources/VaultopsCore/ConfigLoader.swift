@@ -415,7 +415,7 @@ private struct Reader {
         }
         var config = SourceConfig(name: name, target: target, level: level, mirror: mirror, line: item.line ?? 0,
                                   allowIncomplete: allowIncomplete, timeout: timeout)
-        config.drill = try f["drill"].flatMap { v throws(ConfigError) in try drill(v, target: target) }
+        config.drill = try f["drill"].flatMap { v throws(ConfigError) -> DrillTarget? in try drill(v, target: target) }
         return config
     }
 
