@@ -36,7 +36,7 @@ struct DrillConfigTests {
           ])
     func refused(source: String, message: String) {
         let error = #expect(throws: ConfigError.self) { try Self.parse(source) }
-        #expect(error?.line == 5)
+        #expect(error?.line == 4)
         #expect(error.map { "\($0)" }?.contains(message) == true, "\(String(describing: error))")
         #expect(error.map { "\($0)" }?.contains("sources[0].drill") == true)
     }
