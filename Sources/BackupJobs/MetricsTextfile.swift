@@ -30,6 +30,21 @@ public enum MetricsTextfile {
                sources.map { ([("source", $0.name)], $0.succeeded ? "1" : "0") })
         family("vaultops_source_last_success_timestamp_seconds", "When the source's newest good backup was taken (Unix time).",
                sources.compactMap { s in s.lastSuccess.map { ([("source", s.name)], seconds($0.at)) } })
+        // One timestamp per step, 0 when it never succeeded, so that `time() - …` alerts on each (see README):
+        // the upload's and the drill's only for sources that have one.
+        family("vaultops_source_last_backup_success_timestamp_seconds",
+               "When the source's newest verified local backup was taken (Unix time; 0 when never).",
+               sources.map { s in ([("source", s.name)], s.lastSuccess.map { seconds($0.at) } ?? "0") })
+        family("vaultops_source_last_upload_success_timestamp_seconds",
+               "When the source's newest backup that reached OSS was taken (Unix time; 0 when never).",
+               sources.filter { $0.upload != nil || $0.lastUploadSuccess != nil }
+                   .map { s in ([("source", s.name)], s.lastUploadSuccess.map(seconds) ?? "0") })
+        family("vaultops_source_last_drill_success_timestamp_seconds",
+               "When the source's last successful trial restore (drill) finished (Unix time; 0 when never).",
+               sources.filter { $0.drill != nil || $0.lastDrillSuccess != nil }
+                   .map { s in ([("source", s.name)], s.lastDrillSuccess.map(seconds) ?? "0") })
+        family("vaultops_source_drill_success", "1 when the source's trial restore (drill) in the last run succeeded.",
+               sources.compactMap { s in s.drill.map { ([("source", s.name)], $0.ok ? "1" : "0") } })
         family("vaultops_source_duration_seconds", "How long the source's last backup, verify and upload took.",
                sources.map { ([("source", $0.name)], decimal($0.durationSeconds)) })
         family("vaultops_source_bytes", "Size of the source's newest good artifact in bytes.",

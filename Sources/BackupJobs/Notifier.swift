@@ -93,6 +93,7 @@ public enum NotificationMessage {
                 var line = "ok \(source.name): \(source.artifact ?? "-") \(ProgressReporter.formatBytes(source.sizeBytes))"
                 line += source.verified ? ", verified" : ""
                 if let upload = source.upload, upload.ok { line += ", uploaded" }
+                if let drill = source.drill, drill.ok { line += ", drill ok" }
                 lines.append(line)
             }
         }
@@ -128,6 +129,7 @@ public enum NotificationMessage {
                     ]
                     if let artifact = source.artifact { entry["artifact"] = artifact }
                     if let upload = source.upload { entry["uploaded"] = upload.ok }
+                    if let drill = source.drill { entry["drill_ok"] = drill.ok }
                     if let error = source.error { entry["error"] = Redacted.text(error) }
                     return entry
                 },

@@ -23,6 +23,8 @@ public struct SourceRunResult: Sendable {
     public var upload: UploadStatus?
     /// The folder mirror; nil when the source has no `mirror:` (or on a dry run).
     public var mirror: MirrorStatus?
+    /// The trial restore (`drill:`); nil when the source has none (or on a dry run).
+    public var drill: DrillStatus?
     /// Why the source failed, already redacted; nil when it succeeded.
     public var error: String?
 
@@ -42,7 +44,7 @@ public struct SourceRunResult: Sendable {
         SourceStatus(name: name, kind: kind.rawValue, target: target, backedUp: backedUp, succeeded: succeeded,
                      artifact: artifact?.lastPathComponent, sizeBytes: sizeBytes, sha256: sha256, createdAt: createdAt,
                      durationSeconds: durationSeconds, verified: verified, verification: verification, upload: upload, mirror: mirror,
-                     error: error)
+                     error: error, drill: drill)
     }
 }
 
@@ -179,6 +181,12 @@ public enum RunJob {
                 // The mirror runs whatever happened to the archive: it is a second, independent copy.
                 mirror(&result, folders: paths, to: target, config: config, environment: environment, log: log)
             }
+            if let target = source.drill {
+                // The drill's PostgreSQL calls are bounded like the backup's: a stalled scratch server fails the drill.
+                let drillDeadline = ConnectionDeadline.begin(after: source.effectiveTimeout, label: durationText(source.effectiveTimeout))
+                drill(&result, drill: target, log: log)
+                drillDeadline.end()
+            }
             result.durationSeconds = Date().timeIntervalSince(started)
             if let error = result.error { log("source \(source.name): FAILED: \(error)") }
             outcome.sources.append(result)
@@ -212,14 +220,10 @@ public enum RunJob {
                       exitCode: outcome.exitCode.rawValue, dryRun: dryRun, sources: outcome.sources.map(\.status),
                       prunes: outcome.prunes, errors: outcome.errors).merge(previous: previous)
         }
-        do {
-            try currentStatus().write(to: statusURL)
-            log("status: wrote \(statusURL.path)")
-        } catch {
-            outcome.errors.append("status file: \(Redacted.text(String(describing: error)))")
-            log("status: FAILED: \(error)")
-        }
-        if let metrics = config.metrics {
+        // Metrics first, so that the status file records their failure (and the exit code it causes); should the
+        // status file then fail, the metrics are written again to say so.
+        func writeMetrics() {
+            guard let metrics = config.metrics else { return }
             do {
                 try MetricsTextfile.write(currentStatus(), to: metrics.textfile)
                 log("metrics: wrote \(metrics.textfile)")
@@ -227,6 +231,15 @@ public enum RunJob {
                 outcome.errors.append("metrics file: \(Redacted.text(String(describing: error)))")
                 log("metrics: FAILED: \(error)")
             }
+        }
+        writeMetrics()
+        do {
+            try currentStatus().write(to: statusURL)
+            log("status: wrote \(statusURL.path)")
+        } catch {
+            outcome.errors.append("status file: \(Redacted.text(String(describing: error)))")
+            log("status: FAILED: \(error)")
+            if outcome.errors.allSatisfy({ !$0.hasPrefix("metrics file: ") }) { writeMetrics() }
         }
         let status = currentStatus()
         outcome.status = status

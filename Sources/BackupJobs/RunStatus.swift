@@ -74,6 +74,8 @@ public struct RunStatus: Codable, Sendable, Equatable {
             } else {
                 source.lastSuccess = before?.lastSuccess
             }
+            source.lastUploadSuccess = source.upload?.ok == true ? source.createdAt ?? finishedAt : before?.lastUploadSuccess
+            source.lastDrillSuccess = source.drill?.ok == true ? finishedAt : before?.lastDrillSuccess
             var history = before?.history ?? []
             if !dryRun {
                 history.append(HistoryPoint(at: source.createdAt ?? finishedAt, sizeBytes: source.backedUp ? source.sizeBytes : nil,
@@ -176,15 +178,22 @@ public struct SourceStatus: Codable, Sendable, Equatable {
     public var mirror: MirrorStatus?
     /// Why the source failed, already redacted.
     public var error: String?
+    /// The trial restore of this run (`drill:`); nil when the source has none.
+    public var drill: DrillStatus?
     /// The newest good backup, tonight's or an earlier run's.
     public var lastSuccess: LastSuccess?
+    /// When the source's artifact last reached OSS (its `created_at`), tonight or earlier.
+    public var lastUploadSuccess: Date?
+    /// When the source's drill last succeeded, tonight or earlier.
+    public var lastDrillSuccess: Date?
     /// One point per run, newest last.
     public var history: [HistoryPoint]
 
     public init(name: String, kind: String, target: String, backedUp: Bool, succeeded: Bool, artifact: String?, sizeBytes: Int64,
                 sha256: String?, createdAt: Date?, durationSeconds: Double, verified: Bool, verification: [String],
                 upload: UploadStatus?, mirror: MirrorStatus? = nil, error: String?, lastSuccess: LastSuccess? = nil,
-                history: [HistoryPoint] = []) {
+                history: [HistoryPoint] = [], drill: DrillStatus? = nil) {
+        self.drill = drill
         self.name = name
         self.kind = kind
         self.target = target

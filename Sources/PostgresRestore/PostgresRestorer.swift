@@ -684,7 +684,7 @@ public final class PostgresRestorer {
     }
 
     /// Reads the whole script once to learn what it creates (for `clean`).
-    static func readCleanPlan(_ input: ScriptInput) throws -> CleanPlan {
+    package static func readCleanPlan(_ input: ScriptInput) throws -> CleanPlan {
         var plan = CleanPlan()
         let reader = ScriptReader(source: try input.open(), name: input.name)
         while let item = try reader.next() {

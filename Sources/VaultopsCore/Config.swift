@@ -84,6 +84,8 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     public var allowIncomplete: Bool
     /// `timeout:` — how long the source's backup may take before it is cancelled; `defaultTimeout` when nil.
     public var timeout: Duration?
+    /// `drill:` — where `run` trial-restores the source's newest artifact; nil when the source has none.
+    public var drill: DrillTarget?
 
     /// The timeout of a source that names none: generous, but a stalled server never holds the lock for good.
     public static let defaultTimeout = Duration.seconds(6 * 3600)

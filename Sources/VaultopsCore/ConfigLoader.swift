@@ -348,7 +348,7 @@ private struct Reader {
 
     func source(_ item: YAMLValue) throws(ConfigError) -> SourceConfig {
         let kinds = ["postgres", "sqlite", "files"]
-        let f = try mapping(item, allowed: ["name"] + kinds + ["level", "mirror", "allow_incomplete", "timeout"])
+        let f = try mapping(item, allowed: ["name"] + kinds + ["level", "mirror", "allow_incomplete", "timeout", "drill"])
         let present = kinds.filter { f[$0] != nil }
         guard present.count == 1 else {
             let detail = present.isEmpty ? "has none" : "has \(present.map { "'\($0)'" }.joined(separator: " and "))"
@@ -413,8 +413,28 @@ private struct Reader {
             guard d > .zero else { throw error(v, "'\(v.path)' must be longer than zero") }
             return d
         }
-        return SourceConfig(name: name, target: target, level: level, mirror: mirror, line: item.line ?? 0,
-                            allowIncomplete: allowIncomplete, timeout: timeout)
+        var config = SourceConfig(name: name, target: target, level: level, mirror: mirror, line: item.line ?? 0,
+                                  allowIncomplete: allowIncomplete, timeout: timeout)
+        config.drill = try f["drill"].flatMap { v throws(ConfigError) -> DrillTarget? in try drill(v, target: target) }
+        return config
+    }
+
+    /// `drill:`: a scratch database URL for postgres sources (never the source's database), true/false for the others.
+    func drill(_ v: YAMLValue, target: SourceConfig.Target) throws(ConfigError) -> DrillTarget? {
+        let text = try nonEmpty(v).trimmingCharacters(in: .whitespaces)
+        let flag: Bool? = ["true", "yes", "on"].contains(text.lowercased()) ? true
+            : ["false", "no", "off"].contains(text.lowercased()) ? false : nil
+        guard case let .postgres(connection) = target else {
+            guard let flag else { throw error(v, "'\(v.path)' should be true or false (the drill restores into a temporary folder)") }
+            return flag ? .temporaryFolder : nil
+        }
+        if flag == false { return nil }
+        guard flag == nil else {
+            throw error(v, "'\(v.path)' of a postgres source names the scratch database to restore into (drill: postgres://…/scratch_db), not 'true'")
+        }
+        for password in Redacted.passwords(inConnection: text) { Redacted.register(secret: password) }
+        if let problem = DrillTarget.problem(scratch: text, source: connection) { throw error(v, "'\(v.path)': \(problem)") }
+        return .postgres(connection: text)
     }
 
     /// Why `text` is not an `oss://BUCKET/PREFIX/` mirror target, or nil (bucket names: 3-63 of `a-z 0-9 -`).

@@ -66,4 +66,36 @@ struct MetricsTests {
         #expect(values["vaultops_source_last_run_success|source=db"] == 0)
         #expect(values.count == MetricsTextfile.render(sampleStatus()).split(separator: "\n").filter { !$0.hasPrefix("#") }.count)
     }
+
+    @Test("per-step timestamps: a failed upload leaves the upload's at its last success (0 when never), the backup's advances")
+    func perStepTimestamps() {
+        let first = sampleStatus()
+        let lines = Set(MetricsTextfile.render(first).split(separator: "\n").map(String.init))
+        for line in [
+            "vaultops_source_last_backup_success_timestamp_seconds{source=\"mms\"} 1768442410",
+            "vaultops_source_last_backup_success_timestamp_seconds{source=\"up\\\"loads\"} 1768442420",
+            "vaultops_source_last_backup_success_timestamp_seconds{source=\"db\"} 0",
+            "vaultops_source_last_upload_success_timestamp_seconds{source=\"mms\"} 1768442410",
+            "vaultops_source_last_upload_success_timestamp_seconds{source=\"up\\\"loads\"} 0",
+        ] {
+            #expect(lines.contains(line), "missing: \(line)")
+        }
+        // The next night mms backs up but its upload fails: the backup's time moves on, the upload's stays.
+        var next = sampleStatus(finishedAt: t0.addingTimeInterval(86_490))
+        next.sources = next.sources.map { source in
+            var source = source
+            source.lastSuccess = nil
+            source.lastUploadSuccess = nil
+            if source.name == "mms" {
+                source.createdAt = t0.addingTimeInterval(86_410)
+                source.upload?.ok = false
+                source.succeeded = false
+            }
+            return source
+        }
+        let text = MetricsTextfile.render(next.merge(previous: first))
+        #expect(text.contains("vaultops_source_last_backup_success_timestamp_seconds{source=\"mms\"} 1768528810\n"), "\(text)")
+        #expect(text.contains("vaultops_source_last_upload_success_timestamp_seconds{source=\"mms\"} 1768442410\n"), "\(text)")
+        #expect(!text.contains("vaultops_source_last_drill_success_timestamp_seconds"), "no drill configured: no drill sample")
+    }
 }
