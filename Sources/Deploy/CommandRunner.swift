@@ -82,16 +82,16 @@ public final class CommandRunner {
     public static let tailLines = 50
     /// The folder commands run in.
     public let workingDirectory: String
-    /// The environment every command gets (process environment, `.env` under it).
+    /// The environment every command gets (the process environment; not the `.env`'s keys, see `StageEnvironment`).
     public let baseEnvironment: [String: String]
     private let output: ReleaseOutput?
 
     /// - Parameters:
-    ///   - environment: the process environment; `dotEnv` fills in what it lacks.
+    ///   - environment: the process environment.
     ///   - output: where output lines go besides the tail (nil: only the tail).
-    public init(workingDirectory: String, environment: [String: String], dotEnv: [String: String], output: ReleaseOutput?) {
+    public init(workingDirectory: String, environment: [String: String], output: ReleaseOutput?) {
         self.workingDirectory = workingDirectory
-        self.baseEnvironment = environment.merging(dotEnv) { own, _ in own }
+        self.baseEnvironment = environment
         self.output = output
         // Commands see these variables and may print them (`set -x`, a failing client's error message).
         for (name, value) in baseEnvironment where Self.looksSecret(name: name) && value.count >= 6 {

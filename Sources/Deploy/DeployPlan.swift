@@ -48,10 +48,12 @@ public struct DeployPlan: Sendable, Equatable {
             var line = "stage \(index + 1) \(stage.name): \(commandLine(stage.run))"
             if let timeout = stage.timeout { line += " (timeout \(formatDuration(timeout)))" }
             lines.append(line)
-            lines.append("  gate: " + (stage.health.map(describe) ?? "none (the command's exit status only)"))
+            let known = ["VERSION": version, "PREVIOUS_VERSION": current?.version ?? "", "RELEASE": release]
+            lines.append("  gate: " + (stage.health.map { describe($0.expanded(known)) } ?? "none (the command's exit status only)"))
         }
         if let hook = deploy.postDeploy { lines.append("post_deploy: \(commandLine(hook))") }
-        lines.append("environment of every command: VERSION=\(version) PREVIOUS_VERSION=\(current?.version ?? "") RELEASE=\(release) BACKUP_POINT=<artifact paths>")
+        lines.append("environment of every command: VERSION=\(version) PREVIOUS_VERSION=\(current?.version ?? "") RELEASE=\(release) BACKUP_POINT=<artifact paths>"
+                     + (deploy.env.isEmpty ? "" : ", and deploy.env: \(deploy.env.map(\.name).joined(separator: ", ")) (read when each command runs)"))
         var failure = "on failure: "
         if let hook = deploy.onFailure { failure += "run on_failure (\(commandLine(hook))), " }
         failure += "show the failed stage's output, "

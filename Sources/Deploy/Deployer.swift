@@ -119,7 +119,7 @@ public final class Deployer {
 
     // MARK: rollback
 
-    /// Rolls back: `release` (or, when nil, the release before the newest one) runs again, after a fresh
+    /// Rolls back: `release` (or, when nil, the one before the release running now) runs again, after a fresh
     /// verified backup point so the rollback can itself be undone; with `withData` the writers are stopped and
     /// the data restored from the backup point taken just before the first undone release.
     ///
@@ -136,7 +136,10 @@ public final class Deployer {
         try session.start(.started(session.id, at: Date(), action: .rollback, version: target.version, previous: current,
                                     target: target.id, withData: withData))
         let undone = choice.undone.map { "\($0.id) (\($0.version), \($0.outcome.rawValue))" }.joined(separator: ", ")
-        session.say("release \(session.id): rolling back to \(target.version) (\(target.id)), undoing \(undone)")
+        let point = "the backup point of \(choice.dataFrom.id) (taken \(Manifest.timestamp(choice.dataFrom.startedAt)), before \(choice.dataFrom.version) was deployed)"
+        let data = withData ? "data: \(point) is restored" : choice.dataFrom.backupPoint.isEmpty ? "data left alone"
+            : "data left alone (--with-data would restore \(point))"
+        session.say("release \(session.id): rolling back to \(target.version) (\(target.id)), undoing \(undone); \(data)")
 
         let variables: [String: String]
         let artifacts: [BackupPointArtifact]
@@ -284,15 +287,21 @@ private final class Session {
     let output: ReleaseOutput
     let runner: CommandRunner
     let gates: HealthGateRunner
+    let environment: StageEnvironment
     private var events: [ReleaseEvent] = []
 
     init(id: String, deployer: Deployer) throws(DeployError) {
         self.id = id
         self.deployer = deployer
         output = try ReleaseOutput(stateDir: deployer.deployConfig.stateDir, release: id)
-        runner = CommandRunner(workingDirectory: deployer.workingDirectory, environment: ProcessInfo.processInfo.environment,
-                               dotEnv: deployer.config.dotEnv, output: output)
+        let processEnvironment = ProcessInfo.processInfo.environment
+        runner = CommandRunner(workingDirectory: deployer.workingDirectory, environment: processEnvironment, output: output)
         gates = HealthGateRunner(commands: runner)
+        environment = StageEnvironment(config: deployer.config, processEnvironment: processEnvironment)
+        // Not exported, but a command may source the .env and print it (`set -x`, a client's error message).
+        for (name, value) in deployer.config.dotEnv where CommandRunner.looksSecret(name: name) && value.count >= 6 {
+            Redacted.register(secret: value)
+        }
     }
 
     var config: DeployConfig { deployer.deployConfig }
@@ -330,10 +339,31 @@ private final class Session {
         return DeployReport(release: release, logFile: output.url.path)
     }
 
+    /// Runs `command` with `variables` and `deploy.env:` (read now, the `.env` as it is at this moment); a result
+    /// that could not start when they cannot be read.
+    func run(_ command: String, label: String, variables: [String: String], timeout: Duration?) -> CommandResult {
+        do throws(DeployError) {
+            return runner.run(command, label: label, variables: try environment.variables(variables), timeout: timeout)
+        } catch {
+            output.write("== \(label): could not start: \(error)")
+            return CommandResult(exitStatus: nil, signal: nil, timedOut: false, seconds: 0, tail: [], startFailure: error.description)
+        }
+    }
+
+    /// Waits for a stage's gate, its `${VERSION}` (and vaultops's other variables) filled in now.
+    func gate(_ check: HealthCheck, label: String, variables: [String: String]) -> GateResult {
+        do throws(DeployError) {
+            let resolved = try environment.variables(variables)
+            return gates.wait(for: check.expanded(resolved), label: label, variables: resolved) { say($0) }
+        } catch {
+            return GateResult(healthy: false, attempts: 0, seconds: 0, lastDetail: error.description)
+        }
+    }
+
     /// Runs a hook command and records it.
     func hook(_ name: String, _ command: String, variables: [String: String]) -> CommandResult {
         say("\(name): \(commandLine(command))")
-        let result = runner.run(command, label: name, variables: variables, timeout: nil)
+        let result = run(command, label: name, variables: variables, timeout: nil)
         step(StepRecord(phase: .hook, name: name, ok: result.succeeded, seconds: result.seconds, detail: result.summary))
         return result
     }
@@ -348,7 +378,7 @@ private final class Session {
                                     gate: false, tail: [])
             }
             say("\(prefix)stage \(stage.name): \(commandLine(stage.run)) (VERSION=\(version))")
-            let result = runner.run(stage.run, label: "\(prefix)stage \(stage.name)", variables: variables, timeout: stage.timeout)
+            let result = run(stage.run, label: "\(prefix)stage \(stage.name)", variables: variables, timeout: stage.timeout)
             step(StepRecord(phase: phase, name: stage.name, ok: result.succeeded, seconds: result.seconds, detail: result.summary))
             guard result.succeeded else {
                 say("\(prefix)stage \(stage.name) FAILED: \(result.summary)")
@@ -358,8 +388,8 @@ private final class Session {
                 say("\(prefix)stage \(stage.name): \(result.summary) in \(formatSeconds(result.seconds)) (no gate)")
                 continue
             }
-            say("\(prefix)stage \(stage.name): \(result.summary) in \(formatSeconds(result.seconds)); gate: \(DeployPlan.describe(check))")
-            let gate = gates.wait(for: check, label: "\(prefix)gate \(stage.name)", variables: variables) { say($0) }
+            say("\(prefix)stage \(stage.name): \(result.summary) in \(formatSeconds(result.seconds)); gate: \(DeployPlan.describe(check.expanded(variables)))")
+            let gate = self.gate(check, label: "\(prefix)gate \(stage.name)", variables: variables)
             let detail = "\(gate.healthy ? "healthy" : "unhealthy") after \(gate.attempts) attempt\(gate.attempts == 1 ? "" : "s") in \(formatSeconds(gate.seconds)): \(gate.lastDetail)"
             step(StepRecord(phase: phase, name: "\(stage.name) gate", ok: gate.healthy, seconds: gate.seconds, detail: detail))
             say("\(prefix)gate \(stage.name): \(detail)")
@@ -375,7 +405,7 @@ private final class Session {
         var vars = variables
         vars["FAILED_STAGE"] = failure.stage.name
         if let logs = failure.stage.logs {
-            let result = runner.run(logs, label: "logs \(failure.stage.name)", variables: vars, timeout: .seconds(60))
+            let result = run(logs, label: "logs \(failure.stage.name)", variables: vars, timeout: .seconds(60))
             showTail(result.tail, of: "logs of \(failure.stage.name) (\(logs))")
         } else {
             showTail(failure.tail, of: "stage \(failure.stage.name)")
@@ -411,7 +441,7 @@ private final class Session {
     func stopAndRestore(_ artifacts: [BackupPointArtifact], variables: [String: String]) -> String? {
         if let stop = config.stop {
             say("stop: \(commandLine(stop))")
-            let result = runner.run(stop, label: "stop", variables: variables, timeout: nil)
+            let result = run(stop, label: "stop", variables: variables, timeout: nil)
             step(StepRecord(phase: .stop, name: "stop", ok: result.succeeded, seconds: result.seconds, detail: result.summary))
             guard result.succeeded else {
                 showTail(result.tail, of: "stop")

@@ -254,9 +254,9 @@ public enum ReleaseHistory {
         public var dataFrom: Release
     }
 
-    /// Rollback undoes releases: with no `requested` id, the newest one that changed something (its backup point
-    /// holds the data from just before it, and its previous release the version); with an id, every release
-    /// after that one (data from the first of them).
+    /// Rollback undoes releases: with no `requested` id, the one running now (the newest that changed something,
+    /// or after an automatic rollback the release it went back to): its backup point holds the data from just before
+    /// it, its previous release the version; with an id, every release after that one (data from the first of them).
     ///
     /// - Throws: `DeployError.noRollbackTarget` naming why (unknown id, not a successful release, nothing after it,
     ///   no backup point while `withData`).
@@ -282,10 +282,17 @@ public enum ReleaseHistory {
             guard let latest = changing.last else {
                 throw DeployError(.noRollbackTarget, "the release history is empty: there is nothing to roll back")
             }
-            guard let previousID = latest.previousRelease, let target = releases.first(where: { $0.id == previousID }) else {
-                throw DeployError(.noRollbackTarget, "\(latest.id) (version \(latest.version)) was the first release: there is no earlier version to roll back to")
+            // The release running now: after an automatic rollback that is the one it went back to, not the failed one.
+            var undone = [latest]
+            if latest.outcome == .rolledBack, let runningID = latest.previousRelease,
+               let running = releases.first(where: { $0.id == runningID }) {
+                undone = [running, latest]
             }
-            choice = RollbackChoice(target: target, undone: [latest], dataFrom: latest)
+            let running = undone[0]
+            guard let previousID = running.previousRelease, let target = releases.first(where: { $0.id == previousID }) else {
+                throw DeployError(.noRollbackTarget, "\(running.id) (version \(running.version)) was the first release: there is no earlier version to roll back to")
+            }
+            choice = RollbackChoice(target: target, undone: undone, dataFrom: running)
         }
         if withData && choice.dataFrom.backupPoint.isEmpty {
             throw DeployError(.noRollbackTarget, "\(choice.dataFrom.id) has no backup point to restore data from (deploy.backup_point was empty then)")

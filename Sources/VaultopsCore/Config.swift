@@ -225,6 +225,10 @@ public struct DeployConfig: Sendable, Equatable {
     public var stop: String?
     /// How long a deploy waits for the lock held by `run` or another deploy (`lock_wait:`); nil exits 4 at once.
     public var lockWait: Duration?
+    /// `env:`: variables the commands get besides vaultops's own, resolved each time a command runs.
+    public var env: [DeployVariable] = []
+    /// The variables vaultops gives every deploy command; `${NAME}` of these in a gate is filled in when it runs.
+    public static let vaultopsVariables = ["VERSION", "PREVIOUS_VERSION", "RELEASE", "BACKUP_POINT", "VAULTOPS_ACTION"]
 
     public init(stateDir: String, backupPoint: [String] = [], stages: [StageConfig] = [], workingDir: String? = nil,
                 restoreDataOnRollback: RestoreDataOnRollback = .never, requiredEnv: [String] = [],
@@ -241,6 +245,19 @@ public struct DeployConfig: Sendable, Equatable {
         self.onFailure = onFailure
         self.stop = stop
         self.lockWait = lockWait
+    }
+}
+
+/// One entry of `deploy.env:`.
+public struct DeployVariable: Sendable, Equatable {
+    public var name: String
+    /// The value with its `${…}` left for when a command runs; nil passes the variable on from the environment
+    /// or the `.env` beside the config (read again for every command).
+    public var template: String?
+
+    public init(name: String, template: String? = nil) {
+        self.name = name
+        self.template = template
     }
 }
 

@@ -481,7 +481,7 @@ private struct Reader {
     func deploy(_ value: YAMLValue, sources: [SourceConfig]) throws(ConfigError) -> DeployConfig {
         let f = try mapping(value, allowed: ["state_dir", "backup_point", "stages", "working_dir",
                                              "restore_data_on_rollback", "required_env", "pre_deploy", "post_deploy",
-                                             "on_failure", "stop", "lock_wait"])
+                                             "on_failure", "stop", "lock_wait", "env"])
         var deploy = DeployConfig(stateDir: try path(try f.required("state_dir")))
         if let v = f["backup_point"] {
             for (index, name) in try stringList(v).enumerated() {
@@ -514,6 +514,7 @@ private struct Reader {
         deploy.onFailure = try f["on_failure"].map { v throws(ConfigError) in try command(v) }
         deploy.stop = try f["stop"].map { v throws(ConfigError) in try command(v) }
         deploy.lockWait = try f["lock_wait"].map { v throws(ConfigError) in try duration(v) }
+        if let v = f["env"] { deploy.env = try deployEnv(v) }
         if let v = f["stages"] {
             var names: Set<String> = []
             for item in try list(v) {
@@ -536,6 +537,37 @@ private struct Reader {
         if let v = f["health"] { stage.health = try health(v) }
         stage.logs = try f["logs"].map { v throws(ConfigError) in try command(v) }
         return stage
+    }
+
+    /// `deploy.env:`, a list of names or a mapping of NAME: value; values keep their `${…}` for when a command runs.
+    func deployEnv(_ value: YAMLValue) throws(ConfigError) -> [DeployVariable] {
+        var entries: [DeployVariable] = []
+        if case let .mapping(mapping) = value.node {
+            for (keyNode, child) in mapping {
+                let item = YAMLValue(node: child, path: value.child(keyNode.string ?? "?"))
+                guard let name = keyNode.string, ConfigLoader.isVariableName(name) else { throw error(item, "'\(item.path)' is not a variable name") }
+                // `NAME:` with no value passes NAME on, as compose's `environment:` does.
+                guard !item.isNull else { entries.append(DeployVariable(name: name)); continue }
+                // Only the syntax now: the values are looked up when a command runs.
+                _ = try Reader(file: file, baseDirectory: baseDirectory, lookup: { _ in "x" }).string(item)
+                entries.append(DeployVariable(name: name, template: try string(item, substitute: false)))
+            }
+        } else {
+            for (index, name) in try stringList(value).enumerated() {
+                guard ConfigLoader.isVariableName(name) else {
+                    throw error((try? list(value))?[index] ?? value, "'\(value.path)' has '\(name)', which is not a variable name")
+                }
+                entries.append(DeployVariable(name: name))
+            }
+        }
+        return entries
+    }
+
+    /// Text of a gate: `${…}` substituted now except vaultops's own variables (`${VERSION}`, …), filled in when it runs.
+    func gateText(_ value: YAMLValue) throws(ConfigError) -> String {
+        let own = DeployConfig.vaultopsVariables
+        let s = try Reader(file: file, baseDirectory: baseDirectory, lookup: { own.contains($0) ? "${\($0)}" : lookup($0) }).nonEmpty(value)
+        return s
     }
 
     /// A shell command line, left unsubstituted (its `${VERSION}` belongs to the shell); empty is an error.
@@ -566,8 +598,9 @@ private struct Reader {
             if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             probe = .tcp(host: host, port: port)
         case "http":
-            let s = try nonEmpty(v)
-            guard let url = URL(string: s), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let s = try gateText(v)
+            let sample = DeployConfig.vaultopsVariables.reduce(s) { $0.replacingOccurrences(of: "${\($1)}", with: "0") }
+            guard let url = URL(string: sample), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
                   url.host != nil else {
                 throw error(v, "'\(v.path)' should be an http:// or https:// URL, not '\(s)'")
             }
@@ -584,7 +617,7 @@ private struct Reader {
             guard case .http = probe else {
                 throw error(e, "'\(e.path)' only applies to an 'http' gate (a '\(present[0])' gate has no body to check)")
             }
-            check.expect = try nonEmpty(e)
+            check.expect = try gateText(e)
         }
         return check
     }

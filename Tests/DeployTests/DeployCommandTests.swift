@@ -12,7 +12,7 @@ struct ServiceSetup {
     let stateDir: URL
     let backupDir: URL
 
-    init(_ label: String, extraDeploy: String = "", stageLogs: String? = nil, sqlite: String? = nil) throws {
+    init(_ label: String, extraDeploy: String = "", stageLogs: String? = nil, sqlite: String? = nil, expect: String = "ok") throws {
         folder = try ServiceFolder(label)
         port = try freePort()
         let root = folder.dir.url
@@ -39,6 +39,7 @@ struct ServiceSetup {
               pre_deploy: echo "pre $VERSION" >> \(root.path)/hooks
               post_deploy: echo "post $VERSION" >> \(root.path)/hooks
               on_failure: echo "failure $VERSION $FAILED_STAGE" >> \(root.path)/hooks
+              env: [SERVICE_BAD_VERSIONS]
             \(extraDeploy)
               stages:
                 - name: web
@@ -46,7 +47,7 @@ struct ServiceSetup {
                   timeout: 20s\(stageLogs.map { "\n      logs: \($0)" } ?? "")
                   health:
                     http: http://127.0.0.1:\(port)/health
-                    expect: ok
+                    expect: \(expect)
                     start_period: 10s
                     interval: 200ms
                     timeout: 1s
@@ -289,5 +290,63 @@ struct DeployCommandTests {
         let nothing = try vaultops(["rollback", "r0004", "--config", setup.config.path])
         #expect(nothing.status == 2)
         #expect(nothing.stderr.contains("r0004 (version 2) is the latest release: there is nothing after it to roll back"))
+    }
+
+    @Test func rollbackAfterAnAutomaticRollbackUndoesTheReleaseRunningNow() throws {
+        let setup = try ServiceSetup("rollback-after-auto", expect: "ok version ${VERSION}")
+        #expect(try setup.deploy("1").status == 0)
+        #expect(try setup.deploy("2").status == 0)
+        let third = try setup.deploy("3")
+        #expect(third.status == 7, "\(third.stdout)\(third.stderr)")
+        #expect(setup.health.body == "ok version 2")
+        // The gate checked the version it expects, filled in when it ran.
+        #expect(third.stdout.contains("containing \"ok version 3\""))
+        #expect(third.stdout.contains("containing \"ok version 2\""))
+
+        let r = try vaultops(["rollback", "--config", setup.config.path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("release r0004: rolling back to 1 (r0001), undoing r0002 (2, succeeded), r0003 (3, rolled_back); "
+                                  + "data left alone (--with-data would restore the backup point of r0002 (taken "))
+        #expect(setup.health.body == "ok version 1")
+        #expect(setup.folder.stageRuns == ["1", "2", "3", "2", "1"])
+        let (current, releases) = try releasesJSON(config: setup.config)
+        #expect(current == "r0004")
+        #expect(releases.last?["version"] as? String == "1")
+    }
+
+    @Test func stagesSeeTheEnvFileAsEarlierStagesLeftItAndOnlyTheNamedKeys() throws {
+        let dir = try TempDir("stage-env")
+        let root = dir.url
+        try write("TAG=old\nPASSED=from-dotenv\nNOT_NAMED=hidden\n", to: root.appendingPathComponent(".env"))
+        let config = root.appendingPathComponent("vaultops.yml")
+        try write("""
+            deploy:
+              state_dir: \(root.appendingPathComponent("state").path)
+              env:
+                PASSED:
+                IMAGE: app:${VERSION}
+                FROM_TAG: ${TAG}
+              stages:
+                - name: edit
+                  run: sed -i "s/^TAG=.*/TAG=new-$VERSION/" .env
+                - name: read
+                  run: |
+                    env > env-seen
+                    # docker compose's rule: the environment wins over .env
+                    [ -n "${TAG+set}" ] || . ./.env
+                    echo "tag=$TAG from=$FROM_TAG image=$IMAGE passed=$PASSED" > seen
+                  health:
+                    command: grep -q "tag=new-${VERSION}" seen
+                    retries: 0
+
+            """, to: config)
+        let r = try vaultops(["deploy", "--config", config.path, "--version", "2"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let seen = try String(contentsOf: root.appendingPathComponent("seen"), encoding: .utf8)
+        #expect(seen == "tag=new-2 from=new-2 image=app:2 passed=from-dotenv\n")
+        let env = try String(contentsOf: root.appendingPathComponent("env-seen"), encoding: .utf8).split(separator: "\n")
+        #expect(!env.contains { $0.hasPrefix("NOT_NAMED=") || $0.hasPrefix("TAG=") })
+        #expect(env.contains("VERSION=2"))
+        #expect(env.contains("RELEASE=r0001"))
     }
 }

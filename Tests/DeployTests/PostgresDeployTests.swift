@@ -21,7 +21,7 @@ struct SchemaSetup {
         config = dir.file("vaultops.yml")
         stateDir = dir.file("state")
         try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
-        // The stage command reads the URL from .env (beside the config), as docker compose projects do.
+        // The stage command gets the URL from .env (beside the config) through deploy.env, as docker compose projects do.
         try write("APP_DATABASE_URL=\(url)\n", to: dir.file(".env"))
         try write("""
             backup_dir: \(dir.file("backups").path)
@@ -32,6 +32,7 @@ struct SchemaSetup {
               state_dir: \(stateDir.path)
               backup_point: [db]
               restore_data_on_rollback: \(restoreOnRollback)
+              env: [APP_DATABASE_URL]
               stop: echo "stopped for $VERSION" >> \(dir.path)/stops
               stages:
                 - name: migrate

@@ -6,21 +6,21 @@ import VaultopsCore
 
 @Suite("Commands, probes and the history file")
 struct RunnerTests {
-    @Test func commandGetsEnvironmentWorkingFolderAndDotEnvUnderProcessEnv() throws {
+    @Test func commandGetsEnvironmentVariablesAndWorkingFolder() throws {
         let dir = try TempDir("runner")
         let output = try ReleaseOutput(stateDir: dir.path, release: "r0001")
         let runner = CommandRunner(workingDirectory: dir.path, environment: ["PATH": "/usr/bin:/bin", "FROM_ENV": "process"],
-                                   dotEnv: ["FROM_ENV": "dotenv", "ONLY_DOTENV": "d"], output: output)
-        let result = runner.run("pwd; echo \"$VERSION $FROM_ENV $ONLY_DOTENV\"; echo to-stderr >&2; exit 3", label: "stage web",
+                                   output: output)
+        let result = runner.run("pwd; echo \"$VERSION $FROM_ENV\"; echo to-stderr >&2; exit 3", label: "stage web",
                                     variables: ["VERSION": "7"], timeout: .seconds(10))
         #expect(result.exitStatus == 3)
         #expect(!result.succeeded)
         #expect(result.summary == "exit 3")
-        #expect(result.tail == [dir.url.resolvingSymlinksInPath().path, "7 process d", "to-stderr"]
-            || result.tail == [dir.path, "7 process d", "to-stderr"])
+        #expect(result.tail == [dir.url.resolvingSymlinksInPath().path, "7 process", "to-stderr"]
+            || result.tail == [dir.path, "7 process", "to-stderr"])
         let log = try String(contentsOf: output.url, encoding: .utf8)
         #expect(log.contains("== stage web: pwd;"))
-        #expect(log.contains("7 process d\nto-stderr\n== stage web: exit 3 in "))
+        #expect(log.contains("7 process\nto-stderr\n== stage web: exit 3 in "))
     }
 
     @Test func outputIsRedactedInTailAndLog() throws {
@@ -28,7 +28,7 @@ struct RunnerTests {
         let secret = "Runner-\(UUID().uuidString.prefix(8))"
         Redacted.register(secret: secret)
         let output = try ReleaseOutput(stateDir: dir.path, release: "r0001")
-        let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment, dotEnv: [:], output: output)
+        let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment, output: output)
         let result = runner.run("echo connecting with $S; echo postgresql://app:$S@db/x", label: "s", variables: ["S": secret], timeout: nil)
         #expect(result.succeeded)
         #expect(result.tail == ["connecting with ***", "postgresql://app:***@db/x"])
@@ -38,8 +38,8 @@ struct RunnerTests {
     @Test func secretLookingVariablesAreHiddenFromOutput() throws {
         let dir = try TempDir("runner")
         let token = "tok-\(UUID().uuidString.prefix(8))"
-        let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment,
-                                   dotEnv: ["REGISTRY_TOKEN": token, "APP_NAME": "shop"], output: nil)
+        let runner = CommandRunner(workingDirectory: dir.path,
+                                   environment: ["PATH": "/usr/bin:/bin", "REGISTRY_TOKEN": token, "APP_NAME": "shop"], output: nil)
         let result = runner.run("echo \"$REGISTRY_TOKEN $APP_NAME\"", label: "s", variables: [:], timeout: nil)
         #expect(result.tail == ["*** shop"])
     }
@@ -52,7 +52,7 @@ struct RunnerTests {
 
     @Test func timeoutKillsTheWholeProcessGroup() throws {
         let dir = try TempDir("runner")
-        let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment, dotEnv: [:], output: nil)
+        let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment, output: nil)
         let pidFile = dir.file("child.pid").path
         let result = runner.run("sleep 60 & echo $! > \(pidFile); echo waiting; wait", label: "slow", variables: [:],
                                     timeout: .milliseconds(300))
@@ -71,7 +71,7 @@ struct RunnerTests {
 
     @Test func aBackgroundServiceDoesNotHoldTheStageOpen() throws {
         let dir = try TempDir("runner")
-        let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment, dotEnv: [:], output: nil)
+        let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment, output: nil)
         let pidFile = dir.file("bg.pid").path
         // The background child inherits the output pipe and keeps it open for a minute.
         let result = runner.run("sleep 60 & echo $! > \(pidFile); echo started", label: "bg", variables: [:], timeout: .seconds(30))
@@ -99,7 +99,7 @@ struct RunnerTests {
     @Test func httpGateChecksStatusAndExpectedBody() throws {
         let folder = try ServiceFolder("probe")
         let port = try freePort()
-        let runner = CommandRunner(workingDirectory: folder.path, environment: ProcessInfo.processInfo.environment, dotEnv: [:], output: nil)
+        let runner = CommandRunner(workingDirectory: folder.path, environment: ProcessInfo.processInfo.environment, output: nil)
         let start = runner.run("sh \(deployFixtures.path)/start-service.sh \(folder.path) \(port)", label: "start",
                                    variables: ["VERSION": "5", "RELEASE": "r1", "SERVICE_BAD_VERSIONS": "9"], timeout: .seconds(20))
         #expect(start.succeeded, "\(start.tail)")
@@ -130,7 +130,7 @@ struct RunnerTests {
 
     @Test func commandGateUsesExitStatusAndVariables() throws {
         let dir = try TempDir("runner")
-        let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment, dotEnv: [:], output: nil)
+        let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment, output: nil)
         let gates = HealthGateRunner(commands: runner)
         let check = HealthCheck(probe: .command("test \"$VERSION\" = 2"), timeout: .seconds(5), retries: 0)
         #expect(gates.probe(check, label: "g", variables: ["VERSION": "2"]).ok)
@@ -188,4 +188,33 @@ func isZombie(_ pid: Int32) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
           let close = stat.lastIndex(of: ")") else { return false }
     return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+
+    @Test func gateURLAndExpectKeepVaultopsVariablesUntilTheGateRuns() throws {
+        let yaml = """
+            deploy:
+              state_dir: /tmp/state
+              env: [APP_PORT]
+              stages:
+                - name: web
+                  run: up
+                  health:
+                    http: http://127.0.0.1:${APP_PORT}/v/${VERSION}/${RELEASE}
+                    expect: version ${VERSION:-none} of ${APP}
+            """
+        let config = try ConfigLoader.parse(yaml: yaml, file: "/tmp/vaultops.yml", baseDirectory: URL(fileURLWithPath: "/tmp"),
+                                            environment: ["APP_PORT": "8081", "APP": "shop"])
+        let check = try #require(config.deploy?.stages.first?.health)
+        #expect(config.deploy?.env == [DeployVariable(name: "APP_PORT")])
+        #expect(check.probe == .http(url: "http://127.0.0.1:8081/v/${VERSION}/${RELEASE}"))
+        #expect(check.expect == "version ${VERSION} of shop")
+        let run = check.expanded(["VERSION": "2.1", "RELEASE": "r0007"])
+        #expect(run.probe == .http(url: "http://127.0.0.1:8081/v/2.1/r0007"))
+        #expect(run.expect == "version 2.1 of shop")
+        #expect(DeployPlan.describe(run).hasPrefix("http GET http://127.0.0.1:8081/v/2.1/r0007 answers 2xx containing \"version 2.1 of shop\""))
+
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(yaml: yaml.replacingOccurrences(of: "env: [APP_PORT]", with: "env: [APP-PORT]"), file: "/tmp/vaultops.yml",
+                                   baseDirectory: URL(fileURLWithPath: "/tmp"), environment: ["APP_PORT": "8081", "APP": "shop"])
+        }
+    }
 }

@@ -8,8 +8,10 @@ struct Rollback: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Roll back to an earlier release (code, and data with --with-data), after a fresh backup point.",
         discussion: """
-        Without RELEASE, undoes the newest release that changed something: its previous release's version runs \
-        again. With RELEASE (an id from 'vaultops releases'), that release's version runs again, undoing every \
+        Without RELEASE, undoes the release running now (the newest deploy or rollback that succeeded; after a \
+        deploy that failed and was rolled back automatically, the release it went back to): the version that ran \
+        before it runs again, and --with-data restores the backup point taken just before it. The first line \
+        printed names the release gone back to, the releases undone and the backup point. With RELEASE (an id from 'vaultops releases'), that release's version runs again, undoing every \
         release after it. A fresh verified backup point is taken first, so the rollback can itself be undone. \
         Without --with-data the databases are left alone (the report says so). With --with-data the stop: \
         command runs, then every source of the backup point taken just before the first undone release is \
@@ -20,7 +22,7 @@ struct Rollback: ParsableCommand {
         """
     )
 
-    @Argument(help: "The release to go back to (e.g. r0002); default: the one before the newest release.")
+    @Argument(help: "The release to go back to (e.g. r0002); default: the one before the release running now.")
     var release: String?
 
     @Option(help: "The config file (default: $VAULTOPS_CONFIG, ./vaultops.yml, /etc/vaultops/vaultops.yml).")
