@@ -15,25 +15,13 @@ struct OSSTarget {
     let prefix: String
 
     /// Builds the client from `oss:`, with anything not given there taken from the `OSS_*` variables.
-    init(config: OSSConfig, environment: [String: String], log: @escaping @Sendable (String) -> Void) throws {
+    init(config: OSSConfig, of whole: Config, environment: [String: String], log: @escaping @Sendable (String) -> Void) throws {
         if let problem = OSSLocation.bucketNameProblem(config.bucket) { throw BackupJobError.failed("oss.bucket: \(problem)") }
-        let configuration = try OSSTarget.configuration(for: config, environment: environment)
+        let configuration = try RunJob.ossConfiguration(config: whole, environment: environment)
         client = OSSClient(configuration: configuration)
         client.onRetry = { line in log("oss: \(line)") }
         bucket = config.bucket
         prefix = OSSRetentionStore.normalized(prefix: config.prefix ?? "")
-    }
-
-    /// The client configuration: `oss:` keys first, then `OSS_ENDPOINT`, `OSS_REGION`, `OSS_ACCESS_KEY_ID`,
-    /// `OSS_ACCESS_KEY_SECRET`, `OSS_SESSION_TOKEN` from `environment`.
-    static func configuration(for config: OSSConfig, environment: [String: String]) throws -> OSSConfiguration {
-        var env = environment
-        if let v = config.endpoint { env["OSS_ENDPOINT"] = v }
-        if let v = config.region { env["OSS_REGION"] = v }
-        if let v = config.accessKeyID { env["OSS_ACCESS_KEY_ID"] = v }
-        if let v = config.accessKeySecret { env["OSS_ACCESS_KEY_SECRET"] = v.value }
-        if let v = config.sessionToken { env["OSS_SESSION_TOKEN"] = v.value }
-        return try OSSConfiguration.fromEnvironment(env)
     }
 
     var location: String { "oss://\(bucket)/\(prefix)" }
@@ -121,6 +109,12 @@ struct OSSTarget {
 extension OSSTarget: Sendable {}
 
 extension RunJob {
+    /// The OSS client settings for `config`: the only place they are built, so every command that reads a
+    /// config follows `Config.ossVariables`' precedence (`oss:` keys, then the environment, then `.env`).
+    public static func ossConfiguration(config: Config, environment: [String: String]) throws -> OSSConfiguration {
+        try OSSConfiguration.fromEnvironment(config.ossVariables(environment: environment))
+    }
+
     /// Mirrors a files source's folders to its `mirror:` prefix (never deleting), and records the result; any
     /// file that failed or could not be mirrored fails the source.
     static func mirror(_ result: inout SourceRunResult, folders: [String], to target: String, config: Config,
@@ -139,8 +133,7 @@ extension RunJob {
                                                 + "give the mirror its own prefix")
                 }
             }
-            let configuration = try config.oss.map { try OSSTarget.configuration(for: $0, environment: environment) }
-                ?? OSSConfiguration.fromEnvironment(environment)
+            let configuration = try ossConfiguration(config: config, environment: environment)
             let client = OSSClient(configuration: configuration)
             client.onRetry = { line in log("oss: \(line)") }
             let name = result.name

@@ -107,7 +107,7 @@ public enum RunJob {
         var ossDown: String?
         if let ossConfig = config.oss {
             do {
-                oss = try OSSTarget(config: ossConfig, environment: environment, log: log)
+                oss = try OSSTarget(config: ossConfig, of: config, environment: environment, log: log)
                 log("oss: artifacts go to \(oss!.location)")
             } catch {
                 ossDown = "OSS is not usable: \(oneLine(Redacted.text(String(describing: error))))"

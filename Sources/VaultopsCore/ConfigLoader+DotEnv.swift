@@ -37,65 +37,126 @@ extension ConfigLoader {
         return nil
     }
 
-    /// Parses a `.env` file: `KEY=VALUE` lines, `#` comments, optional `export `, optional quotes.
+    /// Parses a `.env` file by docker compose's rules, interpolating as it goes.
     ///
+    /// `KEY=VALUE` lines, `#` comments, an optional `export ` prefix. Single-quoted values are literal;
+    /// double-quoted ones take the escapes `\n`, `\t`, `\"`, `\\`, `\$` and may span lines; unquoted ones end
+    /// at ` #` and are trimmed. Double-quoted and unquoted values are interpolated (`${VAR}`, `$VAR`,
+    /// `${VAR:-x}`, `${VAR-x}`, `${VAR:?err}`, `${VAR?err}`, `$$` for a literal `$`) from `environment` first,
+    /// then the keys above in the same file — compose's order. An unset variable without a default is an
+    /// error naming the line (compose would quietly use an empty string, which breaks a password silently).
     /// A key set twice is an error naming both lines: which one docker compose or a shell would take differs.
-    public static func parseDotEnv(_ text: String, file: String) throws(ConfigError) -> [String: String] {
+    public static func parseDotEnv(_ text: String, file: String,
+                                   environment: [String: String] = [:]) throws(ConfigError) -> [String: String] {
         var values: [String: String] = [:]
         var lines: [String: Int] = [:]
-        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            // `\r\n` is one Character, so Windows line ends split like Unix ones.
-            let trimmed = rawLine.trimmingCharacters(in: .whitespaces)
+        // `\r\n` is one Character, so Windows line ends split like Unix ones.
+        let all = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+        var index = 0
+        while index < all.count {
+            let lineNumber = index + 1
+            let trimmed = all[index].trimmingCharacters(in: .whitespaces)
+            index += 1
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             var body = Substring(trimmed)
             if body.hasPrefix("export ") { body = body.dropFirst("export ".count).drop(while: { $0 == " " }) }
             guard let eq = body.firstIndex(of: "=") else {
-                throw ConfigError(file: file, line: index + 1, message: "expected KEY=VALUE")
+                throw ConfigError(file: file, line: lineNumber, message: "expected KEY=VALUE")
             }
             let key = body[..<eq].trimmingCharacters(in: .whitespaces)
             guard isVariableName(key) else {
-                throw ConfigError(file: file, line: index + 1, message: "'\(key)' is not a valid variable name")
+                throw ConfigError(file: file, line: lineNumber, message: "'\(key)' is not a valid variable name")
             }
             if let first = lines[key] {
-                throw ConfigError(file: file, line: index + 1,
-                                  message: "\(key) is set twice, on line \(first) and line \(index + 1); keep one")
+                throw ConfigError(file: file, line: lineNumber,
+                                  message: "\(key) is set twice, on line \(first) and line \(lineNumber); keep one")
             }
-            lines[key] = index + 1
-            var value = body[body.index(after: eq)...].drop(while: { $0 == " " || $0 == "\t" })
+            lines[key] = lineNumber
+            var value = String(body[body.index(after: eq)...].drop(while: { $0 == " " || $0 == "\t" }))
+            let raw: DotEnvValue
             if let quote = value.first, quote == "\"" || quote == "'" {
-                var out = ""
-                var closed = false
-                var i = value.index(after: value.startIndex)
-                while i < value.endIndex {
-                    let c = value[i]
-                    if c == quote { closed = true; i = value.index(after: i); break }
-                    if quote == "\"", c == "\\", value.index(after: i) < value.endIndex {
-                        let next = value[value.index(after: i)]
-                        switch next {
-                        case "n": out.append("\n")
-                        case "t": out.append("\t")
-                        default: out.append(next)
-                        }
-                        i = value.index(i, offsetBy: 2)
-                        continue
-                    }
-                    out.append(c)
-                    i = value.index(after: i)
+                // A quoted value may go on over the next lines until its closing quote.
+                while closingQuote(in: value, quote: quote) == nil, index < all.count {
+                    value += "\n" + all[index]
+                    index += 1
                 }
-                guard closed else {
-                    throw ConfigError(file: file, line: index + 1, message: "the value of \(key) has no closing \(quote)")
+                guard let close = closingQuote(in: value, quote: quote) else {
+                    throw ConfigError(file: file, line: lineNumber, message: "the value of \(key) has no closing \(quote)")
                 }
-                let tail = value[i...].trimmingCharacters(in: .whitespaces)
+                let tail = value[value.index(after: close)...].trimmingCharacters(in: .whitespaces)
                 guard tail.isEmpty || tail.hasPrefix("#") else {
-                    throw ConfigError(file: file, line: index + 1, message: "unexpected text after the quoted value of \(key)")
+                    throw ConfigError(file: file, line: lineNumber, message: "unexpected text after the quoted value of \(key)")
                 }
-                values[key] = out
+                let inner = String(value[value.index(after: value.startIndex)..<close])
+                raw = quote == "'" ? .literal(inner) : .interpolated(unescapeDoubleQuoted(inner))
             } else {
                 // An unquoted value ends at ` #` (a comment), as in docker compose.
-                if let hash = value.range(of: " #") ?? value.range(of: "\t#") { value = value[..<hash.lowerBound] }
-                values[key] = value.trimmingCharacters(in: .whitespaces)
+                if let hash = value.range(of: " #") ?? value.range(of: "\t#") { value = String(value[..<hash.lowerBound]) }
+                raw = .interpolated(value.trimmingCharacters(in: .whitespaces))
             }
+            values[key] = try raw.resolved(key: key, file: file, line: lineNumber) { environment[$0] ?? values[$0] }
         }
         return values
+    }
+
+    /// The index of the quote that closes `value` (which starts with `quote`), skipping `\"` in double quotes.
+    static func closingQuote(in value: String, quote: Character) -> String.Index? {
+        var i = value.index(after: value.startIndex)
+        while i < value.endIndex {
+            let c = value[i]
+            if c == quote { return i }
+            if quote == "\"", c == "\\", value.index(after: i) < value.endIndex { i = value.index(i, offsetBy: 2); continue }
+            i = value.index(after: i)
+        }
+        return nil
+    }
+
+    /// Resolves compose's double-quote escapes; `\$` becomes `$$` so interpolation leaves a literal `$`.
+    static func unescapeDoubleQuoted(_ text: String) -> String {
+        var out = ""
+        var i = text.startIndex
+        while i < text.endIndex {
+            let c = text[i]
+            let next = text.index(after: i)
+            guard c == "\\", next < text.endIndex else { out.append(c); i = next; continue }
+            switch text[next] {
+            case "n": out.append("\n")
+            case "t": out.append("\t")
+            case "r": out.append("\r")
+            case "$": out += "$$"
+            default: out.append(text[next])
+            }
+            i = text.index(after: next)
+        }
+        return out
+    }
+}
+
+/// A `.env` value before interpolation: single-quoted values are taken as written.
+enum DotEnvValue {
+    case literal(String)
+    case interpolated(String)
+
+    /// The final value; interpolation problems name the file, line and key.
+    func resolved(key: String, file: String, line: Int, lookup: (String) -> String?) throws(ConfigError) -> String {
+        switch self {
+        case let .literal(text):
+            return text
+        case let .interpolated(text):
+            do {
+                return try ConfigLoader.substitute(text, bareNames: true, lookup: lookup)
+            } catch let failure {
+                switch failure {
+                case let .unset(name):
+                    throw ConfigError(file: file, line: line, message: "variable '\(name)' used by \(key) is not set "
+                                      + "(set it above in .env or in the environment, write ${\(name):-default}, "
+                                      + "or $$ or single quotes for a literal $)")
+                case let .required(name, message):
+                    throw ConfigError(file: file, line: line, message: "variable '\(name)' used by \(key): \(message)")
+                case let .syntax(detail):
+                    throw ConfigError(file: file, line: line, message: "\(key): \(detail) (write $$ for a literal $)")
+                }
+            }
+        }
     }
 }

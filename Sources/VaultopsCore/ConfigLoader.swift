@@ -42,7 +42,7 @@ public enum ConfigLoader {
             guard let envData = try? Data(contentsOf: envURL) else {
                 throw ConfigError(file: envURL.path, line: nil, message: "cannot read the .env file beside the config")
             }
-            dotEnv = try parseDotEnv(try utf8Text(envData, file: envURL.path), file: envURL.path)
+            dotEnv = try parseDotEnv(try utf8Text(envData, file: envURL.path), file: envURL.path, environment: environment)
         }
         return try parse(yaml: text, file: file, baseDirectory: url.deletingLastPathComponent(),
                          environment: environment, dotEnv: dotEnv)
@@ -53,7 +53,7 @@ public enum ConfigLoader {
                              dotEnv: [String: String] = [:]) throws(ConfigError) -> Config {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            root = try Yams.compose(yaml: hidingVariableBraces(yaml))
         } catch let error as YamlError {
             throw yamlError(error, file: file)
         } catch {
@@ -79,8 +79,10 @@ public enum ConfigLoader {
     /// Replaces `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?message}` and `$$` in `text`.
     ///
     /// docker compose's rules: `:-` also replaces an empty value, `-` only an unset one; defaults may
-    /// themselves hold `${…}`. A `$` before anything else stays as it is.
-    public static func substitute(_ text: String, lookup: (String) -> String?) throws(SubstitutionError) -> String {
+    /// themselves hold `${…}`. With `bareNames` (`.env` files), `$VAR` is a reference too; otherwise, and
+    /// always before anything but a name, a `$` stays as it is.
+    public static func substitute(_ text: String, bareNames: Bool = false,
+                                  lookup: (String) -> String?) throws(SubstitutionError) -> String {
         guard text.contains("$") else { return text }
         let chars = Array(text)
         var out = ""
@@ -89,7 +91,17 @@ public enum ConfigLoader {
             let c = chars[i]
             guard c == "$", i + 1 < chars.count else { out.append(c); i += 1; continue }
             if chars[i + 1] == "$" { out.append("$"); i += 2; continue }
-            guard chars[i + 1] == "{" else { out.append(c); i += 1; continue }
+            guard chars[i + 1] == "{" else {
+                var end = i + 1
+                while bareNames, end < chars.count, chars[end].isASCII,
+                      chars[end].isLetter || chars[end].isNumber || chars[end] == "_" { end += 1 }
+                let name = String(chars[(i + 1)..<end])
+                guard isVariableName(name) else { out.append(c); i += 1; continue }
+                guard let value = lookup(name) else { throw .unset(name) }
+                out += value
+                i = end
+                continue
+            }
             // Find the matching `}`, allowing nested `${…}` in a default.
             var depth = 1
             var j = i + 2
@@ -113,7 +125,7 @@ public enum ConfigLoader {
                 if let value, !(emptyCounts && value.isEmpty) {
                     out += value
                 } else {
-                    out += try substitute(fallback, lookup: lookup)
+                    out += try substitute(fallback, bareNames: bareNames, lookup: lookup)
                 }
             } else if op.hasPrefix(":?") || op.hasPrefix("?") {
                 let emptyCounts = op.hasPrefix(":?")
@@ -211,9 +223,10 @@ private struct Reader {
         guard case let .scalar(scalar) = value.node else {
             throw error(value, "'\(value.path)' should be a single value, not a \(value.node.mapping != nil ? "mapping" : "list")")
         }
-        guard substitute else { return scalar.string }
+        let text = ConfigLoader.restoringVariableBraces(scalar.string)
+        guard substitute else { return text }
         do {
-            return try ConfigLoader.substitute(scalar.string, lookup: lookup)
+            return try ConfigLoader.substitute(text, lookup: lookup)
         } catch let failure {
             switch failure {
             case let .unset(name):

@@ -34,12 +34,10 @@ struct Run: ParsableCommand {
         let logger = VaultopsLogging.logger("vaultops.run")
         // Failures at error level and retries at warning level, so `grep -E 'ERROR|WARN'` finds what needs a look.
         let log: @Sendable (String) -> Void = { line in
-            if line.contains("FAILED") {
-                logger.error("\(line)")
-            } else if line.contains(" failed") || line.contains("retry") || line.contains("cannot ") {
-                logger.warning("\(line)")
-            } else {
-                logger.info("\(line)")
+            switch RunLogLevel(line: line) {
+            case .error: logger.error("\(line)")
+            case .warning: logger.warning("\(line)")
+            case .info: logger.info("\(line)")
             }
         }
         var lock: ProcessLock?
