@@ -80,7 +80,7 @@ struct PostgresDeployTests {
         #expect(try s.columns() == "id,name")
 
         // Without --with-data the code goes back, the data stays as it is, and the report says so.
-        let codeOnly = try s.run(["rollback"])
+        let codeOnly = try s.run(["rollback", "r0001"])
         #expect(codeOnly.status == 0, "\(codeOnly.stdout)\(codeOnly.stderr)")
         #expect(codeOnly.stdout.contains("data left alone: no database was restored (add --with-data to restore the backup point of r0002"))
         #expect(try s.columns() == "id,name")
