@@ -64,14 +64,24 @@ enum DumpFixture {
     static func schemaOnly(_ database: String) throws -> String {
         let r = try runProcess("pg_dump", ["--schema-only", "-d", try PostgresTestServer.url(database: database)])
         guard r.status == 0 else { throw TestSupportError("pg_dump failed: \(r.stderr)") }
-        return r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        return comparableSchema(r.stdout)
+    }
+
+    /// pg_dump's output without comment lines and its per-run `\restrict` keys, so two dumps can be compared.
+    static func comparableSchema(_ output: String) -> String {
+        output.split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.hasPrefix("--") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
             .joined(separator: "\n")
     }
 
     /// Every table's and populated materialized view's rows as COPY text, in a total order.
     static func contents(_ database: String) throws -> [String: String] {
-        let c = try Connection(try PostgresTestServer.url(database: database))
+        try contents(url: try PostgresTestServer.url(database: database))
+    }
+
+    /// `contents(_:)` of the database at `url` (any server version).
+    static func contents(url: String) throws -> [String: String] {
+        let c = try Connection(url)
         let tables = try c.execute("""
             SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qname
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

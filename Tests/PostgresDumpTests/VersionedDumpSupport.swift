@@ -91,28 +91,12 @@ enum VersionedDump {
         let pgDump = (dumper ?? server).tool("pg_dump")
         let r = try runProcess(pgDump, ["--schema-only", "-d", try server.url(database: database)])
         guard r.status == 0 else { throw TestSupportError("\(pgDump) of \(database) on \(server) failed: \(r.stderr)") }
-        return r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.hasPrefix("--") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
-            .joined(separator: "\n")
+        return DumpFixture.comparableSchema(r.stdout)
     }
 
     /// Every table's and populated materialized view's rows as COPY text, in a total order.
     static func contents(_ database: String, on server: PostgresServer) throws -> [String: String] {
-        let c = try Connection(try server.url(database: database))
-        let tables = try c.execute("""
-            SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qname
-            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'm') AND c.relispopulated AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-              AND n.nspname NOT LIKE 'pg\\_toast%'
-            """)
-        var result: [String: String] = [:]
-        for row in tables.rows {
-            let qname = try row.string("qname")
-            var data = Data()
-            try c.copyOut("COPY (SELECT * FROM ONLY \(qname) t ORDER BY t::text) TO STDOUT") { data.append(contentsOf: $0) }
-            result[qname] = String(decoding: data, as: UTF8.self)
-        }
-        return result
+        try DumpFixture.contents(url: try server.url(database: database))
     }
 
     /// Records a test issue with the unified diff of two schema dumps when they differ.
