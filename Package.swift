@@ -86,7 +86,8 @@ let package = Package(
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
         .testTarget(name: "BackupJobsTests", dependencies: [
-            "BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "PostgresRestore", "TestSupport",
+            "BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "PostgresRestore", "PostgresDump", "Archive",
+            "TestSupport",
         ]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "vaultops", "VaultopsCore", "BackupJobs", "TestSupport"]),
         .testTarget(name: "vaultopsTests", dependencies: [

@@ -9,8 +9,14 @@ public enum PostgresBackup {
     /// Dumps the database `connection` (a libpq URI or keyword string) names.
     ///
     /// The connection string may hold a password; it only ever appears redacted (manifest, logs, errors).
+    /// With `engine` `.pgDump` the installed pg_dump (or `pgDumpPath`) writes the script instead of vaultops' dumper.
     public static func run(connection conninfo: String, options: BackupOptions, dumpOptions: DumpOptions = DumpOptions(),
+                           engine: PostgresEngine = .native, pgDumpPath: String? = nil,
                            now: Date = Date()) throws -> BackupResult {
+        if engine == .pgDump {
+            return try PgDumpEngine.run(connection: conninfo, options: options, dumpOptions: dumpOptions,
+                                        program: pgDumpPath, now: now)
+        }
         let name = options.name ?? ArtifactName.defaultSource(kind: .postgres, path: "")
         try ArtifactWriter.checkOutputDirectory(options.outputDirectory)
         let connection = try Connection(conninfo)
