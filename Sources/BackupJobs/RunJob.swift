@@ -162,6 +162,15 @@ public enum RunJob {
         }
         guard !dryRun else { return outcome }
 
+        record(&outcome, config: config, backupDir: backupDir, startedAt: startedAt, now: now, log: log)
+        return outcome
+    }
+
+    /// Writes the metrics and the status file and sends the notification: each failure is logged and counted in
+    /// `outcome`, none hides the backups' result.
+    private static func record(_ outcome: inout RunOutcome, config: Config, backupDir: String, startedAt: Date,
+                               now: () -> Date, log: @escaping @Sendable (String) -> Void) {
+        let dryRun = outcome.dryRun
         // Status, metrics, notification: each failure is logged and counted, none hides the backups' result.
         let statusURL = RunStatus.fileURL(backupDir: backupDir)
         var previous: RunStatus?
@@ -209,7 +218,6 @@ public enum RunJob {
                 }
             }
         }
-        return outcome
     }
 
     /// Uploads a verified artifact and its manifest; records the result and, when OSS is down for good,

@@ -13,6 +13,9 @@ struct MirrorOnlyRunTests {
         let dir = try TempDir("run-mirror-only")
         try FileManager.default.createDirectory(at: dir.file("uploads/2026"), withIntermediateDirectories: true)
         try Data("photo".utf8).write(to: dir.file("uploads/2026/p.jpg"))
+        try FileManager.default.createDirectory(at: dir.file("uploads/tmp"), withIntermediateDirectories: true)
+        try Data("scratch".utf8).write(to: dir.file("uploads/tmp/t.bin"))
+        try Data("log".utf8).write(to: dir.file("uploads/2026/upload.log"))
         let config = try MirrorRunTests.config(dir, """
             backup_dir: backups
             sources:
@@ -20,17 +23,22 @@ struct MirrorOnlyRunTests {
                 files: uploads
                 mirror: oss://\(bucket)/uploads/
                 archive: false
+                exclude: ["*.log", tmp/]
             metrics:
               textfile: metrics/vaultops.prom
             """)
-        let outcome = try RunJob.run(config: config, environment: try MirrorRunTests.environment(), log: { _ in })
+        let lines = MirrorLines()
+        let outcome = try RunJob.run(config: config, environment: try MirrorRunTests.environment(), log: { lines.add($0) })
         #expect(outcome.exitCode == .success, "\(outcome.sources.map { $0.error ?? "" })")
+        #expect(lines.all.contains("source uploads: mirror: excluded 2 files (exclude:)"), "\(lines.all)")
         let source = outcome.sources[0]
         #expect(source.artifact == nil && source.mirrorOnly && source.copied)
         #expect(source.mirror?.ok == true && source.mirror?.sent == 1)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.file("backups").path).filter { !$0.hasPrefix(".") }
         #expect(files.isEmpty, "no tar for a mirror-only source: \(files)")
         #expect(try Emulator.client().getObject(bucket: bucket, key: "uploads/2026/p.jpg") == Data("photo".utf8))
+        // exclude: applies to the mirror too.
+        #expect(try Emulator.client().listObjects(bucket: bucket, prefix: "uploads/").map(\.key) == ["uploads/2026/p.jpg"])
 
         let status = try #require(outcome.status)
         let entry = try #require(status.source(named: "uploads"))
@@ -76,4 +84,11 @@ struct MirrorOnlyRunTests {
         #expect(metrics.contains("vaultops_source_last_mirror_success_timestamp_seconds{source=\"uploads\"} 0\n"))
         #expect(metrics.contains("vaultops_source_last_run_success{source=\"uploads\"} 0\n"))
     }
+}
+
+private final class MirrorLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func add(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
 }

@@ -99,5 +99,14 @@ struct ScheduleRunCommandTests {
         let restore = try vaultops(["restore", artifact.path, "--to", restored.path])
         #expect(restore.status == 0, "\(restore.stdout)\(restore.stderr)")
         #expect(try String(contentsOf: restored.appendingPathComponent(".env"), encoding: .utf8).contains("${POSTGRES_PASSWORD}"))
+
+        // `backup files` takes the same patterns.
+        let out = dir.file("manual")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let manual = try vaultops(["backup", "files", app.path, "--exclude", "*.log", "--exclude", "node_modules/", "--out", out.path])
+        #expect(manual.status == 0, "\(manual.stderr)")
+        #expect(manual.stderr.contains("excluded 2 paths"), "\(manual.stderr)")
+        let bad = try vaultops(["backup", "files", app.path, "--exclude", "./x", "--out", out.path])
+        #expect(bad.status == 2 && bad.stderr.contains("--exclude: './x' has '.' or '..'"), "\(bad.stderr)")
     }
 }
