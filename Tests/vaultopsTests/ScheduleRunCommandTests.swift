@@ -67,6 +67,26 @@ struct ScheduleRunCommandTests {
         #expect(r.status == 0 && !r.stdout.contains("skipped"), "\(r.stdout)")
     }
 
+    @Test("a dry run says a mirror-only source would mirror, not archive")
+    func mirrorOnlyDryRun() throws {
+        let dir = try TempDir("run-mirror-only-dry")
+        _ = try makeUploadsFolder(in: dir)
+        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: uploads
+                files: work-order-uploads
+                mirror: oss://media-files/uploads/
+                archive: false
+            """)
+        let r = try vaultops(["run", "--config", config.path, "--dry-run"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("planned uploads"))
+        #expect(r.stderr.contains("source uploads: would mirror \(dir.file("work-order-uploads").path) to oss://media-files/uploads/ (archive: false, no tar)"),
+                "\(r.stderr)")
+    }
+
     @Test("a files source with a folder, a .env, exclude and one_file_system: the log and manifest name what was left out")
     func filesWithExclude() throws {
         let dir = try TempDir("run-exclude")
