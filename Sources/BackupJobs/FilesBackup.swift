@@ -4,6 +4,9 @@ import VaultopsCore
 
 /// `backup files`: folders and single files into one `<name>_<date>.tar.gz`, each stored under its base name.
 public enum FilesBackup {
+    /// How many excluded paths the manifest's `extra.excluded` lists at most.
+    public static let excludedListLimit = 1000
+
     /// Backs up `directories` (folders or single files) into one archive.
     ///
     /// A file that changes while read, and again when read a second time, fails the backup unless `allowChanged`:
@@ -24,6 +27,34 @@ public enum FilesBackup {
                 oneFileSystem: source.oneFileSystem, now: now)
     }
 
+    /// Which of `paths` are folders; throws naming a path that is missing, unreadable, shares its base name with
+    /// another, or contains the output folder.
+    private static func check(_ paths: [URL], outputDirectory: URL) throws -> [Bool] {
+        var isFolder: [Bool] = []
+        var seen: [String: String] = [:]
+        for path in paths {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir) else {
+                throw BackupJobError.source(path: path.path, reason: "no such file or folder")
+            }
+            isFolder.append(isDir.boolValue)
+            guard access(path.path, isDir.boolValue ? R_OK | X_OK : R_OK) == 0 else {
+                throw BackupJobError.source(path: path.path, reason: "cannot be read (\(String(cString: strerror(errno))))")
+            }
+            let base = path.lastPathComponent
+            if let other = seen[base] {
+                throw BackupJobError.source(path: path.path, reason: "has the same base name as \(other); archive them separately")
+            }
+            seen[base] = path.path
+        }
+        // Never archive the output folder into itself.
+        let out = outputDirectory.standardizedFileURL.resolvingSymlinksInPath().path
+        for (path, isDir) in zip(paths, isFolder) where isDir && (out + "/").hasPrefix(path.resolvingSymlinksInPath().path + "/") {
+            throw BackupJobError.source(path: path.path, reason: "contains the output folder \(out); choose another --out")
+        }
+        return isFolder
+    }
+
     /// `run` with the test hooks: a file changed after its first chunk is read, a crash between the renames.
     package static func run(directories: [URL], options: BackupOptions, allowChanged: Bool = false,
                             exclude: ExcludeRules = ExcludeRules(), oneFileSystem: Bool = false, now: Date = Date(),
@@ -31,28 +62,7 @@ public enum FilesBackup {
                             betweenRenames: (() throws -> Void)? = nil) throws -> BackupResult {
         guard !directories.isEmpty else { throw BackupJobError.failed("backup files needs at least one folder or file") }
         let folders = directories.map { $0.standardizedFileURL }
-        var isFolder: [Bool] = []
-        var seen: [String: String] = [:]
-        for folder in folders {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir) else {
-                throw BackupJobError.source(path: folder.path, reason: "no such file or folder")
-            }
-            isFolder.append(isDir.boolValue)
-            guard access(folder.path, isDir.boolValue ? R_OK | X_OK : R_OK) == 0 else {
-                throw BackupJobError.source(path: folder.path, reason: "cannot be read (\(String(cString: strerror(errno))))")
-            }
-            let base = folder.lastPathComponent
-            if let other = seen[base] {
-                throw BackupJobError.source(path: folder.path, reason: "has the same base name as \(other); archive them separately")
-            }
-            seen[base] = folder.path
-        }
-        // Never archive the output folder into itself.
-        let out = options.outputDirectory.standardizedFileURL.resolvingSymlinksInPath().path
-        for (folder, isDir) in zip(folders, isFolder) where isDir && (out + "/").hasPrefix(folder.resolvingSymlinksInPath().path + "/") {
-            throw BackupJobError.source(path: folder.path, reason: "contains the output folder \(out); choose another --out")
-        }
+        let isFolder = try check(folders, outputDirectory: options.outputDirectory)
         let name = options.name ?? ArtifactName.defaultSource(kind: .files, path: folders[0].path)
         var warnings: [String] = []
         var changed: [String] = []
@@ -87,7 +97,13 @@ public enum FilesBackup {
                 if !exclude.isEmpty {
                     extra["exclude"] = exclude.rules.map(\.pattern).joined(separator: "\n")
                     extra["excluded_count"] = String(tar.excluded.count)
-                    if !tar.excluded.isEmpty { extra["excluded"] = tar.excluded.joined(separator: "\n") }
+                    if !tar.excluded.isEmpty {
+                        // An excluded folder is one line however much it holds; many matching files are capped so the
+                        // manifest stays readable (the count above is complete).
+                        let shown = tar.excluded.prefix(Self.excludedListLimit)
+                        let more = tar.excluded.count - shown.count
+                        extra["excluded"] = (shown + (more > 0 ? ["… and \(more) more"] : [])).joined(separator: "\n")
+                    }
                 }
                 if oneFileSystem { extra["one_file_system"] = "true" }
                 if !tar.skippedMountPoints.isEmpty { extra["mount_points_skipped"] = tar.skippedMountPoints.joined(separator: "\n") }

@@ -56,6 +56,22 @@ struct FilesSelectionTests {
         #expect(!FileManager.default.fileExists(atPath: target.appendingPathComponent("sub/x.log").path))
     }
 
+    @Test("the manifest lists at most 1000 excluded paths; the count is complete")
+    func excludedListCapped() throws {
+        let dir = try TempDir("files-cap")
+        let app = dir.file("app")
+        try FileManager.default.createDirectory(at: app, withIntermediateDirectories: true)
+        for i in 0..<1003 { try Data().write(to: app.appendingPathComponent("f\(i).log")) }
+        let out = dir.file("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let result = try FilesBackup.run(directories: [app], options: BackupOptions(outputDirectory: out),
+                                         exclude: try ExcludeRules.parse(["*.log"]))
+        #expect(result.excluded.count == 1003)
+        let listed = result.manifest.extra?["excluded"]?.split(separator: "\n") ?? []
+        #expect(listed.count == 1001 && listed.last == "… and 3 more")
+        #expect(result.manifest.extra?["excluded_count"] == "1003")
+    }
+
     @Test("'!' re-includes a file an earlier pattern excluded")
     func negation() throws {
         let dir = try TempDir("files-negate")
