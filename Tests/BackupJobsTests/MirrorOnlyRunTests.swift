@@ -86,6 +86,8 @@ struct MirrorOnlyRunTests {
     }
 }
 
+/// The run's log lines, collected from its threads.
+// Safety: every access to `lines` holds `lock`.
 private final class MirrorLines: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []

@@ -12,6 +12,8 @@ private func night(_ text: String) -> Date {
     return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: 2))!
 }
 
+/// The run's log lines, collected from its threads.
+// Safety: every access to `lines` holds `lock`.
 private final class Lines: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
