@@ -38,7 +38,7 @@ public enum BackupPoint {
                 case let .sqlite(path):
                     result = try SQLiteBackup.run(path: URL(fileURLWithPath: path), options: options, now: now)
                 case let .files(paths):
-                    result = try FilesBackup.run(directories: paths.map { URL(fileURLWithPath: $0) }, options: options, now: now)
+                    result = try FilesBackup.run(source: source, paths: paths, options: options, now: now)
                 }
             } catch {
                 throw DeployError(.backupPoint, "backup of \(source.name) failed: \(oneLine(error)); nothing was deployed")

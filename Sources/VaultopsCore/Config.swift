@@ -64,7 +64,7 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
         case postgres(connection: String)
         /// A SQLite database file.
         case sqlite(path: String)
-        /// One or more folders, archived together.
+        /// One or more folders or single files, archived together.
         case files(paths: [String])
     }
 
@@ -86,6 +86,14 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     public var timeout: Duration?
     /// `drill:` — where `run` trial-restores the source's newest artifact; nil when the source has none.
     public var drill: DrillTarget?
+    /// `schedule:` — the days the nightly `run` backs the source up (daily when not set).
+    public var schedule: Schedule = .daily
+    /// `exclude:` (files sources) — gitignore-style patterns of paths not archived.
+    public var exclude = ExcludeRules()
+    /// `one_file_system: true` (files sources) — folders on another file system (mount points) are archived empty.
+    public var oneFileSystem = false
+    /// `archive: false` (files sources with `mirror:`) — only the mirror runs, no tar is written.
+    public var archive = true
 
     /// The timeout of a source that names none: generous, but a stalled server never holds the lock for good.
     public static let defaultTimeout = Duration.seconds(6 * 3600)
