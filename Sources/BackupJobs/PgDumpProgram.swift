@@ -1,13 +1,5 @@
 import Foundation
 
-/// Which program writes a PostgreSQL dump: vaultops' own dumper over libpq (the default), or the installed `pg_dump`.
-public enum PostgresEngine: String, Sendable, CaseIterable {
-    /// vaultops' dumper: one snapshot, row counts in the manifest, no version matching.
-    case native
-    /// The PostgreSQL project's `pg_dump` (plain format), streamed through the same pipeline.
-    case pgDump = "pg_dump"
-}
-
 /// One `pg_dump` program found on this machine.
 public struct PgDumpProgram: Sendable, Equatable {
     public var path: String

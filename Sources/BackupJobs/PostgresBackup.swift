@@ -35,9 +35,12 @@ public enum PostgresBackup {
 extension PostgresBackup {
     /// Dumps with the default options; objects the dump cannot recreate are left out (and listed in the
     /// manifest) only when `allowIncomplete` (a source's `allow_incomplete: true`), else they stop the backup.
+    /// `engine` `.pgDump` has `pgDumpPath` (nil: the best pg_dump installed) write it instead.
     public static func run(connection conninfo: String, options: BackupOptions, allowIncomplete: Bool,
+                           engine: PostgresEngine = .native, pgDumpPath: String? = nil,
                            now: Date = Date()) throws -> BackupResult {
-        try run(connection: conninfo, options: options, dumpOptions: DumpOptions(skipUnsupportedObjects: allowIncomplete), now: now)
+        try run(connection: conninfo, options: options, dumpOptions: DumpOptions(skipUnsupportedObjects: allowIncomplete),
+                engine: engine, pgDumpPath: pgDumpPath, now: now)
     }
 }
 

@@ -94,7 +94,8 @@ extension RunJob {
                 logFilesSelection(source.name, backup, log: log)
             case let .postgres(connection):
                 backup = try PostgresBackup.run(connection: connection, options: options,
-                                                allowIncomplete: source.allowIncomplete, now: now())
+                                                allowIncomplete: source.allowIncomplete, engine: source.engine,
+                                                pgDumpPath: source.pgDumpPath, now: now())
                 if !backup.notDumped.isEmpty {
                     log("source \(source.name): WARNING: incomplete (allow_incomplete): not dumped: \(backup.notDumped.joined(separator: "; "))")
                 }

@@ -34,7 +34,8 @@ public enum BackupPoint {
                 switch source.target {
                 case let .postgres(connection):
                     result = try PostgresBackup.run(connection: connection, options: options,
-                                                    allowIncomplete: source.allowIncomplete, now: now)
+                                                    allowIncomplete: source.allowIncomplete, engine: source.engine,
+                                                    pgDumpPath: source.pgDumpPath, now: now)
                 case let .sqlite(path):
                     result = try SQLiteBackup.run(path: URL(fileURLWithPath: path), options: options, now: now)
                 case let .files(paths):

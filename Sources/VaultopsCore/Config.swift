@@ -57,6 +57,14 @@ public struct Config: Sendable, Equatable {
 }
 
 /// One entry of `sources:`.
+/// Which program writes a PostgreSQL dump: vaultops' own dumper over libpq (the default), or the installed `pg_dump`.
+public enum PostgresEngine: String, Sendable, CaseIterable {
+    /// vaultops' dumper: one snapshot, row counts in the manifest, no version matching.
+    case native
+    /// The PostgreSQL project's `pg_dump` (plain format), streamed through the same pipeline.
+    case pgDump = "pg_dump"
+}
+
 public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     /// What to back up.
     public enum Target: Sendable, Equatable {
@@ -82,6 +90,10 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     /// `allow_incomplete: true` (postgres sources only): back up even when some objects cannot be dumped,
     /// listing them in the manifest, as `backup postgres --allow-incomplete` does.
     public var allowIncomplete: Bool
+    /// `engine:` (postgres sources only) — which program writes the dump.
+    public var engine: PostgresEngine = .native
+    /// `pg_dump:` (with `engine: pg_dump`) — the pg_dump program to run; nil picks the best one installed.
+    public var pgDumpPath: String?
     /// `timeout:` — how long the source's backup may take before it is cancelled; `defaultTimeout` when nil.
     public var timeout: Duration?
     /// `drill:` — where `run` trial-restores the source's newest artifact; nil when the source has none.

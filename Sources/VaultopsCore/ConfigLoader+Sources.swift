@@ -5,7 +5,7 @@ import Yams
 extension Reader {
     static let sourceKinds = ["postgres", "sqlite", "files"]
     static let sourceKeys = ["name"] + sourceKinds + ["level", "mirror", "allow_incomplete", "timeout", "drill", "schedule",
-                                                       "exclude", "one_file_system", "archive"]
+                                                       "exclude", "one_file_system", "archive", "engine", "pg_dump"]
 
     func source(_ item: YAMLValue) throws(ConfigError) -> SourceConfig {
         let f = try mapping(item, allowed: Self.sourceKeys)
@@ -42,8 +42,32 @@ extension Reader {
                                   allowIncomplete: allowIncomplete, timeout: timeout)
         config.drill = try f["drill"].flatMap { v throws(ConfigError) -> DrillTarget? in try drill(v, target: target) }
         if let v = f["schedule"] { config.schedule = try schedule(v) }
+        try engineOptions(f, into: &config)
         try filesOptions(f, into: &config)
         return config
+    }
+
+    /// `engine:` and `pg_dump:` of a postgres source.
+    private func engineOptions(_ f: Fields, into config: inout SourceConfig) throws(ConfigError) {
+        if let v = f["engine"] {
+            guard case .postgres = config.target else {
+                throw error(v, "'\(v.path)' applies to 'postgres' sources only (which program writes the dump)")
+            }
+            let text = try nonEmpty(v)
+            guard let engine = PostgresEngine(rawValue: text) else {
+                throw error(v, "'\(v.path)' should be native or pg_dump, not '\(text)'")
+            }
+            if engine == .pgDump, config.allowIncomplete, let flag = f["allow_incomplete"] {
+                throw error(flag, "'\(flag.path)' applies to the native engine only (pg_dump dumps every object)")
+            }
+            config.engine = engine
+        }
+        if let v = f["pg_dump"] {
+            guard config.engine == .pgDump else {
+                throw error(v, "'\(v.path)' needs 'engine: pg_dump' on the same source")
+            }
+            config.pgDumpPath = try path(v)
+        }
     }
 
     private func sourceTarget(kind: String, value: YAMLValue) throws(ConfigError) -> SourceConfig.Target {

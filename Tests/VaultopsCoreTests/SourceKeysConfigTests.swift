@@ -89,3 +89,36 @@ struct SourceKeysConfigTests {
         #expect(error?.description == "vaultops.yml:9: 'deploy.backup_point[0]' names source 'uploads', which has 'archive: false' and so no backup to restore")
     }
 }
+
+/// `engine:` and `pg_dump:` of a postgres source.
+@Suite("Config: source engine")
+struct SourceEngineConfigTests {
+    @Test("engine: native (the default) or pg_dump, with an optional pg_dump: program")
+    func engines() throws {
+        let config = try SourceKeysConfigTests.parse("""
+              - name: a
+                postgres: postgresql://app@db/a
+              - name: b
+                postgres: postgresql://app@db/b
+                engine: pg_dump
+                pg_dump: /usr/lib/postgresql/17/bin/pg_dump
+              - name: c
+                postgres: postgresql://app@db/c
+                engine: native
+            """)
+        #expect(config.sources.map(\.engine) == [.native, .pgDump, .native])
+        #expect(config.sources.map(\.pgDumpPath) == [nil, "/usr/lib/postgresql/17/bin/pg_dump", nil])
+    }
+
+    @Test("bad engine settings name the file, line and key", arguments: [
+        ("  - postgres: postgresql://app@db/a\n    engine: pgdump\n", "vaultops.yml:4: 'sources[0].engine' should be native or pg_dump, not 'pgdump'"),
+        ("  - sqlite: /a.db\n    engine: pg_dump\n", "vaultops.yml:4: 'sources[0].engine' applies to 'postgres' sources only (which program writes the dump)"),
+        ("  - postgres: postgresql://app@db/a\n    pg_dump: /usr/bin/pg_dump\n", "vaultops.yml:4: 'sources[0].pg_dump' needs 'engine: pg_dump' on the same source"),
+        ("  - postgres: postgresql://app@db/a\n    allow_incomplete: true\n    engine: pg_dump\n",
+         "vaultops.yml:4: 'sources[0].allow_incomplete' applies to the native engine only (pg_dump dumps every object)"),
+    ])
+    func errors(yaml: String, expected: String) {
+        let error = #expect(throws: ConfigError.self) { try SourceKeysConfigTests.parse(yaml) }
+        #expect(error?.description == expected)
+    }
+}

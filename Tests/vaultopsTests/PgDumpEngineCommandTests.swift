@@ -96,6 +96,29 @@ struct PgDumpEngineCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 
+    @Test("a source with engine: pg_dump in the config: run backs it up with that pg_dump and verifies it")
+    func runWithEngineFromConfig() throws {
+        let server = try #require(PostgresServers.all.first)
+        let source = try server.freshDatabase("engrun")
+        try server.psql("CREATE TABLE t (a int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 50);", database: source)
+        let dir = try TempDir("engine-run")
+        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: db
+                postgres: \(try server.url(database: source))
+                engine: pg_dump
+                pg_dump: \(server.tool("pg_dump"))
+            """)
+        let r = try vaultops(["run", "--config", config.path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("source db: verified"), "\(r.stderr)")
+        let manifest = try String(contentsOf: dir.file("backups/db_\(todayStamp()).sql.gz.manifest.json"), encoding: .utf8)
+        #expect(manifest.contains("\"engine\" : \"pg_dump \(server.major)."))
+        try server.psql("DROP DATABASE \"\(source)\"")
+    }
+
     @Test("--pg-dump without --engine pg_dump, and --allow-incomplete with it, are usage errors (exit 2)")
     func usage() throws {
         let a = try vaultops(["backup", "postgres", "postgresql://x@127.0.0.1:1/db", "--pg-dump", "/usr/bin/pg_dump"])

@@ -2,6 +2,7 @@ import ArgumentParser
 import BackupJobs
 import Foundation
 import PostgresDump
+import VaultopsCore
 
 /// `vaultops backup postgres URL`: a pg_dump-compatible plain SQL dump over libpq, gzipped.
 struct BackupPostgres: ParsableCommand {
