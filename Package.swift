@@ -46,6 +46,9 @@ let package = Package(
             "CCurl", "VaultopsCore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // One storage interface (save, load with ranges, stat, list, remove): a local folder and an OSS prefix,
+        // and the one place OSS settings are resolved. Above ObjectStorage (the raw OSS client), beside Retention.
+        .target(name: "Storage", dependencies: ["ObjectStorage", "VaultopsCore"]),
         .target(name: "Retention", dependencies: ["VaultopsCore", .product(name: "Crypto", package: "swift-crypto")]),
         // Folder ⇄ OSS prefix mirroring: plan (pure), local walker, parallel executor.
         .target(name: "Mirror", dependencies: ["ObjectStorage", "VaultopsCore"]),
@@ -57,7 +60,7 @@ let package = Package(
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
         .target(name: "BackupJobs", dependencies: [
             "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention", "LibPQ", "PostgresDump", "PostgresRestore",
-            "ObjectStorage", "Mirror", "CCurl",
+            "ObjectStorage", "Storage", "Mirror", "CCurl",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
@@ -67,7 +70,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "vaultops", dependencies: [
-            "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "LibPQ", "PostgresDump", "ObjectStorage", "Retention",
+            "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "LibPQ", "PostgresDump", "ObjectStorage", "Storage", "Retention",
             "BackupJobs", "Migration", "Mirror", "Deploy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -81,7 +84,7 @@ let package = Package(
         .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "PostgresRestoreTests", dependencies: ["PostgresRestore", "PostgresDump", "LibPQ", "Archive", "TestSupport"]),
-        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "Storage", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),

@@ -2,59 +2,49 @@ import Crypto
 import Foundation
 import ObjectStorage
 import Retention
+import Storage
 import VaultopsCore
 
-/// The backups under one OSS prefix, for `Pruner`: objects directly under the prefix (ListObjectsV2 pages
-/// with delimiter `/`) and the multipart uploads started there and never finished.
+/// The backups under one OSS prefix, for `Pruner`: a thin adapter over the storage interface's `OSSBackend`.
 ///
-/// Deeper "folders" are not listed (as `LocalFolderStore` ignores subfolders), so prune never reaches
-/// into another prefix. Removal uses DeleteMultipleObjects (idempotent: a missing key is not an error)
-/// and AbortMultipartUpload (`NoSuchUpload` counts as already gone).
+/// Lists the objects directly under the prefix (delimiter `/`) and the multipart uploads started there and
+/// never finished. Deeper "folders" are listed as `.other` (as `LocalFolderStore` does with subfolders), so
+/// prune never reaches into another prefix. Removal is idempotent: DeleteMultipleObjects ignores a missing key
+/// and an upload already gone (`NoSuchUpload`) counts as aborted.
 /// - Important: wraps an `OSSClient`, so it stays on the client's thread.
 public struct OSSRetentionStore: RetentionStore {
-    public let client: OSSClient
-    public let bucket: String
+    /// The storage the backups are in.
+    public let backend: OSSBackend
+    public var client: OSSClient { backend.client }
+    public var bucket: String { backend.bucket }
     /// The key prefix, empty or ending in `/`.
-    public let prefix: String
+    public var prefix: String { backend.prefix }
+
+    /// A store over `backend`'s prefix.
+    public init(backend: OSSBackend) {
+        self.backend = backend
+    }
 
     /// A store for `oss://bucket/prefix`; a prefix without a trailing `/` gets one.
     public init(client: OSSClient, bucket: String, prefix: String) {
-        self.client = client
-        self.bucket = bucket
-        self.prefix = OSSRetentionStore.normalized(prefix: prefix)
+        self.init(backend: OSSBackend(client: client, bucket: bucket, prefix: prefix))
     }
 
     /// `nightly` → `nightly/`, `/a/b/` → `a/b/`, `` → ``.
-    public static func normalized(prefix: String) -> String {
-        var p = Substring(prefix)
-        while p.hasPrefix("/") { p = p.dropFirst() }
-        return p.isEmpty || p.hasSuffix("/") ? String(p) : String(p) + "/"
-    }
+    public static func normalized(prefix: String) -> String { OSSBackend.normalized(prefix: prefix) }
 
-    public var location: String { "oss://\(bucket)/\(prefix)" }
+    public var location: String { backend.location }
 
     public func list() throws(RetentionError) -> [StoredObject] {
         var objects: [StoredObject] = []
         do {
-            var token: String?
-            repeat {
-                let page = try client.listObjectsPage(bucket: bucket, prefix: prefix, delimiter: "/", continuationToken: token)
-                for object in page.objects {
-                    let name = String(object.key.dropFirst(prefix.count))
-                    // The prefix itself (a "folder" placeholder object) is not a backup.
-                    guard !name.isEmpty else { continue }
-                    objects.append(StoredObject(name: name, size: object.size, modified: object.lastModified))
-                }
-                for folder in page.commonPrefixes {
-                    objects.append(StoredObject(name: String(folder.dropFirst(prefix.count)), size: 0, modified: nil, kind: .other))
-                }
-                token = page.nextContinuationToken
-            } while token != nil
-            for upload in try client.listMultipartUploads(bucket: bucket, prefix: prefix) {
-                let name = String(upload.key.dropFirst(prefix.count))
-                guard !name.isEmpty, !name.contains("/") else { continue }
-                objects.append(StoredObject(name: name, size: 0, modified: upload.initiated,
-                                            kind: .multipartUpload(uploadID: upload.uploadId)))
+            for entry in try backend.list(prefix: "", recursive: false) {
+                objects.append(StoredObject(name: entry.name, size: entry.size, modified: entry.modified,
+                                            kind: entry.kind == .object ? .file : .other))
+            }
+            for upload in try backend.incompleteUploads() where !upload.name.isEmpty && !upload.name.contains("/") {
+                objects.append(StoredObject(name: upload.name, size: 0, modified: upload.initiated,
+                                            kind: .multipartUpload(uploadID: upload.uploadID)))
             }
         } catch {
             throw RetentionError(.listFailed, "cannot list the OSS prefix", object: location, underlying: Self.text(error))
@@ -68,25 +58,19 @@ public struct OSSRetentionStore: RetentionStore {
         }
         guard object.size > 0, limit > 0 else { return Data() }
         do {
-            let end = min(object.size, Int64(limit)) - 1
-            return try client.getObject(bucket: bucket, key: prefix + object.name, range: 0...end)
+            return try backend.load(object.name, range: 0...(min(object.size, Int64(limit)) - 1))
         } catch {
             throw RetentionError(.readFailed, "cannot read the object", object: location + object.name, underlying: Self.text(error))
         }
     }
 
     public func remove(_ object: StoredObject) throws(RetentionError) {
-        let key = prefix + object.name
         do {
             switch object.kind {
             case .file:
-                try client.deleteObjects(bucket: bucket, keys: [key])
+                try backend.remove([object.name])
             case let .multipartUpload(uploadID):
-                do {
-                    try client.abortMultipartUpload(bucket: bucket, key: key, uploadId: uploadID)
-                } catch let error as ObjectStorageError where error.serviceCode == "NoSuchUpload" {
-                    return
-                }
+                try backend.abortUpload(object.name, uploadID: uploadID)
             case .other:
                 throw RetentionError(.removeFailed, "only objects and multipart uploads are removed", object: location + object.name)
             }
@@ -101,14 +85,13 @@ public struct OSSRetentionStore: RetentionStore {
     /// over the stored bytes (HeadObject's `x-oss-hash-crc64ecma`): nothing is downloaded. Without one (a manifest
     /// uploaded by hand or by an older vaultops), downloads the object in ranges and compares its SHA-256.
     public func checkContent(_ object: StoredObject, against manifest: ManifestSummary) -> ContentCheck {
-        let key = prefix + object.name
         guard object.kind == .file else { return .unavailable("not a complete object") }
         if let size = manifest.byteSize, size != object.size {
             return .differs("size \(object.size) differs from the manifest's \(size)")
         }
         do {
             if let expected = manifest.crc64 {
-                let info = try client.headObject(bucket: bucket, key: key)
+                let info = try backend.stat(object.name)
                 guard let reported = info.crc64 else { return .unavailable("OSS reported no CRC-64 for \(location + object.name)") }
                 return reported == expected ? .matches("CRC-64 reported by OSS")
                     : .differs("CRC-64 \(reported) reported by OSS differs from the manifest's \(expected): the object is damaged")
@@ -119,7 +102,7 @@ public struct OSSRetentionStore: RetentionStore {
             let step: Int64 = 16 << 20
             while offset < object.size {
                 let end = min(object.size, offset + step) - 1
-                let chunk = try client.getObject(bucket: bucket, key: key, range: offset...end)
+                let chunk = try backend.load(object.name, range: offset...end)
                 guard !chunk.isEmpty else { break }
                 hasher.update(data: chunk)
                 offset += Int64(chunk.count)
@@ -139,7 +122,7 @@ public struct OSSRetentionStore: RetentionStore {
         for start in stride(from: 0, to: files.count, by: 1000) {
             let chunk = files[start..<min(start + 1000, files.count)]
             do {
-                try client.deleteObjects(bucket: bucket, keys: chunk.map { prefix + $0.name })
+                try backend.remove(chunk.map(\.name))
             } catch {
                 for object in chunk {
                     failures[object.name] = RetentionError(.removeFailed, "cannot remove the object", object: location + object.name,

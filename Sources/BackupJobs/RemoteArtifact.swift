@@ -1,5 +1,6 @@
 import Foundation
 import ObjectStorage
+import Storage
 import VaultopsCore
 
 /// An artifact fetched from OSS into a private temporary folder, removed when the value is released.
@@ -10,31 +11,25 @@ public final class RemoteArtifact {
     public let hasManifest: Bool
     private let folder: URL
 
-    /// Downloads `oss://BUCKET/KEY` and `KEY.manifest.json` when it exists (CRC-64 checked, resumable).
-    public init(location text: String, configuration: OSSConfiguration,
-                progress: ((_ done: Int64, _ total: Int64) -> Void)? = nil) throws {
+    /// Downloads `oss://BUCKET/KEY` and `KEY.manifest.json` when it exists (CRC-64 checked, resumable), through the
+    /// storage backend `settings` give.
+    public init(location text: String, settings: OSSSettings, progress: StorageProgress? = nil) throws {
         let location = try OSSLocation(parsing: text)
         let name = (location.key as NSString).lastPathComponent
         guard !location.key.isEmpty, !location.key.hasSuffix("/"), !name.isEmpty else {
             throw ObjectStorageError(.invalidURL, "'\(text)' names no object: expected oss://BUCKET/KEY")
         }
+        let backend = try settings.bucketBackend(location)
         let base = URL(fileURLWithPath: NSTemporaryDirectory(), isDirectory: true)
         folder = base.appendingPathComponent("vaultops-restore-\(UUID().uuidString.prefix(8))", isDirectory: true)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         local = folder.appendingPathComponent(name)
-        let client = OSSClient(configuration: configuration)
         do {
-            _ = try client.download(bucket: location.bucket, key: location.key, to: local.path, progress: progress)
-            let manifestKey = location.key + Manifest.sidecarSuffix
-            var found = true
-            do {
-                _ = try client.headObject(bucket: location.bucket, key: manifestKey)
-            } catch let error as ObjectStorageError where error.httpStatus == 404 {
-                found = false
-            }
+            _ = try backend.load(location.key, to: local, progress: progress)
+            let manifestName = location.key + Manifest.sidecarSuffix
+            let found = try backend.exists(manifestName)
             if found {
-                _ = try client.download(bucket: location.bucket, key: manifestKey,
-                                        to: Manifest.sidecarURL(for: local).path)
+                _ = try backend.load(manifestName, to: Manifest.sidecarURL(for: local), progress: nil)
             }
             hasManifest = found
         } catch {

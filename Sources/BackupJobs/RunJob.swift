@@ -156,7 +156,7 @@ public enum RunJob {
                 outcome.prunes.append(PruneStatus(store: "oss", location: oss.location, ok: false, summary: "skipped: \(ossDown)"))
                 log("prune \(oss.location): skipped: \(ossDown)")
             } else {
-                outcome.prunes.append(prune(store: OSSRetentionStore(client: oss.client, bucket: oss.bucket, prefix: oss.prefix),
+                outcome.prunes.append(prune(store: OSSRetentionStore(backend: oss.backend),
                                             name: "oss", policy: policy, config: config, dryRun: dryRun, now: now, log: log))
             }
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Mirror
 import ObjectStorage
+import Storage
 import VaultopsCore
 
 /// `vaultops download oss://BUCKET/KEY [DEST]`: a resumable, CRC-checked download;
@@ -42,7 +43,8 @@ struct Download: ParsableCommand {
             guard let destination else {
                 throw ValidationError("download needs an object key (oss://BUCKET/KEY), or a destination folder to mirror the prefix into: vaultops download \(source) DIR")
             }
-            let client = OSSCommand.client(try OSSConfiguration.fromEnvironment())
+            // The mirror keeps its own use of the client (plan, walker, parallel transfers).
+            let client = try OSSCommand.settings().bucketBackend(location).client
             let reporter = dryRun ? nil : ProgressReporter(label: "download", total: nil)
             let report = try Mirror.download(from: location, to: destination, client: client,
                                              options: MirrorOptions(jobs: jobs, dryRun: dryRun), progress: reporter,
@@ -61,10 +63,9 @@ struct Download: ParsableCommand {
         if FileManager.default.fileExists(atPath: dest) && !force {
             throw ObjectStorageError(.invalidConfiguration, "\(dest) already exists: pass --force to replace it")
         }
-        let client = OSSCommand.client(try OSSConfiguration.fromEnvironment())
+        let backend = try OSSCommand.settings().bucketBackend(location)
         let reporter = ProgressReporter(label: name, total: nil)
-        let result = try client.download(bucket: location.bucket, key: location.key, to: dest,
-                                         progress: { done, total in reporter.update(done, total) })
+        let result = try backend.load(location.key, to: URL(fileURLWithPath: dest), progress: { done, total in reporter.update(done, total) })
         reporter.finish()
         var line = "downloaded \(location) -> \(dest) (\(TransferProgress.bytes(result.size)), crc64 \(result.crc64)"
         if result.resumedFrom > 0 { line += ", resumed at \(TransferProgress.bytes(result.resumedFrom))" }

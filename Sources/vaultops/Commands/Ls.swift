@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ObjectStorage
+import Storage
 
 /// `vaultops ls oss://BUCKET[/PREFIX] [--json]`: every object under a prefix, across all pages.
 struct Ls: ParsableCommand {
@@ -14,23 +15,22 @@ struct Ls: ParsableCommand {
 
     mutating func run() throws {
         let where_ = try OSSLocation(parsing: location)
-        let client = OSSCommand.client(try OSSConfiguration.fromEnvironment())
-        let objects = try client.listObjects(bucket: where_.bucket, prefix: where_.key)
+        let objects = try OSSCommand.settings().bucketBackend(where_).list(prefix: where_.key, recursive: true)
         if json {
             print(Self.json(objects))
         } else {
             for object in objects {
-                let date = object.lastModified.map { ISO8601DateFormatter().string(from: $0) } ?? "-"
-                print("\(date)  \(String(object.size).leftPadded(12))  \(object.key)")
+                let date = object.modified.map { ISO8601DateFormatter().string(from: $0) } ?? "-"
+                print("\(date)  \(String(object.size).leftPadded(12))  \(object.name)")
             }
         }
     }
 
-    static func json(_ objects: [ObjectSummary]) -> String {
+    static func json(_ objects: [StorageEntry]) -> String {
         let formatter = ISO8601DateFormatter()
         let rows: [[String: Any]] = objects.map { o in
-            var row: [String: Any] = ["key": o.key, "size": o.size, "etag": o.etag]
-            row["last_modified"] = o.lastModified.map { formatter.string(from: $0) } ?? NSNull()
+            var row: [String: Any] = ["key": o.name, "size": o.size, "etag": o.etag ?? ""]
+            row["last_modified"] = o.modified.map { formatter.string(from: $0) } ?? NSNull()
             return row
         }
         let data = (try? JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("[]".utf8)

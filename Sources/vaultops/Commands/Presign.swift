@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ObjectStorage
+import Storage
 
 /// `vaultops presign oss://BUCKET/KEY [--expires SECONDS]`: a time-limited download URL.
 struct Presign: ParsableCommand {
@@ -17,7 +18,8 @@ struct Presign: ParsableCommand {
         guard !location.key.isEmpty else {
             throw ObjectStorageError(.invalidURL, "presign needs an object key: oss://BUCKET/KEY")
         }
-        let client = OSSClient(configuration: try OSSConfiguration.fromEnvironment())
+        // Presigning is OSS's own (no storage operation): the client of the backend the settings give.
+        let client = try OSSSettings().bucketBackend(location).client
         print(try client.presignedURL(bucket: location.bucket, key: location.key, expires: expires))
     }
 }

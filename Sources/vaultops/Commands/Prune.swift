@@ -3,6 +3,7 @@ import BackupJobs
 import Foundation
 import ObjectStorage
 import Retention
+import Storage
 
 /// `vaultops prune LOCATION`: remove backups past the retention policy, per source.
 struct Prune: ParsableCommand {
@@ -71,8 +72,7 @@ struct Prune: ParsableCommand {
         if location.lowercased().hasPrefix("oss://") {
             // Same plan as for a folder: ListObjectsV2 pages in, DeleteMultipleObjects and aborted uploads out.
             let target = try OSSLocation(parsing: location)
-            let client = OSSClient(configuration: try OSSConfiguration.fromEnvironment())
-            let store = OSSRetentionStore(client: client, bucket: target.bucket, prefix: OSSRetentionStore.normalized(prefix: target.key))
+            let store = OSSRetentionStore(backend: try OSSSettings().backend(bucket: target.bucket, prefix: target.key))
             report = try Pruner.run(store: store, policy: policy, timeZone: timeZone, dryRun: dryRun)
         } else {
             report = try Pruner.run(store: LocalFolderStore(path: location), policy: policy, timeZone: timeZone, dryRun: dryRun)

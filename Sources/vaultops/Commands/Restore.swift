@@ -3,6 +3,7 @@ import BackupJobs
 import Foundation
 import ObjectStorage
 import PostgresRestore
+import Storage
 import VaultopsCore
 
 /// `vaultops restore ARTIFACT|oss://BUCKET/KEY`: put a backup back, safely by default.
@@ -81,7 +82,7 @@ struct Restore: ParsableCommand {
         var url = URL(fileURLWithPath: artifact)
         if artifact.lowercased().hasPrefix("oss://") {
             let reporter = ProgressReporter(label: artifact, total: nil)
-            remote = try RemoteArtifact(location: artifact, configuration: try OSSConfiguration.fromEnvironment()) { done, total in
+            remote = try RemoteArtifact(location: artifact, settings: OSSSettings()) { done, total in
                 reporter.update(done, total)
             }
             reporter.finish()

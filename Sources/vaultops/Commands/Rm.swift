@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ObjectStorage
+import Storage
 
 /// `vaultops rm oss://BUCKET/KEY...`: deletes objects, 1,000 per request.
 struct Rm: ParsableCommand {
@@ -23,12 +24,13 @@ struct Rm: ParsableCommand {
                 byBucket.append((location.bucket, [location.key]))
             }
         }
-        let client = OSSCommand.client(try OSSConfiguration.fromEnvironment())
+        let settings = OSSCommand.settings()
         for group in byBucket {
+            let backend = try settings.backend(bucket: group.bucket)
             if group.keys.count == 1 {
-                try client.deleteObject(bucket: group.bucket, key: group.keys[0])
+                try backend.remove(group.keys[0])
             } else {
-                try client.deleteObjects(bucket: group.bucket, keys: group.keys)
+                try backend.remove(group.keys)
             }
             for key in group.keys { print("deleted oss://\(group.bucket)/\(key)") }
         }

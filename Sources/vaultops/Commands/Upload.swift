@@ -1,7 +1,9 @@
 import ArgumentParser
+import BackupJobs
 import Foundation
 import Mirror
 import ObjectStorage
+import Storage
 import VaultopsCore
 
 /// `vaultops upload FILE... oss://BUCKET/PREFIX/`: parallel, resumable uploads with CRC-64 checks;
@@ -78,32 +80,60 @@ struct Upload: ParsableCommand {
         if !asPrefix && files.count > 1 {
             throw ObjectStorageError(.invalidURL, "uploading several files needs a destination prefix ending in '/': \(destination)")
         }
-        var config = try OSSConfiguration.fromEnvironment()
-        config.partSize = Int64(partSize) << 20
-        config.parallelism = jobs
-        let client = OSSCommand.client(config)
-        for file in files {
-            let key = asPrefix ? destination.key + URL(fileURLWithPath: file).lastPathComponent : destination.key
-            let reporter = ProgressReporter(label: URL(fileURLWithPath: file).lastPathComponent, total: nil)
-            let result = try client.uploadFile(at: file, bucket: destination.bucket, key: key,
-                                               checkpointDirectory: checkpointDir.map { URL(fileURLWithPath: $0) },
-                                               overwrite: force, progress: { done, total in reporter.update(done, total) })
-            reporter.finish()
-            var line = "uploaded \(file) -> oss://\(result.bucket)/\(result.key) (\(TransferProgress.bytes(result.size)), crc64 \(result.crc64)"
-            if result.multipart { line += ", \(result.partsUploaded) parts sent" }
-            if result.partsResumed > 0 { line += ", \(result.partsResumed) resumed" }
-            print(line + ")")
+        try upload(Array(files), to: destination, asPrefix: asPrefix)
+    }
+}
+
+extension Upload {
+    /// The OSS settings of this command line: part size and parallelism from --part-size and --jobs.
+    var settings: OSSSettings {
+        var settings = OSSCommand.settings()
+        settings.partSize = Int64(partSize) << 20
+        settings.parallelism = jobs
+        return settings
+    }
+
+    /// Uploads each file, and an artifact given with its manifest sidecar as `run` uploads it (artifact first,
+    /// the manifest recording the artifact's CRC-64 as `crc64ecma`: `ArtifactUpload`).
+    func upload(_ files: [String], to destination: OSSLocation, asPrefix: Bool) throws {
+        let backend = try settings.bucketBackend(destination)
+        var options = SaveOptions(overwrite: force)
+        options.checkpointDirectory = checkpointDir.map { URL(fileURLWithPath: $0) }
+        let given = Set(files)
+        let manifests = Set(files.filter { !$0.hasSuffix(Manifest.sidecarSuffix) && given.contains($0 + Manifest.sidecarSuffix) }
+            .map { $0 + Manifest.sidecarSuffix })
+        for file in files where !manifests.contains(file) {
+            let url = URL(fileURLWithPath: file)
+            let key = asPrefix ? destination.key + url.lastPathComponent : destination.key
+            let reporter = ProgressReporter(label: url.lastPathComponent, total: nil)
+            let progress: StorageProgress = { done, total in reporter.update(done, total) }
+            if asPrefix && manifests.contains(file + Manifest.sidecarSuffix) {
+                let result = try ArtifactUpload.upload(artifact: url, manifest: Manifest.sidecarURL(for: url), as: key, to: backend,
+                                                       options: options, progress: progress)
+                reporter.finish()
+                printUploaded(file, result.artifact, bucket: destination.bucket)
+                printUploaded(file + Manifest.sidecarSuffix, result.manifest, bucket: destination.bucket)
+            } else {
+                let saved = try backend.save(key, from: url, options: options, progress: progress)
+                reporter.finish()
+                printUploaded(file, saved, bucket: destination.bucket)
+            }
         }
+    }
+
+    private func printUploaded(_ file: String, _ saved: SavedObject, bucket: String) {
+        var line = "uploaded \(file) -> oss://\(bucket)/\(saved.name) (\(TransferProgress.bytes(saved.size)), crc64 \(saved.crc64)"
+        if saved.multipart { line += ", \(saved.partsSent) parts sent" }
+        if saved.partsResumed > 0 { line += ", \(saved.partsResumed) resumed" }
+        print(line + ")")
     }
 }
 
 extension Upload {
     /// Mirrors `folders` to the prefix, prints the summary, and exits 1 when anything failed.
     func mirror(_ folders: [String], to destination: OSSLocation) throws {
-        var config = try OSSConfiguration.fromEnvironment()
-        config.partSize = Int64(partSize) << 20
-        config.parallelism = jobs
-        let client = OSSCommand.client(config)
+        // The mirror keeps its own use of the client (plan, walker, parallel transfers).
+        let client = try settings.bucketBackend(destination).client
         let options = MirrorOptions(jobs: jobs, delete: delete, dryRun: dryRun,
                                     checkpointDirectory: checkpointDir.map { URL(fileURLWithPath: $0) })
         let reporter = dryRun ? nil : ProgressReporter(label: "upload", total: nil)
@@ -114,13 +144,11 @@ extension Upload {
     }
 }
 
-/// What the OSS commands share: a client whose retries are logged.
+/// What the OSS commands share: settings (and so backends) whose retries are logged.
 enum OSSCommand {
-    /// A client whose retries are logged to standard error.
-    static func client(_ config: OSSConfiguration) -> OSSClient {
-        let client = OSSClient(configuration: config)
-        client.onRetry = { line in FileHandle.standardError.write(Data("vaultops: \(line)\n".utf8)) }
-        return client
+    /// The OSS settings from the environment, with retries logged to standard error.
+    static func settings() -> OSSSettings {
+        OSSSettings(onRetry: { line in FileHandle.standardError.write(Data("vaultops: \(line)\n".utf8)) })
     }
 
     /// Prints mirror events: problems and failures to standard error always; on a dry run every decision

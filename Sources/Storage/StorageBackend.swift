@@ -1,0 +1,164 @@
+import Foundation
+import VaultopsCore
+
+/// One stored object (or a "folder" of them) as a backend lists or stats it.
+public struct StorageEntry: Sendable, Equatable {
+    /// What kind of entry this is.
+    public enum Kind: Sendable, Equatable {
+        /// A complete object or regular file.
+        case object
+        /// A folder (OSS: a common prefix), listed by a non-recursive listing; its name ends in `/`.
+        case folder
+        /// Something that is neither (a symbolic link, a device): listed, never read or removed.
+        case other
+    }
+
+    /// The name relative to the backend's root (`nightly/db_20250101.sql.gz`).
+    public var name: String
+    public var size: Int64
+    public var modified: Date?
+    /// The CRC-64/ECMA-182 the backend computed over the stored bytes (OSS's `x-oss-hash-crc64ecma`), when it
+    /// reports one without reading the object; nil for a local folder.
+    public var crc64: UInt64?
+    /// OSS's ETag (upper-case hex, unquoted); nil for a local folder.
+    public var etag: String?
+    public var kind: Kind
+
+    public init(name: String, size: Int64, modified: Date?, crc64: UInt64? = nil, etag: String? = nil, kind: Kind = .object) {
+        self.name = name
+        self.size = size
+        self.modified = modified
+        self.crc64 = crc64
+        self.etag = etag
+        self.kind = kind
+    }
+}
+
+/// How `save` writes an object.
+public struct SaveOptions: Sendable {
+    /// Replace an existing object; false (the safe choice for backups) fails when one exists.
+    public var overwrite: Bool
+    public var contentType: String
+    /// Where resumable uploads keep their checkpoints (OSS multipart); nil for the default.
+    public var checkpointDirectory: URL?
+
+    public init(overwrite: Bool = false, contentType: String = "application/octet-stream", checkpointDirectory: URL? = nil) {
+        self.overwrite = overwrite
+        self.contentType = contentType
+        self.checkpointDirectory = checkpointDirectory
+    }
+}
+
+/// What `save` stored.
+public struct SavedObject: Sendable, Equatable {
+    public var name: String
+    public var size: Int64
+    /// CRC-64/ECMA-182 of the bytes stored, checked against the backend's own where it computes one.
+    public var crc64: UInt64
+    /// Parts sent in this call and parts found from an interrupted earlier one (OSS multipart; 0 otherwise).
+    public var partsSent = 0
+    public var partsResumed = 0
+    public var multipart = false
+
+    public init(name: String, size: Int64, crc64: UInt64) {
+        self.name = name
+        self.size = size
+        self.crc64 = crc64
+    }
+}
+
+/// What `load(_:to:)` fetched.
+public struct LoadedObject: Sendable, Equatable {
+    public var size: Int64
+    /// CRC-64/ECMA-182 of the file written (checked against the backend's where it reports one).
+    public var crc64: UInt64
+    /// Bytes already on disk from an interrupted earlier download (OSS; 0 otherwise).
+    public var resumedFrom: Int64
+
+    public init(size: Int64, crc64: UInt64, resumedFrom: Int64 = 0) {
+        self.size = size
+        self.crc64 = crc64
+        self.resumedFrom = resumedFrom
+    }
+}
+
+/// Reports bytes done of the total while a transfer runs (possibly from worker threads).
+public typealias StorageProgress = @Sendable (_ done: Int64, _ total: Int64) -> Void
+
+/// A place that stores named objects: a local folder or an OSS bucket prefix (restic's backend, in small).
+///
+/// Names are relative to the backend's root and use `/` between folders. Retries, checksums of every transfer
+/// and resumption live in the implementations (OSS: `OSSClient`), so callers see one call per operation.
+/// Errors are the implementation's own (OSS errors keep OSS's code, RequestId and hints); `isNotFound` tells a
+/// missing object apart, as restic's `IsNotExist` does.
+/// - Important: implementations are not thread-safe (an OSS client owns one libcurl handle).
+public protocol StorageBackend {
+    /// The root for messages, e.g. `/var/backups/` or `oss://bucket/nightly/`.
+    var location: String { get }
+    /// Stores the file at `file` under `name`, streamed (memory stays flat), CRC-64 checked.
+    func save(_ name: String, from file: URL, options: SaveOptions, progress: StorageProgress?) throws -> SavedObject
+    /// Stores `data` under `name` (for small objects such as manifests).
+    func save(_ name: String, data: Data, options: SaveOptions) throws -> SavedObject
+    /// The bytes of `name`, or of `range` of it (clamped to the object's end).
+    func load(_ name: String, range: ClosedRange<Int64>?) throws -> Data
+    /// Writes `name` to the file `destination` (through `destination.partial`, renamed when complete and checked).
+    func load(_ name: String, to destination: URL, progress: StorageProgress?) throws -> LoadedObject
+    /// Size, date and (where the backend reports one) CRC-64 of `name`.
+    func stat(_ name: String) throws -> StorageEntry
+    /// Entries whose names start with `prefix`: every object below it when `recursive`, else only those directly
+    /// in the prefix's folder, plus that folder's sub-folders as `.folder` entries. Sorted by name.
+    func list(prefix: String, recursive: Bool) throws -> [StorageEntry]
+    /// Removes `name`; succeeds when it is already gone (an interrupted prune is finished by the next one).
+    func remove(_ name: String) throws
+    /// Removes several objects, in as few requests as the backend allows; idempotent like `remove(_:)`.
+    func remove(_ names: [String]) throws
+    /// Whether `error` (thrown by this backend) means the object does not exist.
+    func isNotFound(_ error: any Error) -> Bool
+}
+
+extension StorageBackend {
+    /// Whether `name` exists (`stat`, with a missing object meaning no).
+    public func exists(_ name: String) throws -> Bool {
+        do {
+            _ = try stat(name)
+            return true
+        } catch where isNotFound(error) {
+            return false
+        }
+    }
+
+    public func remove(_ names: [String]) throws {
+        for name in names { try remove(name) }
+    }
+}
+
+/// A storage failure outside OSS (the local folder), naming the object and what went wrong.
+public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable, ExitCodeProviding {
+    /// What went wrong.
+    public enum Kind: String, Sendable {
+        /// The object does not exist.
+        case notFound
+        /// `save` without `overwrite` found an object under the name.
+        case alreadyExists
+        /// The name cannot be stored (empty, absolute, a `.`/`..` segment).
+        case invalidName
+        /// Reading, writing or removing failed.
+        case io
+        /// The bytes read back are not the bytes written.
+        case checksumMismatch
+    }
+
+    public var kind: Kind
+    /// The object's full location (`/var/backups/db.sql.gz`).
+    public var object: String
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String, object: String) {
+        self.kind = kind
+        self.message = message
+        self.object = object
+    }
+
+    public var description: String { "\(object): \(message)" }
+    public var exitCode: ExitCode { kind == .invalidName ? .usage : .failure }
+}
