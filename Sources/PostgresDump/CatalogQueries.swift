@@ -304,34 +304,7 @@ enum CatalogQueries {
     /// restore into something different, so they are refused unless the caller accepts the loss.
     static let unsupportedObjects = """
         SELECT kind, name FROM (
-          SELECT 'collation' AS kind, \(qualified("n", "o.collname")) AS name
-          FROM pg_catalog.pg_collation o JOIN pg_catalog.pg_namespace n ON n.oid = o.collnamespace
-          WHERE o.oid >= 16384 AND \(notImplicit("pg_collation", "o.oid"))
-          UNION ALL
-          SELECT 'operator', \(qualified("n", "o.oprname"))
-          FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
-          WHERE o.oid >= 16384 AND \(notImplicit("pg_operator", "o.oid"))
-          UNION ALL
-          SELECT 'operator family', \(qualified("n", "o.opfname"))
-          FROM pg_catalog.pg_opfamily o JOIN pg_catalog.pg_namespace n ON n.oid = o.opfnamespace
-          WHERE o.oid >= 16384 AND \(notImplicit("pg_opfamily", "o.oid"))
-          UNION ALL
-          SELECT 'text search configuration', \(qualified("n", "o.cfgname"))
-          FROM pg_catalog.pg_ts_config o JOIN pg_catalog.pg_namespace n ON n.oid = o.cfgnamespace
-          WHERE o.oid >= 16384 AND \(notImplicit("pg_ts_config", "o.oid"))
-          UNION ALL
-          SELECT 'text search dictionary', \(qualified("n", "o.dictname"))
-          FROM pg_catalog.pg_ts_dict o JOIN pg_catalog.pg_namespace n ON n.oid = o.dictnamespace
-          WHERE o.oid >= 16384 AND \(notImplicit("pg_ts_dict", "o.oid"))
-          UNION ALL
-          SELECT 'conversion', \(qualified("n", "o.conname"))
-          FROM pg_catalog.pg_conversion o JOIN pg_catalog.pg_namespace n ON n.oid = o.connamespace
-          WHERE o.oid >= 16384 AND \(notImplicit("pg_conversion", "o.oid"))
-          UNION ALL
-          SELECT 'cast', pg_catalog.format_type(o.castsource, NULL) || ' AS ' || pg_catalog.format_type(o.casttarget, NULL)
-          FROM pg_catalog.pg_cast o WHERE o.oid >= 16384 AND \(notImplicit("pg_cast", "o.oid"))
-          UNION ALL
-          SELECT 'base type', \(qualified("n", "t.typname"))
+          SELECT 'base type' AS kind, \(qualified("n", "t.typname")) AS name
           FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
           WHERE t.oid >= 16384 AND t.typtype IN ('b', 'p') AND t.typelem = 0 AND \(userSchema("n"))
             AND \(notImplicit("pg_type", "t.oid"))
@@ -360,9 +333,6 @@ enum CatalogQueries {
           WHERE \(notImplicit("pg_foreign_server", "o.oid"))
           UNION ALL
           SELECT 'publication', pg_catalog.quote_ident(o.pubname) FROM pg_catalog.pg_publication o
-
-          UNION ALL
-          SELECT 'large objects', pg_catalog.count(*)::text FROM pg_catalog.pg_largeobject_metadata HAVING pg_catalog.count(*) > 0
         ) x
         ORDER BY kind, name
         """

@@ -110,8 +110,9 @@ public final class PostgresDumper {
         // 3. Pre-data in dependency order.
         for item in catalog.preData { try out.write(item) }
 
-        // 4. Data: one COPY block per table, then every sequence's position.
+        // 4. Data: one COPY block per table, then every sequence's position, then the large objects.
         var counts: [String: Int64] = [:]
+        var largeObjectGrants: [String] = []
         if options.includeData {
             for table in catalog.dataTables {
                 try out.write(SQLText.header(name: table.name, type: "TABLE DATA", schema: table.schema, owner: table.owner))
@@ -132,13 +133,19 @@ public final class PostgresDumper {
                 try out.write(SQLText.header(name: sequence.name, type: "SEQUENCE SET", schema: sequence.schema, owner: sequence.owner))
                 try out.write("SELECT pg_catalog.setval(\(SQLText.literal(sequence.qname)), \(try row.string("last_value")), \(try row.bool("is_called") ? "true" : "false"));\n\n\n")
             }
+            // 4b. Large objects: created, owned and filled after the tables' data (as pg_dump 17+ writes them).
+            largeObjectGrants = try step("dumping large objects") {
+                try LargeObjects.write(connection, includeOwners: options.includeOwners, to: out)
+            }
         }
 
         // 5. Post-data, then privileges, then materialized view contents.
         for item in catalog.postData { try out.write(item) }
         if options.includePrivileges {
             for item in catalog.privileges { try out.write(item) }
+            for item in largeObjectGrants { try out.write(item) }
         }
+        for item in catalog.afterPrivileges { try out.write(item) }
         if options.includeData {
             for item in catalog.refreshes { try out.write(item) }
         }

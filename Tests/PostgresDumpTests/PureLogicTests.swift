@@ -1,4 +1,5 @@
 @testable import PostgresDump
+import LibPQ
 import Testing
 
 @Suite("Pure dump logic")
@@ -77,5 +78,42 @@ struct PureLogicTests {
         let b = SortKey(priority: 2, schema: "a", name: "a", tiebreak: "")
         let c = SortKey(priority: 2, schema: "a", name: "b", tiebreak: "")
         #expect(a < b && b < c && !(c < a))
+    }
+
+    struct CollationCase: CustomTestStringConvertible, Sendable {
+        var label: String
+        var provider: String
+        var deterministic = true
+        var lcCollate: String?
+        var lcCtype: String?
+        var locale: String?
+        var rules: String?
+        var expected: String
+        var testDescription: String { label }
+    }
+
+    /// pg_dump's CREATE COLLATION options for each provider and locale layout.
+    @Test(arguments: [
+        CollationCase(label: "libc, one locale", provider: "c", lcCollate: "C.utf8", lcCtype: "C.utf8",
+                      expected: "provider = libc, locale = 'C.utf8'"),
+        CollationCase(label: "libc, two locales", provider: "c", lcCollate: "C", lcCtype: "C.utf8",
+                      expected: "provider = libc, lc_collate = 'C', lc_ctype = 'C.utf8'"),
+        CollationCase(label: "icu, non-deterministic", provider: "i", deterministic: false, lcCollate: "und", lcCtype: "und",
+                      locale: "und-u-ks-level2", expected: "provider = icu, deterministic = false, locale = 'und-u-ks-level2'"),
+        CollationCase(label: "icu with rules", provider: "i", locale: "und", rules: "&a < g",
+                      expected: "provider = icu, locale = 'und', rules = '&a < g'"),
+        CollationCase(label: "builtin", provider: "b", locale: "C.UTF-8", expected: "provider = builtin, locale = 'C.UTF-8'"),
+        CollationCase(label: "quotes in a locale", provider: "c", lcCollate: "it's", lcCtype: "it's",
+                      expected: "provider = libc, locale = 'it''s'"),
+    ])
+    func collationOptions(_ c: CollationCase) throws {
+        #expect(try Collations.options(provider: c.provider, deterministic: c.deterministic, lcCollate: c.lcCollate,
+                                       lcCtype: c.lcCtype, locale: c.locale, rules: c.rules) == c.expected)
+    }
+
+    @Test func collationOfTheDefaultProviderIsRefusedByName() {
+        #expect(throws: PostgresError.self) {
+            try Collations.options(provider: "d", deterministic: true, lcCollate: nil, lcCtype: nil, locale: nil, rules: nil)
+        }
     }
 }
