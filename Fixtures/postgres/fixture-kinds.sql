@@ -1,6 +1,7 @@
 -- Object kinds the PostgresDump suites cover beyond fixture.sql (loaded after it, into the same database):
--- large objects, collations and text search objects. Kept apart from fixture.sql because the restore
--- suites also load that file and restore pg_dump's output of it, which wraps large objects in BEGIN/COMMIT.
+-- large objects, collations, text search objects, operators, casts, conversions, publications and event
+-- triggers. Kept apart from fixture.sql because the restore suites also load that file, restore pg_dump's
+-- output of it (which wraps large objects in BEGIN/COMMIT) and restore over it with --clean.
 
 -- Large objects: one with a comment and a grant, an empty one, and one of 640,000 distinct bytes (more than
 -- one read and many 16 KiB statements) owned by another role with grants to PUBLIC; a table refers to them.
@@ -105,3 +106,23 @@ CREATE TABLE app.releases (id integer PRIMARY KEY, v app.version);
 CREATE INDEX releases_v ON app.releases (v);
 CREATE INDEX releases_v_hash ON app.releases USING hash (v app.version_hash_ops);
 INSERT INTO app.releases VALUES (1, ROW(1, 2)), (2, ROW(2, 0));
+
+-- Publications (inserts only: publishing updates or deletes would make later UPDATEs of tables without a
+-- replica identity fail): all tables, tables with a column list and a row filter, a partitioned table
+-- through its root, a schema, and a comment.
+CREATE PUBLICATION vaultops_fixture_all FOR ALL TABLES WITH (publish = 'insert, truncate');
+CREATE PUBLICATION "Fixture ""Pub""" FOR TABLE app.customers (id, email) WHERE (id > 0), TABLE app.events
+    WITH (publish = 'insert', publish_via_partition_root = true);
+CREATE PUBLICATION vaultops_fixture_schema FOR TABLES IN SCHEMA "select", TABLE app.settings WITH (publish = 'insert');
+COMMENT ON PUBLICATION "Fixture ""Pub""" IS 'customers and events';
+
+-- Event triggers (last: after the privileges in a dump), none of which fires on the fixture's or a restore's DDL:
+-- one for a tag nothing creates, a disabled one and a replica-only one.
+CREATE FUNCTION app.note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN NULL; END $$;
+CREATE EVENT TRIGGER vaultops_fixture_fdw ON ddl_command_start WHEN TAG IN ('CREATE FOREIGN TABLE', 'DROP FOREIGN TABLE')
+    EXECUTE FUNCTION app.note_ddl();
+CREATE EVENT TRIGGER "Fixture ""Off""" ON ddl_command_end EXECUTE FUNCTION app.note_ddl();
+ALTER EVENT TRIGGER "Fixture ""Off""" DISABLE;
+CREATE EVENT TRIGGER vaultops_fixture_replica ON sql_drop EXECUTE FUNCTION app.note_ddl();
+ALTER EVENT TRIGGER vaultops_fixture_replica ENABLE REPLICA;
+COMMENT ON EVENT TRIGGER vaultops_fixture_fdw IS 'foreign tables only';

@@ -340,7 +340,8 @@ struct Catalog {
             }
         }
         // The kinds read in their own files (ObjectKinds).
-        let kinds = try ObjectKinds.readAll(ReadContext(connection: c, serverVersion: serverVersion, includeOwners: includeOwners))
+        let kinds = try ObjectKinds.readAll(ReadContext(connection: c, serverVersion: serverVersion, includeOwners: includeOwners,
+                                                               relationArray: relArray))
         pre += kinds.pre
         privileges += kinds.privileges
         catalog.afterPrivileges = kinds.afterPrivileges.sorted { $0.0 < $1.0 }.map(\.1)

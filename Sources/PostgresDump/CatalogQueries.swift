@@ -326,13 +326,8 @@ enum CatalogQueries {
           WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i', 'I') AND \(userSchema("n"))
             AND \(notImplicit("pg_class", "c.oid"))
           UNION ALL
-          SELECT 'event trigger', pg_catalog.quote_ident(o.evtname) FROM pg_catalog.pg_event_trigger o
-          WHERE \(notImplicit("pg_event_trigger", "o.oid"))
-          UNION ALL
           SELECT 'foreign server', pg_catalog.quote_ident(o.srvname) FROM pg_catalog.pg_foreign_server o
           WHERE \(notImplicit("pg_foreign_server", "o.oid"))
-          UNION ALL
-          SELECT 'publication', pg_catalog.quote_ident(o.pubname) FROM pg_catalog.pg_publication o
         ) x
         ORDER BY kind, name
         """

@@ -25,6 +25,8 @@ struct ReadContext {
     let connection: Connection
     let serverVersion: Int
     let includeOwners: Bool
+    /// The relations the dump writes, as an `oid[]` literal (for kinds that refer to tables).
+    let relationArray: String
 
     /// `statement` and its blank lines, or nothing when owners are left out.
     func owner(_ statement: String) -> String { includeOwners ? statement + "\n\n" : "" }
@@ -50,6 +52,8 @@ enum ObjectKinds {
         TextSearch.read,
         Operators.read,
         CastsAndConversions.read,
+        Publications.read,
+        EventTriggers.read,
     ]
 
     /// `classid, objid, key` rows mapping the catalog rows of these kinds to their dependency keys.

@@ -79,6 +79,12 @@ struct FixtureCoverageTests {
                    AND (SELECT count(DISTINCT castmethod) FROM pg_cast WHERE castsource IN ('app.version'::regtype, 'app.mood'::regtype)) = 2
                    AND (SELECT count(*) FROM pg_conversion WHERE connamespace = 'app'::regnamespace AND condefault) = 1
             """),
+        ("publications of all tables, of tables with a column list and a row filter, and of a schema; event triggers", """
+            SELECT (SELECT count(*) FROM pg_publication WHERE puballtables) = 1
+                   AND EXISTS (SELECT 1 FROM pg_publication_rel WHERE prqual IS NOT NULL AND prattrs IS NOT NULL)
+                   AND EXISTS (SELECT 1 FROM pg_publication_namespace)
+                   AND (SELECT string_agg(evtenabled::text, '' ORDER BY evtenabled::text) FROM pg_event_trigger) = 'DOR'
+            """),
     ]
 
     /// A query true when some object of `catalog` (joined by `join`) depends on a primary key constraint.
