@@ -43,6 +43,9 @@ public final class PostgresDumper {
                     SET LOCAL lock_timeout = \(SQLText.literal(options.lockTimeout));
                     SELECT pg_catalog.set_config('search_path', '', true);
                     """)
+                if Self.hasMergeRightAntiJoinBug(serverVersion: connection.serverVersionNumber) {
+                    try connection.execute("SET LOCAL enable_mergejoin = off")
+                }
             }
             let summary = try dumpInTransaction(out)
             _ = try? connection.execute("COMMIT")
@@ -152,6 +155,16 @@ public final class PostgresDumper {
         try out.write("--\n-- PostgreSQL database dump complete (vaultops)\n--\n\n-- Completed on \(ISO8601DateFormatter().string(from: Date()))\n\(dumpCompletionMarker)\n")
         try out.flush()
         return DumpSummary(tables: counts, serverVersion: serverVersion, bytes: out.bytesWritten, skipped: catalog.skipped)
+    }
+
+    /// Whether the server is a PostgreSQL 16 before 16.4, whose Merge Right Anti Join plans lose rows when the
+    /// outer side repeats a join key (fixed in 16.4).
+    ///
+    /// The catalog queries' `NOT EXISTS (… pg_depend …)` filters are such anti joins, and pg_depend repeats
+    /// keys (a range type's multirange cast has three internal dependencies): depending on the statistics,
+    /// whole objects went missing from the dump without an error. The dump turns merge joins off there.
+    static func hasMergeRightAntiJoinBug(serverVersion: Int) -> Bool {
+        (160000..<160004).contains(serverVersion)
     }
 
     /// Runs `body`, adding `what` to the context of any PostgreSQL error it throws.

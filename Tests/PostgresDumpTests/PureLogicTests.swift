@@ -116,4 +116,11 @@ struct PureLogicTests {
             try Collations.options(provider: "d", deterministic: true, lcCollate: nil, lcCtype: nil, locale: nil, rules: nil)
         }
     }
+
+    /// PostgreSQL 16.0–16.3 lose rows in Merge Right Anti Join plans; the dump turns merge joins off on them only.
+    @Test(arguments: [(150020, false), (160000, true), (160002, true), (160003, true), (160004, false), (160009, false),
+                      (170000, false), (180006, false)])
+    func mergeJoinsAreTurnedOffOnlyWhereTheyLoseRows(_ version: Int, _ affected: Bool) {
+        #expect(PostgresDumper.hasMergeRightAntiJoinBug(serverVersion: version) == affected)
+    }
 }
