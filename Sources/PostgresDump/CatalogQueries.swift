@@ -257,14 +257,15 @@ enum CatalogQueries {
         SELECT 'pg_type' AS classid, t.oid AS objid,
                CASE WHEN t.typrelid <> 0 AND (SELECT rc.relkind FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid) <> 'c'
                          THEN 'rel:' || t.typrelid
-                    WHEN (SELECT a.oid FROM pg_catalog.pg_type a WHERE a.typarray = t.oid) IS NOT NULL
-                         THEN 'type:' || (SELECT a.oid FROM pg_catalog.pg_type a WHERE a.typarray = t.oid)
-                    \(serverVersion >= 140000 ? """
-                    WHEN (SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid = t.oid) IS NOT NULL
-                         THEN 'type:' || (SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid = t.oid)
-                    """ : "")
+                    WHEN element.oid IS NOT NULL THEN 'type:' || element.oid
+                    \(serverVersion >= 140000 ? "WHEN multirange.rngtypid IS NOT NULL THEN 'type:' || multirange.rngtypid" : "")
                     ELSE 'type:' || t.oid END AS key
-        FROM pg_catalog.pg_type t WHERE t.oid >= 16384
+        -- Joins rather than a subquery per type: pg_type has no index on typarray, and a scan of it for each of
+        -- thousands of types took most of a second.
+        FROM pg_catalog.pg_type t
+        LEFT JOIN pg_catalog.pg_type element ON element.typarray = t.oid
+        \(serverVersion >= 140000 ? "LEFT JOIN pg_catalog.pg_range multirange ON multirange.rngmultitypid = t.oid" : "")
+        WHERE t.oid >= 16384
         UNION ALL
         SELECT 'pg_class', c.oid, CASE WHEN c.relkind = 'c' THEN 'type:' || c.reltype ELSE 'rel:' || c.oid END
         FROM pg_catalog.pg_class c WHERE c.oid >= 16384 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'c', 'f')

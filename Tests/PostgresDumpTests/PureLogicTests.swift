@@ -123,4 +123,27 @@ struct PureLogicTests {
     func mergeJoinsAreTurnedOffOnlyWhereTheyLoseRows(_ version: Int, _ affected: Bool) {
         #expect(PostgresDumper.hasMergeRightAntiJoinBug(serverVersion: version) == affected)
     }
+
+    /// Thousands of objects (the 5,000-object database of issue #16) sort in O(n log n): the ready list was
+    /// scanned in full for each object, which took 13 s of a 14 s dump of 5,500 collations, operators,
+    /// conversions, casts and configurations.
+    @Test func dependencyOrderScalesToThousandsOfObjects() {
+        let count = 20_000
+        let keys = (0..<count).map { "object \(String(count - $0).leftPadded(to: 6))" }
+        // Every tenth object depends on the next one, so the heap is fed while it is drained.
+        let edges = (0..<count).map { $0 % 10 == 0 && $0 + 1 < count ? [$0 + 1] : [] }
+        let clock = ContinuousClock()
+        var order: [Int] = []
+        let elapsed = clock.measure { order = DependencyOrder.sort(keys: keys, edges: edges) }
+        #expect(order.count == count && Set(order).count == count)
+        var position = [Int](repeating: 0, count: count)
+        for (p, i) in order.enumerated() { position[i] = p }
+        #expect(edges.enumerated().allSatisfy { node, deps in deps.allSatisfy { position[$0] < position[node] } })
+        #expect(order.first == count - 1, "the smallest key first")
+        #expect(elapsed < .seconds(5), "sorting \(count) objects took \(elapsed)")
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
