@@ -329,6 +329,10 @@ enum CatalogQueries {
           UNION ALL
           SELECT 'foreign server', pg_catalog.quote_ident(o.srvname) FROM pg_catalog.pg_foreign_server o
           WHERE \(notImplicit("pg_foreign_server", "o.oid"))
+          UNION ALL
+          -- Subscriptions of this database (pg_dump writes them; subname is readable without superuser).
+          SELECT 'subscription', pg_catalog.quote_ident(o.subname) FROM pg_catalog.pg_subscription o
+          WHERE o.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
         ) x
         ORDER BY kind, name
         """

@@ -234,6 +234,20 @@ struct ObjectKindTests {
         }
     }
 
+    /// A subscription (not carried yet) was left out without a word; it stops the dump by name like the other
+    /// kinds the dump cannot recreate.
+    @Test func subscriptionsAreRefusedByName() throws {
+        let db = try PostgresTestServer.freshDatabase("subs")
+        try PostgresTestServer.psql("""
+            CREATE SUBSCRIPTION "Sub S" CONNECTION 'dbname=nowhere' PUBLICATION p WITH (connect = false, slot_name = NONE, enabled = false);
+            """, database: db)
+        defer { _ = try? PostgresTestServer.psql("DROP SUBSCRIPTION \"Sub S\"", database: db) }
+        let error = try #require(throws: PostgresError.self) { try DumpFixture.dump(db) }
+        #expect(error.message.contains("subscription \"Sub S\""))
+        let (_, summary) = try DumpFixture.dump(db, options: DumpOptions(skipUnsupportedObjects: true))
+        #expect(summary.skipped == ["subscription \"Sub S\""])
+    }
+
     /// The kinds above, now carried, no longer stop the dump; a kind still not carried does, by name.
     @Test func carriedKindsAreNotRefused() throws {
         let db = try PostgresTestServer.freshDatabase("carried")
