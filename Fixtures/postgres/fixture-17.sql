@@ -5,3 +5,9 @@ CREATE DOMAIN app.quantity AS integer CONSTRAINT quantity_required NOT NULL CONS
 COMMENT ON CONSTRAINT quantity_required ON DOMAIN app.quantity IS 'a quantity is never unknown';
 CREATE TABLE app.stock (item text PRIMARY KEY, on_hand app.quantity, discontinued app.flag);
 INSERT INTO app.stock VALUES ('tea', 3, DEFAULT), ('cups', 12, true);
+
+-- A collation of the builtin provider (new in 17), used by a column.
+CREATE COLLATION app.builtin_utf8 (provider = builtin, locale = 'C.UTF-8');
+COMMENT ON COLLATION app.builtin_utf8 IS 'code point order';
+CREATE TABLE app.builtin_sorted (name text COLLATE app.builtin_utf8);
+INSERT INTO app.builtin_sorted VALUES ('b'), ('a');

@@ -39,15 +39,10 @@ struct Catalog {
     var postData: [String] = []
     var privileges: [String] = []
     var refreshes: [String] = []
+    /// Statements after the privileges (event triggers).
+    var afterPrivileges: [String] = []
     /// Objects of kinds the dump does not recreate (only when the caller allowed skipping them).
     var skipped: [String] = []
-
-    private struct PreItem {
-        var key: String
-        var sortKey: SortKey
-        var sql: String
-        var extraDeps: [String] = []
-    }
 
     // swiftlint:disable:next function_body_length
     static func read(_ c: Connection, relationOids: [UInt32], sequenceOids: [UInt32], options: DumpOptions) throws -> Catalog {
@@ -344,6 +339,12 @@ struct Catalog {
                 privileges.append((key, SQLText.header(name: name, type: "ACL", schema: schema, owner: own) + acl + "\n\n\n"))
             }
         }
+        // The kinds read in their own files (ObjectKinds).
+        let kinds = try ObjectKinds.readAll(ReadContext(connection: c, serverVersion: serverVersion, includeOwners: includeOwners,
+                                                               relationArray: relArray))
+        pre += kinds.pre
+        privileges += kinds.privileges
+        catalog.afterPrivileges = kinds.afterPrivileges.sorted { $0.0 < $1.0 }.map(\.1)
         catalog.dataTables.sort { ($0.schema, $0.name) < ($1.schema, $1.name) }
         catalog.sequences.sort { ($0.schema, $0.name) < ($1.schema, $1.name) }
 
@@ -467,6 +468,7 @@ struct Catalog {
             keyItems.append((SortKey(priority: 9, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
         }
         keyItems += try TableSettings.partitionTriggerStates(c, relArray: relArray)
+        keyItems += kinds.post
         let sortedPost = keyItems.sorted { $0.0 < $1.0 }
         // Objects that need a key constraint follow the key constraints (priority 1), before the indexes,
         // triggers and rules that may be built on them.
@@ -529,7 +531,8 @@ struct Catalog {
         for row in try c.execute(CatalogQueries.extensionMembers).rows {
             owners["\(try row.string("classid")):\(try row.string("objid"))"] = "ext:\(try row.string("extension"))"
         }
-        for row in try c.execute(PostponedObjects.keyConstraintOwners + "\nUNION ALL\n" + AccessMethods.owners).rows {
+        let keys = [PostponedObjects.keyConstraintOwners, AccessMethods.owners] + ObjectKinds.dependencyKeys
+        for row in try c.execute(keys.joined(separator: "\nUNION ALL\n")).rows {
             owners["\(try row.string("classid")):\(try row.string("objid"))"] = try row.string("key")
         }
         var needKey = Set<Int>()

@@ -17,6 +17,7 @@ extension CatalogQueries {
         case "LANGUAGE": return "l"
         case "FOREIGN DATA WRAPPER": return "F"
         case "FOREIGN SERVER": return "S"
+        case "LARGE OBJECT": return "L"
         default: return "r"
         }
     }

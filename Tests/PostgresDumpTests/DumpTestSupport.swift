@@ -45,10 +45,16 @@ enum DumpFixture {
         guard r.status == 0 else { throw TestSupportError("psql -f \(file.lastPathComponent) on \(database) failed: \(r.stderr)") }
     }
 
-    /// A fresh database with the fixture loaded.
+    /// The fixture's second part: the object kinds only the dump suites load (see its first lines).
+    static var kindsFixtureURL: URL {
+        fixtureURL.deletingLastPathComponent().appendingPathComponent("fixture-kinds.sql")
+    }
+
+    /// A fresh database with the fixture (both parts) loaded.
     static func loadedDatabase() throws -> String {
         let db = try PostgresTestServer.freshDatabase("dumpsrc")
         try psqlFile(fixtureURL, database: db, singleTransaction: false)
+        try psqlFile(kindsFixtureURL, database: db, singleTransaction: false)
         return db
     }
 
@@ -79,6 +85,19 @@ enum DumpFixture {
         try contents(url: try PostgresTestServer.url(database: database))
     }
 
+    /// The key under which `contents(url:)` lists the large objects.
+    static let largeObjectsKey = "<large objects>"
+
+    /// Every large object as one line: OID, owner, ACL, comment and the MD5 of its contents (nil when there are none).
+    static func largeObjects(_ c: Connection) throws -> String? {
+        try c.execute("""
+            SELECT string_agg(concat_ws(' ', l.oid, pg_get_userbyid(l.lomowner), COALESCE(l.lomacl::text, '-'),
+                                        length(lo_get(l.oid)), md5(lo_get(l.oid)), quote_nullable(obj_description(l.oid, 'pg_largeobject'))),
+                              E'\\n' ORDER BY l.oid) AS objects
+            FROM pg_largeobject_metadata l
+            """).rows.first?.optionalString("objects")
+    }
+
     /// `contents(_:)` of the database at `url` (any server version).
     static func contents(url: String) throws -> [String: String] {
         let c = try Connection(url)
@@ -89,6 +108,8 @@ enum DumpFixture {
               AND n.nspname NOT LIKE 'pg\\_toast%'
             """)
         var result: [String: String] = [:]
+        // Large objects are compared with the tables: their contents, owners, grants and comments.
+        if let objects = try largeObjects(c) { result[largeObjectsKey] = objects }
         for row in tables.rows {
             let qname = try row.string("qname")
             var data = Data()

@@ -162,18 +162,18 @@ struct UnsupportedObjectTests {
     @Test func unsupportedObjectsFailTheDumpUnlessAllowed() throws {
         let db = try PostgresTestServer.freshDatabase("unsup")
         try PostgresTestServer.psql("""
-            CREATE TEXT SEARCH CONFIGURATION public.my_search (COPY = pg_catalog.english);
+            CREATE TYPE public.my_shell;
             CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
             """, database: db)
         let error = try #require(throws: PostgresError.self) { try DumpFixture.dump(db) }
         #expect(error.kind == .usage)
-        #expect(error.message.contains("text search configuration public.my_search"))
+        #expect(error.message.contains("base type public.my_shell"))
         #expect(error.hint?.contains("--allow-incomplete") == true)
         #expect(error.hint?.contains("DumpOptions") == false)
 
         let (sink, summary) = try DumpFixture.dump(db, options: DumpOptions(skipUnsupportedObjects: true))
-        #expect(summary.skipped == ["text search configuration public.my_search"])
-        #expect(sink.text.contains("-- WARNING: not dumped (unsupported object kind): text search configuration public.my_search"))
+        #expect(summary.skipped == ["base type public.my_shell"])
+        #expect(sink.text.contains("-- WARNING: not dumped (unsupported object kind): base type public.my_shell"))
         #expect(summary.tables["public.t"] == 1)
         #expect(sink.text.hasSuffix("\(dumpCompletionMarker)\n"))
     }

@@ -50,6 +50,41 @@ struct FixtureCoverageTests {
             SELECT (SELECT string_agg(DISTINCT t.tgenabled::text, '' ORDER BY t.tgenabled::text)
                     FROM pg_trigger t JOIN pg_trigger p ON p.oid = t.tgparentid WHERE t.tgenabled <> p.tgenabled) = 'ADR'
             """),
+        ("large objects: empty, over several reads, with a comment, grants and another owner", """
+            SELECT count(*) = 3 AND bool_or(lo_get(l.oid) = ''::bytea) AND max(length(lo_get(l.oid))) > 524288
+                   AND bool_or(obj_description(l.oid, 'pg_largeobject') IS NOT NULL) AND bool_or(l.lomacl IS NOT NULL)
+                   AND bool_or(l.lomowner = '"Fixture Owner"'::regrole)
+            FROM pg_largeobject_metadata l
+            """),
+        ("libc collations by one locale and by two, with a comment and another owner, used by a column", """
+            SELECT bool_or(o.collcollate = o.collctype) AND bool_or(o.collcollate <> o.collctype)
+                   AND bool_or(obj_description(o.oid, 'pg_collation') IS NOT NULL) AND bool_or(o.collowner = '"Fixture Owner"'::regrole)
+                   AND bool_or(EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attcollation = o.oid AND a.attrelid = 'app.labels'::regclass))
+            FROM pg_collation o WHERE o.collnamespace = 'app'::regnamespace AND o.collprovider = 'c'
+            """),
+        ("a text search parser, templates, dictionaries and configurations of the fixture's own, commented and owned", """
+            SELECT (SELECT count(*) FROM pg_ts_parser WHERE prsnamespace = 'app'::regnamespace) = 1
+                   AND (SELECT count(*) FROM pg_ts_template WHERE tmplnamespace = 'app'::regnamespace AND tmplinit = 0) = 1
+                   AND (SELECT count(*) FROM pg_ts_dict WHERE dictnamespace = 'app'::regnamespace AND dictinitoption IS NOT NULL) = 1
+                   AND (SELECT count(*) FROM pg_ts_config WHERE cfgnamespace = 'app'::regnamespace AND cfgowner = '"Fixture Owner"'::regrole) = 1
+                   AND (SELECT count(*) FROM pg_description WHERE objoid >= 16384 AND classoid IN ('pg_ts_parser'::regclass, 'pg_ts_template'::regclass,
+                                                                                'pg_ts_dict'::regclass, 'pg_ts_config'::regclass)) = 4
+            """),
+        ("operators (with a shell commutator), a family with a loose member, two classes, casts and conversions", """
+            SELECT (SELECT count(*) FROM pg_operator WHERE oprnamespace = 'app'::regnamespace AND oprcode <> 0) = 4
+                   AND EXISTS (SELECT 1 FROM pg_operator WHERE oprcode = 0 AND oprname = '>>>')
+                   AND EXISTS (SELECT 1 FROM pg_amop ao JOIN pg_depend d ON d.objid = ao.oid AND d.classid = 'pg_amop'::regclass
+                               AND d.refclassid = 'pg_opfamily'::regclass)
+                   AND (SELECT count(*) FROM pg_opclass WHERE opcnamespace = 'app'::regnamespace) = 2
+                   AND (SELECT count(DISTINCT castmethod) FROM pg_cast WHERE castsource IN ('app.version'::regtype, 'app.mood'::regtype)) = 2
+                   AND (SELECT count(*) FROM pg_conversion WHERE connamespace = 'app'::regnamespace AND condefault) = 1
+            """),
+        ("publications of all tables, of tables with a column list and a row filter, and of a schema; event triggers", """
+            SELECT (SELECT count(*) FROM pg_publication WHERE puballtables) = 1
+                   AND EXISTS (SELECT 1 FROM pg_publication_rel WHERE prqual IS NOT NULL AND prattrs IS NOT NULL)
+                   AND EXISTS (SELECT 1 FROM pg_publication_namespace)
+                   AND (SELECT string_agg(evtenabled::text, '' ORDER BY evtenabled::text) FROM pg_event_trigger) = 'DOR'
+            """),
     ]
 
     /// A query true when some object of `catalog` (joined by `join`) depends on a primary key constraint.

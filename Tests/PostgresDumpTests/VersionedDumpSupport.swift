@@ -26,15 +26,26 @@ enum VersionedDump {
     static func loadedDatabase(on server: PostgresServer, alike: [PostgresServer] = [],
                                fixtureVersion: Int? = nil) throws -> String {
         let db = try server.freshDatabase("dumpsrc")
-        var environment: [String: String]?
+        var options: [String] = []
         for other in alike where try other.psql("SELECT count(*) FROM pg_catalog.pg_available_extensions WHERE name = 'citext'") == "0" {
-            environment = ["PGOPTIONS": "-c vaultops.fixture_contrib=off"]
+            options.append("-c vaultops.fixture_contrib=off")
         }
+        // A server built without ICU (the wheels) cannot take the ICU collation of a source that has it.
+        for other in alike where try !hasICU(other) {
+            options.append("-c vaultops.fixture_icu=off")
+        }
+        let environment = options.isEmpty ? nil : ["PGOPTIONS": Array(Set(options)).sorted().joined(separator: " ")]
         try psqlFile(DumpFixture.fixtureURL, on: server, database: db, singleTransaction: false, environment: environment)
+        try psqlFile(DumpFixture.kindsFixtureURL, on: server, database: db, singleTransaction: false, environment: environment)
         for (major, file) in versionFixtures where (fixtureVersion ?? server.major) >= major {
             try psqlFile(file, on: server, database: db, singleTransaction: false)
         }
         return db
+    }
+
+    /// Whether `server` was built with ICU (initdb then makes the `*-x-icu` collations).
+    static func hasICU(_ server: PostgresServer) throws -> Bool {
+        try server.psql("SELECT count(*) > 0 FROM pg_catalog.pg_collation WHERE collprovider = 'i' AND collname LIKE '%-x-icu'") == "t"
     }
 
     /// The fixture's parts that need a newer server, by the first major version that has what they create.

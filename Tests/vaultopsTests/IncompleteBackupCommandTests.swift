@@ -10,13 +10,13 @@ struct IncompleteBackupCommandTests {
     static func databaseWithUnsupportedObject() throws -> String {
         let source = try PostgresTestServer.freshDatabase("incomplete")
         try PostgresTestServer.psql("""
-            CREATE TEXT SEARCH CONFIGURATION public.my_search (COPY = pg_catalog.english);
+            CREATE TYPE public.my_shell;
             CREATE TABLE t (id integer PRIMARY KEY); INSERT INTO t VALUES (1), (2);
             """, database: source)
         return source
     }
 
-    static let missing = "text search configuration public.my_search"
+    static let missing = "base type public.my_shell"
 
     @Test("without --allow-incomplete the backup stops with exit 1, lists what it cannot carry, and names the flag")
     func refusedWithoutTheFlag() throws {

@@ -1,0 +1,128 @@
+-- Object kinds the PostgresDump suites cover beyond fixture.sql (loaded after it, into the same database):
+-- large objects, collations, text search objects, operators, casts, conversions, publications and event
+-- triggers. Kept apart from fixture.sql because the restore suites also load that file, restore pg_dump's
+-- output of it (which wraps large objects in BEGIN/COMMIT) and restore over it with --clean.
+
+-- Large objects: one with a comment and a grant, an empty one, and one of 640,000 distinct bytes (more than
+-- one read and many 16 KiB statements) owned by another role with grants to PUBLIC; a table refers to them.
+SELECT lo_from_bytea(910001, convert_to('hello, large object', 'UTF8'));
+SELECT lo_from_bytea(910002, ''::bytea);
+SELECT lo_from_bytea(910003, (SELECT string_agg(int4send(g), ''::bytea ORDER BY g) FROM generate_series(1, 160000) g));
+COMMENT ON LARGE OBJECT 910001 IS 'a greeting; it''s short';
+GRANT SELECT ON LARGE OBJECT 910001 TO vaultops_fixture_reader;
+ALTER LARGE OBJECT 910003 OWNER TO "Fixture Owner";
+GRANT SELECT, UPDATE ON LARGE OBJECT 910003 TO PUBLIC;
+CREATE TABLE app.documents (id integer PRIMARY KEY, body oid);
+INSERT INTO app.documents VALUES (1, 910001), (2, 910002), (3, 910003);
+
+-- Collations: libc ones by one locale and by two, a copy of "C" with an awkward name, another owner, a
+-- comment, and columns, a domain and an index that use them.
+CREATE COLLATION app.c_utf8 (provider = libc, locale = 'C.utf8');
+CREATE COLLATION app.split_locale (provider = libc, lc_collate = 'C', lc_ctype = 'C.utf8');
+CREATE COLLATION "Mixed Case ""Schema"""."Odd ""Coll""" FROM "C";
+COMMENT ON COLLATION app.c_utf8 IS 'byte order, UTF-8 classes';
+ALTER COLLATION app.split_locale OWNER TO "Fixture Owner";
+CREATE DOMAIN app.sorted_text AS text COLLATE app.split_locale;
+CREATE TABLE app.labels (id integer PRIMARY KEY, label text COLLATE app.c_utf8, sorted app.sorted_text);
+CREATE INDEX labels_by_label ON app.labels (label COLLATE "Mixed Case ""Schema"""."Odd ""Coll""");
+INSERT INTO app.labels VALUES (1, 'b', 'B'), (2, 'a', 'Ä');
+
+-- An ICU collation (non-deterministic) where the server has ICU and the fixture is not made alike a
+-- server without it (PGOPTIONS='-c vaultops.fixture_icu=off').
+DO $$
+BEGIN
+  IF EXISTS (SELECT FROM pg_catalog.pg_collation WHERE collprovider = 'i' AND collname LIKE '%-x-icu')
+     AND COALESCE(current_setting('vaultops.fixture_icu', true), '') <> 'off' THEN
+    CREATE COLLATION app.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+    COMMENT ON COLLATION app.ci IS 'case-insensitive';
+    CREATE TABLE app.ci_names (name text COLLATE app.ci);
+    INSERT INTO app.ci_names VALUES ('Zoë'), ('zoë');
+  END IF;
+END $$;
+
+-- Text search: a parser and templates (built-in functions), dictionaries with options, configurations
+-- copied and built up, mappings changed and dropped, owners, comments, and a column that uses one.
+CREATE TEXT SEARCH PARSER app.word_parser (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end,
+                                           LEXTYPES = prsd_lextype, HEADLINE = prsd_headline);
+COMMENT ON TEXT SEARCH PARSER app.word_parser IS 'the default parser again';
+CREATE TEXT SEARCH TEMPLATE app.simple_template (INIT = dsimple_init, LEXIZE = dsimple_lexize);
+-- Never used by a dictionary: dsimple_lexize without its INIT crashes the server when it lexizes.
+CREATE TEXT SEARCH TEMPLATE app.lexize_only (LEXIZE = dsimple_lexize);
+COMMENT ON TEXT SEARCH TEMPLATE app.simple_template IS 'simple, again';
+CREATE TEXT SEARCH DICTIONARY app.english_stop (TEMPLATE = app.simple_template, STOPWORDS = english, Accept = false);
+CREATE TEXT SEARCH DICTIONARY app."Plain Dict" (TEMPLATE = pg_catalog.simple);
+COMMENT ON TEXT SEARCH DICTIONARY app.english_stop IS 'drops English stop words';
+ALTER TEXT SEARCH DICTIONARY app."Plain Dict" OWNER TO "Fixture Owner";
+CREATE TEXT SEARCH CONFIGURATION app.english_custom (COPY = pg_catalog.english);
+ALTER TEXT SEARCH CONFIGURATION app.english_custom ALTER MAPPING FOR asciiword WITH app.english_stop, english_stem;
+ALTER TEXT SEARCH CONFIGURATION app.english_custom DROP MAPPING FOR email, url;
+COMMENT ON TEXT SEARCH CONFIGURATION app.english_custom IS 'English without e-mail and URL tokens';
+CREATE TEXT SEARCH CONFIGURATION app.words (PARSER = app.word_parser);
+ALTER TEXT SEARCH CONFIGURATION app.words ADD MAPPING FOR word, asciiword WITH app."Plain Dict";
+ALTER TEXT SEARCH CONFIGURATION app.words OWNER TO "Fixture Owner";
+CREATE TABLE app.articles (id integer PRIMARY KEY, body text,
+                           words tsvector GENERATED ALWAYS AS (to_tsvector('app.english_custom', body)) STORED);
+CREATE INDEX articles_words ON app.articles USING gin (to_tsvector('app.words'::regconfig, body));
+INSERT INTO app.articles (id, body) VALUES (1, 'The quick brown foxes jumped'), (2, 'mail me at a@example.com');
+
+-- Operators (binary with a commutator and negator left as shells, prefix, merge/hash with estimators), an
+-- operator family with a loose cross-type member, btree and hash operator classes, casts by function and
+-- by I/O, and conversions; owners and comments; a table and indexes using them.
+CREATE TYPE app.version AS (major integer, minor integer);
+CREATE FUNCTION app.version_eq(app.version, app.version) RETURNS boolean LANGUAGE sql IMMUTABLE
+    AS 'SELECT $1.major = $2.major AND $1.minor = $2.minor';
+CREATE FUNCTION app.version_lt(app.version, app.version) RETURNS boolean LANGUAGE sql IMMUTABLE
+    AS 'SELECT ($1.major, $1.minor) < ($2.major, $2.minor)';
+CREATE FUNCTION app.version_cmp(app.version, app.version) RETURNS integer LANGUAGE sql IMMUTABLE
+    AS 'SELECT CASE WHEN ($1.major, $1.minor) < ($2.major, $2.minor) THEN -1 WHEN ($1.major, $1.minor) > ($2.major, $2.minor) THEN 1 ELSE 0 END';
+CREATE FUNCTION app.version_hash(app.version) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT hashint4($1.major * 1000 + $1.minor)';
+CREATE FUNCTION app.version_major_lt(app.version, integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1.major < $2';
+CREATE FUNCTION app.version_major(app.version) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT $1.major';
+CREATE OPERATOR app.=== (LEFTARG = app.version, RIGHTARG = app.version, FUNCTION = app.version_eq,
+                         COMMUTATOR = OPERATOR(app.===), NEGATOR = OPERATOR(app.!==), RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+CREATE OPERATOR app.<<< (LEFTARG = app.version, RIGHTARG = app.version, FUNCTION = app.version_lt, COMMUTATOR = >>>);
+CREATE OPERATOR app.<<< (LEFTARG = app.version, RIGHTARG = integer, FUNCTION = app.version_major_lt);
+CREATE OPERATOR app.## (RIGHTARG = app.version, FUNCTION = app.version_major);
+COMMENT ON OPERATOR app.=== (app.version, app.version) IS 'same version';
+ALTER OPERATOR app.## (NONE, app.version) OWNER TO "Fixture Owner";
+CREATE OPERATOR FAMILY app.version_family USING btree;
+CREATE OPERATOR CLASS app.version_ops DEFAULT FOR TYPE app.version USING btree FAMILY app.version_family AS
+    OPERATOR 1 app.<<<, OPERATOR 3 app.===, FUNCTION 1 app.version_cmp(app.version, app.version);
+ALTER OPERATOR FAMILY app.version_family USING btree ADD OPERATOR 1 app.<<< (app.version, integer);
+CREATE OPERATOR CLASS app.version_hash_ops FOR TYPE app.version USING hash AS
+    OPERATOR 1 app.===, FUNCTION 1 app.version_hash(app.version);
+COMMENT ON OPERATOR FAMILY app.version_family USING btree IS 'versions in order';
+COMMENT ON OPERATOR CLASS app.version_hash_ops USING hash IS 'versions hashed';
+ALTER OPERATOR CLASS app.version_hash_ops USING hash OWNER TO "Fixture Owner";
+CREATE CAST (app.version AS integer) WITH FUNCTION app.version_major(app.version) AS ASSIGNMENT;
+CREATE CAST (app.version AS text) WITH INOUT AS IMPLICIT;
+CREATE CAST (app.mood AS app.version) WITH INOUT;
+COMMENT ON CAST (app.version AS integer) IS 'the major version';
+CREATE CONVERSION app.latin1_utf8 FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+CREATE DEFAULT CONVERSION app."Default Latin1" FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+COMMENT ON CONVERSION app.latin1_utf8 IS 'Latin-1 in';
+ALTER CONVERSION app.latin1_utf8 OWNER TO "Fixture Owner";
+CREATE TABLE app.releases (id integer PRIMARY KEY, v app.version);
+CREATE INDEX releases_v ON app.releases (v);
+CREATE INDEX releases_v_hash ON app.releases USING hash (v app.version_hash_ops);
+INSERT INTO app.releases VALUES (1, ROW(1, 2)), (2, ROW(2, 0));
+
+-- Publications (inserts only: publishing updates or deletes would make later UPDATEs of tables without a
+-- replica identity fail): all tables, tables with a column list and a row filter, a partitioned table
+-- through its root, a schema, and a comment.
+CREATE PUBLICATION vaultops_fixture_all FOR ALL TABLES WITH (publish = 'insert, truncate');
+CREATE PUBLICATION "Fixture ""Pub""" FOR TABLE app.customers (id, email) WHERE (id > 0), TABLE app.events
+    WITH (publish = 'insert', publish_via_partition_root = true);
+CREATE PUBLICATION vaultops_fixture_schema FOR TABLES IN SCHEMA "select", TABLE app.settings WITH (publish = 'insert');
+COMMENT ON PUBLICATION "Fixture ""Pub""" IS 'customers and events';
+
+-- Event triggers (last: after the privileges in a dump), none of which fires on the fixture's or a restore's DDL:
+-- one for a tag nothing creates, a disabled one and a replica-only one.
+CREATE FUNCTION app.note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN NULL; END $$;
+CREATE EVENT TRIGGER vaultops_fixture_fdw ON ddl_command_start WHEN TAG IN ('CREATE FOREIGN TABLE', 'DROP FOREIGN TABLE')
+    EXECUTE FUNCTION app.note_ddl();
+CREATE EVENT TRIGGER "Fixture ""Off""" ON ddl_command_end EXECUTE FUNCTION app.note_ddl();
+ALTER EVENT TRIGGER "Fixture ""Off""" DISABLE;
+CREATE EVENT TRIGGER vaultops_fixture_replica ON sql_drop EXECUTE FUNCTION app.note_ddl();
+ALTER EVENT TRIGGER vaultops_fixture_replica ENABLE REPLICA;
+COMMENT ON EVENT TRIGGER vaultops_fixture_fdw IS 'foreign tables only';
