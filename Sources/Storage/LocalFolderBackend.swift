@@ -116,6 +116,8 @@ public struct LocalFolderBackend: StorageBackend {
         defer { close(fd) }
         try makeParent(of: target)
         let temporary = target + ".\(UUID().uuidString.prefix(8)).vaultops-tmp"
+        // Gone in every case: renamed into place, linked (the name stays), or left by a failure.
+        defer { unlink(temporary) }
         let (size, crc) = try Self.copy(from: fd, to: temporary, progress: progress)
         try publish(temporary, as: target, overwrite: options.overwrite)
         return SavedObject(name: name, size: size, crc64: crc)
@@ -125,6 +127,7 @@ public struct LocalFolderBackend: StorageBackend {
         let target = try path(name)
         try makeParent(of: target)
         let temporary = target + ".\(UUID().uuidString.prefix(8)).vaultops-tmp"
+        defer { unlink(temporary) }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure(errno, "cannot create the file", temporary) }
         defer { close(fd) }
@@ -156,7 +159,6 @@ public struct LocalFolderBackend: StorageBackend {
     /// Makes the fsynced `temporary` appear as `target` and syncs the folder; without `overwrite` an existing
     /// `target` is kept and the save fails.
     private func publish(_ temporary: String, as target: String, overwrite: Bool) throws {
-        defer { unlink(temporary) }
         if overwrite {
             guard rename(temporary, target) == 0 else { throw failure(errno, "cannot move the file into place", target) }
         } else if link(temporary, target) != 0 {
