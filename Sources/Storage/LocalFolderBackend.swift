@@ -78,7 +78,7 @@ public struct LocalFolderBackend: StorageBackend {
             default: entries.append(StorageEntry(name: name, size: 0, modified: Self.mtime(st), kind: .other))
             }
         }
-        return entries.sorted { $0.name < $1.name }
+        return entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }  // OSS's order
     }
 
     /// Calls `body` for each entry of `folder` (relative, empty or ending in `/`), descending when `recursive`

@@ -85,7 +85,8 @@ public struct OSSBackend: StorageBackend {
             }
             token = page.nextContinuationToken
         } while token != nil
-        return entries.sorted { $0.name < $1.name }
+        // OSS lists in UTF-8 byte order; a flat listing interleaves each page's objects and folders again.
+        return recursive ? entries : entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
 
     /// DeleteObject: OSS answers 204 whether or not the object existed.

@@ -106,7 +106,7 @@ public protocol StorageBackend {
     /// Size, date and (where the backend reports one) CRC-64 of `name`.
     func stat(_ name: String) throws -> StorageEntry
     /// Entries whose names start with `prefix`: every object below it when `recursive`, else only those directly
-    /// in the prefix's folder, plus that folder's sub-folders as `.folder` entries. Sorted by name.
+    /// in the prefix's folder, plus that folder's sub-folders as `.folder` entries. In UTF-8 byte order of the names.
     func list(prefix: String, recursive: Bool) throws -> [StorageEntry]
     /// Removes `name`; succeeds when it is already gone (an interrupted prune is finished by the next one).
     func remove(_ name: String) throws
