@@ -42,8 +42,10 @@ let package = Package(
             "LibPQ", "VaultopsCore", "Archive",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The one libcurl transport: OSS transfers, webhooks and health gates.
+        .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "ObjectStorage", dependencies: [
-            "CCurl", "VaultopsCore",
+            "HTTP", "VaultopsCore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Retention", dependencies: ["VaultopsCore", .product(name: "Crypto", package: "swift-crypto")]),
@@ -57,18 +59,18 @@ let package = Package(
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
         .target(name: "BackupJobs", dependencies: [
             "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention", "LibPQ", "PostgresDump", "PostgresRestore",
-            "ObjectStorage", "Mirror", "CCurl",
+            "ObjectStorage", "Mirror", "HTTP",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // Deploys around a verified backup point: plan, stages, health gates, rollback, release history.
         .target(name: "Deploy", dependencies: [
-            "VaultopsCore", "BackupJobs", "PostgresRestore", "CCurl",
+            "VaultopsCore", "BackupJobs", "PostgresRestore", "HTTP",
         ]),
 
         .executableTarget(name: "vaultops", dependencies: [
             "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "LibPQ", "PostgresDump", "ObjectStorage", "Retention",
-            "BackupJobs", "Migration", "Mirror", "Deploy",
+            "BackupJobs", "Migration", "Mirror", "Deploy", "HTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -81,7 +83,7 @@ let package = Package(
         .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "PostgresRestoreTests", dependencies: ["PostgresRestore", "PostgresDump", "LibPQ", "Archive", "TestSupport"]),
-        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "HTTP", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
