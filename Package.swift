@@ -22,7 +22,10 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Libraries, one concern each.
+        // Hiding secrets in text (connection strings, registered values); no dependencies, so the lowest can use it.
+        .target(name: "Redaction"),
         .target(name: "VaultopsCore", dependencies: [
+            "Redaction",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -33,8 +36,7 @@ let package = Package(
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "SQLiteSnapshot", dependencies: ["SQLite"]),
         .target(name: "LibPQ", dependencies: [
-            "VaultopsCore",
-            "CLibPQ",
+            "CLibPQ", "Redaction",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PostgresDump", dependencies: ["LibPQ", "VaultopsCore"]),
@@ -80,9 +82,11 @@ let package = Package(
         .testTarget(name: "VaultopsCoreTests", dependencies: ["VaultopsCore", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "SQLiteSnapshot", "TestSupport"]),
-        .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "Redaction", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
-        .testTarget(name: "PostgresRestoreTests", dependencies: ["PostgresRestore", "PostgresDump", "LibPQ", "Archive", "TestSupport"]),
+        .testTarget(name: "PostgresRestoreTests", dependencies: [
+            "PostgresRestore", "PostgresDump", "LibPQ", "Archive", "Redaction", "TestSupport",
+        ]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "HTTP", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "VaultopsCore", "TestSupport"]),

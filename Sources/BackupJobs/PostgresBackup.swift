@@ -13,6 +13,8 @@ public enum PostgresBackup {
                            now: Date = Date()) throws -> BackupResult {
         let name = options.name ?? ArtifactName.defaultSource(kind: .postgres, path: "")
         try ArtifactWriter.checkOutputDirectory(options.outputDirectory)
+        // Before anything can log it: libpq hides the password only in its own messages.
+        Redacted.register(connection: conninfo)
         let connection = try Connection(conninfo)
         let redacted = Redacted.connectionString(conninfo)
         return try ArtifactWriter.write(kind: .postgres, sourceName: name, options: options, now: now) { sink in

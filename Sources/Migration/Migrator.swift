@@ -65,6 +65,8 @@ public enum Migrator {
     /// the exit status.
     public static func run(_ options: MigrationOptions, log: @escaping @Sendable (String) -> Void = { _ in }) throws -> MigrationReport {
         let started = Date()
+        // Before anything can log it: libpq hides the password only in its own messages.
+        Redacted.register(connection: options.postgresURL)
         guard options.jobs >= 1 else { throw MigrationError(.usage, "--jobs must be at least 1") }
         let sourceURL = URL(fileURLWithPath: options.sqlitePath)
         let temp = FileManager.default.temporaryDirectory.appendingPathComponent("vaultops-migrate-\(UUID().uuidString)")

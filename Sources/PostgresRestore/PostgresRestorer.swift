@@ -1,6 +1,7 @@
 import Foundation
 import LibPQ
 import Logging
+import VaultopsCore
 
 /// Runs a plain SQL script (pg_dump's or vaultops' own) against a PostgreSQL server safely.
 ///
@@ -81,6 +82,8 @@ public final class PostgresRestorer {
     /// - Parameter interrupt: where SIGINT/SIGTERM arrive (see `RestoreInterrupt.install`).
     public init(targetURL: String, options: RestoreOptions = RestoreOptions(),
                 logger: Logger = Logger(label: "vaultops.restore"), interrupt: RestoreInterrupt = .shared) {
+        // Before anything can log it: libpq hides the password only in its own messages.
+        Redacted.register(connection: targetURL)
         self.targetURL = targetURL
         self.options = options
         self.logger = logger
