@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "Mirror", dependencies: ["ObjectStorage", "VaultopsCore"]),
         // SQLite → PostgreSQL migration: schema translation, CSV export, parallel COPY, verification.
         .target(name: "Migration", dependencies: [
-            "SQLite", "LibPQ", "VaultopsCore", "CSQLite",
+            "SQLite", "LibPQ", "VaultopsCore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
