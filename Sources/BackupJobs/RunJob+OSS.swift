@@ -137,7 +137,7 @@ extension RunJob {
             let client = OSSClient(configuration: configuration)
             client.onRetry = { line in log("oss: \(line)") }
             let name = result.name
-            let report = try Mirror.upload(directories: folders, to: location, client: client, options: MirrorOptions(),
+            let report = try FolderMirror.upload(directories: folders, to: location, client: client, options: MirrorOptions(),
                                            events: { event in
                                                switch event {
                                                case let .problem(problem): log("source \(name): mirror: not mirrored: \(problem)")

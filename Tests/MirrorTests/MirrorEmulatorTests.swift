@@ -165,7 +165,7 @@ struct MirrorConnectionTests {
         configuration.multipartThreshold = 200 * 1024
         configuration.partSize = 100 * 1024
         configuration.parallelism = jobs
-        let report = try Mirror.upload(directories: [work.path], to: OSSLocation(bucket: bucket, key: "c/"),
+        let report = try FolderMirror.upload(directories: [work.path], to: OSSLocation(bucket: bucket, key: "c/"),
                                        client: OSSClient(configuration: configuration), options: MirrorOptions(jobs: jobs))
         #expect(report.sent == files && report.failures.isEmpty, "\(report)")
         return try peak(bucket)
