@@ -95,7 +95,8 @@ let package = Package(
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "BackupJobsTests", dependencies: [
-            "BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "PostgresRestore", "TestSupport",
+            "BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "PostgresRestore", "PostgresDump", "Archive",
+            "TestSupport",
         ]),
         // Test targets that run the `vaultops` binary depend on it so that SwiftPM builds it first.
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "vaultops", "VaultopsCore", "TestSupport"]),

@@ -176,6 +176,29 @@ def make_postgres(admin_url, scale):
     return f"{base}/{name}"
 
 
+def make_catalog_db(admin_url, objects):
+    """A database of `objects` catalog objects and almost no data: per group of five, a table with a serial
+    key (table, sequence, key index), a view and a function, with a comment and a grant each."""
+    base = admin_url.rsplit("/", 1)[0]
+    name = f"bench_catalog_{objects}"
+    exists = subprocess.run(["psql", "-X", "-At", "-d", admin_url, "-c",
+                             f"SELECT 1 FROM pg_database WHERE datname = '{name}'"], capture_output=True, text=True)
+    if exists.stdout.strip() != "1":
+        subprocess.run(["psql", "-X", "-q", "-d", admin_url, "-c", f"CREATE DATABASE {name}"], check=True)
+        groups = objects // 5
+        sql = ["CREATE SCHEMA cat;"]
+        for i in range(groups):
+            sql.append(f"CREATE TABLE cat.t{i} (id serial PRIMARY KEY, v text, n int DEFAULT {i});"
+                       f"COMMENT ON TABLE cat.t{i} IS 'table {i}';"
+                       f"CREATE VIEW cat.v{i} AS SELECT id, v FROM cat.t{i} WHERE n > 0;"
+                       f"CREATE FUNCTION cat.f{i}(x int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT x + {i}';"
+                       f"GRANT SELECT ON cat.v{i} TO PUBLIC;"
+                       f"INSERT INTO cat.t{i} (v) VALUES ('row');")
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", f"{base}/{name}"], input="\n".join(sql),
+                       text=True, check=True, stdout=subprocess.DEVNULL)
+    return f"{base}/{name}"
+
+
 class Fresh:
     """A command template run against a new, empty database each time it is formatted.
 
@@ -311,7 +334,7 @@ def main():
     ap.add_argument("--vaultops", required=True)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--suites", default="sqlite,files,postgres,restore,migrate,oss")
+    ap.add_argument("--suites", default="sqlite,files,postgres,catalog,restore,migrate,oss")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
     data = os.path.join(HERE, ".data", f"scale-{args.scale:g}")
@@ -359,6 +382,25 @@ def main():
             [("pg_dump -Z6", f"pg_dump -Z6 -d '{url}' -f {{out}}/db.sql.gz"),
              (f"pg_dump | pigz -p{args.jobs}", f"set -o pipefail; pg_dump -d '{url}' | pigz -6 -p{args.jobs} > {{out}}/db.sql.gz")],
         ), args.rounds, work)
+    if "catalog" in suites:
+        # The dumper's catalog work (reading, auditing and ordering every object) on a database of many objects
+        # and no data, against pg_dump; the empty database gives each side's fixed cost (start, connect).
+        admin = pg_admin_url("catalog")
+        objects = max(50, int(5000 * args.scale))
+        empty = make_catalog_db(admin, 0)
+        many = make_catalog_db(admin, objects)
+        catalog_rows = []
+        for label, url in [("backup postgres, empty database", empty), (f"backup postgres, {objects} objects", many)]:
+            catalog_rows += bench_pair(Pair(
+                label,
+                ("vaultops --jobs 1", f"{v} backup postgres '{url}' --out {{out}} --level 6 --jobs 1"),
+                [("pg_dump -Z6", f"pg_dump -Z6 -d '{url}' -f {{out}}/db.sql.gz")],
+            ), args.rounds, work)
+        rows += catalog_rows
+        per = {(label.split(",")[1].strip(), name): med for label, name, med, *_ in catalog_rows}
+        for contender in ["vaultops --jobs 1", "pg_dump -Z6"]:
+            extra = per[(f"{objects} objects", contender)] - per[("empty database", contender)]
+            print(f"catalog work for {objects} objects, {contender}: {extra:.2f} s above the empty database")
     if "restore" in suites:
         admin = pg_admin_url("restore")
         url = make_postgres(admin, args.scale)

@@ -47,6 +47,16 @@ public final class TarWriter {
     public var changedFilePolicy = ChangedFilePolicy.fail
     /// Files (paths on disk) stored although they changed while read twice; only with the `.record` policy.
     public private(set) var changedFiles: [String] = []
+    /// Decides which paths below a folder given to `append(directory:as:)` are archived: called with the path
+    /// relative to that folder (`a/b.txt`) and whether it is a directory; a directory it refuses is not entered.
+    public var include: ((_ relativePath: String, _ isDirectory: Bool) -> Bool)?
+    /// Paths on disk that `include` refused.
+    public private(set) var excluded: [String] = []
+    /// Whether folders on another file system than the one given to `append(directory:as:)` are entered; when
+    /// false they are stored empty, as GNU tar's `--one-file-system` does, and listed in `skippedMountPoints`.
+    public var crossFileSystems = true
+    /// Folders (paths on disk) stored empty because they are on another file system.
+    public private(set) var skippedMountPoints: [String] = []
     /// Called after the first chunk of each regular file is read, with its path on disk and the attempt (1 or 2).
     ///
     /// - Important: for tests, which change the file at that moment.
@@ -90,11 +100,13 @@ public final class TarWriter {
         guard !rootName.hasPrefix("/"), !rootEntryName.split(separator: "/").contains("..") else {
             throw ArchiveError.misuse("archive root name \(rootName.debugDescription) must be a relative path without '..'")
         }
+        let rootDevice = st.st_dev
         // Depth-first with an explicit stack; children pushed in reverse so they come out sorted.
-        var stack: [(disk: String, name: String)] = [(root, rootEntryName)]
+        var stack: [(disk: String, name: String, relative: String)] = [(root, rootEntryName, "")]
         while let item = stack.popLast() {
             let (disk, name) = (item.disk, item.name)
-            guard let isDirectory = try appendOne(path: disk, as: name) else { continue }
+            let below = item.relative.isEmpty ? nil : (item.relative, rootDevice)
+            guard let isDirectory = try appendOne(path: disk, as: name, below: below) else { continue }
             guard isDirectory else { continue }
             let children: [String]
             do {
@@ -105,7 +117,7 @@ public final class TarWriter {
             }
             let sorted = children.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
             for child in sorted.reversed() {
-                stack.append((disk + "/" + child, name + "/" + child))
+                stack.append((disk + "/" + child, name + "/" + child, item.relative.isEmpty ? child : item.relative + "/" + child))
             }
         }
     }
@@ -175,8 +187,11 @@ public final class TarWriter {
         }
     }
 
-    /// Appends what is at `path`; returns whether it was a directory, or nil when it was skipped.
-    private func appendOne(path: String, as name: String) throws -> Bool? {
+    /// Appends what is at `path`; returns whether it is a directory to enter, or nil when it was skipped.
+    ///
+    /// `below` is, for a path under a folder given to `append(directory:as:)`, its path relative to that folder
+    /// and the folder's device: `include` and `crossFileSystems` apply to it.
+    private func appendOne(path: String, as name: String, below: (relative: String, device: dev_t)? = nil) throws -> Bool? {
         var st = stat()
         guard lstat(path, &st) == 0 else {
             if errno == ENOENT, entryCount > 0 {
@@ -184,6 +199,10 @@ public final class TarWriter {
                 return nil
             }
             throw ArchiveError.posix("stat", path)
+        }
+        if let below, let include, !include(below.relative, (st.st_mode & S_IFMT) == S_IFDIR) {
+            excluded.append(path)
+            return nil
         }
         var entry = TarEntry(name: name, kind: .regular, mode: UInt32(st.st_mode) & 0o7777,
                              mtime: Int64(st.st_mtim.tv_sec), mtimeNanoseconds: Int32(st.st_mtim.tv_nsec),
@@ -194,6 +213,10 @@ public final class TarWriter {
             entry.kind = .directory
             if !entry.name.hasSuffix("/") { entry.name += "/" }
             try append(entry: entry, contents: nil)
+            if let below, !crossFileSystems, st.st_dev != below.device {
+                skippedMountPoints.append(path)
+                return false
+            }
             return true
         case S_IFLNK:
             entry.kind = .symlink

@@ -28,6 +28,10 @@ public struct BackupResult: Sendable {
     public var warnings: [String] = []
     /// Files stored although they changed while read (only when changes are allowed; `backup` then exits 5).
     public var changedFiles: [String] = []
+    /// Paths a files backup left out because `exclude:` matched them (paths on disk).
+    public var excluded: [String] = []
+    /// Folders a files backup stored empty because they are on another file system (`one_file_system:`).
+    public var skippedMountPoints: [String] = []
 
     public init(artifact: URL, manifestURL: URL, manifest: Manifest, warnings: [String] = [], changedFiles: [String] = []) {
         self.artifact = artifact

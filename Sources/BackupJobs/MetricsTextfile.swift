@@ -18,6 +18,8 @@ public enum MetricsTextfile {
             }
         }
         let sources = status.sources
+        // A mirror-only source makes no artifacts: a backup timestamp of 0 ("never") would alarm for nothing.
+        let archived = sources.filter { $0.mirrorOnly != true }
         family("vaultops_run_last_timestamp_seconds", "When the last vaultops run finished (Unix time).",
                [([], seconds(status.finishedAt))])
         family("vaultops_run_duration_seconds", "How long the last vaultops run took.",
@@ -34,7 +36,18 @@ public enum MetricsTextfile {
         // the upload's and the drill's only for sources that have one.
         family("vaultops_source_last_backup_success_timestamp_seconds",
                "When the source's newest verified local backup was taken (Unix time; 0 when never).",
-               sources.map { s in ([("source", s.name)], s.lastSuccess.map { seconds($0.at) } ?? "0") })
+               archived.map { s in ([("source", s.name)], s.lastSuccess.map { seconds($0.at) } ?? "0") })
+        family("vaultops_source_last_mirror_success_timestamp_seconds",
+               "When the source's folder mirror (mirror:) last fully succeeded (Unix time; 0 when never).",
+               sources.filter { $0.mirror != nil || $0.lastMirrorSuccess != nil }
+                   .map { s in ([("source", s.name)], s.lastMirrorSuccess.map(seconds) ?? "0") })
+        family("vaultops_source_mirror_success", "1 when the source's folder mirror in its last run fully succeeded.",
+               sources.compactMap { s in s.mirror.map { ([("source", s.name)], $0.ok ? "1" : "0") } })
+        family("vaultops_source_stale_after_seconds",
+               "How old the source's newest copy may be before it is stale, from its schedule (26h for daily).",
+               sources.compactMap { s in s.staleAfterSeconds.map { ([("source", s.name)], String(Int64($0))) } })
+        family("vaultops_source_not_due", "1 when the last run left the source out because its schedule was not due.",
+               sources.map { ([("source", $0.name)], $0.skipped == nil ? "0" : "1") })
         family("vaultops_source_last_upload_success_timestamp_seconds",
                "When the source's newest backup that reached OSS was taken (Unix time; 0 when never).",
                sources.filter { $0.upload != nil || $0.lastUploadSuccess != nil }
@@ -50,12 +63,12 @@ public enum MetricsTextfile {
         family("vaultops_source_bytes", "Size of the source's newest good artifact in bytes.",
                sources.compactMap { s in s.lastSuccess.map { ([("source", s.name)], String($0.sizeBytes)) } })
         family("vaultops_source_verified", "1 when the source's artifact from the last run passed verification.",
-               sources.map { ([("source", $0.name)], $0.verified ? "1" : "0") })
+               archived.map { ([("source", $0.name)], $0.verified ? "1" : "0") })
         family("vaultops_source_uploaded", "1 when the source's artifact from the last run reached OSS.",
                sources.compactMap { s in s.upload.map { ([("source", s.name)], $0.ok ? "1" : "0") } })
         var counts: [(labels: [(String, String)], value: String)] = []
         for prune in status.prunes where prune.ok {
-            for source in sources {
+            for source in archived {
                 counts.append(([("source", source.name), ("location", prune.store)], String(prune.kept[source.name] ?? 0)))
             }
         }

@@ -73,7 +73,7 @@ public struct Notifier: Sendable {
 public enum NotificationMessage {
     /// `vaultops on web-1: 1 of 3 sources FAILED (exit 5)`.
     public static func title(_ status: RunStatus) -> String {
-        let failed = status.sources.filter { !$0.succeeded }.count
+        let failed = status.sources.filter { !$0.succeeded && $0.skipped == nil }.count
         let state: String
         switch status.exitCode {
         case 0: state = "all \(status.sources.count) sources OK"
@@ -86,7 +86,8 @@ public enum NotificationMessage {
     /// One line per source and prune location, failures first; redacted.
     public static func lines(_ status: RunStatus) -> [String] {
         var lines: [String] = []
-        let ordered = status.sources.filter { !$0.succeeded } + status.sources.filter(\.succeeded)
+        let ran = status.sources.filter { $0.skipped == nil }
+        let ordered = ran.filter { !$0.succeeded } + ran.filter(\.succeeded)
         for source in ordered {
             if let error = source.error {
                 lines.append("FAILED \(source.name): \(error)")
@@ -94,9 +95,14 @@ public enum NotificationMessage {
                 var line = "ok \(source.name): \(source.artifact ?? "-") \(ProgressReporter.formatBytes(source.sizeBytes))"
                 line += source.verified ? ", verified" : ""
                 if let upload = source.upload, upload.ok { line += ", uploaded" }
+                if let mirror = source.mirror, mirror.ok { line += ", mirrored" }
                 if let drill = source.drill, drill.ok { line += ", drill ok" }
                 lines.append(line)
             }
+        }
+        // Sources left out tonight carry their last run's facts: say so rather than report them again.
+        for source in status.sources where source.skipped != nil {
+            lines.append("skipped \(source.name): \(source.skipped!)\(source.succeeded ? "" : "; its last run FAILED")")
         }
         for error in status.errors { lines.append("FAILED run: \(error)") }
         for prune in status.prunes {

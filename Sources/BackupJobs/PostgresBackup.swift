@@ -9,12 +9,18 @@ public enum PostgresBackup {
     /// Dumps the database `connection` (a libpq URI or keyword string) names.
     ///
     /// The connection string may hold a password; it only ever appears redacted (manifest, logs, errors).
+    /// With `engine` `.pgDump` the installed pg_dump (or `pgDumpPath`) writes the script instead of vaultops' dumper.
     public static func run(connection conninfo: String, options: BackupOptions, dumpOptions: DumpOptions = DumpOptions(),
+                           engine: PostgresEngine = .native, pgDumpPath: String? = nil,
                            now: Date = Date()) throws -> BackupResult {
+        // Before anything can log it (either engine): libpq hides the password only in its own messages.
+        Redacted.register(connection: conninfo)
+        if engine == .pgDump {
+            return try PgDumpEngine.run(connection: conninfo, options: options, dumpOptions: dumpOptions,
+                                        program: pgDumpPath, now: now)
+        }
         let name = options.name ?? ArtifactName.defaultSource(kind: .postgres, path: "")
         try ArtifactWriter.checkOutputDirectory(options.outputDirectory)
-        // Before anything can log it: libpq hides the password only in its own messages.
-        Redacted.register(connection: conninfo)
         let connection = try Connection(conninfo)
         let redacted = Redacted.connectionString(conninfo)
         return try ArtifactWriter.write(kind: .postgres, sourceName: name, options: options, now: now) { sink in
@@ -31,9 +37,12 @@ public enum PostgresBackup {
 extension PostgresBackup {
     /// Dumps with the default options; objects the dump cannot recreate are left out (and listed in the
     /// manifest) only when `allowIncomplete` (a source's `allow_incomplete: true`), else they stop the backup.
+    /// `engine` `.pgDump` has `pgDumpPath` (nil: the best pg_dump installed) write it instead.
     public static func run(connection conninfo: String, options: BackupOptions, allowIncomplete: Bool,
+                           engine: PostgresEngine = .native, pgDumpPath: String? = nil,
                            now: Date = Date()) throws -> BackupResult {
-        try run(connection: conninfo, options: options, dumpOptions: DumpOptions(skipUnsupportedObjects: allowIncomplete), now: now)
+        try run(connection: conninfo, options: options, dumpOptions: DumpOptions(skipUnsupportedObjects: allowIncomplete),
+                engine: engine, pgDumpPath: pgDumpPath, now: now)
     }
 }
 

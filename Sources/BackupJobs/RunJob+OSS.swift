@@ -137,7 +137,12 @@ extension RunJob {
             let client = OSSClient(configuration: configuration)
             client.onRetry = { line in log("oss: \(line)") }
             let name = result.name
-            let report = try FolderMirror.upload(directories: folders, to: location, client: client, options: MirrorOptions(),
+            var options = MirrorOptions()
+            // `exclude:` applies to the mirror as to the archive (paths relative to each folder).
+            if let exclude = config.source(named: result.name)?.exclude, !exclude.isEmpty {
+                options.include = { path in !exclude.isExcluded(path, isDirectory: false) }
+            }
+            let report = try FolderMirror.upload(directories: folders, to: location, client: client, options: options,
                                            events: { event in
                                                switch event {
                                                case let .problem(problem): log("source \(name): mirror: not mirrored: \(problem)")
@@ -152,6 +157,7 @@ extension RunJob {
             result.mirror = MirrorStatus(location: report.destination, ok: report.ok, sent: report.sent, skipped: report.skipped,
                                          failed: report.failed, bytes: report.bytesSent, durationSeconds: report.seconds, error: error)
             log("source \(result.name): mirror: \(report.summary)")
+            if report.excluded > 0 { log("source \(result.name): mirror: excluded \(report.excluded) files (exclude:)") }
             if let error { result.error = (result.error.map { $0 + "; " } ?? "") + "mirror to \(report.destination) failed: \(error)" }
         } catch {
             let text = oneLine(Redacted.text(String(describing: error)))

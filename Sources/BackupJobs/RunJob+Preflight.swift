@@ -13,7 +13,7 @@ extension RunJob {
         case let .sqlite(path):
             return readableProblem(path, folder: false)
         case let .files(paths):
-            return paths.lazy.compactMap { readableProblem($0, folder: true) }.first
+            return paths.lazy.compactMap { readableProblem($0, folder: nil) }.first
         case let .postgres(connection):
             do {
                 // Connecting and asking for the version writes nothing; it proves the host, the credentials and the database.
@@ -60,10 +60,11 @@ extension RunJob {
         return nil
     }
 
-    private static func readableProblem(_ path: String, folder: Bool) -> String? {
+    /// Why `path` cannot be read; `folder` nil accepts a file or a folder (files sources take both).
+    private static func readableProblem(_ path: String, folder: Bool?) -> String? {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return "\(path) does not exist" }
-        if isFolder.boolValue != folder { return "\(path) is \(folder ? "not a folder" : "a folder, not a SQLite file")" }
+        if let folder, isFolder.boolValue != folder { return "\(path) is \(folder ? "not a folder" : "a folder, not a SQLite file")" }
         return access(path, R_OK) == 0 ? nil : "\(path) is not readable"
     }
 }

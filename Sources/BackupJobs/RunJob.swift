@@ -27,24 +27,36 @@ public struct SourceRunResult: Sendable {
     public var drill: DrillStatus?
     /// Why the source failed, already redacted; nil when it succeeded.
     public var error: String?
+    /// Why the source was left out of this run (`not due today (weekly: sunday)`); nil when it ran.
+    public var skipped: String?
+    /// The source has `archive: false`: only its mirror runs.
+    public var mirrorOnly = false
+    /// The source's `schedule:` as the config spells it.
+    public var schedule: String?
+    /// How old its newest good copy may be before `status` calls it stale (from the schedule).
+    public var staleAfterSeconds: Double?
 
-    public init(name: String, kind: ArtifactKind, target: String) {
+    public init(name: String, kind: ArtifactKind, target: String, skipped: String? = nil) {
         self.name = name
         self.kind = kind
         self.target = target
+        self.skipped = skipped
     }
 
-    /// Every step (backup, verify, upload, mirror) worked.
+    /// Every step (backup, verify, upload, mirror) worked (a skipped source did nothing that could fail).
     public var succeeded: Bool { error == nil }
     /// A verified artifact exists locally, whatever happened to the upload.
     public var backedUp: Bool { artifact != nil && verified }
+    /// A copy was made: a verified artifact, or for a mirror-only source a mirror that fully worked.
+    public var copied: Bool { backedUp || (mirrorOnly && mirror?.ok == true) }
 
     /// The entry of the status file.
     public var status: SourceStatus {
         SourceStatus(name: name, kind: kind.rawValue, target: target, backedUp: backedUp, succeeded: succeeded,
                      artifact: artifact?.lastPathComponent, sizeBytes: sizeBytes, sha256: sha256, createdAt: createdAt,
                      durationSeconds: durationSeconds, verified: verified, verification: verification, upload: upload, mirror: mirror,
-                     error: error, drill: drill)
+                     error: error, drill: drill, skipped: skipped, mirrorOnly: mirrorOnly, schedule: schedule,
+                     staleAfterSeconds: staleAfterSeconds)
     }
 }
 
@@ -65,12 +77,12 @@ public struct RunOutcome: Sendable {
 
     /// The exit status (see `exitCode(sourcesBackedUp:sourcesFailed:otherProblems:dryRun:)`).
     public var exitCode: ExitCode {
-        Self.exitCode(sourcesBackedUp: sources.filter(\.backedUp).count, sourcesFailed: sources.filter { !$0.succeeded }.count,
+        Self.exitCode(sourcesBackedUp: sources.filter(\.copied).count, sourcesFailed: sources.filter { !$0.succeeded }.count,
                       otherProblems: prunes.filter { !$0.ok }.count + errors.count, dryRun: dryRun)
     }
 
-    /// 0 when every step succeeded; 1 when no source got a verified local backup (or a dry run found a
-    /// problem); 5 when something failed but at least one source is safely backed up.
+    /// 0 when every step succeeded; 1 when no source got a verified local backup or (mirror-only sources) a full
+    /// mirror (or a dry run found a problem); 5 when something failed but at least one source is safely copied.
     ///
     /// A failed upload or prune is a failure of the run, but with local backups in place it is "some done".
     public static func exitCode(sourcesBackedUp: Int, sourcesFailed: Int, otherProblems: Int, dryRun: Bool) -> ExitCode {
@@ -90,7 +102,7 @@ public enum RunJob {
     ///   - environment: where `OSS_*` settings not in the config come from.
     ///   - log: called from the run's thread and, for OSS retry lines, from upload worker threads.
     /// - Important: the caller holds the run lock.
-    public static func run(config: Config, dryRun: Bool = false,
+    public static func run(config: Config, dryRun: Bool = false, selection: SourceSelection = .due,
                            environment: [String: String] = ProcessInfo.processInfo.environment,
                            now: @escaping @Sendable () -> Date = { Date() },
                            log: @escaping @Sendable (String) -> Void) throws -> RunOutcome {
@@ -116,79 +128,22 @@ public enum RunJob {
             }
         }
 
+        let calendar = config.scheduleCalendar
+        let today = now()
         for source in config.sources {
-            var result = SourceRunResult(name: source.name, kind: source.kind, target: source.redactedTarget)
-            let started = Date()
-            if dryRun {
-                log("source \(source.name): would back up \(source.kind) \(source.redactedTarget) into \(directory.path)"
-                    + (oss.map { ", then upload to \($0.location)" } ?? "")
-                    + (source.mirror.map { ", then mirror the folders to \($0)" } ?? ""))
-                if let problem = preflight(source) {
-                    result.error = "would fail: \(oneLine(Redacted.text(problem)))"
-                    log("source \(source.name): FAILED check: \(problem)")
-                }
-                outcome.sources.append(result)
-                continue
+            let skip = selection.skipReason(for: source, on: today, calendar: calendar)
+            var result: SourceRunResult
+            if let skip {
+                result = SourceRunResult(name: source.name, kind: source.kind, target: source.redactedTarget, skipped: skip)
+                log("source \(source.name): skipped: \(skip)")
+            } else if dryRun {
+                result = plan(source, directory: directory, oss: oss, log: log)
+            } else {
+                result = runSource(source, config: config, directory: directory, oss: oss, ossDown: &ossDown,
+                                   environment: environment, now: now, log: log)
             }
-            log("source \(source.name): backing up \(source.kind) \(source.redactedTarget)")
-            // The source's `timeout:` bounds every PostgreSQL call it makes (connect, queries, COPY): a stalled
-            // server fails the source instead of holding the run, and its lock, forever.
-            let deadline = ConnectionDeadline.begin(after: source.effectiveTimeout, label: durationText(source.effectiveTimeout))
-            defer { deadline.end() }
-            do {
-                let options = BackupOptions(outputDirectory: directory, name: source.name, level: source.level ?? 6,
-                                            jobs: ProcessInfo.processInfo.activeProcessorCount,
-                                            timeZone: config.effectiveTimeZone)
-                let backup: BackupResult
-                switch source.target {
-                case let .sqlite(path):
-                    backup = try SQLiteBackup.run(path: URL(fileURLWithPath: path), options: options, now: now())
-                case let .files(paths):
-                    backup = try FilesBackup.run(directories: paths.map { URL(fileURLWithPath: $0) }, options: options, now: now())
-                case let .postgres(connection):
-                    backup = try PostgresBackup.run(connection: connection, options: options,
-                                                    allowIncomplete: source.allowIncomplete, now: now())
-                    if !backup.notDumped.isEmpty {
-                        log("source \(source.name): WARNING: incomplete (allow_incomplete): not dumped: \(backup.notDumped.joined(separator: "; "))")
-                    }
-                }
-                result.artifact = backup.artifact
-                result.manifest = backup.manifestURL
-                result.sizeBytes = backup.manifest.sizeBytes
-                result.sha256 = backup.manifest.sha256
-                result.createdAt = backup.manifest.createdAt
-                log("source \(source.name): wrote \(backup.artifact.lastPathComponent) (\(backup.manifest.sizeBytes) bytes)")
-                let report = Verifier.verify(backup.artifact)
-                result.verified = report.ok
-                result.verification = report.ok ? report.checks : report.problems
-                if report.ok {
-                    log("source \(source.name): verified (\(report.checks.joined(separator: "; ")))")
-                } else {
-                    result.error = "verification failed: " + report.problems.joined(separator: "; ")
-                }
-            } catch {
-                result.error = oneLine(Redacted.text(String(describing: error)))
-                if deadline.expired {
-                    result.error = "stopped: the source's timeout of \(deadline.label) passed (set 'timeout:' on the source "
-                        + "to allow more): \(result.error!)"
-                }
-            }
-            deadline.end()
-            if result.backedUp, config.oss != nil {
-                upload(&result, to: oss, ossDown: &ossDown, log: log)
-            }
-            if let target = source.mirror, case let .files(paths) = source.target {
-                // The mirror runs whatever happened to the archive: it is a second, independent copy.
-                mirror(&result, folders: paths, to: target, config: config, environment: environment, log: log)
-            }
-            if let target = source.drill {
-                // The drill's PostgreSQL calls are bounded like the backup's: a stalled scratch server fails the drill.
-                let drillDeadline = ConnectionDeadline.begin(after: source.effectiveTimeout, label: durationText(source.effectiveTimeout))
-                drill(&result, drill: target, log: log)
-                drillDeadline.end()
-            }
-            result.durationSeconds = Date().timeIntervalSince(started)
-            if let error = result.error { log("source \(source.name): FAILED: \(error)") }
+            result.schedule = source.schedule.description
+            result.staleAfterSeconds = source.schedule.staleAfter
             outcome.sources.append(result)
         }
 
@@ -207,6 +162,15 @@ public enum RunJob {
         }
         guard !dryRun else { return outcome }
 
+        record(&outcome, config: config, backupDir: backupDir, startedAt: startedAt, now: now, log: log)
+        return outcome
+    }
+
+    /// Writes the metrics and the status file and sends the notification: each failure is logged and counted in
+    /// `outcome`, none hides the backups' result.
+    private static func record(_ outcome: inout RunOutcome, config: Config, backupDir: String, startedAt: Date,
+                               now: () -> Date, log: @escaping @Sendable (String) -> Void) {
+        let dryRun = outcome.dryRun
         // Status, metrics, notification: each failure is logged and counted, none hides the backups' result.
         let statusURL = RunStatus.fileURL(backupDir: backupDir)
         var previous: RunStatus?
@@ -254,12 +218,11 @@ public enum RunJob {
                 }
             }
         }
-        return outcome
     }
 
     /// Uploads a verified artifact and its manifest; records the result and, when OSS is down for good,
     /// remembers why so later sources skip the wait.
-    private static func upload(_ result: inout SourceRunResult, to oss: OSSTarget?, ossDown: inout String?,
+    static func upload(_ result: inout SourceRunResult, to oss: OSSTarget?, ossDown: inout String?,
                                log: (String) -> Void) {
         guard let artifact = result.artifact, let manifest = result.manifest else { return }
         let location = oss.map { "oss://\($0.bucket)/\($0.key(for: artifact))" } ?? "oss://"

@@ -68,6 +68,18 @@ public struct RunStatus: Codable, Sendable, Equatable {
             let name = merged.sources[index].name
             let before = previous?.source(named: name)
             var source = merged.sources[index]
+            if source.skipped != nil {
+                // Not run tonight: its last run's facts stand (a failure stays visible until it runs again).
+                if var carried = before {
+                    carried.skipped = source.skipped
+                    carried.mirrorOnly = source.mirrorOnly
+                    carried.schedule = source.schedule
+                    carried.staleAfterSeconds = source.staleAfterSeconds
+                    merged.sources[index] = carried
+                }
+                continue
+            }
+            source.lastMirrorSuccess = source.mirror?.ok == true ? finishedAt : before?.lastMirrorSuccess
             if source.backedUp, let artifact = source.artifact {
                 source.lastSuccess = LastSuccess(at: source.createdAt ?? finishedAt, artifact: artifact, sizeBytes: source.sizeBytes,
                                                  verified: source.verified, uploaded: source.upload?.ok ?? false)
@@ -77,7 +89,7 @@ public struct RunStatus: Codable, Sendable, Equatable {
             source.lastUploadSuccess = source.upload?.ok == true ? source.createdAt ?? finishedAt : before?.lastUploadSuccess
             source.lastDrillSuccess = source.drill?.ok == true ? finishedAt : before?.lastDrillSuccess
             var history = before?.history ?? []
-            if !dryRun {
+            if !dryRun && source.mirrorOnly != true {
                 history.append(HistoryPoint(at: source.createdAt ?? finishedAt, sizeBytes: source.backedUp ? source.sizeBytes : nil,
                                             ok: source.succeeded))
             }
@@ -188,12 +200,28 @@ public struct SourceStatus: Codable, Sendable, Equatable {
     public var lastDrillSuccess: Date?
     /// One point per run, newest last.
     public var history: [HistoryPoint]
+    /// Why this run left the source out (`not due today (weekly: sunday)`); the other facts are then those of its
+    /// last run, carried over. Nil when it ran.
+    public var skipped: String?
+    /// True for a mirror-only source (`archive: false`): it has no artifacts, its mirror is its copy.
+    public var mirrorOnly: Bool?
+    /// The source's `schedule:` (`daily`, `weekly: sunday`, …).
+    public var schedule: String?
+    /// How old its newest good copy may be before it is stale (from the schedule).
+    public var staleAfterSeconds: Double?
+    /// When the source's mirror last fully succeeded, tonight or earlier.
+    public var lastMirrorSuccess: Date?
 
     public init(name: String, kind: String, target: String, backedUp: Bool, succeeded: Bool, artifact: String?, sizeBytes: Int64,
                 sha256: String?, createdAt: Date?, durationSeconds: Double, verified: Bool, verification: [String],
                 upload: UploadStatus?, mirror: MirrorStatus? = nil, error: String?, lastSuccess: LastSuccess? = nil,
-                history: [HistoryPoint] = [], drill: DrillStatus? = nil) {
+                history: [HistoryPoint] = [], drill: DrillStatus? = nil, skipped: String? = nil, mirrorOnly: Bool = false,
+                schedule: String? = nil, staleAfterSeconds: Double? = nil) {
         self.drill = drill
+        self.skipped = skipped
+        self.mirrorOnly = mirrorOnly ? true : nil
+        self.schedule = schedule
+        self.staleAfterSeconds = staleAfterSeconds
         self.name = name
         self.kind = kind
         self.target = target

@@ -25,23 +25,40 @@ public struct SourceStatusRow: Codable, Sendable, Equatable {
     public var trend: String
     /// Where the row's facts come from: `status` (the status file) or `manifest` (the newest local manifest).
     public var from: String
+    /// The source's `schedule:`.
+    public var schedule: String = "daily"
+    /// The age past which the row is stale: the schedule's longest gap between due days plus 2 hours.
+    public var staleAfterSeconds: Double = StatusReport.staleAfter
+    /// True for a mirror-only source (`archive: false`): `lastBackup` is its last full mirror.
+    public var mirrorOnly: Bool = false
+    /// Why the last run left the source out (`not due today (weekly: sunday)`), when it did.
+    public var skipped: String?
 }
 
 /// `vaultops status`: every configured source with its last backup, age, size, verification and upload.
 public enum StatusReport {
-    /// A source whose newest good backup is older than this is flagged stale (a nightly job plus slack).
-    public static let staleAfter: TimeInterval = 26 * 3600
+    /// A daily source whose newest good backup is older than this is flagged stale (a nightly job plus slack);
+    /// other schedules allow their longest gap between due days plus the same slack (`Schedule.staleAfter`).
+    public static let staleAfter: TimeInterval = Schedule.daily.staleAfter
 
     /// The rows for `config`'s sources from `status` (the last run), falling back to the newest local
     /// manifest for a source the status file does not know.
     public static func rows(config: Config, status: RunStatus?, localManifests: [Manifest], now: Date) -> [SourceStatusRow] {
         config.sources.map { source in
             var row = SourceStatusRow(name: source.name, kind: source.kind.rawValue, stale: true, sizeHistory: [], trend: "", from: "none")
+            row.schedule = source.schedule.description
+            row.staleAfterSeconds = source.schedule.staleAfter
+            row.mirrorOnly = !source.archive
             if let entry = status?.source(named: source.name) {
                 row.from = "status"
                 row.lastRunOK = entry.succeeded
                 row.lastError = entry.error
-                if let last = entry.lastSuccess {
+                row.skipped = entry.skipped
+                if !source.archive {
+                    // Its copy is the mirror: judged by the last full mirror, never by artifacts it does not make.
+                    row.lastBackup = entry.lastMirrorSuccess
+                    row.uploaded = entry.mirror?.ok
+                } else if let last = entry.lastSuccess {
                     row.lastBackup = last.at
                     row.lastArtifact = last.artifact
                     row.sizeBytes = last.sizeBytes
@@ -59,7 +76,7 @@ public enum StatusReport {
             }
             if let last = row.lastBackup {
                 row.ageSeconds = now.timeIntervalSince(last)
-                row.stale = row.ageSeconds! > staleAfter
+                row.stale = row.ageSeconds! > row.staleAfterSeconds
             }
             row.trend = trend(row.sizeHistory)
             return row
@@ -126,15 +143,15 @@ public enum StatusReport {
         for row in rows {
             let state: String
             if row.lastBackup == nil {
-                state = "STALE (no backup)"
+                state = row.mirrorOnly ? "STALE (never mirrored)" : "STALE (no backup)"
             } else if row.stale {
                 state = "STALE"
             } else if row.lastRunOK == false {
                 state = "LAST RUN FAILED"
             } else {
-                state = "ok"
+                state = row.skipped != nil ? "ok (not due)" : "ok"
             }
-            table.append([row.name, row.kind, row.lastBackup.map(formatter.string(from:)) ?? "never",
+            table.append([row.name, row.mirrorOnly ? "mirror" : row.kind, row.lastBackup.map(formatter.string(from:)) ?? "never",
                           row.ageSeconds.map(age) ?? "-", row.sizeBytes.map(ProgressReporter.formatBytes) ?? "-",
                           yesNo(row.verified), yesNo(row.uploaded), state, row.trend])
         }
@@ -158,9 +175,9 @@ public enum StatusReport {
             lines.append("")
             lines.append("No run recorded yet (no status file).")
         }
-        let stale = rows.filter(\.stale).map(\.name)
+        let stale = rows.filter(\.stale).map { "\($0.name) (\($0.schedule): none in the last \(age($0.staleAfterSeconds)))" }
         if !stale.isEmpty {
-            lines.append("Stale (no good backup in the last \(Int(staleAfter / 3600)) hours): \(stale.joined(separator: ", "))")
+            lines.append("Stale (no good copy within the source's schedule): \(stale.joined(separator: ", "))")
         }
         return lines.joined(separator: "\n") + "\n"
     }

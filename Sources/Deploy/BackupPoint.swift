@@ -34,11 +34,12 @@ public enum BackupPoint {
                 switch source.target {
                 case let .postgres(connection):
                     result = try PostgresBackup.run(connection: connection, options: options,
-                                                    allowIncomplete: source.allowIncomplete, now: now)
+                                                    allowIncomplete: source.allowIncomplete, engine: source.engine,
+                                                    pgDumpPath: source.pgDumpPath, now: now)
                 case let .sqlite(path):
                     result = try SQLiteBackup.run(path: URL(fileURLWithPath: path), options: options, now: now)
                 case let .files(paths):
-                    result = try FilesBackup.run(directories: paths.map { URL(fileURLWithPath: $0) }, options: options, now: now)
+                    result = try FilesBackup.run(source: source, paths: paths, options: options, now: now)
                 }
             } catch {
                 throw DeployError(.backupPoint, "backup of \(source.name) failed: \(oneLine(error)); nothing was deployed")

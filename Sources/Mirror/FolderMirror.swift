@@ -29,10 +29,16 @@ public enum FolderMirror {
         var source: [MirrorEntry] = []
         var fullPaths: [MirrorPath: String] = [:]
         var problems: [MirrorProblem] = []
+        var excludedPaths: Set<MirrorPath> = []
         for directory in directories {
             let tree = try LocalWalker.walk(directory)
             problems += tree.problems
             for file in tree.files {
+                if let include = options.include, !include(file.path.string) {
+                    report.excluded += 1
+                    excludedPaths.insert(file.path)
+                    continue
+                }
                 if case let .failure(problem) = MirrorKey.key(prefix: prefix, path: file.path) {
                     problems.append(MirrorProblem(subject: file.fullPath, path: file.path, message: problem.description))
                     continue
@@ -44,7 +50,8 @@ public enum FolderMirror {
         var remote: [MirrorEntry] = []
         for object in try client.listObjects(bucket: bucket, prefix: prefix) {
             // Keys that could never be a file here (`a//b`, `..`, folder markers) are neither compared nor deleted.
-            if case let .file(path) = MirrorKey.relativePath(key: object.key, prefix: prefix, size: object.size) {
+            if case let .file(path) = MirrorKey.relativePath(key: object.key, prefix: prefix, size: object.size),
+               !excludedPaths.contains(path) {
                 remote.append(MirrorEntry(path: path, size: object.size))
             }
         }

@@ -11,6 +11,9 @@ public struct MirrorOptions: Sendable {
     public var dryRun: Bool
     /// Where resumable multipart uploads keep their checkpoints (default `OSSClient.defaultCheckpointDirectory`).
     public var checkpointDirectory: URL?
+    /// Which local files (path relative to their folder) are mirrored, for `run`'s `exclude:`; all when nil.
+    /// A file left out is neither sent nor compared (and, with `delete`, its copy on OSS is kept).
+    public var include: (@Sendable (String) -> Bool)?
 
     public init(jobs: Int = 4, delete: Bool = false, dryRun: Bool = false, checkpointDirectory: URL? = nil) {
         self.jobs = jobs
@@ -45,6 +48,8 @@ public struct MirrorReport: Sendable {
     public var dryRun: Bool
     public var sent = 0
     public var skipped = 0
+    /// Local files left out by `MirrorOptions.include`.
+    public var excluded = 0
     public var deleted = 0
     /// Destination files without a source file, left alone.
     public var extra = 0

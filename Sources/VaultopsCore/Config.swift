@@ -57,6 +57,14 @@ public struct Config: Sendable, Equatable {
 }
 
 /// One entry of `sources:`.
+/// Which program writes a PostgreSQL dump: vaultops' own dumper over libpq (the default), or the installed `pg_dump`.
+public enum PostgresEngine: String, Sendable, CaseIterable {
+    /// vaultops' dumper: one snapshot, row counts in the manifest, no version matching.
+    case native
+    /// The PostgreSQL project's `pg_dump` (plain format), streamed through the same pipeline.
+    case pgDump = "pg_dump"
+}
+
 public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     /// What to back up.
     public enum Target: Sendable, Equatable {
@@ -64,7 +72,7 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
         case postgres(connection: String)
         /// A SQLite database file.
         case sqlite(path: String)
-        /// One or more folders, archived together.
+        /// One or more folders or single files, archived together.
         case files(paths: [String])
     }
 
@@ -82,10 +90,22 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     /// `allow_incomplete: true` (postgres sources only): back up even when some objects cannot be dumped,
     /// listing them in the manifest, as `backup postgres --allow-incomplete` does.
     public var allowIncomplete: Bool
+    /// `engine:` (postgres sources only) — which program writes the dump.
+    public var engine: PostgresEngine = .native
+    /// `pg_dump:` (with `engine: pg_dump`) — the pg_dump program to run; nil picks the best one installed.
+    public var pgDumpPath: String?
     /// `timeout:` — how long the source's backup may take before it is cancelled; `defaultTimeout` when nil.
     public var timeout: Duration?
     /// `drill:` — where `run` trial-restores the source's newest artifact; nil when the source has none.
     public var drill: DrillTarget?
+    /// `schedule:` — the days the nightly `run` backs the source up (daily when not set).
+    public var schedule: Schedule = .daily
+    /// `exclude:` (files sources) — gitignore-style patterns of paths not archived.
+    public var exclude = ExcludeRules()
+    /// `one_file_system: true` (files sources) — folders on another file system (mount points) are archived empty.
+    public var oneFileSystem = false
+    /// `archive: false` (files sources with `mirror:`) — only the mirror runs, no tar is written.
+    public var archive = true
 
     /// The timeout of a source that names none: generous, but a stalled server never holds the lock for good.
     public static let defaultTimeout = Duration.seconds(6 * 3600)

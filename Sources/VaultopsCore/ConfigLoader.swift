@@ -187,7 +187,7 @@ struct YAMLValue {
 }
 
 /// Walks the node tree; every error names the key path and the line.
-private struct Reader {
+struct Reader {
     let file: String
     let baseDirectory: URL
     let lookup: (String) -> String?
@@ -359,110 +359,6 @@ private struct Reader {
         return config
     }
 
-    func source(_ item: YAMLValue) throws(ConfigError) -> SourceConfig {
-        let kinds = ["postgres", "sqlite", "files"]
-        let f = try mapping(item, allowed: ["name"] + kinds + ["level", "mirror", "allow_incomplete", "timeout", "drill"])
-        let present = kinds.filter { f[$0] != nil }
-        guard present.count == 1 else {
-            let detail = present.isEmpty ? "has none" : "has \(present.map { "'\($0)'" }.joined(separator: " and "))"
-            throw error(item, "source '\(item.path)' needs exactly one of 'postgres', 'sqlite' or 'files', but \(detail)")
-        }
-        let target: SourceConfig.Target
-        let value = f[present[0]]!
-        switch present[0] {
-        case "postgres":
-            let connection = try nonEmpty(value)
-            for password in Redacted.passwords(inConnection: connection) { Redacted.register(secret: password) }
-            target = .postgres(connection: connection)
-        case "sqlite":
-            target = .sqlite(path: try path(value))
-        default:
-            var paths: [String] = []
-            for raw in try stringList(value) { paths.append(resolve(raw)) }
-            target = .files(paths: paths)
-        }
-        let name: String
-        if let v = f["name"] {
-            name = try nonEmpty(v)
-            do {
-                try ArtifactName.validate(source: name)
-            } catch let failure {
-                throw error(v, "'\(v.path)': \(failure)")
-            }
-        } else {
-            let kind: ArtifactKind = present[0] == "postgres" ? .postgres : present[0] == "sqlite" ? .sqlite : .files
-            let path: String
-            switch target {
-            case .postgres: path = ""
-            case let .sqlite(p): path = p
-            case let .files(ps): path = ps[0]
-            }
-            name = ArtifactName.defaultSource(kind: kind, path: path)
-        }
-        let level = try f["level"].map { v throws(ConfigError) in try int(v, in: 0...9) }
-        var mirror: String?
-        if let v = f["mirror"] {
-            guard case .files = target else {
-                throw error(v, "'\(v.path)' applies to 'files' sources only (it mirrors their folders to OSS)")
-            }
-            let text = try nonEmpty(v).trimmingCharacters(in: .whitespaces)
-            if let problem = Self.mirrorProblem(text) { throw error(v, "'\(v.path)': \(problem)") }
-            mirror = text
-        }
-        var allowIncomplete = false
-        if let v = f["allow_incomplete"] {
-            guard case .postgres = target else {
-                throw error(v, "'\(v.path)' applies to 'postgres' sources only (objects their dump cannot recreate)")
-            }
-            let s = try nonEmpty(v).lowercased()
-            switch s {
-            case "true", "yes", "on": allowIncomplete = true
-            case "false", "no", "off": allowIncomplete = false
-            default: throw error(v, "'\(v.path)' should be true or false, not '\(s)'")
-            }
-        }
-        let timeout = try f["timeout"].map { v throws(ConfigError) -> Duration in
-            let d = try duration(v)
-            guard d > .zero else { throw error(v, "'\(v.path)' must be longer than zero") }
-            return d
-        }
-        var config = SourceConfig(name: name, target: target, level: level, mirror: mirror, line: item.line ?? 0,
-                                  allowIncomplete: allowIncomplete, timeout: timeout)
-        config.drill = try f["drill"].flatMap { v throws(ConfigError) -> DrillTarget? in try drill(v, target: target) }
-        return config
-    }
-
-    /// `drill:`: a scratch database URL for postgres sources (never the source's database), true/false for the others.
-    func drill(_ v: YAMLValue, target: SourceConfig.Target) throws(ConfigError) -> DrillTarget? {
-        let text = try nonEmpty(v).trimmingCharacters(in: .whitespaces)
-        let flag: Bool? = ["true", "yes", "on"].contains(text.lowercased()) ? true
-            : ["false", "no", "off"].contains(text.lowercased()) ? false : nil
-        guard case let .postgres(connection) = target else {
-            guard let flag else { throw error(v, "'\(v.path)' should be true or false (the drill restores into a temporary folder)") }
-            return flag ? .temporaryFolder : nil
-        }
-        if flag == false { return nil }
-        guard flag == nil else {
-            throw error(v, "'\(v.path)' of a postgres source names the scratch database to restore into (drill: postgres://…/scratch_db), not 'true'")
-        }
-        for password in Redacted.passwords(inConnection: text) { Redacted.register(secret: password) }
-        if let problem = DrillTarget.problem(scratch: text, source: connection) { throw error(v, "'\(v.path)': \(problem)") }
-        return .postgres(connection: text)
-    }
-
-    /// Why `text` is not an `oss://BUCKET/PREFIX/` mirror target, or nil (bucket names: 3-63 of `a-z 0-9 -`).
-    static func mirrorProblem(_ text: String) -> String? {
-        guard text.hasPrefix("oss://") else { return "expected oss://BUCKET/PREFIX/, not '\(text)'" }
-        let rest = text.dropFirst("oss://".count)
-        let bucket = rest.prefix { $0 != "/" }
-        let valid = (3...63).contains(bucket.count) && bucket.first != "-" && bucket.last != "-"
-            && bucket.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
-        guard valid else {
-            return "'\(bucket)' is not a valid bucket name (3-63 lower-case letters, digits and '-') in '\(text)'"
-        }
-        return nil
-    }
-
     func oss(_ value: YAMLValue) throws(ConfigError) -> OSSConfig {
         let f = try mapping(value, allowed: ["bucket", "prefix", "endpoint", "region", "access_key_id",
                                              "access_key_secret", "session_token"])
@@ -502,6 +398,10 @@ private struct Reader {
                     let item = (try? list(v))?[index] ?? v
                     let known = sources.map(\.name).joined(separator: ", ")
                     throw error(item, "'\(item.path)' names source '\(name)', which is not in 'sources' (\(known.isEmpty ? "none defined" : known))")
+                }
+                if sources.first(where: { $0.name == name })?.archive == false {
+                    let item = (try? list(v))?[index] ?? v
+                    throw error(item, "'\(item.path)' names source '\(name)', which has 'archive: false' and so no backup to restore")
                 }
                 deploy.backupPoint.append(name)
             }
@@ -637,7 +537,7 @@ private struct Reader {
 }
 
 /// The fields of one mapping, for `required`/optional access with good messages.
-private struct Fields {
+struct Fields {
     let owner: YAMLValue
     let values: [String: YAMLValue]
     let reader: Reader

@@ -100,7 +100,7 @@ struct StatusTests {
         let table = StatusReport.table(fresh, status: status, timeZone: TimeZone(identifier: "UTC")!, now: t0.addingTimeInterval(3600))
         #expect(table.contains("STALE (no backup)"))
         #expect(table.contains("mms     sqlite    2026-01-15 02:00"))
-        #expect(table.contains("Stale (no good backup in the last 26 hours): db, new"))
+        #expect(table.contains("Stale (no good copy within the source's schedule): db (daily: none in the last 1d02h), new (daily: none in the last 1d02h)"), "\(table)")
     }
 
     @Test("rows fall back to the newest local manifest for a source the status file does not know")

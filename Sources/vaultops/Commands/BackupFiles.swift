@@ -1,8 +1,9 @@
 import ArgumentParser
 import BackupJobs
 import Foundation
+import VaultopsCore
 
-/// `vaultops backup files DIR...`: folders into one `.tar.gz`.
+/// `vaultops backup files PATH...`: folders and files into one `.tar.gz`.
 struct BackupFiles: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "files",
@@ -14,8 +15,14 @@ struct BackupFiles: ParsableCommand {
         """
     )
 
-    @Argument(help: "The folders to archive.")
+    @Argument(help: "The folders (or single files) to archive.")
     var directories: [String]
+
+    @Option(name: .customLong("exclude"), help: "A gitignore-style pattern of paths to leave out, relative to each folder (repeatable; see README).")
+    var exclude: [String] = []
+
+    @Flag(name: .customLong("one-file-system"), help: "Store folders on another file system (mount points) empty, as tar --one-file-system.")
+    var oneFileSystem = false
 
     @OptionGroup var output: BackupOutputOptions
 
@@ -24,12 +31,22 @@ struct BackupFiles: ParsableCommand {
 
     func validate() throws {
         guard !directories.isEmpty else { throw ValidationError("name at least one folder to archive") }
+        do {
+            _ = try ExcludeRules.parse(exclude)
+        } catch {
+            throw ValidationError("--exclude: \(error.message)")
+        }
     }
 
     func run() throws {
         let result = try FilesBackup.run(directories: directories.map { URL(fileURLWithPath: $0) }, options: output.options,
-                                         allowChanged: allowChanged)
+                                         allowChanged: allowChanged, exclude: try ExcludeRules.parse(exclude),
+                                         oneFileSystem: oneFileSystem)
         for warning in result.warnings { printError("vaultops: warning: \(warning)") }
+        if !result.excluded.isEmpty { printError("vaultops: excluded \(result.excluded.count) paths (listed in the manifest's extra.excluded)") }
+        if !result.skippedMountPoints.isEmpty {
+            printError("vaultops: not entered, on another file system: \(result.skippedMountPoints.joined(separator: ", "))")
+        }
         printBackupResult(result)
         if !result.changedFiles.isEmpty {
             printError("vaultops: \(result.changedFiles.count) files changed while read and are stored as read (listed in the manifest's changed_files)")

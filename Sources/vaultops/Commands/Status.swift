@@ -9,7 +9,8 @@ struct Status: ParsableCommand {
         abstract: "Show every configured source: last backup, age, size, verified, uploaded, size trend.",
         discussion: """
         Reads <backup_dir>/.vaultops-status.json, written by 'vaultops run' (a source it does not know yet \
-        is taken from the newest local manifest). Sources without a good backup in the last 26 hours are \
+        is taken from the newest local manifest). Sources without a good copy within their schedule (26 hours \
+        for daily, 7 days 2 hours for weekly: the longest gap between due days plus 2 hours) are \
         flagged STALE.
         """
     )

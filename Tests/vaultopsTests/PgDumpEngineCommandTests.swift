@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `backup postgres --engine pg_dump` against every server version CI runs, restored with `vaultops restore`.
+@Suite("backup postgres --engine pg_dump (CLI)")
+struct PgDumpEngineCommandTests {
+    static let schema = """
+        CREATE SCHEMA shop;
+        CREATE TABLE shop."Customers" (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, tags text[]);
+        CREATE TABLE shop.orders (id serial PRIMARY KEY, customer bigint REFERENCES shop."Customers"(id), note text,
+                                  total numeric(12,2) CHECK (total >= 0));
+        CREATE INDEX orders_customer ON shop.orders (customer);
+        CREATE VIEW shop.big_orders AS SELECT * FROM shop.orders WHERE total > 100;
+        CREATE FUNCTION shop.add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
+        COMMENT ON TABLE shop.orders IS 'orders, with a '' quote';
+        INSERT INTO shop."Customers" (name, tags) SELECT 'c' || g || E'\\ttab', ARRAY['a', NULL] FROM generate_series(1, 300) g;
+        INSERT INTO shop.orders (customer, note, total)
+          SELECT g % 300 + 1, CASE WHEN g % 7 = 0 THEN NULL ELSE E'\\\\restrict x\\nline' END, g FROM generate_series(1, 900) g;
+        """
+
+    /// `pg_dump --schema-only` of `database` by the server's own pg_dump, without comments and `\\restrict` lines.
+    static func schemaOnly(_ server: PostgresServer, _ database: String) throws -> String {
+        let r = try runProcess(server.tool("pg_dump"), ["--schema-only", "-d", try server.url(database: database)])
+        guard r.status == 0 else { throw TestSupportError("pg_dump --schema-only on \(server): \(r.stderr)") }
+        return r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("--") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
+            .joined(separator: "\n")
+    }
+
+    @Test("the dump restores with vaultops restore to the same schema and rows; no \\restrict line, no password",
+          arguments: PostgresServers.all)
+    func roundTrip(_ server: PostgresServer) throws {
+        let source = try server.freshDatabase("engsrc")
+        try server.psql(Self.schema, database: source)
+        let dir = try TempDir("engine")
+        let r = try vaultops(["backup", "postgres", try server.url(database: source), "--engine", "pg_dump",
+                              "--pg-dump", server.tool("pg_dump"), "--out", dir.path, "--name", "db"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let artifact = dir.file("db_\(todayStamp()).sql.gz")
+        let manifest = try String(contentsOf: URL(fileURLWithPath: artifact.path + ".manifest.json"), encoding: .utf8)
+        let password = try #require(URLComponents(string: try server.adminURL())?.password)
+        #expect(!manifest.contains(password) && !r.stdout.contains(password) && !r.stderr.contains(password))
+        #expect(manifest.contains("\"engine\" : \"pg_dump \(server.major).") && manifest.contains("\"row_counts\""))
+        #expect(!manifest.contains("\"tables\""))
+        let script = try runProcess("gzip", ["-dc", artifact.path]).stdout
+        #expect(script.contains("-- PostgreSQL database dump complete"))
+        #expect(!script.split(separator: "\n").contains { $0.hasPrefix("\\restrict ") || $0.hasPrefix("\\unrestrict ") })
+        let verify = try vaultops(["verify", artifact.path])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+
+        let target = try server.freshDatabase("engdst")
+        let restore = try vaultops(["restore", artifact.path, "--to", try server.url(database: target)])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(try Self.schemaOnly(server, source) == (try Self.schemaOnly(server, target)))
+        for table in ["shop.\"Customers\"", "shop.orders"] {
+            let query = "COPY (SELECT * FROM \(table) ORDER BY id) TO STDOUT"
+            #expect(try server.psql(query, database: source) == (try server.psql(query, database: target)))
+        }
+        try server.psql("DROP DATABASE \"\(source)\"")
+        try server.psql("DROP DATABASE \"\(target)\"")
+    }
+
+    @Test("a pg_dump older than the server is refused before anything is written, naming both versions")
+    func olderPgDumpRefused() throws {
+        let servers = PostgresServers.all
+        let oldest = try #require(servers.min { $0.major < $1.major })
+        let newest = try #require(servers.max { $0.major < $1.major })
+        try #require(oldest.major < newest.major, "needs two server versions")
+        let dir = try TempDir("engine-old")
+        let r = try vaultops(["backup", "postgres", try newest.url(database: "postgres"), "--engine", "pg_dump",
+                              "--pg-dump", oldest.tool("pg_dump"), "--out", dir.path])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("PostgreSQL \(newest.major).") && r.stderr.contains("pg_dump \(oldest.major).")
+                && r.stderr.contains("postgresql-client-\(newest.major)"), "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+
+    @Test("pg_dump's own failure (a table it cannot lock in time) fails the backup with its message; nothing is left")
+    func pgDumpFailureLeavesNothing() throws {
+        let server = try #require(PostgresServers.all.first)
+        let source = try server.freshDatabase("englock")
+        try server.psql("CREATE TABLE t (a int)", database: source)
+        let url = try server.url(database: source)
+        // Holds an exclusive lock for a few seconds from another session, so pg_dump's lock wait times out.
+        let holder = try Process.run(URL(fileURLWithPath: server.tool("psql")),
+                                     arguments: ["-X", "-q", "-d", url, "-c", "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;"])
+        defer { holder.waitUntilExit() }
+        Thread.sleep(forTimeInterval: 1)
+        let dir = try TempDir("engine-lock")
+        let r = try vaultops(["backup", "postgres", url, "--engine", "pg_dump", "--pg-dump", server.tool("pg_dump"),
+                              "--lock-timeout", "500ms", "--out", dir.path])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("pg_dump") && r.stderr.contains("exited with status 1")
+                && r.stderr.contains("LOCK TABLE public.t"), "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+
+    @Test("a source with engine: pg_dump in the config: run backs it up with that pg_dump and verifies it")
+    func runWithEngineFromConfig() throws {
+        let server = try #require(PostgresServers.all.first)
+        let source = try server.freshDatabase("engrun")
+        try server.psql("CREATE TABLE t (a int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 50);", database: source)
+        let dir = try TempDir("engine-run")
+        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: db
+                postgres: \(try server.url(database: source))
+                engine: pg_dump
+                pg_dump: \(server.tool("pg_dump"))
+            """)
+        let r = try vaultops(["run", "--config", config.path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("source db: verified"), "\(r.stderr)")
+        let manifest = try String(contentsOf: dir.file("backups/db_\(todayStamp()).sql.gz.manifest.json"), encoding: .utf8)
+        #expect(manifest.contains("\"engine\" : \"pg_dump \(server.major)."))
+        try server.psql("DROP DATABASE \"\(source)\"")
+    }
+
+    @Test("--pg-dump without --engine pg_dump, and --allow-incomplete with it, are usage errors (exit 2)")
+    func usage() throws {
+        let a = try vaultops(["backup", "postgres", "postgresql://x@127.0.0.1:1/db", "--pg-dump", "/usr/bin/pg_dump"])
+        #expect(a.status == 2 && a.stderr.contains("--pg-dump needs --engine pg_dump"), "\(a.stderr)")
+        let b = try vaultops(["backup", "postgres", "postgresql://x@127.0.0.1:1/db", "--engine", "pg_dump", "--allow-incomplete"])
+        #expect(b.status == 2 && b.stderr.contains("native engine only"), "\(b.stderr)")
+        let c = try vaultops(["backup", "postgres", "postgresql://x@127.0.0.1:1/db", "--engine", "pgdump"])
+        #expect(c.status == 2, "\(c.stderr)")
+    }
+}
