@@ -10,44 +10,44 @@ extension PostgresRestorer {
         try prepareForWork(line: line)
         // Steps on one table run in script order (an index after its table's data), so only foreign keys wait for
         // everything before them: they read the referenced table, whose partitions are tables of their own.
-        if workersPhase != nil && workersPhase != step.phase && step.phase == .foreignKey { try settleWorkers() }
+        if run.workersPhase != nil && run.workersPhase != step.phase && step.phase == .foreignKey { try settleWorkers() }
         try commitMain()
-        if workers == nil {
+        if run.workers == nil {
             let url = try ConnectionString.replacingDatabase(in: targetURL, with: session.database)
             let pool = RestoreWorkers(url: url, jobs: options.jobs, maintenanceWorkMem: options.maintenanceWorkMem,
-                                      lockTimeout: options.lockTimeout, fileName: fileName, logger: logger, spool: spool,
-                                      open: openConcurrently!)
+                                      lockTimeout: options.lockTimeout, fileName: fileName, logger: logger, spool: run.spool,
+                                      open: run.openConcurrently!)
             for setting in settings { pool.addSetting(setting) }
-            workers = pool
+            run.workers = pool
             interrupt.register(interruptKey + "workers", pool.stopper(file: fileName))
         }
         session.didWork = true
         recordCreated(sql)
-        let spoolOffset = copyData != nil && copiesSeen <= spoolOffsets.count ? spoolOffsets[copiesSeen - 1] : nil
+        let spoolOffset = copyData != nil && run.copiesSeen <= run.spoolOffsets.count ? run.spoolOffsets[run.copiesSeen - 1] : nil
         let task = RestoreWorkers.Task(sql: sql, line: line, step: step, copyData: copyData, spoolOffset: spoolOffset)
-        workersPhase = step.phase
-        if batching && step.phase == .data {
+        run.workersPhase = step.phase
+        if run.batching && step.phase == .data {
             // Queued together with the COPYs that follow, so the workers can start with the largest tables.
-            batch.append(task)
+            run.batch.append(task)
         } else {
             try submitBatch()
-            try workers!.submit([task])
+            try run.workers!.submit([task])
         }
     }
 
     /// Hands the queued COPYs to the workers.
     func submitBatch() throws {
-        guard !batch.isEmpty else { return }
-        let tasks = batch
-        batch = []
-        try workers!.submit(tasks)
+        guard !run.batch.isEmpty else { return }
+        let tasks = run.batch
+        run.batch = []
+        try run.workers!.submit(tasks)
     }
 
     /// Waits for the workers' steps to finish and counts what they did.
     func settleWorkers() throws {
-        guard let workers, workersPhase != nil else { return }
+        guard let workers = run.workers, run.workersPhase != nil else { return }
         try submitBatch()
-        workersPhase = nil
+        run.workersPhase = nil
         let done = try workers.barrier()
         summary.statements += done.statements
         for (table, rows) in done.rows { summary.rowsPerTable[table, default: 0] += rows }
@@ -68,26 +68,26 @@ extension PostgresRestorer {
         for i in t.indices.dropLast(2) where t[i].isWord("if") && t[i + 1].isWord("not") && t[i + 2].isWord("exists") {
             // pg_dump writes CREATE EXTENSION IF NOT EXISTS: drop those (and schemas) that were not there before.
             guard i == 2, i + 3 < t.count, t[i + 3].isIdentifier else { return }
-            if t[1].isWord("extension") && !existedBefore.extensions.contains(t[i + 3].text)
-                || t[1].isWord("schema") && !existedBefore.schemas.contains(t[i + 3].text) {
-                plan.add(sql)
+            if t[1].isWord("extension") && !run.existedBefore.extensions.contains(t[i + 3].text)
+                || t[1].isWord("schema") && !run.existedBefore.schemas.contains(t[i + 3].text) {
+                run.plan.add(sql)
             }
             return
         }
-        plan.add(sql)
+        run.plan.add(sql)
     }
 
     /// After a failure with jobs > 1: drops everything the script created in the target, so it is empty again.
     func undoParallelRestore(_ failure: inout PostgresRestoreError) {
         // Nothing was created yet when the target check itself refused (the tables found are someone else's).
-        guard let session, session.prepared, !session.createdHere, failure.kind != .targetNotEmpty, !plan.drops.isEmpty else { return }
+        guard let session, session.prepared, !session.createdHere, failure.kind != .targetNotEmpty, !run.plan.drops.isEmpty else { return }
         let lead = "--jobs \(options.jobs) restores without one transaction, so what had been committed"
         do {
             let connection = session.connection.isOpen
                 ? session.connection
                 : try Connection(try ConnectionString.replacingDatabase(in: targetURL, with: session.database), logger: logger)
             var problems: [String] = []
-            for drop in plan.drops {
+            for drop in run.plan.drops {
                 do {
                     do {
                         _ = try connection.execute(drop)
@@ -105,7 +105,7 @@ extension PostgresRestorer {
                   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
                 """)[0, 0] ?? "?"
             if problems.isEmpty && left == "0" {
-                failure.message += "; \(lead) was dropped again (\(plan.drops.count) objects): the target \(session.database) is empty as before"
+                failure.message += "; \(lead) was dropped again (\(run.plan.drops.count) objects): the target \(session.database) is empty as before"
             } else {
                 failure.message += "; \(lead) was dropped again as far as possible, but \(left) tables/views/sequences remain in \(session.database)"
                     + (problems.isEmpty ? "" : " (\(problems.prefix(3).joined(separator: "; ")))") + ": drop them by hand before restoring again"

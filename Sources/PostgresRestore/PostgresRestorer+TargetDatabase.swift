@@ -22,7 +22,7 @@ extension PostgresRestorer {
         session.prepared = true
         if session.createdHere { return }
         if options.clean {
-            for drop in plan.drops {
+            for drop in run.plan.drops {
                 try execute(drop, line: nil, on: session)
             }
             return
@@ -30,7 +30,7 @@ extension PostgresRestorer {
         if options.force { return }
         let tables = try userTables(on: session)
         if parallel && tables.names.isEmpty {
-            existedBefore = (Set(try execute("SELECT extname FROM pg_catalog.pg_extension", line: nil, on: session).rows.map { try $0.string("extname") }),
+            run.existedBefore = (Set(try execute("SELECT extname FROM pg_catalog.pg_extension", line: nil, on: session).rows.map { try $0.string("extname") }),
                              Set(try execute("SELECT nspname FROM pg_catalog.pg_namespace", line: nil, on: session).rows.map { try $0.string("nspname") }))
         }
         if !tables.names.isEmpty {
@@ -67,7 +67,7 @@ extension PostgresRestorer {
             let hint = error.sqlState == "42P04" ? "; restore into it without creating it, or drop it first" : ""
             throw PostgresRestoreError(kind: .target, message: "cannot create database \(name): \(error.message)\(hint)", underlying: error)
         }
-        createdDatabases.append(name)
+        run.createdDatabases.append(name)
     }
 
     /// A connection to the server's maintenance database (postgres, else template1), for CREATE/DROP DATABASE.

@@ -19,14 +19,12 @@ public final class PostgresRestorer {
     var session: Session!
     /// The first connection (the restore only ever has one database, but `--create` may make it again).
     var firstSession: Session?
-    var createdDatabases: [String] = []
     /// What the script's database-level statements become (set once connected to the target).
     var scope = DatabaseScope(target: "", created: false)
     /// SIGINT/SIGTERM: stops the restore and undoes it as on an error.
     let interrupt: RestoreInterrupt
     /// The key this restore's stoppers are registered under in `interrupt`.
     var interruptKey: String { "restore-\(ObjectIdentifier(self).hashValue)/" }
-    var plan = CleanPlan()
     var summary = RestoreSummary()
     var fileName = ""
 
@@ -34,25 +32,10 @@ public final class PostgresRestorer {
     var parallel: Bool { options.jobs > 1 }
     /// Whether the whole script runs in one transaction (the default, and never with jobs > 1).
     var oneTransaction: Bool { options.singleTransaction && !parallel }
-    var workers: RestoreWorkers?
-    /// The phase the workers are in; a step of another phase waits until they have finished it.
-    var workersPhase: ParallelStep.Phase?
     /// Session settings run on the main connection since it connected, replayed on every worker.
     var settings: [String] = []
-    /// Where each COPY block's data lies in the script, and how many COPY blocks were met so far.
-    var copyData: [Range<Int64>] = []
-    var copiesSeen = 0
-    var openConcurrently: (@Sendable () throws -> any ScriptSource)?
-    var parallelCheck: ScriptCheck?
-    /// Whether COPYs are queued up before they go to the workers (when running from the check pass's items:
-    /// then the main connection reaches the next COPY at once, instead of after reading the data in between).
-    var batching = false
-    var batch: [RestoreWorkers.Task] = []
-    var spool: CopySpool?
-    /// Where each COPY block's data starts in `spool`.
-    var spoolOffsets: [Int64] = []
-    /// Extensions and schemas in the target before the restore (jobs > 1: a failure must not drop them).
-    var existedBefore: (extensions: Set<String>, schemas: Set<String>) = ([], [])
+    /// What this restore call tracks beyond its connections: made fresh at the start of each `restore`.
+    var run = RestoreRun()
 
     /// How much script text (without COPY data) a `jobs` > 1 restore keeps from its check pass to run from;
     /// a script with more (INSERT dumps) is read again instead.
@@ -102,25 +85,14 @@ public final class PostgresRestorer {
         fileName = input.name
         summary = RestoreSummary()
         summary.jobs = max(1, options.jobs)
-        createdDatabases = []
-        plan = CleanPlan()
+        run = RestoreRun()
         session = nil
         firstSession = nil
-        workers = nil
-        workersPhase = nil
-        parallelCheck = nil
-        batching = false
-        batch = []
-        self.spool = nil
-        spoolOffsets = []
-        existedBefore = ([], [])
         settings = []
-        copiesSeen = 0
-        copyData = []
         defer {
             interrupt.unregister(interruptKey)
-            workers?.stop()
-            workers = nil
+            run.workers?.stop()
+            run.workers = nil
             session = nil
             firstSession = nil
         }
@@ -133,18 +105,18 @@ public final class PostgresRestorer {
                 throw PostgresRestoreError(kind: .options, message: "this script can be read only once, which --jobs \(options.jobs) needs several times; use --jobs 1",
                                            file: input.name)
             }
-            openConcurrently = open
+            run.openConcurrently = open
             // Everything is read and checked before anything is written: with no single transaction to roll back,
             // a script that would stop halfway must be refused up front.
             let check = try checked ?? checkScript(input, keepingItemsUpTo: Self.keptScriptLimit)
-            copyData = check.copyData
-            parallelCheck = check
+            run.copyData = check.copyData
+            run.parallelCheck = check
             // Usable only when it holds every block's data, one after the other.
-            let total = copyData.reduce(Int64(0)) { $0 + ($1.upperBound - $1.lowerBound) }
+            let total = run.copyData.reduce(Int64(0)) { $0 + ($1.upperBound - $1.lowerBound) }
             if let spool, checked != nil, spool.failure == nil, spool.size == total {
-                self.spool = spool
+                run.spool = spool
                 var offset: Int64 = 0
-                spoolOffsets = copyData.map { range in
+                run.spoolOffsets = run.copyData.map { range in
                     defer { offset += range.upperBound - range.lowerBound }
                     return offset
                 }
@@ -154,9 +126,9 @@ public final class PostgresRestorer {
         }
 
         if options.clean {
-            plan = try Self.readCleanPlan(input)
+            run.plan = try Self.readCleanPlan(input)
         }
-        if !options.trustScript, let items = parallelCheck?.items {
+        if !options.trustScript, let items = run.parallelCheck?.items {
             // jobs > 1 commits as it goes: refuse before anything is written when the kept script shows it.
             for case .statement(let sql, let line) in items { try refuseHazard(sql, line: line) }
         }
@@ -175,19 +147,19 @@ public final class PostgresRestorer {
             firstSession = session
             scope = DatabaseScope(target: session.database, created: options.createDatabase)
 
-            if parallel, let checked = parallelCheck, let items = checked.items {
+            if parallel, let checked = run.parallelCheck, let items = checked.items {
                 // The check pass kept the script without its data: run from that, the workers read the data.
-                batching = true
+                run.batching = true
                 for item in items {
                     try handle(item, reader: nil)
-                    if let progress, case .copy = item, copiesSeen <= copyData.count {
-                        progress(RestoreProgress(bytesRead: copyData[copiesSeen - 1].upperBound, statements: summary.statements, rows: summary.rows))
+                    if let progress, case .copy = item, run.copiesSeen <= run.copyData.count {
+                        progress(RestoreProgress(bytesRead: run.copyData[run.copiesSeen - 1].upperBound, statements: summary.statements, rows: summary.rows))
                     }
                 }
                 try settleWorkers()
                 try settleScope()
-                workers?.stop()
-                workers = nil
+                run.workers?.stop()
+                run.workers = nil
                 summary.bytesRead = checked.bytes
                 summary.writer = checked.writer
                 try commitMain()
@@ -208,8 +180,8 @@ public final class PostgresRestorer {
             }
             try settleWorkers()
             try settleScope()
-            workers?.stop()
-            workers = nil
+            run.workers?.stop()
+            run.workers = nil
             summary.bytesRead = reader.bytesRead
             summary.writer = DumpMarkers.writer(head: reader.head)
             guard DumpMarkers.isComplete(tail: reader.tail, writer: summary.writer) else {
@@ -254,13 +226,13 @@ public final class PostgresRestorer {
                 try run(sql, line: line)
             }
         case .copy(let sql, let line):
-            copiesSeen += 1
+            run.copiesSeen += 1
             if parallel, let step = ParallelStep.classify(sql) {
-                guard copiesSeen <= copyData.count else {
+                guard run.copiesSeen <= run.copyData.count else {
                     throw PostgresRestoreError(kind: .invalidScript, message: "the script changed since it was checked (more COPY blocks)",
                                                file: fileName, line: line)
                 }
-                try dispatch(step, sql: sql, line: line, copyData: copyData[copiesSeen - 1])
+                try dispatch(step, sql: sql, line: line, copyData: run.copyData[run.copiesSeen - 1])
                 // The worker reads the data from its own stream; this one moves past it.
                 try reader?.readCopyData { _ in }
             } else if let reader {
@@ -315,7 +287,7 @@ public final class PostgresRestorer {
             }
             // Kept for the workers, and for the target that a script's CREATE DATABASE makes again (--create).
             settings.append(sql)
-            workers?.addSetting(sql)
+            run.workers?.addSetting(sql)
         case .noTransaction where parallel:
             try prepareForWork(line: line)
             try commitMain()
@@ -424,8 +396,8 @@ public final class PostgresRestorer {
         // No signal may cancel the cleanup below.
         interrupt.unregister(interruptKey)
         // Workers first: their connections hold locks the drops below need, and must not go on loading.
-        workers?.stop()
-        workers = nil
+        run.workers?.stop()
+        run.workers = nil
         var rolledBack = false
         for candidate in [session, firstSession] {
             guard let candidate, candidate.inTransaction, candidate.connection.isOpen else { continue }
@@ -439,13 +411,13 @@ public final class PostgresRestorer {
                 ? "; the restore transaction was rolled back: \(session.database) is as it was"
                 : "; what ran before was committed (the restore was not one transaction)"
         }
-        guard !createdDatabases.isEmpty else { return failure }
+        guard !run.createdDatabases.isEmpty else { return failure }
         // Our connections to the created databases must be gone before DROP DATABASE.
         session = nil
         firstSession = nil
         do {
             let admin = try maintenanceConnection()
-            for name in createdDatabases.reversed() {
+            for name in run.createdDatabases.reversed() {
                 do {
                     try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name))")
                     if failure.kind == .interrupted && !parallel {
@@ -458,7 +430,7 @@ public final class PostgresRestorer {
                 }
             }
         } catch {
-            failure.message += "; and the databases created for this restore (\(createdDatabases.joined(separator: ", "))) could not be dropped: \(error)"
+            failure.message += "; and the databases created for this restore (\(run.createdDatabases.joined(separator: ", "))) could not be dropped: \(error)"
         }
         return failure
     }
@@ -476,3 +448,29 @@ public final class PostgresRestorer {
 
 @available(*, unavailable)
 extension PostgresRestorer: Sendable {}
+
+/// The bookkeeping of one `PostgresRestorer.restore` call: what it created (to undo on failure) and the state of
+/// its workers with `jobs` > 1.
+struct RestoreRun {
+    /// Databases this restore created, dropped again when it fails.
+    var createdDatabases: [String] = []
+    /// What the script creates: dropped first with `--clean`, and to undo a failed restore with jobs > 1.
+    var plan = CleanPlan()
+    var workers: RestoreWorkers?
+    /// The phase the workers are in; a step of another phase waits until they have finished it.
+    var workersPhase: ParallelStep.Phase?
+    /// Where each COPY block's data lies in the script, and how many COPY blocks were met so far.
+    var copyData: [Range<Int64>] = []
+    var copiesSeen = 0
+    var openConcurrently: (@Sendable () throws -> any ScriptSource)?
+    var parallelCheck: ScriptCheck?
+    /// Whether COPYs are queued up before they go to the workers (when running from the check pass's items:
+    /// then the main connection reaches the next COPY at once, instead of after reading the data in between).
+    var batching = false
+    var batch: [RestoreWorkers.Task] = []
+    var spool: CopySpool?
+    /// Where each COPY block's data starts in `spool`.
+    var spoolOffsets: [Int64] = []
+    /// Extensions and schemas in the target before the restore (jobs > 1: a failure must not drop them).
+    var existedBefore: (extensions: Set<String>, schemas: Set<String>) = ([], [])
+}
