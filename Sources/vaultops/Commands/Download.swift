@@ -44,7 +44,7 @@ struct Download: ParsableCommand {
             }
             let client = OSSCommand.client(try OSSConfiguration.fromEnvironment())
             let reporter = dryRun ? nil : ProgressReporter(label: "download", total: nil)
-            let report = try Mirror.download(from: location, to: destination, client: client,
+            let report = try FolderMirror.download(from: location, to: destination, client: client,
                                              options: MirrorOptions(jobs: jobs, dryRun: dryRun), progress: reporter,
                                              events: OSSCommand.mirrorEventPrinter(dryRun: dryRun, verbose: verbose))
             reporter?.finish()
