@@ -260,6 +260,11 @@ public final class PostgresRestorer {
             throw PostgresRestoreError(kind: .invalidScript,
                                        message: "the script controls transactions itself, which --jobs \(options.jobs) cannot follow over several connections; restore it with --jobs 1",
                                        file: fileName, line: line, statement: sql)
+        case .transactionControl where oneTransaction && ScriptTransactionBlock.decide(sql, isOpen: run.scriptBlockOpen) != .refuse:
+            // pg_dump's BEGIN/COMMIT around large objects: the restore's own transaction already holds them together.
+            run.scriptBlockOpen.toggle()
+            summary.skippedStatements += 1
+            return
         case .transactionControl where oneTransaction:
             throw PostgresRestoreError(kind: .invalidScript,
                                        message: "the script controls transactions itself, which would break the single restore transaction; restore it without the single transaction",
@@ -471,6 +476,8 @@ struct RestoreRun {
     var spool: CopySpool?
     /// Where each COPY block's data starts in `spool`.
     var spoolOffsets: [Int64] = []
+    /// Whether the script opened a `BEGIN;` block that the one transaction flattens (see `ScriptTransactionBlock`).
+    var scriptBlockOpen = false
     /// Extensions and schemas in the target before the restore (jobs > 1: a failure must not drop them).
     var existedBefore: (extensions: Set<String>, schemas: Set<String>) = ([], [])
 }
