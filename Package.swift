@@ -22,7 +22,10 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Libraries, one concern each.
+        // Hiding secrets in text (connection strings, registered values); no dependencies, so the lowest can use it.
+        .target(name: "Redaction"),
         .target(name: "VaultopsCore", dependencies: [
+            "Redaction",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -33,17 +36,18 @@ let package = Package(
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "SQLiteSnapshot", dependencies: ["SQLite"]),
         .target(name: "LibPQ", dependencies: [
-            "VaultopsCore",
-            "CLibPQ",
+            "CLibPQ", "Redaction",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "PostgresDump", dependencies: ["LibPQ", "VaultopsCore"]),
+        .target(name: "PostgresDump", dependencies: ["LibPQ"]),
         .target(name: "PostgresRestore", dependencies: [
             "LibPQ", "VaultopsCore", "Archive",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The one libcurl transport: OSS transfers, webhooks and health gates.
+        .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "ObjectStorage", dependencies: [
-            "CCurl", "VaultopsCore",
+            "HTTP", "VaultopsCore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // One storage interface (save, load with ranges, stat, list, remove): a local folder and an OSS prefix,
@@ -54,48 +58,52 @@ let package = Package(
         .target(name: "Mirror", dependencies: ["ObjectStorage", "VaultopsCore"]),
         // SQLite → PostgreSQL migration: schema translation, CSV export, parallel COPY, verification.
         .target(name: "Migration", dependencies: [
-            "SQLite", "SQLiteSnapshot", "LibPQ", "VaultopsCore", "CSQLite",
+            "SQLite", "LibPQ", "VaultopsCore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
         .target(name: "BackupJobs", dependencies: [
             "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention", "LibPQ", "PostgresDump", "PostgresRestore",
-            "ObjectStorage", "Storage", "Mirror", "CCurl",
+            "ObjectStorage", "Storage", "Mirror", "HTTP",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // Deploys around a verified backup point: plan, stages, health gates, rollback, release history.
         .target(name: "Deploy", dependencies: [
-            "VaultopsCore", "BackupJobs", "PostgresRestore", "CCurl",
+            "VaultopsCore", "BackupJobs", "PostgresRestore", "HTTP",
         ]),
 
         .executableTarget(name: "vaultops", dependencies: [
-            "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "LibPQ", "PostgresDump", "ObjectStorage", "Storage", "Retention",
-            "BackupJobs", "Migration", "Mirror", "Deploy",
+            "VaultopsCore", "Archive", "SQLite", "LibPQ", "PostgresDump", "PostgresRestore", "ObjectStorage", "Storage", "Retention",
+            "BackupJobs", "Migration", "Mirror", "Deploy", "HTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
 
-        // Shared helpers for tests only: temp folders, the CI PostgreSQL server, running the CLI.
+        // Shared helpers for tests only: temp folders, the CI PostgreSQL server, the OSS emulator, golden files,
+        // running the CLI. `scripts/check-imports` (run by .ci/run) checks that every target declares exactly
+        // the modules its files import.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "VaultopsCoreTests", dependencies: ["VaultopsCore", "TestSupport"]),
+        .testTarget(name: "VaultopsCoreTests", dependencies: [
+            "VaultopsCore", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "SQLiteSnapshot", "TestSupport"]),
-        .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
-        .testTarget(name: "PostgresRestoreTests", dependencies: ["PostgresRestore", "PostgresDump", "LibPQ", "Archive", "TestSupport"]),
-        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "Storage", "VaultopsCore", "TestSupport"]),
+        .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "Redaction", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "TestSupport"]),
+        .testTarget(name: "PostgresRestoreTests", dependencies: [
+            "PostgresRestore", "PostgresDump", "LibPQ", "Archive", "Redaction", "TestSupport",
+        ]),
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "Storage", "HTTP", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "VaultopsCore", "TestSupport"]),
-        .testTarget(name: "RetentionTests", dependencies: ["Retention", "TestSupport"]),
+        .testTarget(name: "RetentionTests", dependencies: ["Retention", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "BackupJobsTests", dependencies: [
             "BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "PostgresRestore", "PostgresDump", "Archive",
             "TestSupport",
         ]),
-        .testTarget(name: "DeployTests", dependencies: ["Deploy", "vaultops", "VaultopsCore", "BackupJobs", "TestSupport"]),
-        .testTarget(name: "vaultopsTests", dependencies: [
-            "vaultops", "BackupJobs", "VaultopsCore", "Archive", "SQLite", "SQLiteSnapshot", "TestSupport",
-        ]),
+        // Test targets that run the `vaultops` binary depend on it so that SwiftPM builds it first.
+        .testTarget(name: "DeployTests", dependencies: ["Deploy", "vaultops", "VaultopsCore", "TestSupport"]),
+        .testTarget(name: "vaultopsTests", dependencies: ["vaultops", "VaultopsCore", "TestSupport"]),
     ]
 )
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import VaultopsCore
 
 /// The shape of the webhook message (`notify.kind`).
@@ -46,10 +47,10 @@ public struct Notifier: Sendable {
             }
             let retryable: Bool
             do {
-                let client = try HTTPClient()
-                let response = try client.send(webhook.value, body: body,
-                                               headers: ["Content-Type: application/json; charset=utf-8", "Expect:"],
-                                               timeout: .seconds(timeoutSeconds), userAgent: "vaultops-notify")
+                let response = try CurlEasy().perform(HTTPTransfer(
+                    method: "POST", url: webhook.value, headers: [("Content-Type", "application/json; charset=utf-8"), ("Expect", "")],
+                    body: .data(body), sink: .shortAnswer, timeout: .seconds(timeoutSeconds), lowSpeedTime: nil,
+                    userAgent: "vaultops-notify"))
                 if let problem = NotificationMessage.problem(in: response.status, body: response.body, kind: kind) {
                     lastProblem = problem
                     retryable = response.status == 429 || response.status >= 500

@@ -13,6 +13,8 @@ public enum PostgresBackup {
     public static func run(connection conninfo: String, options: BackupOptions, dumpOptions: DumpOptions = DumpOptions(),
                            engine: PostgresEngine = .native, pgDumpPath: String? = nil,
                            now: Date = Date()) throws -> BackupResult {
+        // Before anything can log it (either engine): libpq hides the password only in its own messages.
+        Redacted.register(connection: conninfo)
         if engine == .pgDump {
             return try PgDumpEngine.run(connection: conninfo, options: options, dumpOptions: dumpOptions,
                                         program: pgDumpPath, now: now)

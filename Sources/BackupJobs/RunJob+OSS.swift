@@ -85,7 +85,7 @@ extension RunJob {
             if let exclude = config.source(named: result.name)?.exclude, !exclude.isEmpty {
                 options.include = { path in !exclude.isExcluded(path, isDirectory: false) }
             }
-            let report = try Mirror.upload(directories: folders, to: location, client: client, options: options,
+            let report = try FolderMirror.upload(directories: folders, to: location, client: client, options: options,
                                            events: { event in
                                                switch event {
                                                case let .problem(problem): log("source \(name): mirror: not mirrored: \(problem)")

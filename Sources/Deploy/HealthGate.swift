@@ -1,5 +1,5 @@
 import Foundation
-import BackupJobs
+import HTTP
 import VaultopsCore
 
 /// What a health gate does after one attempt.
@@ -59,7 +59,7 @@ public struct ProbeAnswer: Sendable, Equatable {
 /// - Important: blocking and single-threaded (it owns a libcurl handle for HTTP probes).
 public final class HealthGateRunner {
     private let commands: CommandRunner
-    private var http: HTTPClient?
+    private var http: CurlEasy?
 
     public init(commands: CommandRunner) { self.commands = commands }
 
@@ -102,10 +102,11 @@ public final class HealthGateRunner {
             return TCPProbe.connect(host: host, port: port, timeout: check.timeout)
         case let .http(url):
             do {
-                if http == nil { http = try HTTPClient() }
+                if http == nil { http = try CurlEasy() }
                 // No redirects (a gate that redirects is misconfigured, as for compose's `curl -f`), no proxy.
-                let response = try http!.send(url, timeout: check.timeout, connectTimeout: check.timeout, bypassProxy: true,
-                                              userAgent: "vaultops-health-gate")
+                let response = try http!.perform(HTTPTransfer(
+                    method: "GET", url: url, headers: [], sink: .shortAnswer, connectTimeout: check.timeout, timeout: check.timeout,
+                    lowSpeedTime: nil, bypassProxy: true, userAgent: "vaultops-health-gate"))
                 let snippet = bodySnippet(response.body)
                 guard (200..<300).contains(response.status) else {
                     return ProbeAnswer(ok: false, detail: "HTTP \(response.status)" + (snippet.isEmpty ? "" : ": \(snippet)"))

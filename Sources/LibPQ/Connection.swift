@@ -1,6 +1,5 @@
 import CLibPQ
 import Foundation
-import VaultopsCore
 import Logging
 
 /// A blocking connection to a PostgreSQL server through libpq, owning its `PGconn`.
@@ -24,9 +23,9 @@ public final class Connection {
     ///   - logger: where server notices and warnings are logged.
     public init(_ conninfo: String, logger: Logger = Logger(label: "vaultops.libpq")) throws {
         redactedTarget = ConnectionInfo.redacted(conninfo)
+        // Hidden in this connection's own messages; hiding them process-wide (`Redacted.register(connection:)`)
+        // is for the caller, which knows where the string came from, and does it before anything can log it.
         secrets = ConnectionInfo.secrets(in: conninfo)
-        // Registered so that every log line and error, in any module, hides it too.
-        for secret in secrets { Redacted.register(secret: secret) }
         // Refused before libpq sees it: libpq would put the password's tail in the host, and into its messages.
         if let problem = ConnectionInfo.rawAtProblem(conninfo) {
             throw PostgresError(kind: .usage, message: problem, context: redactedTarget)

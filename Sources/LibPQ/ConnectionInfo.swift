@@ -1,6 +1,6 @@
 import CLibPQ
 import Foundation
-import VaultopsCore
+import Redaction
 
 /// Parsing and redaction of libpq connection strings (URIs and keyword/value strings).
 ///

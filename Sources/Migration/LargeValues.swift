@@ -1,6 +1,6 @@
 import Crypto
-import CSQLite
 import Foundation
+import SQLite
 
 /// Values longer than this (bytes for BLOBs, characters for TEXT) are verified through their SHA-256 rather
 /// than their bytes, and TEXT or BLOB values over this many bytes go to the CSV in pieces: apart from
@@ -10,32 +10,33 @@ let largeValueSize = 1 << 20
 /// The bytes of column `column` of the current row when it is a TEXT or BLOB value of a text or blob column
 /// larger than `largeValueSize` (the ones `streamLargeValue` handles), else nil.
 @inline(__always)
-func largeValue(_ stmt: OpaquePointer, _ column: Int32, kind: ValueKind) -> UnsafeRawBufferPointer? {
+func largeValue(_ row: SQLite.Statement, _ column: Int32, kind: ValueKind) -> UnsafeRawBufferPointer? {
     guard kind == .text || kind == .blob else { return nil }
-    let type = sqlite3_column_type(stmt, column)
-    guard type == SQLITE_TEXT || (type == SQLITE_BLOB && kind == .blob) else { return nil }
+    let type = row.columnType(column)
+    guard type == .text || (type == .blob && kind == .blob) else { return nil }
     // The size alone first (the common case ends here); for UTF-8 text and blobs it converts nothing, so
-    // the pointer SQLite hands out next has exactly that many bytes.
-    guard sqlite3_column_bytes(stmt, column) > largeValueSize, let pointer = sqlite3_column_blob(stmt, column) else { return nil }
-    return UnsafeRawBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(stmt, column)))
+    // the bytes SQLite hands out next are exactly that many.
+    guard row.byteCount(at: column) > largeValueSize else { return nil }
+    let bytes = row.bytes(at: column)
+    return bytes.baseAddress == nil ? nil : bytes
 }
 
 /// Whether columns `from...` of the current row hold a value that cannot be migrated: checked before a
 /// large value is streamed, since the start of the row is then already sent and can no longer be dropped.
-func remainingRowFails(_ stmt: OpaquePointer, from: Int, firstValue: Int32, kinds: UnsafeBufferPointer<ValueKind>,
+func remainingRowFails(_ row: SQLite.Statement, from: Int, firstValue: Int32, kinds: UnsafeBufferPointer<ValueKind>,
                        profiles: UnsafeMutableBufferPointer<ColumnProfile>, scratch: inout ValueScratch) -> Bool {
     var csv = ByteBuffer(capacity: 256)
     var canonical = ByteBuffer(capacity: 256)
     for index in from..<kinds.count {
         let column = firstValue + Int32(index)
-        if let value = largeValue(stmt, column, kind: kinds[index]) {
+        if let value = largeValue(row, column, kind: kinds[index]) {
             if kinds[index] == .text, largeTextCharacters(value) == nil { return true }
             continue
         }
         var profile = profiles[index]  // a copy: the real encoding counts the value
         csv.count = 0
         canonical.count = 0
-        if encodeValue(stmt, column, kind: kinds[index], csv: &csv, canonical: &canonical, profile: &profile, scratch: &scratch) != nil {
+        if encodeValue(row, column, kind: kinds[index], csv: &csv, canonical: &canonical, profile: &profile, scratch: &scratch) != nil {
             return true
         }
     }

@@ -65,37 +65,105 @@ public enum Migrator {
     /// the exit status.
     public static func run(_ options: MigrationOptions, log: @escaping @Sendable (String) -> Void = { _ in }) throws -> MigrationReport {
         let started = Date()
+        // Before anything can log it: libpq hides the password only in its own messages.
+        Redacted.register(connection: options.postgresURL)
         guard options.jobs >= 1 else { throw MigrationError(.usage, "--jobs must be at least 1") }
-        let sourceURL = URL(fileURLWithPath: options.sqlitePath)
         let temp = FileManager.default.temporaryDirectory.appendingPathComponent("vaultops-migrate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: temp) }
 
-        var phases: [String: Double] = [:]
-        var phaseStart = Date()
-        func endPhase(_ name: String) {
-            phases[name] = Date().timeIntervalSince(phaseStart)
-            phaseStart = Date()
-        }
+        var clock = PhaseClock()
         // One consistent point in time: schema and every table are read inside one read transaction.
         // (A VACUUM INTO copy would allow parallel readers, but SQLite 3.40 cannot VACUUM INTO a table with
         // VIRTUAL generated columns, and the export is not the bottleneck: PostgreSQL's COPY is.)
-        let db: SQLite.Connection
-        let fullSchema: SourceSchema
+        let (db, fullSchema) = try openSource(options)
+        defer { try? db.execute("ROLLBACK") }
+        let schema = try chosenTables(of: fullSchema, options: options)
+
+        // Export + profile every table to CSV.
+        let csvFolder: URL
+        if let dir = options.csvDirectory {
+            csvFolder = URL(fileURLWithPath: dir)
+            try FileManager.default.createDirectory(at: csvFolder, withIntermediateDirectories: true)
+        } else {
+            csvFolder = temp
+        }
+        let declaredPlan = planMigration(schema, profiles: nil, targetSchema: options.schema)
+        let journalMode = (try? db.scalar("PRAGMA journal_mode")?.string) ?? nil
+        let singleReader = journalMode?.lowercased() == "wal" || options.jobs == 1 || declaredPlan.tables.count < 2
+        if !options.dryRun {
+            // Streams each table's export straight into its COPY unless tables must be dropped first: a
+            // --replace run exports everything before touching the target, so a bad row leaves the old
+            // tables in place.
+            let toDrop = try inspectTarget(declaredPlan, options: options)
+            if toDrop.isEmpty {
+                return try runStreaming(schema: schema, declaredPlan: declaredPlan, db: db, singleReader: singleReader,
+                                        options: options, csvFolder: options.csvDirectory.map { _ in csvFolder },
+                                        started: started, log: log)
+            }
+        }
+        let exported = singleReader
+            ? try exportOneByOne(declaredPlan, db: db, to: csvFolder, options: options, log: log)
+            : try exportInParallel(declaredPlan, db: db, to: csvFolder, options: options, log: log)
+        try? db.execute("COMMIT")
+        clock.end("export")
+        let plan = planMigration(schema, profiles: exported.mapValues(\.profiles), targetSchema: options.schema)
+
+        var report = exportReport(plan, exported: exported, options: options)
+        func finished() -> MigrationReport {
+            report.phases = clock.phases
+            report.seconds = Date().timeIntervalSince(started)
+            return report
+        }
+        if options.dryRun {
+            report.ddl = renderPlan(plan)
+            return finished()
+        }
+        if !report.rowErrors.isEmpty && options.onError == .abort {
+            report.failure = "row errors with --on-error abort: nothing was loaded"
+            return finished()
+        }
+
+        report.droppedDependents = try prepareTarget(plan, options: options, log: log).droppedDependents
+        let totalBytes = exported.values.reduce(0) { $0 + $1.bytes }
+        guard loadTables(plan, from: csvFolder, totalBytes: totalBytes, options: options, log: log, report: &report) else {
+            return finished()
+        }
+        clock.end("load")
+
+        // Foreign keys, views and statistics, once every table is visible.
+        let finalOutcomes = try finishTarget(plan, options: options)
+        for outcome in finalOutcomes {
+            if let i = report.steps.firstIndex(where: { $0.step == outcome.step }) { report.steps[i] = outcome }
+        }
+
+        clock.end("finish")
+        // Verify: read every table back and compare counts and checksums.
+        verifyTables(plan, options: options, exportedRows: exported.mapValues(\.rows), report: &report)
+        clock.end("verify")
+        return finished()
+    }
+
+    /// Opens the SQLite database read-only and reads its schema inside a read transaction left open for the export.
+    static func openSource(_ options: MigrationOptions) throws -> (SQLite.Connection, SourceSchema) {
+        let path = URL(fileURLWithPath: options.sqlitePath).path
         do {
-            guard FileManager.default.fileExists(atPath: sourceURL.path) else {
+            guard FileManager.default.fileExists(atPath: path) else {
                 throw MigrationError(.usage, "no such SQLite database: \(options.sqlitePath)")
             }
-            db = try SQLite.Connection(path: sourceURL.path, options: [.readOnly])
+            let db = try SQLite.Connection(path: path, options: [.readOnly])
             try db.setBusyTimeout(milliseconds: 10_000)
             try db.execute("BEGIN")
-            fullSchema = try SourceSchema.read(from: db)
+            return (db, try SourceSchema.read(from: db))
         } catch let error as MigrationError {
             throw error
         } catch {
             throw MigrationError(.source, "cannot read the schema of \(options.sqlitePath): \(error)")
         }
-        defer { try? db.execute("ROLLBACK") }
+    }
+
+    /// The part of `fullSchema` that `--tables` chose (all of it without), checked for names PostgreSQL would cut.
+    static func chosenTables(of fullSchema: SourceSchema, options: MigrationOptions) throws -> SourceSchema {
         var schema = fullSchema
         if let wanted = options.tables {
             let known = Set(fullSchema.tables.map(\.name))
@@ -112,126 +180,116 @@ public enum Migrator {
         guard overlong.isEmpty else {
             throw MigrationError(.usage, "PostgreSQL truncates names over \(postgresIdentifierLimit) bytes; rename first: \(overlong.joined(separator: ", "))")
         }
+        return schema
+    }
 
-        // Export + profile every table to CSV.
-        let csvFolder: URL
-        if let dir = options.csvDirectory {
-            csvFolder = URL(fileURLWithPath: dir)
-            try FileManager.default.createDirectory(at: csvFolder, withIntermediateDirectories: true)
-        } else {
-            csvFolder = temp
-        }
-        let declaredPlan = planMigration(schema, profiles: nil, targetSchema: options.schema)
+    /// Exports the tables one after another on the open read transaction of `db`.
+    ///
+    /// In WAL mode writers keep committing while we read, so only this one read transaction sees a single
+    /// consistent state.
+    static func exportOneByOne(_ plan: MigrationPlan, db: SQLite.Connection, to csvFolder: URL, options: MigrationOptions,
+                               log: (String) -> Void) throws -> [String: TableExport] {
         var exported: [String: TableExport] = [:]
-        let journalMode = (try? db.scalar("PRAGMA journal_mode")?.string) ?? nil
-        let singleReader = journalMode?.lowercased() == "wal" || options.jobs == 1 || declaredPlan.tables.count < 2
-        if !options.dryRun {
-            // Streams each table's export straight into its COPY unless tables must be dropped first: a
-            // --replace run exports everything before touching the target, so a bad row leaves the old
-            // tables in place.
-            let toDrop = try inspectTarget(declaredPlan, options: options)
-            if toDrop.isEmpty {
-                return try runStreaming(schema: schema, declaredPlan: declaredPlan, db: db, singleReader: singleReader,
-                                        options: options, csvFolder: options.csvDirectory.map { _ in csvFolder },
-                                        started: started, log: log)
+        for table in plan.tables {
+            let path = csvFolder.appendingPathComponent(csvFileName(table.source.name)).path
+            do {
+                let result = try exportTable(table.source, kinds: table.columns.map(\.mapping.kind), db: db, to: path)
+                log("exported \(table.source.name): \(result.rows) rows, \(result.bytes) bytes, \(result.rowErrorCount) row errors")
+                exported[table.source.name] = result
+            } catch let error as MigrationError {
+                throw error
+            } catch {
+                throw MigrationError(.source, "exporting \(table.source.name) from \(options.sqlitePath): \(error)")
             }
         }
-        if singleReader {
-            // In WAL mode writers keep committing while we read, so only this one read transaction sees a
-            // single consistent state: export the tables one after another on it.
-            for table in declaredPlan.tables {
-                let path = csvFolder.appendingPathComponent(csvFileName(table.source.name)).path
-                do {
-                    let result = try exportTable(table.source, kinds: table.columns.map(\.mapping.kind), db: db, to: path)
-                    log("exported \(table.source.name): \(result.rows) rows, \(result.bytes) bytes, \(result.rowErrorCount) row errors")
-                    exported[table.source.name] = result
-                } catch let error as MigrationError {
-                    throw error
-                } catch {
-                    throw MigrationError(.source, "exporting \(table.source.name) from \(options.sqlitePath): \(error)")
-                }
-            }
-        } else {
-            // Rollback-journal mode: our open read transaction holds a SHARED lock, and no writer can commit
-            // (that needs EXCLUSIVE) until it ends, so further read transactions see exactly the same state
-            // and the tables can be exported in parallel.
-            // Large rowid tables are split into rowid ranges so that one big table does not leave the
-            // other threads idle; the parts' CSV files are concatenated and their checksums (sums) added.
-            struct Part: Sendable { let table: SourceTable; let kinds: [ValueKind]; let index: Int; let rowids: ClosedRange<Int64>? }
-            var parts: [Part] = []
-            var partCounts: [String: Int] = [:]
-            for table in declaredPlan.tables {
-                let kinds = table.columns.map(\.mapping.kind)
-                var ranges: [ClosedRange<Int64>?] = [nil]
-                if !table.source.withoutRowid, let rowid = rowidAlias(for: table.source),
-                   let row = try? db.query("SELECT min(\(rowid)) AS lo, max(\(rowid)) AS hi, count(*) AS n FROM \(quoteIdentifier(table.source.name))").first,
-                   let lo = row["lo"]?.int64, let hi = row["hi"]?.int64, let n = row["n"]?.int64, n >= options.splitRows, n > 1 {
-                    let pieces = Int64(options.jobs)
-                    let step = (hi - lo) / pieces + 1
-                    ranges = (0..<pieces).map { i -> ClosedRange<Int64>? in
-                        let start = lo + i * step
-                        return start...(i == pieces - 1 ? hi : min(hi, start + step - 1))
-                    }.filter { $0!.lowerBound <= hi }
-                }
-                partCounts[table.source.name] = ranges.count
-                for (index, range) in ranges.enumerated() {
-                    parts.append(Part(table: table.source, kinds: kinds, index: index, rowids: range))
-                }
-            }
-            let results = Collector<String, Swift.Result<TableExport, MigrationError>>()
-            let queue = WorkQueue(parts)
-            let sourcePath = sourceURL.path
-            runThreads(min(options.jobs, parts.count)) { _ in
-                var reader: SQLite.Connection?
-                while let part = queue.next() {
-                    let key = "\(part.index)/\(part.table.name)"
-                    do {
-                        if reader == nil {
-                            let opened = try SQLite.Connection(path: sourcePath, options: [.readOnly])
-                            try opened.setBusyTimeout(milliseconds: 10_000)
-                            try opened.execute("BEGIN")
-                            reader = opened
-                        }
-                        let path = csvFolder.appendingPathComponent(csvFileName(part.table.name) + ".part\(part.index)").path
-                        let result = try exportTable(part.table, kinds: part.kinds, db: reader!, to: path, rowids: part.rowids)
-                        results.set(key, .success(result))
-                    } catch let error as MigrationError {
-                        results.set(key, .failure(error))
-                    } catch {
-                        results.set(key, .failure(MigrationError(.source, "exporting \(part.table.name) from \(sourcePath): \(error)")))
-                    }
-                }
-                if let reader { try? reader.execute("COMMIT") }
-            }
-            for table in declaredPlan.tables {
-                let name = table.source.name
-                var pieces: [TableExport] = []
-                for index in 0..<(partCounts[name] ?? 0) {
-                    switch results.get("\(index)/\(name)") {
-                    case .success(let result)?: pieces.append(result)
-                    case .failure(let error)?: throw error
-                    case nil: throw MigrationError(.source, "table \(name) was not exported")
-                    }
-                }
-                let final = csvFolder.appendingPathComponent(csvFileName(name)).path
-                try concatenate((0..<pieces.count).map { csvFolder.appendingPathComponent(csvFileName(name) + ".part\($0)").path }, into: final)
-                let merged = TableExport.merge(pieces)
-                log("exported \(name): \(merged.rows) rows, \(merged.bytes) bytes, \(merged.rowErrorCount) row errors")
-                results.set(name, .success(merged))
-            }
-            for table in declaredPlan.tables {
-                switch results.get(table.source.name) {
-                case .success(let result)?: exported[table.source.name] = result
-                case .failure(let error)?: throw error
-                case nil: throw MigrationError(.source, "table \(table.source.name) was not exported")
-                }
-            }
-        }
-        try? db.execute("COMMIT")
-        endPhase("export")
-        let profiles = exported.mapValues(\.profiles)
-        let plan = planMigration(schema, profiles: profiles, targetSchema: options.schema)
+        return exported
+    }
 
+    /// One piece of the parallel export: a table, or a rowid range of a large one.
+    struct ExportPart: Sendable { let table: SourceTable; let kinds: [ValueKind]; let index: Int; let rowids: ClosedRange<Int64>? }
+
+    /// Exports the tables on `options.jobs` threads, each with a read transaction of its own.
+    ///
+    /// Rollback-journal mode: our open read transaction on `db` holds a SHARED lock, and no writer can commit
+    /// (that needs EXCLUSIVE) until it ends, so further read transactions see exactly the same state.
+    /// Large rowid tables are split into rowid ranges so that one big table does not leave the other threads
+    /// idle; the parts' CSV files are concatenated and their checksums (sums) added.
+    static func exportInParallel(_ plan: MigrationPlan, db: SQLite.Connection, to csvFolder: URL, options: MigrationOptions,
+                                 log: (String) -> Void) throws -> [String: TableExport] {
+        let (parts, partCounts) = exportParts(plan, db: db, options: options)
+        let results = Collector<String, Swift.Result<TableExport, MigrationError>>()
+        let queue = WorkQueue(parts)
+        let sourcePath = URL(fileURLWithPath: options.sqlitePath).path
+        runThreads(min(options.jobs, parts.count)) { _ in
+            var reader: SQLite.Connection?
+            while let part = queue.next() {
+                let key = "\(part.index)/\(part.table.name)"
+                do {
+                    if reader == nil {
+                        let opened = try SQLite.Connection(path: sourcePath, options: [.readOnly])
+                        try opened.setBusyTimeout(milliseconds: 10_000)
+                        try opened.execute("BEGIN")
+                        reader = opened
+                    }
+                    let path = csvFolder.appendingPathComponent(csvFileName(part.table.name) + ".part\(part.index)").path
+                    let result = try exportTable(part.table, kinds: part.kinds, db: reader!, to: path, rowids: part.rowids)
+                    results.set(key, .success(result))
+                } catch let error as MigrationError {
+                    results.set(key, .failure(error))
+                } catch {
+                    results.set(key, .failure(MigrationError(.source, "exporting \(part.table.name) from \(sourcePath): \(error)")))
+                }
+            }
+            if let reader { try? reader.execute("COMMIT") }
+        }
+        var exported: [String: TableExport] = [:]
+        for table in plan.tables {
+            let name = table.source.name
+            var pieces: [TableExport] = []
+            for index in 0..<(partCounts[name] ?? 0) {
+                switch results.get("\(index)/\(name)") {
+                case .success(let result)?: pieces.append(result)
+                case .failure(let error)?: throw error
+                case nil: throw MigrationError(.source, "table \(name) was not exported")
+                }
+            }
+            let final = csvFolder.appendingPathComponent(csvFileName(name)).path
+            try concatenate((0..<pieces.count).map { csvFolder.appendingPathComponent(csvFileName(name) + ".part\($0)").path }, into: final)
+            let merged = TableExport.merge(pieces)
+            log("exported \(name): \(merged.rows) rows, \(merged.bytes) bytes, \(merged.rowErrorCount) row errors")
+            exported[name] = merged
+        }
+        return exported
+    }
+
+    /// The pieces of the parallel export, and how many each table has: one per table, or `options.jobs` rowid
+    /// ranges for a rowid table of at least `options.splitRows` rows.
+    static func exportParts(_ plan: MigrationPlan, db: SQLite.Connection, options: MigrationOptions) -> ([ExportPart], [String: Int]) {
+        var parts: [ExportPart] = []
+        var partCounts: [String: Int] = [:]
+        for table in plan.tables {
+            let kinds = table.columns.map(\.mapping.kind)
+            var ranges: [ClosedRange<Int64>?] = [nil]
+            if !table.source.withoutRowid, let rowid = rowidAlias(for: table.source),
+               let row = try? db.query("SELECT min(\(rowid)) AS lo, max(\(rowid)) AS hi, count(*) AS n FROM \(quoteIdentifier(table.source.name))").first,
+               let lo = row["lo"]?.int64, let hi = row["hi"]?.int64, let n = row["n"]?.int64, n >= options.splitRows, n > 1 {
+                let pieces = Int64(options.jobs)
+                let step = (hi - lo) / pieces + 1
+                ranges = (0..<pieces).map { i -> ClosedRange<Int64>? in
+                    let start = lo + i * step
+                    return start...(i == pieces - 1 ? hi : min(hi, start + step - 1))
+                }.filter { $0!.lowerBound <= hi }
+            }
+            partCounts[table.source.name] = ranges.count
+            for (index, range) in ranges.enumerated() {
+                parts.append(ExportPart(table: table.source, kinds: kinds, index: index, rowids: range))
+            }
+        }
+        return (parts, partCounts)
+    }
+
+    /// The report after the export: one entry per table with its counts, row errors and profiles; steps planned.
+    static func exportReport(_ plan: MigrationPlan, exported: [String: TableExport], options: MigrationOptions) -> MigrationReport {
         var report = MigrationReport(
             source: options.sqlitePath, target: ConnectionInfo.redacted(options.postgresURL), schema: options.schema,
             dryRun: options.dryRun, tables: [], rowErrors: [], steps: [], warnings: [], committed: false, seconds: 0,
@@ -248,25 +306,16 @@ public enum Migrator {
             report.warnings += table.warnings.map { "\(table.source.name): \($0)" }
         }
         report.steps = plannedOutcomes(plan)
-        func finished() -> MigrationReport {
-            report.phases = phases
-            report.seconds = Date().timeIntervalSince(started)
-            return report
-        }
-        if options.dryRun {
-            report.ddl = renderPlan(plan)
-            return finished()
-        }
-        if !report.rowErrors.isEmpty && options.onError == .abort {
-            report.failure = "row errors with --on-error abort: nothing was loaded"
-            return finished()
-        }
+        return report
+    }
 
-        report.droppedDependents = try prepareTarget(plan, options: options, log: log).droppedDependents
-
-        // Load: one transaction per connection; all commit only after all loaded.
+    /// Loads the CSV files on up to `options.jobs` connections, one transaction each, which all commit only after
+    /// all loaded; records the outcome in `report` and returns whether everything was committed.
+    static func loadTables(_ plan: MigrationPlan, from csvFolder: URL, totalBytes: Int64, options: MigrationOptions,
+                           log: @escaping @Sendable (String) -> Void, report: inout MigrationReport) -> Bool {
         let loadQueue = WorkQueue(plan.tables)
-        let progress = options.progress?("load \(sourceURL.lastPathComponent)", exported.values.reduce(0) { $0 + $1.bytes })
+        let sourceName = URL(fileURLWithPath: options.sqlitePath).lastPathComponent
+        let progress = options.progress?("load \(sourceName)", totalBytes)
         let loads = Collector<String, TableLoad>()
         let barrier = CommitBarrier(parties: min(options.jobs, max(1, plan.tables.count)))
         let url = options.postgresURL
@@ -306,22 +355,10 @@ public enum Migrator {
         if let failure = barrier.failure ?? loads.all().compactMap(\.failure).first {
             report.failure = barrier.commits > 0 ? "\(failure) (some connections had already committed)" : "load failed, nothing committed: \(failure)"
             report.committed = barrier.commits > 0
-            return finished()
+            return false
         }
         report.committed = true
-        endPhase("load")
-
-        // Foreign keys, views and statistics, once every table is visible.
-        let finalOutcomes = try finishTarget(plan, options: options)
-        for outcome in finalOutcomes {
-            if let i = report.steps.firstIndex(where: { $0.step == outcome.step }) { report.steps[i] = outcome }
-        }
-
-        endPhase("finish")
-        // Verify: read every table back and compare counts and checksums.
-        verifyTables(plan, options: options, exportedRows: exported.mapValues(\.rows), report: &report)
-        endPhase("verify")
-        return finished()
+        return true
     }
 
     /// Reads every table back and compares counts and checksums with the export's, in parallel.
@@ -496,132 +533,14 @@ func csvFileName(_ table: String) -> String {
     return name + ".csv"
 }
 
-// MARK: - Threads
+/// Seconds per phase of a run (export, load, finish, verify), for the report.
+struct PhaseClock {
+    private(set) var phases: [String: Double] = [:]
+    private var start = Date()
 
-/// Runs `body(i)` for `count` worker threads and waits for all of them.
-///
-/// Plain threads rather than `concurrentPerform`: load workers block at a commit barrier until every worker
-/// arrives, which would deadlock if the pool ran fewer threads than workers.
-func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    let group = DispatchGroup()
-    for i in 0..<count {
-        group.enter()
-        let thread = Thread {
-            body(i)
-            group.leave()
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-    group.wait()
-}
-
-/// A queue of work items handed out to worker threads.
-final class WorkQueue<Item: Sendable>: @unchecked Sendable {
-    // Safety: `items` and `position` are only touched while holding `lock`.
-    private let lock = NSLock()
-    private let items: [Item]
-    private var position = 0
-
-    init(_ items: [Item]) { self.items = items }
-
-    func next() -> Item? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard position < items.count else { return nil }
-        position += 1
-        return items[position - 1]
-    }
-}
-
-/// Results from worker threads, keyed by table.
-final class Collector<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
-    // Safety: `values` is only touched while holding `lock`.
-    private let lock = NSLock()
-    private var values: [Key: Value] = [:]
-
-    func set(_ key: Key, _ value: Value) {
-        lock.lock()
-        values[key] = value
-        lock.unlock()
-    }
-
-    func get(_ key: Key) -> Value? {
-        lock.lock()
-        defer { lock.unlock() }
-        return values[key]
-    }
-
-    func all() -> [Value] {
-        lock.lock()
-        defer { lock.unlock() }
-        return Array(values.values)
-    }
-}
-
-/// Holds every load connection until all have loaded, then tells them all to commit or all to roll back.
-final class CommitBarrier: @unchecked Sendable {
-    // Safety: every mutable field is read and written only while holding `condition`.
-    private let condition = NSCondition()
-    let parties: Int
-    private var arrived = 0
-    private var anyFailed = false
-    private var firstFailure: String?
-    private var commitCount = 0
-
-    init(parties: Int) { self.parties = parties }
-
-    /// Marks the load as failed (with a message for the first failure).
-    func fail(_ message: String?) {
-        condition.lock()
-        anyFailed = true
-        if firstFailure == nil, let message { firstFailure = message }
-        condition.unlock()
-    }
-
-    /// Records a successful commit.
-    func committed() {
-        condition.lock()
-        commitCount += 1
-        condition.unlock()
-    }
-
-    /// Waits for every party; returns true when all loaded without failure (so all should commit).
-    func arriveAndWait() -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        arrived += 1
-        if arrived == parties { condition.broadcast() }
-        while arrived < parties { condition.wait() }
-        return !anyFailed
-    }
-
-    /// Arrives (failed or not), then commits `connection` when every party loaded, else rolls it back.
-    func finish(_ connection: LibPQ.Connection?, failed: Bool) {
-        if failed { fail(nil) }
-        let commit = arriveAndWait()
-        guard let connection else { return }
-        if commit {
-            do {
-                try connection.execute("COMMIT")
-                committed()
-            } catch {
-                fail("COMMIT failed: \(error)")
-            }
-        } else {
-            _ = try? connection.execute("ROLLBACK")
-        }
-    }
-
-    var failure: String? {
-        condition.lock()
-        defer { condition.unlock() }
-        return firstFailure
-    }
-
-    var commits: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return commitCount
+    /// Ends the phase `name` (begun when the previous one ended) and starts the next.
+    mutating func end(_ name: String) {
+        phases[name] = Date().timeIntervalSince(start)
+        start = Date()
     }
 }

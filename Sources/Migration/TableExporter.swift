@@ -1,4 +1,3 @@
-import CSQLite
 import Foundation
 import SQLite
 
@@ -175,8 +174,8 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
 /// (whole rows), profiling and hashing every value on the way.
 ///
 /// Every non-NULL field is quoted, so an empty string (`""`) stays distinct from NULL (an empty field).
-/// Values are read straight from SQLite's buffers by storage class (`sqlite3_column_type`), text as its raw
-/// bytes (`sqlite3_column_blob`), so NUL bytes and invalid UTF-8 are seen instead of being papered over
+/// Values are read straight from SQLite's buffers by storage class (`Statement.columnType`), text as its raw
+/// bytes (`Statement.bytes(at:)`), so NUL bytes and invalid UTF-8 are seen instead of being papered over
 /// by a lossy decode; the common cases are encoded in place, the rest through `ValueCodec.transfer`, which
 /// defines the rules. `onRowError` is called for every row left out.
 package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Connection,
@@ -201,7 +200,6 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
         try statement.bind(.integer(rowids?.lowerBound ?? Int64.min), at: 1)
         try statement.bind(.integer(lastRowid), at: 2)
     }
-    let stmt = statement.rawHandle
     let firstValue = Int32(rowidName == nil ? 0 : 1)
     let primaryKey = table.primaryKey.compactMap { name in table.columns.firstIndex { $0.name == name } }
     var csv = ByteBuffer(capacity: chunkSize + (64 << 10))
@@ -221,22 +219,22 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
                     let column = firstValue + Int32(index)
                     // A large TEXT or BLOB goes out in pieces (after checking that the rest of the row loads,
                     // as the row's start is sent first); a row that fails anyway takes the ordinary path.
-                    let large = largeValue(stmt, column, kind: kinds[index])
+                    let large = largeValue(statement, column, kind: kinds[index])
                     if large != nil { sawLarge = true }
                     if !failed, let value = large {
                         if streamable == nil {
-                            streamable = !remainingRowFails(stmt, from: index, firstValue: firstValue, kinds: kinds,
+                            streamable = !remainingRowFails(statement, from: index, firstValue: firstValue, kinds: kinds,
                                                             profiles: profiles, scratch: &scratch)
                         }
                         if streamable == true {
-                            try streamLargeValue(value, textStorage: sqlite3_column_type(stmt, column) == SQLITE_TEXT,
+                            try streamLargeValue(value, textStorage: statement.columnType(column) == .text,
                                                  kind: kinds[index], csv: &csv, canonical: &canonical,
                                                  profile: &profiles[index], chunkSize: chunkSize, sent: &export.bytes, sink: sink)
                             rowStart = 0
                             continue
                         }
                     }
-                    guard let error = encodeValue(stmt, column, kind: kinds[index], csv: &csv,
+                    guard let error = encodeValue(statement, column, kind: kinds[index], csv: &csv,
                                                   canonical: &canonical, profile: &profiles[index], scratch: &scratch)
                     else { continue }
                     failed = true
@@ -247,7 +245,7 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
                             rowLabel = "rowid \(statement.column(0).int64.map(String.init) ?? "?")"
                         } else {
                             let parts = primaryKey.map { key -> String in
-                                "\(table.columns[key].name)=\(describe(rawValue(stmt, firstValue + Int32(key))))"
+                                "\(table.columns[key].name)=\(describe(rawValue(statement, firstValue + Int32(key))))"
                             }
                             rowLabel = "key (\(parts.joined(separator: ", ")))"
                         }
@@ -271,7 +269,7 @@ package func exportTable(_ table: SourceTable, kinds: [ValueKind], db: SQLite.Co
                 }
                 if sawLarge, rowidName != nil {
                     // Frees SQLite's copy of the large value(s) before the next row is read.
-                    let rowid = sqlite3_column_int64(stmt, 0)
+                    let rowid = statement.int64(at: 0)
                     guard rowid < lastRowid else { break }
                     try statement.reset()
                     try statement.bind(.integer(rowid + 1), at: 1)
@@ -305,15 +303,15 @@ struct ValueScratch {
 /// Fast paths cover the common storage class / kind pairs and produce exactly what `ValueCodec.transfer`
 /// produces (a test compares the two on every pair); everything else goes through `transfer` itself.
 @inline(__always)
-func encodeValue(_ stmt: OpaquePointer, _ column: Int32, kind: ValueKind, csv: inout ByteBuffer,
+func encodeValue(_ row: SQLite.Statement, _ column: Int32, kind: ValueKind, csv: inout ByteBuffer,
                  canonical: inout ByteBuffer, profile: inout ColumnProfile, scratch: inout ValueScratch) -> ValueError? {
-    switch sqlite3_column_type(stmt, column) {
-    case SQLITE_NULL:
+    switch row.columnType(column) {
+    case .null:
         profile.nulls += 1
         canonical.append(0)
         return nil
-    case SQLITE_INTEGER:
-        let v = sqlite3_column_int64(stmt, column)
+    case .integer:
+        let v = row.int64(at: column)
         switch kind {
         case .integer, .text, .date, .timestamp:
             profile.integers += 1
@@ -338,8 +336,8 @@ func encodeValue(_ stmt: OpaquePointer, _ column: Int32, kind: ValueKind, csv: i
         default:
             return encodeGeneral(.integer(v), kind: kind, csv: &csv, canonical: &canonical, profile: &profile, scratch: &scratch)
         }
-    case SQLITE_FLOAT:
-        let d = sqlite3_column_double(stmt, column)
+    case .real:
+        let d = row.double(at: column)
         if kind == .real {
             profile.reals += 1
             var text = ValueCodec.shortestReal(d)
@@ -352,10 +350,11 @@ func encodeValue(_ stmt: OpaquePointer, _ column: Int32, kind: ValueKind, csv: i
             }
         }
         return encodeGeneral(.real(d), kind: kind, csv: &csv, canonical: &canonical, profile: &profile, scratch: &scratch)
-    case SQLITE_TEXT:
-        // Pointer first, then the byte count (the order SQLite documents); no conversion for text.
-        let pointer = sqlite3_column_blob(stmt, column)?.assumingMemoryBound(to: UInt8.self)
-        let count = Int(sqlite3_column_bytes(stmt, column))
+    case .text:
+        // The bytes as stored: no conversion for text.
+        let raw = row.bytes(at: column)
+        let pointer = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        let count = raw.count
         switch kind {
         case .text, .date, .timestamp:
             profile.texts += 1
@@ -393,9 +392,10 @@ func encodeValue(_ stmt: OpaquePointer, _ column: Int32, kind: ValueKind, csv: i
             let data = pointer.map { Data(bytes: $0, count: count) } ?? Data()
             return encodeGeneral(.text(data), kind: kind, csv: &csv, canonical: &canonical, profile: &profile, scratch: &scratch)
         }
-    default:
-        let pointer = sqlite3_column_blob(stmt, column)?.assumingMemoryBound(to: UInt8.self)
-        let count = Int(sqlite3_column_bytes(stmt, column))
+    case .blob:
+        let raw = row.bytes(at: column)
+        let pointer = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        let count = raw.count
         if kind == .blob {
             profile.blobs += 1
             appendHexField(pointer, count: count, csv: &csv, canonical: &canonical)
@@ -495,14 +495,12 @@ func rowidAlias(for table: SourceTable) -> String? {
 }
 
 /// A column of the current row with text as its bytes (as the row error labels have always shown keys).
-private func rawValue(_ stmt: OpaquePointer, _ column: Int32) -> SQLiteValue {
-    switch sqlite3_column_type(stmt, column) {
-    case SQLITE_INTEGER: return .integer(sqlite3_column_int64(stmt, column))
-    case SQLITE_FLOAT: return .real(sqlite3_column_double(stmt, column))
-    case SQLITE_NULL: return .null
-    default:
-        let pointer = sqlite3_column_blob(stmt, column)
-        return .blob(pointer.map { Data(bytes: $0, count: Int(sqlite3_column_bytes(stmt, column))) } ?? Data())
+private func rawValue(_ row: SQLite.Statement, _ column: Int32) -> SQLiteValue {
+    switch row.columnType(column) {
+    case .integer: return .integer(row.int64(at: column))
+    case .real: return .real(row.double(at: column))
+    case .null: return .null
+    case .text, .blob: return .blob(Data(row.bytes(at: column)))
     }
 }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HTTP
 
 /// What `uploadFile` did.
 public struct UploadResult: Sendable, Equatable {
@@ -359,9 +360,11 @@ extension OSSClient {
             request.setHeader("Range", "bytes=\(offset)-")
             request.setHeader("If-Match", "\"\(info.etag)\"")
             let base = offset
+            var written = CRC64()
             let response: HTTPResponse
             do {
-                response = try sendOnce("GetObject", request, sink: .file(fd: fd, offset: offset), progress: { _ in })
+                response = try sendOnce("GetObject", request, sink: .file(fd: fd, offset: offset, observe: { written.update($0) }),
+                                        progress: { _ in })
             } catch var error as ObjectStorageError where error.serviceCode == "PreconditionFailed" {
                 // The object was replaced since we started: never splice two versions; the next run starts over.
                 try? FileManager.default.removeItem(atPath: partial)
@@ -370,7 +373,7 @@ extension OSSClient {
                 throw error
             }
             if info.crc64 == nil { info.crc64 = response.header("x-oss-hash-crc64ecma").flatMap { UInt64($0) } }
-            crc = CRC64.combine(crc, response.writtenCRC, length2: response.bytesWritten)
+            crc = CRC64.combine(crc, written.value, length2: response.bytesWritten)
             crcLength = base + response.bytesWritten
             progress?(crcLength, info.size)
             guard crcLength == info.size else {

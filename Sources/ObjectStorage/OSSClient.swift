@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HTTP
 
 /// Metadata of one object, from HeadObject.
 public struct ObjectInfo: Sendable, Equatable {
@@ -91,7 +92,7 @@ public final class OSSClient {
         return OSSClient(configuration: configuration, clockOffset: clockOffset, onRetry: onRetry)
     }
 
-    private func easy() throws -> CurlEasy {
+    private func easy() throws(HTTPFailure) -> CurlEasy {
         if let easyHandle { return easyHandle }
         let handle = try CurlEasy()
         easyHandle = handle
@@ -119,14 +120,16 @@ public final class OSSClient {
         case .v4:
             SignerV4.sign(&request, credentials: configuration.credentials, region: configuration.region, now: now)
         }
-        let transfer = HTTPTransfer(method: request.method, url: configuration.url(for: request), headers: request.headers,
-                                    body: body, sink: sink, connectTimeout: configuration.connectTimeout,
+        // libcurl would otherwise add `Expect: 100-continue` for large bodies, costing a round trip per part.
+        let headers = request.headers + [("Expect", ""), ("Accept", "")]
+        let transfer = HTTPTransfer(method: request.method, url: configuration.url(for: request), headers: headers,
+                                    body: body, sink: sink, connectTimeout: .seconds(configuration.connectTimeout),
                                     lowSpeedTime: configuration.stallTimeout, progress: progress)
         let response: HTTPResponse
         do {
             response = try easy().perform(transfer)
-        } catch let error as ObjectStorageError {
-            throw error.with(operation: operation, bucket: base.bucket, key: base.key)
+        } catch {
+            throw ObjectStorageError(error).with(operation: operation, bucket: base.bucket, key: base.key)
         }
         guard (200..<300).contains(response.status) else {
             throw Self.serviceError(response, operation: operation, bucket: base.bucket, key: base.key)

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import VaultopsCore
 
 /// Everything that can go wrong talking to OSS, with the context a user needs to act on it.
@@ -119,5 +120,20 @@ extension ObjectStorageError {
         if copy.bucket == nil { copy.bucket = bucket }
         if copy.key == nil { copy.key = key }
         return copy
+    }
+}
+
+extension ObjectStorageError {
+    /// The transport's failure in OSS terms: a local file problem, else `.transport` with libcurl's code.
+    init(_ failure: HTTPFailure) {
+        switch failure.kind {
+        case .localFile:
+            self.init(.localFile, failure.message, curlCode: failure.curlCode)
+        case .transport:
+            self.init(.transport, failure.detail, curlCode: failure.curlCode)
+        case .setup:
+            let step = failure.step.map { $0.hasPrefix("curl_") ? $0 : "curl_easy_setopt(\($0))" } ?? "libcurl setup"
+            self.init(.transport, "\(step) failed: \(failure.message)", curlCode: failure.curlCode)
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LibPQ
 import Logging
+import VaultopsCore
 
 /// Restores `script` into a fresh, uniquely named scratch database on the server at `serverURL`,
 /// counts the rows of every user table, and always drops the scratch database again.
@@ -10,6 +11,8 @@ import Logging
 /// - Returns: rows per table, keyed `schema.table`, to compare with the manifest's counts.
 public func deepVerify(script: ScriptInput, serverURL: String,
                        logger: Logger = Logger(label: "vaultops.verify")) throws -> [String: Int64] {
+    // Before anything can log it: libpq hides the password only in its own messages.
+    Redacted.register(connection: serverURL)
     let scratch = "vaultops_verify_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
     let admin: Connection
     do {

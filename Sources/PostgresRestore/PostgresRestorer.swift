@@ -1,6 +1,7 @@
 import Foundation
 import LibPQ
 import Logging
+import VaultopsCore
 
 /// Runs a plain SQL script (pg_dump's or vaultops' own) against a PostgreSQL server safely.
 ///
@@ -13,45 +14,28 @@ import Logging
 public final class PostgresRestorer {
     let targetURL: String
     let options: RestoreOptions
-    private let logger: Logger
+    let logger: Logger
 
     var session: Session!
     /// The first connection (the restore only ever has one database, but `--create` may make it again).
     var firstSession: Session?
-    private var createdDatabases: [String] = []
     /// What the script's database-level statements become (set once connected to the target).
     var scope = DatabaseScope(target: "", created: false)
     /// SIGINT/SIGTERM: stops the restore and undoes it as on an error.
     let interrupt: RestoreInterrupt
     /// The key this restore's stoppers are registered under in `interrupt`.
     var interruptKey: String { "restore-\(ObjectIdentifier(self).hashValue)/" }
-    private var plan = CleanPlan()
     var summary = RestoreSummary()
     var fileName = ""
 
     // --jobs N > 1 (see `RestoreOptions.jobs`).
-    private var parallel: Bool { options.jobs > 1 }
+    var parallel: Bool { options.jobs > 1 }
     /// Whether the whole script runs in one transaction (the default, and never with jobs > 1).
-    private var oneTransaction: Bool { options.singleTransaction && !parallel }
-    private var workers: RestoreWorkers?
-    /// The phase the workers are in; a step of another phase waits until they have finished it.
-    private var workersPhase: ParallelStep.Phase?
+    var oneTransaction: Bool { options.singleTransaction && !parallel }
     /// Session settings run on the main connection since it connected, replayed on every worker.
     var settings: [String] = []
-    /// Where each COPY block's data lies in the script, and how many COPY blocks were met so far.
-    private var copyData: [Range<Int64>] = []
-    private var copiesSeen = 0
-    private var openConcurrently: (@Sendable () throws -> any ScriptSource)?
-    private var parallelCheck: ScriptCheck?
-    /// Whether COPYs are queued up before they go to the workers (when running from the check pass's items:
-    /// then the main connection reaches the next COPY at once, instead of after reading the data in between).
-    private var batching = false
-    private var batch: [RestoreWorkers.Task] = []
-    private var spool: CopySpool?
-    /// Where each COPY block's data starts in `spool`.
-    private var spoolOffsets: [Int64] = []
-    /// Extensions and schemas in the target before the restore (jobs > 1: a failure must not drop them).
-    private var existedBefore: (extensions: Set<String>, schemas: Set<String>) = ([], [])
+    /// What this restore call tracks beyond its connections: made fresh at the start of each `restore`.
+    var run = RestoreRun()
 
     /// How much script text (without COPY data) a `jobs` > 1 restore keeps from its check pass to run from;
     /// a script with more (INSERT dumps) is read again instead.
@@ -81,6 +65,8 @@ public final class PostgresRestorer {
     /// - Parameter interrupt: where SIGINT/SIGTERM arrive (see `RestoreInterrupt.install`).
     public init(targetURL: String, options: RestoreOptions = RestoreOptions(),
                 logger: Logger = Logger(label: "vaultops.restore"), interrupt: RestoreInterrupt = .shared) {
+        // Before anything can log it: libpq hides the password only in its own messages.
+        Redacted.register(connection: targetURL)
         self.targetURL = targetURL
         self.options = options
         self.logger = logger
@@ -99,25 +85,14 @@ public final class PostgresRestorer {
         fileName = input.name
         summary = RestoreSummary()
         summary.jobs = max(1, options.jobs)
-        createdDatabases = []
-        plan = CleanPlan()
+        run = RestoreRun()
         session = nil
         firstSession = nil
-        workers = nil
-        workersPhase = nil
-        parallelCheck = nil
-        batching = false
-        batch = []
-        self.spool = nil
-        spoolOffsets = []
-        existedBefore = ([], [])
         settings = []
-        copiesSeen = 0
-        copyData = []
         defer {
             interrupt.unregister(interruptKey)
-            workers?.stop()
-            workers = nil
+            run.workers?.stop()
+            run.workers = nil
             session = nil
             firstSession = nil
         }
@@ -130,18 +105,18 @@ public final class PostgresRestorer {
                 throw PostgresRestoreError(kind: .options, message: "this script can be read only once, which --jobs \(options.jobs) needs several times; use --jobs 1",
                                            file: input.name)
             }
-            openConcurrently = open
+            run.openConcurrently = open
             // Everything is read and checked before anything is written: with no single transaction to roll back,
             // a script that would stop halfway must be refused up front.
             let check = try checked ?? checkScript(input, keepingItemsUpTo: Self.keptScriptLimit)
-            copyData = check.copyData
-            parallelCheck = check
+            run.copyData = check.copyData
+            run.parallelCheck = check
             // Usable only when it holds every block's data, one after the other.
-            let total = copyData.reduce(Int64(0)) { $0 + ($1.upperBound - $1.lowerBound) }
+            let total = run.copyData.reduce(Int64(0)) { $0 + ($1.upperBound - $1.lowerBound) }
             if let spool, checked != nil, spool.failure == nil, spool.size == total {
-                self.spool = spool
+                run.spool = spool
                 var offset: Int64 = 0
-                spoolOffsets = copyData.map { range in
+                run.spoolOffsets = run.copyData.map { range in
                     defer { offset += range.upperBound - range.lowerBound }
                     return offset
                 }
@@ -151,9 +126,9 @@ public final class PostgresRestorer {
         }
 
         if options.clean {
-            plan = try Self.readCleanPlan(input)
+            run.plan = try Self.readCleanPlan(input)
         }
-        if !options.trustScript, let items = parallelCheck?.items {
+        if !options.trustScript, let items = run.parallelCheck?.items {
             // jobs > 1 commits as it goes: refuse before anything is written when the kept script shows it.
             for case .statement(let sql, let line) in items { try refuseHazard(sql, line: line) }
         }
@@ -172,19 +147,19 @@ public final class PostgresRestorer {
             firstSession = session
             scope = DatabaseScope(target: session.database, created: options.createDatabase)
 
-            if parallel, let checked = parallelCheck, let items = checked.items {
+            if parallel, let checked = run.parallelCheck, let items = checked.items {
                 // The check pass kept the script without its data: run from that, the workers read the data.
-                batching = true
+                run.batching = true
                 for item in items {
                     try handle(item, reader: nil)
-                    if let progress, case .copy = item, copiesSeen <= copyData.count {
-                        progress(RestoreProgress(bytesRead: copyData[copiesSeen - 1].upperBound, statements: summary.statements, rows: summary.rows))
+                    if let progress, case .copy = item, run.copiesSeen <= run.copyData.count {
+                        progress(RestoreProgress(bytesRead: run.copyData[run.copiesSeen - 1].upperBound, statements: summary.statements, rows: summary.rows))
                     }
                 }
                 try settleWorkers()
                 try settleScope()
-                workers?.stop()
-                workers = nil
+                run.workers?.stop()
+                run.workers = nil
                 summary.bytesRead = checked.bytes
                 summary.writer = checked.writer
                 try commitMain()
@@ -205,8 +180,8 @@ public final class PostgresRestorer {
             }
             try settleWorkers()
             try settleScope()
-            workers?.stop()
-            workers = nil
+            run.workers?.stop()
+            run.workers = nil
             summary.bytesRead = reader.bytesRead
             summary.writer = DumpMarkers.writer(head: reader.head)
             guard DumpMarkers.isComplete(tail: reader.tail, writer: summary.writer) else {
@@ -251,13 +226,13 @@ public final class PostgresRestorer {
                 try run(sql, line: line)
             }
         case .copy(let sql, let line):
-            copiesSeen += 1
+            run.copiesSeen += 1
             if parallel, let step = ParallelStep.classify(sql) {
-                guard copiesSeen <= copyData.count else {
+                guard run.copiesSeen <= run.copyData.count else {
                     throw PostgresRestoreError(kind: .invalidScript, message: "the script changed since it was checked (more COPY blocks)",
                                                file: fileName, line: line)
                 }
-                try dispatch(step, sql: sql, line: line, copyData: copyData[copiesSeen - 1])
+                try dispatch(step, sql: sql, line: line, copyData: run.copyData[run.copiesSeen - 1])
                 // The worker reads the data from its own stream; this one moves past it.
                 try reader?.readCopyData { _ in }
             } else if let reader {
@@ -285,6 +260,11 @@ public final class PostgresRestorer {
             throw PostgresRestoreError(kind: .invalidScript,
                                        message: "the script controls transactions itself, which --jobs \(options.jobs) cannot follow over several connections; restore it with --jobs 1",
                                        file: fileName, line: line, statement: sql)
+        case .transactionControl where oneTransaction && ScriptTransactionBlock.decide(sql, isOpen: run.scriptBlockOpen) != .refuse:
+            // pg_dump's BEGIN/COMMIT around large objects: the restore's own transaction already holds them together.
+            run.scriptBlockOpen.toggle()
+            summary.skippedStatements += 1
+            return
         case .transactionControl where oneTransaction:
             throw PostgresRestoreError(kind: .invalidScript,
                                        message: "the script controls transactions itself, which would break the single restore transaction; restore it without the single transaction",
@@ -312,7 +292,7 @@ public final class PostgresRestorer {
             }
             // Kept for the workers, and for the target that a script's CREATE DATABASE makes again (--create).
             settings.append(sql)
-            workers?.addSetting(sql)
+            run.workers?.addSetting(sql)
         case .noTransaction where parallel:
             try prepareForWork(line: line)
             try commitMain()
@@ -380,229 +360,6 @@ public final class PostgresRestorer {
         }
     }
 
-    // MARK: - Workers (jobs > 1)
-
-    /// Hands `step` to the workers, after what the main connection did is committed (so they see it).
-    private func dispatch(_ step: ParallelStep, sql: String, line: Int, copyData: Range<Int64>?) throws {
-        try prepareForWork(line: line)
-        // Steps on one table run in script order (an index after its table's data), so only foreign keys wait for
-        // everything before them: they read the referenced table, whose partitions are tables of their own.
-        if workersPhase != nil && workersPhase != step.phase && step.phase == .foreignKey { try settleWorkers() }
-        try commitMain()
-        if workers == nil {
-            let url = try ConnectionString.replacingDatabase(in: targetURL, with: session.database)
-            let pool = RestoreWorkers(url: url, jobs: options.jobs, maintenanceWorkMem: options.maintenanceWorkMem,
-                                      lockTimeout: options.lockTimeout, fileName: fileName, logger: logger, spool: spool,
-                                      open: openConcurrently!)
-            for setting in settings { pool.addSetting(setting) }
-            workers = pool
-            interrupt.register(interruptKey + "workers", pool.stopper(file: fileName))
-        }
-        session.didWork = true
-        recordCreated(sql)
-        let spoolOffset = copyData != nil && copiesSeen <= spoolOffsets.count ? spoolOffsets[copiesSeen - 1] : nil
-        let task = RestoreWorkers.Task(sql: sql, line: line, step: step, copyData: copyData, spoolOffset: spoolOffset)
-        workersPhase = step.phase
-        if batching && step.phase == .data {
-            // Queued together with the COPYs that follow, so the workers can start with the largest tables.
-            batch.append(task)
-        } else {
-            try submitBatch()
-            try workers!.submit([task])
-        }
-    }
-
-    /// Hands the queued COPYs to the workers.
-    private func submitBatch() throws {
-        guard !batch.isEmpty else { return }
-        let tasks = batch
-        batch = []
-        try workers!.submit(tasks)
-    }
-
-    /// Waits for the workers' steps to finish and counts what they did.
-    private func settleWorkers() throws {
-        guard let workers, workersPhase != nil else { return }
-        try submitBatch()
-        workersPhase = nil
-        let done = try workers.barrier()
-        summary.statements += done.statements
-        for (table, rows) in done.rows { summary.rowsPerTable[table, default: 0] += rows }
-    }
-
-    /// Commits the main connection's open transaction (jobs > 1 only: the default mode commits once, at the end).
-    private func commitMain() throws {
-        guard parallel, session.inTransaction else { return }
-        try execute("COMMIT", line: nil, on: session)
-        session.inTransaction = false
-    }
-
-    /// Remembers how to drop what `sql` creates, to undo a failed restore with jobs > 1.
-    ///
-    /// `IF NOT EXISTS` may have met an object that was there before, so those are left alone.
-    private func recordCreated(_ sql: String) {
-        let t = StatementInfo.tokens(sql, limit: 12)
-        for i in t.indices.dropLast(2) where t[i].isWord("if") && t[i + 1].isWord("not") && t[i + 2].isWord("exists") {
-            // pg_dump writes CREATE EXTENSION IF NOT EXISTS: drop those (and schemas) that were not there before.
-            guard i == 2, i + 3 < t.count, t[i + 3].isIdentifier else { return }
-            if t[1].isWord("extension") && !existedBefore.extensions.contains(t[i + 3].text)
-                || t[1].isWord("schema") && !existedBefore.schemas.contains(t[i + 3].text) {
-                plan.add(sql)
-            }
-            return
-        }
-        plan.add(sql)
-    }
-
-    /// After a failure with jobs > 1: drops everything the script created in the target, so it is empty again.
-    private func undoParallelRestore(_ failure: inout PostgresRestoreError) {
-        // Nothing was created yet when the target check itself refused (the tables found are someone else's).
-        guard let session, session.prepared, !session.createdHere, failure.kind != .targetNotEmpty, !plan.drops.isEmpty else { return }
-        let lead = "--jobs \(options.jobs) restores without one transaction, so what had been committed"
-        do {
-            let connection = session.connection.isOpen
-                ? session.connection
-                : try Connection(try ConnectionString.replacingDatabase(in: targetURL, with: session.database), logger: logger)
-            var problems: [String] = []
-            for drop in plan.drops {
-                do {
-                    do {
-                        _ = try connection.execute(drop)
-                    } catch let error as PostgresError where error.kind == .cancelled {
-                        // A signal's cancel request can land just after the statement it was meant for.
-                        _ = try connection.execute(drop)
-                    }
-                } catch let error as PostgresError {
-                    problems.append("\(drop) failed: \(error.message)")
-                }
-            }
-            let left = try connection.execute("""
-                SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-                  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-                """)[0, 0] ?? "?"
-            if problems.isEmpty && left == "0" {
-                failure.message += "; \(lead) was dropped again (\(plan.drops.count) objects): the target \(session.database) is empty as before"
-            } else {
-                failure.message += "; \(lead) was dropped again as far as possible, but \(left) tables/views/sequences remain in \(session.database)"
-                    + (problems.isEmpty ? "" : " (\(problems.prefix(3).joined(separator: "; ")))") + ": drop them by hand before restoring again"
-            }
-        } catch {
-            failure.message += "; \(lead) could NOT be dropped again (\(error)): the target \(session.database) is partly restored, drop what the dump created by hand"
-        }
-    }
-
-    // MARK: - Transactions and the target
-
-    func beginIfNeeded() throws {
-        // With jobs > 1 the main connection still batches its statements in transactions (committed before the
-        // workers need to see them), which is faster than one commit per statement.
-        if (oneTransaction || parallel) && !session.inTransaction {
-            try execute("BEGIN", line: nil, on: session)
-            session.inTransaction = true
-        }
-    }
-
-    /// Before the first statement that changes data in a database: open the transaction, then check
-    /// the target is empty (or clean it).
-    private func prepareForWork(line: Int) throws {
-        try settleScope()
-        try beginIfNeeded()
-        guard !session.prepared else { return }
-        session.prepared = true
-        if session.createdHere { return }
-        if options.clean {
-            for drop in plan.drops {
-                try execute(drop, line: nil, on: session)
-            }
-            return
-        }
-        if options.force { return }
-        let tables = try userTables(on: session)
-        if parallel && tables.names.isEmpty {
-            existedBefore = (Set(try execute("SELECT extname FROM pg_catalog.pg_extension", line: nil, on: session).rows.map { try $0.string("extname") }),
-                             Set(try execute("SELECT nspname FROM pg_catalog.pg_namespace", line: nil, on: session).rows.map { try $0.string("nspname") }))
-        }
-        if !tables.names.isEmpty {
-            let shown = tables.names.joined(separator: ", ") + (tables.count > tables.names.count ? ", …" : "")
-            throw PostgresRestoreError(kind: .targetNotEmpty,
-                                       message: "the target database \(session.database) already holds \(tables.count) user table(s) (\(shown)); "
-                                           + "nothing was changed. Use --clean to drop the objects this dump creates first, or --force to restore on top of what is there"
-                                           + (parallel ? " (both only with --jobs 1)" : ""),
-                                       file: fileName, line: line)
-        }
-    }
-
-    private func userTables(on session: Session) throws -> (count: Int, names: [String]) {
-        let result = try execute("""
-            SELECT n.nspname || '.' || c.relname AS name, count(*) OVER () AS total
-            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
-              AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-              AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                              WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-            ORDER BY 1 LIMIT 5
-            """, line: nil, on: session)
-        let names = try result.rows.map { try $0.string("name") }
-        let total = try result.rows.first?.int("total") ?? 0
-        return (total, names)
-    }
-
-    private func createTargetDatabase(_ name: String) throws {
-        let admin = try maintenanceConnection()
-        do {
-            try admin.execute("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE template0")
-        } catch let error as PostgresError {
-            let hint = error.sqlState == "42P04" ? "; restore into it without creating it, or drop it first" : ""
-            throw PostgresRestoreError(kind: .target, message: "cannot create database \(name): \(error.message)\(hint)", underlying: error)
-        }
-        createdDatabases.append(name)
-    }
-
-    /// A connection to the server's maintenance database (postgres, else template1), for CREATE/DROP DATABASE.
-    func maintenanceConnection() throws -> Connection {
-        var lastError: Error?
-        for database in ["postgres", "template1"] {
-            do {
-                return try Connection(try ConnectionString.replacingDatabase(in: targetURL, with: database), logger: logger)
-            } catch {
-                lastError = error
-            }
-        }
-        throw mapped(lastError!)
-    }
-
-    func connect(_ url: String, database: String, createdHere: Bool) throws -> Session {
-        do {
-            let connection = try Connection(url, logger: logger)
-            // synchronous_commit stays as the server has it: turning it off would only skip the final commit's
-            // WAL flush (the load's WAL is written as it goes, so that wait is milliseconds), and would let restore
-            // report success for a transaction a crash right after could still lose.
-            if let memory = options.maintenanceWorkMem {
-                do {
-                    // A parameter, not text in the statement: the value may come from the command line.
-                    _ = try connection.query("SELECT pg_catalog.set_config('maintenance_work_mem', $1, false)", [memory])
-                } catch let error as PostgresError {
-                    throw PostgresRestoreError(kind: .target, message: "cannot set maintenance_work_mem to \(memory): \(error.message)",
-                                               underlying: error)
-                }
-            }
-            if let timeout = options.lockTimeout { try setLockTimeout(timeout, on: connection) }
-            let found = try connection.execute("SELECT current_database(), pg_backend_pid()")
-            let next = Session(connection: connection, database: database.isEmpty ? found[0, 0] ?? "" : database, createdHere: createdHere)
-            next.backendPID = Int(found[0, 1] ?? "") ?? 0
-            // A signal cancels what this connection runs; the restore's thread then undoes the restore.
-            if let token = try? connection.cancelToken() {
-                interrupt.register(interruptKey + "main") { _ = token.cancel() }
-            }
-            return next
-        } catch let error as PostgresError {
-            throw PostgresRestoreError(kind: .target, message: "cannot connect to the target: \(error.message) (\(error.context))",
-                                       underlying: error)
-        }
-    }
-
     // MARK: - Running and failing
 
     @discardableResult
@@ -629,7 +386,7 @@ public final class PostgresRestorer {
         return PostgresRestoreError(kind: kind, message: message, file: fileName, line: line, statement: sql, underlying: error)
     }
 
-    private func mapped(_ error: Error) -> PostgresRestoreError {
+    func mapped(_ error: Error) -> PostgresRestoreError {
         if let error = error as? PostgresRestoreError { return error }
         if let error = error as? PostgresError {
             let kind: PostgresRestoreError.Kind = error.kind == .connectionLost ? .connectionLost : .target
@@ -644,8 +401,8 @@ public final class PostgresRestorer {
         // No signal may cancel the cleanup below.
         interrupt.unregister(interruptKey)
         // Workers first: their connections hold locks the drops below need, and must not go on loading.
-        workers?.stop()
-        workers = nil
+        run.workers?.stop()
+        run.workers = nil
         var rolledBack = false
         for candidate in [session, firstSession] {
             guard let candidate, candidate.inTransaction, candidate.connection.isOpen else { continue }
@@ -659,13 +416,13 @@ public final class PostgresRestorer {
                 ? "; the restore transaction was rolled back: \(session.database) is as it was"
                 : "; what ran before was committed (the restore was not one transaction)"
         }
-        guard !createdDatabases.isEmpty else { return failure }
+        guard !run.createdDatabases.isEmpty else { return failure }
         // Our connections to the created databases must be gone before DROP DATABASE.
         session = nil
         firstSession = nil
         do {
             let admin = try maintenanceConnection()
-            for name in createdDatabases.reversed() {
+            for name in run.createdDatabases.reversed() {
                 do {
                     try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name))")
                     if failure.kind == .interrupted && !parallel {
@@ -678,7 +435,7 @@ public final class PostgresRestorer {
                 }
             }
         } catch {
-            failure.message += "; and the databases created for this restore (\(createdDatabases.joined(separator: ", "))) could not be dropped: \(error)"
+            failure.message += "; and the databases created for this restore (\(run.createdDatabases.joined(separator: ", "))) could not be dropped: \(error)"
         }
         return failure
     }
@@ -696,3 +453,31 @@ public final class PostgresRestorer {
 
 @available(*, unavailable)
 extension PostgresRestorer: Sendable {}
+
+/// The bookkeeping of one `PostgresRestorer.restore` call: what it created (to undo on failure) and the state of
+/// its workers with `jobs` > 1.
+struct RestoreRun {
+    /// Databases this restore created, dropped again when it fails.
+    var createdDatabases: [String] = []
+    /// What the script creates: dropped first with `--clean`, and to undo a failed restore with jobs > 1.
+    var plan = CleanPlan()
+    var workers: RestoreWorkers?
+    /// The phase the workers are in; a step of another phase waits until they have finished it.
+    var workersPhase: ParallelStep.Phase?
+    /// Where each COPY block's data lies in the script, and how many COPY blocks were met so far.
+    var copyData: [Range<Int64>] = []
+    var copiesSeen = 0
+    var openConcurrently: (@Sendable () throws -> any ScriptSource)?
+    var parallelCheck: ScriptCheck?
+    /// Whether COPYs are queued up before they go to the workers (when running from the check pass's items:
+    /// then the main connection reaches the next COPY at once, instead of after reading the data in between).
+    var batching = false
+    var batch: [RestoreWorkers.Task] = []
+    var spool: CopySpool?
+    /// Where each COPY block's data starts in `spool`.
+    var spoolOffsets: [Int64] = []
+    /// Whether the script opened a `BEGIN;` block that the one transaction flattens (see `ScriptTransactionBlock`).
+    var scriptBlockOpen = false
+    /// Extensions and schemas in the target before the restore (jobs > 1: a failure must not drop them).
+    var existedBefore: (extensions: Set<String>, schemas: Set<String>) = ([], [])
+}

@@ -12,7 +12,7 @@ public final class Statement {
     public let connection: Connection
     /// The SQL text the statement was compiled from.
     public let sql: String
-    let handle: OpaquePointer
+    @usableFromInline let handle: OpaquePointer
 
     init(connection: Connection, sql: String) throws {
         self.connection = connection
@@ -50,10 +50,6 @@ public final class Statement {
     }
 
     deinit { sqlite3_finalize(handle) }
-
-    /// The `sqlite3_stmt*`, for modules that read columns straight from SQLite's buffers (the migration
-    /// export); valid while this statement lives.
-    package var rawHandle: OpaquePointer { handle }
 
     /// The number of `?` parameters.
     public var parameterCount: Int32 { sqlite3_bind_parameter_count(handle) }
@@ -152,6 +148,7 @@ public final class Statement {
     public var columnNames: [String] { (0..<columnCount).map(columnName) }
 
     /// The storage class of the 0-based column `index` in the current row.
+    @inlinable
     public func columnType(_ index: Int32) -> SQLiteColumnType {
         switch sqlite3_column_type(handle, index) {
         case SQLITE_INTEGER: .integer
@@ -160,6 +157,31 @@ public final class Statement {
         case SQLITE_BLOB: .blob
         default: .null
         }
+    }
+
+    // Zero-copy reads for hot loops (the migration export reads every value of every row through them):
+    // inlinable, so a call costs what the C call costs.
+
+    /// The 0-based column `index` of the current row as an integer (SQLite converts other storage classes).
+    @inlinable
+    public func int64(at index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }
+
+    /// The 0-based column `index` of the current row as a double (SQLite converts other storage classes).
+    @inlinable
+    public func double(at index: Int32) -> Double { sqlite3_column_double(handle, index) }
+
+    /// The size in bytes of the TEXT or BLOB in column `index`, without reading it (`sqlite3_column_bytes`).
+    @inlinable
+    public func byteCount(at index: Int32) -> Int { Int(sqlite3_column_bytes(handle, index)) }
+
+    /// The bytes of the TEXT or BLOB in column `index` as SQLite holds them (text as its UTF-8, unconverted,
+    /// NUL bytes included); empty for an empty value.
+    /// - Important: the buffer is SQLite's: valid until the next `step`, `reset` or the statement's end.
+    @inlinable
+    public func bytes(at index: Int32) -> UnsafeRawBufferPointer {
+        // Pointer first, then the byte count: the order SQLite documents.
+        let pointer = sqlite3_column_blob(handle, index)
+        return UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : Int(sqlite3_column_bytes(handle, index)))
     }
 
     /// The value of the 0-based column `index` in the current row.

@@ -1,7 +1,7 @@
 import Archive
 import CBuildInfo
 import LibPQ
-import ObjectStorage
+import HTTP
 import SQLite
 import VaultopsCore
 

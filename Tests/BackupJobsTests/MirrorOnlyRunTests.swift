@@ -9,7 +9,7 @@ import VaultopsCore
 struct MirrorOnlyRunTests {
     @Test("no artifact is written; status and metrics judge it by its mirror, with no missing-backup alarm")
     func mirrorOnly() throws {
-        let bucket = try Emulator.freshBucket("mirroronly")
+        let bucket = try OSSEmulator.freshBucket("mirroronly")
         let dir = try TempDir("run-mirror-only")
         try FileManager.default.createDirectory(at: dir.file("uploads/2026"), withIntermediateDirectories: true)
         try Data("photo".utf8).write(to: dir.file("uploads/2026/p.jpg"))
@@ -36,9 +36,9 @@ struct MirrorOnlyRunTests {
         #expect(source.mirror?.ok == true && source.mirror?.sent == 1)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.file("backups").path).filter { !$0.hasPrefix(".") }
         #expect(files.isEmpty, "no tar for a mirror-only source: \(files)")
-        #expect(try Emulator.client().getObject(bucket: bucket, key: "uploads/2026/p.jpg") == Data("photo".utf8))
+        #expect(try OSSEmulator.client().getObject(bucket: bucket, key: "uploads/2026/p.jpg") == Data("photo".utf8))
         // exclude: applies to the mirror too.
-        #expect(try Emulator.client().listObjects(bucket: bucket, prefix: "uploads/").map(\.key) == ["uploads/2026/p.jpg"])
+        #expect(try OSSEmulator.client().listObjects(bucket: bucket, prefix: "uploads/").map(\.key) == ["uploads/2026/p.jpg"])
 
         let status = try #require(outcome.status)
         let entry = try #require(status.source(named: "uploads"))

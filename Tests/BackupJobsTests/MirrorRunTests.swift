@@ -7,14 +7,7 @@ import VaultopsCore
 
 @Suite("run keeps a files source's mirror: current (emulator)")
 struct MirrorRunTests {
-    static func environment() throws -> [String: String] {
-        [
-            "OSS_ENDPOINT": try Emulator.env("VAULTOPS_TEST_OSS_ENDPOINT"),
-            "OSS_REGION": try Emulator.env("VAULTOPS_TEST_OSS_REGION"),
-            "OSS_ACCESS_KEY_ID": try Emulator.env("VAULTOPS_TEST_OSS_ACCESS_KEY_ID"),
-            "OSS_ACCESS_KEY_SECRET": try Emulator.env("VAULTOPS_TEST_OSS_ACCESS_KEY_SECRET"),
-        ]
-    }
+    static func environment() throws -> [String: String] { try OSSEmulator.cliEnvironment() }
 
     static func config(_ dir: TempDir, _ yaml: String) throws -> Config {
         try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
@@ -23,13 +16,13 @@ struct MirrorRunTests {
 
     @Test("after the archive the folder is mirrored, never deleting; a second run sends only the change")
     func mirrorAfterBackup() throws {
-        let bucket = try Emulator.freshBucket("runmirror")
+        let bucket = try OSSEmulator.freshBucket("runmirror")
         let dir = try TempDir("run-mirror")
         let uploads = dir.file("uploads")
         try FileManager.default.createDirectory(at: uploads.appendingPathComponent("2025/01"), withIntermediateDirectories: true)
         try Data("avatar".utf8).write(to: uploads.appendingPathComponent("2025/01/a.png"))
         try Data("report".utf8).write(to: uploads.appendingPathComponent("r 1.pdf"))
-        _ = try Emulator.control("POST", "seed?bucket=\(bucket)", body: try JSONSerialization.data(withJSONObject: ["files/old-only-on-oss.txt"]))
+        try OSSEmulator.seed(bucket, keys: ["files/old-only-on-oss.txt"])
         let config = try Self.config(dir, """
             backup_dir: backups
             sources:
@@ -44,7 +37,7 @@ struct MirrorRunTests {
         #expect(mirror.ok && mirror.sent == 2 && mirror.skipped == 0 && mirror.failed == 0)
         #expect(mirror.location == "oss://\(bucket)/files/")
         #expect(outcome.sources[0].status.mirror == mirror)
-        let client = try Emulator.client()
+        let client = try OSSEmulator.client()
         let keys = Set(try client.listObjects(bucket: bucket, prefix: "files/").map(\.key))
         #expect(keys == ["files/2025/01/a.png", "files/r 1.pdf", "files/old-only-on-oss.txt"])
 

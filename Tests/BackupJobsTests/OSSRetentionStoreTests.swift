@@ -6,41 +6,12 @@ import Testing
 import TestSupport
 import VaultopsCore
 
-/// The OSS emulator that `.ci/oss-emulator/start` runs; tests fail loudly without it.
-enum Emulator {
-    static func env(_ name: String) throws -> String {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-            throw TestSupportError("\(name) is not set: start the OSS emulator with `source .ci/oss-emulator/start` (bash .ci/run does this)")
-        }
-        return value
-    }
-
-    /// Calls the emulator's control API with Python's urllib.
-    static func control(_ method: String, _ path: String, body: Data = Data()) throws -> String {
-        let script = """
-        import sys, urllib.request
-        data = sys.stdin.buffer.read() if sys.argv[1] != "GET" else None
-        r = urllib.request.urlopen(urllib.request.Request(sys.argv[2], method=sys.argv[1], data=data))
-        sys.stdout.write(r.read().decode())
-        """
-        let r = try runProcess("python3", ["-c", script, method, try env("VAULTOPS_TEST_OSS_ENDPOINT") + "/__emulator/" + path], stdin: body)
-        guard r.status == 0 else { throw TestSupportError("emulator control \(method) \(path) failed: \(r.stderr)") }
-        return r.stdout
-    }
-
+extension OSSEmulator {
+    /// A client for the emulator, with quick retries.
     static func client() throws -> OSSClient {
-        var config = OSSConfiguration(endpoint: try OSSEndpoint(parsing: try env("VAULTOPS_TEST_OSS_ENDPOINT")),
-                                      region: try env("VAULTOPS_TEST_OSS_REGION"),
-                                      credentials: OSSCredentials(accessKeyId: try env("VAULTOPS_TEST_OSS_ACCESS_KEY_ID"),
-                                                                  accessKeySecret: try env("VAULTOPS_TEST_OSS_ACCESS_KEY_SECRET")))
+        var config = try OSSConfiguration.fromEnvironment(cliEnvironment())
         config.retry = RetryPolicy(maxAttempts: 3, baseDelay: 0.02, maxDelay: 0.1)
         return OSSClient(configuration: config)
-    }
-
-    static func freshBucket(_ label: String) throws -> String {
-        let name = "s-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try control("PUT", "buckets/\(name)")
-        return name
     }
 }
 
@@ -53,12 +24,12 @@ struct OSSRetentionStoreTests {
 
     @Test("lists every page directly under the prefix plus open multipart uploads; removal is idempotent")
     func listAndRemove() throws {
-        let bucket = try Emulator.freshBucket("store")
+        let bucket = try OSSEmulator.freshBucket("store")
         // 1,205 keys: more than one ListObjectsV2 page of 1,000.
         var keys = (0..<1200).map { String(format: "nightly/db_2025%04d.sql.gz", $0) }
         keys += ["nightly/sub/deeper.sql.gz", "other/db_20250101.sql.gz", "nightly/a b+c.sql.gz", "nightly/中文_20250101.db.gz", "nightly"]
-        _ = try Emulator.control("POST", "seed?bucket=\(bucket)", body: try JSONSerialization.data(withJSONObject: keys))
-        let client = try Emulator.client()
+        try OSSEmulator.seed(bucket, keys: keys)
+        let client = try OSSEmulator.client()
         let upload = try client.initiateMultipartUpload(bucket: bucket, key: "nightly/db_20250102.sql.gz")
         let store = OSSRetentionStore(client: client, bucket: bucket, prefix: "nightly")
         #expect(store.location == "oss://\(bucket)/nightly/")
@@ -95,8 +66,8 @@ struct OSSRetentionStoreTests {
     @Test("a bit-flipped newest object is not the anchor: --keep-last 1 keeps the newest good one (CRC-64 or SHA-256)",
           arguments: [true, false])
     func bitFlippedNewestOnOSS(crcInManifest: Bool) throws {
-        let bucket = try Emulator.freshBucket("flip")
-        let client = try Emulator.client()
+        let bucket = try OSSEmulator.freshBucket("flip")
+        let client = try OSSEmulator.client()
         let utc = TimeZone(identifier: "UTC")!
         for (index, day) in ["20250412", "20250413", "20250414", "20250415"].enumerated() {
             let name = "db_\(day).sql.gz"
@@ -125,8 +96,8 @@ struct OSSRetentionStoreTests {
 
     @Test("every delete refused (no delete permission): the summary says nothing was removed and lists the failures")
     func refusedDeletesAreNotCounted() throws {
-        let bucket = try Emulator.freshBucket("nodelete")
-        let client = try Emulator.client()
+        let bucket = try OSSEmulator.freshBucket("nodelete")
+        let client = try OSSEmulator.client()
         for day in ["20250101", "20250102", "20250415"] {
             let name = "db_\(day).sql.gz"
             let body = Data("backup \(day)".utf8)
@@ -138,7 +109,7 @@ struct OSSRetentionStoreTests {
             try client.putObject(bucket: bucket, key: "nightly/\(name)", data: body)
             try client.putObject(bucket: bucket, key: "nightly/\(name).manifest.json", data: try manifest.encoded())
         }
-        _ = try Emulator.control("POST", "faults", body: try JSONSerialization.data(withJSONObject: [
+        _ = try OSSEmulator.control("POST", "faults", body: try JSONSerialization.data(withJSONObject: [
             "bucket": bucket, "op": "DeleteMultipleObjects", "action": "status", "status": 403, "code": "AccessDenied", "times": 100,
         ]))
         let store = OSSRetentionStore(client: client, bucket: bucket, prefix: "nightly/")

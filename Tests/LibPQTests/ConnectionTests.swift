@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import Redaction
 import Testing
 import TestSupport
 
@@ -325,5 +326,19 @@ struct ConnectTimeoutTests {
         #expect(!error.description.contains("TimeoutSecret"))
         // The string's 2 s applies, not the 30 s default (generous bound: this is behaviour, not speed).
         #expect(elapsed >= 1.5 && elapsed < 20)
+    }
+}
+
+@Suite("Secrets stay with the caller")
+struct ProcessWideSecretTests {
+    /// Registering a password process-wide is the caller's job (it calls `Redacted.register(connection:)` before it
+    /// connects); LibPQ only hides it in its own messages, which a failed connection proves.
+    @Test func connectingHidesThePasswordWithoutRegisteringIt() throws {
+        let secret = "Unregistered-\(UUID().uuidString.prefix(8))"
+        let error = try #require(throws: PostgresError.self) {
+            try Connection("postgresql://someone:\(secret)@127.0.0.1:1/db?connect_timeout=3")
+        }
+        #expect(!"\(error)".contains(secret))
+        #expect(!Redacted.registeredSecrets.contains(secret))
     }
 }

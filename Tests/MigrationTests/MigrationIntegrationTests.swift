@@ -283,12 +283,8 @@ struct MigrationIntegrationTests {
         options.dryRun = true
         let report = try Migrator.run(options)
         let text = ((report.ddl ?? "") + "\n" + report.render()).replacingOccurrences(of: source, with: "mms.db")
-        let golden = repositoryRoot.appendingPathComponent("Fixtures/migration/mms-dry-run.txt")
-        if ProcessInfo.processInfo.environment["VAULTOPS_RECORD_GOLDEN"] == "1" {
-            try text.write(to: golden, atomically: true, encoding: .utf8)
-        }
-        let expected = try String(contentsOf: golden, encoding: .utf8)
-        #expect(text == expected)
+        let expected = try Golden.expected(text, at: "Fixtures/migration/mms-dry-run.txt")
+        #expect(text == expected, "\(Golden.differs("Fixtures/migration/mms-dry-run.txt"))")
     }
 
     @Test func commandLineExitsNonZeroOnRowErrorsAndPrintsJSON() throws {

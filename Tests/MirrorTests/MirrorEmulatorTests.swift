@@ -8,15 +8,15 @@ import TestSupport
 @Suite("vaultops upload DIR / download PREFIX against the OSS emulator")
 struct MirrorEmulatorTests {
     /// Keys written (PutObject or CompleteMultipartUpload answered 2xx) in `log`.
-    static func writtenKeys(_ log: ArraySlice<Emulator.LogEntry>) -> [String] {
+    static func writtenKeys(_ log: ArraySlice<OSSEmulator.LogEntry>) -> [String] {
         log.filter { ($0.op == "PutObject" || $0.op == "CompleteMultipartUpload") && $0.ok }.compactMap(\.key)
     }
 
     @Test("5,000 files with a 300 MB one: upload, download identical, re-upload sends nothing; 10 changed and 5 deleted")
     func bigTree() throws {
-        let bucket = try Emulator.freshBucket("big")
+        let bucket = try OSSEmulator.freshBucket("big")
         let work = try TempDir("mirror-big")
-        let env = try Emulator.cliEnvironment(cache: work.path + "/cache")
+        let env = try OSSEmulator.cliEnvironment(cache: work.path + "/cache")
         let src = work.path + "/src"
         let small = try Trees.writeSmallFiles(root: src, count: 4_999)
         let bigPath = "video/大 文件 300MB.mp4"
@@ -30,10 +30,10 @@ struct MirrorEmulatorTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("sent 5000 "), "\(r.stdout)")
         #expect(r.stdout.contains("failed 0"), "\(r.stdout)")
-        var log = try Emulator.log(bucket)
+        var log = try OSSEmulator.log(bucket)
         #expect(Set(Self.writtenKeys(log[...]).map { Array($0.utf8) }) == Set(all.map { Array(("uploads/" + $0).utf8) }))
         #expect(log.contains { $0.op == "CompleteMultipartUpload" && $0.key == "uploads/" + bigPath && $0.ok })
-        let client = try Emulator.client()
+        let client = try OSSEmulator.client()
         #expect(try client.headObject(bucket: bucket, key: "uploads/" + bigPath).contentType == "video/mp4")
         #expect(try client.headObject(bucket: bucket, key: "uploads/" + Trees.smallPath(1)).contentType == "image/jpeg")
         #expect(try client.headObject(bucket: bucket, key: "uploads/" + Trees.smallPath(2)).contentType == "application/json")
@@ -49,12 +49,12 @@ struct MirrorEmulatorTests {
         #expect(try Trees.manifest(back) == original)
 
         // 3. A second upload sends nothing.
-        var mark = try Emulator.log(bucket).count
+        var mark = try OSSEmulator.log(bucket).count
         r = try vaultops(["upload", src, destination], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("sent 0 (0 B), skipped 5000, deleted 0, failed 0"), "\(r.stdout)")
-        log = try Emulator.log(bucket)
-        #expect(!log[mark...].contains { Emulator.writes.contains($0.op) })
+        log = try OSSEmulator.log(bucket)
+        #expect(!log[mark...].contains { OSSEmulator.writes.contains($0.op) })
 
         // 4. Change 10 files (5 keep their size, so only the CRC-64 tells) and delete 5 others: exactly those 10
         // go up and, with --delete, exactly those 5 objects go (one DeleteMultipleObjects).
@@ -76,7 +76,7 @@ struct MirrorEmulatorTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("sent 10 "), "\(r.stdout)")
         #expect(r.stdout.contains("skipped 4985, deleted 5, failed 0"), "\(r.stdout)")
-        log = try Emulator.log(bucket)
+        log = try OSSEmulator.log(bucket)
         #expect(Set(Self.writtenKeys(log[mark...]).map { Array($0.utf8) }) == changed)
         #expect(Self.writtenKeys(log[mark...]).count == 10)
         #expect(log[mark...].filter { $0.op == "DeleteMultipleObjects" }.count == 1)
@@ -88,9 +88,9 @@ struct MirrorEmulatorTests {
 
     @Test("dry run, no --delete, and the download skip rule on a small tree")
     func smallTree() throws {
-        let bucket = try Emulator.freshBucket("small")
+        let bucket = try OSSEmulator.freshBucket("small")
         let work = try TempDir("mirror-small")
-        let env = try Emulator.cliEnvironment(cache: work.path + "/cache")
+        let env = try OSSEmulator.cliEnvironment(cache: work.path + "/cache")
         let src = work.path + "/src"
         let files = try Trees.writeSmallFiles(root: src, count: 200, seed: 9)
         let destination = "oss://\(bucket)/u/"
@@ -109,7 +109,7 @@ struct MirrorEmulatorTests {
         for i in [50, 51] { try FileManager.default.removeItem(atPath: src + "/" + files[i]) }
 
         // The dry run lists every decision and writes nothing.
-        var mark = try Emulator.log(bucket).count
+        var mark = try OSSEmulator.log(bucket).count
         r = try vaultops(["upload", src, destination, "--delete", "--dry-run"], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map(String.init)
@@ -120,22 +120,22 @@ struct MirrorEmulatorTests {
         #expect(Set(lines.filter { $0.hasPrefix("would delete ") }) == Set([50, 51].map { "would delete oss://\(bucket)/u/\(files[$0])" }))
         #expect(lines.filter { $0.hasPrefix("would skip ") }.count == 196)
         #expect(r.stdout.contains("would send 2 (\(ProgressReporter.formatBytes(Int64(data.count + 5)))), skipped 196, would delete 2, failed 0"))
-        #expect(!(try Emulator.log(bucket))[mark...].contains { Emulator.writes.contains($0.op) })
+        #expect(!(try OSSEmulator.log(bucket))[mark...].contains { OSSEmulator.writes.contains($0.op) })
 
         // Without --delete the gone files' objects stay, and are reported as left in place.
         r = try vaultops(["upload", src, destination], environment: env)
         #expect(r.stdout.contains("sent 2 "), "\(r.stdout)")
         #expect(r.stdout.contains("deleted 0, failed 0, 2 not in the source left in place"), "\(r.stdout)")
-        let keys = Set(try Emulator.client().listObjects(bucket: bucket, prefix: "u/").map(\.key))
+        let keys = Set(try OSSEmulator.client().listObjects(bucket: bucket, prefix: "u/").map(\.key))
         #expect(keys.count == 200)
 
         // Download with the same rule: only the two changed objects come down; the other 198 are skipped.
-        mark = try Emulator.log(bucket).count
+        mark = try OSSEmulator.log(bucket).count
         r = try vaultops(["download", destination, back], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("sent 2 "), "\(r.stdout)")
         #expect(r.stdout.contains("skipped 198,"), "\(r.stdout)")
-        let fetched = try Emulator.log(bucket)[mark...].filter { $0.op == "GetObject" && $0.ok }.compactMap(\.key)
+        let fetched = try OSSEmulator.log(bucket)[mark...].filter { $0.op == "GetObject" && $0.ok }.compactMap(\.key)
         #expect(Set(fetched) == ["u/" + files[7], "u/" + files[11]])
         for i in [50, 51] { try FileManager.default.removeItem(atPath: back + "/" + files[i]) }
         #expect(try Trees.manifest(back) == (try Trees.manifest(src)))
@@ -147,25 +147,25 @@ struct MirrorEmulatorTests {
 struct MirrorConnectionTests {
     /// The most requests `bucket` had in progress at once, as the emulator counted them.
     static func peak(_ bucket: String) throws -> Int {
-        let answer = try JSONSerialization.jsonObject(with: try Emulator.control("GET", "concurrency?bucket=\(bucket)"))
+        let answer = try JSONSerialization.jsonObject(with: try OSSEmulator.control("GET", "concurrency?bucket=\(bucket)"))
         return try #require((answer as? [String: Any])?["peak"] as? Int)
     }
 
     /// Uploads `files` files of four 100 KiB parts each with `jobs`, every part held 0.3 s by the emulator so that
     /// the requests overlap; returns the peak.
     static func upload(files: Int, jobs: Int) throws -> Int {
-        let bucket = try Emulator.freshBucket("conc")
+        let bucket = try OSSEmulator.freshBucket("conc")
         let work = try TempDir("mirror-conc")
         for i in 0..<files {
             try Data((0..<(400 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }).write(to: URL(fileURLWithPath: work.path + "/f\(i).bin"))
         }
         let fault: [String: Any] = ["bucket": bucket, "op": "UploadPart", "action": "slow", "seconds": 0.3, "times": 1000]
-        try Emulator.control("POST", "faults", body: try JSONSerialization.data(withJSONObject: fault))
-        var configuration = try Emulator.configuration()
+        try OSSEmulator.control("POST", "faults", body: try JSONSerialization.data(withJSONObject: fault))
+        var configuration = try OSSEmulator.configuration()
         configuration.multipartThreshold = 200 * 1024
         configuration.partSize = 100 * 1024
         configuration.parallelism = jobs
-        let report = try Mirror.upload(directories: [work.path], to: OSSLocation(bucket: bucket, key: "c/"),
+        let report = try FolderMirror.upload(directories: [work.path], to: OSSLocation(bucket: bucket, key: "c/"),
                                        client: OSSClient(configuration: configuration), options: MirrorOptions(jobs: jobs))
         #expect(report.sent == files && report.failures.isEmpty, "\(report)")
         return try peak(bucket)

@@ -8,9 +8,9 @@ import TestSupport
 struct MirrorSafetyTests {
     @Test("an upload killed halfway re-runs without re-sending finished files")
     func killedAndResumed() throws {
-        let bucket = try Emulator.freshBucket("kill")
+        let bucket = try OSSEmulator.freshBucket("kill")
         let work = try TempDir("mirror-kill")
-        let env = try Emulator.cliEnvironment(cache: work.path + "/cache")
+        let env = try OSSEmulator.cliEnvironment(cache: work.path + "/cache")
         let src = work.path + "/src"
         let files = try Trees.writeSmallFiles(root: src, count: 1_500, seed: 3)
         // Large enough for a multipart upload (threshold 32 MiB, 8 MiB parts), so its checkpoint is exercised too.
@@ -27,7 +27,7 @@ struct MirrorSafetyTests {
         // Kill it once 400 files are on OSS: well before the end, well after the start.
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
-            let done = try Emulator.log(bucket).filter { $0.op == "PutObject" && $0.ok }.count
+            let done = try OSSEmulator.log(bucket).filter { $0.op == "PutObject" && $0.ok }.count
             if done >= 400 || !process.isRunning { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -36,13 +36,13 @@ struct MirrorSafetyTests {
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
 
-        let first = try Emulator.log(bucket)
+        let first = try OSSEmulator.log(bucket)
         let finished = Set(first.filter { $0.op == "PutObject" && $0.ok }.compactMap { $0.key.map { Array($0.utf8) } })
         #expect(finished.count >= 400 && finished.count < files.count, "\(finished.count) finished before the kill")
 
         let r = try vaultops(["upload", src, destination, "--jobs", "2"], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
-        let second = try Emulator.log(bucket)[first.count...]
+        let second = try OSSEmulator.log(bucket)[first.count...]
         let resent = second.filter { $0.op == "PutObject" }.compactMap { $0.key.map { Array($0.utf8) } }
         #expect(Set(resent).isDisjoint(with: finished), "files finished before the kill were sent again")
         let skippedCount = r.stdout.split(separator: ",").first { $0.contains("skipped") }
@@ -56,10 +56,10 @@ struct MirrorSafetyTests {
 
     @Test("a key like ../../etc/passwd is refused on download and nothing is written outside DIR")
     func escapingKeysRefused() throws {
-        let bucket = try Emulator.freshBucket("escape")
+        let bucket = try OSSEmulator.freshBucket("escape")
         let work = try TempDir("mirror-escape")
-        let env = try Emulator.cliEnvironment(cache: work.path + "/cache")
-        try Emulator.seed(bucket, keys: ["up/../../etc/passwd", "up/a/../../../x", "up//abs", "up/./dot", "up/ok.txt",
+        let env = try OSSEmulator.cliEnvironment(cache: work.path + "/cache")
+        try OSSEmulator.seed(bucket, keys: ["up/../../etc/passwd", "up/a/../../../x", "up//abs", "up/./dot", "up/ok.txt",
                                          "up/sub/fine.txt", "up/link/evil.txt"])
         let outside = work.path + "/outside"
         let dir = work.path + "/deep/dir"
@@ -89,12 +89,12 @@ struct MirrorSafetyTests {
 
     @Test("symlinks and FIFOs are reported (exit 1), the rest is sent, and --delete keeps their objects")
     func problemsReported() throws {
-        let bucket = try Emulator.freshBucket("problems")
+        let bucket = try OSSEmulator.freshBucket("problems")
         let work = try TempDir("mirror-problems")
-        let env = try Emulator.cliEnvironment(cache: work.path + "/cache")
+        let env = try OSSEmulator.cliEnvironment(cache: work.path + "/cache")
         let src = work.path + "/src"
         try Trees.writeSmallFiles(root: src, count: 20, seed: 5)
-        try Emulator.seed(bucket, keys: ["up/link", "up/gone.txt"])
+        try OSSEmulator.seed(bucket, keys: ["up/link", "up/gone.txt"])
         try FileManager.default.createSymbolicLink(atPath: src + "/link", withDestinationPath: "/etc/hostname")
         #expect(mkfifo(src + "/pipe", 0o600) == 0)
 
@@ -104,7 +104,7 @@ struct MirrorSafetyTests {
         #expect(r.stderr.contains("not mirrored: \(src)/pipe: FIFO (named pipe), not a regular file"), "\(r.stderr)")
         #expect(r.stdout.contains("sent 20 "), "\(r.stdout)")
         #expect(r.stdout.contains("deleted 1, failed 2"), "\(r.stdout)")
-        let keys = Set(try Emulator.client().listObjects(bucket: bucket, prefix: "up/").map(\.key))
+        let keys = Set(try OSSEmulator.client().listObjects(bucket: bucket, prefix: "up/").map(\.key))
         #expect(keys.contains("up/link"), "the object of a file that could not be read is not deleted")
         #expect(!keys.contains("up/gone.txt"))
         #expect(keys.count == 21)
@@ -125,10 +125,10 @@ struct MirrorSafetyTests {
 
     @Test("upload --delete into a prefix that holds vaultops backups is refused, and nothing is deleted")
     func backupPrefixNeverPruned() throws {
-        let bucket = try Emulator.freshBucket("guard")
+        let bucket = try OSSEmulator.freshBucket("guard")
         let work = try TempDir("mirror-guard")
-        let env = try Emulator.cliEnvironment(cache: work.path + "/cache")
-        try Emulator.seed(bucket, keys: ["nightly/db_20250101.sql.gz", "nightly/db_20250101.sql.gz.manifest.json"])
+        let env = try OSSEmulator.cliEnvironment(cache: work.path + "/cache")
+        try OSSEmulator.seed(bucket, keys: ["nightly/db_20250101.sql.gz", "nightly/db_20250101.sql.gz.manifest.json"])
         let src = work.path + "/uploads"
         try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
         try Data("avatar".utf8).write(to: URL(fileURLWithPath: src + "/avatar.png"))
@@ -136,8 +136,8 @@ struct MirrorSafetyTests {
         let r = try vaultops(["upload", src, "oss://\(bucket)/nightly/", "--delete"], environment: env)
         #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
         #expect(r.stderr.contains("holds vaultops backups") && r.stderr.contains("vaultops prune"), "\(r.stderr)")
-        let keys = try Emulator.client().listObjects(bucket: bucket, prefix: "nightly/").map(\.key).sorted()
+        let keys = try OSSEmulator.client().listObjects(bucket: bucket, prefix: "nightly/").map(\.key).sorted()
         #expect(keys == ["nightly/db_20250101.sql.gz", "nightly/db_20250101.sql.gz.manifest.json"])
-        #expect(try Emulator.log(bucket).allSatisfy { $0.op != "DeleteMultipleObjects" && $0.op != "PutObject" })
+        #expect(try OSSEmulator.log(bucket).allSatisfy { $0.op != "DeleteMultipleObjects" && $0.op != "PutObject" })
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 @testable import ObjectStorage
 import TestSupport
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 @testable import ObjectStorage
 import Testing
 
@@ -152,10 +153,10 @@ struct ClientLogicTests {
             <Error><Code>AccessDenied</Code><Message>You have no right to access this object.</Message>
             <RequestId>5C3D9175B6FC201293AD****</RequestId><HostId>b.oss-cn-hangzhou.aliyuncs.com</HostId></Error>
             """
-        let response = HTTPResponse(status: 403, headers: ["x-oss-request-id": "other"], body: Data(body.utf8), bytesWritten: 0, writtenCRC: 0)
+        let response = HTTPResponse(status: 403, headers: ["x-oss-request-id": "other"], body: Data(body.utf8), bytesWritten: 0)
         let error = OSSClient.serviceError(response, operation: "GetObject", bucket: "b", key: "k")
         #expect(error.description == "GetObject oss://b/k: HTTP 403 AccessDenied: You have no right to access this object. (RequestId: 5C3D9175B6FC201293AD****). the credentials lack permission for this bucket or object")
-        let head = OSSClient.serviceError(HTTPResponse(status: 404, headers: ["x-oss-request-id": "R1"], body: Data(), bytesWritten: 0, writtenCRC: 0),
+        let head = OSSClient.serviceError(HTTPResponse(status: 404, headers: ["x-oss-request-id": "R1"], body: Data(), bytesWritten: 0),
                                           operation: "HeadObject", bucket: "b", key: "k")
         #expect(head.serviceCode == "NoSuchKey")
         #expect(head.requestId == "R1")

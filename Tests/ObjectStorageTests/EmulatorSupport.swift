@@ -2,20 +2,8 @@ import Foundation
 @testable import ObjectStorage
 import TestSupport
 
-/// The OSS emulator that `.ci/oss-emulator/start` runs for the tests (see its README in emulator.py).
-///
-/// Tests that need it fail loudly when it is not running; each test works in its own bucket, so faults
-/// and logs never cross between tests running in parallel.
-enum OSSEmulator {
-    static func env(_ name: String) throws -> String {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-            throw TestSupportError("\(name) is not set: start the OSS emulator with `source .ci/oss-emulator/start` (bash .ci/run does this)")
-        }
-        return value
-    }
-
-    static var endpoint: String { get throws { try env("VAULTOPS_TEST_OSS_ENDPOINT") } }
-
+/// What the ObjectStorage tests add to TestSupport's `OSSEmulator`: client configurations of every kind.
+extension OSSEmulator {
     /// The emulator's endpoint with `localhost` for the host, so buckets go virtual-hosted (`bucket.localhost`).
     static var localhostEndpoint: String {
         get throws { try endpoint.replacingOccurrences(of: "127.0.0.1", with: "localhost") }
@@ -35,77 +23,6 @@ enum OSSEmulator {
         config.signatureVersion = version
         config.retry = RetryPolicy(maxAttempts: 5, baseDelay: 0.02, maxDelay: 0.2)
         return config
-    }
-
-    /// Environment for running the `vaultops` CLI against the emulator.
-    static func cliEnvironment() throws -> [String: String] {
-        [
-            "OSS_ENDPOINT": try endpoint,
-            "OSS_REGION": try env("VAULTOPS_TEST_OSS_REGION"),
-            "OSS_ACCESS_KEY_ID": try env("VAULTOPS_TEST_OSS_ACCESS_KEY_ID"),
-            "OSS_ACCESS_KEY_SECRET": try env("VAULTOPS_TEST_OSS_ACCESS_KEY_SECRET"),
-        ]
-    }
-
-    private static func control(_ method: String, _ path: String, body: Data = Data()) throws -> Data {
-        let easy = try CurlEasy()
-        let response = try easy.perform(HTTPTransfer(method: method, url: try endpoint + "/__emulator/" + path,
-                                                     headers: [("Content-Type", "application/json")], body: .data(body)))
-        guard response.status == 200 else {
-            throw TestSupportError("emulator control \(method) \(path) answered \(response.status)")
-        }
-        return response.body
-    }
-
-    /// Creates a fresh bucket named after `label`.
-    static func freshBucket(_ label: String) throws -> String {
-        let clean = label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(20)
-        let name = "t-\(clean)-\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try control("PUT", "buckets/\(name)")
-        return name
-    }
-
-    /// Adds a fault rule (see emulator.py): e.g. `["op": "UploadPart", "action": "status", "status": 500, "times": 2]`.
-    static func addFault(bucket: String, _ rule: [String: Any]) throws {
-        var rule = rule
-        rule["bucket"] = bucket
-        _ = try control("POST", "faults", body: try JSONSerialization.data(withJSONObject: rule))
-    }
-
-    /// One logged request.
-    struct LogEntry: Decodable {
-        var op: String
-        var method: String
-        var key: String?
-        var part: String?
-        var status: StatusValue?
-
-        /// The emulator logs an HTTP status or the word "reset".
-        enum StatusValue: Decodable, Equatable {
-            case code(Int)
-            case other(String)
-            init(from decoder: Decoder) throws {
-                let c = try decoder.singleValueContainer()
-                if let i = try? c.decode(Int.self) { self = .code(i) } else { self = .other(try c.decode(String.self)) }
-            }
-        }
-
-        var ok: Bool { if case .code(let c) = status { return (200..<300).contains(c) } else { return false } }
-    }
-
-    /// The requests `bucket` received, in order.
-    static func log(_ bucket: String) throws -> [LogEntry] {
-        try JSONDecoder().decode([LogEntry].self, from: try control("GET", "log?bucket=\(bucket)"))
-    }
-
-    /// Creates `keys` in `bucket` directly (each body is the key's UTF-8), without one PutObject each.
-    static func seed(_ bucket: String, keys: [String]) throws {
-        _ = try control("POST", "seed?bucket=\(bucket)", body: try JSONSerialization.data(withJSONObject: keys))
-    }
-
-    /// Makes the bucket's open multipart uploads look `seconds` older.
-    static func backdateUploads(_ bucket: String, seconds: Int) throws {
-        _ = try control("POST", "backdate?bucket=\(bucket)&seconds=\(seconds)")
     }
 }
 

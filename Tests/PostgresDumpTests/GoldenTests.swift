@@ -5,9 +5,7 @@ import TestSupport
 
 @Suite("Golden dump")
 struct GoldenTests {
-    static var goldenURL: URL {
-        DumpFixture.fixtureURL.deletingLastPathComponent().appendingPathComponent("golden/small-dump.sql")
-    }
+    static let goldenPath = "Fixtures/postgres/golden/small-dump.sql"
 
     /// The script people read, checked line for line; re-record with VAULTOPS_RECORD_GOLDEN=1.
     @Test func smallDatabaseMatchesTheGoldenScript() throws {
@@ -29,10 +27,7 @@ struct GoldenTests {
         let normalized = sink.text.split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.hasPrefix("-- Started on") && !$0.hasPrefix("-- Completed on") && !$0.hasPrefix("-- Dumped from") }
             .joined(separator: "\n")
-        if ProcessInfo.processInfo.environment["VAULTOPS_RECORD_GOLDEN"] == "1" {
-            try normalized.write(to: Self.goldenURL, atomically: true, encoding: .utf8)
-        }
-        let golden = try String(contentsOf: Self.goldenURL, encoding: .utf8)
-        #expect(normalized == golden, "dump differs from \(Self.goldenURL.path); re-record with VAULTOPS_RECORD_GOLDEN=1 if intended")
+        let golden = try Golden.expected(normalized, at: Self.goldenPath)
+        #expect(normalized == golden, "dump \(Golden.differs(Self.goldenPath))")
     }
 }

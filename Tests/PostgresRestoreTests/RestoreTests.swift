@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import Redaction
 import Testing
 import TestSupport
 @testable import PostgresRestore
@@ -343,5 +344,20 @@ struct RestoreTests {
             try deepVerify(script: .file(broken.path), serverURL: try PostgresTestServer.adminURL())
         }
         #expect(try PostgresTestServer.psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'vaultops_verify_%'") == "0")
+    }
+}
+
+@Suite("Restore secrets")
+struct RestoreSecretTests {
+    /// LibPQ hides a password only in its own messages: the restorer registers the target's process-wide before
+    /// it connects, so its logs and errors hide it too.
+    @Test func theTargetsPasswordIsRegisteredBeforeConnecting() throws {
+        let secret = "Restore-Target-\(UUID().uuidString.prefix(8))"
+        let restorer = PostgresRestorer(targetURL: "postgresql://someone:\(secret)@127.0.0.1:1/db?connect_timeout=3")
+        #expect(Redacted.registeredSecrets.contains(secret))
+        let error = #expect(throws: PostgresRestoreError.self) {
+            try restorer.restore(ScriptInput(name: "x.sql") { BytesScriptSource("SELECT 1;\n", chunkSize: 64) })
+        }
+        #expect(error.map { !"\($0)".contains(secret) } == true)
     }
 }

@@ -3,20 +3,10 @@ import Testing
 import TestSupport
 @testable import Retention
 
-/// `Fixtures/retention/` in the package.
-private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("Fixtures/retention", isDirectory: true)
-
-/// Compares `actual` with the golden file `name`; with `VAULTOPS_RECORD_GOLDEN=1` it rewrites the file first.
+/// Compares `actual` with the golden file `name` in `Fixtures/retention/`; `VAULTOPS_RECORD_GOLDEN=1` rewrites it first.
 private func expectGolden(_ actual: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let url = fixtures.appendingPathComponent(name)
-    if ProcessInfo.processInfo.environment["VAULTOPS_RECORD_GOLDEN"] == "1" {
-        try FileManager.default.createDirectory(at: fixtures, withIntermediateDirectories: true)
-        try Data(actual.utf8).write(to: url)
-    }
-    let expected = try String(contentsOf: url, encoding: .utf8)
-    #expect(actual == expected, "differs from \(name); if the change is intended, re-record with VAULTOPS_RECORD_GOLDEN=1",
-            sourceLocation: sourceLocation)
+    let expected = try Golden.expected(actual, at: "Fixtures/retention/" + name)
+    #expect(actual == expected, "\(Golden.differs(name))", sourceLocation: sourceLocation)
 }
 
 @Suite("Prune report golden files")

@@ -1,12 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import VaultopsCore
 
 @Suite("Manifest")
 struct ManifestTests {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let golden = repoRoot.appendingPathComponent("Fixtures/manifest/db_20250101.sql.gz.manifest.json")
+    static let golden = "Fixtures/manifest/db_20250101.sql.gz.manifest.json"
 
     static func sample() -> Manifest {
         Manifest(kind: .postgres, source: "postgresql://app:S3cret%40x@db.internal:5432/mms?sslmode=require",
@@ -18,12 +17,9 @@ struct ManifestTests {
     }
 
     @Test func encodesTheGoldenShape() throws {
-        let data = try Self.sample().encoded()
-        if ProcessInfo.processInfo.environment["VAULTOPS_RECORD_GOLDEN"] == "1" {
-            try data.write(to: Self.golden)
-        }
-        let expected = try String(contentsOf: Self.golden, encoding: .utf8)
-        #expect(String(decoding: data, as: UTF8.self) == expected)
+        let text = String(decoding: try Self.sample().encoded(), as: UTF8.self)
+        let expected = try Golden.expected(text, at: Self.golden)
+        #expect(text == expected)
         #expect(!expected.contains("S3cret"))
         #expect(expected.contains("\"created_at\" : \"2025-01-01T02:00:00Z\""))
     }

@@ -12,13 +12,13 @@ struct DotEnvRunTests {
         try FileManager.default.createDirectory(at: dir.file("plain-uploads/2025"), withIntermediateDirectories: true)
         try Data("avatar".utf8).write(to: dir.file("plain-uploads/2025/a.png"))
         try Data("report".utf8).write(to: dir.file("plain-uploads/r 1.pdf"))
-        let bucket = try NightlyOSS.freshBucket("dotenv")
+        let bucket = try OSSEmulator.freshBucket("dotenv")
         // The secret goes through interpolation too, as compose would read it.
         try Data("""
-            OSS_ENDPOINT=\(try NightlyOSS.env("VAULTOPS_TEST_OSS_ENDPOINT"))
-            OSS_REGION=\(try NightlyOSS.env("VAULTOPS_TEST_OSS_REGION"))
-            export OSS_ACCESS_KEY_ID="\(try NightlyOSS.env("VAULTOPS_TEST_OSS_ACCESS_KEY_ID"))"
-            SECRET_PART=\(try NightlyOSS.env("VAULTOPS_TEST_OSS_ACCESS_KEY_SECRET"))
+            OSS_ENDPOINT=\(try OSSEmulator.env("VAULTOPS_TEST_OSS_ENDPOINT"))
+            OSS_REGION=\(try OSSEmulator.env("VAULTOPS_TEST_OSS_REGION"))
+            export OSS_ACCESS_KEY_ID="\(try OSSEmulator.env("VAULTOPS_TEST_OSS_ACCESS_KEY_ID"))"
+            SECRET_PART=\(try OSSEmulator.env("VAULTOPS_TEST_OSS_ACCESS_KEY_SECRET"))
             OSS_ACCESS_KEY_SECRET=${SECRET_PART} # interpolated
             UPLOADS=plain-uploads
 

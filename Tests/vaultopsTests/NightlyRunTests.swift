@@ -2,49 +2,11 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The OSS emulator's settings from `.ci/oss-emulator/start`; a test that needs it fails without it.
+/// What the nightly-run tests read back from the OSS emulator (TestSupport's `OSSEmulator`).
 enum NightlyOSS {
-    static func env(_ name: String) throws -> String {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-            throw TestSupportError("\(name) is not set: start the OSS emulator with `source .ci/oss-emulator/start` (bash .ci/run does this)")
-        }
-        return value
-    }
-
-    /// Calls the emulator's control API (unsigned, loopback only) with Python's urllib; returns the body.
-    static func control(_ method: String, _ path: String, body: Data = Data()) throws -> String {
-        let script = """
-        import sys, urllib.request
-        data = sys.stdin.buffer.read() if sys.argv[1] != "GET" else None
-        r = urllib.request.urlopen(urllib.request.Request(sys.argv[2], method=sys.argv[1], data=data))
-        sys.stdout.write(r.read().decode())
-        """
-        let r = try runProcess("python3", ["-c", script, method, try env("VAULTOPS_TEST_OSS_ENDPOINT") + "/__emulator/" + path],
-                               stdin: body)
-        guard r.status == 0 else { throw TestSupportError("emulator control \(method) \(path) failed: \(r.stderr)") }
-        return r.stdout
-    }
-
-    /// Creates a fresh bucket through the emulator's control API.
-    static func freshBucket(_ label: String) throws -> String {
-        let name = "n-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try control("PUT", "buckets/\(name)")
-        return name
-    }
-
-    /// `OSS_*` variables for `vaultops ls` and for the config's `${…}`.
-    static func cliEnvironment() throws -> [String: String] {
-        [
-            "OSS_ENDPOINT": try env("VAULTOPS_TEST_OSS_ENDPOINT"),
-            "OSS_REGION": try env("VAULTOPS_TEST_OSS_REGION"),
-            "OSS_ACCESS_KEY_ID": try env("VAULTOPS_TEST_OSS_ACCESS_KEY_ID"),
-            "OSS_ACCESS_KEY_SECRET": try env("VAULTOPS_TEST_OSS_ACCESS_KEY_SECRET"),
-        ]
-    }
-
     /// Key → size under `oss://bucket/prefix`, listed by `vaultops ls --json`.
     static func objects(_ bucket: String, prefix: String) throws -> [String: Int] {
-        let r = try vaultops(["ls", "oss://\(bucket)/\(prefix)", "--json"], environment: try cliEnvironment())
+        let r = try vaultops(["ls", "oss://\(bucket)/\(prefix)", "--json"], environment: try OSSEmulator.cliEnvironment())
         guard r.status == 0 else { throw TestSupportError("vaultops ls failed: \(r.stderr)") }
         let list = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]] ?? []
         var result: [String: Int] = [:]
@@ -54,8 +16,7 @@ enum NightlyOSS {
 
     /// The operations the bucket received, in order, as `op key`.
     static func log(_ bucket: String) throws -> [String] {
-        let entries = try JSONSerialization.jsonObject(with: Data(try control("GET", "log?bucket=\(bucket)").utf8)) as? [[String: Any]] ?? []
-        return entries.map { "\($0["op"] as? String ?? "") \($0["key"] as? String ?? "")" }
+        try OSSEmulator.log(bucket).map { "\($0.op) \($0.key ?? "")" }
     }
 }
 
@@ -95,9 +56,9 @@ struct NightlyRunTests {
         let dir = try TempDir("nightly-e2e")
         try makeSources(dir)
         let dbURL = try makeNightlyDatabase()
-        let bucket = try NightlyOSS.freshBucket("e2e")
+        let bucket = try OSSEmulator.freshBucket("e2e")
         let listener = try WebhookListener()
-        var env = try NightlyOSS.cliEnvironment()
+        var env = try OSSEmulator.cliEnvironment()
         env["DB_URL"] = dbURL
         env["HOOK"] = listener.url
         let config = try writeConfig(dir, """
@@ -195,7 +156,7 @@ struct NightlyRunTests {
         // A second run the same day: `_HHMMSS` names, a stale multipart upload on OSS aborted by prune.
         // And an artifact from 2020 on OSS, far outside keep_days: 30 of the newest good backup.
         try startStaleUpload(bucket: bucket, key: "nightly/db_20200101.sql.gz")
-        _ = try NightlyOSS.control("POST", "seed?bucket=\(bucket)",
+        _ = try OSSEmulator.control("POST", "seed?bucket=\(bucket)",
                                    body: try JSONSerialization.data(withJSONObject: ["nightly/mms_20200101.db.gz", "nightly/notes.txt"]))
         let second = try vaultops(["run", "--config", config.path], environment: env)
         #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
@@ -232,7 +193,7 @@ struct NightlyRunTests {
         """
         let r = try runProcess("python3", ["-c", script, bucket, key])
         try #require(r.status == 0, "oss2 could not start a multipart upload: \(r.stderr)")
-        _ = try NightlyOSS.control("POST", "backdate?bucket=\(bucket)&seconds=172800")
+        _ = try OSSEmulator.control("POST", "backdate?bucket=\(bucket)&seconds=172800")
     }
 
     @Test("a wrong database password: the others complete, exit 5, the webhook names the source and reason, no password")
@@ -240,9 +201,9 @@ struct NightlyRunTests {
         let dir = try TempDir("nightly-broken")
         try makeSources(dir)
         let (badURL, realPassword) = try wrongPasswordURL(try makeNightlyDatabase())
-        let bucket = try NightlyOSS.freshBucket("broken")
+        let bucket = try OSSEmulator.freshBucket("broken")
         let listener = try WebhookListener()
-        var env = try NightlyOSS.cliEnvironment()
+        var env = try OSSEmulator.cliEnvironment()
         env["DB_URL"] = badURL
         let config = try writeConfig(dir, """
             backup_dir: backups
@@ -294,9 +255,9 @@ struct NightlyRunTests {
     func neverOverwritesOnOSS() throws {
         let dir = try TempDir("nightly-overwrite")
         try makeSources(dir)
-        let bucket = try NightlyOSS.freshBucket("overwrite")
+        let bucket = try OSSEmulator.freshBucket("overwrite")
         let key = "nightly/mms_\(todayStamp()).db.gz"
-        _ = try NightlyOSS.control("POST", "seed?bucket=\(bucket)", body: try JSONSerialization.data(withJSONObject: [key]))
+        _ = try OSSEmulator.control("POST", "seed?bucket=\(bucket)", body: try JSONSerialization.data(withJSONObject: [key]))
         let config = try writeConfig(dir, """
             backup_dir: backups
             sources:
@@ -308,7 +269,7 @@ struct NightlyRunTests {
               bucket: \(bucket)
               prefix: nightly/
             """)
-        let r = try vaultops(["run", "--config", config.path], environment: try NightlyOSS.cliEnvironment())
+        let r = try vaultops(["run", "--config", config.path], environment: try OSSEmulator.cliEnvironment())
         #expect(r.status == 5, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("oss://\(bucket)/\(key) already exists; vaultops never overwrites a backup"))
         let objects = try NightlyOSS.objects(bucket, prefix: "nightly/")
@@ -321,8 +282,8 @@ struct NightlyRunTests {
     func dryRun() throws {
         let dir = try TempDir("nightly-dry")
         try makeSources(dir)
-        let bucket = try NightlyOSS.freshBucket("dry")
-        _ = try NightlyOSS.control("POST", "seed?bucket=\(bucket)", body: try JSONSerialization.data(withJSONObject: ["nightly/mms_20200101.db.gz"]))
+        let bucket = try OSSEmulator.freshBucket("dry")
+        _ = try OSSEmulator.control("POST", "seed?bucket=\(bucket)", body: try JSONSerialization.data(withJSONObject: ["nightly/mms_20200101.db.gz"]))
         let listener = try WebhookListener()
         let config = try writeConfig(dir, """
             backup_dir: backups
@@ -338,7 +299,7 @@ struct NightlyRunTests {
             metrics:
               textfile: metrics/vaultops.prom
             """)
-        let r = try vaultops(["run", "--config", config.path, "--dry-run"], environment: try NightlyOSS.cliEnvironment())
+        let r = try vaultops(["run", "--config", config.path, "--dry-run"], environment: try OSSEmulator.cliEnvironment())
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("planned mms"))
         #expect(r.stderr.contains("would back up sqlite"))

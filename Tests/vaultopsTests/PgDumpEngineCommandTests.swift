@@ -129,3 +129,42 @@ struct PgDumpEngineCommandTests {
         #expect(c.status == 2, "\(c.stderr)")
     }
 }
+
+/// pg_dump wraps its large objects in `BEGIN;` … `COMMIT;`; vaultops restore must still restore such scripts whole.
+@Suite("restore of pg_dump scripts with large objects (CLI)")
+struct PgDumpLargeObjectRestoreTests {
+    static let setup = """
+        CREATE TABLE docs (id int PRIMARY KEY, blob oid);
+        INSERT INTO docs VALUES (1, lo_from_bytea(0, convert_to(repeat('large object ', 20000), 'UTF8'))),
+                                (2, lo_from_bytea(0, '\\x00ff00ff'::bytea));
+        """
+
+    static func objects(_ server: PostgresServer, _ database: String) throws -> String {
+        try server.psql("SELECT string_agg(d.id || ':' || md5(lo_get(d.blob)), ',' ORDER BY d.id) FROM docs d", database: database)
+    }
+
+    @Test("a pg_dump script and an --engine pg_dump artifact with large objects restore with vaultops, one transaction",
+          arguments: PostgresServers.all)
+    func restoresWhole(_ server: PostgresServer) throws {
+        let source = try server.freshDatabase("losrc")
+        try server.psql(Self.setup, database: source)
+        let dir = try TempDir("lo-pgdump")
+        let script = dir.file("plain.sql")
+        let dump = try runProcess(server.tool("pg_dump"), ["-d", try server.url(database: source), "-f", script.path])
+        try #require(dump.status == 0, "\(dump.stderr)")
+        let r = try vaultops(["backup", "postgres", try server.url(database: source), "--engine", "pg_dump",
+                              "--pg-dump", server.tool("pg_dump"), "--out", dir.path, "--name", "lo"])
+        try #require(r.status == 0, "\(r.stderr)")
+        let artifact = dir.file("lo_\(todayStamp()).sql.gz")
+        let verify = try vaultops(["verify", "--deep", artifact.path, "--server", try server.url(database: "postgres")])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        for file in [script, artifact] {
+            let target = try server.freshDatabase("lodst")
+            let restore = try vaultops(["restore", file.path, "--to", try server.url(database: target)])
+            #expect(restore.status == 0, "\(file.lastPathComponent) on \(server): \(restore.stderr)")
+            #expect(try Self.objects(server, target) == (try Self.objects(server, source)))
+            try server.psql("DROP DATABASE \"\(target)\"")
+        }
+        try server.psql("DROP DATABASE \"\(source)\"")
+    }
+}

@@ -100,7 +100,11 @@ struct PostgresRestoreCommandTests {
         let v = try vaultops(["verify", partial.path])
         #expect(v.status == 3, "\(v.stdout)")
         let target = try PostgresTestServer.freshDatabase("cut")
-        #expect(try vaultops(["restore", partial.path, "--to", try PostgresTestServer.url(database: target)]).status != 0)
+        // SPEC.md: exit 3 when an artifact fails verification; the message says why and that nothing changed.
+        let r = try vaultops(["restore", partial.path, "--to", try PostgresTestServer.url(database: target)])
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stderr.contains("\(partial.path): verification failed: restore failed at \(partial.path): the script ends without "
+            + "its completion marker \"-- vaultops dump complete\" (truncated); nothing was committed"), "\(r.stderr)")
         #expect(try PostgresTestServer.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", database: target) == "0")
     }
 }

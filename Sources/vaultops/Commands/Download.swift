@@ -46,7 +46,7 @@ struct Download: ParsableCommand {
             // The mirror keeps its own use of the client (plan, walker, parallel transfers).
             let client = try OSSCommand.settings().bucketBackend(location).client
             let reporter = dryRun ? nil : ProgressReporter(label: "download", total: nil)
-            let report = try Mirror.download(from: location, to: destination, client: client,
+            let report = try FolderMirror.download(from: location, to: destination, client: client,
                                              options: MirrorOptions(jobs: jobs, dryRun: dryRun), progress: reporter,
                                              events: OSSCommand.mirrorEventPrinter(dryRun: dryRun, verbose: verbose))
             reporter?.finish()

@@ -137,7 +137,7 @@ extension Upload {
         let options = MirrorOptions(jobs: jobs, delete: delete, dryRun: dryRun,
                                     checkpointDirectory: checkpointDir.map { URL(fileURLWithPath: $0) })
         let reporter = dryRun ? nil : ProgressReporter(label: "upload", total: nil)
-        let report = try Mirror.upload(directories: folders, to: destination, client: client, options: options, progress: reporter,
+        let report = try FolderMirror.upload(directories: folders, to: destination, client: client, options: options, progress: reporter,
                                        events: OSSCommand.mirrorEventPrinter(dryRun: dryRun, verbose: verbose))
         reporter?.finish()
         try OSSCommand.finish(report)

@@ -171,6 +171,14 @@ public enum Redacted {
         return result
     }
 
+    /// Registers the passwords in a libpq connection string, and `PGPASSWORD` from `environment`, so that
+    /// `text(_:)` hides them from now on: what opens connections calls it first, so nothing it logs shows them.
+    public static func register(connection: String,
+                                environment: [String: String] = ProcessInfo.processInfo.environment) {
+        for password in passwords(inConnection: connection) { register(secret: password) }
+        if let password = environment["PGPASSWORD"] { register(secret: password) }
+    }
+
     /// Registers a secret value so that `text(_:)` (and so the logger) hides it from now on.
     ///
     /// Thread-safe. Its percent-encoded form is registered too, since URLs carry it that way.

@@ -10,7 +10,7 @@ import VaultopsCore
 /// streaming. A CRC kept in `x-oss-meta-*` would save nothing (listings do not return metadata either) and
 /// could go stale when someone else writes the object, while OSS's own CRC always describes its bytes.
 /// The ETag is not used: it is an MD5 only for single PUTs, and differs by upload method for equal bytes.
-public enum Mirror {
+public enum FolderMirror {
     /// Mirrors `directories` to `destination` (a prefix; `/` is added when missing): each file goes to
     /// `PREFIX/<path relative to its folder>`.
     ///
@@ -280,7 +280,7 @@ extension OSSClient {
 }
 
 extension MirrorReport {
-    mutating func apply(_ outcome: Mirror.Outcome, skippedInPlan: Int) {
+    mutating func apply(_ outcome: FolderMirror.Outcome, skippedInPlan: Int) {
         sent = outcome.sent
         skipped = outcome.skipped + skippedInPlan
         bytesSent = outcome.bytes
@@ -291,13 +291,13 @@ extension MirrorReport {
 /// The work list and results shared by the mirror's worker threads.
 private final class PoolState: @unchecked Sendable {
     // Safety: `items` is immutable; `next`, `outcome` and `total` are only touched while holding `lock`.
-    let items: [Mirror.WorkItem]
+    let items: [FolderMirror.WorkItem]
     private let lock = NSLock()
     private var next = 0
-    private var result = Mirror.Outcome()
+    private var result = FolderMirror.Outcome()
     private var total: Int64
 
-    init(items: [Mirror.WorkItem]) {
+    init(items: [FolderMirror.WorkItem]) {
         self.items = items
         total = items.reduce(0) { $0 + $1.size }
     }
@@ -310,11 +310,11 @@ private final class PoolState: @unchecked Sendable {
         }
     }
 
-    func record(_ change: (inout Mirror.Outcome) -> Void) { lock.withLock { change(&result) } }
+    func record(_ change: (inout FolderMirror.Outcome) -> Void) { lock.withLock { change(&result) } }
 
     func shrinkTotal(by bytes: Int64) -> Int64 { lock.withLock { total -= bytes; return total } }
 
-    var outcome: Mirror.Outcome { lock.withLock { result } }
+    var outcome: FolderMirror.Outcome { lock.withLock { result } }
 }
 
 /// Turns one file's "done so far" callbacks (from its part threads) into increments of the shared progress.

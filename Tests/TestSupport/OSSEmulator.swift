@@ -1,0 +1,95 @@
+import Foundation
+
+/// The OSS emulator that `.ci/oss-emulator/start` runs for the tests (see emulator.py): its settings and its
+/// control API (buckets, seeded objects, faults, the request log).
+///
+/// Tests that need it fail loudly when it is not running; each test works in a bucket of its own, so faults
+/// and logs never cross between tests running in parallel.
+public enum OSSEmulator {
+    /// The environment variable `name`, or an error saying how to start the emulator.
+    public static func env(_ name: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+            throw TestSupportError("\(name) is not set: start the OSS emulator with `source .ci/oss-emulator/start` (bash .ci/run does this)")
+        }
+        return value
+    }
+
+    /// The emulator's endpoint, such as `http://127.0.0.1:9000`.
+    public static var endpoint: String { get throws { try env("VAULTOPS_TEST_OSS_ENDPOINT") } }
+
+    /// The `OSS_*` variables for the `vaultops` CLI (and for a config's `${…}`) against the emulator.
+    public static func cliEnvironment() throws -> [String: String] {
+        [
+            "OSS_ENDPOINT": try endpoint,
+            "OSS_REGION": try env("VAULTOPS_TEST_OSS_REGION"),
+            "OSS_ACCESS_KEY_ID": try env("VAULTOPS_TEST_OSS_ACCESS_KEY_ID"),
+            "OSS_ACCESS_KEY_SECRET": try env("VAULTOPS_TEST_OSS_ACCESS_KEY_SECRET"),
+        ]
+    }
+
+    /// Calls the control API (unsigned, loopback only) with Python's urllib; returns the body.
+    @discardableResult
+    public static func control(_ method: String, _ path: String, body: Data = Data()) throws -> Data {
+        let script = """
+        import sys, urllib.request
+        data = sys.stdin.buffer.read() if sys.argv[1] != "GET" else None
+        r = urllib.request.urlopen(urllib.request.Request(sys.argv[2], method=sys.argv[1], data=data))
+        sys.stdout.buffer.write(r.read())
+        """
+        let r = try runProcess("python3", ["-c", script, method, try endpoint + "/__emulator/" + path], stdin: body)
+        guard r.status == 0 else { throw TestSupportError("emulator control \(method) \(path) failed: \(r.stderr)") }
+        return r.stdoutData
+    }
+
+    /// Creates a fresh bucket named after `label`.
+    public static func freshBucket(_ label: String) throws -> String {
+        let clean = label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(20)
+        let name = "t-\(clean)-\(UUID().uuidString.prefix(8).lowercased())"
+        try control("PUT", "buckets/\(name)")
+        return name
+    }
+
+    /// Creates `keys` in `bucket` directly (each body is the key's UTF-8), without one PutObject each.
+    public static func seed(_ bucket: String, keys: [String]) throws {
+        try control("POST", "seed?bucket=\(bucket)", body: try JSONSerialization.data(withJSONObject: keys))
+    }
+
+    /// Adds a fault rule (see emulator.py): e.g. `["op": "UploadPart", "action": "status", "status": 500, "times": 2]`.
+    public static func addFault(bucket: String, _ rule: [String: Any]) throws {
+        var rule = rule
+        rule["bucket"] = bucket
+        try control("POST", "faults", body: try JSONSerialization.data(withJSONObject: rule))
+    }
+
+    /// Makes the bucket's open multipart uploads look `seconds` older.
+    public static func backdateUploads(_ bucket: String, seconds: Int) throws {
+        try control("POST", "backdate?bucket=\(bucket)&seconds=\(seconds)")
+    }
+
+    /// One logged request.
+    public struct LogEntry: Decodable, Sendable {
+        public var op: String
+        public var method: String?
+        public var key: String?
+        public var part: String?
+        public var status: StatusValue?
+
+        /// The emulator logs an HTTP status or the word "reset".
+        public enum StatusValue: Decodable, Equatable, Sendable {
+            case code(Int)
+            case other(String)
+            public init(from decoder: Decoder) throws {
+                let c = try decoder.singleValueContainer()
+                if let i = try? c.decode(Int.self) { self = .code(i) } else { self = .other(try c.decode(String.self)) }
+            }
+        }
+
+        /// Whether the request was answered with a 2xx status.
+        public var ok: Bool { if case .code(let c) = status { return (200..<300).contains(c) } else { return false } }
+    }
+
+    /// The requests `bucket` received, in order.
+    public static func log(_ bucket: String) throws -> [LogEntry] {
+        try JSONDecoder().decode([LogEntry].self, from: try control("GET", "log?bucket=\(bucket)"))
+    }
+}
