@@ -17,8 +17,8 @@ package struct CleanPlan: Equatable, Sendable {
     /// Records what `sql` creates, if anything.
     package mutating func add(_ sql: String) {
         guard let drop = Self.dropStatement(for: sql) else { return }
-        // Made by this CREATE OPERATOR, so dropped after it (newest first).
-        for shell in Self.shellOperatorDrops(for: sql) where !seen.contains(shell) {
+        // Made by this CREATE OPERATOR, so dropped after it (newest first). Only operators are read again.
+        for shell in drop.hasPrefix("DROP OPERATOR IF EXISTS ") ? Self.shellOperatorDrops(for: sql) : [] where !seen.contains(shell) {
             seen.insert(shell)
             created.append(shell)
         }
