@@ -17,6 +17,11 @@ package struct CleanPlan: Equatable, Sendable {
     /// Records what `sql` creates, if anything.
     package mutating func add(_ sql: String) {
         guard let drop = Self.dropStatement(for: sql) else { return }
+        // Made by this CREATE OPERATOR, so dropped after it (newest first). Only operators are read again.
+        for shell in drop.hasPrefix("DROP OPERATOR IF EXISTS ") ? Self.shellOperatorDrops(for: sql) : [] where !seen.contains(shell) {
+            seen.insert(shell)
+            created.append(shell)
+        }
         guard !seen.contains(drop) else {
             // pg_dump creates a view that needs a primary key twice: a placeholder with the same columns
             // before the data, the real query (CREATE OR REPLACE) after the key. Dropping newest first must
@@ -44,7 +49,8 @@ package struct CleanPlan: Equatable, Sendable {
     }
 
     /// The statement that drops what `sql` creates, or nil when it creates nothing that needs its own drop
-    /// (indexes, triggers, rules, policies and comments go with their table).
+    /// (indexes, triggers, rules, policies, statistics and comments go with their table, a family's `ALTER … ADD`
+    /// members and a publication's tables with their family or publication).
     package static func dropStatement(for sql: String) -> String? {
         let t = StatementInfo.tokens(sql)
         func word(_ i: Int) -> String? { i < t.count && t[i].kind == .word ? t[i].text : nil }
@@ -57,10 +63,13 @@ package struct CleanPlan: Equatable, Sendable {
         if first == "alter" {
             return alterDrop(t)
         }
+        if first == "select" {
+            return largeObjectDrop(sql, t)
+        }
         guard first == "create" else { return nil }
         var i = 1
         if word(i) == "or", word(i + 1) == "replace" { i += 2 }
-        while let w = word(i), ["unlogged", "temporary", "temp", "global", "local", "trusted", "procedural"].contains(w) { i += 1 }
+        while let w = word(i), ["unlogged", "temporary", "temp", "global", "local", "trusted", "procedural", "default"].contains(w) { i += 1 }
         guard let kind = word(i) else { return nil }
         switch kind {
         case "table", "sequence", "view", "schema", "domain", "type", "extension", "collation":
@@ -80,7 +89,7 @@ package struct CleanPlan: Equatable, Sendable {
             guard let arguments = identityArguments(sql, t, open: after) else { return nil }
             return "DROP \(kind.uppercased()) IF EXISTS \(object.sql)(\(arguments));"
         default:
-            return nil
+            return kindDrop(sql, t, kind: i)
         }
     }
 

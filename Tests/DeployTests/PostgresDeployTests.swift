@@ -10,12 +10,13 @@ struct SchemaSetup {
     let config: URL
     let stateDir: URL
 
-    init(_ label: String, restoreOnRollback: String = "never") throws {
+    init(_ label: String, restoreOnRollback: String = "never", extraSQL: String = "") throws {
         dir = try TempDir(label)
         database = try PostgresTestServer.freshDatabase(label)
         try PostgresTestServer.psql("""
             CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric(10,2));
             INSERT INTO items SELECT g, 'item ' || g, g * 1.25 FROM generate_series(1, 200) g;
+            \(extraSQL)
             """, database: database)
         let url = try PostgresTestServer.url(database: database)
         config = dir.file("vaultops.yml")
@@ -115,5 +116,23 @@ struct PostgresDeployTests {
         #expect(try s.columns() == "id,name,price")
         #expect(try s.priceTotal() == "25125.00")
         #expect(s.stops == ["stopped for 1"])
+    }
+
+    @Test func automaticRollbackRestoresOverTextSearchOperatorsAndLargeObjects() throws {
+        // What the backup point's dump creates must be dropped first (restore --clean), or the restore fails
+        // with "already exists" and the data is left as the failed release made it.
+        let s = try SchemaSetup("deploypgkinds", restoreOnRollback: "always", extraSQL: """
+            CREATE TEXT SEARCH CONFIGURATION public.app_search (COPY = pg_catalog.english);
+            CREATE FUNCTION public.int_ne(integer, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1::text <> $2';
+            CREATE OPERATOR public.<~> (LEFTARG = integer, RIGHTARG = text, FUNCTION = public.int_ne, NEGATOR = OPERATOR(public.<=>));
+            SELECT lo_from_bytea(0, 'attachment');
+            """)
+        #expect(try s.run(["deploy", "--version", "1"]).status == 0)
+        let failed = try s.run(["deploy", "--version", "2"])
+        #expect(failed.status == 7, "\(failed.stdout)\(failed.stderr)")
+        #expect(failed.stdout.contains("data restored from the backup point"), "\(failed.stdout)")
+        #expect(try s.columns() == "id,name,price")
+        #expect(try PostgresTestServer.psql("SELECT count(*) FROM pg_catalog.pg_largeobject_metadata", database: s.database) == "1")
+        #expect(try PostgresTestServer.psql("SELECT 'public.app_search'::regconfig", database: s.database) == "app_search")
     }
 }

@@ -66,6 +66,54 @@ struct StatementInfoTests {
         ("CREATE ACCESS METHOD heap_copy TYPE TABLE HANDLER heap_tableam_handler;", "DROP ACCESS METHOD IF EXISTS \"heap_copy\";"),
         ("CREATE TRIGGER t BEFORE INSERT ON app.c FOR EACH ROW EXECUTE FUNCTION app.f();", nil),
         ("COMMENT ON TABLE app.c IS 'x';", nil),
+        ("CREATE COLLATION \"Mixed Case \"\"Schema\"\"\".\"Odd \"\"Coll\"\"\" (provider = libc, locale = 'C');",
+         "DROP COLLATION IF EXISTS \"Mixed Case \"\"Schema\"\"\".\"Odd \"\"Coll\"\"\";"),
+        ("CREATE TEXT SEARCH CONFIGURATION app.english_custom (\n    PARSER = pg_catalog.\"default\" );",
+         "DROP TEXT SEARCH CONFIGURATION IF EXISTS \"app\".\"english_custom\";"),
+        ("create text search dictionary app.\"Plain Dict\" (TEMPLATE = pg_catalog.simple);",
+         "DROP TEXT SEARCH DICTIONARY IF EXISTS \"app\".\"Plain Dict\";"),
+        ("CREATE TEXT SEARCH PARSER word_parser (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end, LEXTYPES = prsd_lextype);",
+         "DROP TEXT SEARCH PARSER IF EXISTS \"word_parser\";"),
+        ("CREATE TEXT SEARCH TEMPLATE app.simple_template (INIT = dsimple_init, LEXIZE = dsimple_lexize);",
+         "DROP TEXT SEARCH TEMPLATE IF EXISTS \"app\".\"simple_template\";"),
+        ("CREATE TEXT SEARCH MAPPING app.x;", nil),
+        ("CREATE OPERATOR public.=== (LEFTARG = integer, RIGHTARG = integer, FUNCTION = int4eq);",
+         "DROP OPERATOR IF EXISTS \"public\".=== (integer, integer);"),
+        ("CREATE OPERATOR app.<<< (\n    FUNCTION = app.version_major_lt,\n    LEFTARG = app.version,\n    RIGHTARG = integer\n);",
+         "DROP OPERATOR IF EXISTS \"app\".<<< (app.version, integer);"),
+        ("CREATE OPERATOR \"Odd \"\"S\"\"\".## (RIGHTARG = \"Odd \"\"S\"\"\".\"My Type\", FUNCTION = f);",
+         "DROP OPERATOR IF EXISTS \"Odd \"\"S\"\"\".## (NONE, \"Odd \"\"S\"\"\".\"My Type\");"),
+        ("CREATE OPERATOR <-> (HASHES, LEFTARG = numeric(10,2), MERGES, RIGHTARG = character varying, PROCEDURE = f);",
+         "DROP OPERATOR IF EXISTS <-> (numeric(10,2), character varying);"),
+        ("CREATE OPERATOR FAMILY app.version_family USING btree;",
+         "DROP OPERATOR FAMILY IF EXISTS \"app\".\"version_family\" USING \"btree\";"),
+        ("CREATE OPERATOR CLASS app.version_ops\n    DEFAULT FOR TYPE app.version USING btree FAMILY app.version_family AS\n    OPERATOR 1 app.<<<;",
+         "DROP OPERATOR CLASS IF EXISTS \"app\".\"version_ops\" USING \"btree\";"),
+        ("CREATE OPERATOR CLASS \"Hash \"\"Ops\"\"\" FOR TYPE t USING hash AS STORAGE t;",
+         "DROP OPERATOR CLASS IF EXISTS \"Hash \"\"Ops\"\"\" USING \"hash\";"),
+        ("CREATE CAST (app.version AS integer) WITH FUNCTION app.version_major(app.version) AS ASSIGNMENT;",
+         "DROP CAST IF EXISTS (app.version AS integer);"),
+        ("CREATE CAST (\"Odd\".\"T (x)\" AS numeric(10, 2)) WITH INOUT AS IMPLICIT;",
+         "DROP CAST IF EXISTS (\"Odd\".\"T (x)\" AS numeric(10, 2));"),
+        ("CREATE CONVERSION app.latin1_utf8 FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;",
+         "DROP CONVERSION IF EXISTS \"app\".\"latin1_utf8\";"),
+        ("CREATE DEFAULT CONVERSION app.\"Default Latin1\" FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;",
+         "DROP CONVERSION IF EXISTS \"app\".\"Default Latin1\";"),
+        ("CREATE PUBLICATION \"Fixture \"\"Pub\"\"\" WITH (publish = 'insert');", "DROP PUBLICATION IF EXISTS \"Fixture \"\"Pub\"\"\";"),
+        ("CREATE PUBLICATION all_tables FOR ALL TABLES;", "DROP PUBLICATION IF EXISTS \"all_tables\";"),
+        ("ALTER PUBLICATION p ADD TABLE ONLY app.t;", nil),
+        ("CREATE EVENT TRIGGER \"Fixture \"\"Off\"\"\" ON ddl_command_end\n         EXECUTE FUNCTION app.note_ddl();",
+         "DROP EVENT TRIGGER IF EXISTS \"Fixture \"\"Off\"\"\";"),
+        ("SELECT pg_catalog.lo_create('910001');",
+         "SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata WHERE oid = '910001';"),
+        ("SELECT lo_create(42);", "SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata WHERE oid = '42';"),
+        ("SELECT lo_from_bytea(910002, '\\x00'::bytea);",
+         "SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata WHERE oid = '910002';"),
+        ("SELECT pg_catalog.lo_create(0);", nil),
+        ("SELECT pg_catalog.lo_create('1; DROP TABLE t');", nil),
+        ("SELECT pg_catalog.lo_open('910001', 131072);", nil),
+        ("SELECT pg_catalog.lo_put('910003', 0, '\\x00');", nil),
+        ("CREATE STATISTICS app.s (ndistinct) ON a, b FROM app.t;", nil),
     ]
 
     @Test("names the drop for what a statement creates", arguments: drops)
@@ -85,6 +133,28 @@ struct StatementInfoTests {
             "ALTER TABLE IF EXISTS ONLY \"app\".\"a\" ALTER COLUMN \"id\" DROP DEFAULT;",
             "DROP SEQUENCE IF EXISTS \"app\".\"a_id_seq\";",
             "DROP TABLE IF EXISTS \"app\".\"a\";",
+            "DROP SCHEMA IF EXISTS \"app\";",
+        ])
+    }
+
+    @Test("the shell operators a CREATE OPERATOR makes are dropped after it, only while still shells")
+    func shellOperators() {
+        var plan = CleanPlan()
+        for sql in ["CREATE SCHEMA app;",
+                    "CREATE OPERATOR app.=== (\n    FUNCTION = app.eq,\n    LEFTARG = app.version,\n    RIGHTARG = integer,\n"
+                        + "    COMMUTATOR = OPERATOR(public.===),\n    NEGATOR = OPERATOR(\"O s\".!==),\n    HASHES\n);",
+                    "CREATE OPERATOR app.<<< (LEFTARG = integer, RIGHTARG = integer, FUNCTION = f, COMMUTATOR = OPERATOR(app.<<<), NEGATOR = >>>);"] {
+            plan.add(sql)
+        }
+        #expect(plan.drops == [
+            "DROP OPERATOR IF EXISTS \"app\".<<< (integer, integer);",
+            "DROP OPERATOR IF EXISTS \"app\".=== (app.version, integer);",
+            "DO $vaultops_clean$BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace "
+                + "WHERE n.nspname = 'O s' AND o.oprname = '!==' AND o.oprcode = 0 AND o.oprleft = pg_catalog.to_regtype('app.version') "
+                + "AND o.oprright = pg_catalog.to_regtype('integer')) THEN DROP OPERATOR \"O s\".!== (app.version, integer); END IF; END$vaultops_clean$;",
+            "DO $vaultops_clean$BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace "
+                + "WHERE n.nspname = 'public' AND o.oprname = '===' AND o.oprcode = 0 AND o.oprleft = pg_catalog.to_regtype('integer') "
+                + "AND o.oprright = pg_catalog.to_regtype('app.version')) THEN DROP OPERATOR \"public\".=== (integer, app.version); END IF; END$vaultops_clean$;",
             "DROP SCHEMA IF EXISTS \"app\";",
         ])
     }

@@ -1,0 +1,67 @@
+import Foundation
+import LibPQ
+import PostgresDump
+import Testing
+import TestSupport
+@testable import PostgresRestore
+
+/// `restore --clean` over a database that already holds what the dump creates, for every object kind the
+/// dumper and pg_dump write (Fixtures/postgres/fixture.sql and fixture-kinds.sql), on every server version.
+@Suite("restore --clean over the newer object kinds")
+struct CleanKindsTests {
+    static let cases: [(PostgresServer, String)] = PostgresServers.all.flatMap { server in
+        ["vaultops", "pg_dump"].map { (server, $0) }
+    }
+
+    /// A fresh database on `server` with both parts of the dump suites' fixture.
+    static func source(on server: PostgresServer) throws -> String {
+        let name = try server.freshDatabase("cleansrc")
+        let folder = Fixture.folder.deletingLastPathComponent().appendingPathComponent("postgres")
+        for file in ["fixture.sql", "fixture-kinds.sql"] {
+            let r = try runProcess(server.tool("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", try server.url(database: name),
+                                                         "-f", folder.appendingPathComponent(file).path])
+            guard r.status == 0 else { throw TestSupportError("loading \(file) on \(server) failed: \(r.stderr)") }
+        }
+        return name
+    }
+
+    /// `server`'s pg_dump of `database` (schema and data), without the per-run `\restrict` keys.
+    static func comparable(_ database: String, on server: PostgresServer) throws -> String {
+        let r = try runProcess(server.tool("pg_dump"), ["-d", try server.url(database: database)])
+        guard r.status == 0 else { throw TestSupportError("pg_dump of \(database) on \(server) failed: \(r.stderr)") }
+        return r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
+            .joined(separator: "\n")
+    }
+
+    static func restore(_ file: URL, into database: String, on server: PostgresServer, clean: Bool) throws {
+        _ = try PostgresRestorer(targetURL: try server.url(database: database), options: RestoreOptions(clean: clean))
+            .restore(.file(file.path))
+    }
+
+    @Test("a dump restored again with --clean over its own restore gives the source back", arguments: cases)
+    func cleanOverItself(_ c: (server: PostgresServer, writer: String)) throws {
+        let server = c.server
+        let dir = try TempDir("cleankinds")
+        let source = try Self.source(on: server)
+        let script = dir.file("dump.sql")
+        if c.writer == "vaultops" {
+            let connection = try Connection(try server.url(database: source))
+            let sink = try FileSink(script)
+            _ = try PostgresDumper(connection: connection).dump(to: sink)
+            try sink.close()
+        } else {
+            let r = try runProcess(server.tool("pg_dump"), ["-f", script.path, "-d", try server.url(database: source)])
+            guard r.status == 0 else { throw TestSupportError("pg_dump on \(server) failed: \(r.stderr)") }
+        }
+        let expected = try Self.comparable(source, on: server)
+        #expect(expected.contains("CREATE TEXT SEARCH CONFIGURATION app.words"), "the fixture has the newer kinds")
+
+        let copy = try server.freshDatabase("cleancopy")
+        try Self.restore(script, into: copy, on: server, clean: false)
+        #expect(try Self.comparable(copy, on: server) == expected, "\(server), \(c.writer): first restore")
+        try Self.restore(script, into: copy, on: server, clean: true)
+        #expect(try Self.comparable(copy, on: server) == expected, "\(server), \(c.writer): restore with --clean over it")
+        for db in [source, copy] { try server.psql("DROP DATABASE IF EXISTS \"\(db)\"") }
+    }
+}
