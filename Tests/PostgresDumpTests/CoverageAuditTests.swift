@@ -1,0 +1,133 @@
+import Foundation
+import LibPQ
+import PostgresDump
+import Testing
+import TestSupport
+
+/// One object of a kind pg_dump writes for a database, made alone in a database of its own.
+struct AuditProbe: CustomTestStringConvertible, Sendable {
+    /// What the object is, for failure messages.
+    let kind: String
+    /// SQL creating it; `ROLE` stands for a role made for the run.
+    let sql: String
+    /// Lines pg_dump writes for it (`ROLE` as in `sql`): the oracle, checked on the source and on a restored copy.
+    let pgDumpWrites: [String]
+    /// The name a refusal of the object lists.
+    let name: String
+    /// Whether it needs contrib extensions (citext, postgres_fdw), which some servers lack.
+    var needsContrib = false
+
+    var testDescription: String { kind }
+}
+
+/// "Nothing lost without a word": for each kind of object pg_dump reads (pg_dump.c's getXxx functions, plus the
+/// privileges it writes on extension members and pg_catalog objects), one object is made, and vaultops must either
+/// carry it (the restored copy's pg_dump writes the same lines) or refuse the dump with its name.
+@Suite("Every kind pg_dump writes is dumped or refused")
+struct CoverageAuditTests {
+    /// A C handler that exists on every server (plpgsql's), for a language that needs no contrib.
+    static let language = """
+        CREATE FUNCTION audit_handler() RETURNS language_handler AS 'plpgsql', 'plpgsql_call_handler' LANGUAGE c;
+        CREATE LANGUAGE audit_lang HANDLER audit_handler;
+        """
+
+    static let probes: [AuditProbe] = [
+        AuditProbe(kind: "procedural language", sql: language,
+                   pgDumpWrites: ["CREATE PROCEDURAL LANGUAGE audit_lang HANDLER public.audit_handler;"], name: "audit_lang"),
+        AuditProbe(kind: "revoked privilege on a built-in language", sql: "REVOKE USAGE ON LANGUAGE plpgsql FROM PUBLIC;",
+                   pgDumpWrites: ["REVOKE ALL ON LANGUAGE plpgsql FROM PUBLIC;"], name: "plpgsql"),
+        AuditProbe(kind: "granted privilege on a built-in language", sql: "GRANT USAGE ON LANGUAGE plpgsql TO ROLE;",
+                   pgDumpWrites: ["GRANT ALL ON LANGUAGE plpgsql TO ROLE;"], name: "plpgsql"),
+        AuditProbe(kind: "foreign-data wrapper", sql: "CREATE FOREIGN DATA WRAPPER audit_fdw;",
+                   pgDumpWrites: ["CREATE FOREIGN DATA WRAPPER audit_fdw;"], name: "audit_fdw"),
+        AuditProbe(kind: "user mapping", sql: """
+                       CREATE FOREIGN DATA WRAPPER audit_um_fdw;
+                       CREATE SERVER audit_um_srv FOREIGN DATA WRAPPER audit_um_fdw;
+                       CREATE USER MAPPING FOR PUBLIC SERVER audit_um_srv;
+                       """,
+                   pgDumpWrites: ["CREATE USER MAPPING FOR public SERVER audit_um_srv;"], name: "audit_um_srv"),
+        AuditProbe(kind: "transform", sql: language + """
+
+                       CREATE FUNCTION audit_from_sql(internal) RETURNS internal LANGUAGE internal IMMUTABLE STRICT AS 'int4recv';
+                       CREATE FUNCTION audit_to_sql(internal) RETURNS int4 LANGUAGE internal IMMUTABLE STRICT AS 'int4recv';
+                       CREATE TRANSFORM FOR int4 LANGUAGE audit_lang (FROM SQL WITH FUNCTION audit_from_sql(internal),
+                                                                      TO SQL WITH FUNCTION audit_to_sql(internal));
+                       """,
+                   pgDumpWrites: ["CREATE TRANSFORM FOR integer LANGUAGE audit_lang (FROM SQL WITH FUNCTION public.audit_from_sql(internal), "
+                                  + "TO SQL WITH FUNCTION public.audit_to_sql(internal));"],
+                   name: "integer language audit_lang"),
+        AuditProbe(kind: "granted privilege on a pg_catalog function",
+                   sql: "GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text) TO ROLE;",
+                   pgDumpWrites: ["GRANT ALL ON FUNCTION pg_catalog.pg_ls_dir(text) TO ROLE;"], name: "pg_catalog.pg_ls_dir(text)"),
+        AuditProbe(kind: "revoked privilege on a pg_catalog function", sql: "REVOKE EXECUTE ON FUNCTION pg_catalog.md5(text) FROM PUBLIC;",
+                   pgDumpWrites: ["REVOKE ALL ON FUNCTION pg_catalog.md5(text) FROM PUBLIC;"], name: "pg_catalog.md5(text)"),
+        AuditProbe(kind: "privilege on a pg_catalog table and column", sql: """
+                       GRANT SELECT ON pg_catalog.pg_statistic TO ROLE;
+                       GRANT SELECT (rolname) ON pg_catalog.pg_authid TO ROLE;
+                       """,
+                   pgDumpWrites: ["GRANT SELECT ON TABLE pg_catalog.pg_statistic TO ROLE;",
+                                  "GRANT SELECT(rolname) ON TABLE pg_catalog.pg_authid TO ROLE;"],
+                   name: "pg_catalog.pg_statistic"),
+        AuditProbe(kind: "privilege on a pg_catalog type and the pg_catalog schema", sql: """
+                       REVOKE USAGE ON TYPE pg_catalog.int8 FROM PUBLIC;
+                       GRANT USAGE ON SCHEMA pg_catalog TO ROLE;
+                       """,
+                   pgDumpWrites: ["REVOKE ALL ON TYPE pg_catalog.int8 FROM PUBLIC;", "GRANT USAGE ON SCHEMA pg_catalog TO ROLE;"],
+                   name: "pg_catalog.int8"),
+        AuditProbe(kind: "privileges on an extension's function and type", sql: """
+                       CREATE EXTENSION citext;
+                       REVOKE EXECUTE ON FUNCTION citext_eq(citext, citext) FROM PUBLIC;
+                       REVOKE USAGE ON TYPE citext FROM PUBLIC;
+                       """,
+                   pgDumpWrites: ["REVOKE ALL ON FUNCTION public.citext_eq(public.citext, public.citext) FROM PUBLIC;",
+                                  "REVOKE ALL ON TYPE public.citext FROM PUBLIC;"],
+                   name: "public.citext_eq(public.citext, public.citext)", needsContrib: true),
+        AuditProbe(kind: "privilege on an extension's foreign-data wrapper", sql: """
+                       CREATE EXTENSION postgres_fdw;
+                       GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO ROLE;
+                       """,
+                   pgDumpWrites: ["GRANT ALL ON FOREIGN DATA WRAPPER postgres_fdw TO ROLE;"], name: "postgres_fdw", needsContrib: true),
+    ]
+
+    @Test(arguments: PostgresServers.all)
+    func everyKindIsDumpedOrRefused(_ server: PostgresServer) throws {
+        let role = "vaultops_audit_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
+        try server.psql("CREATE ROLE \(role) NOLOGIN")
+        var databases: [String] = []
+        defer {
+            // The role owns privileges in the probe databases, so they go first (the servers are shared).
+            for db in databases { _ = try? server.psql("DROP DATABASE IF EXISTS \"\(db)\"") }
+            _ = try? server.psql("DROP ROLE IF EXISTS \(role)")
+        }
+        let hasContrib = try server.psql("SELECT count(*) FROM pg_catalog.pg_available_extensions WHERE name IN ('citext', 'postgres_fdw')") == "2"
+        for probe in Self.probes where hasContrib || !probe.needsContrib {
+            try check(probe, role: role, on: server, databases: &databases)
+        }
+    }
+
+    /// Makes `probe` in a fresh database and expects vaultops to refuse it by name or to carry what pg_dump writes for it.
+    func check(_ probe: AuditProbe, role: String, on server: PostgresServer, databases: inout [String]) throws {
+        let lines = probe.pgDumpWrites.map { $0.replacingOccurrences(of: "ROLE", with: role) }
+        let source = try server.freshDatabase("audit")
+        databases.append(source)
+        try server.psql(probe.sql.replacingOccurrences(of: "ROLE", with: role), database: source)
+        let original = try VersionedDump.schemaOnly(source, on: server)
+        for line in lines {
+            #expect(original.contains(line), "\(server): pg_dump does not write \(line) for the \(probe.kind) (the probe is wrong)")
+        }
+        let connection = try Connection(try server.url(database: source))
+        let sink = MemorySink()
+        let summary = try PostgresDumper(connection: connection, options: DumpOptions(skipUnsupportedObjects: true)).dump(to: sink)
+        if summary.skipped.contains(where: { $0.contains(probe.name) }) { return }
+        let dir = try TempDir("audit")
+        let file = dir.file("dump.sql")
+        try sink.data.write(to: file)
+        let copy = try server.freshDatabase("auditcopy")
+        databases.append(copy)
+        try VersionedDump.psqlFile(file, on: server, database: copy)
+        let restored = try VersionedDump.schemaOnly(copy, on: server)
+        for line in lines where !restored.contains(line) {
+            Issue.record("\(server): the \(probe.kind) is neither refused by name (\(probe.name)) nor dumped: \(line) is lost")
+        }
+    }
+}
