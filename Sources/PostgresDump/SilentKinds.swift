@@ -1,6 +1,6 @@
 /// Refusals for what pg_dump writes and this dump neither recreates nor used to mention: procedural languages,
-/// foreign-data wrappers and transforms not made by an extension, and privileges changed on objects that
-/// pg_dump dumps only for their privileges (pg_catalog's, extensions' members, the built-in languages).
+/// foreign-data wrappers and transforms not made by an extension, and column privileges changed on tables
+/// that pg_dump dumps only for their privileges (pg_catalog's, extensions' members).
 extension CatalogQueries {
     /// A join giving `ip.initprivs`, the object's initial privileges (from initdb or CREATE EXTENSION), or NULL.
     static func initialPrivileges(_ catalog: String, _ oid: String, subid: String = "0") -> String {
@@ -46,38 +46,9 @@ extension CatalogQueries {
         \(changedPrivileges)
         """
 
-    /// Privileges changed on objects pg_dump writes GRANT/REVOKE for though it does not create them.
+    /// Column privileges changed on pg_catalog's and extensions' tables (their other privileges are dumped by
+    /// InitialPrivileges).
     static let changedPrivileges = """
-        SELECT 'privileges on language', pg_catalog.quote_ident(l.lanname) FROM pg_catalog.pg_language l \(initialPrivileges("pg_language", "l.oid"))
-        WHERE \(builtInOrMember("pg_language", "l.oid"))
-          AND \(aclChangedFromInitial(acl: "l.lanacl", owner: "l.lanowner", type: "'l'"))
-        UNION ALL
-        SELECT 'privileges on foreign-data wrapper', pg_catalog.quote_ident(w.fdwname) FROM pg_catalog.pg_foreign_data_wrapper w
-        \(initialPrivileges("pg_foreign_data_wrapper", "w.oid"))
-        WHERE \(builtInOrMember("pg_foreign_data_wrapper", "w.oid"))
-          AND \(aclChangedFromInitial(acl: "w.fdwacl", owner: "w.fdwowner", type: "'F'"))
-        UNION ALL
-        SELECT 'privileges on schema', pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_namespace n \(initialPrivileges("pg_namespace", "n.oid"))
-        WHERE (n.nspname = 'pg_catalog' OR \(builtInOrMember("pg_namespace", "n.oid")))
-          AND n.nspname NOT IN ('public', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-          AND \(aclChangedFromInitial(acl: "n.nspacl", owner: "n.nspowner", type: "'n'"))
-        UNION ALL
-        SELECT 'privileges on ' || CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END,
-               \(qualified("n", "p.proname")) || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'
-        FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \(initialPrivileges("pg_proc", "p.oid"))
-        WHERE \(builtInOrMember("pg_proc", "p.oid", namespace: "p.pronamespace"))
-          AND \(aclChangedFromInitial(acl: "p.proacl", owner: "p.proowner", type: "'f'"))
-        UNION ALL
-        SELECT 'privileges on type', \(qualified("n", "t.typname"))
-        FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \(initialPrivileges("pg_type", "t.oid"))
-        WHERE \(builtInOrMember("pg_type", "t.oid", namespace: "t.typnamespace"))
-          AND \(aclChangedFromInitial(acl: "t.typacl", owner: "t.typowner", type: "'T'"))
-        UNION ALL
-        SELECT 'privileges on ' || CASE c.relkind WHEN 'S' THEN 'sequence' ELSE 'table' END, \(qualified("n", "c.relname"))
-        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \(initialPrivileges("pg_class", "c.oid"))
-        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(builtInOrMember("pg_class", "c.oid", namespace: "c.relnamespace"))
-          AND \(aclChangedFromInitial(acl: "c.relacl", owner: "c.relowner", type: "CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::\"char\""))
-        UNION ALL
         SELECT 'privileges on column', \(qualified("n", "c.relname")) || '.' || pg_catalog.quote_ident(a.attname)
         FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \(initialPrivileges("pg_class", "c.oid", subid: "a.attnum"))
