@@ -8,7 +8,7 @@ import TestSupport
 struct AuditProbe: CustomTestStringConvertible, Sendable {
     /// What the object is, for failure messages.
     let kind: String
-    /// SQL creating it; `ROLE` stands for a role made for the run.
+    /// SQL creating it; `ROLE` (every occurrence, so never the keyword) stands for a role made for the run.
     let sql: String
     /// Lines pg_dump writes for it (`ROLE` as in `sql`): the oracle, checked on the source and on a restored copy.
     let pgDumpWrites: [String]
@@ -84,6 +84,66 @@ struct CoverageAuditTests {
                        GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO ROLE;
                        """,
                    pgDumpWrites: ["GRANT ALL ON FOREIGN DATA WRAPPER postgres_fdw TO ROLE;"], name: "postgres_fdw", needsContrib: true),
+    ] + coveredProbes
+
+    /// Kinds the dump already carries or refuses, one object each, so the audit spans what pg_dump.c's getXxx read.
+    static let coveredProbes: [AuditProbe] = [
+        AuditProbe(kind: "schema", sql: "CREATE SCHEMA audit_s;", pgDumpWrites: ["CREATE SCHEMA audit_s;"], name: "audit_s"),
+        AuditProbe(kind: "enum type and function", sql: """
+                       CREATE TYPE audit_enum AS ENUM ('a');
+                       CREATE FUNCTION audit_f() RETURNS integer LANGUAGE sql AS 'SELECT 1';
+                       CREATE AGGREGATE audit_agg(integer) (SFUNC = int4pl, STYPE = integer);
+                       """,
+                   pgDumpWrites: ["CREATE TYPE public.audit_enum AS ENUM (", "CREATE FUNCTION public.audit_f() RETURNS integer",
+                                  "CREATE AGGREGATE public.audit_agg(integer) ("], name: "public.audit_f"),
+        AuditProbe(kind: "shell type", sql: "CREATE TYPE audit_shell;", pgDumpWrites: ["CREATE TYPE public.audit_shell;"],
+                   name: "public.audit_shell"),
+        AuditProbe(kind: "operator and operator family", sql: """
+                       CREATE OPERATOR === (FUNCTION = int4eq, LEFTARG = integer, RIGHTARG = integer);
+                       CREATE OPERATOR FAMILY audit_fam USING btree;
+                       """,
+                   pgDumpWrites: ["CREATE OPERATOR public.=== (", "CREATE OPERATOR FAMILY public.audit_fam USING btree;"], name: "public.==="),
+        AuditProbe(kind: "collation, conversion and cast", sql: """
+                       CREATE COLLATION audit_coll FROM "C";
+                       CREATE CONVERSION audit_conv FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+                       CREATE TYPE audit_c AS (a integer);
+                       CREATE FUNCTION audit_c_int(audit_c) RETURNS integer LANGUAGE sql AS 'SELECT 1';
+                       CREATE CAST (audit_c AS integer) WITH FUNCTION audit_c_int(audit_c);
+                       """,
+                   pgDumpWrites: ["CREATE COLLATION public.audit_coll (", "CREATE CONVERSION public.audit_conv FOR 'LATIN1' TO 'UTF8'",
+                                  "CREATE CAST (public.audit_c AS integer) WITH FUNCTION public.audit_c_int(public.audit_c);"],
+                   name: "public.audit_coll"),
+        AuditProbe(kind: "access method", sql: "CREATE ACCESS METHOD audit_am TYPE TABLE HANDLER heap_tableam_handler;",
+                   pgDumpWrites: ["CREATE ACCESS METHOD audit_am TYPE TABLE HANDLER heap_tableam_handler;"], name: "audit_am"),
+        AuditProbe(kind: "text search parser, template and configuration", sql: """
+                       CREATE TEXT SEARCH PARSER audit_prs (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end,
+                                                            LEXTYPES = prsd_lextype);
+                       CREATE TEXT SEARCH TEMPLATE audit_tmpl (LEXIZE = dsimple_lexize);
+                       CREATE TEXT SEARCH CONFIGURATION audit_cfg (COPY = english);
+                       """,
+                   pgDumpWrites: ["CREATE TEXT SEARCH PARSER public.audit_prs (", "CREATE TEXT SEARCH TEMPLATE public.audit_tmpl (",
+                                  "CREATE TEXT SEARCH CONFIGURATION public.audit_cfg ("], name: "public.audit_prs"),
+        AuditProbe(kind: "table with its index, statistics, rule, trigger and policy", sql: """
+                       CREATE TABLE audit_t (a integer, b integer);
+                       CREATE INDEX audit_i ON audit_t (b);
+                       CREATE STATISTICS audit_st (ndistinct) ON a, b FROM audit_t;
+                       CREATE RULE audit_r AS ON DELETE TO audit_t DO INSTEAD NOTHING;
+                       CREATE FUNCTION audit_tf() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+                       CREATE TRIGGER audit_tg BEFORE INSERT ON audit_t FOR EACH ROW EXECUTE FUNCTION audit_tf();
+                       CREATE POLICY audit_p ON audit_t USING (a > 0);
+                       """,
+                   pgDumpWrites: ["CREATE INDEX audit_i ON public.audit_t", "CREATE STATISTICS public.audit_st", "CREATE RULE audit_r AS",
+                                  "CREATE TRIGGER audit_tg BEFORE INSERT ON public.audit_t", "CREATE POLICY audit_p ON public.audit_t"],
+                   name: "public.audit_t"),
+        AuditProbe(kind: "event trigger, publication and default privileges", sql: """
+                       CREATE FUNCTION audit_evf() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+                       CREATE EVENT TRIGGER audit_evt ON ddl_command_start EXECUTE FUNCTION audit_evf();
+                       CREATE PUBLICATION audit_pub;
+                       ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO ROLE;
+                       """,
+                   pgDumpWrites: ["CREATE EVENT TRIGGER audit_evt ON ddl_command_start", "CREATE PUBLICATION audit_pub",
+                                  // pg_dump 15 writes two spaces before TO.
+                                  "ALTER DEFAULT PRIVILEGES", "GRANT SELECT ON TABLES"], name: "audit_evt"),
     ]
 
     @Test(arguments: PostgresServers.all)
