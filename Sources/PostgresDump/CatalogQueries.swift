@@ -327,12 +327,15 @@ enum CatalogQueries {
           WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i', 'I') AND \(userSchema("n"))
             AND \(notImplicit("pg_class", "c.oid"))
           UNION ALL
+          -- With their user mappings, which pg_dump writes after the server.
           SELECT 'foreign server', pg_catalog.quote_ident(o.srvname) FROM pg_catalog.pg_foreign_server o
           WHERE \(notImplicit("pg_foreign_server", "o.oid"))
           UNION ALL
           -- Subscriptions of this database (pg_dump writes them; subname is readable without superuser).
           SELECT 'subscription', pg_catalog.quote_ident(o.subname) FROM pg_catalog.pg_subscription o
           WHERE o.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+          UNION ALL
+          \(silentKinds)
         ) x
         ORDER BY kind, name
         """

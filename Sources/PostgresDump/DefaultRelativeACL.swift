@@ -28,8 +28,10 @@ extension CatalogQueries {
     /// Default entries missing from `acl` are revoked from their grantee; entries of `acl` that are not
     /// default ones are granted in array order (plain privileges before those WITH GRANT OPTION), so
     /// grants that depend on an earlier grant option come after it.
-    static func aclChangesFromDefault(acl: String, owner: String, kind: String, target: String) -> String {
-        let base = "pg_catalog.acldefault('\(aclDefaultType(kind: kind))', \(owner))"
+    ///
+    /// `base` replaces the default when given (the initial privileges of an object initdb or an extension made).
+    static func aclChangesFromDefault(acl: String, owner: String, kind: String, target: String, base: String? = nil) -> String {
+        let base = base ?? "pg_catalog.acldefault('\(aclDefaultType(kind: kind))', \(owner))"
         let grantee = { (g: String) in
             "CASE WHEN \(g) = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(\(g))) END"
         }

@@ -54,6 +54,7 @@ enum ObjectKinds {
         CastsAndConversions.read,
         Publications.read,
         EventTriggers.read,
+        InitialPrivileges.read,
     ]
 
     /// `classid, objid, key` rows mapping the catalog rows of these kinds to their dependency keys.
