@@ -14,9 +14,7 @@ struct ScheduleRunCommandTests {
     @Test("a source not due today is skipped and shown as not due; --source and --all-sources run it")
     func notDue() throws {
         let dir = try TempDir("run-schedule")
-        try makeSQLiteDatabase(at: dir.file("mms.db"))
-        _ = try makeUploadsFolder(in: dir)
-        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+        try makeSources(dir)
         let (today, other) = todayAndAnotherDay()
         let config = try writeConfig(dir, """
             backup_dir: backups
