@@ -43,6 +43,9 @@ enum PgDumpEngine {
             ?? PgDumpProgram.candidatePaths(environmentPath: ProcessInfo.processInfo.environment["PATH"])
         var found: [PgDumpProgram] = []
         for path in paths {
+            if program != nil, !FileManager.default.isExecutableFile(atPath: path) {
+                throw BackupJobError.failed("--pg-dump \(path): no such program (it does not exist or is not executable)")
+            }
             guard let result = try? runQuick(path, ["--version"]),
                   let parsed = PgDumpProgram.parseVersion(result) else {
                 if program != nil { throw BackupJobError.failed("--pg-dump \(path): not a pg_dump program (its --version says no PostgreSQL version)") }

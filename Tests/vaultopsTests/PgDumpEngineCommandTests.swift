@@ -76,6 +76,17 @@ struct PgDumpEngineCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 
+    @Test("a --pg-dump path that is no program is named as such, before anything is written")
+    func missingProgram() throws {
+        let server = try #require(PostgresServers.all.first)
+        let dir = try TempDir("engine-missing")
+        let r = try vaultops(["backup", "postgres", try server.url(database: "postgres"), "--engine", "pg_dump",
+                              "--pg-dump", "/nonexistent/bin/pg_dump", "--out", dir.path])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("--pg-dump /nonexistent/bin/pg_dump: no such program"), "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+
     @Test("pg_dump's own failure (a table it cannot lock in time) fails the backup with its message; nothing is left")
     func pgDumpFailureLeavesNothing() throws {
         let server = try #require(PostgresServers.all.first)
