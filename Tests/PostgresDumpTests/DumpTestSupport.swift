@@ -75,9 +75,7 @@ enum DumpFixture {
 
     /// pg_dump's output without comment lines and its per-run `\restrict` keys, so two dumps can be compared.
     static func comparableSchema(_ output: String) -> String {
-        output.split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.hasPrefix("--") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
-            .joined(separator: "\n")
+        comparablePgDumpOutput(output)
     }
 
     /// Every table's and populated materialized view's rows as COPY text, in a total order.

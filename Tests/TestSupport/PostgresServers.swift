@@ -103,3 +103,19 @@ public enum PostgresServers {
         return Int(version.split(separator: ".").first ?? "")
     }
 }
+
+/// pg_dump's output without comment lines and its per-run `\restrict`/`\unrestrict` keys, so two dumps compare.
+public func comparablePgDumpOutput(_ output: String) -> String {
+    output.split(separator: "\n", omittingEmptySubsequences: false)
+        .filter { !$0.hasPrefix("--") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
+        .joined(separator: "\n")
+}
+
+extension PostgresServer {
+    /// `pg_dump OPTIONS` of `database` by `dumper`'s pg_dump (default: this server's own), made comparable.
+    public func comparableDump(_ database: String, _ options: [String] = [], dumper: PostgresServer? = nil) throws -> String {
+        let r = try runProcess((dumper ?? self).tool("pg_dump"), options + ["-d", try url(database: database)])
+        guard r.status == 0 else { throw TestSupportError("pg_dump \(options.joined(separator: " ")) on \(self): \(r.stderr)") }
+        return comparablePgDumpOutput(r.stdout)
+    }
+}

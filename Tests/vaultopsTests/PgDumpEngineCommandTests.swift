@@ -19,15 +19,6 @@ struct PgDumpEngineCommandTests {
           SELECT g % 300 + 1, CASE WHEN g % 7 = 0 THEN NULL ELSE E'\\\\restrict x\\nline' END, g FROM generate_series(1, 900) g;
         """
 
-    /// `pg_dump --schema-only` of `database` by the server's own pg_dump, without comments and `\\restrict` lines.
-    static func schemaOnly(_ server: PostgresServer, _ database: String) throws -> String {
-        let r = try runProcess(server.tool("pg_dump"), ["--schema-only", "-d", try server.url(database: database)])
-        guard r.status == 0 else { throw TestSupportError("pg_dump --schema-only on \(server): \(r.stderr)") }
-        return r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.hasPrefix("--") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
-            .joined(separator: "\n")
-    }
-
     @Test("the dump restores with vaultops restore to the same schema and rows; no \\restrict line, no password",
           arguments: PostgresServers.all)
     func roundTrip(_ server: PostgresServer) throws {
@@ -52,7 +43,7 @@ struct PgDumpEngineCommandTests {
         let target = try server.freshDatabase("engdst")
         let restore = try vaultops(["restore", artifact.path, "--to", try server.url(database: target)])
         #expect(restore.status == 0, "\(restore.stderr)")
-        #expect(try Self.schemaOnly(server, source) == (try Self.schemaOnly(server, target)))
+        #expect(try server.comparableDump(source, ["--schema-only"]) == (try server.comparableDump(target, ["--schema-only"])))
         for table in ["shop.\"Customers\"", "shop.orders"] {
             let query = "COPY (SELECT * FROM \(table) ORDER BY id) TO STDOUT"
             #expect(try server.psql(query, database: source) == (try server.psql(query, database: target)))

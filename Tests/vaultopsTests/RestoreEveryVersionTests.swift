@@ -32,17 +32,6 @@ struct RestoreEveryVersionTests {
         return db
     }
 
-    /// `pg_dump` (schema and data) of `database` by `server`'s own pg_dump, without comments and `\restrict` lines.
-    /// `dumper` (default: the server's own pg_dump) with `options` (`--schema-only`, `--data-only`).
-    static func fullDump(_ server: PostgresServer, _ database: String, _ options: [String] = [],
-                         dumper: PostgresServer? = nil) throws -> String {
-        let r = try runProcess((dumper ?? server).tool("pg_dump"), options + ["-d", try server.url(database: database)])
-        guard r.status == 0 else { throw TestSupportError("pg_dump on \(server): \(r.stderr)") }
-        return r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.hasPrefix("--") && !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
-            .joined(separator: "\n")
-    }
-
     /// Backs `database` on `server` up with `vaultops backup postgres` into `dir`, checks it with `verify --deep`,
     /// and returns the artifact.
     static func backup(_ database: String, on server: PostgresServer, into dir: TempDir) throws -> URL {
@@ -70,7 +59,7 @@ struct RestoreEveryVersionTests {
         let target = try server.freshDatabase("vrdst")
         let r = try vaultops(["restore", artifact.path, "--to", try server.url(database: target)])
         #expect(r.status == 0, "\(r.stderr)")
-        try Self.expectSame(try Self.fullDump(server, source), try Self.fullDump(server, target), "\(server)", dir: dir)
+        try Self.expectSame(try server.comparableDump(source), try server.comparableDump(target), "\(server)", dir: dir)
         for db in [source, target] { try server.psql("DROP DATABASE \"\(db)\"") }
     }
 
@@ -88,10 +77,10 @@ struct RestoreEveryVersionTests {
         let target = try new.freshDatabase("vrup")
         let r = try vaultops(["restore", artifact.path, "--to", try new.url(database: target)])
         #expect(r.status == 0, "\(r.stderr)")
-        try Self.expectSame(try Self.fullDump(new, reference, ["--schema-only"]), try Self.fullDump(new, target, ["--schema-only"]),
+        try Self.expectSame(try new.comparableDump(reference, ["--schema-only"]), try new.comparableDump(target, ["--schema-only"]),
                             "schema, \(old) to \(new)", dir: dir)
-        try Self.expectSame(try Self.fullDump(old, source, ["--data-only"], dumper: new),
-                            try Self.fullDump(new, target, ["--data-only"]), "data, \(old) to \(new)", dir: dir)
+        try Self.expectSame(try old.comparableDump(source, ["--data-only"], dumper: new),
+                            try new.comparableDump(target, ["--data-only"]), "data, \(old) to \(new)", dir: dir)
         try old.psql("DROP DATABASE \"\(source)\"")
         for db in [target, reference] { try new.psql("DROP DATABASE \"\(db)\"") }
     }
