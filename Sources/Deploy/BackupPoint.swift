@@ -1,4 +1,4 @@
-import BackupJobs
+import Artifacts
 import Foundation
 import PostgresRestore
 import VaultopsCore
