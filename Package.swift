@@ -69,18 +69,17 @@ let package = Package(
         ]),
         // The nightly run: sources through the artifact handlers, upload, mirror, prune, status, metrics, notifier.
         .target(name: "BackupJobs", dependencies: [
-            "Artifacts", "VaultopsCore", "SQLiteSnapshot", "Retention", "LibPQ", "PostgresRestore",
-            "ObjectStorage", "Storage", "Mirror", "HTTP",
+            "Artifacts", "VaultopsCore", "Retention", "LibPQ", "ObjectStorage", "Storage", "Mirror", "HTTP",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // Deploys around a verified backup point: plan, stages, health gates, rollback, release history.
         .target(name: "Deploy", dependencies: [
-            "Artifacts", "VaultopsCore", "PostgresRestore", "HTTP",
+            "Artifacts", "VaultopsCore", "HTTP",
         ]),
 
         .executableTarget(name: "vaultops", dependencies: [
-            "VaultopsCore", "Archive", "SQLite", "LibPQ", "PostgresDump", "PostgresRestore", "ObjectStorage", "Storage", "Retention",
+            "VaultopsCore", "Archive", "SQLite", "LibPQ", "PostgresDump", "ObjectStorage", "Storage", "Retention",
             "Artifacts", "BackupJobs", "Migration", "Mirror", "Deploy", "HTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
