@@ -83,7 +83,7 @@ struct PrunePlanTests {
         ])
     }
 
-    @Test("verified means a manifest whose size matches", arguments: [
+    @Test("a plan first counts an artifact as a candidate when its manifest is there and its size matches (its content is checked before it anchors anything)", arguments: [
         // (manifest present, recorded size, read problem, verified, warning fragment)
         (false, nil as Int64?, nil as String?, false, nil as String?),
         (true, 10, nil, true, nil),
