@@ -108,11 +108,14 @@ struct RestoreCommandSafetyTests {
         #expect(try PostgresTestServer.psql("SELECT count(*) FROM accounts", database: scratch) == "2")
     }
 
-    @Test("restore --clean behind another session's open transaction gives up after --lock-timeout and names that session")
-    func lockTimeoutNamesHolder() throws {
+    // pg_dump's own scripts start with `SET lock_timeout = 0;`: the option must hold over it, or a real dump
+    // waits forever behind the application (the hostile test's case).
+    @Test("restore --clean behind another session's open transaction gives up after --lock-timeout and names that session",
+          arguments: ["", "SET statement_timeout = 0;\nSET lock_timeout = 0;\nSET idle_in_transaction_session_timeout = 0;\n"])
+    func lockTimeoutNamesHolder(preamble: String) throws {
         let dir = try TempDir("restore-lock")
         let script = dir.file("small_20250101.sql")
-        try Fixture.write("CREATE TABLE app_orders (id int);\nINSERT INTO app_orders VALUES (1), (2);\n", to: script)
+        try Fixture.write(preamble + "CREATE TABLE app_orders (id int);\nINSERT INTO app_orders VALUES (1), (2);\n", to: script)
         let target = try PostgresTestServer.freshDatabase("locked")
         try Fixture.restore(script, into: target)
 
