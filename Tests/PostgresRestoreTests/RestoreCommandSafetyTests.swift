@@ -61,7 +61,7 @@ struct RestoreCommandSafetyTests {
     }
 
     @Test("SIGTERM or SIGINT mid-restore stops it, drops or rolls back what it did, says so, and exits 1",
-          arguments: [(3, SIGTERM), (1, SIGINT)])
+          arguments: [(3, SIGTERM), (3, SIGINT), (1, SIGINT), (1, SIGTERM)])
     func signalMidRestore(_ c: (jobs: Int, signal: Int32)) throws {
         let dir = try TempDir("restore-signal")
         let script = try Self.bigScript(in: dir, tables: 4, megabytes: 60)
