@@ -182,6 +182,26 @@ struct FolderSafetyTests {
         #expect((try lstatMode(target.appendingPathComponent("pipe").path)) & S_IFMT == S_IFIFO)
     }
 
+    @Test("a device node (as in a container's /dev copied into a volume) is named in the output and the manifest, not stored")
+    func deviceListed() throws {
+        try #require(geteuid() == 0, "making a device node needs root (CI runs as root)")
+        let dir = try TempDir("files-device")
+        let root = dir.file("vol")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: root.appendingPathComponent("f.txt"))
+        // 1,3 is /dev/null (glibc encodes small numbers as major << 8 | minor): harmless if anything opened it.
+        #expect(mknod(root.appendingPathComponent("null").path, S_IFCHR | 0o600, dev_t((1 << 8) | 3)) == 0)
+        let b = try vaultops(["backup", "files", root.path, "--out", dir.path])
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect((b.stdout + b.stderr).contains("null"), "\(b.stdout)\(b.stderr)")
+        let artifact = dir.file("vol_\(todayStamp()).tar.gz")
+        let listing = try runProcess("tar", ["-tvzf", artifact.path])
+        #expect(!listing.stdout.contains("vol/null"), "\(listing.stdout)")
+        #expect(listing.stdout.contains("vol/f.txt"), "\(listing.stdout)")
+        let manifest = try String(contentsOf: URL(fileURLWithPath: artifact.path + ".manifest.json"), encoding: .utf8)
+        #expect(manifest.contains("not_archived") && manifest.contains("null"), "\(manifest)")
+    }
+
     @Test("restoring as root drops setuid/setgid bits unless --same-permissions")
     func setuidDropped() throws {
         try #require(geteuid() == 0, "this test checks what a restore as root does")
