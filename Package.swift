@@ -53,9 +53,9 @@ let package = Package(
         // One storage interface (save, load with ranges, stat, list, remove): a local folder and an OSS prefix,
         // and the one place OSS settings are resolved. Above ObjectStorage (the raw OSS client), beside Retention.
         .target(name: "Storage", dependencies: ["ObjectStorage", "VaultopsCore"]),
-        .target(name: "Retention", dependencies: ["VaultopsCore", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Retention", dependencies: ["Storage", "VaultopsCore", .product(name: "Crypto", package: "swift-crypto")]),
         // Folder ⇄ OSS prefix mirroring: plan (pure), local walker, parallel executor.
-        .target(name: "Mirror", dependencies: ["ObjectStorage", "VaultopsCore"]),
+        .target(name: "Mirror", dependencies: ["ObjectStorage", "Storage", "VaultopsCore"]),
         // SQLite → PostgreSQL migration: schema translation, CSV export, parallel COPY, verification.
         .target(name: "Migration", dependencies: [
             "SQLite", "LibPQ", "VaultopsCore",
@@ -100,13 +100,13 @@ let package = Package(
         ]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "Storage", "HTTP", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
-        .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "VaultopsCore", "TestSupport"]),
-        .testTarget(name: "RetentionTests", dependencies: ["Retention", "VaultopsCore", "TestSupport"]),
+        .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "Storage", "VaultopsCore", "TestSupport"]),
+        .testTarget(name: "RetentionTests", dependencies: ["Retention", "Storage", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: [
             "Artifacts", "VaultopsCore", "PostgresRestore", "PostgresDump", "Archive", "TestSupport",
         ]),
         .testTarget(name: "BackupJobsTests", dependencies: [
-            "BackupJobs", "Artifacts", "VaultopsCore", "Retention", "ObjectStorage", "TestSupport",
+            "BackupJobs", "Artifacts", "VaultopsCore", "Retention", "ObjectStorage", "Storage", "TestSupport",
         ]),
         // Test targets that run the `vaultops` binary depend on it so that SwiftPM builds it first.
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "vaultops", "VaultopsCore", "TestSupport"]),
