@@ -103,7 +103,11 @@ let package = Package(
         ]),
         // Test targets that run the `vaultops` binary depend on it so that SwiftPM builds it first.
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "vaultops", "VaultopsCore", "TestSupport"]),
-        .testTarget(name: "vaultopsTests", dependencies: ["vaultops", "VaultopsCore", "TestSupport"]),
+        .testTarget(name: "vaultopsTests", dependencies: [
+            "vaultops", "VaultopsCore", "TestSupport",
+            // ExitCodeMappingTests holds one error of every kind from every module.
+            "Archive", "BackupJobs", "Deploy", "Migration", "Mirror", "ObjectStorage", "PostgresRestore", "Retention", "Storage",
+        ]),
     ]
 )
 
