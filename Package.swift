@@ -24,8 +24,11 @@ let package = Package(
         // Libraries, one concern each.
         // Hiding secrets in text (connection strings, registered values); no dependencies, so the lowest can use it.
         .target(name: "Redaction"),
+        // What kind of failure an error is (usage, verification, locked, …); no dependencies, so every library
+        // module's error can say it while only VaultopsCore's `ExitCode.for` turns kinds into exit codes.
+        .target(name: "ErrorKinds"),
         .target(name: "VaultopsCore", dependencies: [
-            "Redaction",
+            "Redaction", "ErrorKinds",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -41,24 +44,24 @@ let package = Package(
         ]),
         .target(name: "PostgresDump", dependencies: ["LibPQ"]),
         .target(name: "PostgresRestore", dependencies: [
-            "LibPQ", "VaultopsCore", "Archive",
+            "LibPQ", "Redaction", "ErrorKinds", "Archive",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The one libcurl transport: OSS transfers, webhooks and health gates.
         .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "ObjectStorage", dependencies: [
-            "HTTP", "VaultopsCore",
+            "HTTP", "VaultopsCore", "Redaction", "ErrorKinds",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // One storage interface (save, load with ranges, stat, list, remove): a local folder and an OSS prefix,
         // and the one place OSS settings are resolved. Above ObjectStorage (the raw OSS client), beside Retention.
-        .target(name: "Storage", dependencies: ["ObjectStorage", "VaultopsCore"]),
-        .target(name: "Retention", dependencies: ["VaultopsCore", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Storage", dependencies: ["ObjectStorage", "VaultopsCore", "ErrorKinds"]),
+        .target(name: "Retention", dependencies: ["VaultopsCore", "ErrorKinds", .product(name: "Crypto", package: "swift-crypto")]),
         // Folder ⇄ OSS prefix mirroring: plan (pure), local walker, parallel executor.
-        .target(name: "Mirror", dependencies: ["ObjectStorage", "VaultopsCore"]),
+        .target(name: "Mirror", dependencies: ["ObjectStorage", "VaultopsCore", "Redaction", "ErrorKinds"]),
         // SQLite → PostgreSQL migration: schema translation, CSV export, parallel COPY, verification.
         .target(name: "Migration", dependencies: [
-            "SQLite", "LibPQ", "VaultopsCore",
+            "SQLite", "LibPQ", "VaultopsCore", "Redaction", "ErrorKinds",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.

@@ -1,7 +1,7 @@
 import Foundation
 import LibPQ
 import Logging
-import VaultopsCore
+import Redaction
 
 /// Runs a plain SQL script (pg_dump's or vaultops' own) against a PostgreSQL server safely.
 ///
