@@ -42,7 +42,7 @@ let package = Package(
             "CLibPQ", "Redaction",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "PostgresDump", dependencies: ["LibPQ"]),
+        .target(name: "PostgresDump", dependencies: ["LibPQ", "Archive"]),
         .target(name: "PostgresRestore", dependencies: [
             "LibPQ", "Redaction", "ErrorKinds", "Archive",
             .product(name: "Logging", package: "swift-log"),
@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "SQLiteSnapshot", "TestSupport"]),
         .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "Redaction", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "TestSupport"]),
+        .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "PostgresRestoreTests", dependencies: [
             "PostgresRestore", "PostgresDump", "LibPQ", "Archive", "Redaction", "TestSupport",
         ]),
