@@ -16,7 +16,9 @@ public final class AgeReader: ByteSource {
     /// One encrypted chunk plus one byte of look-ahead (to tell a full chunk at the end from one in the middle).
     private let chunkBuffer: UnsafeMutableRawBufferPointer
     private var carried = 0
-    private var plaintext: [UInt8] = []
+    private var plaintext = Data()
+    /// Kept one chunk longer, for the reason `AgeWriter.previousBox` gives.
+    private var previousPlaintext = Data()
     private var plaintextOffset = 0
     private var finished = false
     /// The error every later read repeats: a failed payload never resumes.
@@ -107,7 +109,8 @@ public final class AgeReader: ByteSource {
         finished = true
     }
 
-    private func release(_ chunk: [UInt8]) {
+    private func release(_ chunk: Data) {
+        previousPlaintext = plaintext
         plaintext = chunk
         plaintextOffset = 0
         carried = 0

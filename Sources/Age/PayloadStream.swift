@@ -12,6 +12,7 @@ struct PayloadStream {
     let key: SymmetricKey
     /// The index of the next chunk.
     private(set) var counter: UInt64 = 0
+    private var previousBox: ChaChaPoly.SealedBox?
 
     /// The payload key: HKDF-SHA-256(file key, salt = the file's 16-byte nonce, info "payload").
     init(fileKey: [UInt8], nonce: [UInt8]) {
@@ -27,23 +28,26 @@ struct PayloadStream {
         return try! ChaChaPoly.Nonce(data: bytes)  // 12 bytes: cannot fail
     }
 
-    /// Encrypts the next chunk and appends ciphertext and tag to `out`.
-    mutating func seal<D: DataProtocol>(_ plaintext: D, last: Bool, into out: inout [UInt8]) throws {
+    /// Encrypts the next chunk; the file carries its `ciphertext` then its `tag`.
+    mutating func seal<D: DataProtocol>(_ plaintext: D, last: Bool) throws -> ChaChaPoly.SealedBox {
         let box = try ChaChaPoly.seal(plaintext, using: key, nonce: nonce(last: last))
-        out += box.ciphertext
-        out += box.tag
         counter += 1
+        return box
     }
 
     /// Opens `chunk` (ciphertext || tag) as the next chunk with the given flag; nil when it does not authenticate.
-    func open(_ chunk: UnsafeRawBufferPointer, last: Bool) -> [UInt8]? {
+    ///
+    /// The sealed box is kept until the next call (see `AgeWriter.previousBox`: it spares glibc a heap trim and
+    /// the page faults after it on every chunk).
+    mutating func open(_ chunk: UnsafeRawBufferPointer, last: Bool) -> Data? {
         guard chunk.count >= Self.tagSize else { return nil }
         let split = chunk.count - Self.tagSize
         guard let box = try? ChaChaPoly.SealedBox(nonce: nonce(last: last),
                                                   ciphertext: UnsafeRawBufferPointer(rebasing: chunk[..<split]),
                                                   tag: UnsafeRawBufferPointer(rebasing: chunk[split...])),
               let plaintext = try? ChaChaPoly.open(box, using: key) else { return nil }
-        return Array(plaintext)
+        previousBox = box
+        return plaintext
     }
 
     /// Moves to the next chunk after a successful `open`.
