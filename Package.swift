@@ -36,6 +36,13 @@ let package = Package(
             "CZlib", "CLibDeflate",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The age v1 file format (age-encryption.org/v1): X25519 and scrypt recipients, streaming encryption and
+        // decryption over Archive's ByteSource/ByteSink; primitives from swift-crypto only.
+        .target(name: "Age", dependencies: [
+            "Archive",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "SQLiteSnapshot", dependencies: ["SQLite"]),
         .target(name: "LibPQ", dependencies: [
@@ -95,6 +102,7 @@ let package = Package(
             "VaultopsCore", "TestSupport", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
+        .testTarget(name: "AgeTests", dependencies: ["Age", "Archive", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "SQLiteSnapshot", "TestSupport"]),
         .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "Redaction", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
