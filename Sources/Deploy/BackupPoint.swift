@@ -60,11 +60,7 @@ public enum BackupPoint {
             var ok = true
             var detail: String
             do {
-                guard let source = config.source(named: artifact.source) else {
-                    throw DeployError(.restore, "source '\(artifact.source)' is no longer in the config; restore \(artifact.path) by hand")
-                }
-                log("restore: \(artifact.source): \(artifact.path) → \(source.redactedTarget)")
-                detail = try source.kind.handler.restore(url, over: source)
+                detail = try restoreOne(artifact, url: url, config: config, log: log)
             } catch {
                 ok = false
                 detail = "FAILED: \(oneLine(error))"
@@ -74,6 +70,20 @@ public enum BackupPoint {
                                     seconds: Date().timeIntervalSince(started), detail: detail))
         }
         return steps
+    }
+
+    /// Restores one artifact over its configured source; returns the handler's summary.
+    // Kept out of line: Swift 6.3's release optimizer (CopyPropagation) crashed with "Found ownership error"
+    // when this body was inlined into the loop above.
+    @inline(never)
+    private static func restoreOne(_ artifact: BackupPointArtifact, url: URL, config: Config,
+                                   log: (String) -> Void) throws -> String {
+        guard let source = config.source(named: artifact.source) else {
+            throw DeployError(.restore, "source '\(artifact.source)' is no longer in the config; restore \(artifact.path) by hand")
+        }
+        log("restore: \(artifact.source): \(artifact.path) → \(source.redactedTarget)")
+        let handler = source.kind.handler
+        return try handler.restore(url, over: source)
     }
 
     /// Bytes a new backup point is expected to need in `backup_dir`, from the newest artifacts of its sources.
