@@ -234,6 +234,27 @@ struct ObjectKindTests {
         }
     }
 
+    /// Typed tables (`CREATE TABLE … OF type`), once refused: one with nothing of its own, one with defaults, NOT NULL,
+    /// a CHECK, a primary key and rows, and a partitioned one with a partition, as pg_dump writes them.
+    @Test(arguments: PostgresServers.all)
+    func typedTablesRoundTrip(_ server: PostgresServer) throws {
+        let script = try VersionedDump.expectRoundTrip("""
+            CREATE TYPE person AS (id integer, name text, born date);
+            CREATE TABLE plain_people OF person;
+            CREATE TABLE "Odd People" OF person (id WITH OPTIONS PRIMARY KEY, name WITH OPTIONS NOT NULL DEFAULT 'nobody',
+                                                 CONSTRAINT born_late CHECK (born > '1900-01-01'));
+            COMMENT ON TABLE "Odd People" IS 'typed';
+            CREATE TABLE people_by_year OF person PARTITION BY RANGE (born);
+            CREATE TABLE people_1990s PARTITION OF people_by_year FOR VALUES FROM ('1990-01-01') TO ('2000-01-01');
+            INSERT INTO "Odd People" (id, born) VALUES (1, '1990-05-01');
+            INSERT INTO plain_people VALUES (2, 'x', NULL);
+            INSERT INTO people_by_year VALUES (3, 'y', '1995-01-01');
+            """, on: server)
+        #expect(script.contains("CREATE TABLE public.plain_people OF public.person;"))
+        #expect(script.contains("CREATE TABLE public.\"Odd People\" OF public.person (\n    id "))
+        #expect(!script.contains("typed table"))
+    }
+
     /// A subscription (not carried yet) was left out without a word; it stops the dump by name like the other
     /// kinds the dump cannot recreate.
     @Test func subscriptionsAreRefusedByName() throws {
