@@ -222,6 +222,7 @@ struct Catalog {
             let oid = try row.oid("oid")
             let schema = try row.string("schema"), name = try row.string("name"), qname = try row.string("qname")
             let own = try row.string("owner"), relkind = try row.string("relkind")
+            let tableWord = relkind == "f" ? "FOREIGN TABLE" : "TABLE"
             rels[oid] = Rel(schema: schema, name: name, qname: qname, owner: own, relkind: relkind)
             let reloptions = SQLText.reloptions(try row.stringArray("reloptions"))
             let cols = columns[oid] ?? []
@@ -248,12 +249,15 @@ struct Catalog {
                 }
             default:
                 let isPartition = try row.bool("relispartition")
-                sql = SQLText.header(name: name, type: "TABLE", schema: schema, owner: own)
+                sql = SQLText.header(name: name, type: tableWord, schema: schema, owner: own)
                 let unlogged = try row.string("relpersistence") == "u" ? "UNLOGGED " : ""
                 var elements: [String] = []
+                let ofType = try row.optionalString("oftype")
                 if !isPartition {
                     for col in cols where try col.bool("attislocal") {
-                        elements.append(try columnDefinition(col, tableOid: oid, identity: identity, notNulls: notNulls))
+                        // A typed table's columns come from its type: only what they add is written.
+                        let def = try columnDefinition(col, tableOid: oid, identity: identity, notNulls: notNulls, typed: ofType != nil)
+                        if let def { elements.append(def) }
                     }
                 }
                 for check in checks[oid] ?? [] where try check.bool("conislocal") {
@@ -265,17 +269,22 @@ struct Catalog {
                                                                                  .map { try $0.int("attnum") })
                 if isPartition {
                     let parent = try row.string("parents")
-                    sql += "CREATE \(unlogged)TABLE \(qname) PARTITION OF \(parent)"
+                    sql += "CREATE \(unlogged)\(tableWord) \(qname) PARTITION OF \(parent)"
                     if !elements.isEmpty { sql += " (\n    " + elements.joined(separator: ",\n    ") + "\n)" }
                     sql += "\n\(try row.string("partbound"))"
+                } else if let ofType {
+                    sql += "CREATE \(unlogged)TABLE \(qname) OF \(ofType)"
+                    if !elements.isEmpty { sql += " (\n    " + elements.joined(separator: ",\n    ") + "\n)" }
                 } else {
-                    sql += "CREATE \(unlogged)TABLE \(qname) (\n    " + elements.joined(separator: ",\n    ") + "\n)"
+                    sql += "CREATE \(unlogged)\(tableWord) \(qname) (\n    " + elements.joined(separator: ",\n    ") + "\n)"
                     if let parents = try row.optionalString("parents") { sql += "\nINHERITS (\(parents))" }
                 }
                 if let partkey = try row.optionalString("partkey") { sql += "\nPARTITION BY \(partkey)" }
+                if let server = try row.optionalString("server") { sql += "\nSERVER \(server)" }
                 if !reloptions.isEmpty { sql += "\nWITH (\(reloptions))" }
-                sql += ";\n\n"
-                switch try row.string("relreplident") {
+                sql += ForeignData.clause(try row.optionalString("ftoptions"), separator: "\n") + ";\n\n"
+                // A foreign table's is always NOTHING, and cannot be set.
+                switch relkind == "f" ? "d" : try row.string("relreplident") {
                 case "f": sql += "ALTER TABLE ONLY \(qname) REPLICA IDENTITY FULL;\n\n"
                 case "n": sql += "ALTER TABLE ONLY \(qname) REPLICA IDENTITY NOTHING;\n\n"
                 default: break // "d" is the default; "i" is set with its index in post-data
@@ -285,14 +294,14 @@ struct Catalog {
                 for col in cols where try isPartition || !col.bool("attislocal") {
                     let column = try col.string("qname")
                     if let def = try col.optionalString("defexpr"), try col.string("attgenerated").isEmpty {
-                        sql += "ALTER TABLE ONLY \(qname) ALTER COLUMN \(column) SET DEFAULT \(def);\n\n"
+                        sql += "ALTER \(tableWord) ONLY \(qname) ALTER COLUMN \(column) SET DEFAULT \(def);\n\n"
                     }
                     if try notNulls.setsInheritedNotNull(table: oid, attnum: col.int("attnum"), attnotnull: col.bool("attnotnull")) {
-                        sql += "ALTER TABLE ONLY \(qname) ALTER COLUMN \(column) SET NOT NULL;\n\n"
+                        sql += "ALTER \(tableWord) ONLY \(qname) ALTER COLUMN \(column) SET NOT NULL;\n\n"
                     }
                 }
-                sql += owner("ALTER TABLE \(qname) OWNER TO \(own);")
-                sql += comment("TABLE \(qname)", try row.optionalString("comment"))
+                sql += owner("ALTER \(tableWord) \(qname) OWNER TO \(own);")
+                sql += comment("\(tableWord) \(qname)", try row.optionalString("comment"))
                 if try row.bool("relrowsecurity") {
                     rlsStatements.append((key, SQLText.header(name: name, type: "ROW SECURITY", schema: schema, owner: own)
                                           + "ALTER TABLE \(qname) ENABLE ROW LEVEL SECURITY;\n\n"
@@ -304,7 +313,7 @@ struct Catalog {
                 }
             }
             for col in cols where relkind != "v" {
-                let column = "ALTER TABLE ONLY \(qname) ALTER COLUMN \(try col.string("qname"))"
+                let column = "ALTER \(tableWord) ONLY \(qname) ALTER COLUMN \(try col.string("qname"))"
                 if let target = try col.optionalInt("attstattarget"), target >= 0 {
                     sql += "\(column) SET STATISTICS \(target);\n\n"
                 }
@@ -317,6 +326,8 @@ struct Catalog {
                 }
                 let attoptions = ColumnOptions.dumpable(try col.stringArray("attoptions"))
                 if !attoptions.isEmpty { sql += "\(column) SET (\(attoptions));\n\n" }
+                let fdwOptions = ForeignData.clause(try col.optionalString("fdwoptions"))
+                if !fdwOptions.isEmpty { sql += "\(column)\(fdwOptions);\n\n" }
             }
             sql += settings.compression[oid] ?? ""
             for col in cols {
@@ -493,10 +504,12 @@ struct Catalog {
         return catalog
     }
 
-    /// One column of a CREATE TABLE: type, collation, default or generation expression, NOT NULL, identity.
+    /// One column of a CREATE TABLE: type, collation, default or generation expression, NOT NULL, identity; for a
+    /// typed table (`typed`), the column without its type and collation, or nil when it adds nothing to the type's.
     private static func columnDefinition(_ col: Row, tableOid: UInt32, identity: [String: String],
-                                         notNulls: NotNullConstraints) throws -> String {
-        var def = "\(try col.string("qname")) \(try col.string("type"))\(try col.string("collate"))"
+                                         notNulls: NotNullConstraints, typed: Bool = false) throws -> String? {
+        let name = try col.string("qname")
+        var def = typed ? name : "\(name) \(try col.string("type"))\(try col.string("collate"))"
         if let expr = try col.optionalString("defexpr") {
             switch try col.string("attgenerated") {
             case "s": def += " GENERATED ALWAYS AS (\(expr)) STORED"
@@ -516,7 +529,7 @@ struct Catalog {
             def += " GENERATED \(identityKind == "a" ? "ALWAYS" : "BY DEFAULT") AS IDENTITY"
             if !options.isEmpty { def += " (\n        \(options.replacingOccurrences(of: "\n", with: "\n        "))\n    )" }
         }
-        return def
+        return typed && def == name ? nil : def
     }
 
     /// Orders pre-data items so each follows what it depends on (pg_depend), ties broken by name; the
