@@ -255,18 +255,47 @@ struct ObjectKindTests {
         #expect(!script.contains("typed table"))
     }
 
-    /// A subscription (not carried yet) was left out without a word; it stops the dump by name like the other
-    /// kinds the dump cannot recreate.
-    @Test func subscriptionsAreRefusedByName() throws {
-        let db = try PostgresTestServer.freshDatabase("subs")
-        try PostgresTestServer.psql("""
-            CREATE SUBSCRIPTION "Sub S" CONNECTION 'dbname=nowhere' PUBLICATION p WITH (connect = false, slot_name = NONE, enabled = false);
-            """, database: db)
-        defer { _ = try? PostgresTestServer.psql("DROP SUBSCRIPTION \"Sub S\"", database: db) }
-        let error = try #require(throws: PostgresError.self) { try DumpFixture.dump(db) }
-        #expect(error.message.contains("subscription \"Sub S\""))
-        let (_, summary) = try DumpFixture.dump(db, options: DumpOptions(skipUnsupportedObjects: true))
-        #expect(summary.skipped == ["subscription \"Sub S\""])
+    /// Subscriptions, once refused by name, are written as pg_dump writes them: not connected, with the source's
+    /// slot name (or NONE) and every option that differs from the default, streaming always (its default changed
+    /// in 18), owner and comment; restored, they stay disabled until someone enables them.
+    @Test(arguments: PostgresServers.all)
+    func subscriptionsRoundTrip(_ server: PostgresServer) throws {
+        var sql = """
+            DO $$ BEGIN CREATE ROLE vaultops_sub_owner SUPERUSER NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+            CREATE SUBSCRIPTION "Sub S" CONNECTION 'dbname=nowhere host=example.invalid password=se''cret' PUBLICATION p, "Odd Pub"
+                WITH (connect = false, slot_name = NONE, enabled = false);
+            CREATE SUBSCRIPTION with_slot CONNECTION 'dbname=nowhere' PUBLICATION p
+                WITH (connect = false, slot_name = 'remote_slot', binary = true, streaming = on, synchronous_commit = 'local');
+            COMMENT ON SUBSCRIPTION "Sub S" IS 'not connected';
+            ALTER SUBSCRIPTION with_slot OWNER TO vaultops_sub_owner;
+            """
+        sql += "\nCREATE SUBSCRIPTION two_phase CONNECTION 'dbname=nowhere' PUBLICATION p WITH (connect = false, slot_name = NONE, two_phase = true, disable_on_error = true);"
+        if server.major >= 16 { sql += "\nCREATE SUBSCRIPTION origin_none CONNECTION 'dbname=nowhere' PUBLICATION p WITH (connect = false, slot_name = NONE, origin = none, password_required = false, run_as_owner = true, streaming = parallel);" }
+        if server.major >= 17 { sql += "\nCREATE SUBSCRIPTION failover CONNECTION 'dbname=nowhere' PUBLICATION p WITH (connect = false, slot_name = 'fo', failover = true);" }
+        defer { try? Self.dropTestSubscriptions(on: server) }
+        let script = try VersionedDump.expectRoundTrip(sql, on: server)
+        #expect(script.contains("CREATE SUBSCRIPTION \"Sub S\" CONNECTION 'dbname=nowhere host=example.invalid password=se''cret' "
+                                + "PUBLICATION p, \"Odd Pub\" WITH (connect = false, slot_name = NONE, streaming = "))
+        #expect(script.contains("CREATE SUBSCRIPTION with_slot CONNECTION 'dbname=nowhere' PUBLICATION p WITH (connect = false, "
+                                + "slot_name = 'remote_slot', binary = true, streaming = on, synchronous_commit = local);"))
+        #expect(script.contains("COMMENT ON SUBSCRIPTION \"Sub S\" IS 'not connected';"))
+        #expect(script.contains("ALTER SUBSCRIPTION with_slot OWNER TO vaultops_sub_owner;"))
+    }
+
+    /// Drops the subscriptions `subscriptionsRoundTrip` made, in the source and in the copy (a database with a
+    /// subscription cannot be dropped), detached from their slots first so nothing connects anywhere.
+    static func dropTestSubscriptions(on server: PostgresServer) throws {
+        let rows = try server.psql("""
+            SELECT string_agg(d.datname || '|' || quote_ident(s.subname), E'\\n') FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid
+            WHERE s.subname IN ('Sub S', 'with_slot', 'two_phase', 'origin_none', 'failover')
+            """)
+        for row in rows.split(separator: "\n") {
+            let parts = row.split(separator: "|", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            let name = parts[1]
+            _ = try? server.psql("ALTER SUBSCRIPTION \(name) DISABLE; ALTER SUBSCRIPTION \(name) SET (slot_name = NONE); DROP SUBSCRIPTION \(name);",
+                                 database: parts[0])
+        }
     }
 
     /// The kinds above, now carried, no longer stop the dump; a kind still not carried does, by name.

@@ -128,6 +128,11 @@ struct StatementInfoTests {
          "DROP TRANSFORM IF EXISTS FOR character varying(3) LANGUAGE \"My PL\";"),
         ("CREATE TRANSFORM FOR public.\"T\" LANGUAGE pl (TO SQL WITH FUNCTION public.g(internal));",
          "DROP TRANSFORM IF EXISTS FOR public.\"T\" LANGUAGE \"pl\";"),
+        ("CREATE SUBSCRIPTION \"Sub 'S'\" CONNECTION 'dbname=x' PUBLICATION p WITH (connect = false, slot_name = 'x');",
+         "DO $vaultops_clean$BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_subscription s WHERE s.subname = 'Sub ''S''' AND s.subdbid = "
+         + "(SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())) THEN "
+         + "ALTER SUBSCRIPTION \"Sub 'S'\" DISABLE; ALTER SUBSCRIPTION \"Sub 'S'\" SET (slot_name = NONE); "
+         + "DROP SUBSCRIPTION \"Sub 'S'\"; END IF; END$vaultops_clean$;"),
         ("CREATE USER MAPPING FOR CURRENT_USER SERVER s;", "DROP USER MAPPING IF EXISTS FOR CURRENT_USER SERVER \"s\";"),
         ("CREATE FOREIGN TABLE app.\"Remote\" (\n    id integer\n)\nSERVER s;", "DROP FOREIGN TABLE IF EXISTS \"app\".\"Remote\";"),
     ]
