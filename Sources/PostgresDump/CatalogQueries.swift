@@ -326,9 +326,10 @@ enum CatalogQueries {
           WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i', 'I') AND \(userSchema("n"))
             AND \(notImplicit("pg_class", "c.oid"))
           UNION ALL
-          -- Subscriptions of this database (pg_dump writes them; subname is readable without superuser).
+          -- Subscriptions of this database, when only a superuser could read their connection strings (Subscriptions).
           SELECT 'subscription', pg_catalog.quote_ident(o.subname) FROM pg_catalog.pg_subscription o
           WHERE o.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+            AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)
           UNION ALL
           \(silentKinds)
         ) x

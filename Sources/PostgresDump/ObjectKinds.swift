@@ -55,6 +55,7 @@ enum ObjectKinds {
         ForeignData.read,
         Languages.read,
         Publications.read,
+        Subscriptions.read,
         EventTriggers.read,
         InitialPrivileges.read,
     ]

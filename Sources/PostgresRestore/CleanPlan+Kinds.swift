@@ -1,6 +1,6 @@
 /// Drops for the kinds past tables and routines: text search objects, operators with their classes and
 /// families, casts, conversions, foreign servers and user mappings, procedural languages, transforms,
-/// publications, event triggers and large objects, in pg_dump's
+/// publications, subscriptions, event triggers and large objects, in pg_dump's
 /// `--clean --if-exists` forms.
 extension CleanPlan {
     /// The drop for `CREATE TEXT SEARCH …`, `CREATE OPERATOR …`, `CREATE CAST`, `CREATE [DEFAULT] CONVERSION`,
@@ -19,6 +19,7 @@ extension CleanPlan {
         case "conversion": return named("CONVERSION", at: i + 1)
         case "publication": return named("PUBLICATION", at: i + 1)
         case "server": return named("SERVER", at: i + 1)
+        case "subscription": return subscriptionDrop(t, at: i + 1)
         case "language": return named("LANGUAGE", at: i + 1)
         case "transform": return transformDrop(sql, t, at: i + 1)
         case "user": return word(i + 1) == "mapping" ? userMappingDrop(t, at: i + 2) : nil
@@ -49,6 +50,19 @@ extension CleanPlan {
         let keywords: Set = ["current_user", "current_role", "session_user", "user"]
         let role = t[i + 1].kind == .word && keywords.contains(t[i + 1].text) ? t[i + 1].text.uppercased() : quoteIdentifier(t[i + 1].text)
         return "DROP USER MAPPING IF EXISTS FOR \(role) SERVER \(server.sql);"
+    }
+
+    /// The drop for `CREATE SUBSCRIPTION name …`, name at `i`: the subscription is disabled and detached from its
+    /// slot first, so the drop connects nowhere (a dump's slot name is the source's: dropping it on the publisher
+    /// would break the source's replication), and runs inside the restore's transaction.
+    static func subscriptionDrop(_ t: [SQLToken], at i: Int) -> String? {
+        guard let (name, _) = StatementInfo.qualifiedName(t, at: i), name.parts.count == 1,
+              !name.parts[0].contains("$vaultops_clean$") else { return nil }
+        let literal = "'" + name.parts[0].replacingOccurrences(of: "'", with: "''") + "'"
+        return "DO $vaultops_clean$BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_subscription s WHERE s.subname = \(literal) "
+            + "AND s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())) THEN "
+            + "ALTER SUBSCRIPTION \(name.sql) DISABLE; ALTER SUBSCRIPTION \(name.sql) SET (slot_name = NONE); "
+            + "DROP SUBSCRIPTION \(name.sql); END IF; END$vaultops_clean$;"
     }
 
     /// The drop for `CREATE TRANSFORM FOR type LANGUAGE lang (…)`, `FOR` at `i`: the type as written.
