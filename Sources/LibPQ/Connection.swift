@@ -101,6 +101,9 @@ public final class Connection {
     /// Whether the connection is still usable.
     public var isOpen: Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// The connection's socket (for reading its options; vaultops never reads or writes it directly), -1 if none.
+    public var socketDescriptor: Int32 { PQsocket(handle) }
+
     /// Whether a transaction block is open (or failed and not yet rolled back) on this connection.
     public var isInTransaction: Bool {
         let status = PQtransactionStatus(handle)

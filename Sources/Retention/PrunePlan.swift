@@ -216,8 +216,12 @@ public struct PrunePlan: Sendable {
 
         var leftovers: [Leftover] = []
         for (name, manifest) in classified.manifests where classified.artifacts[name] == nil {
-            leftovers.append(Leftover(object: manifest.object, kind: .orphanManifest, remove: true,
-                                      reason: "removed: manifest without its artifact"))
+            // A backup renames its manifest into place just before its artifact's `.partial`; while that
+            // `.partial` is fresh the pair is a write in progress, not an orphan.
+            let writing = classified.partials.contains { $0.name == name + ".partial" && !isStale($0, now: now) }
+            leftovers.append(Leftover(object: manifest.object, kind: .orphanManifest, remove: !writing,
+                                      reason: writing ? "kept: its artifact is still being written (a .partial less than a day old)"
+                                                      : "removed: manifest without its artifact"))
         }
         for object in classified.partials {
             let stale = isStale(object, now: now)

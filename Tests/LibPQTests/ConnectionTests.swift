@@ -342,3 +342,36 @@ struct ProcessWideSecretTests {
         #expect(!Redacted.registeredSecrets.contains(secret))
     }
 }
+
+/// The kernel's view of a connection's socket: libpq applies keepalives and tcp_user_timeout as socket options.
+@Suite("LibPQ: dead peers are noticed (socket options)")
+struct SocketOptionTests {
+    private func intOption(_ fd: Int32, _ level: Int32, _ name: Int32) throws -> Int32 {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        let status = getsockopt(fd, level, name, &value, &length)
+        try #require(status == 0, "getsockopt(\(level), \(name)) failed: errno \(errno)")
+        return value
+    }
+
+    @Test("a TCP connection has keepalives (idle 60 s, every 10 s, 6 probes) and tcp_user_timeout 120 s by default")
+    func keepalivesAndUserTimeout() throws {
+        let (connection, _) = try freshConnection()
+        let fd = connection.socketDescriptor
+        try #require(fd >= 0)
+        #expect(try intOption(fd, SOL_SOCKET, SO_KEEPALIVE) == 1)
+        #expect(try intOption(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE) == 60)
+        #expect(try intOption(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL) == 10)
+        #expect(try intOption(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT) == 6)
+        #expect(try intOption(fd, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT) == Int32(Connection.tcpUserTimeoutMilliseconds))
+    }
+
+    @Test("the connection string's own keepalive settings win over the defaults")
+    func connectionStringWins() throws {
+        let db = try PostgresTestServer.freshDatabase("libpq")
+        let url = try PostgresTestServer.url(database: db)
+        let connection = try Connection(url + (url.contains("?") ? "&" : "?") + "keepalives_idle=300&tcp_user_timeout=5000")
+        #expect(try intOption(connection.socketDescriptor, Int32(IPPROTO_TCP), TCP_KEEPIDLE) == 300)
+        #expect(try intOption(connection.socketDescriptor, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT) == 5000)
+    }
+}

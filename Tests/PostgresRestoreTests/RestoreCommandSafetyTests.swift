@@ -61,7 +61,7 @@ struct RestoreCommandSafetyTests {
     }
 
     @Test("SIGTERM or SIGINT mid-restore stops it, drops or rolls back what it did, says so, and exits 1",
-          arguments: [(3, SIGTERM), (1, SIGINT)])
+          arguments: [(3, SIGTERM), (3, SIGINT), (1, SIGINT), (1, SIGTERM)])
     func signalMidRestore(_ c: (jobs: Int, signal: Int32)) throws {
         let dir = try TempDir("restore-signal")
         let script = try Self.bigScript(in: dir, tables: 4, megabytes: 60)
@@ -108,11 +108,14 @@ struct RestoreCommandSafetyTests {
         #expect(try PostgresTestServer.psql("SELECT count(*) FROM accounts", database: scratch) == "2")
     }
 
-    @Test("restore --clean behind another session's open transaction gives up after --lock-timeout and names that session")
-    func lockTimeoutNamesHolder() throws {
+    // pg_dump's own scripts start with `SET lock_timeout = 0;`: the option must hold over it, or a real dump
+    // waits forever behind the application (the hostile test's case).
+    @Test("restore --clean behind another session's open transaction gives up after --lock-timeout and names that session",
+          arguments: ["", "SET statement_timeout = 0;\nSET lock_timeout = 0;\nSET idle_in_transaction_session_timeout = 0;\n"])
+    func lockTimeoutNamesHolder(preamble: String) throws {
         let dir = try TempDir("restore-lock")
         let script = dir.file("small_20250101.sql")
-        try Fixture.write("CREATE TABLE app_orders (id int);\nINSERT INTO app_orders VALUES (1), (2);\n", to: script)
+        try Fixture.write(preamble + "CREATE TABLE app_orders (id int);\nINSERT INTO app_orders VALUES (1), (2);\n", to: script)
         let target = try PostgresTestServer.freshDatabase("locked")
         try Fixture.restore(script, into: target)
 

@@ -83,7 +83,7 @@ struct PrunePlanTests {
         ])
     }
 
-    @Test("verified means a manifest whose size matches", arguments: [
+    @Test("a plan first counts an artifact as a candidate when its manifest is there and its size matches (its content is checked before it anchors anything)", arguments: [
         // (manifest present, recorded size, read problem, verified, warning fragment)
         (false, nil as Int64?, nil as String?, false, nil as String?),
         (true, 10, nil, true, nil),
@@ -142,6 +142,25 @@ struct PrunePlanTests {
         #expect(entry.remove == removed)
         #expect(entry.reason.hasPrefix(removed ? "removed: " : "kept: "))
         #expect(plan.removals == (removed ? [leftover] : []))
+    }
+
+    // A backup renames its manifest into place just before its artifact's `.partial`: a prune that runs in
+    // between (prune alone takes no lock) must not take that manifest for an orphan, or the artifact would
+    // appear a moment later with no manifest.
+    @Test("a manifest whose artifact is still a fresh .partial is kept with it; stale, both go", arguments: [
+        (23.0 * 3600, false),
+        (25.0 * 3600, true),
+    ])
+    func manifestBesideItsPartial(partialAge: TimeInterval, removed: Bool) throws {
+        let manifest = object("db_20250415.sql.gz.manifest.json", age: 60)
+        let partial = object("db_20250415.sql.gz.partial", age: partialAge)
+        let plan = PrunePlan.make(objects: [manifest, partial], manifests: [:], policy: .init(keepDays: 30), now: now, timeZone: utc)
+        let kept = plan.leftovers.filter { !$0.remove }.map(\.object.name).sorted()
+        #expect(kept == (removed ? [] : ["db_20250415.sql.gz.manifest.json", "db_20250415.sql.gz.partial"]))
+        let entry = try #require(plan.leftovers.first { $0.kind == .orphanManifest })
+        #expect(entry.reason == (removed ? "removed: manifest without its artifact"
+                                         : "kept: its artifact is still being written (a .partial less than a day old)"))
+        #expect(plan.artifacts.isEmpty)
     }
 
     @Test("each removed artifact goes before its manifest; kept ones are not touched")

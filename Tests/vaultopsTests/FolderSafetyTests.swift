@@ -182,6 +182,55 @@ struct FolderSafetyTests {
         #expect((try lstatMode(target.appendingPathComponent("pipe").path)) & S_IFMT == S_IFIFO)
     }
 
+    // A log that is written all the time changes during every read: the CLI's exit codes, end to end.
+    @Test("backup files of a file written all the time: exit 1 naming it; with --allow-changed exit 5 and changed_files")
+    func changingFileExitCodes() throws {
+        let dir = try TempDir("files-changing")
+        let root = dir.file("logs")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let log = root.appendingPathComponent("app.log")
+        try Data(repeating: 0x61, count: 32 << 20).write(to: log)
+        let writer = try FileHandle(forWritingTo: log)
+        let stop = StopFlag()
+        let thread = Thread {
+            let line = Data(repeating: 0x62, count: 4096)
+            while !stop.isSet { try? writer.seekToEnd(); try? writer.write(contentsOf: line); usleep(200) }
+        }
+        thread.start()
+        defer { stop.set(); Thread.sleep(forTimeInterval: 0.05); try? writer.close() }
+        for out in ["strict", "kept"] { try FileManager.default.createDirectory(at: dir.file(out), withIntermediateDirectories: true) }
+
+        let failed = try vaultops(["backup", "files", root.path, "--out", dir.file("strict").path])
+        #expect(failed.status == 1, "\(failed.stdout)\(failed.stderr)")
+        #expect(failed.stderr.contains("app.log"), "\(failed.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("strict").path).allSatisfy { !$0.hasSuffix(".gz") })
+
+        let kept = try vaultops(["backup", "files", root.path, "--allow-changed", "--out", dir.file("kept").path])
+        #expect(kept.status == 5, "\(kept.stdout)\(kept.stderr)")
+        let manifest = try String(contentsOf: dir.file("kept/logs_\(todayStamp()).tar.gz.manifest.json"), encoding: .utf8)
+        #expect(manifest.contains("changed_files") && manifest.contains("app.log"), "\(manifest)")
+    }
+
+    @Test("a device node (as in a container's /dev copied into a volume) is named in the output and the manifest, not stored")
+    func deviceListed() throws {
+        try #require(geteuid() == 0, "making a device node needs root (CI runs as root)")
+        let dir = try TempDir("files-device")
+        let root = dir.file("vol")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: root.appendingPathComponent("f.txt"))
+        // 1,3 is /dev/null (glibc encodes small numbers as major << 8 | minor): harmless if anything opened it.
+        #expect(mknod(root.appendingPathComponent("null").path, S_IFCHR | 0o600, dev_t((1 << 8) | 3)) == 0)
+        let b = try vaultops(["backup", "files", root.path, "--out", dir.path])
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect((b.stdout + b.stderr).contains("null"), "\(b.stdout)\(b.stderr)")
+        let artifact = dir.file("vol_\(todayStamp()).tar.gz")
+        let listing = try runProcess("tar", ["-tvzf", artifact.path])
+        #expect(!listing.stdout.contains("vol/null"), "\(listing.stdout)")
+        #expect(listing.stdout.contains("vol/f.txt"), "\(listing.stdout)")
+        let manifest = try String(contentsOf: URL(fileURLWithPath: artifact.path + ".manifest.json"), encoding: .utf8)
+        #expect(manifest.contains("not_archived") && manifest.contains("null"), "\(manifest)")
+    }
+
     @Test("restoring as root drops setuid/setgid bits unless --same-permissions")
     func setuidDropped() throws {
         try #require(geteuid() == 0, "this test checks what a restore as root does")
@@ -207,4 +256,12 @@ func lstatMode(_ path: String) throws -> mode_t {
     var st = stat()
     guard lstat(path, &st) == 0 else { throw TestSupportError("lstat \(path) failed") }
     return st.st_mode
+}
+
+/// A flag one thread sets and another polls.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

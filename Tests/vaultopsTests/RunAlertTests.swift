@@ -59,6 +59,44 @@ struct RunAlertTests {
         #expect(metrics.contains("vaultops_source_last_run_success{source=\"mms\"} 0\n"))
     }
 
+    // The hostile test's case: a full backup disk. A small tmpfs filled to the last byte stands in for it
+    // (mounting needs root, as CI runs; the test says so instead of passing quietly when it cannot).
+    @Test("a full backup disk (ENOSPC): exit 1, the webhook and the metrics (on another disk) say so")
+    func fullBackupDisk() throws {
+        let dir = try TempDir("run-alert-full")
+        try makeSQLiteDatabase(at: dir.file("mms.db"))
+        let backups = dir.file("backups")
+        try FileManager.default.createDirectory(at: backups, withIntermediateDirectories: true)
+        let quoted = "'" + backups.path + "'"
+        let mount = try shell("mount -t tmpfs -o size=64k,mode=0700 tmpfs \(quoted)")
+        try #require(mount.status == 0, "mounting a tmpfs needs root (CI runs as root): \(mount.stderr)")
+        defer { _ = try? shell("umount \(quoted)") }
+        try shell("dd if=/dev/zero of=\(quoted)/filler bs=4k 2>/dev/null; true")
+        let listener = try WebhookListener()
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: mms
+                sqlite: mms.db
+            notify:
+              webhook: \(listener.url)
+            metrics:
+              textfile: metrics/vaultops.prom
+            """)
+        let r = try vaultops(["run", "--config", config.path])
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        let bodies = try listener.bodies()
+        try #require(bodies.count == 1, "\(r.stderr)")
+        #expect(bodies[0].contains("\"status\":\"failure\""), "\(bodies[0])")
+        #expect(bodies[0].contains("full"), "the message says the disk is full: \(bodies[0])")
+        let metrics = try String(contentsOf: dir.file("metrics/vaultops.prom"), encoding: .utf8)
+        #expect(metrics.contains("vaultops_run_exit_code 1\n"), "\(metrics)")
+        #expect(metrics.contains("vaultops_source_last_run_success{source=\"mms\"} 0\n"), "\(metrics)")
+        // Nothing half-written looks like a backup.
+        let left = try FileManager.default.contentsOfDirectory(atPath: backups.path).filter { $0 != "filler" }
+        #expect(left.allSatisfy { !$0.hasSuffix(".gz") }, "\(left)")
+    }
+
     @Test("a lock held longer than the source timeout: exit 4, webhook and metrics name the holder's pid")
     func lockHeldTooLong() throws {
         let dir = try TempDir("run-alert-lock")
