@@ -282,6 +282,23 @@ struct ObjectKindTests {
         #expect(script.contains("ALTER SUBSCRIPTION with_slot OWNER TO vaultops_sub_owner;"))
     }
 
+    /// Only a superuser can read a subscription's connection string: for another role the dump still stops, naming
+    /// the subscription, instead of leaving it out (pg_dump leaves it out with a warning).
+    @Test func subscriptionsAreRefusedWithoutSuperuser() throws {
+        let db = try PostgresTestServer.freshDatabase("subsnosu")
+        try PostgresTestServer.psql("""
+            DO $$ BEGIN CREATE ROLE vaultops_sub_reader NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+            CREATE SUBSCRIPTION "Sub S" CONNECTION 'dbname=nowhere' PUBLICATION p WITH (connect = false, slot_name = NONE);
+            """, database: db)
+        defer { _ = try? PostgresTestServer.psql("DROP SUBSCRIPTION \"Sub S\"", database: db) }
+        let connection = try Connection(try PostgresTestServer.url(database: db))
+        _ = try connection.execute("SET ROLE vaultops_sub_reader")
+        let error = try #require(throws: PostgresError.self) { try PostgresDumper(connection: connection).dump(to: MemorySink()) }
+        #expect(error.message.contains("subscription \"Sub S\""))
+        let summary = try PostgresDumper(connection: connection, options: DumpOptions(skipUnsupportedObjects: true)).dump(to: MemorySink())
+        #expect(summary.skipped == ["subscription \"Sub S\""])
+    }
+
     /// Drops the subscriptions `subscriptionsRoundTrip` made, in the source and in the copy (a database with a
     /// subscription cannot be dropped), detached from their slots first so nothing connects anywhere.
     static func dropTestSubscriptions(on server: PostgresServer) throws {
