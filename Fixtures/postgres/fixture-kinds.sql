@@ -1,6 +1,6 @@
 -- Object kinds the PostgresDump suites cover beyond fixture.sql (loaded after it, into the same database):
 -- large objects, collations, text search objects, operators, casts, conversions, foreign data, procedural
--- languages and transforms, typed tables, publications and event triggers. Kept apart from fixture.sql because the restore suites also load that file, restore pg_dump's
+-- languages and transforms, typed tables, special aggregates, publications and event triggers. Kept apart from fixture.sql because the restore suites also load that file, restore pg_dump's
 -- output of it (which wraps large objects in BEGIN/COMMIT) and restore over it with --clean.
 
 -- Large objects: one with a comment and a grant, an empty one, and one of 640,000 distinct bytes (more than
@@ -180,6 +180,18 @@ CREATE TABLE app."Odd People" OF app.person (id WITH OPTIONS PRIMARY KEY, name W
                                              CONSTRAINT born_late CHECK (born > '1900-01-01'));
 COMMENT ON TABLE app."Odd People" IS 'typed';
 INSERT INTO app."Odd People" (id, born) VALUES (1, '1990-05-01');
+
+-- Aggregates of the kinds once refused: ordered-set, hypothetical-set, and moving with serial functions and an
+-- initial value holding ", ".
+CREATE AGGREGATE app.median_of(float8 ORDER BY anyelement) (SFUNC = ordered_set_transition, STYPE = internal,
+    FINALFUNC = percentile_disc_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = SHAREABLE);
+CREATE AGGREGATE app.rank_of(VARIADIC "any" ORDER BY VARIADIC "any") (SFUNC = ordered_set_transition_multi, STYPE = internal,
+    FINALFUNC = rank_final, FINALFUNC_EXTRA, HYPOTHETICAL);
+CREATE AGGREGATE app.moving_avg(int8) (SFUNC = int8_avg_accum, STYPE = internal, SSPACE = 48, FINALFUNC = numeric_poly_avg,
+    COMBINEFUNC = int8_avg_combine, SERIALFUNC = int8_avg_serialize, DESERIALFUNC = int8_avg_deserialize,
+    MSFUNC = int8_avg_accum, MINVFUNC = int8_avg_accum_inv, MSTYPE = internal, MSSPACE = 48, MFINALFUNC = numeric_poly_avg,
+    PARALLEL = SAFE);
+CREATE AGGREGATE app.joined(text) (SFUNC = textcat, STYPE = text, INITCOND = 'a, b');
 
 -- Publications (inserts only: publishing updates or deletes would make later UPDATEs of tables without a
 -- replica identity fail): all tables, tables with a column list and a row filter, a partitioned table

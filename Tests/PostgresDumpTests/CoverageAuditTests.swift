@@ -108,6 +108,12 @@ struct CoverageAuditTests {
                        """,
                    pgDumpWrites: ["CREATE TYPE public.audit_enum AS ENUM (", "CREATE FUNCTION public.audit_f() RETURNS integer",
                                   "CREATE AGGREGATE public.audit_agg(integer) ("], name: "public.audit_f"),
+        AuditProbe(kind: "ordered-set aggregate", sql: """
+                       CREATE AGGREGATE audit_pct(float8 ORDER BY anyelement) (SFUNC = ordered_set_transition, STYPE = internal,
+                                                                               FINALFUNC = percentile_disc_final, FINALFUNC_EXTRA);
+                       """,
+                   pgDumpWrites: ["CREATE AGGREGATE public.audit_pct(double precision ORDER BY anyelement) ("], name: "public.audit_pct",
+                   carried: true),
         AuditProbe(kind: "typed table", sql: """
                        CREATE TYPE audit_row AS (a integer, b text);
                        CREATE TABLE audit_typed OF audit_row (a WITH OPTIONS NOT NULL);

@@ -100,6 +100,13 @@ struct FixtureCoverageTests {
             SELECT (SELECT count(*) FROM pg_class WHERE reloftype = 'app.person'::regtype) = 2
                    AND (SELECT count(*) FROM app."Odd People") > 0
             """),
+        ("ordered-set, hypothetical-set and moving aggregates with serial functions, and an initial value with a comma", """
+            SELECT (SELECT count(DISTINCT a.aggkind) FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+                    WHERE p.pronamespace = 'app'::regnamespace) = 3
+                   AND EXISTS (SELECT 1 FROM pg_aggregate a WHERE a.aggfnoid = 'app.moving_avg'::regproc AND a.aggmtransfn <> 0
+                               AND a.aggserialfn <> 0 AND a.aggtransspace > 0)
+                   AND EXISTS (SELECT 1 FROM pg_aggregate a WHERE a.agginitval LIKE '%, %')
+            """),
         ("publications of all tables, of tables with a column list and a row filter, and of a schema; event triggers", """
             SELECT (SELECT count(*) FROM pg_publication WHERE puballtables) = 1
                    AND EXISTS (SELECT 1 FROM pg_publication_rel WHERE prqual IS NOT NULL AND prattrs IS NOT NULL)

@@ -255,6 +255,36 @@ struct ObjectKindTests {
         #expect(!script.contains("typed table"))
     }
 
+    /// Aggregates of every kind pg_dump writes, once refused as "special": ordered-set (FINALFUNC_EXTRA and _MODIFY),
+    /// hypothetical-set, moving-aggregate options, combine, serial and deserial functions, SSPACE, SORTOP, and an
+    /// initial value holding ", " (it was cut into lines with the other options).
+    @Test(arguments: PostgresServers.all)
+    func aggregatesOfEveryKindRoundTrip(_ server: PostgresServer) throws {
+        let script = try VersionedDump.expectRoundTrip("""
+            CREATE AGGREGATE my_pct(float8 ORDER BY anyelement) (SFUNC = ordered_set_transition, STYPE = internal,
+                FINALFUNC = percentile_disc_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = SHAREABLE);
+            CREATE AGGREGATE my_rank(VARIADIC "any" ORDER BY VARIADIC "any") (SFUNC = ordered_set_transition_multi, STYPE = internal,
+                FINALFUNC = rank_final, FINALFUNC_EXTRA, HYPOTHETICAL);
+            CREATE AGGREGATE my_avg(int8) (SFUNC = int8_avg_accum, STYPE = internal, SSPACE = 48, FINALFUNC = numeric_poly_avg,
+                COMBINEFUNC = int8_avg_combine, SERIALFUNC = int8_avg_serialize, DESERIALFUNC = int8_avg_deserialize,
+                MSFUNC = int8_avg_accum, MINVFUNC = int8_avg_accum_inv, MSTYPE = internal, MSSPACE = 48, MFINALFUNC = numeric_poly_avg,
+                PARALLEL = SAFE);
+            CREATE FUNCTION my_mfinal(integer, integer) RETURNS integer LANGUAGE sql AS 'SELECT $1';
+            CREATE AGGREGATE my_sum(int4) (SFUNC = int4pl, STYPE = int4, MSFUNC = int4pl, MINVFUNC = int4mi, MSTYPE = int4,
+                MINITCOND = '0', MFINALFUNC = my_mfinal, MFINALFUNC_EXTRA, MFINALFUNC_MODIFY = SHAREABLE);
+            CREATE AGGREGATE my_max(int4) (SFUNC = int4larger, STYPE = int4, SORTOP = >);
+            CREATE AGGREGATE my_concat(text) (SFUNC = textcat, STYPE = text, INITCOND = 'a, b');
+            CREATE TABLE nums (n integer);
+            INSERT INTO nums VALUES (1), (3);
+            CREATE VIEW uses_them AS SELECT my_pct(0.5) WITHIN GROUP (ORDER BY n), my_rank(2) WITHIN GROUP (ORDER BY n),
+                                            my_avg(n::int8), my_sum(n), my_max(n), my_concat(n::text) FROM nums;
+            """, on: server)
+        #expect(script.contains("CREATE AGGREGATE public.my_pct(double precision ORDER BY anyelement) ("))
+        #expect(script.contains("    HYPOTHETICAL\n);"))
+        #expect(script.contains("    INITCOND = 'a, b'"))
+        #expect(script.contains("    SORTOP = OPERATOR(pg_catalog.>)"))
+    }
+
     /// Subscriptions, once refused by name, are written as pg_dump writes them: not connected, with the source's
     /// slot name (or NONE) and every option that differs from the default, streaming always (its default changed
     /// in 18), owner and comment; restored, they stay disabled until someone enables them.
