@@ -113,13 +113,7 @@ enum CatalogQueries {
                \(aclStatements(acl: "p.proacl", owner: "p.proowner", kind: "' || CASE WHEN p.prokind = 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END || '",
                                target: qualified("n", "p.proname") + " || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'")) AS acl,
                CASE WHEN p.prokind IN ('f', 'p') THEN pg_catalog.pg_get_functiondef(p.oid) END AS def,
-               (SELECT 'SFUNC = ' || a.aggtransfn::pg_catalog.regproc::text ||
-                       ', STYPE = ' || pg_catalog.format_type(a.aggtranstype, NULL) ||
-                       CASE WHEN a.aggfinalfn <> 0 THEN ', FINALFUNC = ' || a.aggfinalfn::pg_catalog.regproc::text ELSE '' END ||
-                       CASE WHEN a.aggcombinefn <> 0 THEN ', COMBINEFUNC = ' || a.aggcombinefn::pg_catalog.regproc::text ELSE '' END ||
-                       CASE WHEN a.agginitval IS NOT NULL THEN ', INITCOND = ' || pg_catalog.quote_literal(a.agginitval) ELSE '' END ||
-                       CASE p.proparallel WHEN 's' THEN ', PARALLEL = safe' WHEN 'r' THEN ', PARALLEL = restricted' ELSE '' END
-                FROM pg_catalog.pg_aggregate a WHERE a.aggfnoid = p.oid AND a.aggkind = 'n') AS aggbody
+               \(Aggregates.body) AS aggbody
         FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
         WHERE p.prokind IN ('f', 'p', 'a') AND \(userSchema("n")) AND \(notExtensionMember("pg_proc", "p.oid"))
           -- Range constructors and similar are created implicitly with their type.
@@ -313,13 +307,6 @@ enum CatalogQueries {
           FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
           WHERE t.oid >= 16384 AND t.typtype IN ('b', 'p') AND t.typelem = 0 AND \(userSchema("n"))
             AND \(notImplicit("pg_type", "t.oid"))
-          UNION ALL
-          SELECT 'aggregate of a special kind', \(qualified("n", "p.proname"))
-          FROM pg_catalog.pg_aggregate a JOIN pg_catalog.pg_proc p ON p.oid = a.aggfnoid
-          JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-          WHERE p.oid >= 16384 AND (a.aggkind <> 'n' OR a.aggmtransfn <> 0 OR a.aggsortop <> 0 OR a.aggserialfn <> 0
-                                    OR a.aggfinalextra OR a.aggfinalmodify <> 'r')
-            AND \(notImplicit("pg_proc", "p.oid"))
           UNION ALL
           SELECT 'object in a non-default tablespace', \(qualified("n", "c.relname"))
           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

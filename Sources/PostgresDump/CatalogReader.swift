@@ -138,9 +138,9 @@ struct CatalogReader {
             let word = prokind == "p" ? "PROCEDURE" : prokind == "a" ? "AGGREGATE" : "FUNCTION"
             var sql = SQLText.header(name: signature, type: word, schema: schema, owner: own)
             if prokind == "a" {
-                // Special aggregate kinds were refused (or accepted as skipped) by the unsupported-object check.
+                // One option a line (Aggregates.body): an initial value may hold ", " too.
                 guard let body = try row.optionalString("aggbody") else { continue }
-                sql += "CREATE AGGREGATE \(signature) (\n    \(body.replacingOccurrences(of: ", ", with: ",\n    "))\n);\n\n"
+                sql += "CREATE AGGREGATE \(signature) (\n    \(body)\n);\n\n"
             } else {
                 var def = try row.string("def")
                 while def.last == "\n" || def.last == " " { def.removeLast() }
