@@ -53,29 +53,34 @@ let package = Package(
         // One storage interface (save, load with ranges, stat, list, remove): a local folder and an OSS prefix,
         // and the one place OSS settings are resolved. Above ObjectStorage (the raw OSS client), beside Retention.
         .target(name: "Storage", dependencies: ["ObjectStorage", "VaultopsCore"]),
-        .target(name: "Retention", dependencies: ["VaultopsCore", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Retention", dependencies: ["Storage", "VaultopsCore", .product(name: "Crypto", package: "swift-crypto")]),
         // Folder ⇄ OSS prefix mirroring: plan (pure), local walker, parallel executor.
-        .target(name: "Mirror", dependencies: ["ObjectStorage", "VaultopsCore"]),
+        .target(name: "Mirror", dependencies: ["ObjectStorage", "Storage", "VaultopsCore"]),
         // SQLite → PostgreSQL migration: schema translation, CSV export, parallel COPY, verification.
         .target(name: "Migration", dependencies: [
             "SQLite", "LibPQ", "VaultopsCore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        // Backup, verify and restore jobs: ties naming, compression, snapshots and manifests together.
+        // Artifacts: their kinds, formats and names; backup, verify and restore of each kind (one handler per kind),
+        // the writer, the checked sources. Ties naming, compression, snapshots, dumps and manifests together.
+        .target(name: "Artifacts", dependencies: [
+            "VaultopsCore", "Archive", "SQLiteSnapshot", "LibPQ", "PostgresDump", "PostgresRestore",
+            "ObjectStorage", "Storage",
+        ]),
+        // The nightly run: sources through the artifact handlers, upload, mirror, prune, status, metrics, notifier.
         .target(name: "BackupJobs", dependencies: [
-            "VaultopsCore", "Archive", "SQLiteSnapshot", "Retention", "LibPQ", "PostgresDump", "PostgresRestore",
-            "ObjectStorage", "Storage", "Mirror", "HTTP",
+            "Artifacts", "VaultopsCore", "Retention", "LibPQ", "ObjectStorage", "Storage", "Mirror", "HTTP",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // Deploys around a verified backup point: plan, stages, health gates, rollback, release history.
         .target(name: "Deploy", dependencies: [
-            "VaultopsCore", "BackupJobs", "PostgresRestore", "HTTP",
+            "Artifacts", "VaultopsCore", "HTTP",
         ]),
 
         .executableTarget(name: "vaultops", dependencies: [
-            "VaultopsCore", "Archive", "SQLite", "LibPQ", "PostgresDump", "PostgresRestore", "ObjectStorage", "Storage", "Retention",
-            "BackupJobs", "Migration", "Mirror", "Deploy", "HTTP",
+            "VaultopsCore", "Archive", "SQLite", "LibPQ", "PostgresDump", "ObjectStorage", "Storage", "Retention",
+            "Artifacts", "BackupJobs", "Migration", "Mirror", "Deploy", "HTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -95,11 +100,13 @@ let package = Package(
         ]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "Storage", "HTTP", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
-        .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "VaultopsCore", "TestSupport"]),
-        .testTarget(name: "RetentionTests", dependencies: ["Retention", "VaultopsCore", "TestSupport"]),
+        .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "Storage", "VaultopsCore", "TestSupport"]),
+        .testTarget(name: "RetentionTests", dependencies: ["Retention", "Storage", "VaultopsCore", "TestSupport"]),
+        .testTarget(name: "ArtifactsTests", dependencies: [
+            "Artifacts", "VaultopsCore", "PostgresRestore", "PostgresDump", "Archive", "TestSupport",
+        ]),
         .testTarget(name: "BackupJobsTests", dependencies: [
-            "BackupJobs", "VaultopsCore", "Retention", "ObjectStorage", "PostgresRestore", "PostgresDump", "Archive",
-            "TestSupport",
+            "BackupJobs", "Artifacts", "VaultopsCore", "Retention", "ObjectStorage", "Storage", "TestSupport",
         ]),
         // Test targets that run the `vaultops` binary depend on it so that SwiftPM builds it first.
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "vaultops", "VaultopsCore", "TestSupport"]),

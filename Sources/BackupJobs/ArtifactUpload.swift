@@ -1,3 +1,4 @@
+import Artifacts
 import Crypto
 import Foundation
 import ObjectStorage

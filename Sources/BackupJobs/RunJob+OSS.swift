@@ -1,3 +1,4 @@
+import Artifacts
 import Foundation
 import Mirror
 import ObjectStorage
@@ -75,17 +76,16 @@ extension RunJob {
                                                 + "give the mirror its own prefix")
                 }
             }
-            // The mirror keeps its own use of the client (plan, walker, parallel transfers); its settings come from
-            // the one place all OSS settings do.
-            let client = try OSSSettings(config: config, environment: environment, onRetry: { line in log("oss: \(line)") })
-                .backend(bucket: location.bucket).client
+            // Its settings come from the one place all OSS settings do.
+            let backend = try OSSSettings(config: config, environment: environment, onRetry: { line in log("oss: \(line)") })
+                .backend(bucket: location.bucket, prefix: location.key)
             let name = result.name
             var options = MirrorOptions()
             // `exclude:` applies to the mirror as to the archive (paths relative to each folder).
             if let exclude = config.source(named: result.name)?.exclude, !exclude.isEmpty {
                 options.include = { path in !exclude.isExcluded(path, isDirectory: false) }
             }
-            let report = try FolderMirror.upload(directories: folders, to: location, client: client, options: options,
+            let report = try FolderMirror.upload(directories: folders, to: backend, options: options,
                                            events: { event in
                                                switch event {
                                                case let .problem(problem): log("source \(name): mirror: not mirrored: \(problem)")

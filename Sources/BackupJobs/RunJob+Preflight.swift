@@ -1,5 +1,5 @@
+import Artifacts
 import Foundation
-import LibPQ
 import VaultopsCore
 #if canImport(Glibc)
 import Glibc
@@ -9,21 +9,7 @@ extension RunJob {
     /// What `run --dry-run` can find wrong with `source` without writing anything, or nil: a missing or
     /// unreadable SQLite file or folder, a PostgreSQL server that refuses the connection (a wrong password).
     static func preflight(_ source: SourceConfig) -> String? {
-        switch source.target {
-        case let .sqlite(path):
-            return readableProblem(path, folder: false)
-        case let .files(paths):
-            return paths.lazy.compactMap { readableProblem($0, folder: nil) }.first
-        case let .postgres(connection):
-            do {
-                // Connecting and asking for the version writes nothing; it proves the host, the credentials and the database.
-                let connection = try Connection(connection)
-                _ = connection.serverVersionNumber
-                return nil
-            } catch {
-                return String(describing: error)
-            }
-        }
+        source.kind.handler.sourceProblem(source)
     }
 
     /// Run-wide checks of a dry run: the backup folder can be written, the webhook is a URL vaultops can post to.
@@ -58,13 +44,5 @@ extension RunJob {
         }
         guard let host = components.host, !host.isEmpty else { return "has no host" }
         return nil
-    }
-
-    /// Why `path` cannot be read; `folder` nil accepts a file or a folder (files sources take both).
-    private static func readableProblem(_ path: String, folder: Bool?) -> String? {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return "\(path) does not exist" }
-        if let folder, isFolder.boolValue != folder { return "\(path) is \(folder ? "not a folder" : "a folder, not a SQLite file")" }
-        return access(path, R_OK) == 0 ? nil : "\(path) is not readable"
     }
 }

@@ -1,3 +1,4 @@
+import Artifacts
 import Foundation
 import LibPQ
 import VaultopsCore
@@ -85,20 +86,11 @@ extension RunJob {
             let options = BackupOptions(outputDirectory: directory, name: source.name, level: source.level ?? 6,
                                         jobs: ProcessInfo.processInfo.activeProcessorCount,
                                         timeZone: config.effectiveTimeZone)
-            let backup: BackupResult
-            switch source.target {
-            case let .sqlite(path):
-                backup = try SQLiteBackup.run(path: URL(fileURLWithPath: path), options: options, now: now())
-            case let .files(paths):
-                backup = try FilesBackup.run(source: source, paths: paths, options: options, now: now())
-                logFilesSelection(source.name, backup, log: log)
-            case let .postgres(connection):
-                backup = try PostgresBackup.run(connection: connection, options: options,
-                                                allowIncomplete: source.allowIncomplete, engine: source.engine,
-                                                pgDumpPath: source.pgDumpPath, now: now())
-                if !backup.notDumped.isEmpty {
-                    log("source \(source.name): WARNING: incomplete (allow_incomplete): not dumped: \(backup.notDumped.joined(separator: "; "))")
-                }
+            let backup = try source.kind.handler.backup(source, options: options, now: now())
+            // What a files source left out, or a dump lacks (each is empty for the other kinds).
+            logFilesSelection(source.name, backup, log: log)
+            if !backup.notDumped.isEmpty {
+                log("source \(source.name): WARNING: incomplete (allow_incomplete): not dumped: \(backup.notDumped.joined(separator: "; "))")
             }
             result.artifact = backup.artifact
             result.manifest = backup.manifestURL

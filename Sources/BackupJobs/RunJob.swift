@@ -1,6 +1,7 @@
 import Foundation
 import LibPQ
 import Retention
+import Storage
 import VaultopsCore
 
 /// What happened to one configured source during `run`.
@@ -149,14 +150,14 @@ public enum RunJob {
 
         if dryRun { outcome.errors += preflightRun(config, directory: directory) }
         let policy = RetentionPolicy.resolve(commandLine: RetentionPolicy(), configuration: config.retention)
-        outcome.prunes.append(prune(store: LocalFolderStore(path: directory.path), name: "local", policy: policy,
+        outcome.prunes.append(prune(store: BackendStore(LocalFolderBackend(path: directory.path)), name: "local", policy: policy,
                                     config: config, dryRun: dryRun, now: now, log: log))
         if let oss {
             if let ossDown {
                 outcome.prunes.append(PruneStatus(store: "oss", location: oss.location, ok: false, summary: "skipped: \(ossDown)"))
                 log("prune \(oss.location): skipped: \(ossDown)")
             } else {
-                outcome.prunes.append(prune(store: OSSRetentionStore(backend: oss.backend),
+                outcome.prunes.append(prune(store: BackendStore(oss.backend),
                                             name: "oss", policy: policy, config: config, dryRun: dryRun, now: now, log: log))
             }
         }

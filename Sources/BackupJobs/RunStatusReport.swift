@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import VaultopsCore
 
 /// One row of `vaultops status`: how a configured source stands.
@@ -88,14 +89,19 @@ public enum StatusReport {
     }
 
     /// The manifests in `backupDir` (unreadable ones are skipped: `verify` is the tool to judge them).
-    ///
-    /// A manifest without its artifact (a crash between the two renames, manifest first) is no backup: skipped.
     public static func localManifests(backupDir: String) -> [Manifest] {
-        let folder = URL(fileURLWithPath: backupDir)
-        let names = Set((try? FileManager.default.contentsOfDirectory(atPath: backupDir)) ?? [])
+        manifests(in: LocalFolderBackend(path: backupDir))
+    }
+
+    /// The manifests directly in `backend`'s root (unreadable ones are skipped: `verify` is the tool to judge them).
+    ///
+    /// A manifest without its artifact (a crash between the two renames, manifest first) is no backup: skipped. As
+    /// for prune, only regular files count: a symbolic link is never followed.
+    public static func manifests(in backend: some StorageBackend) -> [Manifest] {
+        let names = Set(((try? backend.list(prefix: "", recursive: false)) ?? []).filter { $0.kind == .object }.map(\.name))
         return names.filter { $0.hasSuffix(".manifest.json") && names.contains(String($0.dropLast(".manifest.json".count))) }
             .sorted()
-            .compactMap { try? Manifest.load(from: folder.appendingPathComponent($0)) }
+            .compactMap { name in try? Manifest.decode(backend.load(name, range: nil), file: backend.location + name) }
     }
 
     /// A sparkline of the last `width` sizes and the change of the newest against the one before.

@@ -1,6 +1,5 @@
-import BackupJobs
+import Artifacts
 import Foundation
-import PostgresRestore
 import VaultopsCore
 #if canImport(Glibc)
 import Glibc
@@ -29,22 +28,14 @@ public enum BackupPoint {
             let options = BackupOptions(outputDirectory: URL(fileURLWithPath: backupDir), name: source.name,
                                         level: source.level ?? 6, jobs: ProcessInfo.processInfo.activeProcessorCount,
                                         timeZone: config.effectiveTimeZone)
+            let handler = source.kind.handler
             let result: BackupResult
             do {
-                switch source.target {
-                case let .postgres(connection):
-                    result = try PostgresBackup.run(connection: connection, options: options,
-                                                    allowIncomplete: source.allowIncomplete, engine: source.engine,
-                                                    pgDumpPath: source.pgDumpPath, now: now)
-                case let .sqlite(path):
-                    result = try SQLiteBackup.run(path: URL(fileURLWithPath: path), options: options, now: now)
-                case let .files(paths):
-                    result = try FilesBackup.run(source: source, paths: paths, options: options, now: now)
-                }
+                result = try handler.backup(source, options: options, now: now)
             } catch {
                 throw DeployError(.backupPoint, "backup of \(source.name) failed: \(oneLine(error)); nothing was deployed")
             }
-            let report = Verifier.verify(result.artifact, deep: source.kind == .sqlite)
+            let report = Verifier.verify(result.artifact, deep: handler.backupPointChecksDeep)
             guard report.ok else {
                 throw DeployError(.backupPoint, "\(result.artifact.path) failed verification: \(report.problems.joined(separator: "; ")); nothing was deployed")
             }
@@ -73,20 +64,7 @@ public enum BackupPoint {
                     throw DeployError(.restore, "source '\(artifact.source)' is no longer in the config; restore \(artifact.path) by hand")
                 }
                 log("restore: \(artifact.source): \(artifact.path) → \(source.redactedTarget)")
-                switch source.target {
-                case let .postgres(connection):
-                    let summary = try PostgresRestoreJob.restore(url, targetURL: connection, options: RestoreOptions(clean: true))
-                    detail = "restored \(url.lastPathComponent) (clean, one transaction): \(summary)"
-                case let .sqlite(path):
-                    let summary = try Restorer.restoreSQLite(url, to: URL(fileURLWithPath: path))
-                    detail = "restored \(url.lastPathComponent): \(summary.details.joined(separator: "; "))"
-                case let .files(paths):
-                    guard paths.count == 1 else {
-                        throw DeployError(.restore, "\(artifact.source) archives \(paths.count) folders; restore \(artifact.path) by hand with vaultops restore --to DIR")
-                    }
-                    let summary = try Restorer.restoreFiles(url, to: URL(fileURLWithPath: paths[0]), force: true)
-                    detail = "restored \(url.lastPathComponent): \(summary.details.joined(separator: "; "))"
-                }
+                detail = try source.kind.handler.restore(url, over: source)
             } catch {
                 ok = false
                 detail = "FAILED: \(oneLine(error))"
@@ -108,7 +86,7 @@ public enum BackupPoint {
         var total: Int64 = 0
         for p in previous {
             total += p.sizeBytes + p.sizeBytes / 4
-            if p.kind == .sqlite { total += p.uncompressedBytes }
+            if p.kind.handler.stagesUncompressedCopy { total += p.uncompressedBytes }
         }
         return max(total, minimum)
     }

@@ -1,8 +1,8 @@
 import Foundation
-import ObjectStorage
+import Storage
 import VaultopsCore
 
-/// Keeps a folder and an OSS prefix in step, in either direction.
+/// Keeps a folder and a storage backend (an OSS prefix) in step, in either direction.
 ///
 /// The skip rule is size + CRC-64. ListObjectsV2 gives only key, size, ETag and date (real OSS puts no CRC
 /// in listings), so a file whose size matches is checked with HeadObject, whose `x-oss-hash-crc64ecma` OSS
@@ -11,21 +11,22 @@ import VaultopsCore
 /// could go stale when someone else writes the object, while OSS's own CRC always describes its bytes.
 /// The ETag is not used: it is an MD5 only for single PUTs, and differs by upload method for equal bytes.
 public enum FolderMirror {
-    /// Mirrors `directories` to `destination` (a prefix; `/` is added when missing): each file goes to
-    /// `PREFIX/<path relative to its folder>`.
+    /// Mirrors `directories` to `destination` (a storage backend, such as an OSS prefix): each file goes to
+    /// `<path relative to its folder>` under the backend's root.
     ///
     /// - Parameters:
-    ///   - client: used on this thread for listing and deleting; each worker gets a sibling client.
+    ///   - destination: used on this thread for listing and deleting; each worker gets a sibling of it.
     ///   - events: called from worker threads as files are sent, skipped, deleted or fail.
-    /// - Throws: `MirrorError` when a folder cannot be walked, `ObjectStorageError` when the prefix cannot be listed.
-    public static func upload(directories: [String], to destination: OSSLocation, client: OSSClient, options: MirrorOptions,
-                              progress: ProgressReporter? = nil,
-                              events: @escaping @Sendable (MirrorEvent) -> Void = { _ in }) throws -> MirrorReport {
+    /// - Throws: `MirrorError` when a folder cannot be walked, the backend's error when it cannot be listed.
+    public static func upload<Backend: StorageBackend>(directories: [String], to destination: Backend, options: MirrorOptions,
+                                                       progress: ProgressReporter? = nil,
+                                                       events: @escaping @Sendable (MirrorEvent) -> Void = { _ in }) throws -> MirrorReport {
         let started = Date()
-        let bucket = destination.bucket
-        let prefix = MirrorKey.normalized(prefix: destination.key)
+        let location = destination.location
+        // OSS limits the whole key (prefix included) to 1,023 bytes.
+        let keyPrefix = (destination as? OSSBackend)?.prefix ?? ""
         var report = MirrorReport(direction: .upload, source: directories.joined(separator: ", "),
-                                  destination: "oss://\(bucket)/\(prefix)", dryRun: options.dryRun)
+                                  destination: location, dryRun: options.dryRun)
         var source: [MirrorEntry] = []
         var fullPaths: [MirrorPath: String] = [:]
         var problems: [MirrorProblem] = []
@@ -39,7 +40,7 @@ public enum FolderMirror {
                     excludedPaths.insert(file.path)
                     continue
                 }
-                if case let .failure(problem) = MirrorKey.key(prefix: prefix, path: file.path) {
+                if case let .failure(problem) = MirrorKey.key(prefix: keyPrefix, path: file.path) {
                     problems.append(MirrorProblem(subject: file.fullPath, path: file.path, message: problem.description))
                     continue
                 }
@@ -48,9 +49,9 @@ public enum FolderMirror {
             }
         }
         var remote: [MirrorEntry] = []
-        for object in try client.listObjects(bucket: bucket, prefix: prefix) {
+        for object in try destination.list(prefix: "", recursive: true) where object.kind == .object {
             // Keys that could never be a file here (`a//b`, `..`, folder markers) are neither compared nor deleted.
-            if case let .file(path) = MirrorKey.relativePath(key: object.key, prefix: prefix, size: object.size),
+            if case let .file(path) = MirrorKey.relativePath(key: object.name, prefix: "", size: object.size),
                !excludedPaths.contains(path) {
                 remote.append(MirrorEntry(path: path, size: object.size))
             }
@@ -58,7 +59,7 @@ public enum FolderMirror {
         let plan = mirrorPlan(source: source, destination: remote, delete: options.delete, protected: problems)
         let backups = backupObjects(among: plan.delete)
         if !backups.isEmpty {
-            throw MirrorError("refusing --delete: oss://\(bucket)/\(prefix) holds vaultops backups (\(backups.count) objects, e.g. \(backups[0].string)); backups are removed by 'vaultops prune', so mirror into a prefix of its own", usage: true)
+            throw MirrorError("refusing --delete: \(location) holds vaultops backups (\(backups.count) objects, e.g. \(backups[0].string)); backups are removed by 'vaultops prune', so mirror into a prefix of its own", usage: true)
         }
         report.problems = problems + plan.problems
         for problem in report.problems { events(.problem(problem)) }
@@ -68,14 +69,14 @@ public enum FolderMirror {
         let checkpoints = options.checkpointDirectory
         let dryRun = options.dryRun
         let files = fullPaths
-        let outcome = run(items, jobs: options.jobs, client: client, progress: progress,
-                          subject: { "oss://\(bucket)/\(prefix)\($0.path.string)" }, events: events) { item, client, onBytes in
+        let outcome = run(items, jobs: options.jobs, backend: destination, progress: progress,
+                          subject: { location + $0.path.string }, events: events) { item, backend, onBytes in
             let full = files[item.path]!
-            let key = prefix + item.path.string
+            let name = item.path.string
             var reason = item.reason
             if reason == nil {
                 let local = try LocalFiles.crc64(path: full)
-                let info = try client.headIfPresent(bucket: bucket, key: key)
+                let info = try backend.statIfPresent(name)
                 switch MirrorPlan.decide(sourceSize: item.size, sourceCRC: local, destinationSize: info?.size,
                                          destinationCRC: info?.crc64, destinationCRCUnavailable: info != nil && info?.crc64 == nil) {
                 case .skip, .compare: return .skipped
@@ -83,67 +84,69 @@ public enum FolderMirror {
                 }
             }
             if dryRun { return .sent(bytes: item.size, reason: reason!) }
-            let result = try client.uploadFile(at: full, bucket: bucket, key: key, checkpointDirectory: checkpoints,
-                                               contentType: ContentType.forFile(item.path.string), overwrite: true,
-                                               progress: { done, _ in onBytes(done) })
+            let options = SaveOptions(overwrite: true, contentType: ContentType.forFile(name), checkpointDirectory: checkpoints)
+            let result = try backend.save(name, from: URL(fileURLWithPath: full), options: options,
+                                          progress: { done, _ in onBytes(done) })
             return .sent(bytes: result.size, reason: reason!)
         }
         report.apply(outcome, skippedInPlan: plan.skip.count)
-        for path in plan.skip { events(.skipped(subject: "oss://\(bucket)/\(prefix)\(path.string)")) }
+        for path in plan.skip { events(.skipped(subject: location + path.string)) }
         report.extra = plan.extra.count
-
-        if !plan.delete.isEmpty {
-            let keys = plan.delete.map { prefix + $0.string }
-            if options.dryRun {
-                report.deleted = keys.count
-                for key in keys { events(.deleted(subject: "oss://\(bucket)/\(key)")) }
-            } else {
-                do {
-                    // DeleteMultipleObjects in batches of 1,000; a batch that fails leaves the rest counted as failures.
-                    var done = 0
-                    try client.deleteObjects(bucket: bucket, keys: keys) { count in
-                        for key in keys[done..<count] { events(.deleted(subject: "oss://\(bucket)/\(key)")) }
-                        done = count
-                    }
-                    report.deleted = done
-                } catch {
-                    let message = String(describing: error)
-                    report.failures.append("deleting \(keys.count) objects: \(message)")
-                    events(.failed(subject: "oss://\(bucket)/\(prefix)", message: "deleting objects failed: \(message)"))
-                }
-            }
-        }
+        if !plan.delete.isEmpty { delete(plan.delete.map(\.string), from: destination, dryRun: options.dryRun, report: &report, events: events) }
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
 
-    /// Mirrors every object under `source` (a prefix; `/` is added when missing) into the folder `directory`.
+    /// Deletes `names` in batches of 1,000 (one OSS DeleteMultipleObjects each); a batch that fails leaves the rest
+    /// counted as failures.
+    private static func delete(_ names: [String], from backend: some StorageBackend, dryRun: Bool, report: inout MirrorReport,
+                               events: @Sendable (MirrorEvent) -> Void) {
+        let location = backend.location
+        if dryRun {
+            report.deleted = names.count
+            for name in names { events(.deleted(subject: location + name)) }
+            return
+        }
+        var done = 0
+        do {
+            while done < names.count {
+                let batch = Array(names[done..<min(done + 1000, names.count)])
+                try backend.remove(batch)
+                for name in batch { events(.deleted(subject: location + name)) }
+                done += batch.count
+            }
+        } catch {
+            let message = String(describing: error)
+            report.failures.append("deleting \(names.count) objects: \(message)")
+            events(.failed(subject: location, message: "deleting objects failed: \(message)"))
+        }
+        report.deleted = done
+    }
+
+    /// Mirrors every object in `source` (a storage backend, such as an OSS prefix) into the folder `directory`.
     ///
-    /// Keys that would land outside the folder (`..`, `.`, empty components, absolute, NUL) are refused and
+    /// Names that would land outside the folder (`..`, `.`, empty components, absolute, NUL) are refused and
     /// reported; parent folders are created one component at a time and a symlink or file in the way is
     /// refused, so nothing is ever written outside `directory`. Each file is written as `NAME.partial`,
-    /// checked against OSS's CRC-64, fsynced and renamed into place (an interrupted download resumes).
-    public static func download(from source: OSSLocation, to directory: String, client: OSSClient, options: MirrorOptions,
-                                progress: ProgressReporter? = nil,
-                                events: @escaping @Sendable (MirrorEvent) -> Void = { _ in }) throws -> MirrorReport {
+    /// checked against the backend's CRC-64, fsynced and renamed into place (an interrupted OSS download resumes).
+    public static func download<Backend: StorageBackend>(from source: Backend, to directory: String, options: MirrorOptions,
+                                                         progress: ProgressReporter? = nil,
+                                                         events: @escaping @Sendable (MirrorEvent) -> Void = { _ in }) throws -> MirrorReport {
         let started = Date()
-        let bucket = source.bucket
-        let prefix = MirrorKey.normalized(prefix: source.key)
+        let location = source.location
         let root = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        var report = MirrorReport(direction: .download, source: "oss://\(bucket)/\(prefix)", destination: root,
-                                  dryRun: options.dryRun)
+        var report = MirrorReport(direction: .download, source: location, destination: root, dryRun: options.dryRun)
         var remote: [MirrorEntry] = []
-        var listed: [MirrorPath: ObjectSummary] = [:]
+        var listed: [MirrorPath: StorageEntry] = [:]
         var problems: [MirrorProblem] = []
-        for object in try client.listObjects(bucket: bucket, prefix: prefix) {
-            switch MirrorKey.relativePath(key: object.key, prefix: prefix, size: object.size) {
+        for object in try source.list(prefix: "", recursive: true) where object.kind == .object {
+            switch MirrorKey.relativePath(key: object.name, prefix: "", size: object.size) {
             case let .file(path):
                 remote.append(MirrorEntry(path: path, size: object.size))
                 listed[path] = object
             case .directoryMarker: break
             case let .refused(problem):
-                problems.append(MirrorProblem(subject: "oss://\(bucket)/\(object.key)", path: nil,
-                                              message: "refused: the key \(problem)"))
+                problems.append(MirrorProblem(subject: location + object.name, path: nil, message: "refused: the key \(problem)"))
             }
         }
         var local: [MirrorEntry] = []
@@ -167,17 +170,17 @@ public enum FolderMirror {
         items += plan.compare.map { WorkItem(path: $0.path, size: $0.size, reason: nil) }
         let dryRun = options.dryRun
         let objects = listed
-        let outcome = run(items, jobs: options.jobs, client: client, progress: progress,
-                          subject: { root + "/" + $0.path.string }, events: events) { item, client, onBytes in
-            let key = prefix + item.path.string
-            let destination = root + "/" + item.path.string
+        let outcome = run(items, jobs: options.jobs, backend: source, progress: progress,
+                          subject: { root + "/" + $0.path.string }, events: events) { item, backend, onBytes in
+            let name = item.path.string
+            let destination = root + "/" + name
             var reason = item.reason
-            // New files use the listing's size and ETag (no HeadObject); a changed file (rare) is HEADed again.
+            // New files use the listing's size and ETag (no HeadObject); a changed file (rare) is asked about again.
             var known = objects[item.path]
             if reason == nil {
                 known = nil
                 let local = try LocalFiles.crc64(path: destination)
-                let info = try client.headObject(bucket: bucket, key: key)
+                let info = try backend.stat(name)
                 switch MirrorPlan.decide(sourceSize: info.size, sourceCRC: info.crc64, destinationSize: item.size,
                                          destinationCRC: local, destinationCRCUnavailable: info.crc64 == nil) {
                 case .skip, .compare: return .skipped
@@ -186,8 +189,8 @@ public enum FolderMirror {
             }
             if dryRun { return .sent(bytes: item.size, reason: reason!) }
             try LocalFiles.prepareDestination(root: root, path: item.path)
-            let result = try client.download(bucket: bucket, key: key, to: destination, known: known,
-                                             progress: { done, _ in onBytes(done) })
+            let result = try backend.load(name, to: URL(fileURLWithPath: destination), listed: known,
+                                          progress: { done, _ in onBytes(done) })
             return .sent(bytes: result.size, reason: reason!)
         }
         report.apply(outcome, skippedInPlan: plan.skip.count)
@@ -218,30 +221,31 @@ public enum FolderMirror {
         var failures: [String] = []
     }
 
-    /// Runs `work` over `items` on `jobs` threads, each with its own client (libcurl handles are single-threaded).
+    /// Runs `work` over `items` on `jobs` threads, each with its own sibling backend (an OSS client's libcurl handle
+    /// is single-threaded).
     ///
     /// The pool is `jobs` threads pulling the next item from a shared index: at most `jobs` files are in
     /// flight, and a failure is recorded and never stops the others. The threads share `jobs` among their
     /// multipart parts, so that a few big files still use every connection and many never open `jobs²`.
-    static func run(_ items: [WorkItem], jobs: Int, client: OSSClient, progress: ProgressReporter?,
-                    subject: @escaping @Sendable (WorkItem) -> String,
-                    events: @escaping @Sendable (MirrorEvent) -> Void,
-                    work: @escaping @Sendable (WorkItem, OSSClient, _ onBytes: @escaping @Sendable (Int64) -> Void) throws -> ItemResult) -> Outcome {
+    static func run<Backend: StorageBackend>(_ items: [WorkItem], jobs: Int, backend: Backend, progress: ProgressReporter?,
+                                             subject: @escaping @Sendable (WorkItem) -> String,
+                                             events: @escaping @Sendable (MirrorEvent) -> Void,
+                                             work: @escaping @Sendable (WorkItem, Backend, _ onBytes: @escaping @Sendable (Int64) -> Void) throws -> ItemResult) -> Outcome {
         let state = PoolState(items: items)
         progress?.set(total: items.reduce(0) { $0 + $1.size })
         let group = DispatchGroup()
         let threads = max(1, min(jobs, items.count))
         for _ in 0..<threads {
-            let box = ClientBox(client.sibling(parallelism: max(1, jobs / threads)))
+            let box = BackendBox(backend.sibling(parallelism: max(1, jobs / threads)))
             group.enter()
             let thread = Thread {
                 defer { group.leave() }
-                let client = box.client
+                let backend = box.backend
                 while let index = state.take() {
                     let item = state.items[index]
                     let counter = ByteCounter(progress: progress)
                     do {
-                        let result = try work(item, client, { done in counter.reached(done) })
+                        let result = try work(item, backend, { done in counter.reached(done) })
                         switch result {
                         case let .sent(bytes, reason):
                             counter.reached(bytes)
@@ -265,17 +269,6 @@ public enum FolderMirror {
         }
         group.wait()
         return state.outcome
-    }
-}
-
-extension OSSClient {
-    /// HeadObject, with nil for an object that is gone (deleted since the listing).
-    func headIfPresent(bucket: String, key: String) throws -> ObjectInfo? {
-        do {
-            return try headObject(bucket: bucket, key: key)
-        } catch let error as ObjectStorageError where error.httpStatus == 404 {
-            return nil
-        }
     }
 }
 
@@ -336,9 +329,10 @@ private final class ByteCounter: @unchecked Sendable {
     }
 }
 
-/// Hands a freshly made client to the one worker thread that owns it from then on.
-private struct ClientBox: @unchecked Sendable {
-    // Safety: the creating thread never touches the client after boxing it; only the worker thread uses it.
-    let client: OSSClient
-    init(_ client: OSSClient) { self.client = client }
+/// Hands a freshly made sibling backend to the one worker thread that owns it from then on.
+private struct BackendBox<Backend: StorageBackend>: @unchecked Sendable {
+    // Safety: the creating thread never touches the backend after boxing it; only the worker thread uses it.
+    let backend: Backend
+    init(_ backend: Backend) { self.backend = backend }
 }
+

@@ -17,6 +17,13 @@ public struct ObjectSummary: Sendable, Equatable, Codable {
     public var size: Int64
     public var etag: String
     public var lastModified: Date?
+
+    package init(key: String, size: Int64, etag: String, lastModified: Date?) {
+        self.key = key
+        self.size = size
+        self.etag = etag
+        self.lastModified = lastModified
+    }
 }
 
 /// One page of ListObjectsV2.

@@ -46,7 +46,8 @@ public enum ContentCheck: Sendable, Hashable {
 
 /// A place that holds backups and can list, read and remove them: a local folder or an OSS prefix.
 ///
-/// Prune works only through this protocol, so a folder and an OSS prefix are pruned by the same code.
+/// Prune works only through this protocol, so a folder and an OSS prefix are pruned by the same code. Its one
+/// implementation is `BackendStore`, over any `StorageBackend`; tests wrap that to make removals fail or crash.
 /// - Important: `remove` must be idempotent (removing something already gone succeeds), because a prune
 ///   that was interrupted is finished by the next one.
 public protocol RetentionStore {

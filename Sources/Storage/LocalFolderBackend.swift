@@ -23,6 +23,9 @@ public struct LocalFolderBackend: StorageBackend {
 
     public func isNotFound(_ error: any Error) -> Bool { (error as? StorageError)?.kind == .notFound }
 
+    /// Itself: a folder has no connection to share, and each call opens its own files.
+    public func sibling(parallelism: Int) -> LocalFolderBackend { self }
+
     // MARK: - Reading
 
     public func stat(_ name: String) throws -> StorageEntry {
@@ -52,7 +55,7 @@ public struct LocalFolderBackend: StorageBackend {
         return data
     }
 
-    public func load(_ name: String, to destination: URL, progress: StorageProgress?) throws -> LoadedObject {
+    public func load(_ name: String, to destination: URL, listed: StorageEntry?, progress: StorageProgress?) throws -> LoadedObject {
         let source = try path(name)
         let fd = try openForReading(source)
         defer { close(fd) }
@@ -82,11 +85,12 @@ public struct LocalFolderBackend: StorageBackend {
     }
 
     /// Calls `body` for each entry of `folder` (relative, empty or ending in `/`), descending when `recursive`
-    /// (folders are then not reported themselves). A missing folder has no entries.
+    /// (folders are then not reported themselves). A missing folder below the root has no entries; a missing root
+    /// is an error, as a missing bucket is for OSS (a mistyped backup folder must not look empty).
     private func walk(_ folder: String, recursive: Bool, _ body: (String, Glibc.stat) throws -> Void) throws {
         let full = directory.appendingPathComponent(folder).path
         guard let dir = opendir(full) else {
-            if errno == ENOENT || errno == ENOTDIR { return }
+            if !folder.isEmpty && (errno == ENOENT || errno == ENOTDIR) { return }
             throw failure(errno, "cannot list the folder", full)
         }
         var names: [String] = []

@@ -32,6 +32,11 @@ public struct OSSBackend: StorageBackend {
     /// The object key of `name`.
     public func key(_ name: String) -> String { prefix + name }
 
+    /// A backend with a sibling client: same settings and retry log, its own libcurl handle.
+    public func sibling(parallelism: Int) -> OSSBackend {
+        OSSBackend(client: client.sibling(parallelism: parallelism), bucket: bucket, prefix: prefix)
+    }
+
     public func isNotFound(_ error: any Error) -> Bool {
         guard let error = error as? ObjectStorageError else { return false }
         return error.httpStatus == 404 && error.serviceCode != "NoSuchBucket"
@@ -57,8 +62,12 @@ public struct OSSBackend: StorageBackend {
         try client.getObject(bucket: bucket, key: key(name), range: range)
     }
 
-    public func load(_ name: String, to destination: URL, progress: StorageProgress?) throws -> LoadedObject {
-        let result = try client.download(bucket: bucket, key: key(name), to: destination.path, progress: progress)
+    public func load(_ name: String, to destination: URL, listed: StorageEntry?, progress: StorageProgress?) throws -> LoadedObject {
+        // A listed entry's size and ETag stand in for HeadObject (the download checks them against what it gets).
+        let known = listed.flatMap { entry in
+            entry.etag.map { ObjectSummary(key: key(name), size: entry.size, etag: $0, lastModified: entry.modified) }
+        }
+        let result = try client.download(bucket: bucket, key: key(name), to: destination.path, known: known, progress: progress)
         return LoadedObject(size: result.size, crc64: result.crc64, resumedFrom: result.resumedFrom)
     }
 
@@ -101,16 +110,16 @@ public struct OSSBackend: StorageBackend {
     }
 
     /// Multipart uploads under `namePrefix` that were started and never completed or aborted.
-    public func incompleteUploads(prefix namePrefix: String = "") throws -> [(name: String, uploadID: String, initiated: Date?)] {
+    public func incompleteUploads(prefix namePrefix: String = "") throws -> [IncompleteUpload] {
         try client.listMultipartUploads(bucket: bucket, prefix: key(namePrefix)).map {
-            (String($0.key.dropFirst(prefix.count)), $0.uploadId, $0.initiated)
+            IncompleteUpload(name: String($0.key.dropFirst(prefix.count)), uploadID: $0.uploadId, initiated: $0.initiated)
         }
     }
 
     /// Aborts one incomplete multipart upload; one already gone (`NoSuchUpload`) counts as aborted.
-    public func abortUpload(_ name: String, uploadID: String) throws {
+    public func abortUpload(_ upload: IncompleteUpload) throws {
         do {
-            try client.abortMultipartUpload(bucket: bucket, key: key(name), uploadId: uploadID)
+            try client.abortMultipartUpload(bucket: bucket, key: key(upload.name), uploadId: upload.uploadID)
         } catch let error as ObjectStorageError where error.serviceCode == "NoSuchUpload" {
             return
         }

@@ -102,7 +102,9 @@ public protocol StorageBackend {
     /// The bytes of `name`, or of `range` of it (clamped to the object's end).
     func load(_ name: String, range: ClosedRange<Int64>?) throws -> Data
     /// Writes `name` to the file `destination` (through `destination.partial`, renamed when complete and checked).
-    func load(_ name: String, to destination: URL, progress: StorageProgress?) throws -> LoadedObject
+    ///
+    /// `listed` is the entry as a listing gave it, so the backend need not ask for its size again (OSS: no HeadObject).
+    func load(_ name: String, to destination: URL, listed: StorageEntry?, progress: StorageProgress?) throws -> LoadedObject
     /// Size, date and (where the backend reports one) CRC-64 of `name`.
     func stat(_ name: String) throws -> StorageEntry
     /// Entries whose names start with `prefix`: every object below it when `recursive`, else only those directly
@@ -114,6 +116,31 @@ public protocol StorageBackend {
     func remove(_ names: [String]) throws
     /// Whether `error` (thrown by this backend) means the object does not exist.
     func isNotFound(_ error: any Error) -> Bool
+    /// A backend over the same storage for another thread, with up to `parallelism` transfers of its own at once
+    /// (OSS: a new client with this one's settings and its own connection; a local folder: itself).
+    func sibling(parallelism: Int) -> Self
+    /// Uploads under `prefix` that were started and never completed or aborted (OSS multipart; a local folder has
+    /// none: its unfinished writes are files, listed like any other).
+    func incompleteUploads(prefix: String) throws -> [IncompleteUpload]
+    /// Gives up an incomplete upload and frees what it holds; one already gone counts as aborted.
+    func abortUpload(_ upload: IncompleteUpload) throws
+}
+
+/// An upload that was started and never completed or aborted (an OSS multipart upload): it holds storage until
+/// it is aborted, and prune removes it once it is stale.
+public struct IncompleteUpload: Sendable, Hashable {
+    /// The name it would have had, relative to the backend's root.
+    public var name: String
+    /// The backend's handle on it (OSS's UploadId).
+    public var uploadID: String
+    /// When it was started, when the backend says.
+    public var initiated: Date?
+
+    public init(name: String, uploadID: String, initiated: Date?) {
+        self.name = name
+        self.uploadID = uploadID
+        self.initiated = initiated
+    }
 }
 
 extension StorageBackend {
@@ -130,6 +157,25 @@ extension StorageBackend {
     public func remove(_ names: [String]) throws {
         for name in names { try remove(name) }
     }
+
+    /// Writes `name` to the file `destination`, as `load(_:to:listed:progress:)` without a listed entry.
+    public func load(_ name: String, to destination: URL, progress: StorageProgress?) throws -> LoadedObject {
+        try load(name, to: destination, listed: nil, progress: progress)
+    }
+
+    /// `stat`, with nil for an object that does not exist (deleted since it was listed, or never there).
+    public func statIfPresent(_ name: String) throws -> StorageEntry? {
+        do {
+            return try stat(name)
+        } catch where isNotFound(error) {
+            return nil
+        }
+    }
+
+    /// None: only backends with resumable uploads of their own (OSS) have any.
+    public func incompleteUploads(prefix: String) throws -> [IncompleteUpload] { [] }
+
+    public func abortUpload(_ upload: IncompleteUpload) throws {}
 }
 
 /// A storage failure outside OSS (the local folder), naming the object and what went wrong.

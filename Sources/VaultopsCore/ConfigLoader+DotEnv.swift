@@ -37,6 +37,17 @@ extension ConfigLoader {
         return nil
     }
 
+    /// The variables of the `.env` beside the config at `url`, none when there is no such file.
+    static func dotEnv(besideConfig url: URL, environment: [String: String]) throws(ConfigError) -> [String: String] {
+        let envURL = url.deletingLastPathComponent().appendingPathComponent(".env")
+        guard FileManager.default.fileExists(atPath: envURL.path) else { return [:] }
+        // A .env that exists but cannot be read would silently change what ${VAR} means: refuse it.
+        guard let envData = try? Data(contentsOf: envURL) else {
+            throw ConfigError(file: envURL.path, line: nil, message: "cannot read the .env file beside the config")
+        }
+        return try parseDotEnv(try utf8Text(envData, file: envURL.path), file: envURL.path, environment: environment)
+    }
+
     /// Parses a `.env` file by docker compose's rules, interpolating as it goes.
     ///
     /// `KEY=VALUE` lines, `#` comments, an optional `export ` prefix. Single-quoted values are literal;

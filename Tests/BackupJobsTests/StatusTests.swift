@@ -1,3 +1,4 @@
+import Artifacts
 @testable import BackupJobs
 import Foundation
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import Mirror
 import ObjectStorage
+import Storage
 import VaultopsCore
 import Testing
 import TestSupport
@@ -165,8 +166,8 @@ struct MirrorConnectionTests {
         configuration.multipartThreshold = 200 * 1024
         configuration.partSize = 100 * 1024
         configuration.parallelism = jobs
-        let report = try FolderMirror.upload(directories: [work.path], to: OSSLocation(bucket: bucket, key: "c/"),
-                                       client: OSSClient(configuration: configuration), options: MirrorOptions(jobs: jobs))
+        let backend = OSSBackend(client: OSSClient(configuration: configuration), bucket: bucket, prefix: "c/")
+        let report = try FolderMirror.upload(directories: [work.path], to: backend, options: MirrorOptions(jobs: jobs))
         #expect(report.sent == files && report.failures.isEmpty, "\(report)")
         return try peak(bucket)
     }

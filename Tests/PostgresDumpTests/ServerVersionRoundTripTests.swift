@@ -20,8 +20,10 @@ struct ServerVersionRoundTripTests {
     @Test(arguments: PostgresServers.all)
     func fixtureRoundTripsThroughPsql(_ server: PostgresServer) throws {
         let dir = try TempDir("versions")
-        let source = try VersionedDump.loadedDatabase(on: server)
+        let source = try PostgresFixture.loadedDatabase(on: server, kinds: true, label: "dumpsrc")
+        defer { try? server.dropDatabase(source) }
         let copy = try VersionedDump.roundTrip(source, from: server, into: server, dir: dir)
+        defer { try? server.dropDatabase(copy) }
         try VersionedDump.expectSameSchema(try VersionedDump.schemaOnly(source, on: server),
                                            try VersionedDump.schemaOnly(copy, on: server), "\(server) source vs copy", dir: dir)
         VersionedDump.expectSameContents(try VersionedDump.contents(source, on: server),
@@ -36,11 +38,14 @@ struct ServerVersionRoundTripTests {
     @Test(arguments: PostgresServers.upgradePairs)
     func dumpRestoresIntoEachNewerServer(_ old: PostgresServer, _ new: PostgresServer) throws {
         let dir = try TempDir("upgrade")
-        let source = try VersionedDump.loadedDatabase(on: old, alike: [new])
+        let source = try PostgresFixture.loadedDatabase(on: old, alike: [new], kinds: true, label: "dumpsrc")
+        defer { try? old.dropDatabase(source) }
         // The reference first: loading the fixture creates its roles on the newer server (roles are cluster-wide and
         // not in a database's dump), which the restore needs; on a fresh server it depended on which test ran first.
-        let reference = try VersionedDump.loadedDatabase(on: new, alike: [old], fixtureVersion: old.major)
+        let reference = try PostgresFixture.loadedDatabase(on: new, alike: [old], version: old.major, kinds: true, label: "dumpsrc")
+        defer { try? new.dropDatabase(reference) }
         let copy = try VersionedDump.roundTrip(source, from: old, into: new, dir: dir)
+        defer { try? new.dropDatabase(copy) }
         try VersionedDump.expectSameSchema(try VersionedDump.schemaOnly(reference, on: new),
                                            try VersionedDump.schemaOnly(copy, on: new),
                                            "fixture on \(new) vs \(old) copy", dir: dir)

@@ -18,40 +18,9 @@ enum VersionedDump {
         }
     }
 
-    /// A fresh database on `server` with the project's fixture loaded, plus the parts for its version
-    /// (`fixture-17.sql` from 17 on, `fixture-18.sql` from 18 on) or for `fixtureVersion` when given.
-    ///
-    /// When one of `alike` (the server a dump goes to, or the one a reference copy stands for) has no
-    /// contrib extensions, the fixture is made without them here too (a stand-in domain for citext).
-    static func loadedDatabase(on server: PostgresServer, alike: [PostgresServer] = [],
-                               fixtureVersion: Int? = nil) throws -> String {
-        let db = try server.freshDatabase("dumpsrc")
-        var options: [String] = []
-        for other in alike where try other.psql("SELECT count(*) FROM pg_catalog.pg_available_extensions WHERE name = 'citext'") == "0" {
-            options.append("-c vaultops.fixture_contrib=off")
-        }
-        // A server built without ICU (the wheels) cannot take the ICU collation of a source that has it.
-        for other in alike where try !hasICU(other) {
-            options.append("-c vaultops.fixture_icu=off")
-        }
-        let environment = options.isEmpty ? nil : ["PGOPTIONS": Array(Set(options)).sorted().joined(separator: " ")]
-        try psqlFile(DumpFixture.fixtureURL, on: server, database: db, singleTransaction: false, environment: environment)
-        try psqlFile(DumpFixture.kindsFixtureURL, on: server, database: db, singleTransaction: false, environment: environment)
-        for (major, file) in versionFixtures where (fixtureVersion ?? server.major) >= major {
-            try psqlFile(file, on: server, database: db, singleTransaction: false)
-        }
-        return db
-    }
-
     /// Whether `server` was built with ICU (initdb then makes the `*-x-icu` collations).
     static func hasICU(_ server: PostgresServer) throws -> Bool {
-        try server.psql("SELECT count(*) > 0 FROM pg_catalog.pg_collation WHERE collprovider = 'i' AND collname LIKE '%-x-icu'") == "t"
-    }
-
-    /// The fixture's parts that need a newer server, by the first major version that has what they create.
-    static var versionFixtures: [(Int, URL)] {
-        let dir = DumpFixture.fixtureURL.deletingLastPathComponent()
-        return [(17, dir.appendingPathComponent("fixture-17.sql")), (18, dir.appendingPathComponent("fixture-18.sql"))]
+        try server.hasICU()
     }
 
     /// Runs `sql` in a fresh database on `server`, dumps it with vaultops, restores the script into another fresh
@@ -61,11 +30,13 @@ enum VersionedDump {
                                 sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         let dir = try TempDir("versioned")
         let source = try server.freshDatabase("vsrc")
+        defer { try? server.dropDatabase(source) }
         try server.psql(sql, database: source)
         let (sink, _) = try dump(source, on: server)
         let file = dir.file("dump.sql")
         try sink.data.write(to: file)
         let copy = try server.freshDatabase("vdst")
+        defer { try? server.dropDatabase(copy) }
         try psqlFile(file, on: server, database: copy)
         try expectSameSchema(try schemaOnly(source, on: server), try schemaOnly(copy, on: server), "\(server)", dir: dir,
                              sourceLocation: sourceLocation)

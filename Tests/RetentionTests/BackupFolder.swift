@@ -2,12 +2,13 @@ import Foundation
 import TestSupport
 import VaultopsCore
 @testable import Retention
+import Storage
 
 /// A real temporary folder filled with made-up backups: artifact files, manifests, partials and strangers.
 final class BackupFolder {
     let dir: TempDir
     var path: String { dir.path }
-    var store: LocalFolderStore { LocalFolderStore(path: dir.path) }
+    var store: BackendStore<LocalFolderBackend> { BackendStore(LocalFolderBackend(path: dir.path)) }
 
     init() throws { dir = try TempDir("retention") }
 
@@ -25,7 +26,7 @@ final class BackupFolder {
         guard manifest else { return }
         let written = Manifest(kind: ArtifactName.parse(name)?.kind ?? .postgres, source: "postgres://app@db/app",
                                createdAt: createdAt ?? Date(timeIntervalSince1970: 0), artifact: name,
-                               sizeBytes: Int64(manifestSize ?? bytes), sha256: try LocalFolderStore.sha256(ofFile: url.path).hex,
+                               sizeBytes: Int64(manifestSize ?? bytes), sha256: try BackendStore.sha256(of: name, size: Int64(bytes), in: LocalFolderBackend(path: dir.path)),
                                uncompressedBytes: Int64(bytes) * 3, durationSeconds: 1.5)
         try written.encoded().write(to: dir.file(name + ".manifest.json"))
         if let modified { try setModified(name + ".manifest.json", modified) }

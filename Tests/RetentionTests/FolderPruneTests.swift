@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Retention
+import Storage
 
 private let utc = Timeline("UTC")
 private let now = utc.at("2025-04-15 12:00")
@@ -154,7 +155,7 @@ struct FolderPruneTests {
         let dir = try TempDir("gone")
         let path = dir.file("nope").path
         let error = #expect(throws: RetentionError.self) {
-            try Pruner.run(store: LocalFolderStore(path: path), policy: .init(keepDays: 30), now: now,
+            try Pruner.run(backend: LocalFolderBackend(path: path), policy: .init(keepDays: 30), now: now,
                            timeZone: utc.timeZone, dryRun: true)
         }
         #expect(error?.code == .listFailed)
@@ -186,7 +187,7 @@ private func artifactsWithoutManifest(_ names: Set<String>) -> Set<String> {
 
 /// A folder store that refuses to remove one name, as a read-only file or a held lock would.
 private struct RefusingStore: RetentionStore {
-    let inner: LocalFolderStore
+    let inner: BackendStore<LocalFolderBackend>
     let refused: String
     var location: String { inner.location }
     func list() throws(RetentionError) -> [StoredObject] { try inner.list() }

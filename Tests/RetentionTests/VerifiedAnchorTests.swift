@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 import VaultopsCore
 @testable import Retention
+import Storage
 
 private let utc = Timeline("UTC")
 private let now = utc.at("2025-04-15 12:00")
@@ -126,7 +127,7 @@ struct LeftoverTests {
 
 /// A folder store whose every removal fails, as a bucket without delete permission does.
 private struct FailingRemovalStore: RetentionStore {
-    let inner: LocalFolderStore
+    let inner: BackendStore<LocalFolderBackend>
     var location: String { inner.location }
     func list() throws(RetentionError) -> [StoredObject] { try inner.list() }
     func read(_ object: StoredObject, limit: Int) throws(RetentionError) -> Data { try inner.read(object, limit: limit) }

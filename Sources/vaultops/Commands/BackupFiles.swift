@@ -1,5 +1,5 @@
 import ArgumentParser
-import BackupJobs
+import Artifacts
 import Foundation
 import VaultopsCore
 

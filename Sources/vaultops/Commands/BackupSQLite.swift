@@ -1,5 +1,5 @@
 import ArgumentParser
-import BackupJobs
+import Artifacts
 import Foundation
 
 /// `vaultops backup sqlite PATH`: a consistent `VACUUM INTO` snapshot, gzipped.

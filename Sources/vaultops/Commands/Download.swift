@@ -43,10 +43,9 @@ struct Download: ParsableCommand {
             guard let destination else {
                 throw ValidationError("download needs an object key (oss://BUCKET/KEY), or a destination folder to mirror the prefix into: vaultops download \(source) DIR")
             }
-            // The mirror keeps its own use of the client (plan, walker, parallel transfers).
-            let client = try OSSCommand.settings().bucketBackend(location).client
+            let backend = try OSSCommand.settings().backend(bucket: location.bucket, prefix: location.key)
             let reporter = dryRun ? nil : ProgressReporter(label: "download", total: nil)
-            let report = try FolderMirror.download(from: location, to: destination, client: client,
+            let report = try FolderMirror.download(from: backend, to: destination,
                                              options: MirrorOptions(jobs: jobs, dryRun: dryRun), progress: reporter,
                                              events: OSSCommand.mirrorEventPrinter(dryRun: dryRun, verbose: verbose))
             reporter?.finish()

@@ -1,5 +1,4 @@
 import ArgumentParser
-import BackupJobs
 import Foundation
 import ObjectStorage
 import Retention
@@ -72,10 +71,10 @@ struct Prune: ParsableCommand {
         if location.lowercased().hasPrefix("oss://") {
             // Same plan as for a folder: ListObjectsV2 pages in, DeleteMultipleObjects and aborted uploads out.
             let target = try OSSLocation(parsing: location)
-            let store = OSSRetentionStore(backend: try OSSSettings().backend(bucket: target.bucket, prefix: target.key))
-            report = try Pruner.run(store: store, policy: policy, timeZone: timeZone, dryRun: dryRun)
+            let backend = try OSSSettings().backend(bucket: target.bucket, prefix: target.key)
+            report = try Pruner.run(backend: backend, policy: policy, timeZone: timeZone, dryRun: dryRun)
         } else {
-            report = try Pruner.run(store: LocalFolderStore(path: location), policy: policy, timeZone: timeZone, dryRun: dryRun)
+            report = try Pruner.run(backend: LocalFolderBackend(path: location), policy: policy, timeZone: timeZone, dryRun: dryRun)
         }
         print(json ? report.json() : report.text, terminator: "")
         if !report.succeeded {

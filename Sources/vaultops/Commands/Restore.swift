@@ -1,8 +1,6 @@
 import ArgumentParser
-import BackupJobs
+import Artifacts
 import Foundation
-import ObjectStorage
-import PostgresRestore
 import Storage
 import VaultopsCore
 
@@ -74,59 +72,36 @@ struct Restore: ParsableCommand {
 
     func validate() throws {
         if clean && force { throw ValidationError("--clean and --force do not go together: choose one") }
-        if let conflict = RestoreOptions(clean: clean, force: force, jobs: jobs).conflict { throw ValidationError(conflict) }
+        if let conflict = request.conflict { throw ValidationError(conflict) }
+    }
+
+    /// The command line as a restore request (`--to`, else `$DATABASE_URL` for dumps).
+    var request: RestoreRequest {
+        var request = RestoreRequest(target: to, defaultDatabase: ProcessInfo.processInfo.environment["DATABASE_URL"])
+        request.clean = clean
+        request.force = force
+        request.noOwner = noOwner
+        request.noPrivileges = noPrivileges
+        request.createDatabase = create
+        request.jobs = jobs
+        request.trustScript = trustScript
+        request.lockTimeout = lockTimeout
+        request.samePermissions = samePermissions
+        request.showsProgress = true
+        request.onSignal = { signal in
+            printError(signal.message)
+            if signal.endsNow { Foundation.exit(VaultopsExitCode.failure.rawValue) }
+        }
+        return request
     }
 
     func run() throws {
-        var remote: RemoteArtifact?
-        var url = URL(fileURLWithPath: artifact)
-        if artifact.lowercased().hasPrefix("oss://") {
-            let reporter = ProgressReporter(label: artifact, total: nil)
-            remote = try RemoteArtifact(location: artifact, settings: OSSSettings()) { done, total in
-                reporter.update(done, total)
-            }
-            reporter.finish()
-            url = remote!.local
-            if !remote!.hasManifest { printError("vaultops: note: no manifest beside \(artifact) on OSS; checking the gzip stream only") }
+        let report: RestoreReport
+        do {
+            report = try ArtifactRestore.run(artifact, request: request, settings: OSSSettings()) { printError($0) }
+        } catch let error as RestoreRequestError {
+            throw ValidationError(error.message)
         }
-        defer { remote = nil }
-        guard let format = ArtifactFormat.of(fileName: url.lastPathComponent) else {
-            throw BackupJobError.unknownArtifact(path: artifact)
-        }
-        switch format.kind {
-        case .postgres:
-            guard let target = to ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !target.isEmpty else {
-                throw ValidationError("say which database to restore into: --to postgres://… (or set DATABASE_URL)")
-            }
-            let options = RestoreOptions(clean: clean, force: force, noOwner: noOwner, noPrivileges: noPrivileges,
-                                         createDatabase: create, jobs: jobs, trustScript: trustScript, lockTimeout: lockTimeout)
-            RestoreInterrupt.shared.install { signal, phase in
-                let name = RestoreInterrupt.name(signal)
-                switch phase {
-                case .before:
-                    printError("vaultops: stopped by \(name) before the restore touched \(Redacted.connectionString(target)); nothing was changed")
-                    Foundation.exit(VaultopsExitCode.failure.rawValue)
-                case .during:
-                    printError("vaultops: got \(name): stopping the restore and undoing it (a second signal ends vaultops at once, without cleanup)")
-                case .after:
-                    printError("vaultops: got \(name) after the restore had finished; its outcome stands")
-                }
-            }
-            let reporter = ProgressReporter(label: url.lastPathComponent, total: nil)
-            let summary = try PostgresRestoreJob.restore(url, targetURL: target, options: options) { p in
-                reporter.set(completed: p.bytesRead)
-            }
-            reporter.finish()
-            print("restored \(artifact) into \(Redacted.connectionString(target)): \(summary)")
-            for note in summary.notes { print("  note: \(note)") }
-        case .sqlite:
-            let summary = try Restorer.restoreSQLite(url, to: to.map { URL(fileURLWithPath: $0) })
-            print("restored \(artifact) to \(summary.target.path): \(summary.details.joined(separator: "; "))")
-        case .files:
-            let summary = try Restorer.restoreFiles(url, to: to.map { URL(fileURLWithPath: $0) }, force: force,
-                                                    samePermissions: samePermissions)
-            for note in summary.notes { print(note) }
-            print("restored \(artifact) to \(summary.target.path): \(summary.details.joined(separator: "; "))")
-        }
+        for line in report.lines { print(line) }
     }
 }

@@ -132,12 +132,11 @@ extension Upload {
 extension Upload {
     /// Mirrors `folders` to the prefix, prints the summary, and exits 1 when anything failed.
     func mirror(_ folders: [String], to destination: OSSLocation) throws {
-        // The mirror keeps its own use of the client (plan, walker, parallel transfers).
-        let client = try settings.bucketBackend(destination).client
+        let backend = try settings.backend(bucket: destination.bucket, prefix: destination.key)
         let options = MirrorOptions(jobs: jobs, delete: delete, dryRun: dryRun,
                                     checkpointDirectory: checkpointDir.map { URL(fileURLWithPath: $0) })
         let reporter = dryRun ? nil : ProgressReporter(label: "upload", total: nil)
-        let report = try FolderMirror.upload(directories: folders, to: destination, client: client, options: options, progress: reporter,
+        let report = try FolderMirror.upload(directories: folders, to: backend, options: options, progress: reporter,
                                        events: OSSCommand.mirrorEventPrinter(dryRun: dryRun, verbose: verbose))
         reporter?.finish()
         try OSSCommand.finish(report)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import BackupJobs
+import Artifacts
 import Foundation
 import VaultopsCore
 
@@ -38,7 +38,7 @@ struct Verify: ParsableCommand {
         guard !targets.isEmpty else { throw ValidationError("no artifact to verify, only manifests; name the artifacts") }
         let serverURL = server ?? ProcessInfo.processInfo.environment["DATABASE_URL"]
         if deep, serverURL?.isEmpty ?? true,
-           let dump = targets.first(where: { ArtifactFormat.of(fileName: URL(fileURLWithPath: $0).lastPathComponent)?.kind == .postgres }) {
+           let dump = targets.first(where: { ArtifactFormat.of(fileName: URL(fileURLWithPath: $0).lastPathComponent)?.kind.handler.deepCheckNeedsServer == true }) {
             throw ValidationError("--deep restores a dump (\(dump)) into a scratch database: give a server with --server URL or DATABASE_URL")
         }
         var failed = 0

@@ -105,10 +105,7 @@ public enum ArtifactWriter {
         var manifestInPlace = false
         let manifest: Manifest
         do {
-            // On SQLite's binary pages libdeflate needs a deeper search than on text (SQL, most folders) to stay
-            // as small as gzip at the same level.
-            let engine: DeflateEngine = kind == .sqlite ? .libdeflatePages : .libdeflate
-            let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs, engine: engine)
+            let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs, engine: kind.handler.deflateEngine)
             let progress = ProgressReporter(label: fileName, total: expectedBytes)
             defer { progress.finish() }
             let content = try produce(ProgressSink(gzip, progress: progress))

@@ -1,5 +1,5 @@
 import Archive
-@testable import BackupJobs
+@testable import Artifacts
 import Foundation
 import PostgresDump
 import Testing

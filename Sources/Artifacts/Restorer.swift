@@ -104,7 +104,7 @@ public enum Restorer {
 
     /// Leading components restore strips: our archives hold each folder under its base name, and restoring one
     /// folder (the manifest names it) puts its contents at the target. Verify uses the same, to judge alike.
-    static func stripComponents(for manifest: Manifest?) -> Int {
+    package static func stripComponents(for manifest: Manifest?) -> Int {
         manifest?.originalPath != nil ? 1 : 0
     }
 

@@ -1,4 +1,4 @@
-@testable import BackupJobs
+@testable import Artifacts
 import Foundation
 import Testing
 import TestSupport

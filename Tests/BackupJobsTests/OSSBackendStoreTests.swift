@@ -2,6 +2,7 @@ import BackupJobs
 import Foundation
 import ObjectStorage
 import Retention
+import Storage
 import Testing
 import TestSupport
 import VaultopsCore
@@ -15,11 +16,11 @@ extension OSSEmulator {
     }
 }
 
-@Suite("OSS retention store (emulator)")
-struct OSSRetentionStoreTests {
+@Suite("Prune store over an OSS backend (emulator)")
+struct OSSBackendStoreTests {
     @Test("prefixes are normalised", arguments: [("", ""), ("nightly", "nightly/"), ("nightly/", "nightly/"), ("/a/b", "a/b/")])
     func prefix(raw: String, expected: String) {
-        #expect(OSSRetentionStore.normalized(prefix: raw) == expected)
+        #expect(OSSBackend.normalized(prefix: raw) == expected)
     }
 
     @Test("lists every page directly under the prefix plus open multipart uploads; removal is idempotent")
@@ -31,7 +32,7 @@ struct OSSRetentionStoreTests {
         try OSSEmulator.seed(bucket, keys: keys)
         let client = try OSSEmulator.client()
         let upload = try client.initiateMultipartUpload(bucket: bucket, key: "nightly/db_20250102.sql.gz")
-        let store = OSSRetentionStore(client: client, bucket: bucket, prefix: "nightly")
+        let store = BackendStore(OSSBackend(client: client, bucket: bucket, prefix: "nightly"))
         #expect(store.location == "oss://\(bucket)/nightly/")
 
         let listed = try store.list()
@@ -82,7 +83,7 @@ struct OSSRetentionStoreTests {
             try client.putObject(bucket: bucket, key: "nightly/\(name)", data: stored)
             try client.putObject(bucket: bucket, key: "nightly/\(name).manifest.json", data: try manifest.encoded())
         }
-        let store = OSSRetentionStore(client: client, bucket: bucket, prefix: "nightly/")
+        let store = BackendStore(OSSBackend(client: client, bucket: bucket, prefix: "nightly/"))
         let now = Date(timeIntervalSince1970: 1_744_423_200 + 4 * 86_400)
         let report = try Pruner.run(store: store, policy: RetentionPolicy(keepLast: 1), now: now, timeZone: utc, dryRun: false)
         let left = Set(try store.list().map(\.name))
@@ -112,7 +113,7 @@ struct OSSRetentionStoreTests {
         _ = try OSSEmulator.control("POST", "faults", body: try JSONSerialization.data(withJSONObject: [
             "bucket": bucket, "op": "DeleteMultipleObjects", "action": "status", "status": 403, "code": "AccessDenied", "times": 100,
         ]))
-        let store = OSSRetentionStore(client: client, bucket: bucket, prefix: "nightly/")
+        let store = BackendStore(OSSBackend(client: client, bucket: bucket, prefix: "nightly/"))
         let report = try Pruner.run(store: store, policy: RetentionPolicy(keepDays: 30),
                                     now: Manifest.parseTimestamp("2025-04-15T12:00:00Z")!, timeZone: TimeZone(identifier: "UTC")!,
                                     dryRun: false)
@@ -127,7 +128,7 @@ struct OSSRetentionStoreTests {
         var config = OSSConfiguration(endpoint: try OSSEndpoint(parsing: "http://127.0.0.1:9"), region: "cn-hangzhou",
                                       credentials: OSSCredentials(accessKeyId: "LTAIid", accessKeySecret: "never-printed-secret"))
         config.retry = RetryPolicy(maxAttempts: 1)
-        let store = OSSRetentionStore(client: OSSClient(configuration: config), bucket: "some-bucket", prefix: "p/")
+        let store = BackendStore(OSSBackend(client: OSSClient(configuration: config), bucket: "some-bucket", prefix: "p/"))
         let error = try #require(throws: RetentionError.self) { try store.list() }
         #expect(error.code == .listFailed)
         #expect(error.description.contains("oss://some-bucket/p/"))

@@ -3,7 +3,7 @@ import PostgresRestore
 import Testing
 import TestSupport
 import VaultopsCore
-@testable import BackupJobs
+@testable import Artifacts
 
 /// How an artifact is damaged for a test; most are only noticeable once the whole file has been read.
 enum DumpDamage: String, CaseIterable, CustomStringConvertible {

@@ -108,29 +108,20 @@ public enum PostgresRestoreJob {
         options.singleTransaction && !options.clean && !options.force
     }
 
-    /// The checks that need no full read: a finished artifact of a known format with a readable manifest.
+    /// The checks that need no full read (`ArtifactPreflight`, as `verify` makes them): a finished dump with a
+    /// readable manifest, when there is one.
     private static func preflight(_ artifact: URL) throws -> (ArtifactFormat, Manifest?) {
-        let path = artifact.path
         func refuse(_ reason: String) -> BackupJobError {
-            .verification(path: path, reason: reason + "; nothing was restored")
+            .verification(path: artifact.path, reason: reason + "; nothing was restored")
         }
-        if artifact.lastPathComponent.hasSuffix(".partial") {
-            throw refuse("an unfinished backup (.partial): it was never completed and is not a backup")
-        }
-        guard let format = ArtifactFormat.of(fileName: artifact.lastPathComponent), format.kind == .postgres else {
-            throw refuse("not a PostgreSQL dump (expected .sql.gz or .sql)")
-        }
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
-            throw refuse("no such file")
-        }
-        let manifestURL = Manifest.sidecarURL(for: artifact)
-        guard FileManager.default.fileExists(atPath: manifestURL.path) else { return (format, nil) }
+        let checked: ArtifactPreflight
         do {
-            return (format, try Manifest.load(from: manifestURL))
+            checked = try ArtifactPreflight.check(artifact, kind: .postgres)
         } catch {
-            throw refuse("manifest unreadable: \(error)")
+            throw refuse(error.reason)
         }
+        if let problem = checked.manifestProblem { throw refuse(problem) }
+        return (checked.format, checked.manifest)
     }
 
     /// Reads what the restore left of `stream`; returns the artifact's damage when its checks fail.

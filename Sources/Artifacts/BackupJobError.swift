@@ -22,7 +22,7 @@ public enum BackupJobError: Error, CustomStringConvertible, ExitCodeProviding {
         case let .source(path, reason): return "\(path): \(reason)"
         case let .verification(path, reason): return "\(path): verification failed: \(reason)"
         case let .unknownArtifact(path):
-            return "\(path): not a vaultops artifact (expected a name ending in .sql.gz, .sql, .db.gz or .tar.gz)"
+            return "\(path): not a vaultops artifact (expected a name ending in \(ArtifactFormat.expectedEndings))"
         case let .refused(path, reason): return "\(path): \(reason)"
         case let .failed(message): return message
         }
