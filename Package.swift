@@ -24,8 +24,11 @@ let package = Package(
         // Libraries, one concern each.
         // Hiding secrets in text (connection strings, registered values); no dependencies, so the lowest can use it.
         .target(name: "Redaction"),
+        // What kind of failure an error is (usage, verification, locked, …); no dependencies, so every library
+        // module's error can say it while only VaultopsCore's `ExitCode.for` turns kinds into exit codes.
+        .target(name: "ErrorKinds"),
         .target(name: "VaultopsCore", dependencies: [
-            "Redaction",
+            "Redaction", "ErrorKinds",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -33,32 +36,39 @@ let package = Package(
             "CZlib", "CLibDeflate",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The age v1 file format (age-encryption.org/v1): X25519 and scrypt recipients, streaming encryption and
+        // decryption over Archive's ByteSource/ByteSink; primitives from swift-crypto only.
+        .target(name: "Age", dependencies: [
+            "Archive",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "SQLiteSnapshot", dependencies: ["SQLite"]),
         .target(name: "LibPQ", dependencies: [
             "CLibPQ", "Redaction",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "PostgresDump", dependencies: ["LibPQ"]),
+        .target(name: "PostgresDump", dependencies: ["LibPQ", "Archive"]),
         .target(name: "PostgresRestore", dependencies: [
-            "LibPQ", "VaultopsCore", "Archive",
+            "LibPQ", "Redaction", "ErrorKinds", "Archive",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The one libcurl transport: OSS transfers, webhooks and health gates.
         .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "ObjectStorage", dependencies: [
-            "HTTP", "VaultopsCore",
+            "HTTP", "VaultopsCore", "Redaction", "ErrorKinds",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // One storage interface (save, load with ranges, stat, list, remove): a local folder and an OSS prefix,
         // and the one place OSS settings are resolved. Above ObjectStorage (the raw OSS client), beside Retention.
-        .target(name: "Storage", dependencies: ["ObjectStorage", "VaultopsCore"]),
-        .target(name: "Retention", dependencies: ["Storage", "VaultopsCore", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Storage", dependencies: ["ObjectStorage", "VaultopsCore", "ErrorKinds"]),
+        .target(name: "Retention", dependencies: ["Storage", "VaultopsCore", "ErrorKinds", .product(name: "Crypto", package: "swift-crypto")]),
         // Folder ⇄ OSS prefix mirroring: plan (pure), local walker, parallel executor.
-        .target(name: "Mirror", dependencies: ["ObjectStorage", "Storage", "VaultopsCore"]),
+        .target(name: "Mirror", dependencies: ["ObjectStorage", "Storage", "VaultopsCore", "Redaction", "ErrorKinds"]),
         // SQLite → PostgreSQL migration: schema translation, CSV export, parallel COPY, verification.
         .target(name: "Migration", dependencies: [
-            "SQLite", "LibPQ", "VaultopsCore",
+            "SQLite", "LibPQ", "VaultopsCore", "Redaction", "ErrorKinds",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Artifacts: their kinds, formats and names; backup, verify and restore of each kind (one handler per kind),
@@ -92,9 +102,10 @@ let package = Package(
             "VaultopsCore", "TestSupport", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
+        .testTarget(name: "AgeTests", dependencies: ["Age", "Archive", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "SQLiteSnapshot", "TestSupport"]),
         .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "Redaction", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "TestSupport"]),
+        .testTarget(name: "PostgresDumpTests", dependencies: ["PostgresDump", "LibPQ", "Archive", "TestSupport"]),
         .testTarget(name: "PostgresRestoreTests", dependencies: [
             "PostgresRestore", "PostgresDump", "LibPQ", "Archive", "Redaction", "TestSupport",
         ]),
@@ -110,7 +121,11 @@ let package = Package(
         ]),
         // Test targets that run the `vaultops` binary depend on it so that SwiftPM builds it first.
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "vaultops", "VaultopsCore", "TestSupport"]),
-        .testTarget(name: "vaultopsTests", dependencies: ["vaultops", "VaultopsCore", "TestSupport"]),
+        .testTarget(name: "vaultopsTests", dependencies: [
+            "vaultops", "VaultopsCore", "TestSupport",
+            // ExitCodeMappingTests holds one error of every kind from every module.
+            "Archive", "Artifacts", "BackupJobs", "Deploy", "Migration", "Mirror", "ObjectStorage", "PostgresRestore", "Retention", "Storage",
+        ]),
     ]
 )
 

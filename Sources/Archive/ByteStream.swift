@@ -218,3 +218,69 @@ func retryOnEINTR<T: BinaryInteger>(_ call: () -> T) -> T {
 private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buffer, count) }
 private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }
 private func systemClose(_ fd: Int32) -> Int32 { close(fd) }
+
+/// Serves bytes held in memory, at most `chunkSize` per read (tests use small chunks to cross every boundary).
+public final class BytesSource: ByteSource {
+    private let bytes: [UInt8]
+    private let chunkSize: Int
+    private var offset = 0
+
+    /// A source over `bytes`, handing out at most `chunkSize` bytes per read.
+    public init(_ bytes: [UInt8], chunkSize: Int = .max) {
+        self.bytes = bytes
+        self.chunkSize = max(1, chunkSize)
+    }
+
+    /// A source over the UTF-8 bytes of `text`.
+    public convenience init(_ text: String, chunkSize: Int = .max) {
+        self.init(Array(text.utf8), chunkSize: chunkSize)
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, chunkSize, bytes.count - offset)
+        guard n > 0 else { return 0 }
+        bytes.withUnsafeBytes { all in
+            buffer.baseAddress!.copyMemory(from: all.baseAddress! + offset, byteCount: n)
+        }
+        offset += n
+        return n
+    }
+}
+
+@available(*, unavailable)
+extension BytesSource: Sendable {}
+
+/// Passes another source's bytes on and runs a check when that source reaches its end, before reporting the end.
+///
+/// A reader that acts only at the end (a restore that commits there) thus never sees the end of data that fails a
+/// whole-stream check (a size or digest against a manifest). The check runs once; when it throws, every later read
+/// throws the same error.
+public final class EndCheckSource: ByteSource {
+    private let source: ByteSource
+    private var check: (() throws -> Void)?
+    private var failure: (any Error)?
+
+    /// Reads from `source`; `check` runs when it first reports its end.
+    public init(_ source: ByteSource, atEnd check: @escaping () throws -> Void) {
+        self.source = source
+        self.check = check
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let failure { throw failure }
+        let n = try source.read(into: buffer)
+        if n == 0, buffer.count > 0, let check {
+            self.check = nil
+            do {
+                try check()
+            } catch {
+                failure = error
+                throw error
+            }
+        }
+        return n
+    }
+}
+
+@available(*, unavailable)
+extension EndCheckSource: Sendable {}

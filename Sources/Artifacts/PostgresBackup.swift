@@ -24,7 +24,7 @@ public enum PostgresBackup {
         let connection = try Connection(conninfo)
         let redacted = Redacted.connectionString(conninfo)
         return try ArtifactWriter.write(kind: .postgres, sourceName: name, options: options, now: now) { sink in
-            let summary = try PostgresDumper(connection: connection, options: dumpOptions).dump(to: SinkAdapter(sink))
+            let summary = try PostgresDumper(connection: connection, options: dumpOptions).dump(to: sink)
             var extra: [String: String]? = nil
             // What --allow-incomplete let the dump leave out, one "kind name" per line.
             if !summary.skipped.isEmpty { extra = [notDumpedKey: summary.skipped.joined(separator: "\n")] }
@@ -54,11 +54,4 @@ extension BackupResult {
     public var notDumped: [String] {
         manifest.extra?[notDumpedKey].map { $0.split(separator: "\n").map(String.init) } ?? []
     }
-}
-
-/// Lets the dumper write into an Archive byte sink.
-private struct SinkAdapter: SQLSink {
-    let sink: ByteSink
-    init(_ sink: ByteSink) { self.sink = sink }
-    func write(_ bytes: UnsafeRawBufferPointer) throws { try sink.write(bytes) }
 }

@@ -10,7 +10,7 @@ public enum PostgresRestoreJob {
         let path = artifact.path
         if path.hasSuffix(".gz") {
             // Sendable: it captures only the path, so `--jobs` workers may open their own streams with it.
-            let open: @Sendable () throws -> any ScriptSource = { ReadAheadSource(try GzipReader(path: path)) }
+            let open: @Sendable () throws -> any ByteSource = { ReadAheadSource(try GzipReader(path: path)) }
             return ScriptInput(name: path, open: open, openConcurrently: open)
         }
         return ScriptInput.file(path)
@@ -42,7 +42,7 @@ public enum PostgresRestoreJob {
         }
 
         let (format, manifest) = try preflight(artifact)
-        let stream = ReadAheadSource(try CheckedDumpSource(artifact: artifact, gzipped: format.gzipped, manifest: manifest))
+        let stream = try CheckedDumpSource.open(artifact: artifact, gzipped: format.gzipped, manifest: manifest)
         var opened = false
         let input = ScriptInput(name: artifact.path) {
             // One pass only: nothing in this mode reads the script twice.
@@ -56,10 +56,11 @@ public enum PostgresRestoreJob {
             // Stopped by a signal: reading the rest of the artifact would only keep the user waiting.
             throw error
         } catch {
-            // A damaged artifact explains whatever it caused (a truncated statement, a row the server rejects),
-            // and is what the user must act on: read the rest and report the damage first, as a verification
-            // failure, like the pre-check of the other modes would have.
-            if let damage = readToEnd(stream) {
+            // The damage the checked stream found reaches here as its own error. A damaged artifact also explains
+            // whatever it caused before its check could fail (a truncated statement, a row the server rejects), and
+            // is what the user must act on: after any other failure, read the rest and report the damage first, as
+            // a verification failure, like the pre-check of the other modes would have.
+            if let damage = damage(in: error) ?? readToEnd(stream) {
                 throw BackupJobError.verification(path: artifact.path,
                                                   reason: damage + "; nothing was restored (the restore transaction was rolled back)")
             }
@@ -89,7 +90,7 @@ public enum PostgresRestoreJob {
             ? CopySpool.make(expectedBytes: manifest?.uncompressedBytes ?? compressedBytes * 10)
             : nil
         do {
-            let stream = ReadAheadSource(try CheckedDumpSource(artifact: artifact, gzipped: format.gzipped, manifest: manifest))
+            let stream = try CheckedDumpSource.open(artifact: artifact, gzipped: format.gzipped, manifest: manifest)
             check = try checkScript(ScriptInput(name: artifact.path) { stream }, keepingItemsUpTo: PostgresRestorer.keptScriptLimit,
                                     spool: spool)
         } catch let error as BackupJobError {
@@ -131,11 +132,18 @@ public enum PostgresRestoreJob {
         do {
             while try stream.read(into: buffer) > 0 {}
             return nil
-        } catch let error as BackupJobError {
-            if case .verification(_, let reason) = error { return reason }
-            return "\(error)"
         } catch {
-            return "\(error)"
+            return damage(in: error) ?? "\(error)"
+        }
+    }
+
+    /// The damage `error` reports when it is the checked stream's own: what Archive found in the file or gzip
+    /// stream, or how the file differs from its manifest.
+    private static func damage(in error: any Error) -> String? {
+        switch error {
+        case BackupJobError.verification(_, let reason): reason
+        case let error as ArchiveError: "\(error)"
+        default: nil
         }
     }
 }

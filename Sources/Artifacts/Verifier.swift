@@ -18,7 +18,7 @@ public struct VerifyReport: Sendable {
 
 /// A stream of an artifact's content as the handlers read it: Archive's byte source, which PostgreSQL's script
 /// reader takes too.
-public typealias ContentSource = ByteSource & ScriptSource
+public typealias ContentSource = ByteSource
 
 /// One artifact under `verify`: what is known about it, and what the checks found so far.
 public struct VerifyCheck: Sendable {

@@ -8,7 +8,7 @@ extension RunJob {
     ///
     /// The report goes where a finished run's would: the metrics textfile (its folder created when missing),
     /// the webhook, and — when the lock file was unusable, not held by a live run — the status file.
-    /// - Returns: the exit code the command ends with (`error.exitCode`).
+    /// - Returns: the exit code the command ends with (`ExitCode.for(error)`).
     @discardableResult
     public static func reportLockFailure(_ error: LockError, config: Config, now: Date = Date(),
                                          log: @escaping @Sendable (String) -> Void) -> ExitCode {
@@ -21,13 +21,13 @@ extension RunJob {
         case let .held(by, path):
             guard let holder = ProcessLock.holder(path: path), let started = holder.started else {
                 log("run: not started: \(error)")
-                return error.exitCode
+                return ExitCode.for(error)
             }
             let held = now.timeIntervalSince(started)
             let limit = Double(config.lockAlarmAfter.components.seconds)
             guard held > limit else {
                 log("run: not started: \(error)")
-                return error.exitCode
+                return ExitCode.for(error)
             }
             let problem = "another vaultops has held the lock \(path) for \(hoursAndMinutes(held)), longer than the longest "
                 + "source timeout (\(durationText(config.lockAlarmAfter))): \(by); is it stuck? (kill it, or wait for it to finish)"
@@ -35,7 +35,7 @@ extension RunJob {
             _ = reportNotRun(config: config, problem: problem, exitCode: .locked, writeStatus: false, now: now,
                              lockHolder: holder.description, lockHeldSeconds: held, log: log)
         }
-        return error.exitCode
+        return ExitCode.for(error)
     }
 
     /// Writes the metrics (and the status file when `writeStatus`) and posts the webhook for a run in which no

@@ -1,7 +1,8 @@
-import VaultopsCore
+import ErrorKinds
+import Redaction
 
 /// An error that stops a migration, with what the user needs to act on it.
-public struct MigrationError: Error, CustomStringConvertible, ExitCodeProviding, Sendable {
+public struct MigrationError: Error, CustomStringConvertible, KindedError, Sendable {
     /// What went wrong, broadly.
     public enum Code: String, Sendable {
         /// Bad input: unknown table, a name PostgreSQL would truncate, a bad option.
@@ -35,10 +36,10 @@ public struct MigrationError: Error, CustomStringConvertible, ExitCodeProviding,
 
     public var description: String { Redacted.text(message) }
 
-    public var exitCode: ExitCode {
+    public var failureKind: FailureKind {
         switch code {
         case .usage: .usage
-        case .verificationFailed: .verificationFailed
+        case .verificationFailed: .verification
         default: .failure
         }
     }

@@ -1,10 +1,11 @@
-import VaultopsCore
+import ErrorKinds
+import Redaction
 
 /// A mirror that cannot start or cannot go on (the folder or the listing is unusable); per-file failures
 /// are counted in `MirrorReport` instead.
-public struct MirrorError: Error, CustomStringConvertible, Sendable, ExitCodeProviding {
+public struct MirrorError: Error, CustomStringConvertible, Sendable, KindedError {
     public var message: String
-    /// True for mistakes in what the user asked (exit 2).
+    /// True for mistakes in what the user asked (`usage`).
     public var isUsageError: Bool
 
     public init(_ message: String, usage: Bool = false) {
@@ -13,5 +14,5 @@ public struct MirrorError: Error, CustomStringConvertible, Sendable, ExitCodePro
     }
 
     public var description: String { Redacted.text(message) }
-    public var exitCode: ExitCode { isUsageError ? .usage : .failure }
+    public var failureKind: FailureKind { isUsageError ? .usage : .failure }
 }

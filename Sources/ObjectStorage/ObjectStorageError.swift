@@ -1,13 +1,14 @@
 import Foundation
+import ErrorKinds
 import HTTP
-import VaultopsCore
+import Redaction
 
 /// Everything that can go wrong talking to OSS, with the context a user needs to act on it.
 ///
 /// `description` names the operation and the `oss://` location, OSS's error Code, Message and RequestId,
 /// and a hint for the common causes; it never contains the AccessKey secret or an STS token.
-public struct ObjectStorageError: Error, CustomStringConvertible, Sendable, ExitCodeProviding {
-    /// What kind of failure this is; decides retries and the exit code.
+public struct ObjectStorageError: Error, CustomStringConvertible, Sendable, KindedError {
+    /// What kind of failure this is; decides retries and the `failureKind`.
     public enum Kind: String, Sendable, Equatable {
         /// A malformed `oss://` URL or endpoint.
         case invalidURL
@@ -58,13 +59,13 @@ public struct ObjectStorageError: Error, CustomStringConvertible, Sendable, Exit
         self.curlCode = curlCode
     }
 
-    /// True for mistakes in what the user typed or configured (exit status 2), not failures of the work.
+    /// True for mistakes in what the user typed or configured, not failures of the work.
     public var isUsageError: Bool {
         [.invalidURL, .missingCredentials, .invalidConfiguration].contains(kind)
     }
 
-    /// Usage and configuration mistakes exit 2, everything else 1 (SPEC.md).
-    public var exitCode: ExitCode { isUsageError ? .usage : .failure }
+    /// Usage and configuration mistakes are `usage`, everything else a `failure`.
+    public var failureKind: FailureKind { isUsageError ? .usage : .failure }
 
     /// True when the signature was rejected (wrong secret, wrong region, clock).
     public var isSignatureRejected: Bool {

@@ -1,13 +1,5 @@
 import LibPQ
 
-/// Where a dump's SQL text goes (a gzip writer, a file, a buffer in tests).
-///
-/// The bytes are only valid during the call; copy them if you keep them.
-public protocol SQLSink {
-    /// Takes the next piece of the script.
-    func write(_ bytes: UnsafeRawBufferPointer) throws
-}
-
 /// What a dump includes and how it waits for locks.
 public struct DumpOptions: Sendable {
     /// How long to wait for each table's `ACCESS SHARE` lock before failing (a PostgreSQL interval).

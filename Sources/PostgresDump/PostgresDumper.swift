@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import LibPQ
 
@@ -17,11 +18,12 @@ public final class PostgresDumper {
         self.options = options
     }
 
-    /// Dumps the database to `sink`, calling `progress` with the byte count so far; returns row counts.
+    /// Dumps the database to `sink` (a gzip writer, a file, a buffer in tests), calling `progress` with the byte count
+    /// so far; returns row counts. The bytes handed to `sink` are valid only during its `write`.
     ///
     /// On failure the error is thrown and the script lacks its completion marker, so it is never
     /// mistaken for a good dump.
-    public func dump(to sink: any SQLSink, progress: ((UInt64) -> Void)? = nil) throws -> DumpSummary {
+    public func dump(to sink: any ByteSink, progress: ((UInt64) -> Void)? = nil) throws -> DumpSummary {
         let out = ScriptWriter(sink: sink, progress: progress)
         // Inside a caller's transaction BEGIN would be ignored, and with it the snapshot's isolation.
         guard !connection.isInTransaction else {

@@ -1,12 +1,14 @@
+import Archive
+
 /// Buffers script text and hands it to the sink in large pieces, counting bytes for progress.
 final class ScriptWriter {
-    private let sink: any SQLSink
+    private let sink: any ByteSink
     private let progress: ((UInt64) -> Void)?
     private var buffer: [UInt8] = []
     private let flushThreshold = 256 * 1024
     private(set) var bytesWritten: UInt64 = 0
 
-    init(sink: any SQLSink, progress: ((UInt64) -> Void)?) {
+    init(sink: any ByteSink, progress: ((UInt64) -> Void)?) {
         self.sink = sink
         self.progress = progress
         buffer.reserveCapacity(flushThreshold + 64 * 1024)

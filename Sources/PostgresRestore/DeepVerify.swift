@@ -1,7 +1,7 @@
 import Foundation
 import LibPQ
 import Logging
-import VaultopsCore
+import Redaction
 
 /// Restores `script` into a fresh, uniquely named scratch database on the server at `serverURL`,
 /// counts the rows of every user table, and always drops the scratch database again.

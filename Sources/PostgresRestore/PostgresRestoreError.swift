@@ -1,13 +1,13 @@
+import ErrorKinds
 import LibPQ
-import VaultopsCore
 
 /// Why a restore failed, with the script position and the server's diagnostics that let the user act.
 ///
 /// `description` never holds a password: the server's messages come scrubbed from LibPQ, the target
 /// is named through `ConnectionInfo.redacted`, and quoted literals on a statement line that mentions
 /// a password are masked.
-public struct PostgresRestoreError: Error, CustomStringConvertible, Sendable, ExitCodeProviding {
-    /// What failed, so the CLI can choose an exit code without parsing text.
+public struct PostgresRestoreError: Error, CustomStringConvertible, Sendable, KindedError {
+    /// What failed, so a caller can tell failures apart without parsing text.
     public enum Kind: String, Sendable, Equatable {
         /// The server rejected a statement of the script.
         case statementFailed
@@ -62,8 +62,8 @@ public struct PostgresRestoreError: Error, CustomStringConvertible, Sendable, Ex
         self.underlying = underlying
     }
 
-    /// Usage errors exit with 2, everything else with 1.
-    public var exitCode: ExitCode { kind == .options ? .usage : .failure }
+    /// Options that do not go together are the user's mistake; everything else is a failure.
+    public var failureKind: FailureKind { kind == .options ? .usage : .failure }
 
     /// The SQLSTATE of the server's error, when there is one.
     public var sqlState: String? { underlying?.sqlState }

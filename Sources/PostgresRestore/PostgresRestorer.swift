@@ -1,7 +1,8 @@
+import Archive
 import Foundation
 import LibPQ
 import Logging
-import VaultopsCore
+import Redaction
 
 /// Runs a plain SQL script (pg_dump's or vaultops' own) against a PostgreSQL server safely.
 ///
@@ -74,6 +75,9 @@ public final class PostgresRestorer {
     }
 
     /// Restores `input`; throws a `PostgresRestoreError` and leaves the target as it was on failure.
+    ///
+    /// An error of the script's stream itself (an `ArchiveError` of a damaged `.sql.gz`, a checked artifact's
+    /// verification failure) is thrown as it is, after the restore has been undone.
     ///
     /// With `jobs` > 1 the script is read completely first, unless `checked` is the result of `checkScript` on
     /// the same script (then the caller has read it, for example while checking the artifact's checksums), and
@@ -196,13 +200,22 @@ public final class PostgresRestorer {
                 session.inTransaction = false
             }
         } catch {
-            var failure = mapped(error)
             if let signal = interrupt.received {
                 // Whatever the signal broke (a cancelled statement, a stopped worker) is not the story: the signal is.
-                failure = PostgresRestoreError(kind: .interrupted, message: "stopped by \(RestoreInterrupt.name(signal))",
-                                               file: fileName)
+                throw abort(PostgresRestoreError(kind: .interrupted, message: "stopped by \(RestoreInterrupt.name(signal))",
+                                                 file: fileName))
             }
-            throw abort(failure)
+            guard error is PostgresRestoreError || error is PostgresError else {
+                // The script's own stream failed (a damaged artifact, an unreadable file). Undone like any failure,
+                // then thrown as itself: the caller acts on what found the damage, not on a restore message about it.
+                let failure = PostgresRestoreError(kind: .io, message: "\(error)", file: fileName)
+                let undone = abort(failure)
+                // What undoing adds (a database created for the restore that could not be dropped) cannot go into
+                // another module's error: it is logged.
+                if undone.message != failure.message { logger.error("\(undone.description)") }
+                throw error
+            }
+            throw abort(mapped(error))
         }
         summary.database = session.database
         summary.notes = scope.notes
@@ -467,7 +480,7 @@ struct RestoreRun {
     /// Where each COPY block's data lies in the script, and how many COPY blocks were met so far.
     var copyData: [Range<Int64>] = []
     var copiesSeen = 0
-    var openConcurrently: (@Sendable () throws -> any ScriptSource)?
+    var openConcurrently: (@Sendable () throws -> any ByteSource)?
     var parallelCheck: ScriptCheck?
     /// Whether COPYs are queued up before they go to the workers (when running from the check pass's items:
     /// then the main connection reaches the next COPY at once, instead of after reading the data in between).

@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import LibPQ
 import Logging
@@ -31,7 +32,7 @@ final class RestoreWorkers {
 
     /// Starts `jobs` workers against `url`; `open` gives each COPY worker its own stream of the script.
     init(url: String, jobs: Int, maintenanceWorkMem: String?, lockTimeout: String?, fileName: String, logger: Logger,
-         spool: CopySpool?, open: @escaping @Sendable () throws -> any ScriptSource) {
+         spool: CopySpool?, open: @escaping @Sendable () throws -> any ByteSource) {
         shared = Shared(url: url, maintenanceWorkMem: maintenanceWorkMem, lockTimeout: lockTimeout, fileName: fileName,
                         logger: logger, spool: spool, open: open)
         for index in 0..<max(1, jobs) {
@@ -77,7 +78,7 @@ final class RestoreWorkers {
         let lockTimeout: String?
         let fileName: String
         let logger: Logger
-        let open: @Sendable () throws -> any ScriptSource
+        let open: @Sendable () throws -> any ByteSource
         let spool: CopySpool?
         private let condition = NSCondition()
         private var pending: [Task] = []
@@ -92,7 +93,7 @@ final class RestoreWorkers {
         private var statements = 0
 
         init(url: String, maintenanceWorkMem: String?, lockTimeout: String?, fileName: String, logger: Logger, spool: CopySpool?,
-             open: @escaping @Sendable () throws -> any ScriptSource) {
+             open: @escaping @Sendable () throws -> any ByteSource) {
             self.lockTimeout = lockTimeout
             self.spool = spool
             self.url = url
@@ -241,7 +242,7 @@ final class RestoreWorkers {
     private final class Worker {
         unowned let shared: Shared
         private var connection: Connection?
-        private var stream: (any ScriptSource)?
+        private var stream: (any ByteSource)?
         private var streamOffset: Int64 = 0
         private var buffer: UnsafeMutableRawBufferPointer?
         private(set) var appliedSettings = 0

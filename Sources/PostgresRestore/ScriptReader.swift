@@ -1,3 +1,5 @@
+import Archive
+
 /// One piece of a script, as `ScriptReader` hands it out.
 package enum ScriptItem: Equatable, Sendable {
     /// A SQL statement (from its first significant byte through its semicolon) and the line it starts on.
@@ -8,12 +10,12 @@ package enum ScriptItem: Equatable, Sendable {
     case metaCommand(String, line: Int)
 }
 
-/// Reads a script from a `ScriptSource` in large chunks and splits it into statements, meta-commands
+/// Reads a script from a `ByteSource` in large chunks and splits it into statements, meta-commands
 /// and COPY data, holding only the current statement (or a partial COPY line) in memory.
 ///
 /// - Important: Not thread-safe.
 package final class ScriptReader {
-    private let source: any ScriptSource
+    private let source: any ByteSource
     private let name: String
     private var buffer: UnsafeMutableRawBufferPointer
     /// Start of the bytes not yet handed out, scan position, end of valid bytes.
@@ -38,7 +40,7 @@ package final class ScriptReader {
     static let tailSize = 1024
 
     /// A reader over `source`, called `name` in errors, reading `bufferSize` bytes at a time.
-    package init(source: any ScriptSource, name: String, bufferSize: Int = 1 << 20) {
+    package init(source: any ByteSource, name: String, bufferSize: Int = 1 << 20) {
         self.source = source
         self.name = name
         buffer = .allocate(byteCount: max(bufferSize, 16), alignment: 16)

@@ -1,4 +1,4 @@
-import VaultopsCore
+import ErrorKinds
 
 /// Why a retention step failed, with the object or setting it concerns.
 public struct RetentionError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -41,9 +41,9 @@ public struct RetentionError: Error, Sendable, Equatable, CustomStringConvertibl
     }
 }
 
-extension RetentionError: ExitCodeProviding {
-    /// A bad policy or location is the user's input (2); anything else is a failure (1).
-    public var exitCode: ExitCode {
+extension RetentionError: KindedError {
+    /// A bad policy or location is the user's input (`usage`); anything else is a `failure`.
+    public var failureKind: FailureKind {
         switch code {
         case .invalidPolicy, .invalidLocation: .usage
         case .listFailed, .readFailed, .removeFailed: .failure

@@ -1,5 +1,5 @@
+import ErrorKinds
 import Foundation
-import VaultopsCore
 
 /// One stored object (or a "folder" of them) as a backend lists or stats it.
 public struct StorageEntry: Sendable, Equatable {
@@ -179,7 +179,7 @@ extension StorageBackend {
 }
 
 /// A storage failure outside OSS (the local folder), naming the object and what went wrong.
-public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable, ExitCodeProviding {
+public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable, KindedError {
     /// What went wrong.
     public enum Kind: String, Sendable {
         /// The object does not exist.
@@ -206,5 +206,5 @@ public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable,
     }
 
     public var description: String { "\(object): \(message)" }
-    public var exitCode: ExitCode { kind == .invalidName ? .usage : .failure }
+    public var failureKind: FailureKind { kind == .invalidName ? .usage : .failure }
 }

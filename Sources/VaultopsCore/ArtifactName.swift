@@ -1,3 +1,4 @@
+import ErrorKinds
 import Foundation
 
 /// What an artifact holds, which decides its file extension.
@@ -146,7 +147,7 @@ public struct ParsedArtifact: Sendable, Hashable {
 }
 
 /// An artifact name that cannot be used.
-public struct ArtifactNameError: Error, ExitCodeProviding, CustomStringConvertible, Equatable {
+public struct ArtifactNameError: Error, KindedError, CustomStringConvertible, Equatable {
     /// The rejected value (a source name holds no secret, so it is safe to show).
     public var value: String
     /// Why it was rejected.
@@ -154,7 +155,7 @@ public struct ArtifactNameError: Error, ExitCodeProviding, CustomStringConvertib
 
     public var description: String { "invalid backup name '\(value)': \(reason)" }
     // A bad `--name` or `name:` is the user's input, not a runtime failure.
-    public var exitCode: ExitCode { .usage }
+    public var failureKind: FailureKind { .usage }
 }
 
 /// Artifact file names: `<name>_<YYYYMMDD>.<ext>`, with `_<HHMMSS>` (and `-N`) on a clash.

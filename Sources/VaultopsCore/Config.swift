@@ -1,3 +1,4 @@
+import ErrorKinds
 import Foundation
 
 /// The contents of `vaultops.yml`, checked and with `${VAR}` substituted.
@@ -339,7 +340,7 @@ public struct HealthCheck: Sendable, Equatable {
 }
 
 /// A configuration problem, with the file, line and key path that let the user fix it.
-public struct ConfigError: Error, ExitCodeProviding, CustomStringConvertible, Equatable {
+public struct ConfigError: Error, KindedError, CustomStringConvertible, Equatable {
     /// The file (config or `.env`) as the user named it.
     public var file: String
     /// The 1-based line, when known.
@@ -362,7 +363,7 @@ public struct ConfigError: Error, ExitCodeProviding, CustomStringConvertible, Eq
         return "\(location): \(Redacted.text(message))"
     }
 
-    public var exitCode: ExitCode { .usage }
+    public var failureKind: FailureKind { .usage }
 }
 
 /// Parses durations like `10s`, `5m`, `1h`, `1m30s`, `500ms`, `2d`; a bare number means seconds.

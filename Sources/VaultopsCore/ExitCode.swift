@@ -1,3 +1,5 @@
+import ErrorKinds
+
 /// The process exit status of `vaultops`, as SPEC.md defines it (6–8 are the deploy outcomes).
 ///
 /// Decided in one place: `ExitCode.for(_:)` maps any error to a status, so every command exits the same way.
@@ -38,20 +40,30 @@ public enum ExitCode: Int32, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
-    /// The exit status for `error`: its own when it provides one, `failure` otherwise.
+    /// The exit status for `error`: the one place where errors become exit codes (restic's `ComputeExitCode`).
+    ///
+    /// Library modules' errors say their `FailureKind` and never name a status; a job module's error that ends a
+    /// job with an outcome of its own (deploy's "aborted", 6) provides the status itself; anything else is `failure`.
+    /// Here rather than in the executable because the job modules decide exit codes too (`run`'s lock report).
     public static func `for`(_ error: any Error) -> ExitCode {
         if let provider = error as? any ExitCodeProviding { return provider.exitCode }
-        return .failure
+        guard let kinded = error as? any KindedError else { return .failure }
+        switch kinded.failureKind {
+        case .failure: return .failure
+        case .usage: return .usage
+        case .verification: return .verificationFailed
+        case .locked: return .locked
+        }
     }
 }
 
 /// An unambiguous name for `VaultopsCore.ExitCode` in files that also import ArgumentParser.
 public typealias VaultopsExitCode = ExitCode
 
-/// An error that knows which exit status it should end the process with.
+/// An error of a job module that knows which exit status it should end the process with.
 ///
-/// Module errors adopt it (configuration errors → `usage`, lock contention → `locked`,
-/// damaged artifacts → `verificationFailed`); anything else exits with `failure`.
+/// Only for outcomes a `FailureKind` cannot say (deploy's aborted, 6); library modules' errors adopt
+/// `KindedError` instead and leave the status to `ExitCode.for`.
 public protocol ExitCodeProviding: Error {
     /// The status the process exits with when this error ends it.
     var exitCode: ExitCode { get }

@@ -1,3 +1,4 @@
+import ErrorKinds
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -6,7 +7,7 @@ import Darwin
 #endif
 
 /// Why the lock could not be taken.
-public enum LockError: Error, ExitCodeProviding, CustomStringConvertible, Equatable {
+public enum LockError: Error, KindedError, CustomStringConvertible, Equatable {
     /// Another process holds it; `by` describes the holder, e.g. `pid 123 (vaultops run) since 2026-01-01T02:00:00Z`.
     case held(by: String, path: String)
     /// The lock file could not be opened, written or locked.
@@ -21,7 +22,7 @@ public enum LockError: Error, ExitCodeProviding, CustomStringConvertible, Equata
         }
     }
 
-    public var exitCode: ExitCode {
+    public var failureKind: FailureKind {
         switch self {
         case .held: .locked
         case .failed: .failure
@@ -50,7 +51,7 @@ public final class ProcessLock {
     /// - Parameters:
     ///   - wait: how long to keep trying while another process holds it; nil fails at once.
     ///   - command: what to record as the holder's command (redacted before it is written).
-    /// - Throws: `LockError.held` (exit code 4) when another process keeps it.
+    /// - Throws: `LockError.held` (kind `locked`, exit code 4) when another process keeps it.
     public static func acquire(path: String, wait: Duration? = nil,
                                command: String = ProcessLock.currentCommand) throws(LockError) -> ProcessLock {
         let directory = (path as NSString).deletingLastPathComponent

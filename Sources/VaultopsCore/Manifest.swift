@@ -1,3 +1,4 @@
+import ErrorKinds
 import Foundation
 
 /// The version of vaultops written into manifests and shown by `--version`.
@@ -239,7 +240,7 @@ public struct Manifest: Codable, Sendable, Equatable {
 }
 
 /// A manifest that cannot be read or does not make sense.
-public struct ManifestError: Error, ExitCodeProviding, CustomStringConvertible, Equatable {
+public struct ManifestError: Error, KindedError, CustomStringConvertible, Equatable {
     /// The manifest file.
     public var file: String
     /// What is wrong, in words the user can act on.
@@ -248,5 +249,5 @@ public struct ManifestError: Error, ExitCodeProviding, CustomStringConvertible, 
     public var isDamaged: Bool
 
     public var description: String { "manifest \(file): \(problem)" }
-    public var exitCode: ExitCode { isDamaged ? .verificationFailed : .failure }
+    public var failureKind: FailureKind { isDamaged ? .verification : .failure }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 @testable import ObjectStorage
 import Testing
+import VaultopsCore
 
 @Suite("Client logic (pure)")
 struct ClientLogicTests {
@@ -93,7 +94,7 @@ struct ClientLogicTests {
             try OSSConfiguration.fromEnvironment(["OSS_ENDPOINT": "oss-cn-beijing.aliyuncs.com", "OSS_ACCESS_KEY_ID": " "])
         }
         #expect(noKeys?.kind == .missingCredentials)
-        #expect(noKeys?.exitCode == .usage)
+        #expect(noKeys.map { ExitCode.for($0) } == .usage)
     }
 
     @Test("backoff is capped and jittered", arguments: [

@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import LibPQ
 import PostgresDump
@@ -5,7 +6,7 @@ import Testing
 import TestSupport
 
 /// A sink that keeps the whole script in memory and records the largest single write.
-final class MemorySink: SQLSink {
+final class MemorySink: ByteSink {
     var data = Data()
     var writes = 0
     var largestWrite = 0
@@ -18,7 +19,7 @@ final class MemorySink: SQLSink {
 }
 
 /// A sink that only counts bytes, for dumps too large to keep.
-final class CountingSink: SQLSink {
+final class CountingSink: ByteSink {
     var bytes = 0
     var largestWrite = 0
     var tail = Data()

@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import LibPQ
 import PostgresDump
@@ -47,7 +48,7 @@ struct CleanKindsTests {
         let script = dir.file("dump.sql")
         if c.writer == "vaultops" {
             let connection = try Connection(try server.url(database: source))
-            let sink = try FileSink(script)
+            let sink = try FileSink(path: script.path, replace: true)
             _ = try PostgresDumper(connection: connection).dump(to: sink)
             try sink.close()
         } else {

@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import LibPQ
 import PostgresDump
@@ -5,23 +6,12 @@ import Testing
 import TestSupport
 @testable import PostgresRestore
 
-/// Writes a dump to a file (the CLI writes through Archive's gzip writer instead).
-final class FileSink: SQLSink {
-    let handle: FileHandle
-    init(_ url: URL) throws {
-        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-        handle = try FileHandle(forWritingTo: url)
-    }
-    func write(_ bytes: UnsafeRawBufferPointer) throws { try handle.write(contentsOf: Data(bytes)) }
-    func close() throws { try handle.close() }
-}
-
 @Suite("Restoring vaultops' own dumps")
 struct OwnDumpTests {
     /// Dumps `database` with PostgresDumper into `file`.
     static func dump(_ database: String, to file: URL) throws -> DumpSummary {
         let connection = try Connection(try PostgresTestServer.url(database: database))
-        let sink = try FileSink(file)
+        let sink = try FileSink(path: file.path, replace: true)
         let summary = try PostgresDumper(connection: connection).dump(to: sink)
         try sink.close()
         return summary

@@ -60,7 +60,7 @@ struct ParallelRestoreTests {
 
     /// A `.sql.gz` input read through Archive's GzipReader, as the CLI reads one.
     static func gzipInput(_ path: String) -> ScriptInput {
-        let open: @Sendable () throws -> any ScriptSource = { try GzipReader(path: path) }
+        let open: @Sendable () throws -> any ByteSource = { try GzipReader(path: path) }
         return ScriptInput(name: path, open: open, openConcurrently: open)
     }
 

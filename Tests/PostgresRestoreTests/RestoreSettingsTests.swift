@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import Testing
 import TestSupport
@@ -11,7 +12,7 @@ struct RestoreSettingsTests {
           arguments: [("256MB", "", "256MB"), ("1GB", "", "1GB"), (nil, "", nil), ("256MB", "SET maintenance_work_mem = '32MB';\n", "32MB")])
     func maintenanceWorkMem(setting: String?, prefix: String, expected: String?) throws {
         let database = try PostgresTestServer.freshDatabase("mwm")
-        let input = ScriptInput(name: "settings.sql") { BytesScriptSource(prefix + Self.script) }
+        let input = ScriptInput(name: "settings.sql") { BytesSource(prefix + Self.script) }
         _ = try PostgresRestorer(targetURL: try PostgresTestServer.url(database: database),
                                  options: RestoreOptions(maintenanceWorkMem: setting)).restore(input)
         let serverDefault = try PostgresTestServer.psql("SHOW maintenance_work_mem", database: database)
@@ -21,7 +22,7 @@ struct RestoreSettingsTests {
     @Test("a value the server rejects fails before anything runs, naming the setting")
     func badValue() throws {
         let database = try PostgresTestServer.freshDatabase("mwmbad")
-        let input = ScriptInput(name: "settings.sql") { BytesScriptSource(Self.script) }
+        let input = ScriptInput(name: "settings.sql") { BytesSource(Self.script) }
         #expect {
             _ = try PostgresRestorer(targetURL: try PostgresTestServer.url(database: database),
                                      options: RestoreOptions(maintenanceWorkMem: "lots'; DROP TABLE x; --")).restore(input)

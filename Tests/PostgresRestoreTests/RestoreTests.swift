@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import LibPQ
 import Redaction
@@ -345,6 +346,20 @@ struct RestoreTests {
         }
         #expect(try PostgresTestServer.psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'vaultops_verify_%'") == "0")
     }
+
+    @Test("an error of the script's stream reaches the caller as itself, after the restore was rolled back")
+    func streamErrorIsThrownAsItself() throws {
+        struct Damaged: Error, Equatable {}
+        let target = try PostgresTestServer.freshDatabase("streamfail")
+        // The statements run; the stream fails only at its end, like a checksum that does not match.
+        let input = ScriptInput(name: "damaged.sql") {
+            EndCheckSource(BytesSource("CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\n", chunkSize: 16)) { throw Damaged() }
+        }
+        #expect(throws: Damaged()) {
+            try PostgresRestorer(targetURL: try PostgresTestServer.url(database: target)).restore(input)
+        }
+        #expect(try PostgresTestServer.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", database: target) == "0")
+    }
 }
 
 @Suite("Restore secrets")
@@ -356,7 +371,7 @@ struct RestoreSecretTests {
         let restorer = PostgresRestorer(targetURL: "postgresql://someone:\(secret)@127.0.0.1:1/db?connect_timeout=3")
         #expect(Redacted.registeredSecrets.contains(secret))
         let error = #expect(throws: PostgresRestoreError.self) {
-            try restorer.restore(ScriptInput(name: "x.sql") { BytesScriptSource("SELECT 1;\n", chunkSize: 64) })
+            try restorer.restore(ScriptInput(name: "x.sql") { BytesSource("SELECT 1;\n", chunkSize: 64) })
         }
         #expect(error.map { !"\($0)".contains(secret) } == true)
     }

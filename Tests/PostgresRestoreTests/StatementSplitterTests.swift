@@ -1,3 +1,4 @@
+import Archive
 import Testing
 @testable import PostgresRestore
 
@@ -18,7 +19,7 @@ enum Piece: Equatable, CustomStringConvertible {
 
 /// Splits `script` fed `chunk` bytes at a time through a buffer of `buffer` bytes.
 func split(_ script: String, chunk: Int = .max, buffer: Int = 1 << 20) throws -> [Piece] {
-    let reader = ScriptReader(source: BytesScriptSource(script, chunkSize: chunk), name: "test.sql", bufferSize: buffer)
+    let reader = ScriptReader(source: BytesSource(script, chunkSize: chunk), name: "test.sql", bufferSize: buffer)
     var pieces: [Piece] = []
     while let item = try reader.next() {
         switch item {
@@ -134,7 +135,7 @@ struct StatementSplitterTests {
     @Test("a statement that is not UTF-8 is refused with its line, not altered")
     func notUTF8() throws {
         let bytes = Array("SELECT 1;\nSELECT '".utf8) + [0xE9] + Array("';\n".utf8)
-        let reader = ScriptReader(source: BytesScriptSource(bytes), name: "latin1.sql")
+        let reader = ScriptReader(source: BytesSource(bytes), name: "latin1.sql")
         #expect(try reader.next() == .statement("SELECT 1;", line: 1))
         let error = #expect(throws: PostgresRestoreError.self) { try reader.next() }
         #expect(error?.kind == .invalidScript)
@@ -143,7 +144,7 @@ struct StatementSplitterTests {
 
     @Test("gzip bytes are refused instead of being sent as SQL")
     func gzipRefused() throws {
-        let reader = ScriptReader(source: BytesScriptSource([0x1F, 0x8B, 0x08, 0x00]), name: "x.sql.gz")
+        let reader = ScriptReader(source: BytesSource([0x1F, 0x8B, 0x08, 0x00]), name: "x.sql.gz")
         #expect(throws: PostgresRestoreError.self) { try reader.next() }
     }
 
@@ -158,7 +159,7 @@ struct StatementSplitterTests {
 @Suite("Offline script check")
 struct ScriptCheckTests {
     static func input(_ text: String) -> ScriptInput {
-        ScriptInput(name: "db.sql") { BytesScriptSource(text, chunkSize: 5) }
+        ScriptInput(name: "db.sql") { BytesSource(text, chunkSize: 5) }
     }
 
     static let header = "--\n-- PostgreSQL database dump (vaultops)\n--\n\nSET a = 1;\n"

@@ -374,7 +374,7 @@ struct ConfigTests {
             try ConfigLoader.load(from: URL(fileURLWithPath: "/nonexistent/\(UUID().uuidString)/vaultops.yml"))
         }
         #expect(error?.description.contains("the config file does not exist") == true)
-        #expect(error?.exitCode == .usage)
+        #expect(error.map { ExitCode.for($0) } == .usage)
     }
 
     @Test(arguments: [

@@ -139,7 +139,7 @@ struct LockTests {
 
     @Test func unopenableLockFileIsAFailure() {
         let error = #expect(throws: LockError.self) { try ProcessLock.acquire(path: "/proc/vaultops-\(UUID().uuidString).lock") }
-        #expect(error?.exitCode == .failure)
+        #expect(error.map { ExitCode.for($0) } == .failure)
         #expect(error?.description.hasPrefix("cannot open lock file /proc/") == true)
     }
 }

@@ -1,16 +1,16 @@
+import Archive
 import Foundation
 import Synchronization
 import Testing
-@testable import PostgresRestore
 
 /// A source that serves `bytes` and then fails instead of reporting the end (like a bad gzip trailer).
-private final class FailingAfter: ScriptSource {
+private final class FailingAfter: ByteSource {
     struct Boom: Error, Equatable { let at: Int }
-    private let inner: BytesScriptSource
+    private let inner: BytesSource
     private var served = 0
 
     init(_ bytes: [UInt8], chunk: Int) {
-        inner = BytesScriptSource(bytes, chunkSize: chunk)
+        inner = BytesSource(bytes, chunkSize: chunk)
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -22,7 +22,7 @@ private final class FailingAfter: ScriptSource {
 }
 
 /// An endless source that notes when it is released.
-private final class Endless: ScriptSource {
+private final class Endless: ByteSource {
     let released: ReleaseFlag
     init(_ released: ReleaseFlag) { self.released = released }
     deinit { released.set() }
@@ -39,7 +39,7 @@ private final class ReleaseFlag: Sendable {
 }
 
 /// Everything `source` yields, read `readSize` bytes at a time.
-private func drain(_ source: ScriptSource, readSize: Int) throws -> [UInt8] {
+private func drain(_ source: ByteSource, readSize: Int) throws -> [UInt8] {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: 1)
     defer { buffer.deallocate() }
     var out: [UInt8] = []
@@ -63,7 +63,7 @@ struct ReadAheadSourceTests {
     @Test("hands out exactly the wrapped bytes, in order, whatever the buffer sizes", arguments: shapes)
     func sameBytes(shape: (Int, Int, Int, Int)) throws {
         let (inner, chunk, depth, readSize) = shape
-        let source = ReadAheadSource(BytesScriptSource(Self.data, chunkSize: inner), chunkSize: chunk, depth: depth)
+        let source = ReadAheadSource(BytesSource(Self.data, chunkSize: inner), chunkSize: chunk, depth: depth)
         #expect(try drain(source, readSize: readSize) == Self.data)
         // The end is sticky.
         #expect(try drain(source, readSize: 10) == [])

@@ -13,14 +13,14 @@ import Foundation
 /// - Important: The wrapped source is owned by the producer thread from `init` on and must not be used by
 ///   anyone else. `read(into:)` is called from one thread at a time. Dropping the reader stops the producer
 ///   (after the read it is in) and waits for it, so the wrapped source is gone when `deinit` returns.
-public final class ReadAheadSource: ScriptSource {
+public final class ReadAheadSource: ByteSource {
     private let shared: Shared
     /// The buffer being consumed and how far.
     private var current: (index: Int, count: Int, offset: Int)?
     private var finished: Result<Void, any Error>?
 
     /// Starts reading `source` ahead, at most `depth` chunks of `chunkSize` bytes.
-    public init(_ source: sending any ScriptSource, chunkSize: Int = 1 << 20, depth: Int = 4) {
+    public init(_ source: sending any ByteSource, chunkSize: Int = 1 << 20, depth: Int = 4) {
         shared = Shared(chunkSize: max(chunkSize, 1), depth: max(depth, 2))
         let box = SourceBox(source)
         let shared = self.shared
@@ -65,8 +65,8 @@ public final class ReadAheadSource: ScriptSource {
     private final class SourceBox: @unchecked Sendable {
         // Safety: `init` of ReadAheadSource takes the source as `sending` (the caller keeps no access to it), boxes it
         // and hands the box to the producer thread; from then on only the producer thread touches it (and lets go of it).
-        var source: (any ScriptSource)?
-        init(_ source: any ScriptSource) { self.source = source }
+        var source: (any ByteSource)?
+        init(_ source: any ByteSource) { self.source = source }
     }
 
     private enum Item {
