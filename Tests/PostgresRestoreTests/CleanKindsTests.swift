@@ -86,7 +86,7 @@ struct CleanKindsTests {
                 WITH (connect = false, slot_name = 'the_source_slot');
             """, database: source)
         let script = dir.file("dump.sql")
-        let sink = try FileSink(script)
+        let sink = try FileSink(path: script.path, replace: true)
         _ = try PostgresDumper(connection: try Connection(try server.url(database: source))).dump(to: sink)
         try sink.close()
         try Self.restore(script, into: copy, on: server, clean: false)
