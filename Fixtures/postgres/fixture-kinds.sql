@@ -1,6 +1,6 @@
 -- Object kinds the PostgresDump suites cover beyond fixture.sql (loaded after it, into the same database):
--- large objects, collations, text search objects, operators, casts, conversions, publications and event
--- triggers. Kept apart from fixture.sql because the restore suites also load that file, restore pg_dump's
+-- large objects, collations, text search objects, operators, casts, conversions, foreign data, procedural
+-- languages and transforms, typed tables, special aggregates, publications and event triggers. Kept apart from fixture.sql because the restore suites also load that file, restore pg_dump's
 -- output of it (which wraps large objects in BEGIN/COMMIT) and restore over it with --clean.
 
 -- Large objects: one with a comment and a grant, an empty one, and one of 640,000 distinct bytes (more than
@@ -107,6 +107,92 @@ CREATE INDEX releases_v ON app.releases (v);
 CREATE INDEX releases_v_hash ON app.releases USING hash (v app.version_hash_ops);
 INSERT INTO app.releases VALUES (1, ROW(1, 2)), (2, ROW(2, 0));
 
+-- Foreign data: wrappers with options, a validator, a grant and a comment; servers with type, version,
+-- options, another owner and grants; user mappings for PUBLIC and for roles, one with a password (pg_dump
+-- writes it too); foreign tables with column options, a default, NOT NULL and CHECK, as a partition and as an
+-- inheritance child, with a trigger, comments and grants. postgres_fdw's own wrapper where there is contrib.
+CREATE FOREIGN DATA WRAPPER app_fdw OPTIONS (debug 'true', "Odd Key" 'it''s');
+CREATE FOREIGN DATA WRAPPER "Checked FDW" VALIDATOR postgresql_fdw_validator;
+COMMENT ON FOREIGN DATA WRAPPER app_fdw IS 'no handler';
+GRANT USAGE ON FOREIGN DATA WRAPPER app_fdw TO "Fixture Owner" WITH GRANT OPTION;
+CREATE SERVER app_files FOREIGN DATA WRAPPER app_fdw OPTIONS (root '/srv/files');
+CREATE SERVER "Checked ""Srv""" TYPE 'pg' VERSION '15' FOREIGN DATA WRAPPER "Checked FDW" OPTIONS (host 'db.example', dbname 'x');
+ALTER SERVER app_files OWNER TO "Fixture Owner";
+COMMENT ON SERVER app_files IS 'files on the file server';
+GRANT USAGE ON FOREIGN SERVER "Checked ""Srv""" TO vaultops_fixture_reader;
+CREATE USER MAPPING FOR PUBLIC SERVER app_files;
+CREATE USER MAPPING FOR vaultops_fixture_reader SERVER "Checked ""Srv""" OPTIONS (user 'reader', password 'se''cret');
+CREATE USER MAPPING FOR "Fixture Owner" SERVER app_files OPTIONS (note 'owner');
+CREATE TABLE app.readings (id integer NOT NULL, site text, v numeric) PARTITION BY LIST (site);
+CREATE TABLE app.readings_here PARTITION OF app.readings FOR VALUES IN ('here');
+CREATE FOREIGN TABLE app.readings_there PARTITION OF app.readings FOR VALUES IN ('there') SERVER app_files OPTIONS (file 'r.csv');
+CREATE FOREIGN TABLE app."Remote ""Files""" (
+    id integer OPTIONS (column_name 'ID', "odd key" 'x') NOT NULL,
+    name text COLLATE "C" DEFAULT 'unnamed',
+    CONSTRAINT positive_id CHECK (id > 0)
+) SERVER app_files OPTIONS (file 'files.csv');
+ALTER FOREIGN TABLE app."Remote ""Files""" ALTER COLUMN name SET STATISTICS 50;
+ALTER FOREIGN TABLE app."Remote ""Files""" OWNER TO "Fixture Owner";
+COMMENT ON FOREIGN TABLE app."Remote ""Files""" IS 'far away';
+COMMENT ON COLUMN app."Remote ""Files""".id IS 'the key';
+GRANT SELECT ON app."Remote ""Files""" TO PUBLIC;
+GRANT SELECT (name) ON app."Remote ""Files""" TO vaultops_fixture_reader;
+CREATE FUNCTION app.remote_touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER remote_touch BEFORE INSERT ON app."Remote ""Files""" FOR EACH ROW EXECUTE FUNCTION app.remote_touch();
+CREATE TABLE app.file_base (a integer);
+CREATE FOREIGN TABLE app.file_child (b text) INHERITS (app.file_base) SERVER app_files;
+INSERT INTO app.readings_here VALUES (1, 'here', 2.5);
+DO $$
+BEGIN
+  IF EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = 'postgres_fdw')
+     AND COALESCE(current_setting('vaultops.fixture_contrib', true), '') <> 'off' THEN
+    CREATE EXTENSION postgres_fdw;
+    CREATE SERVER remote_pg FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host 'db.example', dbname 'app', port '5433');
+    CREATE USER MAPPING FOR vaultops_fixture_reader SERVER remote_pg OPTIONS (user 'app', password 'pa''ss');
+    CREATE FOREIGN TABLE app.remote_items (id integer OPTIONS (column_name 'item_id'), label text)
+        SERVER remote_pg OPTIONS (schema_name 'public', table_name 'items');
+  END IF;
+END $$;
+
+-- Procedural languages on plpgsql's C handlers (trusted with inline handler and validator, and plain) with an
+-- owner, a comment and grants, a function in one, and transforms (both directions, and FROM SQL alone).
+CREATE FUNCTION app.pl_handler() RETURNS language_handler AS 'plpgsql', 'plpgsql_call_handler' LANGUAGE c;
+CREATE FUNCTION app.pl_inline(internal) RETURNS void AS 'plpgsql', 'plpgsql_inline_handler' LANGUAGE c;
+CREATE FUNCTION app.pl_validator(oid) RETURNS void AS 'plpgsql', 'plpgsql_validator' LANGUAGE c;
+CREATE TRUSTED LANGUAGE "Fixture PL" HANDLER app.pl_handler INLINE app.pl_inline VALIDATOR app.pl_validator;
+CREATE LANGUAGE fixture_untrusted HANDLER app.pl_handler;
+COMMENT ON LANGUAGE "Fixture PL" IS 'plpgsql again';
+ALTER LANGUAGE "Fixture PL" OWNER TO "Fixture Owner";
+REVOKE USAGE ON LANGUAGE "Fixture PL" FROM PUBLIC;
+GRANT USAGE ON LANGUAGE "Fixture PL" TO vaultops_fixture_reader;
+CREATE FUNCTION app.in_fixture_pl() RETURNS integer LANGUAGE "Fixture PL" AS 'BEGIN RETURN 1; END';
+CREATE FUNCTION app.trf_from_sql(internal) RETURNS internal LANGUAGE internal IMMUTABLE STRICT AS 'int4recv';
+CREATE FUNCTION app.trf_to_sql(internal) RETURNS int4 LANGUAGE internal IMMUTABLE STRICT AS 'int4recv';
+CREATE TRANSFORM FOR int4 LANGUAGE fixture_untrusted (FROM SQL WITH FUNCTION app.trf_from_sql(internal),
+                                                      TO SQL WITH FUNCTION app.trf_to_sql(internal));
+CREATE TRANSFORM FOR app.version LANGUAGE "Fixture PL" (FROM SQL WITH FUNCTION app.trf_from_sql(internal));
+COMMENT ON TRANSFORM FOR int4 LANGUAGE fixture_untrusted IS 'ints';
+
+-- Typed tables: one with nothing of its own, one with a default, NOT NULL, a CHECK, a primary key and rows.
+CREATE TYPE app.person AS (id integer, name text, born date);
+CREATE TABLE app.plain_people OF app.person;
+CREATE TABLE app."Odd People" OF app.person (id WITH OPTIONS PRIMARY KEY, name WITH OPTIONS NOT NULL DEFAULT 'nobody',
+                                             CONSTRAINT born_late CHECK (born > '1900-01-01'));
+COMMENT ON TABLE app."Odd People" IS 'typed';
+INSERT INTO app."Odd People" (id, born) VALUES (1, '1990-05-01');
+
+-- Aggregates of the kinds once refused: ordered-set, hypothetical-set, and moving with serial functions and an
+-- initial value holding ", ".
+CREATE AGGREGATE app.median_of(float8 ORDER BY anyelement) (SFUNC = ordered_set_transition, STYPE = internal,
+    FINALFUNC = percentile_disc_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = SHAREABLE);
+CREATE AGGREGATE app.rank_of(VARIADIC "any" ORDER BY VARIADIC "any") (SFUNC = ordered_set_transition_multi, STYPE = internal,
+    FINALFUNC = rank_final, FINALFUNC_EXTRA, HYPOTHETICAL);
+CREATE AGGREGATE app.moving_avg(int8) (SFUNC = int8_avg_accum, STYPE = internal, SSPACE = 48, FINALFUNC = numeric_poly_avg,
+    COMBINEFUNC = int8_avg_combine, SERIALFUNC = int8_avg_serialize, DESERIALFUNC = int8_avg_deserialize,
+    MSFUNC = int8_avg_accum, MINVFUNC = int8_avg_accum_inv, MSTYPE = internal, MSSPACE = 48, MFINALFUNC = numeric_poly_avg,
+    PARALLEL = SAFE);
+CREATE AGGREGATE app.joined(text) (SFUNC = textcat, STYPE = text, INITCOND = 'a, b');
+
 -- Publications (inserts only: publishing updates or deletes would make later UPDATEs of tables without a
 -- replica identity fail): all tables, tables with a column list and a row filter, a partitioned table
 -- through its root, a schema, and a comment.
@@ -119,10 +205,10 @@ COMMENT ON PUBLICATION "Fixture ""Pub""" IS 'customers and events';
 -- Event triggers (last: after the privileges in a dump), none of which fires on the fixture's or a restore's DDL:
 -- one for a tag nothing creates, a disabled one and a replica-only one.
 CREATE FUNCTION app.note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN NULL; END $$;
-CREATE EVENT TRIGGER vaultops_fixture_fdw ON ddl_command_start WHEN TAG IN ('CREATE FOREIGN TABLE', 'DROP FOREIGN TABLE')
+CREATE EVENT TRIGGER vaultops_fixture_fdw ON ddl_command_start WHEN TAG IN ('IMPORT FOREIGN SCHEMA')
     EXECUTE FUNCTION app.note_ddl();
 CREATE EVENT TRIGGER "Fixture ""Off""" ON ddl_command_end EXECUTE FUNCTION app.note_ddl();
 ALTER EVENT TRIGGER "Fixture ""Off""" DISABLE;
 CREATE EVENT TRIGGER vaultops_fixture_replica ON sql_drop EXECUTE FUNCTION app.note_ddl();
 ALTER EVENT TRIGGER vaultops_fixture_replica ENABLE REPLICA;
-COMMENT ON EVENT TRIGGER vaultops_fixture_fdw IS 'foreign tables only';
+COMMENT ON EVENT TRIGGER vaultops_fixture_fdw IS 'foreign schema imports only';

@@ -35,7 +35,7 @@ enum CatalogQueries {
         SELECT c.oid, n.nspname, c.relname, c.relkind,
                \(qualified("n", "c.relname")) AS qname
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relpersistence <> 't'
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relpersistence <> 't'
           AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
         ORDER BY n.nspname, c.relname
         """
@@ -113,13 +113,7 @@ enum CatalogQueries {
                \(aclStatements(acl: "p.proacl", owner: "p.proowner", kind: "' || CASE WHEN p.prokind = 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END || '",
                                target: qualified("n", "p.proname") + " || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'")) AS acl,
                CASE WHEN p.prokind IN ('f', 'p') THEN pg_catalog.pg_get_functiondef(p.oid) END AS def,
-               (SELECT 'SFUNC = ' || a.aggtransfn::pg_catalog.regproc::text ||
-                       ', STYPE = ' || pg_catalog.format_type(a.aggtranstype, NULL) ||
-                       CASE WHEN a.aggfinalfn <> 0 THEN ', FINALFUNC = ' || a.aggfinalfn::pg_catalog.regproc::text ELSE '' END ||
-                       CASE WHEN a.aggcombinefn <> 0 THEN ', COMBINEFUNC = ' || a.aggcombinefn::pg_catalog.regproc::text ELSE '' END ||
-                       CASE WHEN a.agginitval IS NOT NULL THEN ', INITCOND = ' || pg_catalog.quote_literal(a.agginitval) ELSE '' END ||
-                       CASE p.proparallel WHEN 's' THEN ', PARALLEL = safe' WHEN 'r' THEN ', PARALLEL = restricted' ELSE '' END
-                FROM pg_catalog.pg_aggregate a WHERE a.aggfnoid = p.oid AND a.aggkind = 'n') AS aggbody
+               \(Aggregates.body) AS aggbody
         FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
         WHERE p.prokind IN ('f', 'p', 'a') AND \(userSchema("n")) AND \(notExtensionMember("pg_proc", "p.oid"))
           -- Range constructors and similar are created implicitly with their type.
@@ -163,9 +157,12 @@ enum CatalogQueries {
                 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
                 JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid) AS parents,
                c.relrowsecurity, c.relforcerowsecurity, c.relispopulated, c.relreplident,
-               CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef
+               CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef,
+               CASE WHEN c.reloftype <> 0 THEN c.reloftype::pg_catalog.regtype::text END AS oftype,
+               pg_catalog.quote_ident(fs.srvname) AS server, \(ForeignData.options("ft.ftoptions")) AS ftoptions
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.oid = ANY($1::pg_catalog.oid[]) AND c.relkind IN ('r', 'p', 'v', 'm')
+        LEFT JOIN pg_catalog.pg_foreign_table ft ON ft.ftrelid = c.oid LEFT JOIN pg_catalog.pg_foreign_server fs ON fs.oid = ft.ftserver
+        WHERE c.oid = ANY($1::pg_catalog.oid[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
         """
 
     static let columns = """
@@ -176,6 +173,7 @@ enum CatalogQueries {
                pg_catalog.col_description(a.attrelid, a.attnum) AS comment,
                a.attstattarget, CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage,
                a.attoptions::text[] AS attoptions,
+               CASE WHEN c.relkind = 'f' THEN \(ForeignData.options("a.attfdwoptions")) END AS fdwoptions,
                (SELECT pg_catalog.string_agg('GRANT ' || x.privilege_type || ' (' || pg_catalog.quote_ident(a.attname) || ') ON TABLE ' ||
                                              \(qualified("n", "c.relname")) || ' TO ' ||
                                              CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END ||
@@ -310,30 +308,15 @@ enum CatalogQueries {
           WHERE t.oid >= 16384 AND t.typtype IN ('b', 'p') AND t.typelem = 0 AND \(userSchema("n"))
             AND \(notImplicit("pg_type", "t.oid"))
           UNION ALL
-          SELECT 'aggregate of a special kind', \(qualified("n", "p.proname"))
-          FROM pg_catalog.pg_aggregate a JOIN pg_catalog.pg_proc p ON p.oid = a.aggfnoid
-          JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-          WHERE p.oid >= 16384 AND (a.aggkind <> 'n' OR a.aggmtransfn <> 0 OR a.aggsortop <> 0 OR a.aggserialfn <> 0
-                                    OR a.aggfinalextra OR a.aggfinalmodify <> 'r')
-            AND \(notImplicit("pg_proc", "p.oid"))
-          UNION ALL
-          SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'typed table' END, \(qualified("n", "c.relname"))
-          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          WHERE (c.relkind = 'f' OR (c.relkind IN ('r', 'p') AND c.reloftype <> 0)) AND \(userSchema("n"))
-            AND \(notImplicit("pg_class", "c.oid"))
-          UNION ALL
           SELECT 'object in a non-default tablespace', \(qualified("n", "c.relname"))
           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
           WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i', 'I') AND \(userSchema("n"))
             AND \(notImplicit("pg_class", "c.oid"))
           UNION ALL
-          -- With their user mappings, which pg_dump writes after the server.
-          SELECT 'foreign server', pg_catalog.quote_ident(o.srvname) FROM pg_catalog.pg_foreign_server o
-          WHERE \(notImplicit("pg_foreign_server", "o.oid"))
-          UNION ALL
-          -- Subscriptions of this database (pg_dump writes them; subname is readable without superuser).
+          -- Subscriptions of this database, when only a superuser could read their connection strings (Subscriptions).
           SELECT 'subscription', pg_catalog.quote_ident(o.subname) FROM pg_catalog.pg_subscription o
           WHERE o.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+            AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)
           UNION ALL
           \(silentKinds)
         ) x

@@ -52,7 +52,10 @@ enum ObjectKinds {
         TextSearch.read,
         Operators.read,
         CastsAndConversions.read,
+        ForeignData.read,
+        Languages.read,
         Publications.read,
+        Subscriptions.read,
         EventTriggers.read,
         InitialPrivileges.read,
     ]
@@ -63,6 +66,8 @@ enum ObjectKinds {
         TextSearch.dependencyKeys,
         Operators.dependencyKeys,
         CastsAndConversions.dependencyKeys,
+        ForeignData.dependencyKeys,
+        Languages.dependencyKeys,
     ]
 
     /// Runs every reader and gathers what they add.

@@ -1,6 +1,5 @@
-/// Refusals for what pg_dump writes and this dump neither recreates nor used to mention: procedural languages,
-/// foreign-data wrappers and transforms not made by an extension, and column privileges changed on tables
-/// that pg_dump dumps only for their privileges (pg_catalog's, extensions' members).
+/// Refusals for what pg_dump writes and this dump neither recreates nor used to mention: column privileges
+/// changed on tables that pg_dump dumps only for their privileges (pg_catalog's, extensions' members).
 extension CatalogQueries {
     /// A join giving `ip.initprivs`, the object's initial privileges (from initdb or CREATE EXTENSION), or NULL.
     static func initialPrivileges(_ catalog: String, _ oid: String, subid: String = "0") -> String {
@@ -31,18 +30,8 @@ extension CatalogQueries {
         return "(\(namespace) = 'pg_catalog'::pg_catalog.regnamespace OR \(member))"
     }
 
-    /// Rows (kind, name) for `unsupportedObjects`: the kinds below, then the changed privileges.
+    /// Rows (kind, name) for `unsupportedObjects`: the changed column privileges.
     static let silentKinds = """
-        SELECT 'procedural language', pg_catalog.quote_ident(l.lanname) FROM pg_catalog.pg_language l
-        WHERE l.oid >= 16384 AND \(notImplicit("pg_language", "l.oid"))
-        UNION ALL
-        SELECT 'foreign-data wrapper', pg_catalog.quote_ident(w.fdwname) FROM pg_catalog.pg_foreign_data_wrapper w
-        WHERE \(notImplicit("pg_foreign_data_wrapper", "w.oid"))
-        UNION ALL
-        SELECT 'transform', pg_catalog.format_type(t.trftype, NULL) || ' language ' || pg_catalog.quote_ident(l.lanname)
-        FROM pg_catalog.pg_transform t JOIN pg_catalog.pg_language l ON l.oid = t.trflang
-        WHERE \(notImplicit("pg_transform", "t.oid"))
-        UNION ALL
         \(changedPrivileges)
         """
 

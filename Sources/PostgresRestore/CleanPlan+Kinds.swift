@@ -1,5 +1,6 @@
 /// Drops for the kinds past tables and routines: text search objects, operators with their classes and
-/// families, casts, conversions, publications, event triggers and large objects, in pg_dump's
+/// families, casts, conversions, foreign servers and user mappings, procedural languages, transforms,
+/// publications, subscriptions, event triggers and large objects, in pg_dump's
 /// `--clean --if-exists` forms.
 extension CleanPlan {
     /// The drop for `CREATE TEXT SEARCH …`, `CREATE OPERATOR …`, `CREATE CAST`, `CREATE [DEFAULT] CONVERSION`,
@@ -17,6 +18,11 @@ extension CleanPlan {
             return named("TEXT SEARCH \(kind.uppercased())", at: i + 3)
         case "conversion": return named("CONVERSION", at: i + 1)
         case "publication": return named("PUBLICATION", at: i + 1)
+        case "server": return named("SERVER", at: i + 1)
+        case "subscription": return subscriptionDrop(t, at: i + 1)
+        case "language": return named("LANGUAGE", at: i + 1)
+        case "transform": return transformDrop(sql, t, at: i + 1)
+        case "user": return word(i + 1) == "mapping" ? userMappingDrop(t, at: i + 2) : nil
         case "event": return word(i + 1) == "trigger" ? named("EVENT TRIGGER", at: i + 2) : nil
         case "cast":
             guard i + 1 < t.count, t[i + 1].isSymbol("("), let inner = parenthesized(sql, t, open: i + 1) else { return nil }
@@ -34,6 +40,39 @@ extension CleanPlan {
         default:
             return nil
         }
+    }
+
+    /// The drop for `CREATE USER MAPPING FOR role SERVER name`, `FOR` at `i`: the role as written when it is a
+    /// keyword (`CURRENT_USER`, `PUBLIC`, …), quoted otherwise.
+    static func userMappingDrop(_ t: [SQLToken], at i: Int) -> String? {
+        guard i + 3 < t.count, t[i].isWord("for"), t[i + 1].isIdentifier, t[i + 2].isWord("server"),
+              let (server, _) = StatementInfo.qualifiedName(t, at: i + 3), server.parts.count == 1 else { return nil }
+        let keywords: Set = ["current_user", "current_role", "session_user", "user"]
+        let role = t[i + 1].kind == .word && keywords.contains(t[i + 1].text) ? t[i + 1].text.uppercased() : quoteIdentifier(t[i + 1].text)
+        return "DROP USER MAPPING IF EXISTS FOR \(role) SERVER \(server.sql);"
+    }
+
+    /// The drop for `CREATE SUBSCRIPTION name …`, name at `i`: the subscription is disabled and detached from its
+    /// slot first, so the drop connects nowhere (a dump's slot name is the source's: dropping it on the publisher
+    /// would break the source's replication), and runs inside the restore's transaction.
+    static func subscriptionDrop(_ t: [SQLToken], at i: Int) -> String? {
+        guard let (name, _) = StatementInfo.qualifiedName(t, at: i), name.parts.count == 1,
+              !name.parts[0].contains("$vaultops_clean$") else { return nil }
+        let literal = "'" + name.parts[0].replacingOccurrences(of: "'", with: "''") + "'"
+        return "DO $vaultops_clean$BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_subscription s WHERE s.subname = \(literal) "
+            + "AND s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())) THEN "
+            + "ALTER SUBSCRIPTION \(name.sql) DISABLE; ALTER SUBSCRIPTION \(name.sql) SET (slot_name = NONE); "
+            + "DROP SUBSCRIPTION \(name.sql); END IF; END$vaultops_clean$;"
+    }
+
+    /// The drop for `CREATE TRANSFORM FOR type LANGUAGE lang (…)`, `FOR` at `i`: the type as written.
+    static func transformDrop(_ sql: String, _ t: [SQLToken], at i: Int) -> String? {
+        guard i + 1 < t.count, t[i].isWord("for"),
+              let language = t[(i + 1)...].firstIndex(where: { $0.isWord("language") && $0.depth == 0 }),
+              language > i + 1, language + 1 < t.count, t[language + 1].isIdentifier else { return nil }
+        let bytes = Array(sql.utf8)
+        let type = String(decoding: bytes[t[i + 1].range.lowerBound..<t[language - 1].range.upperBound], as: UTF8.self)
+        return "DROP TRANSFORM IF EXISTS FOR \(type) LANGUAGE \(quoteIdentifier(t[language + 1].text));"
     }
 
     /// The drop for `SELECT pg_catalog.lo_create('N')` (pg_dump's and the dumper's way to make a large object) or

@@ -82,6 +82,9 @@ package struct CleanPlan: Equatable, Sendable {
             guard word(i + 1) == "method", let (object, _) = name(at: i + 2) else { return nil }
             return "DROP ACCESS METHOD IF EXISTS \(object.sql);"
         case "foreign":
+            if word(i + 1) == "data", word(i + 2) == "wrapper", let (object, _) = name(at: i + 3) {
+                return "DROP FOREIGN DATA WRAPPER IF EXISTS \(object.sql);"
+            }
             guard word(i + 1) == "table", let (object, _) = name(at: i + 2) else { return nil }
             return "DROP FOREIGN TABLE IF EXISTS \(object.sql);"
         case "function", "procedure", "aggregate":

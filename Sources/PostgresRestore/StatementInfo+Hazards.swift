@@ -15,9 +15,11 @@ extension StatementInfo {
     package static func hazard(_ sql: String) -> String? {
         guard let first = sql.utf8.first.map({ $0 | 0x20 }),
               [UInt8(ascii: "c"), UInt8(ascii: "a"), UInt8(ascii: "d"), UInt8(ascii: "g")].contains(first) else { return nil }
-        let head = tokens(sql, limit: 2)
+        let head = tokens(sql, limit: 3)
         guard let verb = head.first, verb.kind == .word else { return nil }
-        let second = head.count > 1 && head[1].kind == .word ? head[1].text : nil
+        var second = head.count > 1 && head[1].kind == .word ? head[1].text : nil
+        // CREATE USER MAPPING names a role and generic options, not role attributes.
+        if second == "user", head.count > 2, head[2].isWord("mapping") { second = "user mapping" }
         switch verb.text {
         case "copy":
             return copyHazard(tokens(sql))

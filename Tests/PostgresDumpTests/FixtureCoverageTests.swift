@@ -79,6 +79,34 @@ struct FixtureCoverageTests {
                    AND (SELECT count(DISTINCT castmethod) FROM pg_cast WHERE castsource IN ('app.version'::regtype, 'app.mood'::regtype)) = 2
                    AND (SELECT count(*) FROM pg_conversion WHERE connamespace = 'app'::regnamespace AND condefault) = 1
             """),
+        ("foreign-data wrappers, servers, user mappings (one with a password) and foreign tables with column options, as a partition and a child", """
+            SELECT (SELECT count(*) FROM pg_foreign_data_wrapper WHERE fdwoptions IS NOT NULL) >= 1
+                   AND EXISTS (SELECT 1 FROM pg_foreign_data_wrapper WHERE fdwvalidator <> 0 AND fdwname = 'Checked FDW')
+                   AND EXISTS (SELECT 1 FROM pg_foreign_server WHERE srvtype IS NOT NULL AND srvversion IS NOT NULL)
+                   AND EXISTS (SELECT 1 FROM pg_user_mapping WHERE umuser = 0)
+                   AND EXISTS (SELECT 1 FROM pg_user_mappings WHERE 'password=se''cret' = ANY(umoptions))
+                   AND EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relkind = 'f' AND a.attfdwoptions IS NOT NULL)
+                   AND EXISTS (SELECT 1 FROM pg_class WHERE relkind = 'f' AND relispartition)
+                   AND EXISTS (SELECT 1 FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid WHERE c.relkind = 'f' AND NOT c.relispartition)
+            """),
+        ("a trusted and an untrusted procedural language with a function in one, and transforms", """
+            SELECT (SELECT count(*) FROM pg_language WHERE oid >= 16384 AND lanname <> 'plpgsql') = 2
+                   AND EXISTS (SELECT 1 FROM pg_language WHERE lanpltrusted AND laninline <> 0 AND lanvalidator <> 0 AND lanacl IS NOT NULL
+                               AND lanname = 'Fixture PL')
+                   AND EXISTS (SELECT 1 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE l.lanname = 'Fixture PL')
+                   AND (SELECT count(*) FROM pg_transform) = 2
+            """),
+        ("a typed table with nothing of its own and one with a default, NOT NULL, a CHECK and rows", """
+            SELECT (SELECT count(*) FROM pg_class WHERE reloftype = 'app.person'::regtype) = 2
+                   AND (SELECT count(*) FROM app."Odd People") > 0
+            """),
+        ("ordered-set, hypothetical-set and moving aggregates with serial functions, and an initial value with a comma", """
+            SELECT (SELECT count(DISTINCT a.aggkind) FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+                    WHERE p.pronamespace = 'app'::regnamespace) = 3
+                   AND EXISTS (SELECT 1 FROM pg_aggregate a WHERE a.aggfnoid = 'app.moving_avg'::regproc AND a.aggmtransfn <> 0
+                               AND a.aggserialfn <> 0 AND a.aggtransspace > 0)
+                   AND EXISTS (SELECT 1 FROM pg_aggregate a WHERE a.agginitval LIKE '%, %')
+            """),
         ("publications of all tables, of tables with a column list and a row filter, and of a schema; event triggers", """
             SELECT (SELECT count(*) FROM pg_publication WHERE puballtables) = 1
                    AND EXISTS (SELECT 1 FROM pg_publication_rel WHERE prqual IS NOT NULL AND prattrs IS NOT NULL)

@@ -65,4 +65,32 @@ struct CleanKindsTests {
         #expect(try Self.comparable(copy, on: server) == expected, "\(server), \(c.writer): restore with --clean over it")
         for db in [source, copy] { try server.psql("DROP DATABASE IF EXISTS \"\(db)\"") }
     }
+
+    @Test("restore --clean over a copy with subscriptions drops them without reaching the publisher or its slot",
+          arguments: PostgresServers.all)
+    func cleanDropsSubscriptions(_ server: PostgresServer) throws {
+        let dir = try TempDir("cleansubs")
+        let source = try server.freshDatabase("cleansubsrc")
+        let copy = try server.freshDatabase("cleansubcopy")
+        defer {
+            for db in [source, copy] {
+                _ = try? server.psql("ALTER SUBSCRIPTION \"Clean Sub\" DISABLE; ALTER SUBSCRIPTION \"Clean Sub\" SET (slot_name = NONE); "
+                                     + "DROP SUBSCRIPTION \"Clean Sub\";", database: db)
+                _ = try? server.psql("DROP DATABASE IF EXISTS \"\(db)\"")
+            }
+        }
+        // The host does not resolve: dropping the subscription with its slot would have to connect there, and fail.
+        try server.psql("""
+            CREATE TABLE t (a integer);
+            CREATE SUBSCRIPTION "Clean Sub" CONNECTION 'host=publisher.invalid dbname=app' PUBLICATION p
+                WITH (connect = false, slot_name = 'the_source_slot');
+            """, database: source)
+        let script = dir.file("dump.sql")
+        let sink = try FileSink(path: script.path, replace: true)
+        _ = try PostgresDumper(connection: try Connection(try server.url(database: source))).dump(to: sink)
+        try sink.close()
+        try Self.restore(script, into: copy, on: server, clean: false)
+        try Self.restore(script, into: copy, on: server, clean: true)
+        #expect(try Self.comparable(copy, on: server) == Self.comparable(source, on: server))
+    }
 }

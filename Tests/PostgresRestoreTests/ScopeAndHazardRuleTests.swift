@@ -119,6 +119,8 @@ struct ScopeAndHazardRuleTests {
         ("GRANT SELECT ON pg_execute_server_program TO app;", false),
         ("CREATE TABLE superuser (a int);", false),
         ("ALTER TABLE t ADD COLUMN superuser boolean;", false),
+        // A user mapping names a role and options, not role attributes (pg_dump writes them).
+        ("CREATE USER MAPPING FOR replication SERVER s OPTIONS (\n    superuser 'x'\n);", false),
     ]
 
     @Test("hazards are found in statements, never in literals, quotes or comments", arguments: hazards)

@@ -114,6 +114,27 @@ struct StatementInfoTests {
         ("SELECT pg_catalog.lo_open('910001', 131072);", nil),
         ("SELECT pg_catalog.lo_put('910003', 0, '\\x00');", nil),
         ("CREATE STATISTICS app.s (ndistinct) ON a, b FROM app.t;", nil),
+        ("CREATE FOREIGN DATA WRAPPER \"Full FDW\" HANDLER public.h VALIDATOR postgresql_fdw_validator;",
+         "DROP FOREIGN DATA WRAPPER IF EXISTS \"Full FDW\";"),
+        ("CREATE SERVER \"Srv \"\"S\"\"\" TYPE 'pg' FOREIGN DATA WRAPPER w OPTIONS (\n    host 'x'\n);",
+         "DROP SERVER IF EXISTS \"Srv \"\"S\"\"\";"),
+        ("CREATE USER MAPPING FOR public SERVER srv_plain;", "DROP USER MAPPING IF EXISTS FOR \"public\" SERVER \"srv_plain\";"),
+        ("CREATE USER MAPPING FOR \"Fixture Owner\" SERVER \"S\" OPTIONS (\n    password 'x'\n);",
+         "DROP USER MAPPING IF EXISTS FOR \"Fixture Owner\" SERVER \"S\";"),
+        ("CREATE TRUSTED PROCEDURAL LANGUAGE \"My PL\" HANDLER public.h INLINE public.i VALIDATOR public.v;",
+         "DROP LANGUAGE IF EXISTS \"My PL\";"),
+        ("CREATE PROCEDURAL LANGUAGE plain_pl HANDLER public.h;", "DROP LANGUAGE IF EXISTS \"plain_pl\";"),
+        ("CREATE TRANSFORM FOR character varying(3) LANGUAGE \"My PL\" (FROM SQL WITH FUNCTION public.f(internal));",
+         "DROP TRANSFORM IF EXISTS FOR character varying(3) LANGUAGE \"My PL\";"),
+        ("CREATE TRANSFORM FOR public.\"T\" LANGUAGE pl (TO SQL WITH FUNCTION public.g(internal));",
+         "DROP TRANSFORM IF EXISTS FOR public.\"T\" LANGUAGE \"pl\";"),
+        ("CREATE SUBSCRIPTION \"Sub 'S'\" CONNECTION 'dbname=x' PUBLICATION p WITH (connect = false, slot_name = 'x');",
+         "DO $vaultops_clean$BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_subscription s WHERE s.subname = 'Sub ''S''' AND s.subdbid = "
+         + "(SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())) THEN "
+         + "ALTER SUBSCRIPTION \"Sub 'S'\" DISABLE; ALTER SUBSCRIPTION \"Sub 'S'\" SET (slot_name = NONE); "
+         + "DROP SUBSCRIPTION \"Sub 'S'\"; END IF; END$vaultops_clean$;"),
+        ("CREATE USER MAPPING FOR CURRENT_USER SERVER s;", "DROP USER MAPPING IF EXISTS FOR CURRENT_USER SERVER \"s\";"),
+        ("CREATE FOREIGN TABLE app.\"Remote\" (\n    id integer\n)\nSERVER s;", "DROP FOREIGN TABLE IF EXISTS \"app\".\"Remote\";"),
     ]
 
     @Test("names the drop for what a statement creates", arguments: drops)
