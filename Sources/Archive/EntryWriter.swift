@@ -75,14 +75,7 @@ struct EntryWriter {
         case .fifo:
             try Self.remove(path, mayReplace: mayReplace)
             if mkfifo(path, 0o600) != 0 { throw ArchiveError.posix("mkfifo", path) }
-            if isRoot, lchown(path, uid_t(clamping: entry.uid), gid_t(clamping: entry.gid)) != 0 {
-                throw ArchiveError.posix("chown", path)
-            }
-            if chmod(path, TarExtractor.restoredMode(entry.mode, isRoot: isRoot, keepSetID: keepSetID)) != 0 {
-                throw ArchiveError.posix("chmod", path)
-            }
-            var times = TarExtractor.fileTimes(entry)
-            if utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) != 0 { throw ArchiveError.posix("set mtime", path) }
+            try applyOwnerModeAndTimes(entry, at: path)
             report.fifos += 1
         case .characterDevice, .blockDevice, .other:
             throw ArchiveError.misuse("extraction plan lets \(entry.name) through")
@@ -94,15 +87,20 @@ struct EntryWriter {
     /// read-only directory does not block its own files.
     func finishDirectories() throws {
         for (path, entry) in directories.reversed() {
-            if isRoot, lchown(path, uid_t(clamping: entry.uid), gid_t(clamping: entry.gid)) != 0 {
-                throw ArchiveError.posix("chown", path)
-            }
-            if chmod(path, TarExtractor.restoredMode(entry.mode, isRoot: isRoot, keepSetID: keepSetID)) != 0 {
-                throw ArchiveError.posix("chmod", path)
-            }
-            var times = TarExtractor.fileTimes(entry)
-            if utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) != 0 { throw ArchiveError.posix("set mtime", path) }
+            try applyOwnerModeAndTimes(entry, at: path)
         }
+    }
+
+    /// Gives `path` the entry's owner (as root only), mode and mtime.
+    private func applyOwnerModeAndTimes(_ entry: TarEntry, at path: String) throws {
+        if isRoot, lchown(path, uid_t(clamping: entry.uid), gid_t(clamping: entry.gid)) != 0 {
+            throw ArchiveError.posix("chown", path)
+        }
+        if chmod(path, TarExtractor.restoredMode(entry.mode, isRoot: isRoot, keepSetID: keepSetID)) != 0 {
+            throw ArchiveError.posix("chmod", path)
+        }
+        var times = TarExtractor.fileTimes(entry)
+        if utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) != 0 { throw ArchiveError.posix("set mtime", path) }
     }
 
     /// Writes a regular file under a temporary name beside `path`, then renames it into place.

@@ -37,19 +37,7 @@ extension Connection {
             throw failure ?? PostgresError(kind: error.kind == .protocolViolation ? .copy : error.kind,
                                            message: error.message, context: error.context)
         }
-        var rows: Int64 = 0
-        var serverError: PostgresError?
-        while let raw = PQgetResult(handle) {
-            let result = QueryResult(owning: raw)
-            if PQresultStatus(result.handle) == PGRES_COMMAND_OK {
-                rows = result.affectedRows ?? 0
-            } else if serverError == nil {
-                serverError = error(from: result, doing: sql)
-            }
-        }
-        if let failure { throw failure }
-        if let serverError { throw serverError }
-        return rows
+        return try finishCopy(sql, failure: failure, serverErrorKind: nil)
     }
 
     /// Runs a `COPY … FROM STDIN` statement, letting `body` write the data; returns the row count.
@@ -78,6 +66,11 @@ extension Connection {
             drainResults()
             throw failure ?? error
         }
+        return try finishCopy(sql, failure: failure, serverErrorKind: failure == nil ? nil : .copy)
+    }
+
+    /// Reads a COPY's closing results: the row count, or the client's own failure first, else the server's error.
+    private func finishCopy(_ sql: String, failure: (any Error)?, serverErrorKind: PostgresError.Kind?) throws -> Int64 {
         var rows: Int64 = 0
         var serverError: PostgresError?
         while let raw = PQgetResult(handle) {
@@ -85,7 +78,7 @@ extension Connection {
             if PQresultStatus(result.handle) == PGRES_COMMAND_OK {
                 rows = result.affectedRows ?? 0
             } else if serverError == nil {
-                serverError = error(from: result, doing: sql, kind: failure == nil ? nil : .copy)
+                serverError = error(from: result, doing: sql, kind: serverErrorKind)
             }
         }
         if let failure { throw failure }

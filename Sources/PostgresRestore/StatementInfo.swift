@@ -110,30 +110,9 @@ package enum StatementInfo {
                 }
                 continue
             }
-            if (b == UInt8(ascii: "E") || b == UInt8(ascii: "e")), i + 1 < n, bytes[i + 1] == UInt8(ascii: "'") {
-                i += 2
-                while i < n {
-                    if bytes[i] == UInt8(ascii: "\\") { i += 2; continue }
-                    if bytes[i] == UInt8(ascii: "'") {
-                        if i + 1 < n, bytes[i + 1] == UInt8(ascii: "'") { i += 2; continue }
-                        i += 1
-                        break
-                    }
-                    i += 1
-                }
-                tokens.append(SQLToken(kind: .string, text: "", depth: depth, range: begin..<min(i, n)))
-                continue
-            }
-            if b == UInt8(ascii: "'") {
-                i += 1
-                while i < n {
-                    if bytes[i] == UInt8(ascii: "'") {
-                        if i + 1 < n, bytes[i + 1] == UInt8(ascii: "'") { i += 2; continue }
-                        i += 1
-                        break
-                    }
-                    i += 1
-                }
+            let escaped = (b == UInt8(ascii: "E") || b == UInt8(ascii: "e")) && i + 1 < n && bytes[i + 1] == UInt8(ascii: "'")
+            if escaped || b == UInt8(ascii: "'") {
+                i = endOfStringLiteral(bytes, openingQuote: escaped ? i + 1 : i, backslashEscapes: escaped)
                 tokens.append(SQLToken(kind: .string, text: "", depth: depth, range: begin..<min(i, n)))
                 continue
             }
@@ -323,6 +302,22 @@ package enum StatementInfo {
         default:
             return .other
         }
+    }
+
+    /// The index just past the string literal whose opening quote is at `openingQuote` (`''` is a quote inside
+    /// it; with `backslashEscapes`, an E'' string, a backslash escapes the next byte), or the end of `bytes`.
+    static func endOfStringLiteral(_ bytes: [UInt8], openingQuote: Int, backslashEscapes: Bool) -> Int {
+        var i = openingQuote + 1
+        let n = bytes.count
+        while i < n {
+            if backslashEscapes, bytes[i] == UInt8(ascii: "\\") { i += 2; continue }
+            if bytes[i] == UInt8(ascii: "'") {
+                if i + 1 < n, bytes[i + 1] == UInt8(ascii: "'") { i += 2; continue }
+                return i + 1
+            }
+            i += 1
+        }
+        return n
     }
 
     /// `ALTER <kind> <name…> OWNER TO <role>`: the statement's last tokens are OWNER TO role.
