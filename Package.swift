@@ -75,7 +75,7 @@ let package = Package(
         // the writer, the checked sources. Ties naming, compression, snapshots, dumps and manifests together.
         .target(name: "Artifacts", dependencies: [
             "VaultopsCore", "Archive", "SQLiteSnapshot", "LibPQ", "PostgresDump", "PostgresRestore",
-            "ObjectStorage", "Storage",
+            "ObjectStorage", "Storage", "ErrorKinds",
         ]),
         // The nightly run: sources through the artifact handlers, upload, mirror, prune, status, metrics, notifier.
         .target(name: "BackupJobs", dependencies: [

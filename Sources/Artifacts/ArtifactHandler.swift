@@ -92,7 +92,7 @@ public struct ArtifactEnding: Sendable, Equatable {
 }
 
 /// A mismatch between a handler and the source it was given: a caller's mistake, never the user's.
-func wrongSource(_ source: SourceConfig, for kind: ArtifactKind) -> BackupJobError {
+func wrongSource(_ source: SourceConfig, for kind: ArtifactKind) -> ArtifactError {
     .failed("internal: the \(source.kind) source \(source.name) was given to the \(kind) handler")
 }
 

@@ -91,7 +91,7 @@ public enum ArtifactRestore {
         // The download's temporary folder stays until the restore is done.
         return try withExtendedLifetime(remote) {
             guard let format = ArtifactFormat.of(fileName: url.lastPathComponent) else {
-                throw BackupJobError.unknownArtifact(path: location)
+                throw ArtifactError.unknownArtifact(path: location)
             }
             return try format.kind.handler.restore(url, named: location, request: request)
         }

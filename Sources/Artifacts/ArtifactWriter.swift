@@ -72,11 +72,11 @@ public enum ArtifactWriter {
     public static func checkOutputDirectory(_ directory: URL) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir) else {
-            throw BackupJobError.outputFolder(path: directory.path, reason: "does not exist")
+            throw ArtifactError.outputFolder(path: directory.path, reason: "does not exist")
         }
-        guard isDir.boolValue else { throw BackupJobError.outputFolder(path: directory.path, reason: "is not a folder") }
+        guard isDir.boolValue else { throw ArtifactError.outputFolder(path: directory.path, reason: "is not a folder") }
         guard access(directory.path, W_OK | X_OK) == 0 else {
-            throw BackupJobError.outputFolder(path: directory.path, reason: "is not writable (\(String(cString: strerror(errno))))")
+            throw ArtifactError.outputFolder(path: directory.path, reason: "is not writable (\(String(cString: strerror(errno))))")
         }
     }
 

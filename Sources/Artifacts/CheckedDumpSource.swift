@@ -9,7 +9,7 @@ import VaultopsCore
 /// restore that commits only after reading to the end never commits a damaged artifact. The whole chain is
 /// Archive's (read-ahead → gzip → read-ahead → hashing → file); only the manifest comparisons are made here.
 /// Damage reaches the reader as the error that found it: an `ArchiveError` (gzip, file) or, for a difference
-/// from the manifest, `BackupJobError.verification` (exit status 3). A gzip file is read and hashed on a read-ahead
+/// from the manifest, `ArtifactError.verification` (exit status 3). A gzip file is read and hashed on a read-ahead
 /// thread of its own while it is inflated, so the checks take about as long as decompression alone.
 enum CheckedDumpSource {
     /// Opens `artifact` (gzip when `gzipped`) to compare with `manifest` when there is one, read ahead on a
@@ -21,7 +21,7 @@ enum CheckedDumpSource {
             guard let manifest else { return }
             let problems = manifestProblems(manifest, hashed: hashing)
             if !problems.isEmpty {
-                throw BackupJobError.verification(path: path, reason: problems.joined(separator: "; "))
+                throw ArtifactError.verification(path: path, reason: problems.joined(separator: "; "))
             }
         }
         guard gzipped else { return ReadAheadSource(file) }
@@ -31,7 +31,7 @@ enum CheckedDumpSource {
         guard let manifest else { return ReadAheadSource(gzip) }
         let script = EndCheckSource(gzip) {
             if manifest.uncompressedBytes != Int64(gzip.uncompressedBytes) {
-                throw BackupJobError.verification(path: path, reason: "uncompressed size \(gzip.uncompressedBytes) differs from the manifest's \(manifest.uncompressedBytes)")
+                throw ArtifactError.verification(path: path, reason: "uncompressed size \(gzip.uncompressedBytes) differs from the manifest's \(manifest.uncompressedBytes)")
             }
         }
         return ReadAheadSource(script)

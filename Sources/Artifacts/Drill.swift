@@ -22,7 +22,7 @@ enum Drill {
             if found != rows { problems.append("table \(table) has \(found) rows, the manifest says \(rows)") }
         }
         guard problems.isEmpty else {
-            throw BackupJobError.failed("the restored copy differs from the manifest: " + problems.joined(separator: "; "))
+            throw ArtifactError.failed("the restored copy differs from the manifest: " + problems.joined(separator: "; "))
         }
         return "\(expected.count) tables, \(expected.values.reduce(0, +)) rows match the manifest"
     }
@@ -30,7 +30,7 @@ enum Drill {
     /// Entries below `folder` (not following links) and the bytes of its regular files.
     static func walk(_ folder: URL) throws -> (Int, Int64) {
         guard let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey]) else {
-            throw BackupJobError.failed("cannot list the drill's restored folder \(folder.path)")
+            throw ArtifactError.failed("cannot list the drill's restored folder \(folder.path)")
         }
         var entries = 0
         var bytes: Int64 = 0
@@ -43,7 +43,7 @@ enum Drill {
     }
 
     /// The error of a drill into a target its kind cannot use (the config never pairs them).
-    static func wrongTarget(_ target: DrillTarget, for kind: ArtifactKind) -> BackupJobError {
+    static func wrongTarget(_ target: DrillTarget, for kind: ArtifactKind) -> ArtifactError {
         .failed("a \(kind) artifact drills into a temporary folder (drill: true), not into \(target)")
     }
 }

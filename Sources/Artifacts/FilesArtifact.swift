@@ -4,7 +4,7 @@ import VaultopsCore
 
 /// Folder archives: `.tar.gz` (or `.tgz`) of folders and single files, each stored under its base name.
 ///
-/// Backed up by `FilesBackup`, restored by `Restorer.restoreFiles`.
+/// Backed up by `FilesBackup`, restored by `FolderRestore.restore`.
 public struct FilesArtifact: ArtifactHandler {
     public init() {}
 
@@ -35,17 +35,17 @@ public struct FilesArtifact: ArtifactHandler {
         }
         // The rules restore applies (one function for both), so a nightly ok means restore accepts it.
         let reader = TarReader(source: content, path: check.artifact.path,
-                               stripComponents: Restorer.stripComponents(for: check.manifest))
+                               stripComponents: FolderRestore.stripComponents(for: check.manifest))
         let result = try TarExtractor.check(reader)
         check.checks.append("tar lists \(result.entryCount) entries, every header checked, every entry passes restore's rules")
         if !result.outsideLinks.isEmpty {
             check.checks.append("\(result.outsideLinks.count) links point outside the folder and restore as links: "
-                                + Restorer.describe(result.outsideLinks, limit: 5))
+                                + FolderRestore.describe(result.outsideLinks, limit: 5))
         }
     }
 
     public func restore(_ artifact: URL, named name: String, request: RestoreRequest) throws -> RestoreReport {
-        let summary = try Restorer.restoreFiles(artifact, to: request.target.map { URL(fileURLWithPath: $0) }, force: request.force,
+        let summary = try FolderRestore.restore(artifact, to: request.target.map { URL(fileURLWithPath: $0) }, force: request.force,
                                                 samePermissions: request.samePermissions)
         return RestoreReport(lines: summary.notes
                                     + ["restored \(name) to \(summary.target.path): \(summary.details.joined(separator: "; "))"])
@@ -55,9 +55,9 @@ public struct FilesArtifact: ArtifactHandler {
     public func restore(_ artifact: URL, over source: SourceConfig) throws -> String {
         guard case let .files(paths) = source.target else { throw wrongSource(source, for: kind) }
         guard paths.count == 1 else {
-            throw BackupJobError.failed("\(source.name) archives \(paths.count) folders; restore \(artifact.path) by hand with vaultops restore --to DIR")
+            throw ArtifactError.failed("\(source.name) archives \(paths.count) folders; restore \(artifact.path) by hand with vaultops restore --to DIR")
         }
-        let summary = try Restorer.restoreFiles(artifact, to: URL(fileURLWithPath: paths[0]), force: true)
+        let summary = try FolderRestore.restore(artifact, to: URL(fileURLWithPath: paths[0]), force: true)
         return "restored \(artifact.lastPathComponent): \(summary.details.joined(separator: "; "))"
     }
 
@@ -66,12 +66,12 @@ public struct FilesArtifact: ArtifactHandler {
         guard target == .temporaryFolder else { throw Drill.wrongTarget(target, for: kind) }
         return try Drill.inTemporaryFolder { folder in
             let target = folder.appendingPathComponent("restored")
-            _ = try Restorer.restoreFiles(artifact, to: target, force: false)
+            _ = try FolderRestore.restore(artifact, to: target, force: false)
             let (entries, bytes) = try Drill.walk(target)
             // A single folder is archived under its own name, which restore strips: that entry is not restored.
-            let restored = entries + Restorer.stripComponents(for: manifest)
+            let restored = entries + FolderRestore.stripComponents(for: manifest)
             if let expected = manifest.extra?["entries"].flatMap({ Int($0) }), expected != restored {
-                throw BackupJobError.verification(path: artifact.path,
+                throw ArtifactError.verification(path: artifact.path,
                                                   reason: "the drill restored \(restored) entries but the manifest lists \(expected)")
             }
             return "\(restored) entries, \(bytes) bytes of files restored as the manifest lists"

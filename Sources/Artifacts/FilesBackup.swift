@@ -35,22 +35,22 @@ public enum FilesBackup {
         for path in paths {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir) else {
-                throw BackupJobError.source(path: path.path, reason: "no such file or folder")
+                throw ArtifactError.source(path: path.path, reason: "no such file or folder")
             }
             isFolder.append(isDir.boolValue)
             guard access(path.path, isDir.boolValue ? R_OK | X_OK : R_OK) == 0 else {
-                throw BackupJobError.source(path: path.path, reason: "cannot be read (\(String(cString: strerror(errno))))")
+                throw ArtifactError.source(path: path.path, reason: "cannot be read (\(String(cString: strerror(errno))))")
             }
             let base = path.lastPathComponent
             if let other = seen[base] {
-                throw BackupJobError.source(path: path.path, reason: "has the same base name as \(other); archive them separately")
+                throw ArtifactError.source(path: path.path, reason: "has the same base name as \(other); archive them separately")
             }
             seen[base] = path.path
         }
         // Never archive the output folder into itself.
         let out = outputDirectory.standardizedFileURL.resolvingSymlinksInPath().path
         for (path, isDir) in zip(paths, isFolder) where isDir && (out + "/").hasPrefix(path.resolvingSymlinksInPath().path + "/") {
-            throw BackupJobError.source(path: path.path, reason: "contains the output folder \(out); choose another --out")
+            throw ArtifactError.source(path: path.path, reason: "contains the output folder \(out); choose another --out")
         }
         return isFolder
     }
@@ -60,7 +60,7 @@ public enum FilesBackup {
                             exclude: ExcludeRules = ExcludeRules(), oneFileSystem: Bool = false, now: Date = Date(),
                             afterFirstChunk: ((String, Int) -> Void)?,
                             betweenRenames: (() throws -> Void)? = nil) throws -> BackupResult {
-        guard !directories.isEmpty else { throw BackupJobError.failed("backup files needs at least one folder or file") }
+        guard !directories.isEmpty else { throw ArtifactError.failed("backup files needs at least one folder or file") }
         let folders = directories.map { $0.standardizedFileURL }
         let isFolder = try check(folders, outputDirectory: options.outputDirectory)
         let name = options.name ?? ArtifactName.defaultSource(kind: .files, path: folders[0].path)
@@ -116,7 +116,7 @@ public enum FilesBackup {
                 )
             }
         } catch let ArchiveError.changedWhileRead(path, detail) {
-            throw BackupJobError.source(path: path, reason: "changed while it was being archived, and again when read a "
+            throw ArtifactError.source(path: path, reason: "changed while it was being archived, and again when read a "
                 + "second time (\(detail)); no backup was written. Stop what writes it, or pass --allow-changed "
                 + "(config: allow_changed: true) to keep it as read, recorded in the manifest, with exit status 5")
         }

@@ -44,11 +44,11 @@ enum PgDumpEngine {
         var found: [PgDumpProgram] = []
         for path in paths {
             if program != nil, !FileManager.default.isExecutableFile(atPath: path) {
-                throw BackupJobError.failed("--pg-dump \(path): no such program (it does not exist or is not executable)")
+                throw ArtifactError.failed("--pg-dump \(path): no such program (it does not exist or is not executable)")
             }
             guard let result = try? runQuick(path, ["--version"]),
                   let parsed = PgDumpProgram.parseVersion(result) else {
-                if program != nil { throw BackupJobError.failed("--pg-dump \(path): not a pg_dump program (its --version says no PostgreSQL version)") }
+                if program != nil { throw ArtifactError.failed("--pg-dump \(path): not a pg_dump program (its --version says no PostgreSQL version)") }
                 continue
             }
             found.append(PgDumpProgram(path: path, major: parsed.major, version: parsed.version))
@@ -81,7 +81,7 @@ struct PgDumpInvocation: Equatable {
     /// Splits `conninfo` with libpq's own parser, so every form libpq accepts (URI, keywords) reaches pg_dump intact.
     static func make(conninfo: String, options: DumpOptions) throws -> PgDumpInvocation {
         guard var parsed = ConnectionInfo.parse(conninfo) else {
-            throw BackupJobError.failed("--engine pg_dump: libpq cannot parse the connection string \(ConnectionInfo.redacted(conninfo))")
+            throw ArtifactError.failed("--engine pg_dump: libpq cannot parse the connection string \(ConnectionInfo.redacted(conninfo))")
         }
         var environment: [String: String] = [:]
         if let password = parsed.removeValue(forKey: "password") { environment["PGPASSWORD"] = password }

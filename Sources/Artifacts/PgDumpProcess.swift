@@ -25,7 +25,7 @@ enum PgDumpProcess {
         do {
             try process.run()
         } catch {
-            throw BackupJobError.failed("--engine pg_dump: cannot start \(path): \(error.localizedDescription)")
+            throw ArtifactError.failed("--engine pg_dump: cannot start \(path): \(error.localizedDescription)")
         }
         // A separate thread drains standard error, so a chatty pg_dump never blocks on a full pipe.
         Thread.detachNewThread {
@@ -49,7 +49,7 @@ enum PgDumpProcess {
             let how = process.terminationReason == .exit ? "exited with status \(process.terminationStatus)"
                 : "was killed by signal \(process.terminationStatus)"
             let message = Redacted.text(stderrTail.text, secrets: invocation.environment["PGPASSWORD"].map { [$0] } ?? [])
-            throw BackupJobError.failed("pg_dump (\(path)) \(how): \(message.isEmpty ? "no message" : message)")
+            throw ArtifactError.failed("pg_dump (\(path)) \(how): \(message.isEmpty ? "no message" : message)")
         }
     }
 }

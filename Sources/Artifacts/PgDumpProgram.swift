@@ -29,12 +29,12 @@ public struct PgDumpProgram: Sendable, Equatable {
     /// pg_dump refuses to dump a server newer than itself, so an older program is never chosen; the error
     /// names what was found and what to install.
     public static func choose(from programs: [PgDumpProgram], serverMajor: Int,
-                              serverVersion: String) throws(BackupJobError) -> PgDumpProgram {
+                              serverVersion: String) throws(ArtifactError) -> PgDumpProgram {
         if let same = programs.first(where: { $0.major == serverMajor }) { return same }
         if let newer = programs.filter({ $0.major > serverMajor }).min(by: { $0.major < $1.major }) { return newer }
         let found = programs.isEmpty ? "no pg_dump was found (PATH, /usr/lib/postgresql/*/bin, /usr/pgsql-*/bin)"
             : "only " + programs.map { "pg_dump \($0.version) (\($0.path))" }.joined(separator: ", ") + " was found"
-        throw BackupJobError.failed(
+        throw ArtifactError.failed(
             "--engine pg_dump: the server runs PostgreSQL \(serverVersion) and \(found); pg_dump cannot dump a server "
             + "newer than itself. Install postgresql-client-\(serverMajor) (or newer), pass --pg-dump PATH, "
             + "or use the native engine (the default)")

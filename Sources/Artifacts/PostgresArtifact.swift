@@ -5,7 +5,7 @@ import VaultopsCore
 
 /// PostgreSQL dumps: `.sql.gz` (ours, or pg_dump's gzipped) and plain `.sql` scripts.
 ///
-/// Backed up by `PostgresBackup` (vaultops' dumper or pg_dump), restored by `PostgresRestoreJob`.
+/// Backed up by `PostgresBackup` (vaultops' dumper or pg_dump), restored by `PostgresDumpRestore`.
 public struct PostgresArtifact: ArtifactHandler {
     public init() {}
 
@@ -48,7 +48,7 @@ public struct PostgresArtifact: ArtifactHandler {
             return
         }
         do {
-            let counts = try deepVerify(script: PostgresRestoreJob.scriptInput(for: check.artifact), serverURL: serverURL)
+            let counts = try deepVerify(script: PostgresDumpRestore.scriptInput(for: check.artifact), serverURL: serverURL)
             check.checks.append("restored into a scratch database: \(counts.count) tables, \(counts.values.reduce(0, +)) rows")
             if let expected = check.manifest?.tables {
                 let names = Set(expected.keys).union(counts.keys).sorted()
@@ -70,7 +70,7 @@ public struct PostgresArtifact: ArtifactHandler {
         }
         if let onSignal = request.onSignal { Self.reportSignals(target: target, to: onSignal) }
         let reporter = request.showsProgress ? ProgressReporter(label: artifact.lastPathComponent, total: nil) : nil
-        let summary = try PostgresRestoreJob.restore(artifact, targetURL: target, options: request.postgresOptions,
+        let summary = try PostgresDumpRestore.restore(artifact, targetURL: target, options: request.postgresOptions,
                                                      progress: reporter.map { reporter in { reporter.set(completed: $0.bytesRead) } })
         reporter?.finish()
         return RestoreReport(lines: ["restored \(name) into \(Redacted.connectionString(target)): \(summary)"]
@@ -81,7 +81,7 @@ public struct PostgresArtifact: ArtifactHandler {
     /// as it was.
     public func restore(_ artifact: URL, over source: SourceConfig) throws -> String {
         guard case let .postgres(connection) = source.target else { throw wrongSource(source, for: kind) }
-        let summary = try PostgresRestoreJob.restore(artifact, targetURL: connection, options: RestoreOptions(clean: true))
+        let summary = try PostgresDumpRestore.restore(artifact, targetURL: connection, options: RestoreOptions(clean: true))
         return "restored \(artifact.lastPathComponent) (clean, one transaction): \(summary)"
     }
 
@@ -89,12 +89,12 @@ public struct PostgresArtifact: ArtifactHandler {
     /// first), row counts compared with the manifest, then every object the dump created dropped again.
     public func drill(_ artifact: URL, manifest: Manifest, into target: DrillTarget) throws -> String {
         guard case let .postgres(connection) = target else {
-            throw BackupJobError.failed("a postgres artifact needs a scratch database to drill into (drill: postgres://…/scratch_db)")
+            throw ArtifactError.failed("a postgres artifact needs a scratch database to drill into (drill: postgres://…/scratch_db)")
         }
         // `stayInTarget`: the drill never follows a `\connect` or `CREATE DATABASE` elsewhere. No owners or grants:
         // the scratch database's user need not have the production roles.
         let options = RestoreOptions(clean: true, noOwner: true, noPrivileges: true, stayInTarget: true)
-        _ = try PostgresRestoreJob.restore(artifact, targetURL: connection, options: options)
+        _ = try PostgresDumpRestore.restore(artifact, targetURL: connection, options: options)
         let db = try LibPQ.Connection(connection)
         var compared: Result<String, Error>
         do {
@@ -109,13 +109,13 @@ public struct PostgresArtifact: ArtifactHandler {
             compared = .failure(error)
         }
         // The scratch copy goes whatever the comparison said: the next drill starts from an empty database.
-        let plan = try PostgresRestorer.readCleanPlan(PostgresRestoreJob.scriptInput(for: artifact))
+        let plan = try ScriptRestorer.readCleanPlan(PostgresDumpRestore.scriptInput(for: artifact))
         do {
             _ = try db.execute("BEGIN")
             for drop in plan.drops { _ = try db.execute(drop) }
             _ = try db.execute("COMMIT")
         } catch {
-            throw BackupJobError.failed("the drill's restored objects could not be dropped from the scratch database: \(error)")
+            throw ArtifactError.failed("the drill's restored objects could not be dropped from the scratch database: \(error)")
         }
         return try compared.get()
     }

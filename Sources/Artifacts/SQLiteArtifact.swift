@@ -5,7 +5,7 @@ import VaultopsCore
 
 /// SQLite snapshots: `.db.gz`, a `VACUUM INTO` copy of the database, gzipped.
 ///
-/// Backed up by `SQLiteBackup`, restored by `Restorer.restoreSQLite`.
+/// Backed up by `SQLiteBackup`, restored by `SQLiteRestore.restore`.
 public struct SQLiteArtifact: ArtifactHandler {
     public init() {}
 
@@ -63,14 +63,14 @@ public struct SQLiteArtifact: ArtifactHandler {
     }
 
     public func restore(_ artifact: URL, named name: String, request: RestoreRequest) throws -> RestoreReport {
-        let summary = try Restorer.restoreSQLite(artifact, to: request.target.map { URL(fileURLWithPath: $0) })
+        let summary = try SQLiteRestore.restore(artifact, to: request.target.map { URL(fileURLWithPath: $0) })
         return RestoreReport(lines: ["restored \(name) to \(summary.target.path): \(summary.details.joined(separator: "; "))"])
     }
 
     /// Integrity-checked before it replaces the file, the old file kept beside it.
     public func restore(_ artifact: URL, over source: SourceConfig) throws -> String {
         guard case let .sqlite(path) = source.target else { throw wrongSource(source, for: kind) }
-        let summary = try Restorer.restoreSQLite(artifact, to: URL(fileURLWithPath: path))
+        let summary = try SQLiteRestore.restore(artifact, to: URL(fileURLWithPath: path))
         return "restored \(artifact.lastPathComponent): \(summary.details.joined(separator: "; "))"
     }
 
@@ -79,7 +79,7 @@ public struct SQLiteArtifact: ArtifactHandler {
         guard target == .temporaryFolder else { throw Drill.wrongTarget(target, for: kind) }
         return try Drill.inTemporaryFolder { folder in
             let database = folder.appendingPathComponent("drill.db")
-            _ = try Restorer.restoreSQLite(artifact, to: database)
+            _ = try SQLiteRestore.restore(artifact, to: database)
             let counts = try SQLiteSnapshot.rowCounts(path: database.path)
             return try Drill.compareRowCounts(manifest.tables ?? [:]) { counts[$0] }
         }

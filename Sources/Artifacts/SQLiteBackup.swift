@@ -9,7 +9,7 @@ public enum SQLiteBackup {
     public static func run(path: URL, options: BackupOptions, now: Date = Date()) throws -> BackupResult {
         let source = path.standardizedFileURL
         guard FileManager.default.fileExists(atPath: source.path) else {
-            throw BackupJobError.source(path: source.path, reason: "no such file")
+            throw ArtifactError.source(path: source.path, reason: "no such file")
         }
         let name = options.name ?? ArtifactName.defaultSource(kind: .sqlite, path: source.path)
         try ArtifactWriter.checkOutputDirectory(options.outputDirectory)

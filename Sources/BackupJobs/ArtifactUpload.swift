@@ -30,7 +30,7 @@ public enum ArtifactUpload {
         var described = try Manifest.load(from: manifest)
         let digest = try digest(of: artifact)
         guard digest.sha256 == described.sha256 else {
-            throw BackupJobError.failed("\(artifact.path) changed since it was verified (SHA-256 \(digest.sha256), manifest "
+            throw ArtifactError.failed("\(artifact.path) changed since it was verified (SHA-256 \(digest.sha256), manifest "
                                         + "\(described.sha256)); not uploaded")
         }
         var artifactOptions = options
@@ -38,7 +38,7 @@ public enum ArtifactUpload {
         let first = try backend.save(name, from: artifact, options: artifactOptions, progress: progress)
         guard first.crc64 == digest.crc64 else {
             try? backend.remove(name)
-            throw BackupJobError.failed("\(artifact.path) changed while it was uploaded; the object was deleted")
+            throw ArtifactError.failed("\(artifact.path) changed while it was uploaded; the object was deleted")
         }
         var extra = described.extra ?? [:]
         extra[ManifestSummary.crc64Key] = String(digest.crc64)
@@ -54,7 +54,7 @@ public enum ArtifactUpload {
     /// SHA-256 (lowercase hex) and CRC-64/ECMA-182 of a file, in one read.
     static func digest(of file: URL) throws -> (sha256: String, crc64: UInt64) {
         guard let handle = FileHandle(forReadingAtPath: file.path) else {
-            throw BackupJobError.failed("cannot open \(file.path) to upload it")
+            throw ArtifactError.failed("cannot open \(file.path) to upload it")
         }
         defer { try? handle.close() }
         var sha = SHA256()

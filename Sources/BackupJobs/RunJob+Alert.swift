@@ -8,10 +8,10 @@ extension RunJob {
     ///
     /// The report goes where a finished run's would: the metrics textfile (its folder created when missing),
     /// the webhook, and — when the lock file was unusable, not held by a live run — the status file.
-    /// - Returns: the exit code the command ends with (`ExitCode.for(error)`).
+    /// - Returns: the exit code the command ends with (`VaultopsExitCode.for(error)`).
     @discardableResult
     public static func reportLockFailure(_ error: LockError, config: Config, now: Date = Date(),
-                                         log: @escaping @Sendable (String) -> Void) -> ExitCode {
+                                         log: @escaping @Sendable (String) -> Void) -> VaultopsExitCode {
         let log: @Sendable (String) -> Void = { line in log(Redacted.text(line)) }
         switch error {
         case .failed:
@@ -21,13 +21,13 @@ extension RunJob {
         case let .held(by, path):
             guard let holder = ProcessLock.holder(path: path), let started = holder.started else {
                 log("run: not started: \(error)")
-                return ExitCode.for(error)
+                return VaultopsExitCode.for(error)
             }
             let held = now.timeIntervalSince(started)
             let limit = Double(config.lockAlarmAfter.components.seconds)
             guard held > limit else {
                 log("run: not started: \(error)")
-                return ExitCode.for(error)
+                return VaultopsExitCode.for(error)
             }
             let problem = "another vaultops has held the lock \(path) for \(hoursAndMinutes(held)), longer than the longest "
                 + "source timeout (\(durationText(config.lockAlarmAfter))): \(by); is it stuck? (kill it, or wait for it to finish)"
@@ -35,12 +35,12 @@ extension RunJob {
             _ = reportNotRun(config: config, problem: problem, exitCode: .locked, writeStatus: false, now: now,
                              lockHolder: holder.description, lockHeldSeconds: held, log: log)
         }
-        return ExitCode.for(error)
+        return VaultopsExitCode.for(error)
     }
 
     /// Writes the metrics (and the status file when `writeStatus`) and posts the webhook for a run in which no
     /// source was attempted; every source is reported failed with `problem`. Returns why the webhook failed, if it did.
-    static func reportNotRun(config: Config, problem: String, exitCode: ExitCode, writeStatus: Bool, now: Date,
+    static func reportNotRun(config: Config, problem: String, exitCode: VaultopsExitCode, writeStatus: Bool, now: Date,
                              lockHolder: String? = nil, lockHeldSeconds: Double? = nil,
                              log: @escaping @Sendable (String) -> Void) -> String? {
         let text = oneLine(Redacted.text(problem))

@@ -17,7 +17,7 @@ struct OSSTarget {
 
     /// The backend for `oss:`, its settings in `OSSSettings`' precedence (`oss:` keys, the environment, `.env`).
     init(config: OSSConfig, of whole: Config, environment: [String: String], log: @escaping @Sendable (String) -> Void) throws {
-        if let problem = OSSLocation.bucketNameProblem(config.bucket) { throw BackupJobError.failed("oss.bucket: \(problem)") }
+        if let problem = OSSLocation.bucketNameProblem(config.bucket) { throw ArtifactError.failed("oss.bucket: \(problem)") }
         let settings = OSSSettings(config: whole, environment: environment, onRetry: { line in log("oss: \(line)") })
         backend = try settings.backend(bucket: config.bucket, prefix: config.prefix ?? "")
     }
@@ -33,7 +33,7 @@ struct OSSTarget {
     /// the upload fails naming it instead.
     func upload(artifact: URL, manifest: URL) throws -> Int64 {
         for file in [artifact, manifest] where try backend.exists(file.lastPathComponent) {
-            throw BackupJobError.failed("oss://\(bucket)/\(key(for: file)) already exists; vaultops never overwrites a backup "
+            throw ArtifactError.failed("oss://\(bucket)/\(key(for: file)) already exists; vaultops never overwrites a backup "
                                         + "(is another host writing to the same prefix?)")
         }
         // overwrite: false (x-oss-forbid-overwrite) also closes the gap between the check above and the upload.
@@ -72,7 +72,7 @@ extension RunJob {
                 if backups.hasPrefix(mirrored) || mirrored.hasPrefix(backups) {
                     // Folder files among the artifacts would confuse prune and status, and a changed file would
                     // overwrite an object in the prefix that must never be overwritten.
-                    throw BackupJobError.failed("the mirror target \(target) overlaps the backup prefix oss://\(oss.bucket)/\(backups); "
+                    throw ArtifactError.failed("the mirror target \(target) overlaps the backup prefix oss://\(oss.bucket)/\(backups); "
                                                 + "give the mirror its own prefix")
                 }
             }

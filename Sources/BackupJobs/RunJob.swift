@@ -77,7 +77,7 @@ public struct RunOutcome: Sendable {
     public init(dryRun: Bool = false) { self.dryRun = dryRun }
 
     /// The exit status (see `exitCode(sourcesBackedUp:sourcesFailed:otherProblems:dryRun:)`).
-    public var exitCode: ExitCode {
+    public var exitCode: VaultopsExitCode {
         Self.exitCode(sourcesBackedUp: sources.filter(\.copied).count, sourcesFailed: sources.filter { !$0.succeeded }.count,
                       otherProblems: prunes.filter { !$0.ok }.count + errors.count, dryRun: dryRun)
     }
@@ -86,7 +86,7 @@ public struct RunOutcome: Sendable {
     /// mirror (or a dry run found a problem); 5 when something failed but at least one source is safely copied.
     ///
     /// A failed upload or prune is a failure of the run, but with local backups in place it is "some done".
-    public static func exitCode(sourcesBackedUp: Int, sourcesFailed: Int, otherProblems: Int, dryRun: Bool) -> ExitCode {
+    public static func exitCode(sourcesBackedUp: Int, sourcesFailed: Int, otherProblems: Int, dryRun: Bool) -> VaultopsExitCode {
         if sourcesFailed == 0 && otherProblems == 0 { return .success }
         if dryRun || sourcesBackedUp == 0 { return .failure }
         return .partial

@@ -109,7 +109,7 @@ public struct RunStatus: Codable, Sendable, Equatable {
 
     /// Reads a status file; nil when there is none yet.
     ///
-    /// - Throws: `BackupJobError.failed` naming the file when it exists but cannot be read or parsed.
+    /// - Throws: `ArtifactError.failed` naming the file when it exists but cannot be read or parsed.
     public static func load(from url: URL) throws -> RunStatus? {
         let data: Data
         do {
@@ -117,12 +117,12 @@ public struct RunStatus: Codable, Sendable, Equatable {
         } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
             return nil
         } catch {
-            throw BackupJobError.failed("cannot read the status file \(url.path): \(error.localizedDescription)")
+            throw ArtifactError.failed("cannot read the status file \(url.path): \(error.localizedDescription)")
         }
         do {
             return try decoder.decode(RunStatus.self, from: data)
         } catch {
-            throw BackupJobError.failed("the status file \(url.path) is damaged or from an incompatible version: \(error)")
+            throw ArtifactError.failed("the status file \(url.path) is damaged or from an incompatible version: \(error)")
         }
     }
 
@@ -355,8 +355,8 @@ public struct PruneStatus: Codable, Sendable, Equatable {
 func replaceFileAtomically(at url: URL, with data: Data, mode: mode_t) throws {
     let folder = url.deletingLastPathComponent().path
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
-    func failure(_ what: String, _ path: String) -> BackupJobError {
-        BackupJobError.failed("cannot \(what) \(path): \(String(cString: strerror(errno)))")
+    func failure(_ what: String, _ path: String) -> ArtifactError {
+        ArtifactError.failed("cannot \(what) \(path): \(String(cString: strerror(errno)))")
     }
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
     guard fd >= 0 else { throw failure("create", temporary) }

@@ -37,7 +37,7 @@ public struct DeployError: Error, CustomStringConvertible, ExitCodeProviding, Eq
         Redacted.text((file.map { "\($0): " } ?? "") + message)
     }
 
-    public var exitCode: ExitCode {
+    public var exitCode: VaultopsExitCode {
         switch kind {
         case .configuration, .noRollbackTarget: .usage
         case .preflight, .backupPoint: .deployAborted

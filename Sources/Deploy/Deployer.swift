@@ -8,7 +8,7 @@ public struct DeployReport: Sendable {
     /// Where every command's output went.
     public var logFile: String
     /// The exit status: 0 done, 6 aborted before any change, 7 failed and rolled back, 8 rollback failed too.
-    public var exitCode: ExitCode { release.outcome.exitCode }
+    public var exitCode: VaultopsExitCode { release.outcome.exitCode }
 }
 
 /// Runs deploys and rollbacks for one config: lock → preflight → verified backup point → hooks and stages

@@ -23,7 +23,7 @@ public enum ReleaseOutcome: String, Codable, Sendable, Equatable, CaseIterable {
     case unfinished
 
     /// The exit status of the `deploy` or `rollback` that ended this way.
-    public var exitCode: ExitCode {
+    public var exitCode: VaultopsExitCode {
         switch self {
         case .succeeded: .success
         case .aborted: .deployAborted

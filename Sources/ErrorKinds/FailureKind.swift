@@ -1,7 +1,7 @@
 /// What kind of failure an error is, in the terms the person running vaultops acts on.
 ///
 /// Library modules describe their errors this way and never name an exit status: the one mapping from a kind to
-/// a status of SPEC.md is `ExitCode.for` in VaultopsCore (restic's `ComputeExitCode`). Outcomes that only a job
+/// a status of SPEC.md is `VaultopsExitCode.for` in VaultopsCore (restic's `ComputeExitCode`). Outcomes that only a job
 /// has (run's partial success, deploy's aborted / rolled back / rollback failed) stay with the job modules.
 public enum FailureKind: String, Sendable, Equatable, CaseIterable {
     /// The work failed; what any error without a kind is.

@@ -30,7 +30,7 @@ public func deepVerify(script: ScriptInput, serverURL: String,
     do {
         let url = try ConnectionString.replacingDatabase(in: serverURL, with: scratch)
         let options = RestoreOptions(force: true, noOwner: true, noPrivileges: true, stayInTarget: true)
-        _ = try PostgresRestorer(targetURL: url, options: options, logger: logger).restore(script)
+        _ = try ScriptRestorer(targetURL: url, options: options, logger: logger).restore(script)
         counts = try countRows(url: url, logger: logger)
     } catch {
         failure = error

@@ -10,7 +10,7 @@ import Archive
 ///
 /// A script is any Archive `ByteSource`: a `FileSource`, a `GzipReader` over a `.sql.gz` file, a
 /// `ReadAheadSource` over either, a checked artifact. What a stream throws while the restore reads it reaches
-/// the caller as itself (see `PostgresRestorer.restore`).
+/// the caller as itself (see `ScriptRestorer.restore`).
 public struct ScriptInput {
     /// The file name or URL shown in messages.
     public var name: String

@@ -67,6 +67,12 @@ public final class ProgressReporter: @unchecked Sendable {
         lock.withLock { total = value }
     }
 
+    /// Records a transfer's progress as the OSS client reports it (bytes done of total).
+    public func update(_ done: Int64, _ total: Int64) {
+        set(total: total)
+        set(completed: done)
+    }
+
     /// Ends the report with a summary (a log line, and the terminal line cleared).
     public func finish() {
         let summary: String? = lock.withLock {

@@ -42,7 +42,7 @@ struct Vaultops: ParsableCommand {
                 Foundation.exit(0)
             }
             printError(message)
-            Foundation.exit(VaultopsCore.ExitCode.usage.rawValue)
+            Foundation.exit(VaultopsExitCode.usage.rawValue)
         }
         do {
             var command = command
@@ -52,7 +52,7 @@ struct Vaultops: ParsableCommand {
             Foundation.exit(error.code.rawValue)
         } catch let error as ValidationError {
             printError("error: \(error.message)\n" + helpMessage(for: type(of: command)))
-            Foundation.exit(VaultopsCore.ExitCode.usage.rawValue)
+            Foundation.exit(VaultopsExitCode.usage.rawValue)
         } catch {
             // `vaultops SUBCOMMAND --help` (and `vaultops help X`) parse to ArgumentParser's help command, whose
             // run() throws the help text as a "successful" error.
@@ -68,7 +68,7 @@ struct Vaultops: ParsableCommand {
 
 /// Ends a command with a given exit code after it has printed what happened.
 struct CommandExit: Error {
-    let code: VaultopsCore.ExitCode
+    let code: VaultopsExitCode
 }
 
 /// Writes a line to standard error.

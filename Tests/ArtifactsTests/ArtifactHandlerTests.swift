@@ -38,7 +38,7 @@ struct ArtifactHandlerTests {
         #expect(ArtifactFormat.expectedEndings == ".sql.gz, .sql, .db.gz or .tar.gz")
         #expect(ArtifactKind.postgres.handler.expectedEndings == ".sql.gz or .sql")
         #expect(ArtifactKind.files.handler.expectedEndings == ".tar.gz")
-        #expect(BackupJobError.unknownArtifact(path: "x.zip").description
+        #expect(ArtifactError.unknownArtifact(path: "x.zip").description
                 == "x.zip: not a vaultops artifact (expected a name ending in .sql.gz, .sql, .db.gz or .tar.gz)")
     }
 

@@ -51,7 +51,7 @@ struct FilesSelectionTests {
         // What is archived still verifies and restores.
         #expect(Verifier.verify(result.artifact, deep: true).ok)
         let target = dir.file("restored")
-        _ = try Restorer.restoreFiles(result.artifact, to: target, force: false)
+        _ = try FolderRestore.restore(result.artifact, to: target, force: false)
         #expect(try String(contentsOf: target.appendingPathComponent("a/b/v.txt"), encoding: .utf8) == "a/b/v.txt")
         #expect(!FileManager.default.fileExists(atPath: target.appendingPathComponent("sub/x.log").path))
     }
@@ -103,11 +103,11 @@ struct FilesSelectionTests {
         #expect(alone.manifest.originalPath == nil, "restore of a single file needs --to: it has no folder to strip")
         #expect(Verifier.verify(alone.artifact, deep: true).ok)
         let target = dir.file("restored")
-        _ = try Restorer.restoreFiles(alone.artifact, to: target, force: false)
+        _ = try FolderRestore.restore(alone.artifact, to: target, force: false)
         #expect(try String(contentsOf: target.appendingPathComponent(".env"), encoding: .utf8) == "POSTGRES_PASSWORD=x\n")
         #expect((try FileManager.default.attributesOfItem(atPath: target.appendingPathComponent(".env").path)[.posixPermissions] as? Int) == 0o600)
         // A missing path names itself.
-        let error = #expect(throws: BackupJobError.self) {
+        let error = #expect(throws: ArtifactError.self) {
             try FilesBackup.run(directories: [dir.file("nope.env")], options: BackupOptions(outputDirectory: out))
         }
         #expect("\(error!)".contains("nope.env") && "\(error!)".contains("no such file or folder"), "\(error!)")

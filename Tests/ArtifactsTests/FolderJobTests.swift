@@ -95,7 +95,7 @@ struct FilesBackupChangeTests {
                                          })
         #expect(result.changedFiles.isEmpty)
         let target = dir.file("restored")
-        _ = try Restorer.restoreFiles(result.artifact, to: target, force: false)
+        _ = try FolderRestore.restore(result.artifact, to: target, force: false)
         #expect(try Data(contentsOf: target.appendingPathComponent("log.bin")) == Data(contentsOf: root.appendingPathComponent("log.bin")))
     }
 }
@@ -112,7 +112,7 @@ struct FolderRestoreSpaceTests {
         var probed: [String] = []
         var error: (any Error)?
         do {
-            _ = try Restorer.restoreFiles(result.artifact, to: target, force: false, freeSpace: { path in
+            _ = try FolderRestore.restore(result.artifact, to: target, force: false, freeSpace: { path in
                 probed.append(path)
                 return 4096
             })
@@ -125,7 +125,7 @@ struct FolderRestoreSpaceTests {
         #expect(!FileManager.default.fileExists(atPath: target.appendingPathComponent("log.bin").path))
 
         // Enough space: the restore goes ahead.
-        _ = try Restorer.restoreFiles(result.artifact, to: target, force: false, freeSpace: { _ in 1 << 40 })
+        _ = try FolderRestore.restore(result.artifact, to: target, force: false, freeSpace: { _ in 1 << 40 })
         #expect(FileManager.default.fileExists(atPath: target.appendingPathComponent("log.bin").path))
     }
 }

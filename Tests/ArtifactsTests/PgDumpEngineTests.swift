@@ -48,7 +48,7 @@ struct PgDumpEngineTests {
         ([PgDumpProgram](), "no pg_dump was found"),
     ])
     func olderRefused(programs: [PgDumpProgram], found: String) {
-        let error = #expect(throws: BackupJobError.self) {
+        let error = #expect(throws: ArtifactError.self) {
             try PgDumpProgram.choose(from: programs, serverMajor: 17, serverVersion: "17.2")
         }
         let text = error.map { "\($0)" } ?? ""

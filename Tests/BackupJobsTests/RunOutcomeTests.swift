@@ -10,7 +10,7 @@ struct RunOutcomeTests {
         var failed: Int
         var other: Int
         var dryRun = false
-        var expected: ExitCode
+        var expected: VaultopsExitCode
         var testDescription: String { label }
     }
 

@@ -73,7 +73,7 @@ struct StatusTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [RunStatus.fileName])
 
         try Data("{not json".utf8).write(to: url)
-        #expect(throws: BackupJobError.self) { try RunStatus.load(from: url) }
+        #expect(throws: ArtifactError.self) { try RunStatus.load(from: url) }
     }
 
     @Test("rows: stale after 26 hours, never-backed-up sources stale, uploaded only with OSS configured")

@@ -148,9 +148,9 @@ struct ReleaseHistoryTests {
         }
     }
 
-    @Test(arguments: [(ReleaseOutcome.succeeded, ExitCode.success), (.aborted, .deployAborted), (.rolledBack, .rolledBack),
+    @Test(arguments: [(ReleaseOutcome.succeeded, VaultopsExitCode.success), (.aborted, .deployAborted), (.rolledBack, .rolledBack),
                       (.rollbackFailed, .rollbackFailed), (.failed, .rollbackFailed), (.unfinished, .rollbackFailed)])
-    func outcomeExitCodes(_ outcome: ReleaseOutcome, _ code: ExitCode) {
+    func outcomeExitCodes(_ outcome: ReleaseOutcome, _ code: VaultopsExitCode) {
         #expect(outcome.exitCode == code)
     }
 

@@ -94,7 +94,7 @@ struct ClientLogicTests {
             try OSSConfiguration.fromEnvironment(["OSS_ENDPOINT": "oss-cn-beijing.aliyuncs.com", "OSS_ACCESS_KEY_ID": " "])
         }
         #expect(noKeys?.kind == .missingCredentials)
-        #expect(noKeys.map { ExitCode.for($0) } == .usage)
+        #expect(noKeys.map { VaultopsExitCode.for($0) } == .usage)
     }
 
     @Test("backoff is capped and jittered", arguments: [

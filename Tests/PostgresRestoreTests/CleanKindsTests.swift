@@ -36,7 +36,7 @@ struct CleanKindsTests {
     }
 
     static func restore(_ file: URL, into database: String, on server: PostgresServer, clean: Bool) throws {
-        _ = try PostgresRestorer(targetURL: try server.url(database: database), options: RestoreOptions(clean: clean))
+        _ = try ScriptRestorer(targetURL: try server.url(database: database), options: RestoreOptions(clean: clean))
             .restore(.file(file.path))
     }
 

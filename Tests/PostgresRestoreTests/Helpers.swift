@@ -58,7 +58,7 @@ enum Fixture {
     /// Restores `file` into `database` through the runner.
     @discardableResult
     static func restore(_ file: URL, into database: String, _ options: RestoreOptions = RestoreOptions()) throws -> RestoreSummary {
-        try PostgresRestorer(targetURL: try PostgresTestServer.url(database: database), options: options)
+        try ScriptRestorer(targetURL: try PostgresTestServer.url(database: database), options: options)
             .restore(.file(file.path))
     }
 

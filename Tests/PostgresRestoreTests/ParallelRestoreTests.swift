@@ -54,7 +54,7 @@ struct ParallelStepTests {
 @Suite("Restoring over several connections (--jobs 2) against the real server")
 struct ParallelRestoreTests {
     static func restore(_ file: URL, into database: String, jobs: Int) throws -> RestoreSummary {
-        try PostgresRestorer(targetURL: try PostgresTestServer.url(database: database), options: RestoreOptions(jobs: jobs))
+        try ScriptRestorer(targetURL: try PostgresTestServer.url(database: database), options: RestoreOptions(jobs: jobs))
             .restore(.file(file.path))
     }
 
@@ -96,7 +96,7 @@ struct ParallelRestoreTests {
         try Fixture.pgDump(source, to: script)
         #expect(try shell("gzip '\(script.path)'").status == 0)
         let target = try PostgresTestServer.freshDatabase("jobsgz")
-        let summary = try PostgresRestorer(targetURL: try PostgresTestServer.url(database: target), options: RestoreOptions(jobs: 2))
+        let summary = try ScriptRestorer(targetURL: try PostgresTestServer.url(database: target), options: RestoreOptions(jobs: 2))
             .restore(Self.gzipInput(script.path + ".gz"))
         #expect(try Fixture.comparable(target) == Fixture.comparable(source))
         #expect(summary.rowsPerTable == Fixture.expectedRows)
@@ -111,7 +111,7 @@ struct ParallelRestoreTests {
         #expect(try shell("gzip '\(script.path)'").status == 0)
         let input = Self.gzipInput(script.path + ".gz")
         let spool = try CopySpool(directory: dir.path)
-        let check = try checkScript(input, keepingItemsUpTo: PostgresRestorer.keptScriptLimit, spool: spool)
+        let check = try checkScript(input, keepingItemsUpTo: ScriptRestorer.keptScriptLimit, spool: spool)
         #expect(check.items != nil)
         #expect(spool.size == check.copyData.reduce(0) { $0 + ($1.upperBound - $1.lowerBound) })
         #expect(spool.size > 0)
@@ -119,7 +119,7 @@ struct ParallelRestoreTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["rich.sql.gz"])
 
         let target = try PostgresTestServer.freshDatabase("jobsspool")
-        let summary = try PostgresRestorer(targetURL: try PostgresTestServer.url(database: target), options: RestoreOptions(jobs: 2))
+        let summary = try ScriptRestorer(targetURL: try PostgresTestServer.url(database: target), options: RestoreOptions(jobs: 2))
             .restore(input, checked: check, spool: spool)
         #expect(try Fixture.comparable(target) == Fixture.comparable(source))
         #expect(summary.tables > 0)
@@ -167,7 +167,7 @@ struct ParallelRestoreTests {
         try PostgresTestServer.psql("ALTER DATABASE \"\(source)\" RENAME TO \"\(source)_orig\"")
 
         func restore(_ file: URL, into target: String) throws -> RestoreSummary {
-            try PostgresRestorer(targetURL: try PostgresTestServer.url(database: target), options: RestoreOptions(createDatabase: true, jobs: 2))
+            try ScriptRestorer(targetURL: try PostgresTestServer.url(database: target), options: RestoreOptions(createDatabase: true, jobs: 2))
                 .restore(.file(file.path))
         }
         let target = "jobs_new_\(UUID().uuidString.prefix(8).lowercased())"
@@ -204,14 +204,14 @@ struct ParallelRestoreTests {
 
         let target = try PostgresTestServer.freshDatabase("jobsgzbad")
         let error = #expect(throws: (any Error).self) {
-            try PostgresRestorer(targetURL: try PostgresTestServer.url(database: target), options: RestoreOptions(jobs: 2))
+            try ScriptRestorer(targetURL: try PostgresTestServer.url(database: target), options: RestoreOptions(jobs: 2))
                 .restore(Self.gzipInput(gz))
         }
         #expect(error != nil)
         #expect(try Fixture.userObjects(target) == 0)
         // A target that does not even exist gives the same damage error: the damage is found before any connection.
         let missing = #expect(throws: (any Error).self) {
-            try PostgresRestorer(targetURL: try PostgresTestServer.url(database: "no_such_db_\(UUID().uuidString.prefix(8))"),
+            try ScriptRestorer(targetURL: try PostgresTestServer.url(database: "no_such_db_\(UUID().uuidString.prefix(8))"),
                                  options: RestoreOptions(jobs: 2))
                 .restore(Self.gzipInput(gz))
         }
@@ -228,7 +228,7 @@ struct ParallelRestoreTests {
         let before = try Fixture.comparable(source)
         for options in [RestoreOptions(clean: true, jobs: 2), RestoreOptions(force: true, jobs: 2)] {
             let error = #expect(throws: PostgresRestoreError.self) {
-                try PostgresRestorer(targetURL: try PostgresTestServer.url(database: source), options: options).restore(.file(script.path))
+                try ScriptRestorer(targetURL: try PostgresTestServer.url(database: source), options: options).restore(.file(script.path))
             }
             #expect(error?.kind == .options)
         }

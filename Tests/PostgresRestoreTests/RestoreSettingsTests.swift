@@ -13,7 +13,7 @@ struct RestoreSettingsTests {
     func maintenanceWorkMem(setting: String?, prefix: String, expected: String?) throws {
         let database = try PostgresTestServer.freshDatabase("mwm")
         let input = ScriptInput(name: "settings.sql") { BytesSource(prefix + Self.script) }
-        _ = try PostgresRestorer(targetURL: try PostgresTestServer.url(database: database),
+        _ = try ScriptRestorer(targetURL: try PostgresTestServer.url(database: database),
                                  options: RestoreOptions(maintenanceWorkMem: setting)).restore(input)
         let serverDefault = try PostgresTestServer.psql("SHOW maintenance_work_mem", database: database)
         #expect(try PostgresTestServer.psql("SELECT value FROM seen", database: database) == (expected ?? serverDefault))
@@ -24,7 +24,7 @@ struct RestoreSettingsTests {
         let database = try PostgresTestServer.freshDatabase("mwmbad")
         let input = ScriptInput(name: "settings.sql") { BytesSource(Self.script) }
         #expect {
-            _ = try PostgresRestorer(targetURL: try PostgresTestServer.url(database: database),
+            _ = try ScriptRestorer(targetURL: try PostgresTestServer.url(database: database),
                                      options: RestoreOptions(maintenanceWorkMem: "lots'; DROP TABLE x; --")).restore(input)
         } throws: { error in
             (error as? PostgresRestoreError)?.kind == .target && "\(error)".contains("maintenance_work_mem")

@@ -259,7 +259,7 @@ struct RestoreTests {
         nonisolated(unsafe) let unsafeKiller = killer
         unsafeKiller.start()
         let error = #expect(throws: PostgresRestoreError.self) {
-            try PostgresRestorer(targetURL: url).restore(.file(script.path))
+            try ScriptRestorer(targetURL: url).restore(.file(script.path))
         }
         while unsafeKiller.isExecuting { Thread.sleep(forTimeInterval: 0.05) }
         #expect(error?.kind == .connectionLost)
@@ -356,7 +356,7 @@ struct RestoreTests {
             EndCheckSource(BytesSource("CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\n", chunkSize: 16)) { throw Damaged() }
         }
         #expect(throws: Damaged()) {
-            try PostgresRestorer(targetURL: try PostgresTestServer.url(database: target)).restore(input)
+            try ScriptRestorer(targetURL: try PostgresTestServer.url(database: target)).restore(input)
         }
         #expect(try PostgresTestServer.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", database: target) == "0")
     }
@@ -368,7 +368,7 @@ struct RestoreSecretTests {
     /// it connects, so its logs and errors hide it too.
     @Test func theTargetsPasswordIsRegisteredBeforeConnecting() throws {
         let secret = "Restore-Target-\(UUID().uuidString.prefix(8))"
-        let restorer = PostgresRestorer(targetURL: "postgresql://someone:\(secret)@127.0.0.1:1/db?connect_timeout=3")
+        let restorer = ScriptRestorer(targetURL: "postgresql://someone:\(secret)@127.0.0.1:1/db?connect_timeout=3")
         #expect(Redacted.registeredSecrets.contains(secret))
         let error = #expect(throws: PostgresRestoreError.self) {
             try restorer.restore(ScriptInput(name: "x.sql") { BytesSource("SELECT 1;\n", chunkSize: 64) })

@@ -27,7 +27,7 @@ struct UntrustedStatementTests {
         try Fixture.write("CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\n\(form.sql)\nCREATE TABLE u (a int);\n", to: script)
         let target = try PostgresTestServer.freshDatabase("hazard")
         let error = #expect(throws: PostgresRestoreError.self) {
-            try PostgresRestorer(targetURL: try PostgresTestServer.url(database: target), options: RestoreOptions(jobs: form.jobs))
+            try ScriptRestorer(targetURL: try PostgresTestServer.url(database: target), options: RestoreOptions(jobs: form.jobs))
                 .restore(.file(script.path))
         }
         #expect(error?.line == 3, "\(form.name)")

@@ -186,7 +186,7 @@ struct ArtifactNameTests {
             let error = #expect(throws: ArtifactNameError.self) { try ArtifactName.validate(source: c.value) }
             #expect(error?.description.contains(fragment) == true, "\(error?.description ?? "")")
             #expect(error?.description.contains("'\(c.value)'") == true)
-            #expect(error.map { ExitCode.for($0) } == .usage)
+            #expect(error.map { VaultopsExitCode.for($0) } == .usage)
         } else {
             #expect(throws: Never.self) { try ArtifactName.validate(source: c.value) }
         }

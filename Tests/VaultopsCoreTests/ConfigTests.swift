@@ -323,7 +323,7 @@ struct ConfigTests {
     func errorsNameKeyAndLine(_ c: ErrorCase) {
         let error = #expect(throws: ConfigError.self) { try Self.parse(c.yaml, env: c.env) }
         #expect(error?.description == c.expected)
-        #expect(error.map { ExitCode.for($0) } == .usage)
+        #expect(error.map { VaultopsExitCode.for($0) } == .usage)
     }
 
     @Test func unknownKeyErrorCarriesPathAndLine() throws {
@@ -374,7 +374,7 @@ struct ConfigTests {
             try ConfigLoader.load(from: URL(fileURLWithPath: "/nonexistent/\(UUID().uuidString)/vaultops.yml"))
         }
         #expect(error?.description.contains("the config file does not exist") == true)
-        #expect(error.map { ExitCode.for($0) } == .usage)
+        #expect(error.map { VaultopsExitCode.for($0) } == .usage)
     }
 
     @Test(arguments: [

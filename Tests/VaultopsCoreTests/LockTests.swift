@@ -53,7 +53,7 @@ struct LockTests {
         #expect(error == .held(by: "pid \(holder.pid) (vaultops run --config /etc/vaultops/vaultops.yml) since 2026-01-01T02:00:00Z",
                                path: path))
         #expect(error?.description == "another vaultops is running: \(path) is held by pid \(holder.pid) (vaultops run --config /etc/vaultops/vaultops.yml) since 2026-01-01T02:00:00Z")
-        #expect(error.map { ExitCode.for($0) } == .locked)
+        #expect(error.map { VaultopsExitCode.for($0) } == .locked)
         holder.stop()
         // The kernel dropped the dead holder's lock: no stale lock.
         let lock = try ProcessLock.acquire(path: path)
@@ -139,7 +139,7 @@ struct LockTests {
 
     @Test func unopenableLockFileIsAFailure() {
         let error = #expect(throws: LockError.self) { try ProcessLock.acquire(path: "/proc/vaultops-\(UUID().uuidString).lock") }
-        #expect(error.map { ExitCode.for($0) } == .failure)
+        #expect(error.map { VaultopsExitCode.for($0) } == .failure)
         #expect(error?.description.hasPrefix("cannot open lock file /proc/") == true)
     }
 }

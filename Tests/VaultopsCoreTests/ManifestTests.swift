@@ -81,7 +81,7 @@ struct ManifestTests {
         let error = #expect(throws: ManifestError.self) { try Manifest.decode(data, file: "/b/db.sql.gz.manifest.json") }
         #expect(error?.description.hasPrefix("manifest /b/db.sql.gz.manifest.json: ") == true)
         #expect(error?.description.contains(c.fragment) == true, "\(error?.description ?? "")")
-        #expect(error.map { ExitCode.for($0) } == (c.damaged ? .verificationFailed : .failure))
+        #expect(error.map { VaultopsExitCode.for($0) } == (c.damaged ? .verificationFailed : .failure))
     }
 
     @Test func rejectsNonJSONAndMissingFiles() {
@@ -91,7 +91,7 @@ struct ManifestTests {
             try Manifest.load(from: URL(fileURLWithPath: "/nonexistent/\(UUID().uuidString).manifest.json"))
         }
         #expect(missing?.description.hasSuffix("it does not exist") == true)
-        #expect(missing.map { ExitCode.for($0) } == .failure)
+        #expect(missing.map { VaultopsExitCode.for($0) } == .failure)
     }
 
     @Test(arguments: [

@@ -12,12 +12,12 @@ import Testing
 @testable import VaultopsCore
 
 /// Every error type of every module, one value per case (or per flag), with the SPEC exit status it ends
-/// `vaultops` with. The process maps errors to statuses through `ExitCode.for`, so this table is what users see.
+/// `vaultops` with. The process maps errors to statuses through `VaultopsExitCode.for`, so this table is what users see.
 @Suite("Exit codes of every error type")
 struct ExitCodeMappingTests {
     struct Plain: Error {}
 
-    static let table: [(name: String, error: any Error, code: ExitCode)] = [
+    static let table: [(name: String, error: any Error, code: VaultopsExitCode)] = [
         // VaultopsCore
         ("ArtifactNameError", ArtifactNameError(value: "a/b", reason: "x"), .usage),
         ("ConfigError", ConfigError(file: "v.yml", line: 3, message: "x"), .usage),
@@ -78,12 +78,12 @@ struct ExitCodeMappingTests {
         ("ArchiveError.truncated", ArchiveError.truncated("f", detail: "x"), .failure),
         ("ArchiveError.io", ArchiveError.io(path: "f", operation: "read", errno: 5), .failure),
         // BackupJobs (a job module)
-        ("BackupJobError.outputFolder", BackupJobError.outputFolder(path: "p", reason: "x"), .failure),
-        ("BackupJobError.source", BackupJobError.source(path: "p", reason: "x"), .failure),
-        ("BackupJobError.verification", BackupJobError.verification(path: "p", reason: "x"), .verificationFailed),
-        ("BackupJobError.unknownArtifact", BackupJobError.unknownArtifact(path: "p"), .usage),
-        ("BackupJobError.refused", BackupJobError.refused(path: "p", reason: "x"), .failure),
-        ("BackupJobError.failed", BackupJobError.failed("x"), .failure),
+        ("ArtifactError.outputFolder", ArtifactError.outputFolder(path: "p", reason: "x"), .failure),
+        ("ArtifactError.source", ArtifactError.source(path: "p", reason: "x"), .failure),
+        ("ArtifactError.verification", ArtifactError.verification(path: "p", reason: "x"), .verificationFailed),
+        ("ArtifactError.unknownArtifact", ArtifactError.unknownArtifact(path: "p"), .usage),
+        ("ArtifactError.refused", ArtifactError.refused(path: "p", reason: "x"), .failure),
+        ("ArtifactError.failed", ArtifactError.failed("x"), .failure),
         // Deploy (a job module: 6 is its own)
         ("DeployError.configuration", DeployError(.configuration, "x"), .usage),
         ("DeployError.preflight", DeployError(.preflight, "x"), .deployAborted),
@@ -100,21 +100,21 @@ struct ExitCodeMappingTests {
     @Test("each error maps to its SPEC exit status")
     func everyErrorType() {
         for (name, error, code) in Self.table {
-            #expect(ExitCode.for(error) == code, "\(name)")
+            #expect(VaultopsExitCode.for(error) == code, "\(name)")
         }
     }
 
     @Test("deploy and rollback outcomes keep their statuses (0, 6, 7, 8)", arguments: [
-        (ReleaseOutcome.succeeded, ExitCode.success), (.aborted, .deployAborted), (.rolledBack, .rolledBack),
+        (ReleaseOutcome.succeeded, VaultopsExitCode.success), (.aborted, .deployAborted), (.rolledBack, .rolledBack),
         (.rollbackFailed, .rollbackFailed), (.failed, .rollbackFailed), (.unfinished, .rollbackFailed),
     ])
-    func releaseOutcomes(_ outcome: ReleaseOutcome, _ code: ExitCode) {
+    func releaseOutcomes(_ outcome: ReleaseOutcome, _ code: VaultopsExitCode) {
         #expect(outcome.exitCode == code)
     }
 
     @Test("run's partial status stays 5")
     func partialRun() {
         #expect(RunOutcome.exitCode(sourcesBackedUp: 1, sourcesFailed: 1, otherProblems: 0, dryRun: false) == .partial)
-        #expect(ExitCode.partial.rawValue == 5)
+        #expect(VaultopsExitCode.partial.rawValue == 5)
     }
 }

@@ -53,17 +53,9 @@ struct Download: ParsableCommand {
             return
         }
         if dryRun { throw ValidationError("--dry-run applies to mirroring a prefix (oss://BUCKET/PREFIX/ DIR)") }
-        let name = URL(fileURLWithPath: location.key).lastPathComponent
-        var dest = destination ?? name
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: dest, isDirectory: &isDir), isDir.boolValue {
-            dest = URL(fileURLWithPath: dest).appendingPathComponent(name).path
-        }
-        if FileManager.default.fileExists(atPath: dest) && !force {
-            throw ObjectStorageError(.invalidConfiguration, "\(dest) already exists: pass --force to replace it")
-        }
+        let dest = try DownloadDestination.path(for: location, given: destination, force: force)
         let backend = try OSSCommand.settings().bucketBackend(location)
-        let reporter = ProgressReporter(label: name, total: nil)
+        let reporter = ProgressReporter(label: URL(fileURLWithPath: location.key).lastPathComponent, total: nil)
         let result = try backend.load(location.key, to: URL(fileURLWithPath: dest), progress: { done, total in reporter.update(done, total) })
         reporter.finish()
         var line = "downloaded \(location) -> \(dest) (\(TransferProgress.bytes(result.size)), crc64 \(result.crc64)"

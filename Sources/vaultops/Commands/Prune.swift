@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import ObjectStorage
 import Retention
 import Storage
 
@@ -67,15 +66,9 @@ struct Prune: ParsableCommand {
 
     func run() throws {
         let timeZone = timeZoneName.flatMap(TimeZone.init(identifier:)) ?? .current
-        let report: PruneReport
-        if location.lowercased().hasPrefix("oss://") {
-            // Same plan as for a folder: ListObjectsV2 pages in, DeleteMultipleObjects and aborted uploads out.
-            let target = try OSSLocation(parsing: location)
-            let backend = try OSSSettings().backend(bucket: target.bucket, prefix: target.key)
-            report = try Pruner.run(backend: backend, policy: policy, timeZone: timeZone, dryRun: dryRun)
-        } else {
-            report = try Pruner.run(backend: LocalFolderBackend(path: location), policy: policy, timeZone: timeZone, dryRun: dryRun)
-        }
+        // The same plan for a folder and for OSS (ListObjectsV2 pages in, DeleteMultipleObjects and aborted uploads out).
+        let backend = try OSSSettings().backend(location: location)
+        let report = try Pruner.run(backend: backend, policy: policy, timeZone: timeZone, dryRun: dryRun)
         print(json ? report.json() : report.text, terminator: "")
         if !report.succeeded {
             throw RetentionError(.removeFailed, "\(report.failures.count) of the planned removals failed",

@@ -12,27 +12,8 @@ struct Rm: ParsableCommand {
 
     mutating func run() throws {
         guard !objects.isEmpty else { throw ObjectStorageError(.invalidURL, "rm needs at least one oss://BUCKET/KEY") }
-        var byBucket: [(bucket: String, keys: [String])] = []
-        for text in objects {
-            let location = try OSSLocation(parsing: text)
-            guard !location.key.isEmpty, !location.key.hasSuffix("/") else {
-                throw ObjectStorageError(.invalidURL, "rm deletes single objects: \(text) names a bucket or prefix")
-            }
-            if let i = byBucket.firstIndex(where: { $0.bucket == location.bucket }) {
-                byBucket[i].keys.append(location.key)
-            } else {
-                byBucket.append((location.bucket, [location.key]))
-            }
-        }
-        let settings = OSSCommand.settings()
-        for group in byBucket {
-            let backend = try settings.backend(bucket: group.bucket)
-            if group.keys.count == 1 {
-                try backend.remove(group.keys[0])
-            } else {
-                try backend.remove(group.keys)
-            }
-            for key in group.keys { print("deleted oss://\(group.bucket)/\(key)") }
+        try OSSCommand.settings().removeObjects(objects) { bucket, keys in
+            for key in keys { print("deleted oss://\(bucket)/\(key)") }
         }
     }
 }

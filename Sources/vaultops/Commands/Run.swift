@@ -40,38 +40,15 @@ struct Run: ParsableCommand {
     func run() throws {
         let url = ConfigLoader.configURL(explicit: config)
         let loaded = try ConfigLoader.load(from: url)
-        guard !loaded.sources.isEmpty else {
-            throw ConfigError(file: url.path, line: nil, keyPath: "sources", message: "no sources configured: nothing to back up")
+        let selection = try SourceSelection.resolve(all: allSources, names: sources, in: loaded, file: url.path)
+        let code = try RunJob.runHoldingLock(config: loaded, file: url.path, dryRun: dryRun, selection: selection) { outcome in
+            printOutcome(outcome)
         }
-        for name in sources where loaded.source(named: name) == nil {
-            throw ConfigError(file: url.path, line: nil, keyPath: "sources",
-                              message: "--source \(name): no such source (configured: \(loaded.sources.map(\.name).joined(separator: ", ")))")
-        }
-        let selection: SourceSelection = allSources ? .all : sources.isEmpty ? .due : .named(sources)
-        let logger = VaultopsLogging.logger("vaultops.run")
-        // Failures at error level and retries at warning level, so `grep -E 'ERROR|WARN'` finds what needs a look.
-        let log: @Sendable (String) -> Void = { line in
-            switch RunLogLevel(line: line) {
-            case .error: logger.error("\(line)")
-            case .warning: logger.warning("\(line)")
-            case .info: logger.info("\(line)")
-            }
-        }
-        var lock: ProcessLock?
-        if !dryRun, let path = loaded.lockPath {
-            do {
-                lock = try ProcessLock.acquire(path: path, command: "vaultops run")
-            } catch {
-                // An unusable lock file (a full or broken backup folder) or a run stuck for longer than the source
-                // timeouts must reach the webhook and the metrics like any failed run.
-                RunJob.reportLockFailure(error, config: loaded, log: log)
-                throw error
-            }
-            if let problem = lock?.recordProblem { log(problem) }
-        }
-        defer { lock?.release() }
-        logger.info("run started: \(loaded.sources.count) sources from \(url.path)\(dryRun ? " (dry run)" : "")")
-        let outcome = try RunJob.run(config: loaded, dryRun: dryRun, selection: selection, log: log)
+        if code != .success { throw CommandExit(code: code) }
+    }
+
+    /// One line per source, prune and problem of the run.
+    func printOutcome(_ outcome: RunOutcome) {
         for source in outcome.sources {
             if let skipped = source.skipped {
                 print("skipped \(source.name)  \(skipped)")
@@ -91,11 +68,5 @@ struct Run: ParsableCommand {
         }
         for error in outcome.errors { print("FAILED  \(error)") }
         if let problem = outcome.notificationProblem { print("notify  FAILED: \(problem)") }
-        let code = outcome.exitCode
-        let ran = outcome.sources.filter { $0.skipped == nil }
-        let done = ran.filter(\.succeeded).count
-        let skipped = outcome.sources.count - ran.count
-        logger.info("run finished: \(done) of \(ran.count) sources done\(skipped > 0 ? ", \(skipped) not due" : ""), exit \(code.rawValue)")
-        if code != .success { throw CommandExit(code: code) }
     }
 }

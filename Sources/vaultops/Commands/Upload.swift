@@ -56,31 +56,16 @@ struct Upload: ParsableCommand {
         guard (1...1024).contains(partSize), (1...64).contains(jobs) else {
             throw ObjectStorageError(.invalidConfiguration, "--part-size must be 1-1024 MiB and --jobs 1-64")
         }
-        let folders = files.filter { path in
-            var isDir: ObjCBool = false
-            return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+        let plan: FileUpload.Plan
+        do {
+            plan = try FileUpload.plan(Array(files), to: destination, mirrorOnly: delete || dryRun)
+        } catch let error as FileUpload.RequestError {
+            throw ValidationError(error.message)
         }
-        if !folders.isEmpty {
-            guard folders.count == files.count else {
-                throw ValidationError("give either files or folders to upload, not both (folders: \(folders.joined(separator: ", ")))")
-            }
-            try mirror(Array(folders), to: destination)
-            return
+        switch plan {
+        case let .mirror(folders): try mirror(folders, to: destination)
+        case let .files(items): try upload(items, to: destination)
         }
-        if delete || dryRun {
-            throw ValidationError("--delete and --dry-run apply to mirroring folders; \(files.joined(separator: ", ")) \(files.count == 1 ? "is a file" : "are files")")
-        }
-        for file in files {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir), !isDir.boolValue else {
-                throw ObjectStorageError(.invalidConfiguration, "\(file) is not a file")
-            }
-        }
-        let asPrefix = destination.key.isEmpty || destination.key.hasSuffix("/")
-        if !asPrefix && files.count > 1 {
-            throw ObjectStorageError(.invalidURL, "uploading several files needs a destination prefix ending in '/': \(destination)")
-        }
-        try upload(Array(files), to: destination, asPrefix: asPrefix)
     }
 }
 
@@ -93,31 +78,12 @@ extension Upload {
         return settings
     }
 
-    /// Uploads each file, and an artifact given with its manifest sidecar as `run` uploads it (artifact first,
-    /// the manifest recording the artifact's CRC-64 as `crc64ecma`: `ArtifactUpload`).
-    func upload(_ files: [String], to destination: OSSLocation, asPrefix: Bool) throws {
-        let backend = try settings.bucketBackend(destination)
+    /// Uploads each file, and an artifact given with its manifest sidecar as `run` uploads it (`FileUpload`).
+    func upload(_ items: [FileUpload.Item], to destination: OSSLocation) throws {
         var options = SaveOptions(overwrite: force)
         options.checkpointDirectory = checkpointDir.map { URL(fileURLWithPath: $0) }
-        let given = Set(files)
-        let manifests = Set(files.filter { !$0.hasSuffix(Manifest.sidecarSuffix) && given.contains($0 + Manifest.sidecarSuffix) }
-            .map { $0 + Manifest.sidecarSuffix })
-        for file in files where !manifests.contains(file) {
-            let url = URL(fileURLWithPath: file)
-            let key = asPrefix ? destination.key + url.lastPathComponent : destination.key
-            let reporter = ProgressReporter(label: url.lastPathComponent, total: nil)
-            let progress: StorageProgress = { done, total in reporter.update(done, total) }
-            if asPrefix && manifests.contains(file + Manifest.sidecarSuffix) {
-                let result = try ArtifactUpload.upload(artifact: url, manifest: Manifest.sidecarURL(for: url), as: key, to: backend,
-                                                       options: options, progress: progress)
-                reporter.finish()
-                printUploaded(file, result.artifact, bucket: destination.bucket)
-                printUploaded(file + Manifest.sidecarSuffix, result.manifest, bucket: destination.bucket)
-            } else {
-                let saved = try backend.save(key, from: url, options: options, progress: progress)
-                reporter.finish()
-                printUploaded(file, saved, bucket: destination.bucket)
-            }
+        try FileUpload.upload(items, to: try settings.bucketBackend(destination), options: options) { file, saved in
+            printUploaded(file, saved, bucket: destination.bucket)
         }
     }
 
@@ -140,48 +106,5 @@ extension Upload {
                                        events: OSSCommand.mirrorEventPrinter(dryRun: dryRun, verbose: verbose))
         reporter?.finish()
         try OSSCommand.finish(report)
-    }
-}
-
-/// What the OSS commands share: settings (and so backends) whose retries are logged.
-enum OSSCommand {
-    /// The OSS settings from the environment, with retries logged to standard error.
-    static func settings() -> OSSSettings {
-        OSSSettings(onRetry: { line in FileHandle.standardError.write(Data("vaultops: \(line)\n".utf8)) })
-    }
-
-    /// Prints mirror events: problems and failures to standard error always; on a dry run every decision
-    /// to standard output; otherwise sent and deleted files only when `verbose`.
-    static func mirrorEventPrinter(dryRun: Bool, verbose: Bool) -> @Sendable (MirrorEvent) -> Void {
-        { event in
-            switch event {
-            case let .problem(problem):
-                TerminalOutput.shared.writeLine("vaultops: not mirrored: \(problem)")
-            case let .failed(subject, message):
-                TerminalOutput.shared.writeLine("vaultops: FAILED \(subject): \(Redacted.text(message))")
-            case let .sent(subject, bytes, reason) where dryRun || verbose:
-                print("\(dryRun ? "would send" : "sent") \(subject) (\(reason.rawValue), \(ProgressReporter.formatBytes(bytes)))")
-            case let .skipped(subject) where dryRun:
-                print("would skip \(subject) (same size and CRC-64)")
-            case let .deleted(subject) where dryRun || verbose:
-                print("\(dryRun ? "would delete" : "deleted") \(subject)")
-            default:
-                break
-            }
-        }
-    }
-
-    /// Prints a mirror's summary; exits 1 when a file failed or was not mirrored.
-    static func finish(_ report: MirrorReport) throws {
-        print(report.summary)
-        if !report.ok { throw CommandExit(code: .failure) }
-    }
-}
-
-extension ProgressReporter {
-    /// Records a transfer's progress as the OSS client reports it (bytes done of total).
-    func update(_ done: Int64, _ total: Int64) {
-        set(total: total)
-        set(completed: done)
     }
 }

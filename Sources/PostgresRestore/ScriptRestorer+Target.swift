@@ -2,7 +2,7 @@ import Foundation
 import LibPQ
 
 /// The restore stays in its target, refuses untrusted statements, and stops on a signal.
-extension PostgresRestorer {
+extension ScriptRestorer {
     /// Runs, translates or refuses a statement that names a database (see `DatabaseScope`).
     func runAboutDatabase(_ sql: String, line: Int, references: DatabaseReferences) throws {
         let decision: DatabaseScope.Decision

@@ -48,7 +48,7 @@ enum DumpDamage: String, CaseIterable, CustomStringConvertible {
 }
 
 @Suite("Restoring a dump while checking it")
-struct PostgresRestoreJobTests {
+struct PostgresDumpRestoreTests {
     /// A source database of a few MiB (several read-ahead chunks) and its vaultops dump.
     static func dump(in dir: TempDir) throws -> (source: String, result: BackupResult) {
         let source = try PostgresTestServer.freshDatabase("jobsrc")
@@ -72,7 +72,7 @@ struct PostgresRestoreJobTests {
         let dir = try TempDir("restorejob")
         let (source, result) = try Self.dump(in: dir)
         let target = try PostgresTestServer.freshDatabase("jobdst")
-        let summary = try PostgresRestoreJob.restore(result.artifact, targetURL: try PostgresTestServer.url(database: target),
+        let summary = try PostgresDumpRestore.restore(result.artifact, targetURL: try PostgresTestServer.url(database: target),
                                                      options: RestoreOptions())
         #expect(summary.rows == 100_000)
         #expect(summary.bytesRead == result.manifest.uncompressedBytes)
@@ -91,16 +91,16 @@ struct PostgresRestoreJobTests {
             try PostgresTestServer.psql("CREATE TABLE keep (x int); INSERT INTO keep VALUES (42)", database: target)
         }
         do {
-            _ = try PostgresRestoreJob.restore(result.artifact, targetURL: try PostgresTestServer.url(database: target),
+            _ = try PostgresDumpRestore.restore(result.artifact, targetURL: try PostgresTestServer.url(database: target),
                                                options: RestoreOptions(force: force))
             Issue.record("a damaged artifact (\(damage)) was restored")
-        } catch let error as BackupJobError {
+        } catch let error as ArtifactError {
             guard case .verification(_, let reason) = error else {
                 Issue.record("expected a verification failure, got \(error)")
                 return
             }
             #expect(reason.contains("nothing was restored"))
-            #expect(error.exitCode == .verificationFailed)
+            #expect(VaultopsExitCode.for(error) == .verificationFailed)
         }
         let tables = try PostgresTestServer.psql("SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'public'", database: target)
         #expect(tables == (force ? "keep" : ""))
@@ -113,7 +113,7 @@ struct PostgresRestoreJobTests {
         let target = try PostgresTestServer.freshDatabase("jobbusy")
         try PostgresTestServer.psql("CREATE TABLE parts (id int); INSERT INTO parts VALUES (7)", database: target)
         #expect {
-            _ = try PostgresRestoreJob.restore(result.artifact, targetURL: try PostgresTestServer.url(database: target),
+            _ = try PostgresDumpRestore.restore(result.artifact, targetURL: try PostgresTestServer.url(database: target),
                                                options: RestoreOptions())
         } throws: { error in
             (error as? PostgresRestoreError)?.kind == .targetNotEmpty && "\(error)".contains("--clean") && "\(error)".contains("--force")
@@ -130,6 +130,6 @@ struct PostgresRestoreJobTests {
         (RestoreOptions(singleTransaction: false), false),
     ])
     func streamingModes(options: RestoreOptions, streams: Bool) {
-        #expect(PostgresRestoreJob.checksWhileRestoring(options) == streams)
+        #expect(PostgresDumpRestore.checksWhileRestoring(options) == streams)
     }
 }

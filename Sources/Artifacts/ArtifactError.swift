@@ -1,8 +1,8 @@
+import ErrorKinds
 import Foundation
-import VaultopsCore
 
-/// Errors of backup, verify and restore jobs, with the path or source they concern.
-public enum BackupJobError: Error, CustomStringConvertible, ExitCodeProviding {
+/// Errors of backing up, verifying and restoring artifacts, with the path or source they concern.
+public enum ArtifactError: Error, CustomStringConvertible, KindedError {
     /// The output folder is missing, not a folder, or not writable.
     case outputFolder(path: String, reason: String)
     /// A source path does not exist or cannot be read.
@@ -28,9 +28,9 @@ public enum BackupJobError: Error, CustomStringConvertible, ExitCodeProviding {
         }
     }
 
-    public var exitCode: ExitCode {
+    public var failureKind: FailureKind {
         switch self {
-        case .verification: return .verificationFailed
+        case .verification: return .verification
         case .unknownArtifact: return .usage
         case .outputFolder, .source, .refused, .failed: return .failure
         }

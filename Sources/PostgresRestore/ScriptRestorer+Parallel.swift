@@ -3,7 +3,7 @@ import LibPQ
 
 /// `--jobs N` > 1: the workers that load tables and build indexes beside the main connection, and undoing
 /// what a failed parallel restore committed.
-extension PostgresRestorer {
+extension ScriptRestorer {
 
     /// Hands `step` to the workers, after what the main connection did is committed (so they see it).
     func dispatch(_ step: ParallelStep, sql: String, line: Int, copyData: Range<Int64>?) throws {

@@ -2,10 +2,10 @@ import ErrorKinds
 
 /// The process exit status of `vaultops`, as SPEC.md defines it (6–8 are the deploy outcomes).
 ///
-/// Decided in one place: `ExitCode.for(_:)` maps any error to a status, so every command exits the same way.
-/// - Important: ArgumentParser also has a type named `ExitCode`; in the executable spell this one
-///   `VaultopsCore.ExitCode` (or use the `VaultopsExitCode` alias).
-public enum ExitCode: Int32, Sendable, CaseIterable, CustomStringConvertible {
+/// Decided in one place: `VaultopsExitCode.for(_:)` maps any error to a status, so every command exits the same way.
+/// - Note: Named `VaultopsExitCode`, not `ExitCode`, because ArgumentParser (imported beside it in the executable)
+///   has a type of that name.
+public enum VaultopsExitCode: Int32, Sendable, CaseIterable, CustomStringConvertible {
     /// Everything worked.
     case success = 0
     /// Something failed.
@@ -45,7 +45,7 @@ public enum ExitCode: Int32, Sendable, CaseIterable, CustomStringConvertible {
     /// Library modules' errors say their `FailureKind` and never name a status; a job module's error that ends a
     /// job with an outcome of its own (deploy's "aborted", 6) provides the status itself; anything else is `failure`.
     /// Here rather than in the executable because the job modules decide exit codes too (`run`'s lock report).
-    public static func `for`(_ error: any Error) -> ExitCode {
+    public static func `for`(_ error: any Error) -> VaultopsExitCode {
         if let provider = error as? any ExitCodeProviding { return provider.exitCode }
         guard let kinded = error as? any KindedError else { return .failure }
         switch kinded.failureKind {
@@ -57,19 +57,16 @@ public enum ExitCode: Int32, Sendable, CaseIterable, CustomStringConvertible {
     }
 }
 
-/// An unambiguous name for `VaultopsCore.ExitCode` in files that also import ArgumentParser.
-public typealias VaultopsExitCode = ExitCode
-
 /// An error of a job module that knows which exit status it should end the process with.
 ///
 /// Only for outcomes a `FailureKind` cannot say (deploy's aborted, 6); library modules' errors adopt
-/// `KindedError` instead and leave the status to `ExitCode.for`.
+/// `KindedError` instead and leave the status to `VaultopsExitCode.for`.
 public protocol ExitCodeProviding: Error {
     /// The status the process exits with when this error ends it.
-    var exitCode: ExitCode { get }
+    var exitCode: VaultopsExitCode { get }
 }
 
 /// The exit status for `error` (the one place where errors become exit codes).
-public func exitCode(for error: any Error) -> ExitCode {
-    ExitCode.for(error)
+public func exitCode(for error: any Error) -> VaultopsExitCode {
+    VaultopsExitCode.for(error)
 }

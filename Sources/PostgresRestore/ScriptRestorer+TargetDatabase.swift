@@ -2,7 +2,7 @@ import Foundation
 import LibPQ
 
 /// The target database: its transaction, the empty-target check (or `--clean`), creating it, and connecting.
-extension PostgresRestorer {
+extension ScriptRestorer {
 
     func beginIfNeeded() throws {
         // With jobs > 1 the main connection still batches its statements in transactions (committed before the

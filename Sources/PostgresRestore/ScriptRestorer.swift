@@ -12,7 +12,7 @@ import Redaction
 /// script that ends early (mid-statement, mid-COPY, or without its writer's completion marker) is
 /// rolled back. See `RestoreOptions` for the switches.
 /// - Important: Not thread-safe; one restore at a time per restorer.
-public final class PostgresRestorer {
+public final class ScriptRestorer {
     let targetURL: String
     let options: RestoreOptions
     let logger: Logger
@@ -465,9 +465,9 @@ public final class PostgresRestorer {
 }
 
 @available(*, unavailable)
-extension PostgresRestorer: Sendable {}
+extension ScriptRestorer: Sendable {}
 
-/// The bookkeeping of one `PostgresRestorer.restore` call: what it created (to undo on failure) and the state of
+/// The bookkeeping of one `ScriptRestorer.restore` call: what it created (to undo on failure) and the state of
 /// its workers with `jobs` > 1.
 struct RestoreRun {
     /// Databases this restore created, dropped again when it fails.

@@ -4,7 +4,7 @@ import PostgresRestore
 import VaultopsCore
 
 /// `restore` for PostgreSQL dumps (`.sql.gz` or `.sql`, ours or pg_dump's).
-public enum PostgresRestoreJob {
+public enum PostgresDumpRestore {
     /// The script of `artifact`, decompressed when it is gzip (on a read-ahead thread, beside the restore's work).
     public static func scriptInput(for artifact: URL) -> ScriptInput {
         let path = artifact.path
@@ -29,14 +29,14 @@ public enum PostgresRestoreJob {
     /// `RestoreOptions.jobs`): the artifact is verified completely first, and a failure drops what was restored.
     public static func restore(_ artifact: URL, targetURL: String, options: RestoreOptions,
                                progress: ((RestoreProgress) -> Void)? = nil) throws -> PostgresRestore.RestoreSummary {
-        let restorer = PostgresRestorer(targetURL: targetURL, options: options)
+        let restorer = ScriptRestorer(targetURL: targetURL, options: options)
         if options.jobs > 1 {
             return try restoreInParallel(artifact, restorer: restorer, options: options, progress: progress)
         }
         guard checksWhileRestoring(options) else {
             let report = Verifier.verify(artifact)
             guard report.ok else {
-                throw BackupJobError.verification(path: artifact.path, reason: report.problems.joined(separator: "; ") + "; nothing was restored")
+                throw ArtifactError.verification(path: artifact.path, reason: report.problems.joined(separator: "; ") + "; nothing was restored")
             }
             return try restorer.restore(scriptInput(for: artifact), progress: progress)
         }
@@ -46,7 +46,7 @@ public enum PostgresRestoreJob {
         var opened = false
         let input = ScriptInput(name: artifact.path) {
             // One pass only: nothing in this mode reads the script twice.
-            guard !opened else { throw BackupJobError.failed("internal: the checked script of \(artifact.path) was opened twice") }
+            guard !opened else { throw ArtifactError.failed("internal: the checked script of \(artifact.path) was opened twice") }
             opened = true
             return stream
         }
@@ -61,13 +61,13 @@ public enum PostgresRestoreJob {
             // is what the user must act on: after any other failure, read the rest and report the damage first, as
             // a verification failure, like the pre-check of the other modes would have.
             if let damage = damage(in: error) ?? readToEnd(stream) {
-                throw BackupJobError.verification(path: artifact.path,
+                throw ArtifactError.verification(path: artifact.path,
                                                   reason: damage + "; nothing was restored (the restore transaction was rolled back)")
             }
             if let error = error as? PostgresRestoreError, error.kind == .truncated || error.kind == .unsupportedMetaCommand {
                 // What `verify` reports for a script (missing completion marker, unknown meta-command) is a
                 // verification failure here too.
-                throw BackupJobError.verification(path: artifact.path, reason: "\(error)")
+                throw ArtifactError.verification(path: artifact.path, reason: "\(error)")
             }
             throw error
         }
@@ -78,7 +78,7 @@ public enum PostgresRestoreJob {
     /// connections. The check pass of a `.sql.gz` also writes the decompressed table data to an unlinked temporary
     /// file (when the temporary folder has room), so the workers read each table at its offset instead of
     /// decompressing the script again up to it.
-    private static func restoreInParallel(_ artifact: URL, restorer: PostgresRestorer, options: RestoreOptions,
+    private static func restoreInParallel(_ artifact: URL, restorer: ScriptRestorer, options: RestoreOptions,
                                           progress: ((RestoreProgress) -> Void)?) throws -> PostgresRestore.RestoreSummary {
         if let conflict = options.conflict {
             throw PostgresRestoreError(kind: .options, message: conflict + "; nothing was changed", file: artifact.path)
@@ -91,15 +91,15 @@ public enum PostgresRestoreJob {
             : nil
         do {
             let stream = try CheckedDumpSource.open(artifact: artifact, gzipped: format.gzipped, manifest: manifest)
-            check = try checkScript(ScriptInput(name: artifact.path) { stream }, keepingItemsUpTo: PostgresRestorer.keptScriptLimit,
+            check = try checkScript(ScriptInput(name: artifact.path) { stream }, keepingItemsUpTo: ScriptRestorer.keptScriptLimit,
                                     spool: spool)
-        } catch let error as BackupJobError {
+        } catch let error as ArtifactError {
             if case .verification(let path, let reason) = error {
-                throw BackupJobError.verification(path: path, reason: reason + "; nothing was restored")
+                throw ArtifactError.verification(path: path, reason: reason + "; nothing was restored")
             }
             throw error
         } catch {
-            throw BackupJobError.verification(path: artifact.path, reason: "\(error); nothing was restored")
+            throw ArtifactError.verification(path: artifact.path, reason: "\(error); nothing was restored")
         }
         return try restorer.restore(scriptInput(for: artifact), checked: check, spool: spool, progress: progress)
     }
@@ -112,7 +112,7 @@ public enum PostgresRestoreJob {
     /// The checks that need no full read (`ArtifactPreflight`, as `verify` makes them): a finished dump with a
     /// readable manifest, when there is one.
     private static func preflight(_ artifact: URL) throws -> (ArtifactFormat, Manifest?) {
-        func refuse(_ reason: String) -> BackupJobError {
+        func refuse(_ reason: String) -> ArtifactError {
             .verification(path: artifact.path, reason: reason + "; nothing was restored")
         }
         let checked: ArtifactPreflight
@@ -141,7 +141,7 @@ public enum PostgresRestoreJob {
     /// stream, or how the file differs from its manifest.
     private static func damage(in error: any Error) -> String? {
         switch error {
-        case BackupJobError.verification(_, let reason): reason
+        case ArtifactError.verification(_, let reason): reason
         case let error as ArchiveError: "\(error)"
         default: nil
         }

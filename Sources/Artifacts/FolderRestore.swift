@@ -1,53 +1,9 @@
 import Archive
 import Foundation
-import SQLiteSnapshot
 import VaultopsCore
 
-/// What a restore did, for the summary line.
-public struct FileRestoreSummary: Sendable {
-    public let target: URL
-    public let previousCopy: URL?
-    public let details: [String]
-    /// Lines the user should read one by one (links restored pointing outside the target).
-    public var notes: [String] = []
-}
-
-/// `restore` for SQLite snapshots and folder archives (PostgreSQL dumps have their own runner).
-public enum Restorer {
-    /// Restores a `.db.gz` snapshot over `target` (default: the path in the manifest).
-    ///
-    /// The artifact is verified first and the restored file integrity-checked before it replaces the target;
-    /// the old file is kept as `<path>.pre-restore-<YYYYMMDD_HHMMSS>`.
-    public static func restoreSQLite(_ artifact: URL, to target: URL?, now: Date = Date()) throws -> FileRestoreSummary {
-        let report = Verifier.verify(artifact)
-        guard report.ok else {
-            throw BackupJobError.verification(path: artifact.path, reason: report.problems.joined(separator: "; ") + "; nothing was restored")
-        }
-        guard let destination = target ?? report.manifest?.originalPath.map({ URL(fileURLWithPath: $0) }) else {
-            throw BackupJobError.refused(path: artifact.path, reason: "no --to given and no manifest with the original path beside it; say where to restore with --to PATH")
-        }
-        let folder = destination.deletingLastPathComponent()
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else {
-            throw BackupJobError.refused(path: destination.path, reason: "its folder \(folder.path) does not exist")
-        }
-        // The candidate is written beside the target so that the final swap is a rename on one filesystem.
-        let candidate = folder.appendingPathComponent(".\(destination.lastPathComponent).restore-\(UUID().uuidString.prefix(8)).partial")
-        defer { try? FileManager.default.removeItem(at: candidate) }
-        let sink = try FileSink(path: candidate.path)
-        do {
-            try GzipReader(source: FileSource(path: artifact.path), path: artifact.path).copy(to: sink)
-            try sink.close()
-        } catch {
-            try? sink.close()
-            throw error
-        }
-        let outcome = try SQLiteSnapshot.installSnapshot(candidate: candidate, over: destination, now: now)
-        var details = ["integrity_check ok"]
-        if let previous = outcome.previousCopy { details.append("previous database kept as \(previous.path)") }
-        return FileRestoreSummary(target: destination, previousCopy: outcome.previousCopy, details: details)
-    }
-
+/// `restore` of a folder archive (`.tar.gz`): verified, every entry checked, then extracted file by file.
+public enum FolderRestore {
     /// Restores a `.tar.gz` folder archive into `target` (default: the folder in the manifest).
     ///
     /// The whole archive is read and every entry checked before anything is written: absolute paths, `..`,
@@ -56,14 +12,14 @@ public enum Restorer {
     /// manifest's uncompressed size (`freeSpace` probes it; tests inject one). Each file is renamed into place
     /// when complete; a failure midway says which files were restored and which not. setuid/setgid bits are
     /// dropped unless `samePermissions`.
-    public static func restoreFiles(_ artifact: URL, to target: URL?, force: Bool, samePermissions: Bool = false,
-                                    freeSpace: ((String) throws -> UInt64)? = nil) throws -> FileRestoreSummary {
+    public static func restore(_ artifact: URL, to target: URL?, force: Bool, samePermissions: Bool = false,
+                               freeSpace: ((String) throws -> UInt64)? = nil) throws -> FileRestoreSummary {
         let report = Verifier.verify(artifact)
         guard report.ok else {
-            throw BackupJobError.verification(path: artifact.path, reason: report.problems.joined(separator: "; ") + "; nothing was restored")
+            throw ArtifactError.verification(path: artifact.path, reason: report.problems.joined(separator: "; ") + "; nothing was restored")
         }
         guard let destination = target ?? report.manifest?.originalPath.map({ URL(fileURLWithPath: $0) }) else {
-            throw BackupJobError.refused(path: artifact.path, reason: "no --to given and no manifest with the original folder beside it; say where to restore with --to DIR")
+            throw ArtifactError.refused(path: artifact.path, reason: "no --to given and no manifest with the original folder beside it; say where to restore with --to DIR")
         }
         let strip = stripComponents(for: report.manifest)
         let plan: ExtractionPlan
@@ -72,15 +28,15 @@ public enum Restorer {
         } catch let error as ArchiveError {
             switch error {
             case .corrupt, .truncated, .checksumMismatch:
-                throw BackupJobError.verification(path: artifact.path, reason: "\(error); nothing was restored")
+                throw ArtifactError.verification(path: artifact.path, reason: "\(error); nothing was restored")
             default:
-                throw BackupJobError.refused(path: artifact.path, reason: "\(error); nothing was restored")
+                throw ArtifactError.refused(path: artifact.path, reason: "\(error); nothing was restored")
             }
         }
         let needed = report.manifest.map { UInt64(max($0.uncompressedBytes, 0)) } ?? plan.fileBytes
         let (probed, free) = try availableSpace(at: destination, probe: freeSpace ?? freeBytes)
         guard free >= needed else {
-            throw BackupJobError.refused(path: destination.path, reason: "needs \(needed) bytes (\(ProgressReporter.formatBytes(Int64(clamping: needed))), "
+            throw ArtifactError.refused(path: destination.path, reason: "needs \(needed) bytes (\(ProgressReporter.formatBytes(Int64(clamping: needed))), "
                 + "the archive's uncompressed size) but only \(free) bytes (\(ProgressReporter.formatBytes(Int64(clamping: free)))) "
                 + "are free on the filesystem of \(probed); nothing was restored")
         }
@@ -89,7 +45,7 @@ public enum Restorer {
             done = try TarExtractor.extract(from: try TarReader(path: artifact.path, stripComponents: strip),
                                             into: destination, plan: plan, keepSetID: samePermissions)
         } catch let failure as ExtractionFailure {
-            throw BackupJobError.failed("restore of \(artifact.path) into \(destination.path) failed: \(failure)")
+            throw ArtifactError.failed("restore of \(artifact.path) into \(destination.path) failed: \(failure)")
         }
         var details = ["\(done.files) files, \(done.directories) folders, \(done.symlinks + done.hardlinks) links, \(done.bytes) bytes"]
         if done.fifos > 0 { details.append("\(done.fifos) FIFOs") }
@@ -128,7 +84,7 @@ public enum Restorer {
     static func freeBytes(_ path: String) throws -> UInt64 {
         var st = statvfs()
         guard statvfs(path, &st) == 0 else {
-            throw BackupJobError.failed("cannot tell the free space at \(path): \(String(cString: strerror(errno)))")
+            throw ArtifactError.failed("cannot tell the free space at \(path): \(String(cString: strerror(errno)))")
         }
         return UInt64(st.f_bavail) * UInt64(st.f_frsize)
     }
