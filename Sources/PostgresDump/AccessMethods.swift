@@ -19,9 +19,7 @@ enum AccessMethods {
         """
 
     /// Access methods as `am:<oid>` keys for the dependency map (a relation depends on its access method).
-    static let owners = """
-        SELECT 'pg_am' AS classid, a.oid AS objid, 'am:' || a.oid AS key FROM pg_catalog.pg_am a WHERE a.oid >= 16384
-        """
+    static let owners = CatalogQueries.userObjectKeys([("pg_am", "am")])
 
     /// The table access method of each relation in `relArray` that does not use heap, by relation OID.
     static let relationAccessMethods = """

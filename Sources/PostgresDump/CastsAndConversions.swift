@@ -28,11 +28,7 @@ enum CastsAndConversions {
         WHERE \(CatalogQueries.userSchema("n")) AND \(CatalogQueries.notExtensionMember("pg_conversion", "c.oid"))
         """
 
-    static let dependencyKeys = """
-        SELECT 'pg_cast' AS classid, c.oid AS objid, 'cast:' || c.oid AS key FROM pg_catalog.pg_cast c WHERE c.oid >= 16384
-        UNION ALL
-        SELECT 'pg_conversion', c.oid, 'conversion:' || c.oid FROM pg_catalog.pg_conversion c WHERE c.oid >= 16384
-        """
+    static let dependencyKeys = CatalogQueries.userObjectKeys([("pg_cast", "cast"), ("pg_conversion", "conversion")])
 
     static func read(_ context: ReadContext) throws -> KindItems {
         var items = KindItems()

@@ -3,6 +3,15 @@
 /// They run with `search_path` empty, so `format_type`, `regproc`, `pg_get_*def` and friends
 /// schema-qualify every name outside `pg_catalog`, as pg_dump's output does.
 enum CatalogQueries {
+    /// The dependency keys of user-made rows of catalogs (`prefix:oid`), one `UNION ALL` branch per catalog, as the
+    /// dependency-order query reads them: columns classid, objid, key.
+    static func userObjectKeys(_ catalogs: [(catalog: String, prefix: String)]) -> String {
+        catalogs.map { entry in
+            "SELECT '\(entry.catalog)' AS classid, x.oid AS objid, '\(entry.prefix):' || x.oid AS key "
+                + "FROM pg_catalog.\(entry.catalog) x WHERE x.oid >= 16384"
+        }.joined(separator: "\nUNION ALL\n")
+    }
+
     /// A filter keeping user schemas only (no system, toast or temporary schemas).
     static func userSchema(_ n: String) -> String {
         #"\#(n).nspname NOT IN ('pg_catalog', 'information_schema') AND \#(n).nspname NOT LIKE 'pg\_toast%' AND \#(n).nspname NOT LIKE 'pg\_temp\_%'"#

@@ -24,9 +24,7 @@ enum Collations {
             """
     }
 
-    static let dependencyKeys = """
-        SELECT 'pg_collation' AS classid, o.oid AS objid, 'coll:' || o.oid AS key FROM pg_catalog.pg_collation o WHERE o.oid >= 16384
-        """
+    static let dependencyKeys = CatalogQueries.userObjectKeys([("pg_collation", "coll")])
 
     /// The parenthesized options of `CREATE COLLATION` for one pg_collation row (pure, for the table-driven test).
     static func options(provider: String, deterministic: Bool, lcCollate: String?, lcCtype: String?,

@@ -55,12 +55,7 @@ enum ForeignData {
 
     /// Wrappers and servers as `fdw:<oid>` and `srv:<oid>` keys for the dependency map (a server depends on its
     /// wrapper, a foreign table on its server, a wrapper on its handler and validator).
-    static let dependencyKeys = """
-        SELECT 'pg_foreign_data_wrapper' AS classid, w.oid AS objid, 'fdw:' || w.oid AS key
-        FROM pg_catalog.pg_foreign_data_wrapper w WHERE w.oid >= 16384
-        UNION ALL
-        SELECT 'pg_foreign_server', s.oid, 'srv:' || s.oid FROM pg_catalog.pg_foreign_server s WHERE s.oid >= 16384
-        """
+    static let dependencyKeys = CatalogQueries.userObjectKeys([("pg_foreign_data_wrapper", "fdw"), ("pg_foreign_server", "srv")])
 
     static func read(_ context: ReadContext) throws -> KindItems {
         var items = KindItems()

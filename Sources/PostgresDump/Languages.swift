@@ -29,11 +29,7 @@ enum Languages {
 
     /// Languages and transforms as `lang:<oid>` and `trf:<oid>` keys for the dependency map (a language after its
     /// handler, the functions written in it after the language, a transform after its type, language and functions).
-    static let dependencyKeys = """
-        SELECT 'pg_language' AS classid, l.oid AS objid, 'lang:' || l.oid AS key FROM pg_catalog.pg_language l WHERE l.oid >= 16384
-        UNION ALL
-        SELECT 'pg_transform', t.oid, 'trf:' || t.oid FROM pg_catalog.pg_transform t WHERE t.oid >= 16384
-        """
+    static let dependencyKeys = CatalogQueries.userObjectKeys([("pg_language", "lang"), ("pg_transform", "trf")])
 
     static func read(_ context: ReadContext) throws -> KindItems {
         var items = KindItems()

@@ -69,11 +69,7 @@ enum Operators {
 
     /// Operators, families and classes by key; each pg_amop/pg_amproc row by the class or family it belongs to.
     static let dependencyKeys = """
-        SELECT 'pg_operator' AS classid, o.oid AS objid, 'opr:' || o.oid AS key FROM pg_catalog.pg_operator o WHERE o.oid >= 16384
-        UNION ALL
-        SELECT 'pg_opfamily', f.oid, 'opfamily:' || f.oid FROM pg_catalog.pg_opfamily f WHERE f.oid >= 16384
-        UNION ALL
-        SELECT 'pg_opclass', c.oid, 'opclass:' || c.oid FROM pg_catalog.pg_opclass c WHERE c.oid >= 16384
+        \(CatalogQueries.userObjectKeys([("pg_operator", "opr"), ("pg_opfamily", "opfamily"), ("pg_opclass", "opclass")]))
         UNION ALL
         SELECT d.classid::pg_catalog.regclass::text, d.objid,
                CASE WHEN d.refclassid = 'pg_catalog.pg_opclass'::pg_catalog.regclass THEN 'opclass:' ELSE 'opfamily:' END || d.refobjid

@@ -58,15 +58,9 @@ enum TextSearch {
         WHERE \(CatalogQueries.userSchema("n")) AND \(CatalogQueries.notExtensionMember("pg_ts_config", "c.oid"))
         """
 
-    static let dependencyKeys = """
-        SELECT 'pg_ts_parser' AS classid, p.oid AS objid, 'tsparser:' || p.oid AS key FROM pg_catalog.pg_ts_parser p WHERE p.oid >= 16384
-        UNION ALL
-        SELECT 'pg_ts_template', t.oid, 'tstemplate:' || t.oid FROM pg_catalog.pg_ts_template t WHERE t.oid >= 16384
-        UNION ALL
-        SELECT 'pg_ts_dict', d.oid, 'tsdict:' || d.oid FROM pg_catalog.pg_ts_dict d WHERE d.oid >= 16384
-        UNION ALL
-        SELECT 'pg_ts_config', c.oid, 'tsconfig:' || c.oid FROM pg_catalog.pg_ts_config c WHERE c.oid >= 16384
-        """
+    static let dependencyKeys = CatalogQueries.userObjectKeys([
+        ("pg_ts_parser", "tsparser"), ("pg_ts_template", "tstemplate"), ("pg_ts_dict", "tsdict"), ("pg_ts_config", "tsconfig"),
+    ])
 
     /// The four kinds, each a pre-data item ordered by its dependencies (a configuration after its parser
     /// and dictionaries, a dictionary after its template).
