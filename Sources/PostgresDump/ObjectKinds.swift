@@ -8,6 +8,16 @@ struct PreItem {
     var extraDeps: [String] = []
 }
 
+extension PreItem {
+    /// A schema-qualified object of a catalog row with `oid`, `schema` and `name` columns, keyed `key:oid`, sorted
+    /// among the kinds of priority 5 by schema, name and then `order`.
+    static func schemaObject(_ row: Row, key: String, order: String, sql: String) throws -> PreItem {
+        PreItem(key: "\(key):\(try row.oid("oid"))",
+                sortKey: SortKey(priority: 5, schema: try row.string("schema"), name: try row.string("name"), tiebreak: order),
+                sql: sql + "\n")
+    }
+}
+
 /// What one object kind's reader adds to the script.
 struct KindItems {
     /// Objects created before the data, ordered with every other pre-data object by their dependencies.

@@ -82,11 +82,6 @@ enum Operators {
     static func read(_ context: ReadContext) throws -> KindItems {
         var items = KindItems()
         let c = context.connection
-        func item(_ row: Row, key: String, order: String, sql: String) throws -> PreItem {
-            PreItem(key: "\(key):\(try row.oid("oid"))",
-                    sortKey: SortKey(priority: 5, schema: try row.string("schema"), name: try row.string("name"), tiebreak: order),
-                    sql: sql + "\n")
-        }
         for row in try c.execute(operators).rows {
             let qname = try row.string("qname"), own = try row.string("owner")
             let left = try row.optionalString("leftarg"), right = try row.optionalString("rightarg")
@@ -104,7 +99,7 @@ enum Operators {
             sql += "CREATE OPERATOR \(qname) (\n    \(details.joined(separator: ",\n    "))\n);\n\n"
             sql += context.owner("ALTER OPERATOR \(signature) OWNER TO \(own);")
             sql += context.comment("OPERATOR \(signature)", try row.optionalString("comment"))
-            items.pre.append(try item(row, key: "opr", order: "op1", sql: sql))
+            items.pre.append(try PreItem.schemaObject(row, key: "opr", order: "op1", sql: sql))
         }
         for row in try c.execute(families).rows {
             let qname = try row.string("qname"), own = try row.string("owner"), am = try row.string("am")
@@ -116,7 +111,7 @@ enum Operators {
             sql += "\n"
             sql += context.owner("ALTER OPERATOR FAMILY \(qname) USING \(am) OWNER TO \(own);")
             sql += context.comment("OPERATOR FAMILY \(qname) USING \(am)", try row.optionalString("comment"))
-            items.pre.append(try item(row, key: "opfamily", order: "op2", sql: sql))
+            items.pre.append(try PreItem.schemaObject(row, key: "opfamily", order: "op2", sql: sql))
         }
         for row in try c.execute(classes).rows {
             let qname = try row.string("qname"), own = try row.string("owner"), am = try row.string("am")
@@ -131,7 +126,7 @@ enum Operators {
             sql += body.joined(separator: " ,\n    ") + ";\n\n"
             sql += context.owner("ALTER OPERATOR CLASS \(qname) USING \(am) OWNER TO \(own);")
             sql += context.comment("OPERATOR CLASS \(qname) USING \(am)", try row.optionalString("comment"))
-            items.pre.append(try item(row, key: "opclass", order: "op3", sql: sql))
+            items.pre.append(try PreItem.schemaObject(row, key: "opclass", order: "op3", sql: sql))
         }
         return items
     }

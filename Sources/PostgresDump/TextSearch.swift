@@ -67,11 +67,6 @@ enum TextSearch {
     static func read(_ context: ReadContext) throws -> KindItems {
         var items = KindItems()
         let c = context.connection
-        func item(_ row: Row, key: String, order: String, sql: String) throws -> PreItem {
-            PreItem(key: "\(key):\(try row.oid("oid"))",
-                    sortKey: SortKey(priority: 5, schema: try row.string("schema"), name: try row.string("name"), tiebreak: order),
-                    sql: sql + "\n")
-        }
         for row in try c.execute(parsers).rows {
             let qname = try row.string("qname")
             var body = ["START = \(try row.string("start"))", "GETTOKEN = \(try row.string("gettoken"))", "END = \(try row.string("end"))"]
@@ -80,7 +75,7 @@ enum TextSearch {
             var sql = SQLText.header(name: try row.string("name"), type: "TEXT SEARCH PARSER", schema: try row.string("schema"), owner: nil)
             sql += "CREATE TEXT SEARCH PARSER \(qname) (\n    \(body.joined(separator: ",\n    ")) );\n\n"
             sql += context.comment("TEXT SEARCH PARSER \(qname)", try row.optionalString("comment"))
-            items.pre.append(try item(row, key: "tsparser", order: "ts1", sql: sql))
+            items.pre.append(try PreItem.schemaObject(row, key: "tsparser", order: "ts1", sql: sql))
         }
         for row in try c.execute(templates).rows {
             let qname = try row.string("qname")
@@ -90,7 +85,7 @@ enum TextSearch {
             var sql = SQLText.header(name: try row.string("name"), type: "TEXT SEARCH TEMPLATE", schema: try row.string("schema"), owner: nil)
             sql += "CREATE TEXT SEARCH TEMPLATE \(qname) (\n    \(body.joined(separator: ",\n    ")) );\n\n"
             sql += context.comment("TEXT SEARCH TEMPLATE \(qname)", try row.optionalString("comment"))
-            items.pre.append(try item(row, key: "tstemplate", order: "ts2", sql: sql))
+            items.pre.append(try PreItem.schemaObject(row, key: "tstemplate", order: "ts2", sql: sql))
         }
         for row in try c.execute(dictionaries).rows {
             let qname = try row.string("qname"), own = try row.string("owner")
@@ -100,7 +95,7 @@ enum TextSearch {
             sql += " );\n\n"
             sql += context.owner("ALTER TEXT SEARCH DICTIONARY \(qname) OWNER TO \(own);")
             sql += context.comment("TEXT SEARCH DICTIONARY \(qname)", try row.optionalString("comment"))
-            items.pre.append(try item(row, key: "tsdict", order: "ts3", sql: sql))
+            items.pre.append(try PreItem.schemaObject(row, key: "tsdict", order: "ts3", sql: sql))
         }
         for row in try c.execute(configurations).rows {
             let qname = try row.string("qname"), own = try row.string("owner")
@@ -109,7 +104,7 @@ enum TextSearch {
             if let mappings = try row.optionalString("mappings") { sql += mappings + "\n" }
             sql += context.owner("ALTER TEXT SEARCH CONFIGURATION \(qname) OWNER TO \(own);")
             sql += context.comment("TEXT SEARCH CONFIGURATION \(qname)", try row.optionalString("comment"))
-            items.pre.append(try item(row, key: "tsconfig", order: "ts4", sql: sql))
+            items.pre.append(try PreItem.schemaObject(row, key: "tsconfig", order: "ts4", sql: sql))
         }
         return items
     }
