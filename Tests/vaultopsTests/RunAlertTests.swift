@@ -28,6 +28,20 @@ final class ForeignLockHolder {
     deinit { if process.isRunning { stop() } }
 }
 
+/// A config backing up `mms.db` into `backups`, with a webhook and a metrics file under `metrics/`.
+private func alertingConfig(_ dir: TempDir, webhook: String) throws -> URL {
+    try writeConfig(dir, """
+        backup_dir: backups
+        sources:
+          - name: mms
+            sqlite: mms.db
+        notify:
+          webhook: \(webhook)
+        metrics:
+          textfile: metrics/vaultops.prom
+        """)
+}
+
 @Suite("run reports every failure to the webhook and the metrics (CLI)", .serialized)
 struct RunAlertTests {
     @Test("a backup_dir that cannot be used (a file in its place): exit 1, webhook and metrics (folder created) all say so")
@@ -73,16 +87,7 @@ struct RunAlertTests {
         defer { _ = try? shell("umount \(quoted)") }
         try shell("dd if=/dev/zero of=\(quoted)/filler bs=4k 2>/dev/null; true")
         let listener = try WebhookListener()
-        let config = try writeConfig(dir, """
-            backup_dir: backups
-            sources:
-              - name: mms
-                sqlite: mms.db
-            notify:
-              webhook: \(listener.url)
-            metrics:
-              textfile: metrics/vaultops.prom
-            """)
+        let config = try alertingConfig(dir, webhook: listener.url)
         let r = try vaultops(["run", "--config", config.path])
         #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
         let bodies = try listener.bodies()
@@ -110,16 +115,7 @@ struct RunAlertTests {
         let holder = try ForeignLockHolder(path: lock)
         defer { holder.stop() }
         let listener = try WebhookListener()
-        let config = try writeConfig(dir, """
-            backup_dir: backups
-            sources:
-              - name: mms
-                sqlite: mms.db
-            notify:
-              webhook: \(listener.url)
-            metrics:
-              textfile: metrics/vaultops.prom
-            """)
+        let config = try alertingConfig(dir, webhook: listener.url)
         let r = try vaultops(["run", "--config", config.path])
         #expect(r.status == 4, "\(r.stdout)\(r.stderr)")
         #expect(r.stderr.contains("pid 424242"))
