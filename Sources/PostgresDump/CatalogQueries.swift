@@ -197,7 +197,7 @@ enum CatalogQueries {
         """
 
     static let constraints = """
-        SELECT k.oid, k.conrelid, k.contype, k.conname AS name, pg_catalog.quote_ident(k.conname) AS qname,
+        SELECT k.oid, k.conrelid, k.conindid, k.contype, k.conname AS name, pg_catalog.quote_ident(k.conname) AS qname,
                pg_catalog.pg_get_constraintdef(k.oid) AS def, k.convalidated, k.conislocal,
                CASE WHEN k.contype IN ('p', 'u', 'x') AND (SELECT i.indisreplident FROM pg_catalog.pg_index i WHERE i.indexrelid = k.conindid)
                     THEN (SELECT pg_catalog.quote_ident(ic.relname) FROM pg_catalog.pg_class ic WHERE ic.oid = k.conindid) END AS replident_index,
@@ -317,9 +317,14 @@ enum CatalogQueries {
           WHERE t.oid >= 16384 AND t.typtype IN ('b', 'p') AND t.typelem = 0 AND \(userSchema("n"))
             AND \(notImplicit("pg_type", "t.oid"))
           UNION ALL
-          SELECT 'object in a non-default tablespace', \(qualified("n", "c.relname"))
+          -- A partition made by PARTITION OF takes its parent's tablespace when that has one, whatever
+          -- default_tablespace says, and a partition's index is made by its parent index in the parent's
+          -- (Tablespaces); one in another tablespace could not be recreated there.
+          SELECT 'partition or partition index in a tablespace other than its parent''s', \(qualified("n", "c.relname"))
           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i', 'I') AND \(userSchema("n"))
+          JOIN pg_catalog.pg_inherits h ON h.inhrelid = c.oid JOIN pg_catalog.pg_class pc ON pc.oid = h.inhparent
+          WHERE c.relkind IN ('r', 'p', 'm', 'i', 'I') AND c.reltablespace <> pc.reltablespace
+            AND (c.relkind IN ('i', 'I') OR (c.relispartition AND pc.reltablespace <> 0)) AND \(userSchema("n"))
             AND \(notImplicit("pg_class", "c.oid"))
           UNION ALL
           -- Subscriptions of this database, when only a superuser could read their connection strings (Subscriptions).

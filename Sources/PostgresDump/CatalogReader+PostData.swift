@@ -25,7 +25,8 @@ extension CatalogReader {
             }
             sql += settings.clusteredConstraints[try row.oid("oid")] ?? ""
             sql += comment("CONSTRAINT \(qname) ON \(rel.qname)", try row.optionalString("comment"))
-            keyItems.append((SortKey(priority: 1, schema: rel.schema, name: rel.name, tiebreak: name), sql + "\n"))
+            keyItems.append((SortKey(priority: 1, schema: rel.schema, name: rel.name, tiebreak: name),
+                             Tablespaces.wrap(sql + "\n", tablespace: tablespaces[try row.oid("conindid")])))
         }
         for (oid, rel) in rels {
             for (name, sql) in notNulls.notValid(table: oid, qualifiedTable: rel.qname) {
@@ -67,7 +68,8 @@ extension CatalogReader {
                 sql += "ALTER TABLE ONLY \(rel.qname) REPLICA IDENTITY USING INDEX \(pgQuoteIdent(name));\n\n"
             }
             sql += comment("INDEX \(try row.string("qname"))", try row.optionalString("comment"))
-            keyItems.append((SortKey(priority: 2, schema: rel.schema, name: name, tiebreak: ""), sql + "\n"))
+            keyItems.append((SortKey(priority: 2, schema: rel.schema, name: name, tiebreak: ""),
+                             Tablespaces.wrap(sql + "\n", tablespace: tablespaces[try row.oid("oid")])))
         }
         for row in try c.query(CatalogQueries.statistics, [relArray]).rows {
             guard let rel = relName(try row.oid("stxrelid")) else { continue }

@@ -49,7 +49,8 @@ extension CatalogReader {
                     sql += comment("CONSTRAINT \(try check.string("qname")) ON \(qname)", text)
                 }
             }
-            pre.append(PreItem(key: "rel:\(oid)", sortKey: key, sql: AccessMethods.wrap(sql + "\n", accessMethod: accessMethods[oid])))
+            pre.append(PreItem(key: "rel:\(oid)", sortKey: key, sql: Tablespaces.wrap(AccessMethods.wrap(sql + "\n", accessMethod: accessMethods[oid]),
+                                                                             tablespace: tablespaces[oid])))
             var acl = try row.optionalString("acl") ?? ""
             for col in cols {
                 if let columnACL = try col.optionalString("acl") { acl += (acl.isEmpty ? "" : "\n") + columnACL }

@@ -25,6 +25,8 @@ struct CatalogReader {
     var foreignKeys: [Row] = []
     var settings = TableSettings()
     var accessMethods: [UInt32: String] = [:]
+    /// The tablespace of each dumped relation and index not in the database's default (Tablespaces).
+    var tablespaces: [UInt32: String] = [:]
     var rels: [UInt32: Rel] = [:]
     var rlsStatements: [(SortKey, String)] = []
     /// Materialized views to refresh: (dependency key, statement).
@@ -216,5 +218,6 @@ struct CatalogReader {
 
         settings = try TableSettings.read(c, relArray: relArray)
         accessMethods = try AccessMethods.ofRelations(c, relArray: relArray)
+        tablespaces = try Tablespaces.ofRelations(c, relArray: relArray)
     }
 }

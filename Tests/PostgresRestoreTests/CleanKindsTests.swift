@@ -93,4 +93,43 @@ struct CleanKindsTests {
         try Self.restore(script, into: copy, on: server, clean: true)
         #expect(try Self.comparable(copy, on: server) == Self.comparable(source, on: server))
     }
+
+    /// Tables, indexes and a materialized view in a tablespace of the server's, restored and restored again with
+    /// --clean into a database of the same server (the tablespace is cluster-wide), from vaultops' and pg_dump's script.
+    @Test("restore --clean over objects in a non-default tablespace gives the source back", arguments: cases)
+    func cleanOverTablespaceObjects(_ c: (server: PostgresServer, writer: String)) throws {
+        let server = c.server
+        let dir = try TempDir("cleants")
+        let ts = "vaultops_ts_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
+        try server.createTablespace(ts, in: dir)
+        let source = try server.freshDatabase("cleantssrc"), copy = try server.freshDatabase("cleantscopy")
+        defer {
+            for db in [source, copy] { _ = try? server.psql("DROP DATABASE IF EXISTS \"\(db)\"") }
+            _ = try? server.psql("DROP TABLESPACE IF EXISTS \(ts)")
+            withExtendedLifetime(dir) {}
+        }
+        try server.psql("""
+            CREATE TABLE t (a integer PRIMARY KEY USING INDEX TABLESPACE \(ts), b text) TABLESPACE \(ts);
+            CREATE INDEX t_b ON t (b) TABLESPACE \(ts);
+            CREATE TABLE p (a integer) PARTITION BY RANGE (a) TABLESPACE \(ts);
+            CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10);
+            INSERT INTO t VALUES (1, 'x');
+            CREATE MATERIALIZED VIEW m TABLESPACE \(ts) AS SELECT a FROM t;
+            """, database: source)
+        let script = dir.file("dump.sql")
+        if c.writer == "vaultops" {
+            let sink = try FileSink(path: script.path, replace: true)
+            _ = try PostgresDumper(connection: try Connection(try server.url(database: source))).dump(to: sink)
+            try sink.close()
+        } else {
+            let r = try runProcess(server.tool("pg_dump"), ["-f", script.path, "-d", try server.url(database: source)])
+            guard r.status == 0 else { throw TestSupportError("pg_dump on \(server) failed: \(r.stderr)") }
+        }
+        let expected = try Self.comparable(source, on: server)
+        #expect(expected.contains("SET default_tablespace = \(ts);"))
+        try Self.restore(script, into: copy, on: server, clean: false)
+        #expect(try Self.comparable(copy, on: server) == expected, "\(server), \(c.writer): first restore")
+        try Self.restore(script, into: copy, on: server, clean: true)
+        #expect(try Self.comparable(copy, on: server) == expected, "\(server), \(c.writer): restore with --clean over it")
+    }
 }
