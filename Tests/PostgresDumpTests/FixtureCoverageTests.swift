@@ -100,6 +100,15 @@ struct FixtureCoverageTests {
             SELECT (SELECT count(*) FROM pg_class WHERE reloftype = 'app.person'::regtype) = 2
                    AND (SELECT count(*) FROM app."Odd People") > 0
             """),
+        ("base types (by value with a default and a delimiter, collatable with typmods, with an element and a subscript) and a lone shell type, used by columns with rows", """
+            SELECT (SELECT count(*) FROM pg_type t JOIN pg_proc p ON p.oid = t.typinput WHERE t.typtype = 'b' AND p.pronamespace = 'app'::regnamespace) = 3
+                   AND EXISTS (SELECT 1 FROM pg_type WHERE typnamespace = 'app'::regnamespace AND typbyval AND typdefault IS NOT NULL AND typdelim <> ','
+                               AND typacl IS NOT NULL AND typowner = '"Fixture Owner"'::regrole)
+                   AND EXISTS (SELECT 1 FROM pg_type WHERE typnamespace = 'app'::regnamespace AND typcollation <> 0 AND typmodin <> 0 AND typlen = -1)
+                   AND EXISTS (SELECT 1 FROM pg_type WHERE typnamespace = 'app'::regnamespace AND typtype = 'b' AND typelem <> 0 AND typlen = 16)
+                   AND EXISTS (SELECT 1 FROM pg_type WHERE typnamespace = 'app'::regnamespace AND typtype = 'p' AND NOT typisdefined)
+                   AND (SELECT count(*) FROM app.tagged WHERE tag IS NOT NULL AND p IS NOT NULL) = 2
+            """),
         ("ordered-set, hypothetical-set and moving aggregates with serial functions, and an initial value with a comma", """
             SELECT (SELECT count(DISTINCT a.aggkind) FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
                     WHERE p.pronamespace = 'app'::regnamespace) = 3
