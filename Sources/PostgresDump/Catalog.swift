@@ -132,10 +132,14 @@ struct Catalog {
         for (i, item) in items.enumerated() {
             edges[i] = item.extraDeps.compactMap { index[$0] }
         }
+        // A base type's I/O functions are made on its shell, which breaks their loop with the type (BaseTypes).
+        var shells: [String: PreItem.ShellRedirect] = [:]
+        for item in items { if let redirect = item.shellRedirect { shells[item.key] = redirect } }
         for row in try c.execute(CatalogQueries.dependencies).rows {
             guard let from = owners["\(try row.string("classid")):\(try row.string("objid"))"],
-                  let to = owners["\(try row.string("refclassid")):\(try row.string("refobjid"))"],
+                  var to = owners["\(try row.string("refclassid")):\(try row.string("refobjid"))"],
                   from != to, let fromIndex = index[from] else { continue }
+            if let shell = shells[to], shell.functions.contains(from) { to = shell.shell }
             guard let toIndex = index[to] else {
                 if PostponedObjects.isKeyConstraint(to) { needKey.insert(fromIndex) }
                 continue

@@ -96,7 +96,9 @@ enum CatalogQueries {
                                        CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> (SELECT ct.typcollation FROM pg_catalog.pg_type ct WHERE ct.oid = r.rngsubtype)
                                             THEN ', collation = ' || r.rngcollation::pg_catalog.regcollation::text ELSE '' END
                                 FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid)
+                 WHEN 'b' THEN \(BaseTypes.options(serverVersion: serverVersion))
                END AS body,
+               \(BaseTypes.ioFunctions) AS io_functions,
                (SELECT pg_catalog.string_agg('COMMENT ON CONSTRAINT ' || pg_catalog.quote_ident(k.conname) || ' ON DOMAIN ' ||
                                              \(qualified("n", "t.typname")) || ' IS ' || pg_catalog.quote_literal(d.description) || ';', E'\\n' ORDER BY k.conname)
                 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_description d
@@ -109,7 +111,8 @@ enum CatalogQueries {
                 WHERE t.typrelid <> 0 AND a.attrelid = t.typrelid) AS attribute_comments
         FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
         WHERE (t.typtype IN ('e', 'd', 'r')
-               OR (t.typtype = 'c' AND (SELECT rc.relkind FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid) = 'c'))
+               OR (t.typtype = 'c' AND (SELECT rc.relkind FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid) = 'c')
+               OR \(BaseTypes.filter))
           AND \(userSchema("n")) AND \(notExtensionMember("pg_type", "t.oid"))
         """
     }
@@ -312,15 +315,10 @@ enum CatalogQueries {
     /// restore into something different, so they are refused unless the caller accepts the loss.
     static let unsupportedObjects = """
         SELECT kind, name FROM (
-          SELECT 'base type' AS kind, \(qualified("n", "t.typname")) AS name
-          FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-          WHERE t.oid >= 16384 AND t.typtype IN ('b', 'p') AND t.typelem = 0 AND \(userSchema("n"))
-            AND \(notImplicit("pg_type", "t.oid"))
-          UNION ALL
           -- A partition made by PARTITION OF takes its parent's tablespace when that has one, whatever
           -- default_tablespace says, and a partition's index is made by its parent index in the parent's
           -- (Tablespaces); one in another tablespace could not be recreated there.
-          SELECT 'partition or partition index in a tablespace other than its parent''s', \(qualified("n", "c.relname"))
+          SELECT 'partition or partition index in a tablespace other than its parent''s' AS kind, \(qualified("n", "c.relname")) AS name
           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
           JOIN pg_catalog.pg_inherits h ON h.inhrelid = c.oid JOIN pg_catalog.pg_class pc ON pc.oid = h.inhparent
           WHERE c.relkind IN ('r', 'p', 'm', 'i', 'I') AND c.reltablespace <> pc.reltablespace
