@@ -84,9 +84,10 @@ struct Catalog {
     }
 
     /// One column of a CREATE TABLE: type, collation, default or generation expression, NOT NULL, identity; for a
-    /// typed table (`typed`), the column without its type and collation, or nil when it adds nothing to the type's.
+    /// typed table (`typed`), the column without its type and collation, or nil when it adds nothing to the type's; for a
+    /// partition created alone and then attached (`attachedPartition`), with its inherited NOT NULL too.
     static func columnDefinition(_ col: Row, tableOid: UInt32, identity: [String: String],
-                                         notNulls: NotNullConstraints, typed: Bool = false) throws -> String? {
+                                 notNulls: NotNullConstraints, typed: Bool = false, attachedPartition: Bool = false) throws -> String? {
         let name = try col.string("qname")
         var def = typed ? name : "\(name) \(try col.string("type"))\(try col.string("collate"))"
         if let expr = try col.optionalString("defexpr") {
@@ -98,7 +99,9 @@ struct Catalog {
             }
         }
         if notNulls.isCatalogued {
-            def += notNulls.columnClause(table: tableOid, attnum: try col.int("attnum"))
+            let attnum = try col.int("attnum")
+            def += attachedPartition ? notNulls.attachedPartitionClause(table: tableOid, attnum: attnum)
+                                     : notNulls.columnClause(table: tableOid, attnum: attnum)
         } else if try col.bool("attnotnull") {
             def += " NOT NULL"
         }

@@ -162,7 +162,7 @@ enum CatalogQueries {
                pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(c.relowner)) AS owner,
                pg_catalog.obj_description(c.oid, 'pg_class') AS comment,
                \(aclStatements(acl: "c.relacl", owner: "c.relowner", kind: "TABLE", target: qualified("n", "c.relname"))) AS acl,
-               c.relispartition,
+               c.relispartition, \(Tablespaces.ownTablespace) AS own_tablespace,
                CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partbound,
                CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partkey,
                (SELECT pg_catalog.string_agg(\(qualified("pn", "pc.relname")), ', ' ORDER BY i.inhseqno)
@@ -315,15 +315,17 @@ enum CatalogQueries {
     /// restore into something different, so they are refused unless the caller accepts the loss.
     static let unsupportedObjects = """
         SELECT kind, name FROM (
-          -- A partition made by PARTITION OF takes its parent's tablespace when that has one, whatever
-          -- default_tablespace says, and a partition's index is made by its parent index in the parent's
-          -- (Tablespaces); one in another tablespace could not be recreated there.
-          SELECT 'partition or partition index in a tablespace other than its parent''s' AS kind, \(qualified("n", "c.relname")) AS name
+          -- A partition's index outside its parent index's tablespace is made alone first and taken by the parent
+          -- index (Tablespaces), but not one of a constraint (the parent's constraint makes its own) nor a partitioned
+          -- one (whose own partitions' indexes would follow it).
+          SELECT 'partition index of a constraint or partitioned, in a tablespace other than its parent''s' AS kind,
+                 \(qualified("n", "c.relname")) AS name
           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
           JOIN pg_catalog.pg_inherits h ON h.inhrelid = c.oid JOIN pg_catalog.pg_class pc ON pc.oid = h.inhparent
-          WHERE c.relkind IN ('r', 'p', 'm', 'i', 'I') AND c.reltablespace <> pc.reltablespace
-            AND (c.relkind IN ('i', 'I') OR (c.relispartition AND pc.reltablespace <> 0)) AND \(userSchema("n"))
-            AND \(notImplicit("pg_class", "c.oid"))
+          WHERE c.relkind IN ('i', 'I') AND c.reltablespace <> pc.reltablespace
+            AND (c.relkind = 'I' OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = c.oid AND k.contype IN ('p', 'u', 'x')))
+            -- A constraint's index depends on it internally, so only extension members are left out.
+            AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
           UNION ALL
           -- Subscriptions of this database, when only a superuser could read their connection strings (Subscriptions).
           SELECT 'subscription', pg_catalog.quote_ident(o.subname) FROM pg_catalog.pg_subscription o

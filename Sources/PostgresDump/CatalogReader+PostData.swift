@@ -71,6 +71,7 @@ extension CatalogReader {
             keyItems.append((SortKey(priority: 2, schema: rel.schema, name: name, tiebreak: ""),
                              Tablespaces.wrap(sql + "\n", tablespace: tablespaces[try row.oid("oid")])))
         }
+        keyItems += try partitionIndexItems()
         for row in try c.query(CatalogQueries.statistics, [relArray]).rows {
             guard let rel = relName(try row.oid("stxrelid")) else { continue }
             let name = try row.string("name")
@@ -82,6 +83,21 @@ extension CatalogReader {
             keyItems.append((SortKey(priority: 3, schema: rel.schema, name: name, tiebreak: ""), sql + "\n"))
         }
         return keyItems
+    }
+
+    /// Partitions' indexes outside their parent index's tablespace, created alone in their own before the parent index
+    /// (with the key constraints' priority), which then takes each as its partition (Tablespaces).
+    func partitionIndexItems() throws -> [(SortKey, String)] {
+        try c.query(Tablespaces.partitionIndexes, [relArray]).rows.compactMap { row in
+            guard let rel = rels[try row.oid("indrelid")] else { return nil }
+            let name = try row.string("name")
+            var sql = SQLText.header(name: name, type: "INDEX", schema: rel.schema, owner: rel.owner) + (try row.string("def")) + ";\n\n"
+            if try row.bool("indisclustered") { sql += "ALTER TABLE \(rel.qname) CLUSTER ON \(pgQuoteIdent(name));\n\n" }
+            sql += settings.indexStatistics[try row.oid("oid")] ?? ""
+            sql += comment("INDEX \(try row.string("qname"))", try row.optionalString("comment"))
+            return (SortKey(priority: 1, schema: rel.schema, name: rel.name, tiebreak: "index " + name),
+                    Tablespaces.wrap(sql + "\n", tablespace: tablespaces[try row.oid("oid")]))
+        }
     }
 
     /// Triggers, rules, row security and policies.
