@@ -9,6 +9,18 @@ struct DataTable {
     var owner: String
     /// Quoted column names, without generated and dropped columns.
     var columns: [String]
+    /// The rows to write, as a `WHERE …` clause (an extension's configuration table), or nil for every row.
+    var condition: String? = nil
+    /// Whether the rows are read from this table alone, not its inheritance children (an extension's configuration
+    /// table, as pg_dump reads it).
+    var onlyThisTable = false
+
+    /// The COPY … TO STDOUT that reads the rows to write.
+    var copyOut: String {
+        guard onlyThisTable || condition != nil else { return "COPY \(qname) \(copyColumns) TO STDOUT" }
+        let select = columns.isEmpty ? "" : columns.joined(separator: ", ")
+        return "COPY (SELECT \(select) FROM ONLY \(qname)\(condition.map { " " + $0 } ?? "")) TO STDOUT"
+    }
 }
 
 /// A sequence whose position is restored with `setval`.
@@ -56,6 +68,7 @@ struct Catalog {
         try reader.readSequences()
         try reader.readColumnsAndConstraints()
         try reader.readRelations()
+        try reader.readExtensionConfigTables()
         // The kinds read in their own files (ObjectKinds).
         let kinds = try ObjectKinds.readAll(ReadContext(connection: c, serverVersion: reader.serverVersion,
                                                                includeOwners: options.includeOwners, relationArray: reader.relArray))
