@@ -234,6 +234,12 @@ CREATE PUBLICATION "Fixture ""Pub""" FOR TABLE app.customers (id, email) WHERE (
 CREATE PUBLICATION vaultops_fixture_schema FOR TABLES IN SCHEMA "select", TABLE app.settings WITH (publish = 'insert');
 COMMENT ON PUBLICATION "Fixture ""Pub""" IS 'customers and events';
 
+-- Privileges changed on what initdb makes, which a dump writes relative to pg_init_privs: a built-in language and
+-- pg_catalog functions (granted, and revoked from PUBLIC).
+GRANT USAGE ON LANGUAGE plpgsql TO vaultops_fixture_reader;
+GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text) TO vaultops_fixture_reader;
+REVOKE EXECUTE ON FUNCTION pg_catalog.md5(text) FROM PUBLIC;
+
 -- Event triggers (last: after the privileges in a dump), none of which fires on the fixture's or a restore's DDL:
 -- one for a tag nothing creates, a disabled one and a replica-only one.
 CREATE FUNCTION app.note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN NULL; END $$;

@@ -116,6 +116,14 @@ struct FixtureCoverageTests {
                                AND a.aggserialfn <> 0 AND a.aggtransspace > 0)
                    AND EXISTS (SELECT 1 FROM pg_aggregate a WHERE a.agginitval LIKE '%, %')
             """),
+        ("privileges changed on a built-in language, on pg_catalog functions (granted and revoked) and on a foreign-data wrapper", """
+            SELECT EXISTS (SELECT 1 FROM pg_language l, aclexplode(l.lanacl) x
+                           WHERE l.lanname = 'plpgsql' AND x.grantee = 'vaultops_fixture_reader'::regrole)
+                   AND has_function_privilege('vaultops_fixture_reader', 'pg_catalog.pg_ls_dir(text)', 'EXECUTE')
+                   AND NOT EXISTS (SELECT 1 FROM pg_proc p, aclexplode(p.proacl) x WHERE p.oid = 'pg_catalog.md5(text)'::regprocedure AND x.grantee = 0)
+                   AND (SELECT proacl FROM pg_proc WHERE oid = 'pg_catalog.md5(text)'::regprocedure) IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM pg_foreign_data_wrapper WHERE fdwacl IS NOT NULL AND fdwname = 'app_fdw')
+            """),
         ("publications of all tables, of tables with a column list and a row filter, and of a schema; event triggers", """
             SELECT (SELECT count(*) FROM pg_publication WHERE puballtables) = 1
                    AND EXISTS (SELECT 1 FROM pg_publication_rel WHERE prqual IS NOT NULL AND prattrs IS NOT NULL)
