@@ -315,15 +315,12 @@ enum CatalogQueries {
     /// restore into something different, so they are refused unless the caller accepts the loss.
     static let unsupportedObjects = """
         SELECT kind, name FROM (
-          -- A partition's index outside its parent index's tablespace is made alone first and taken by the parent
-          -- index (Tablespaces), but not one of a constraint (the parent's constraint makes its own) nor a partitioned
-          -- one (whose own partitions' indexes would follow it).
-          SELECT 'partition index of a constraint or partitioned, in a tablespace other than its parent''s' AS kind,
-                 \(qualified("n", "c.relname")) AS name
+          -- A leaf partition's index (a key constraint's too) is made alone in its own tablespace and taken by the
+          -- parent's (PartitionIndexes); a partitioned partition's is made by the parent's, in the parent's.
+          SELECT 'partitioned partition''s index in a tablespace other than its parent''s' AS kind, \(qualified("n", "c.relname")) AS name
           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
           JOIN pg_catalog.pg_inherits h ON h.inhrelid = c.oid JOIN pg_catalog.pg_class pc ON pc.oid = h.inhparent
-          WHERE c.relkind IN ('i', 'I') AND c.reltablespace <> pc.reltablespace
-            AND (c.relkind = 'I' OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = c.oid AND k.contype IN ('p', 'u', 'x')))
+          WHERE c.relkind = 'I' AND c.reltablespace <> pc.reltablespace
             -- A constraint's index depends on it internally, so only extension members are left out.
             AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
           UNION ALL

@@ -85,21 +85,6 @@ extension CatalogReader {
         return keyItems
     }
 
-    /// Partitions' indexes outside their parent index's tablespace, created alone in their own before the parent index
-    /// (with the key constraints' priority), which then takes each as its partition (Tablespaces).
-    func partitionIndexItems() throws -> [(SortKey, String)] {
-        try c.query(Tablespaces.partitionIndexes, [relArray]).rows.compactMap { row in
-            guard let rel = rels[try row.oid("indrelid")] else { return nil }
-            let name = try row.string("name")
-            var sql = SQLText.header(name: name, type: "INDEX", schema: rel.schema, owner: rel.owner) + (try row.string("def")) + ";\n\n"
-            if try row.bool("indisclustered") { sql += "ALTER TABLE \(rel.qname) CLUSTER ON \(pgQuoteIdent(name));\n\n" }
-            sql += settings.indexStatistics[try row.oid("oid")] ?? ""
-            sql += comment("INDEX \(try row.string("qname"))", try row.optionalString("comment"))
-            return (SortKey(priority: 1, schema: rel.schema, name: rel.name, tiebreak: "index " + name),
-                    Tablespaces.wrap(sql + "\n", tablespace: tablespaces[try row.oid("oid")]))
-        }
-    }
-
     /// Triggers, rules, row security and policies.
     func triggerRuleAndPolicyItems() throws -> [(SortKey, String)] {
         func relName(_ oid: UInt32) -> Rel? { rels[oid] }

@@ -1,7 +1,7 @@
 import LibPQ
 
 /// Tables, materialized views and indexes (constraints' too) in a tablespace other than the database's default, and
-/// partitions and partitions' indexes outside their parent's.
+/// partitions outside their parent's (partitions' indexes: PartitionIndexes).
 ///
 /// pg_dump creates such an object after `SET default_tablespace = x;` and sets `''` (the database's default) again
 /// for the next one; it never creates the tablespace itself (pg_dumpall does), so restoring needs the tablespace
@@ -22,21 +22,6 @@ enum Tablespaces {
         COALESCE((SELECT pc.reltablespace <> 0 AND pc.reltablespace <> c.reltablespace
                   FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
                   WHERE i.inhrelid = c.oid AND c.relispartition AND c.relkind IN ('r', 'p')), false)
-        """
-
-    /// Partitions' indexes (not of constraints, not partitioned) of the relations in `$1` outside their parent index's
-    /// tablespace: created alone before the parent index, which then takes each as its partition (CREATE INDEX on a
-    /// partitioned table attaches a matching index a partition already has), as pg_dump's CREATE INDEX and ATTACH do.
-    static let partitionIndexes = """
-        SELECT c.oid, i.indrelid, c.relname AS name, \(CatalogQueries.qualified("n", "c.relname")) AS qname,
-               pg_catalog.pg_get_indexdef(c.oid) AS def, i.indisclustered,
-               pg_catalog.obj_description(c.oid, 'pg_class') AS comment
-        FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
-        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        JOIN pg_catalog.pg_inherits h ON h.inhrelid = c.oid JOIN pg_catalog.pg_class pc ON pc.oid = h.inhparent
-        WHERE i.indrelid = ANY($1::pg_catalog.oid[]) AND c.relkind = 'i' AND c.reltablespace <> pc.reltablespace
-          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = c.oid AND k.contype IN ('p', 'u', 'x'))
-        ORDER BY n.nspname, c.relname
         """
 
     /// The tablespace (quoted) of every relation in `relArray` and index on one that is not in the database's default.
