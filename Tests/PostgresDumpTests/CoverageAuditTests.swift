@@ -91,6 +91,12 @@ struct CoverageAuditTests {
                    pgDumpWrites: ["REVOKE ALL ON FUNCTION public.citext_eq(public.citext, public.citext) FROM PUBLIC;",
                                   "REVOKE ALL ON TYPE public.citext FROM PUBLIC;"],
                    name: "public.citext_eq(public.citext, public.citext)", needsContrib: true),
+        // No label provider is loaded on the test servers: the pg_seclabel row SECURITY LABEL would write is made by hand.
+        AuditProbe(kind: "security label", sql: """
+                       CREATE TABLE audit_labelled (a integer);
+                       INSERT INTO pg_catalog.pg_seclabel VALUES ('audit_labelled'::regclass, 'pg_class'::regclass, 0, 'audit_provider', 'secret');
+                       """,
+                   pgDumpWrites: ["SECURITY LABEL FOR audit_provider ON TABLE public.audit_labelled IS 'secret';"], name: "audit_provider"),
         AuditProbe(kind: "privilege on an extension's foreign-data wrapper", sql: """
                        CREATE EXTENSION postgres_fdw;
                        GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO ROLE;
