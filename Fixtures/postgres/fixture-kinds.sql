@@ -1,6 +1,6 @@
 -- Object kinds the PostgresDump suites cover beyond fixture.sql (loaded after it, into the same database):
 -- large objects, collations, text search objects, operators, casts, conversions, foreign data, procedural
--- languages and transforms, typed tables, special aggregates, publications and event triggers. Kept apart from fixture.sql because the restore suites also load that file, restore pg_dump's
+-- languages and transforms, typed tables, base and shell types, special aggregates, publications and event triggers. Kept apart from fixture.sql because the restore suites also load that file, restore pg_dump's
 -- output of it (which wraps large objects in BEGIN/COMMIT) and restore over it with --clean.
 
 -- Large objects: one with a comment and a grant, an empty one, and one of 640,000 distinct bytes (more than
@@ -181,6 +181,38 @@ CREATE TABLE app."Odd People" OF app.person (id WITH OPTIONS PRIMARY KEY, name W
 COMMENT ON TABLE app."Odd People" IS 'typed';
 INSERT INTO app."Odd People" (id, born) VALUES (1, '1990-05-01');
 
+-- Base types without C code (I/O functions LANGUAGE internal on built-in ones), each made from its shell as pg_dump
+-- writes it: fixed-length by value with a default and a delimiter, another owner, a comment and grants; variable-length,
+-- collatable, with typmod functions and a category; fixed-length with an element and a subscript handler. A shell
+-- type alone with a comment, and a table with columns of each (and of an array of one) holding rows.
+CREATE TYPE app.tag;
+CREATE FUNCTION app.tag_in(cstring) RETURNS app.tag LANGUAGE internal IMMUTABLE STRICT AS 'int4in';
+CREATE FUNCTION app.tag_out(app.tag) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'int4out';
+CREATE FUNCTION app.tag_recv(internal) RETURNS app.tag LANGUAGE internal IMMUTABLE STRICT AS 'int4recv';
+CREATE FUNCTION app.tag_send(app.tag) RETURNS bytea LANGUAGE internal IMMUTABLE STRICT AS 'int4send';
+CREATE TYPE app.tag (INPUT = app.tag_in, OUTPUT = app.tag_out, RECEIVE = app.tag_recv, SEND = app.tag_send,
+                     INTERNALLENGTH = 4, PASSEDBYVALUE, ALIGNMENT = int4, STORAGE = plain, CATEGORY = 'N',
+                     DEFAULT = '7', DELIMITER = ';');
+COMMENT ON TYPE app.tag IS 'an int4 under another name';
+ALTER TYPE app.tag OWNER TO "Fixture Owner";
+REVOKE USAGE ON TYPE app.tag FROM PUBLIC;
+GRANT USAGE ON TYPE app.tag TO vaultops_fixture_reader;
+CREATE TYPE app."Label Text";
+CREATE FUNCTION app.label_text_in(cstring) RETURNS app."Label Text" LANGUAGE internal IMMUTABLE STRICT AS 'textin';
+CREATE FUNCTION app.label_text_out(app."Label Text") RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'textout';
+CREATE TYPE app."Label Text" (INPUT = app.label_text_in, OUTPUT = app.label_text_out, INTERNALLENGTH = variable,
+                              STORAGE = extended, COLLATABLE = true, TYPMOD_IN = varchartypmodin, TYPMOD_OUT = varchartypmodout,
+                              CATEGORY = 'S', PREFERRED = true);
+CREATE TYPE app.pair;
+CREATE FUNCTION app.pair_in(cstring) RETURNS app.pair LANGUAGE internal IMMUTABLE STRICT AS 'point_in';
+CREATE FUNCTION app.pair_out(app.pair) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'point_out';
+CREATE TYPE app.pair (INPUT = app.pair_in, OUTPUT = app.pair_out, INTERNALLENGTH = 16, ALIGNMENT = double,
+                      ELEMENT = float8, SUBSCRIPT = raw_array_subscript_handler);
+CREATE TYPE app.placeholder;
+COMMENT ON TYPE app.placeholder IS 'a shell, never filled in';
+CREATE TABLE app.tagged (id integer PRIMARY KEY, tag app.tag, tags app.tag[], label app."Label Text"(20) COLLATE "C", p app.pair);
+INSERT INTO app.tagged VALUES (1, '42', '{1;2}', 'x', '(1.5,2)'), (2, '-5', NULL, NULL, NULL), (3, DEFAULT, '{}', '', '(0,-0.25)');
+
 -- Aggregates of the kinds once refused: ordered-set, hypothetical-set, and moving with serial functions and an
 -- initial value holding ", ".
 CREATE AGGREGATE app.median_of(float8 ORDER BY anyelement) (SFUNC = ordered_set_transition, STYPE = internal,
@@ -201,6 +233,12 @@ CREATE PUBLICATION "Fixture ""Pub""" FOR TABLE app.customers (id, email) WHERE (
     WITH (publish = 'insert', publish_via_partition_root = true);
 CREATE PUBLICATION vaultops_fixture_schema FOR TABLES IN SCHEMA "select", TABLE app.settings WITH (publish = 'insert');
 COMMENT ON PUBLICATION "Fixture ""Pub""" IS 'customers and events';
+
+-- Privileges changed on what initdb makes, which a dump writes relative to pg_init_privs: a built-in language and
+-- pg_catalog functions (granted, and revoked from PUBLIC).
+GRANT USAGE ON LANGUAGE plpgsql TO vaultops_fixture_reader;
+GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text) TO vaultops_fixture_reader;
+REVOKE EXECUTE ON FUNCTION pg_catalog.md5(text) FROM PUBLIC;
 
 -- Event triggers (last: after the privileges in a dump), none of which fires on the fixture's or a restore's DDL:
 -- one for a tag nothing creates, a disabled one and a replica-only one.

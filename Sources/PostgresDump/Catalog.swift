@@ -9,6 +9,18 @@ struct DataTable {
     var owner: String
     /// Quoted column names, without generated and dropped columns.
     var columns: [String]
+    /// The rows to write, as a `WHERE …` clause (an extension's configuration table), or nil for every row.
+    var condition: String? = nil
+    /// Whether the rows are read from this table alone, not its inheritance children (an extension's configuration
+    /// table, as pg_dump reads it).
+    var onlyThisTable = false
+
+    /// The COPY … TO STDOUT that reads the rows to write.
+    var copyOut: String {
+        guard onlyThisTable || condition != nil else { return "COPY \(qname) \(copyColumns) TO STDOUT" }
+        let select = columns.isEmpty ? "" : columns.joined(separator: ", ")
+        return "COPY (SELECT \(select) FROM ONLY \(qname)\(condition.map { " " + $0 } ?? "")) TO STDOUT"
+    }
 }
 
 /// A sequence whose position is restored with `setval`.
@@ -56,6 +68,7 @@ struct Catalog {
         try reader.readSequences()
         try reader.readColumnsAndConstraints()
         try reader.readRelations()
+        try reader.readExtensionConfigTables()
         // The kinds read in their own files (ObjectKinds).
         let kinds = try ObjectKinds.readAll(ReadContext(connection: c, serverVersion: reader.serverVersion,
                                                                includeOwners: options.includeOwners, relationArray: reader.relArray))
@@ -84,9 +97,10 @@ struct Catalog {
     }
 
     /// One column of a CREATE TABLE: type, collation, default or generation expression, NOT NULL, identity; for a
-    /// typed table (`typed`), the column without its type and collation, or nil when it adds nothing to the type's.
+    /// typed table (`typed`), the column without its type and collation, or nil when it adds nothing to the type's; for a
+    /// partition created alone and then attached (`attachedPartition`), with its inherited NOT NULL too.
     static func columnDefinition(_ col: Row, tableOid: UInt32, identity: [String: String],
-                                         notNulls: NotNullConstraints, typed: Bool = false) throws -> String? {
+                                 notNulls: NotNullConstraints, typed: Bool = false, attachedPartition: Bool = false) throws -> String? {
         let name = try col.string("qname")
         var def = typed ? name : "\(name) \(try col.string("type"))\(try col.string("collate"))"
         if let expr = try col.optionalString("defexpr") {
@@ -98,7 +112,9 @@ struct Catalog {
             }
         }
         if notNulls.isCatalogued {
-            def += notNulls.columnClause(table: tableOid, attnum: try col.int("attnum"))
+            let attnum = try col.int("attnum")
+            def += attachedPartition ? notNulls.attachedPartitionClause(table: tableOid, attnum: attnum)
+                                     : notNulls.columnClause(table: tableOid, attnum: attnum)
         } else if try col.bool("attnotnull") {
             def += " NOT NULL"
         }
@@ -132,10 +148,14 @@ struct Catalog {
         for (i, item) in items.enumerated() {
             edges[i] = item.extraDeps.compactMap { index[$0] }
         }
+        // A base type's I/O functions are made on its shell, which breaks their loop with the type (BaseTypes).
+        var shells: [String: PreItem.ShellRedirect] = [:]
+        for item in items { if let redirect = item.shellRedirect { shells[item.key] = redirect } }
         for row in try c.execute(CatalogQueries.dependencies).rows {
             guard let from = owners["\(try row.string("classid")):\(try row.string("objid"))"],
-                  let to = owners["\(try row.string("refclassid")):\(try row.string("refobjid"))"],
+                  var to = owners["\(try row.string("refclassid")):\(try row.string("refobjid"))"],
                   from != to, let fromIndex = index[from] else { continue }
+            if let shell = shells[to], shell.functions.contains(from) { to = shell.shell }
             guard let toIndex = index[to] else {
                 if PostponedObjects.isKeyConstraint(to) { needKey.insert(fromIndex) }
                 continue

@@ -96,7 +96,9 @@ enum CatalogQueries {
                                        CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> (SELECT ct.typcollation FROM pg_catalog.pg_type ct WHERE ct.oid = r.rngsubtype)
                                             THEN ', collation = ' || r.rngcollation::pg_catalog.regcollation::text ELSE '' END
                                 FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid)
+                 WHEN 'b' THEN \(BaseTypes.options(serverVersion: serverVersion))
                END AS body,
+               \(BaseTypes.ioFunctions) AS io_functions,
                (SELECT pg_catalog.string_agg('COMMENT ON CONSTRAINT ' || pg_catalog.quote_ident(k.conname) || ' ON DOMAIN ' ||
                                              \(qualified("n", "t.typname")) || ' IS ' || pg_catalog.quote_literal(d.description) || ';', E'\\n' ORDER BY k.conname)
                 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_description d
@@ -109,7 +111,8 @@ enum CatalogQueries {
                 WHERE t.typrelid <> 0 AND a.attrelid = t.typrelid) AS attribute_comments
         FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
         WHERE (t.typtype IN ('e', 'd', 'r')
-               OR (t.typtype = 'c' AND (SELECT rc.relkind FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid) = 'c'))
+               OR (t.typtype = 'c' AND (SELECT rc.relkind FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid) = 'c')
+               OR \(BaseTypes.filter))
           AND \(userSchema("n")) AND \(notExtensionMember("pg_type", "t.oid"))
         """
     }
@@ -159,7 +162,7 @@ enum CatalogQueries {
                pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(c.relowner)) AS owner,
                pg_catalog.obj_description(c.oid, 'pg_class') AS comment,
                \(aclStatements(acl: "c.relacl", owner: "c.relowner", kind: "TABLE", target: qualified("n", "c.relname"))) AS acl,
-               c.relispartition,
+               c.relispartition, \(Tablespaces.ownTablespace) AS own_tablespace,
                CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partbound,
                CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partkey,
                (SELECT pg_catalog.string_agg(\(qualified("pn", "pc.relname")), ', ' ORDER BY i.inhseqno)
@@ -312,20 +315,14 @@ enum CatalogQueries {
     /// restore into something different, so they are refused unless the caller accepts the loss.
     static let unsupportedObjects = """
         SELECT kind, name FROM (
-          SELECT 'base type' AS kind, \(qualified("n", "t.typname")) AS name
-          FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-          WHERE t.oid >= 16384 AND t.typtype IN ('b', 'p') AND t.typelem = 0 AND \(userSchema("n"))
-            AND \(notImplicit("pg_type", "t.oid"))
-          UNION ALL
-          -- A partition made by PARTITION OF takes its parent's tablespace when that has one, whatever
-          -- default_tablespace says, and a partition's index is made by its parent index in the parent's
-          -- (Tablespaces); one in another tablespace could not be recreated there.
-          SELECT 'partition or partition index in a tablespace other than its parent''s', \(qualified("n", "c.relname"))
+          -- A leaf partition's index (a key constraint's too) is made alone in its own tablespace and taken by the
+          -- parent's (PartitionIndexes); a partitioned partition's is made by the parent's, in the parent's.
+          SELECT 'partitioned partition''s index in a tablespace other than its parent''s' AS kind, \(qualified("n", "c.relname")) AS name
           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
           JOIN pg_catalog.pg_inherits h ON h.inhrelid = c.oid JOIN pg_catalog.pg_class pc ON pc.oid = h.inhparent
-          WHERE c.relkind IN ('r', 'p', 'm', 'i', 'I') AND c.reltablespace <> pc.reltablespace
-            AND (c.relkind IN ('i', 'I') OR (c.relispartition AND pc.reltablespace <> 0)) AND \(userSchema("n"))
-            AND \(notImplicit("pg_class", "c.oid"))
+          WHERE c.relkind = 'I' AND c.reltablespace <> pc.reltablespace
+            -- A constraint's index depends on it internally, so only extension members are left out.
+            AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
           UNION ALL
           -- Subscriptions of this database, when only a superuser could read their connection strings (Subscriptions).
           SELECT 'subscription', pg_catalog.quote_ident(o.subname) FROM pg_catalog.pg_subscription o

@@ -71,6 +71,7 @@ extension CatalogReader {
             keyItems.append((SortKey(priority: 2, schema: rel.schema, name: name, tiebreak: ""),
                              Tablespaces.wrap(sql + "\n", tablespace: tablespaces[try row.oid("oid")])))
         }
+        keyItems += try partitionIndexItems()
         for row in try c.query(CatalogQueries.statistics, [relArray]).rows {
             guard let rel = relName(try row.oid("stxrelid")) else { continue }
             let name = try row.string("name")

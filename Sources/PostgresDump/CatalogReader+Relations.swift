@@ -94,25 +94,31 @@ extension CatalogReader {
         let tableWord = relkind == "f" ? "FOREIGN TABLE" : "TABLE"
         let notNulls = try notNullConstraints()
         var sql: String
-        let isPartition = try row.bool("relispartition")
+        // A partition outside its parent's tablespace is created alone, with every column and CHECK constraint (ATTACH
+        // PARTITION wants the parent's there and marks them inherited), then attached (Tablespaces).
+        let attached = try row.bool("relispartition") && row.bool("own_tablespace")
+        let isPartition = try row.bool("relispartition") && !attached
         sql = SQLText.header(name: name, type: tableWord, schema: schema, owner: own)
         let unlogged = try row.string("relpersistence") == "u" ? "UNLOGGED " : ""
         var elements: [String] = []
         let ofType = try row.optionalString("oftype")
         if !isPartition {
-            for col in cols where try col.bool("attislocal") {
+            for col in cols where try attached || col.bool("attislocal") {
                 // A typed table's columns come from its type: only what they add is written.
-                let def = try Catalog.columnDefinition(col, tableOid: oid, identity: identity, notNulls: notNulls, typed: ofType != nil)
+                let def = try Catalog.columnDefinition(col, tableOid: oid, identity: identity, notNulls: notNulls, typed: ofType != nil,
+                                                       attachedPartition: attached)
                 if let def { elements.append(def) }
             }
         }
-        for check in checks[oid] ?? [] where try check.bool("conislocal") {
+        for check in checks[oid] ?? [] where try attached || check.bool("conislocal") {
             let def = "CONSTRAINT \(try check.string("qname")) \(try check.string("def"))"
             // A NOT VALID one is added after the data (NotValidChecks), or the old rows would not load.
             if try check.bool("convalidated") { elements.append(def) }
         }
-        elements += notNulls.inheritedElements(table: oid, attnums: try cols.filter { try isPartition || !$0.bool("attislocal") }
-                                                                         .map { try $0.int("attnum") })
+        if !attached {
+            elements += notNulls.inheritedElements(table: oid, attnums: try cols.filter { try isPartition || !$0.bool("attislocal") }
+                                                                             .map { try $0.int("attnum") })
+        }
         if isPartition {
             let parent = try row.string("parents")
             sql += "CREATE \(unlogged)\(tableWord) \(qname) PARTITION OF \(parent)"
@@ -123,12 +129,15 @@ extension CatalogReader {
             if !elements.isEmpty { sql += " (\n    " + elements.joined(separator: ",\n    ") + "\n)" }
         } else {
             sql += "CREATE \(unlogged)\(tableWord) \(qname) (\n    " + elements.joined(separator: ",\n    ") + "\n)"
-            if let parents = try row.optionalString("parents") { sql += "\nINHERITS (\(parents))" }
+            if !attached, let parents = try row.optionalString("parents") { sql += "\nINHERITS (\(parents))" }
         }
         if let partkey = try row.optionalString("partkey") { sql += "\nPARTITION BY \(partkey)" }
         if let server = try row.optionalString("server") { sql += "\nSERVER \(server)" }
         if !reloptions.isEmpty { sql += "\nWITH (\(reloptions))" }
         sql += ForeignData.clause(try row.optionalString("ftoptions"), separator: "\n") + ";\n\n"
+        if attached {
+            sql += "ALTER TABLE ONLY \(try row.string("parents")) ATTACH PARTITION \(qname) \(try row.string("partbound"));\n\n"
+        }
         // A foreign table's is always NOTHING, and cannot be set.
         switch relkind == "f" ? "d" : try row.string("relreplident") {
         case "f": sql += "ALTER TABLE ONLY \(qname) REPLICA IDENTITY FULL;\n\n"
@@ -137,7 +146,7 @@ extension CatalogReader {
         }
         // Inherited columns (partitions, INHERITS children) are not written above; a default or
         // NOT NULL they carry of their own is set afterwards (a no-op when it matches the parent's).
-        for col in cols where try isPartition || !col.bool("attislocal") {
+        for col in cols where try !attached && (isPartition || !col.bool("attislocal")) {
             let column = try col.string("qname")
             if let def = try col.optionalString("defexpr"), try col.string("attgenerated").isEmpty {
                 sql += "ALTER \(tableWord) ONLY \(qname) ALTER COLUMN \(column) SET DEFAULT \(def);\n\n"

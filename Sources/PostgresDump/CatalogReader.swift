@@ -107,7 +107,7 @@ struct CatalogReader {
         }
     }
 
-    /// Enums, composites, domains, ranges.
+    /// Enums, composites, domains, ranges, base types (after their shells) and shell types.
     mutating func readTypes() throws {
         for row in try c.execute(CatalogQueries.types(serverVersion: serverVersion)).rows {
             let schema = try row.string("schema"), name = try row.string("name"), qname = try row.string("qname")
@@ -118,14 +118,24 @@ struct CatalogReader {
             case "e": sql += "CREATE TYPE \(qname) AS ENUM (\n    \(body.replacingOccurrences(of: ", ", with: ",\n    "))\n);\n\n"
             case "c": sql += "CREATE TYPE \(qname) AS (\(body)\n);\n\n"
             case "d": sql += "CREATE DOMAIN \(qname) AS \(body);\n\n"
-            default: sql += "CREATE TYPE \(qname) AS RANGE (\n    \(body.replacingOccurrences(of: ", ", with: ",\n    "))\n);\n\n"
+            case "r": sql += "CREATE TYPE \(qname) AS RANGE (\n    \(body.replacingOccurrences(of: ", ", with: ",\n    "))\n);\n\n"
+            case "b": sql += "CREATE TYPE \(qname) (\n    \(body)\n);\n\n"
+            default: sql += "CREATE TYPE \(qname);\n\n" // a shell type never filled in
             }
             sql += owner("ALTER \(isDomain ? "DOMAIN" : "TYPE") \(qname) OWNER TO \(own);")
             sql += comment("\(isDomain ? "DOMAIN" : "TYPE") \(qname)", try row.optionalString("comment"))
             if let constraintComments = try row.optionalString("constraint_comments") { sql += constraintComments + "\n\n" }
             if let attributeComments = try row.optionalString("attribute_comments") { sql += attributeComments + "\n\n" }
             let key = SortKey(priority: 3, schema: schema, name: name, tiebreak: "")
-            pre.append(PreItem(key: "type:\(try row.oid("oid"))", sortKey: key, sql: sql))
+            var item = PreItem(key: "type:\(try row.oid("oid"))", sortKey: key, sql: sql)
+            if kind == "b" {
+                let shell = BaseTypes.shell(oid: try row.oid("oid"), schema: schema, name: name, qname: qname, owner: own,
+                                            ioFunctions: try row.optionalString("io_functions") ?? "")
+                pre.append(shell.item)
+                item.extraDeps.append(shell.item.key)
+                item.shellRedirect = shell.redirect
+            }
+            pre.append(item)
             if let acl = try row.optionalString("acl") {
                 privileges.append((key, SQLText.header(name: name, type: "ACL", schema: schema, owner: own) + acl + "\n\n\n"))
             }

@@ -101,6 +101,13 @@ struct NotNullConstraints {
         return (k.isDefaultName ? " NOT NULL" : " CONSTRAINT \(k.qname) NOT NULL") + (k.noInherit ? " NO INHERIT" : "")
     }
 
+    /// The clause after a column of a partition created alone and then attached (Tablespaces): its NOT NULL even when
+    /// inherited, as ATTACH PARTITION wants it there, named unless the name is the one this table would get.
+    func attachedPartitionClause(table: UInt32, attnum: Int) -> String {
+        guard let k = byColumn[table]?[attnum], k.validated else { return "" }
+        return (k.isDefaultName ? " NOT NULL" : " CONSTRAINT \(k.qname) NOT NULL") + (k.noInherit ? " NO INHERIT" : "")
+    }
+
     /// Table-constraint elements (`CONSTRAINT x NOT NULL col`) for the columns a table inherits, which
     /// are not in its column list: those whose constraint is its own or named other than the parent's.
     func inheritedElements(table: UInt32, attnums: [Int]) -> [String] {

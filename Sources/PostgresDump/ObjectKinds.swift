@@ -6,6 +6,14 @@ struct PreItem {
     var sortKey: SortKey
     var sql: String
     var extraDeps: [String] = []
+    /// For a base type: its shell, which the I/O functions depend on instead of the type (BaseTypes).
+    var shellRedirect: ShellRedirect?
+
+    /// The shell (its key) a base type's I/O functions (their keys) are created on.
+    struct ShellRedirect {
+        var shell: String
+        var functions: Set<String>
+    }
 }
 
 extension PreItem {

@@ -126,7 +126,7 @@ public final class PostgresDumper {
                 try out.write(SQLText.header(name: table.name, type: "TABLE DATA", schema: table.schema, owner: table.owner))
                 try out.write("COPY \(table.qname) \(table.copyColumns) FROM stdin;\n")
                 let rows = try step("copying table \(SQLText.commentSafe(table.qname))") {
-                    try connection.copyOut("COPY \(table.qname) \(table.copyColumns) TO STDOUT") { chunk in
+                    try connection.copyOut(table.copyOut) { chunk in
                         try out.write(chunk)
                     }
                 }

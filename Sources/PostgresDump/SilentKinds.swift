@@ -1,5 +1,6 @@
 /// Refusals for what pg_dump writes and this dump neither recreates nor used to mention: column privileges
-/// changed on tables that pg_dump dumps only for their privileges (pg_catalog's, extensions' members).
+/// changed on tables that pg_dump dumps only for their privileges (pg_catalog's, extensions' members), and security
+/// labels (written only where a label provider such as sepgsql is loaded).
 extension CatalogQueries {
     /// A join giving `ip.initprivs`, the object's initial privileges (from initdb or CREATE EXTENSION), or NULL.
     static func initialPrivileges(_ catalog: String, _ oid: String, subid: String = "0") -> String {
@@ -30,9 +31,17 @@ extension CatalogQueries {
         return "(\(namespace) = 'pg_catalog'::pg_catalog.regnamespace OR \(member))"
     }
 
-    /// Rows (kind, name) for `unsupportedObjects`: the changed column privileges.
+    /// Rows (kind, name) for `unsupportedObjects`: the changed column privileges and the security labels.
     static let silentKinds = """
         \(changedPrivileges)
+        UNION ALL
+        \(securityLabels)
+        """
+
+    /// Security labels on the database's own objects (`SECURITY LABEL FOR provider ON … IS …`), named by provider and object.
+    static let securityLabels = """
+        SELECT 'security label', pg_catalog.quote_ident(l.provider) || ' on ' || pg_catalog.pg_describe_object(l.classoid, l.objoid, l.objsubid)
+        FROM pg_catalog.pg_seclabel l WHERE l.objoid >= 16384
         """
 
     /// Column privileges changed on pg_catalog's and extensions' tables (their other privileges are dumped by

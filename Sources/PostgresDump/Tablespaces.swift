@@ -1,6 +1,7 @@
 import LibPQ
 
-/// Tables, materialized views and indexes (constraints' too) in a tablespace other than the database's default.
+/// Tables, materialized views and indexes (constraints' too) in a tablespace other than the database's default, and
+/// partitions outside their parent's (partitions' indexes: PartitionIndexes).
 ///
 /// pg_dump creates such an object after `SET default_tablespace = x;` and sets `''` (the database's default) again
 /// for the next one; it never creates the tablespace itself (pg_dumpall does), so restoring needs the tablespace
@@ -13,6 +14,14 @@ enum Tablespaces {
         WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i', 'I')
           AND (c.oid = ANY($1::pg_catalog.oid[])
                OR c.oid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE i.indrelid = ANY($1::pg_catalog.oid[])))
+        """
+
+    /// Whether the partition `c` (a pg_class row) is outside its parent's tablespace while the parent has one: PARTITION OF
+    /// would put it in the parent's whatever default_tablespace says, so it is created alone and attached, as pg_dump does.
+    static let ownTablespace = """
+        COALESCE((SELECT pc.reltablespace <> 0 AND pc.reltablespace <> c.reltablespace
+                  FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
+                  WHERE i.inhrelid = c.oid AND c.relispartition AND c.relkind IN ('r', 'p')), false)
         """
 
     /// The tablespace (quoted) of every relation in `relArray` and index on one that is not in the database's default.

@@ -42,6 +42,24 @@ extension CleanPlan {
         }
     }
 
+    /// The drop for a base type `name` (`CREATE TYPE schema.name (INPUT = …)`), run before its I/O functions' drops.
+    ///
+    /// The type and its I/O functions depend on each other, so neither can be dropped alone; pg_dump `--clean` writes
+    /// `DROP TYPE … CASCADE`. Here CASCADE is used only when nothing but those functions depends on the type (everything
+    /// the script made on it was dropped before); otherwise a plain DROP TYPE fails, naming what else uses it, and the
+    /// restore rolls back. The script's own `CREATE TYPE name;` (the shell) keeps its plain drop, which then finds nothing.
+    static func baseTypeDrop(_ name: QualifiedName) -> String? {
+        guard name.parts.count == 2, !name.parts.contains(where: { $0.contains("$vaultops_clean$") }) else { return nil }
+        func literal(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+        let type = "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
+        let named = "n.nspname = \(literal(name.parts[0])) AND t.typname = \(literal(name.parts[1]))"
+        return "DO $vaultops_clean$BEGIN IF EXISTS (SELECT \(type) WHERE \(named)) THEN "
+            + "IF EXISTS (SELECT \(type) JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass "
+            + "AND d.refobjid = t.oid AND d.deptype = 'n' WHERE \(named) AND NOT (d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
+            + "AND d.objid IN (t.typinput, t.typoutput, t.typreceive, t.typsend))) THEN DROP TYPE \(name.sql); END IF; "
+            + "DROP TYPE \(name.sql) CASCADE; END IF; END$vaultops_clean$;"
+    }
+
     /// The drop for `CREATE USER MAPPING FOR role SERVER name`, `FOR` at `i`: the role as written when it is a
     /// keyword (`CURRENT_USER`, `PUBLIC`, …), quoted otherwise.
     static func userMappingDrop(_ t: [SQLToken], at i: Int) -> String? {

@@ -2,8 +2,9 @@
 ///
 /// A dump creates objects in dependency order, so dropping in reverse order removes dependents
 /// first, as `pg_dump --clean` does: foreign keys and column defaults go before the tables and
-/// sequences they point at. No `CASCADE`: if something outside the dump depends on an object, the
-/// drop fails and the whole restore rolls back instead of silently removing it.
+/// sequences they point at. No `CASCADE` (but for a base type and its own I/O functions, `baseTypeDrop`): if
+/// something outside the dump depends on an object, the drop fails and the whole restore rolls back instead of
+/// silently removing it.
 package struct CleanPlan: Equatable, Sendable {
     /// Drop statements in the order to run them.
     package private(set) var drops: [String] = []
@@ -73,7 +74,9 @@ package struct CleanPlan: Equatable, Sendable {
         guard let kind = word(i) else { return nil }
         switch kind {
         case "table", "sequence", "view", "schema", "domain", "type", "extension", "collation":
-            guard let (object, _) = name(at: i + 1) else { return nil }
+            guard let (object, after) = name(at: i + 1) else { return nil }
+            // `CREATE TYPE t (INPUT = …)`: a base type, filling in the shell its I/O functions were made on.
+            if kind == "type", after < t.count, t[after].isSymbol("("), let drop = baseTypeDrop(object) { return drop }
             return "DROP \(kind.uppercased()) IF EXISTS \(object.sql);"
         case "materialized":
             guard word(i + 1) == "view", let (object, _) = name(at: i + 2) else { return nil }

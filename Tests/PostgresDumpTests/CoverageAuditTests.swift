@@ -91,6 +91,12 @@ struct CoverageAuditTests {
                    pgDumpWrites: ["REVOKE ALL ON FUNCTION public.citext_eq(public.citext, public.citext) FROM PUBLIC;",
                                   "REVOKE ALL ON TYPE public.citext FROM PUBLIC;"],
                    name: "public.citext_eq(public.citext, public.citext)", needsContrib: true),
+        // No label provider is loaded on the test servers: the pg_seclabel row SECURITY LABEL would write is made by hand.
+        AuditProbe(kind: "security label", sql: """
+                       CREATE TABLE audit_labelled (a integer);
+                       INSERT INTO pg_catalog.pg_seclabel VALUES ('audit_labelled'::regclass, 'pg_class'::regclass, 0, 'audit_provider', 'secret');
+                       """,
+                   pgDumpWrites: ["SECURITY LABEL FOR audit_provider ON TABLE public.audit_labelled IS 'secret';"], name: "audit_provider"),
         AuditProbe(kind: "privilege on an extension's foreign-data wrapper", sql: """
                        CREATE EXTENSION postgres_fdw;
                        GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO ROLE;
@@ -120,7 +126,18 @@ struct CoverageAuditTests {
                        """,
                    pgDumpWrites: ["CREATE TABLE public.audit_typed OF public.audit_row ("], name: "public.audit_typed", carried: true),
         AuditProbe(kind: "shell type", sql: "CREATE TYPE audit_shell;", pgDumpWrites: ["CREATE TYPE public.audit_shell;"],
-                   name: "public.audit_shell"),
+                   name: "public.audit_shell", carried: true),
+        AuditProbe(kind: "base type", sql: """
+                       CREATE TYPE audit_base;
+                       CREATE FUNCTION audit_base_in(cstring) RETURNS audit_base AS 'int4in' LANGUAGE internal IMMUTABLE STRICT;
+                       CREATE FUNCTION audit_base_out(audit_base) RETURNS cstring AS 'int4out' LANGUAGE internal IMMUTABLE STRICT;
+                       CREATE TYPE audit_base (INPUT = audit_base_in, OUTPUT = audit_base_out, INTERNALLENGTH = 4, PASSEDBYVALUE,
+                                               ALIGNMENT = int4);
+                       """,
+                   pgDumpWrites: ["CREATE TYPE public.audit_base;",
+                                  "CREATE TYPE public.audit_base (\n    INTERNALLENGTH = 4,\n    INPUT = public.audit_base_in,\n"
+                                  + "    OUTPUT = public.audit_base_out,\n    ALIGNMENT = int4,\n    STORAGE = plain,\n    PASSEDBYVALUE\n);"],
+                   name: "public.audit_base", carried: true),
         AuditProbe(kind: "operator and operator family", sql: """
                        CREATE OPERATOR === (FUNCTION = int4eq, LEFTARG = integer, RIGHTARG = integer);
                        CREATE OPERATOR FAMILY audit_fam USING btree;

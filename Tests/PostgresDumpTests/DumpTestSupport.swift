@@ -79,7 +79,8 @@ enum DumpFixture {
         comparablePgDumpOutput(output)
     }
 
-    /// Every table's and populated materialized view's rows as COPY text, in a total order.
+    /// Every table's and populated materialized view's rows as COPY text, in a total order, with the large objects and the
+    /// sequences' positions.
     static func contents(_ database: String) throws -> [String: String] {
         try contents(url: try PostgresTestServer.url(database: database))
     }
@@ -97,6 +98,25 @@ enum DumpFixture {
             """).rows.first?.optionalString("objects")
     }
 
+    /// The key under which `contents(url:)` lists the sequences' positions.
+    static let sequencesKey = "<sequences>"
+
+    /// Every sequence's position as one line: name, `last_value` and `is_called` (what `setval` restores; `log_cnt`
+    /// is the server's own bookkeeping), nil when there are none.
+    static func sequencePositions(_ c: Connection) throws -> String? {
+        var lines: [String] = []
+        for row in try c.execute("""
+            SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qname
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1
+            """).rows {
+            let qname = try row.string("qname")
+            let state = try c.execute("SELECT last_value, is_called FROM \(qname)").rows[0]
+            lines.append("\(qname) \(try state.string("last_value")) \(try state.string("is_called"))")
+        }
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
+    }
+
     /// `contents(_:)` of the database at `url` (any server version).
     static func contents(url: String) throws -> [String: String] {
         let c = try Connection(url)
@@ -109,6 +129,7 @@ enum DumpFixture {
         var result: [String: String] = [:]
         // Large objects are compared with the tables: their contents, owners, grants and comments.
         if let objects = try largeObjects(c) { result[largeObjectsKey] = objects }
+        if let positions = try sequencePositions(c) { result[sequencesKey] = positions }
         for row in tables.rows {
             let qname = try row.string("qname")
             var data = Data()

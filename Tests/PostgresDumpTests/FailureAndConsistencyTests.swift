@@ -159,21 +159,23 @@ func testPassword() throws -> String {
 
 @Suite("Unsupported objects")
 struct UnsupportedObjectTests {
+    /// A column privilege granted on a pg_catalog table, which pg_dump writes (relative to pg_init_privs) and this dump
+    /// does not carry: a real object of a kind the dumper does not handle, made by hand.
     @Test func unsupportedObjectsFailTheDumpUnlessAllowed() throws {
         let db = try PostgresTestServer.freshDatabase("unsup")
         try PostgresTestServer.psql("""
-            CREATE TYPE public.my_shell;
+            GRANT SELECT (stanullfrac) ON pg_catalog.pg_statistic TO PUBLIC;
             CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
             """, database: db)
         let error = try #require(throws: PostgresError.self) { try DumpFixture.dump(db) }
         #expect(error.kind == .usage)
-        #expect(error.message.contains("base type public.my_shell"))
+        #expect(error.message.contains("privileges on column pg_catalog.pg_statistic.stanullfrac"))
         #expect(error.hint?.contains("--allow-incomplete") == true)
         #expect(error.hint?.contains("DumpOptions") == false)
 
         let (sink, summary) = try DumpFixture.dump(db, options: DumpOptions(skipUnsupportedObjects: true))
-        #expect(summary.skipped == ["base type public.my_shell"])
-        #expect(sink.text.contains("-- WARNING: not dumped (unsupported object kind): base type public.my_shell"))
+        #expect(summary.skipped == ["privileges on column pg_catalog.pg_statistic.stanullfrac"])
+        #expect(sink.text.contains("-- WARNING: not dumped (unsupported object kind): privileges on column pg_catalog.pg_statistic.stanullfrac"))
         #expect(summary.tables["public.t"] == 1)
         #expect(sink.text.hasSuffix("\(dumpCompletionMarker)\n"))
     }

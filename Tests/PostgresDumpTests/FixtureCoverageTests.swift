@@ -100,12 +100,29 @@ struct FixtureCoverageTests {
             SELECT (SELECT count(*) FROM pg_class WHERE reloftype = 'app.person'::regtype) = 2
                    AND (SELECT count(*) FROM app."Odd People") > 0
             """),
+        ("base types (by value with a default and a delimiter, collatable with typmods, with an element and a subscript) and a lone shell type, used by columns with rows", """
+            SELECT (SELECT count(*) FROM pg_type t JOIN pg_proc p ON p.oid = t.typinput WHERE t.typtype = 'b' AND p.pronamespace = 'app'::regnamespace) = 3
+                   AND EXISTS (SELECT 1 FROM pg_type WHERE typnamespace = 'app'::regnamespace AND typbyval AND typdefault IS NOT NULL AND typdelim <> ','
+                               AND typacl IS NOT NULL AND typowner = '"Fixture Owner"'::regrole)
+                   AND EXISTS (SELECT 1 FROM pg_type WHERE typnamespace = 'app'::regnamespace AND typcollation <> 0 AND typmodin <> 0 AND typlen = -1)
+                   AND EXISTS (SELECT 1 FROM pg_type WHERE typnamespace = 'app'::regnamespace AND typtype = 'b' AND typelem <> 0 AND typlen = 16)
+                   AND EXISTS (SELECT 1 FROM pg_type WHERE typnamespace = 'app'::regnamespace AND typtype = 'p' AND NOT typisdefined)
+                   AND (SELECT count(*) FROM app.tagged WHERE tag IS NOT NULL AND p IS NOT NULL) = 2
+            """),
         ("ordered-set, hypothetical-set and moving aggregates with serial functions, and an initial value with a comma", """
             SELECT (SELECT count(DISTINCT a.aggkind) FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
                     WHERE p.pronamespace = 'app'::regnamespace) = 3
                    AND EXISTS (SELECT 1 FROM pg_aggregate a WHERE a.aggfnoid = 'app.moving_avg'::regproc AND a.aggmtransfn <> 0
                                AND a.aggserialfn <> 0 AND a.aggtransspace > 0)
                    AND EXISTS (SELECT 1 FROM pg_aggregate a WHERE a.agginitval LIKE '%, %')
+            """),
+        ("privileges changed on a built-in language, on pg_catalog functions (granted and revoked) and on a foreign-data wrapper", """
+            SELECT EXISTS (SELECT 1 FROM pg_language l, aclexplode(l.lanacl) x
+                           WHERE l.lanname = 'plpgsql' AND x.grantee = 'vaultops_fixture_reader'::regrole)
+                   AND has_function_privilege('vaultops_fixture_reader', 'pg_catalog.pg_ls_dir(text)', 'EXECUTE')
+                   AND NOT EXISTS (SELECT 1 FROM pg_proc p, aclexplode(p.proacl) x WHERE p.oid = 'pg_catalog.md5(text)'::regprocedure AND x.grantee = 0)
+                   AND (SELECT proacl FROM pg_proc WHERE oid = 'pg_catalog.md5(text)'::regprocedure) IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM pg_foreign_data_wrapper WHERE fdwacl IS NOT NULL AND fdwname = 'app_fdw')
             """),
         ("publications of all tables, of tables with a column list and a row filter, and of a schema; event triggers", """
             SELECT (SELECT count(*) FROM pg_publication WHERE puballtables) = 1

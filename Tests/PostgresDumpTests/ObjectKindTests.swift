@@ -362,6 +362,11 @@ struct ObjectKindTests {
             CREATE PUBLICATION p;
             CREATE FUNCTION e() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN NULL; END $$;
             CREATE EVENT TRIGGER e ON sql_drop EXECUTE FUNCTION e();
+            CREATE TYPE shell_only;
+            CREATE TYPE base;
+            CREATE FUNCTION base_in(cstring) RETURNS base AS 'int4in' LANGUAGE internal IMMUTABLE STRICT;
+            CREATE FUNCTION base_out(base) RETURNS cstring AS 'int4out' LANGUAGE internal IMMUTABLE STRICT;
+            CREATE TYPE base (INPUT = base_in, OUTPUT = base_out, INTERNALLENGTH = 4, PASSEDBYVALUE, ALIGNMENT = int4);
             """, database: db)
         let (_, summary) = try DumpFixture.dump(db)
         #expect(summary.skipped.isEmpty)

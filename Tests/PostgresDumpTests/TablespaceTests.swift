@@ -39,31 +39,58 @@ struct TablespaceTests {
         #expect(script[lastSet.upperBound...].hasPrefix("'';"))
     }
 
-    /// A partition made by PARTITION OF takes its parent's tablespace whatever default_tablespace says, so one
-    /// outside it is refused by name, as is a partition's index outside its parent index's tablespace.
+    /// A partition outside its parent's tablespace (PARTITION OF would put it in the parent's, whatever default_tablespace
+    /// says) is created alone in its own and attached, as pg_dump does; so is a partition's index outside its parent
+    /// index's (a key constraint's too), which the parent's then takes as its partition. A partitioned partition's index
+    /// outside its parent index's is still refused by name.
     @Test(arguments: PostgresServers.all)
-    func partitionsOutsideTheirParentsTablespaceAreRefused(_ server: PostgresServer) throws {
+    func partitionsOutsideTheirParentsTablespaceRoundTrip(_ server: PostgresServer) throws {
         let dir = try TempDir("tablespace")
         let ts = "vaultops_ts_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
         try server.createTablespace(ts, in: dir)
-        let db = try server.freshDatabase("tsrefuse")
         defer {
-            try? server.dropDatabase(db)
             _ = try? server.psql("DROP TABLESPACE IF EXISTS \(ts)")
             withExtendedLifetime(dir) {}
         }
-        try server.psql("""
-            CREATE TABLE p (a integer) PARTITION BY RANGE (a) TABLESPACE \(ts);
-            CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10) TABLESPACE pg_default;
-            CREATE TABLE q (a integer) PARTITION BY RANGE (a);
+        let script = try VersionedDump.expectRoundTrip("""
+            CREATE TABLE p (a integer NOT NULL, b text DEFAULT 'x', c integer GENERATED ALWAYS AS (a * 2) STORED,
+                            CONSTRAINT a_positive CHECK (a >= 0)) PARTITION BY RANGE (a) TABLESPACE \(ts);
+            CREATE TABLE p1 PARTITION OF p (CONSTRAINT b_short CHECK (length(b) < 5)) FOR VALUES FROM (0) TO (10) TABLESPACE pg_default;
+            CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (10) TO (20);
+            CREATE TABLE p3 PARTITION OF p FOR VALUES FROM (20) TO (30) PARTITION BY RANGE (a);
+            CREATE TABLE p31 PARTITION OF p3 FOR VALUES FROM (20) TO (25) TABLESPACE pg_default;
+            CREATE INDEX p_b ON p (b);
+            COMMENT ON TABLE p1 IS 'in the database''s default';
+            CREATE TABLE q (a integer, b integer) PARTITION BY RANGE (a);
             CREATE TABLE q1 PARTITION OF q FOR VALUES FROM (0) TO (10);
+            CREATE TABLE q2 PARTITION OF q FOR VALUES FROM (10) TO (20);
             CREATE INDEX q_a ON q (a);
+            CREATE INDEX q_b ON q (b) TABLESPACE \(ts);
             ALTER INDEX q1_a_idx SET TABLESPACE \(ts);
+            ALTER INDEX q2_b_idx SET TABLESPACE pg_default;
+            CREATE TABLE r (a integer PRIMARY KEY USING INDEX TABLESPACE \(ts)) PARTITION BY RANGE (a);
+            CREATE TABLE r1 PARTITION OF r FOR VALUES FROM (0) TO (10);
+            CREATE TABLE r2 PARTITION OF r FOR VALUES FROM (10) TO (20);
+            ALTER INDEX r1_pkey SET TABLESPACE pg_default;
+            INSERT INTO p (a, b) VALUES (1, 'one'), (11, 'elf'), (21, 'tw');
+            INSERT INTO q VALUES (1, 1), (11, 11);
+            INSERT INTO r VALUES (1), (11);
+            """, on: server)
+        #expect(script.contains("ATTACH PARTITION public.p1 "), "p1 is created alone and attached")
+        #expect(!script.contains("ATTACH PARTITION public.p2 "), "p2 is in its parent's tablespace: PARTITION OF puts it there")
+
+        let db = try server.freshDatabase("tsrefuse")
+        defer { try? server.dropDatabase(db) }
+        try server.psql("""
+            CREATE TABLE s (a integer) PARTITION BY RANGE (a);
+            CREATE TABLE s1 PARTITION OF s FOR VALUES FROM (0) TO (10) PARTITION BY RANGE (a);
+            CREATE TABLE s11 PARTITION OF s1 FOR VALUES FROM (0) TO (5);
+            CREATE INDEX s_a ON s (a);
+            ALTER INDEX s1_a_idx SET TABLESPACE \(ts);
             """, database: db)
         let connection = try Connection(try server.url(database: db))
         let summary = try PostgresDumper(connection: connection, options: DumpOptions(skipUnsupportedObjects: true)).dump(to: MemorySink())
-        #expect(summary.skipped.contains { $0.contains("public.p1") }, "\(summary.skipped)")
-        #expect(summary.skipped.contains { $0.contains("public.q1_a_idx") }, "\(summary.skipped)")
-        #expect(!summary.skipped.contains { $0.contains("public.q1 ") || $0.hasSuffix("public.q1") }, "\(summary.skipped)")
+        #expect(summary.skipped.contains { $0.hasSuffix("public.s1_a_idx") }, "\(summary.skipped)")
+        #expect(summary.skipped.count == 1, "\(summary.skipped)")
     }
 }

@@ -76,7 +76,8 @@ enum VersionedDump {
         return DumpFixture.comparableSchema(r.stdout)
     }
 
-    /// Every table's and populated materialized view's rows as COPY text, in a total order.
+    /// Every table's and populated materialized view's rows as COPY text, in a total order, with the large objects and the
+    /// sequences' positions.
     static func contents(_ database: String, on server: PostgresServer) throws -> [String: String] {
         try DumpFixture.contents(url: try server.url(database: database))
     }

@@ -180,6 +180,32 @@ struct StatementInfoTests {
         ])
     }
 
+    @Test("a base type is dropped before its I/O functions and its shell, with CASCADE only when nothing else depends on it")
+    func baseTypeDrops() {
+        var plan = CleanPlan()
+        for sql in ["CREATE SCHEMA app;", "CREATE TYPE app.\"T'\";",
+                    "CREATE FUNCTION app.t_in(cstring) RETURNS app.\"T'\"\n    LANGUAGE internal IMMUTABLE STRICT\n    AS $$int4in$$;",
+                    "CREATE FUNCTION app.t_out(app.\"T'\") RETURNS cstring\n    LANGUAGE internal IMMUTABLE STRICT\n    AS $$int4out$$;",
+                    "CREATE TYPE app.\"T'\" (\n    INTERNALLENGTH = 4,\n    INPUT = app.t_in,\n    OUTPUT = app.t_out\n);",
+                    "CREATE TYPE app.lone;"] {
+            plan.add(sql)
+        }
+        let type = "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
+        let named = "n.nspname = 'app' AND t.typname = 'T'''"
+        #expect(plan.drops == [
+            "DROP TYPE IF EXISTS \"app\".\"lone\";",
+            "DO $vaultops_clean$BEGIN IF EXISTS (SELECT \(type) WHERE \(named)) THEN "
+                + "IF EXISTS (SELECT \(type) JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass "
+                + "AND d.refobjid = t.oid AND d.deptype = 'n' WHERE \(named) AND NOT (d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
+                + "AND d.objid IN (t.typinput, t.typoutput, t.typreceive, t.typsend))) THEN DROP TYPE \"app\".\"T'\"; END IF; "
+                + "DROP TYPE \"app\".\"T'\" CASCADE; END IF; END$vaultops_clean$;",
+            "DROP FUNCTION IF EXISTS \"app\".\"t_out\"(app.\"T'\");",
+            "DROP FUNCTION IF EXISTS \"app\".\"t_in\"(cstring);",
+            "DROP TYPE IF EXISTS \"app\".\"T'\";",
+            "DROP SCHEMA IF EXISTS \"app\";",
+        ])
+    }
+
     @Test("a view pg_dump defines twice (placeholder, then after the key) is first reverted, then dropped")
     func viewDefinedTwice() {
         var plan = CleanPlan()

@@ -6,17 +6,18 @@ import TestSupport
 /// (or `allow_incomplete: true` on the source) records them in the manifest and the dump's header.
 @Suite("backup postgres with objects the dump cannot carry (CLI)")
 struct IncompleteBackupCommandTests {
-    /// A database with a table and an object of a kind the dumper does not recreate (made by hand).
+    /// A database with a table and an object of a kind the dumper does not recreate, made by hand: a column privilege
+    /// on a pg_catalog table, which pg_dump writes.
     static func databaseWithUnsupportedObject() throws -> String {
         let source = try PostgresTestServer.freshDatabase("incomplete")
         try PostgresTestServer.psql("""
-            CREATE TYPE public.my_shell;
+            GRANT SELECT (stanullfrac) ON pg_catalog.pg_statistic TO PUBLIC;
             CREATE TABLE t (id integer PRIMARY KEY); INSERT INTO t VALUES (1), (2);
             """, database: source)
         return source
     }
 
-    static let missing = "base type public.my_shell"
+    static let missing = "privileges on column pg_catalog.pg_statistic.stanullfrac"
 
     @Test("without --allow-incomplete the backup stops with exit 1, lists what it cannot carry, and names the flag")
     func refusedWithoutTheFlag() throws {
