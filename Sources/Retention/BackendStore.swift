@@ -19,17 +19,14 @@ public struct BackendStore<Backend: StorageBackend>: RetentionStore {
         self.backend = backend
     }
 
-    /// The backend's location; a local folder is named by its path, as prune has always named it (`/var/backups`).
-    public var location: String {
-        guard let folder = backend as? LocalFolderBackend else { return backend.location }
-        return folder.directory.path
-    }
+    /// The backend's location as reports name it (a local folder by its path, `/var/backups`).
+    public var location: String { backend.displayLocation }
 
     public func list() throws(RetentionError) -> [StoredObject] {
         var objects: [StoredObject] = []
         do {
             for entry in try backend.list(prefix: "", recursive: false) {
-                objects.append(StoredObject(name: displayName(entry), size: entry.size, modified: entry.modified,
+                objects.append(StoredObject(name: backend.displayName(of: entry), size: entry.size, modified: entry.modified,
                                             kind: entry.kind == .object ? .file : .other))
             }
             for upload in try backend.incompleteUploads(prefix: "") where !upload.name.isEmpty && !upload.name.contains("/") {
@@ -136,13 +133,6 @@ public struct BackendStore<Backend: StorageBackend>: RetentionStore {
             offset += Int64(chunk.count)
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// A local folder's sub-folders are named as themselves (`old`), as prune has always listed them; OSS's common
-    /// prefixes keep their `/`.
-    private func displayName(_ entry: StorageEntry) -> String {
-        guard entry.kind == .folder, backend is LocalFolderBackend, entry.name.hasSuffix("/") else { return entry.name }
-        return String(entry.name.dropLast())
     }
 
     private func full(_ object: StoredObject) -> String {

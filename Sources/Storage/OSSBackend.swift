@@ -29,6 +29,9 @@ public struct OSSBackend: StorageBackend {
 
     public var location: String { "oss://\(bucket)/\(prefix)" }
 
+    /// The prefix: OSS's 1,023-byte limit applies to it and the name together.
+    public var keyPrefix: String { prefix }
+
     /// The object key of `name`.
     public func key(_ name: String) -> String { prefix + name }
 

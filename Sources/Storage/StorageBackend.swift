@@ -95,6 +95,13 @@ public typealias StorageProgress = @Sendable (_ done: Int64, _ total: Int64) -> 
 public protocol StorageBackend {
     /// The root for messages, e.g. `/var/backups/` or `oss://bucket/nightly/`.
     var location: String { get }
+    /// The root as reports name it on its own (a local folder's path without its trailing `/`); `location` by default.
+    var displayLocation: String { get }
+    /// What the backend puts before every name to make the stored key (an OSS prefix; "" by default), for limits that
+    /// apply to the whole key (OSS: 1,023 bytes).
+    var keyPrefix: String { get }
+    /// `entry`'s name as reports show it: a local folder's sub-folders without their `/`; the name itself by default.
+    func displayName(of entry: StorageEntry) -> String
     /// Stores the file at `file` under `name`, streamed (memory stays flat), CRC-64 checked.
     func save(_ name: String, from file: URL, options: SaveOptions, progress: StorageProgress?) throws -> SavedObject
     /// Stores `data` under `name` (for small objects such as manifests).
@@ -144,6 +151,12 @@ public struct IncompleteUpload: Sendable, Hashable {
 }
 
 extension StorageBackend {
+    public var displayLocation: String { location }
+
+    public var keyPrefix: String { "" }
+
+    public func displayName(of entry: StorageEntry) -> String { entry.name }
+
     /// Whether `name` exists (`stat`, with a missing object meaning no).
     public func exists(_ name: String) throws -> Bool {
         do {
