@@ -19,6 +19,10 @@ Test control (unsigned, loopback only), under /__emulator/:
   GET    /__emulator/concurrency?bucket=NAME  {"peak": most requests the bucket had in progress at once}
   POST   /__emulator/backdate?bucket=B&seconds=S   make the bucket's multipart uploads look S seconds older
   POST   /__emulator/seed?bucket=B          create the keys in the JSON list body (each object's body is its key)
+  POST   /__emulator/metadata               start a mock ECS metadata service (ecs_metadata.py) whose rotating STS
+                                             credentials this emulator accepts until they expire: JSON {roles: {NAME:
+                                             lifetime seconds}, attached: NAME, mode: both|v2-only|v1-only}; answers
+                                             {"endpoint": "http://127.0.0.1:PORT"}
   GET    /__emulator/health
 """
 import argparse
@@ -41,6 +45,7 @@ from xml.sax.saxutils import escape
 import xml.etree.ElementTree as ET
 
 import crcmod
+import ecs_metadata
 from alibabacloud_oss_v2.credentials import StaticCredentialsProvider
 from alibabacloud_oss_v2.signer import SignerV1, SignerV4
 from alibabacloud_oss_v2.types import HttpRequest, SigningContext
@@ -120,7 +125,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "AliyunOSS"
     store: Store = None
-    credentials = {}    # access key id -> (secret, token or None)
+    credentials = {}    # access key id -> (secret, token or None, expires at or None)
     region = "cn-hangzhou"
 
     def setup(self):
@@ -144,6 +149,7 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self):
         self.request_id = uuid.uuid4().hex[:24].upper()
         self.recorded = False
+        self.error_code = None
         self.counted = None
         self.body_consumed = False
         self.bucket_name = None
@@ -212,7 +218,7 @@ class Handler(BaseHTTPRequestHandler):
         with self.store.lock:
             self.store.log[self.bucket_name].append(
                 {"op": self.op, "method": self.command, "key": getattr(self, "key", None), "part": self.part,
-                 "status": status})
+                 "status": status, "code": getattr(self, "error_code", None)})
 
     def operation(self):
         q, m, key = self.query, self.command, self.key
@@ -297,6 +303,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def send_error_xml(self, e):
+        self.error_code = e.code
         extra = "".join("<%s>%s</%s>" % (k, escape(str(v)), k) for k, v in e.extra.items())
         body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n  <Code>%s</Code>\n  <Message>%s</Message>\n'
                 '  <RequestId>%s</RequestId>\n  <HostId>%s</HostId>%s\n</Error>\n'
@@ -327,9 +334,11 @@ class Handler(BaseHTTPRequestHandler):
         if ak not in self.credentials:
             raise OSSError(403, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.",
                            OSSAccessKeyId=ak)
-        secret, want_token = self.credentials[ak]
+        secret, want_token, expires = self.credentials[ak]
         if want_token is not None and token != want_token:
             raise OSSError(403, "InvalidSecurityToken", "The security token you provided is invalid.")
+        if expires is not None and time.time() >= expires:
+            raise OSSError(403, "SecurityTokenExpired", "The security token you provided has expired.")
         return secret
 
     def check_skew(self, signed_at, fault, now):
@@ -838,6 +847,14 @@ class Handler(BaseHTTPRequestHandler):
             with self.store.lock:
                 peak = self.store.peak.get(q.get("bucket"), 0)
             return self.send(200, json.dumps({"peak": peak}).encode(), content_type="application/json")
+        if path == "metadata" and self.command == "POST":
+            spec = json.loads(self.read_body() or b"{}")
+
+            def register(ak, secret, token, expires):
+                Handler.credentials[ak] = (secret, token, expires)
+            endpoint = ecs_metadata.start(self.server.server_address[0], spec.get("roles", {}), spec.get("attached"),
+                                          spec.get("mode", "both"), register)
+            return self.send(200, json.dumps({"endpoint": endpoint}).encode(), content_type="application/json")
         if path == "log":
             with self.store.lock:
                 entries = list(self.store.log.get(q.get("bucket"), []))
@@ -881,7 +898,7 @@ def main():
     Handler.region = args.region
     for c in args.credentials:
         parts = c.split(":", 2)
-        Handler.credentials[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else None)
+        Handler.credentials[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else None, None)
     for b in args.bucket:
         Handler.store.create_bucket(b)
     ThreadingHTTPServer.daemon_threads = True

@@ -121,11 +121,12 @@ public final class OSSClient {
             // libcurl adds a form Content-Type to POSTs unless one is set, and it would not be signed.
             request.setHeader("Content-Type", "application/octet-stream")
         }
+        let credentials = try signingCredentials(operation: operation, bucket: base.bucket, key: base.key)
         switch configuration.signatureVersion {
         case .v1:
-            SignerV1.sign(&request, credentials: configuration.credentials, now: now)
+            SignerV1.sign(&request, credentials: credentials, now: now)
         case .v4:
-            SignerV4.sign(&request, credentials: configuration.credentials, region: configuration.region, now: now)
+            SignerV4.sign(&request, credentials: credentials, region: configuration.region, now: now)
         }
         // libcurl would otherwise add `Expect: 100-continue` for large bodies, costing a round trip per part.
         let headers = request.headers + [("Expect", ""), ("Accept", "")]
@@ -139,7 +140,9 @@ public final class OSSClient {
             throw ObjectStorageError(error).with(operation: operation, bucket: base.bucket, key: base.key)
         }
         guard (200..<300).contains(response.status) else {
-            throw Self.serviceError(response, operation: operation, bucket: base.bucket, key: base.key)
+            var error = Self.serviceError(response, operation: operation, bucket: base.bucket, key: base.key)
+            error.signedWith = credentials.accessKeyId
+            throw error
         }
         return response
     }
@@ -181,13 +184,22 @@ public final class OSSClient {
     }
 
     /// Runs `attempt` until it succeeds, the error is not retryable, or the policy's attempts are used up.
+    ///
+    /// A 403 for expired or rotated-away STS credentials is repeated at once with fresh ones from the provider
+    /// (a few times at most, not counted as attempts): a long multipart upload outlives the credentials it began with.
     func withRetries<T>(_ operation: String, bucket: String?, key: String?, _ attempt: (Int) throws -> T) throws -> T {
         var number = 1
+        var refreshes = 0
         while true {
             do {
                 return try attempt(number)
             } catch var error as ObjectStorageError {
                 error = error.with(operation: operation, bucket: bucket, key: key)
+                if refreshes < 3, refreshedAfterRejection(error) {
+                    refreshes += 1
+                    onRetry?("\(operation) \(bucket.map { "oss://\($0)/\(key ?? "")" } ?? ""): \(error.serviceCode ?? ""); retrying with fresh credentials from \(configuration.credentialsProvider?.source ?? "the provider")")
+                    continue
+                }
                 if error.serviceCode == "RequestTimeTooSkewed", let serverTime = error.serverTime {
                     // Re-signing with the same wrong clock would fail again: sign with OSS's time from now on.
                     clockOffset.seconds = serverTime.timeIntervalSince(configuration.clock())
@@ -354,14 +366,15 @@ public final class OSSClient {
             throw ObjectStorageError(.invalidConfiguration, "the expiry must be a positive number of seconds")
         }
         var request = OSSRequest(method: method, bucket: bucket, key: key)
+        let credentials = try signingCredentials(operation: "Presign", bucket: bucket, key: key)
         switch configuration.signatureVersion {
         case .v1:
-            SignerV1.presign(&request, credentials: configuration.credentials, expires: now.addingTimeInterval(TimeInterval(expires)))
+            SignerV1.presign(&request, credentials: credentials, expires: now.addingTimeInterval(TimeInterval(expires)))
         case .v4:
             guard expires <= 604_800 else {
                 throw ObjectStorageError(.invalidConfiguration, "a V4 presigned URL can be valid for at most 604800 seconds (7 days)")
             }
-            SignerV4.presign(&request, credentials: configuration.credentials, region: configuration.region, now: now, expiresIn: expires)
+            SignerV4.presign(&request, credentials: credentials, region: configuration.region, now: now, expiresIn: expires)
         }
         return configuration.url(for: request)
     }

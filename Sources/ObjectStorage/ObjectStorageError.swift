@@ -45,6 +45,8 @@ public struct ObjectStorageError: Error, CustomStringConvertible, Sendable, Kind
     public var curlCode: Int?
     /// The server's clock from a `RequestTimeTooSkewed` answer, used to correct ours.
     package var serverTime: Date?
+    /// The AccessKey ID the failed request was signed with (not secret), so a rotating provider forgets only that pair.
+    package var signedWith: String?
 
     public init(_ kind: Kind, _ message: String, operation: String? = nil, bucket: String? = nil, key: String? = nil,
                 httpStatus: Int? = nil, serviceCode: String? = nil, requestId: String? = nil, curlCode: Int? = nil) {

@@ -32,8 +32,14 @@ public struct OSSSettings: Sendable {
     }
 
     /// The client configuration; throws `.missingCredentials` or `.invalidConfiguration` naming what to set.
+    ///
+    /// Credentials come from the first of (the documented chain, with the official SDKs' names): an AccessKey in
+    /// the config or `OSS_ACCESS_KEY_ID`/`OSS_ACCESS_KEY_SECRET`/`OSS_SESSION_TOKEN` (environment, then `.env`); the
+    /// ECS RAM role (`ram_role: NAME|auto`, else `ALIBABA_CLOUD_ECS_METADATA=NAME`; off with
+    /// `ALIBABA_CLOUD_ECS_METADATA_DISABLED`, IMDSv2 required with `ALIBABA_CLOUD_IMDSV1_DISABLED`); then
+    /// `~/.ossutilconfig`, whose endpoint and region also fill in unset ones.
     public func configuration() throws -> OSSConfiguration {
-        var configuration = try OSSConfiguration.fromEnvironment(variables)
+        var configuration = try credentialChain()
         if let partSize { configuration.partSize = partSize }
         if let parallelism { configuration.parallelism = max(1, parallelism) }
         return configuration
@@ -49,5 +55,58 @@ public struct OSSSettings: Sendable {
     /// A backend rooted at the whole bucket of `location` (its key is then a name or a name prefix).
     public func bucketBackend(_ location: OSSLocation) throws -> OSSBackend {
         try backend(bucket: location.bucket)
+    }
+
+    /// `VAULTOPS_ECS_METADATA_ENDPOINT` (tests: a mock metadata service) replaces ECS's `http://100.100.100.200`.
+    static let metadataEndpointVariable = "VAULTOPS_ECS_METADATA_ENDPOINT"
+
+    private func credentialChain() throws -> OSSConfiguration {
+        var variables = self.variables
+        func isSet(_ name: String) -> Bool { !(variables[name]?.trimmingCharacters(in: .whitespaces).isEmpty ?? true) }
+        if isSet("OSS_ACCESS_KEY_ID") || isSet("OSS_ACCESS_KEY_SECRET") {
+            return try OSSConfiguration.fromEnvironment(variables)
+        }
+        if let provider = try ramRoleProvider() {
+            return try OSSConfiguration.fromEnvironment(variables, credentials: OSSCredentials(accessKeyId: "", accessKeySecret: ""),
+                                                        provider: provider)
+        }
+        if let home = environment["HOME"], !home.isEmpty,
+           let file = try OssutilConfig.load(path: OssutilConfig.defaultPath(home: home)), let credentials = file.credentials {
+            if !isSet("OSS_ENDPOINT"), let endpoint = file.endpoint { variables["OSS_ENDPOINT"] = endpoint }
+            if !isSet("OSS_REGION"), let region = file.region { variables["OSS_REGION"] = region }
+            return try OSSConfiguration.fromEnvironment(variables, credentials: credentials, provider: nil)
+        }
+        throw ObjectStorageError(.missingCredentials, """
+            OSS credentials are missing: set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN for STS), \
+            or on ECS the instance's RAM role (ram_role: NAME or auto in the config's oss: block, or \
+            ALIBABA_CLOUD_ECS_METADATA=NAME), or write them in ~/.ossutilconfig (ossutil config)
+            """)
+    }
+
+    /// An Alibaba Cloud tools' setting: the process environment, then the `.env` beside the config.
+    private func alibabaSetting(_ name: String) -> String? {
+        let value = environment[name] ?? config?.dotEnv[name]
+        return value.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// `1` and `true` (any case) count as true, as the Alibaba Cloud tools read their switches.
+    private func alibabaSwitch(_ name: String) -> Bool {
+        guard let value = alibabaSetting(name)?.lowercased() else { return false }
+        return value == "true" || value == "1"
+    }
+
+    /// The ECS RAM role provider when a role is configured (`ram_role`, else `ALIBABA_CLOUD_ECS_METADATA`).
+    private func ramRoleProvider() throws -> ECSRAMRoleCredentials? {
+        let fromConfig = config?.oss?.ramRole
+        guard let role = fromConfig ?? alibabaSetting("ALIBABA_CLOUD_ECS_METADATA") else { return nil }
+        if alibabaSwitch("ALIBABA_CLOUD_ECS_METADATA_DISABLED") {
+            throw ObjectStorageError(.invalidConfiguration, """
+                the ECS RAM role '\(role)' is configured (\(fromConfig != nil ? "ram_role" : "ALIBABA_CLOUD_ECS_METADATA")) but \
+                ALIBABA_CLOUD_ECS_METADATA_DISABLED turns the metadata service off: unset one of them
+                """)
+        }
+        let endpoint = environment[Self.metadataEndpointVariable].flatMap { $0.isEmpty ? nil : $0 } ?? ECSRAMRoleCredentials.defaultEndpoint
+        return ECSRAMRoleCredentials(endpoint: endpoint, roleName: role.lowercased() == "auto" ? nil : role,
+                                     imdsV1Disabled: alibabaSwitch("ALIBABA_CLOUD_IMDSV1_DISABLED"))
     }
 }

@@ -157,6 +157,8 @@ public struct OSSConfig: Sendable, Equatable {
     public var accessKeySecret: Secret?
     /// STS security token.
     public var sessionToken: Secret?
+    /// The ECS instance RAM role whose STS credentials sign requests (`auto`: the one attached), when no AccessKey is set.
+    public var ramRole: String?
 
     public init(bucket: String, prefix: String? = nil, endpoint: String? = nil, region: String? = nil,
                 accessKeyID: String? = nil, accessKeySecret: Secret? = nil, sessionToken: Secret? = nil) {

@@ -62,7 +62,7 @@ extension Reader {
 
     func oss(_ value: YAMLValue) throws(ConfigError) -> OSSConfig {
         let f = try mapping(value, allowed: ["bucket", "prefix", "endpoint", "region", "access_key_id",
-                                             "access_key_secret", "session_token"])
+                                             "access_key_secret", "session_token", "ram_role"])
         var oss = OSSConfig(bucket: try nonEmpty(try f.required("bucket")))
         oss.prefix = try f["prefix"].map { v throws(ConfigError) in try string(v) }
         oss.endpoint = try f["endpoint"].map { v throws(ConfigError) in try nonEmpty(v) }
@@ -70,6 +70,7 @@ extension Reader {
         oss.accessKeyID = try f["access_key_id"].map { v throws(ConfigError) in try nonEmpty(v) }
         oss.accessKeySecret = try f["access_key_secret"].map { v throws(ConfigError) in Secret(try nonEmpty(v)) }
         oss.sessionToken = try f["session_token"].map { v throws(ConfigError) in Secret(try nonEmpty(v)) }
+        oss.ramRole = try f["ram_role"].map { v throws(ConfigError) in try nonEmpty(v) }
         return oss
     }
 
