@@ -7,7 +7,14 @@ SignerV4); a mismatch gets OSS's 403 SignatureDoesNotMatch error XML. Objects ar
 
 APIs: PutObject, GetObject (Range, If-Match), HeadObject, DeleteObject, DeleteMultipleObjects,
 ListObjectsV2 (pagination, prefix, delimiter, encoding-type=url), InitiateMultipartUpload, UploadPart,
-ListParts, CompleteMultipartUpload, AbortMultipartUpload, ListMultipartUploads.
+ListParts, CompleteMultipartUpload, AbortMultipartUpload, ListMultipartUploads, RestoreObject.
+Storage classes (x-oss-storage-class on PutObject and InitiateMultipartUpload; Standard, IA, Archive,
+ColdArchive): listed and returned by HeadObject; GetObject of an Archive/ColdArchive object answers 403
+InvalidObjectState until RestoreObject (202, then 409 RestoreAlreadyInProgress while it runs) has finished
+(x-oss-restore: ongoing-request="true", then "false" with an expiry-date), after 2 seconds (or a bucket's
+own delay, set with POST /__emulator/restore-delay?bucket=B&seconds=S). Server-side encryption
+(x-oss-server-side-encryption AES256|KMS, x-oss-server-side-encryption-key-id with KMS) is checked,
+kept and returned as OSS does.
 Addressing: virtual-hosted (`bucket.localhost:port`) and path style (`127.0.0.1:port/bucket/key`).
 
 Test control (unsigned, loopback only), under /__emulator/:
@@ -51,6 +58,8 @@ from alibabacloud_oss_v2.signer import SignerV1, SignerV4
 from alibabacloud_oss_v2.types import HttpRequest, SigningContext
 
 MIN_PART_SIZE = 100 * 1024
+STORAGE_CLASSES = ("Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive")
+ARCHIVED = ("Archive", "ColdArchive", "DeepColdArchive")
 MAX_PARTS = 10000
 MAX_KEYS = 1000
 MAX_DELETE = 1000
@@ -88,6 +97,8 @@ class Store:
         self.log = {}          # bucket -> [entries]
         self.active = {}       # bucket -> requests in progress
         self.peak = {}         # bucket -> most requests in progress at once
+        self.restore_delay = {}  # bucket -> seconds a RestoreObject takes
+        self.default_restore_delay = 2.0
 
     def path(self, *parts):
         p = os.path.join(self.root, *parts)
@@ -234,6 +245,7 @@ class Handler(BaseHTTPRequestHandler):
         if m == "GET" and "uploadId" in q: return "ListParts"
         if m == "POST" and "uploadId" in q: return "CompleteMultipartUpload"
         if m == "DELETE" and "uploadId" in q: return "AbortMultipartUpload"
+        if m == "POST" and "restore" in q: return "RestoreObject"
         return {"PUT": "PutObject", "GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}.get(m, "Unknown")
 
     def reset(self):
@@ -482,6 +494,7 @@ class Handler(BaseHTTPRequestHandler):
     def op_PutObject(self):
         bucket = self.store.bucket(self.bucket_name)
         self.check_forbid_overwrite(bucket)
+        attrs = self.write_attributes()
         body = self.read_body()
         self.check_md5(body)
         c = new_crc64(); c.update(body)
@@ -492,9 +505,59 @@ class Handler(BaseHTTPRequestHandler):
             f.write(body)
         os.replace(tmp, path)
         with self.store.lock:
-            bucket[self.key] = {"size": len(body), "etag": etag, "crc": c.crcValue, "mtime": time.time(),
-                                "type": self.headers.get("Content-Type") or "application/octet-stream", "path": path}
-        self.send(200, b"", {"ETag": '"%s"' % etag, "x-oss-hash-crc64ecma": self.crc_header(c.crcValue)})
+            bucket[self.key] = dict({"size": len(body), "etag": etag, "crc": c.crcValue, "mtime": time.time(),
+                                     "type": self.headers.get("Content-Type") or "application/octet-stream", "path": path}, **attrs)
+        self.send(200, b"", dict({"ETag": '"%s"' % etag, "x-oss-hash-crc64ecma": self.crc_header(c.crcValue)},
+                                 **self.encryption_headers(attrs)))
+
+    def write_attributes(self):
+        """The storage class and server-side encryption a PutObject or InitiateMultipartUpload asks for, checked."""
+        storage_class = self.headers.get("x-oss-storage-class") or "Standard"
+        if storage_class not in STORAGE_CLASSES:
+            raise OSSError(400, "InvalidArgument", "Invalid storage class: %s" % storage_class,
+                           ArgumentName="x-oss-storage-class", ArgumentValue=storage_class)
+        sse = self.headers.get("x-oss-server-side-encryption")
+        key_id = self.headers.get("x-oss-server-side-encryption-key-id")
+        if sse is not None and sse not in ("AES256", "KMS", "SM4"):
+            raise OSSError(400, "InvalidEncryptionAlgorithmError", "The Encryption request you specified is not valid. "
+                           "Supported value: AES256/KMS/SM4")
+        if key_id is not None and sse != "KMS":
+            raise OSSError(400, "InvalidArgument", "x-oss-server-side-encryption-key-id needs x-oss-server-side-encryption: KMS")
+        return {"class": storage_class, "sse": sse, "kms": key_id}
+
+    @staticmethod
+    def encryption_headers(meta):
+        h = {}
+        if meta.get("sse"):
+            h["x-oss-server-side-encryption"] = meta["sse"]
+        if meta.get("sse") == "KMS":
+            # OSS names the key it used: the one asked for, or the account's default KMS key.
+            h["x-oss-server-side-encryption-key-id"] = meta.get("kms") or "default-kms-key-of-the-emulator"
+        return h
+
+    def restore_state(self, meta):
+        """None (not archived, or never restored), "ongoing" or "done"."""
+        ready = meta.get("restore_ready")
+        if ready is None:
+            return None
+        return "done" if time.time() >= ready else "ongoing"
+
+    def op_RestoreObject(self):
+        meta = self.get_meta()
+        body = self.read_body()
+        if meta.get("class", "Standard") not in ARCHIVED:
+            raise OSSError(400, "OperationNotSupported", "The operation is not supported for this resource")
+        days = re.search(rb"<Days>(\d+)</Days>", body or b"")
+        state = self.restore_state(meta)
+        if state == "ongoing":
+            raise OSSError(409, "RestoreAlreadyInProgress", "The restore operation is in progress.")
+        if state == "done":
+            return self.send(200, b"")
+        with self.store.lock:
+            delay = self.store.restore_delay.get(self.bucket_name, self.store.default_restore_delay)
+            meta["restore_ready"] = time.time() + delay
+            meta["restore_days"] = int(days.group(1)) if days else 1
+        self.send(202, b"")
 
     def get_meta(self):
         bucket = self.store.bucket(self.bucket_name)
@@ -508,9 +571,19 @@ class Handler(BaseHTTPRequestHandler):
         return meta
 
     def object_headers(self, meta):
-        return {"ETag": '"%s"' % meta["etag"], "x-oss-hash-crc64ecma": self.crc_header(meta["crc"]),
-                "Last-Modified": format_datetime(datetime.datetime.fromtimestamp(meta["mtime"], datetime.timezone.utc), True),
-                "Content-Type": meta["type"], "Accept-Ranges": "bytes", "x-oss-object-type": meta.get("kind", "Normal")}
+        h = {"ETag": '"%s"' % meta["etag"], "x-oss-hash-crc64ecma": self.crc_header(meta["crc"]),
+             "Last-Modified": format_datetime(datetime.datetime.fromtimestamp(meta["mtime"], datetime.timezone.utc), True),
+             "Content-Type": meta["type"], "Accept-Ranges": "bytes", "x-oss-object-type": meta.get("kind", "Normal"),
+             "x-oss-storage-class": meta.get("class", "Standard")}
+        state = self.restore_state(meta)
+        if state == "ongoing":
+            h["x-oss-restore"] = 'ongoing-request="true"'
+        elif state == "done":
+            expiry = meta["restore_ready"] + 86400 * meta.get("restore_days", 1)
+            h["x-oss-restore"] = 'ongoing-request="false", expiry-date="%s"' % format_datetime(
+                datetime.datetime.fromtimestamp(expiry, datetime.timezone.utc), True)
+        h.update(self.encryption_headers(meta))
+        return h
 
     def op_HeadObject(self):
         meta = self.get_meta()
@@ -520,6 +593,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def op_GetObject(self):
         meta = self.get_meta()
+        if meta.get("class", "Standard") in ARCHIVED and self.restore_state(meta) != "done":
+            raise OSSError(403, "InvalidObjectState", "The operation is not valid for the object's state")
         size = meta["size"]
         start, end = 0, size - 1
         status = 200
@@ -663,8 +738,9 @@ class Handler(BaseHTTPRequestHandler):
             out.append("<NextContinuationToken>%s</NextContinuationToken>" % base64.urlsafe_b64encode(last.encode()).decode())
         for k, m in entries:
             out.append("<Contents><Key>%s</Key><LastModified>%s</LastModified><ETag>\"%s\"</ETag><Type>%s</Type>"
-                       "<Size>%d</Size><StorageClass>Standard</StorageClass></Contents>"
-                       % (escape(enc(k)), iso(m["mtime"]), m["etag"], m.get("kind", "Normal"), m["size"]))
+                       "<Size>%d</Size><StorageClass>%s</StorageClass></Contents>"
+                       % (escape(enc(k)), iso(m["mtime"]), m["etag"], m.get("kind", "Normal"), m["size"],
+                          m.get("class", "Standard")))
         for p in prefixes:
             out.append("<CommonPrefixes><Prefix>%s</Prefix></CommonPrefixes>" % escape(enc(p)))
         out.append("</ListBucketResult>")
@@ -686,11 +762,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def op_InitiateMultipartUpload(self):
         self.check_forbid_overwrite(self.store.bucket(self.bucket_name))
+        attrs = self.write_attributes()
         self.drain()
         uid = uuid.uuid4().hex.upper()
         with self.store.lock:
             self.store.uploads[uid] = {"bucket": self.bucket_name, "key": self.key, "initiated": time.time(), "parts": {},
-                                       "type": self.headers.get("Content-Type") or "application/octet-stream"}
+                                       "type": self.headers.get("Content-Type") or "application/octet-stream", "attrs": attrs}
         self.xml(200, "<InitiateMultipartUploadResult><Bucket>%s</Bucket><Key>%s</Key><UploadId>%s</UploadId>"
                  "</InitiateMultipartUploadResult>" % (escape(self.bucket_name), escape(self.key), uid))
 
@@ -780,8 +857,8 @@ class Handler(BaseHTTPRequestHandler):
         etag = hashlib.md5(md5s).hexdigest().upper() + "-%d" % len(parts)
         bucket = self.store.bucket(self.bucket_name)
         with self.store.lock:
-            bucket[self.key] = {"size": size, "etag": etag, "crc": crc, "mtime": time.time(), "type": up["type"],
-                                "path": path, "kind": "Multipart"}
+            bucket[self.key] = dict({"size": size, "etag": etag, "crc": crc, "mtime": time.time(), "type": up["type"],
+                                     "path": path, "kind": "Multipart"}, **up.get("attrs", {}))
             self.store.uploads.pop(uid, None)
         shutil.rmtree(os.path.join(self.store.root, "uploads", uid), ignore_errors=True)
         self.xml(200, "<CompleteMultipartUploadResult><Bucket>%s</Bucket><Key>%s</Key><ETag>\"%s\"</ETag>"
@@ -847,6 +924,10 @@ class Handler(BaseHTTPRequestHandler):
             with self.store.lock:
                 peak = self.store.peak.get(q.get("bucket"), 0)
             return self.send(200, json.dumps({"peak": peak}).encode(), content_type="application/json")
+        if path == "restore-delay" and self.command == "POST":
+            with self.store.lock:
+                self.store.restore_delay[q.get("bucket")] = float(q.get("seconds", "0"))
+            return self.send(200, b"{}", content_type="application/json")
         if path == "metadata" and self.command == "POST":
             spec = json.loads(self.read_body() or b"{}")
 

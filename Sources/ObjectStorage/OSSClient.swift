@@ -9,6 +9,10 @@ public struct ObjectInfo: Sendable, Equatable {
     public var crc64: UInt64?
     public var lastModified: Date?
     public var contentType: String?
+    /// `x-oss-storage-class` (`Standard`, `IA`, `Archive`, `ColdArchive`).
+    public var storageClass: String?
+    /// `x-oss-restore` of an archived object that a RestoreObject was sent for.
+    public var restore: RestoreStatus?
 }
 
 /// One entry of a listing.
@@ -17,12 +21,15 @@ public struct ObjectSummary: Sendable, Equatable, Codable {
     public var size: Int64
     public var etag: String
     public var lastModified: Date?
+    /// The listing's `StorageClass`.
+    public var storageClass: String?
 
-    package init(key: String, size: Int64, etag: String, lastModified: Date?) {
+    package init(key: String, size: Int64, etag: String, lastModified: Date?, storageClass: String? = nil) {
         self.key = key
         self.size = size
         self.etag = etag
         self.lastModified = lastModified
+        self.storageClass = storageClass
     }
 }
 
@@ -273,6 +280,7 @@ public final class OSSClient {
         var request = OSSRequest(method: "PUT", bucket: bucket, key: key)
         request.setHeader("Content-Type", contentType)
         if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
+        configuration.write.apply(to: &request)
         request.setHeader("Content-MD5", OSSDigest.contentMD5(data))
         let response = try send("PutObject", request, body: .data(data))
         let crc = CRC64.checksum(data)
@@ -294,7 +302,8 @@ public final class OSSClient {
                           etag: Self.unquoteETag(response.header("etag") ?? ""),
                           crc64: response.header("x-oss-hash-crc64ecma").flatMap { UInt64($0) },
                           lastModified: response.header("last-modified").flatMap(HTTPDate.parseRFC1123),
-                          contentType: response.header("content-type"))
+                          contentType: response.header("content-type"), storageClass: response.header("x-oss-storage-class"),
+                          restore: response.header("x-oss-restore").map(RestoreStatus.init(header:)))
     }
 
     /// Deletes one object (OSS answers 204 whether or not it existed).
@@ -336,7 +345,8 @@ public final class OSSClient {
         let objects = root.all("Contents").map { c in
             ObjectSummary(key: decode(c.text("Key") ?? ""), size: Int64(c.text("Size") ?? "") ?? 0,
                           etag: Self.unquoteETag(c.text("ETag") ?? ""),
-                          lastModified: c.text("LastModified").flatMap(HTTPDate.parseISO8601))
+                          lastModified: c.text("LastModified").flatMap(HTTPDate.parseISO8601),
+                          storageClass: c.text("StorageClass"))
         }
         let prefixes = root.all("CommonPrefixes").compactMap { $0.text("Prefix") }.map(decode)
         let truncated = root.text("IsTruncated") == "true"
@@ -387,6 +397,7 @@ public final class OSSClient {
         var request = OSSRequest(method: "POST", bucket: bucket, key: key, query: [QueryItem("uploads")])
         request.setHeader("Content-Type", contentType)
         if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
+        configuration.write.apply(to: &request)
         let response = try send("InitiateMultipartUpload", request)
         guard let id = try xml(response, "InitiateMultipartUpload", bucket: bucket, key: key).text("UploadId"), !id.isEmpty else {
             throw ObjectStorageError(.invalidResponse, "no UploadId in the answer", operation: "InitiateMultipartUpload", bucket: bucket, key: key)

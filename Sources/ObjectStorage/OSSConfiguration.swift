@@ -107,6 +107,10 @@ public struct OSSConfiguration: Sendable {
     public var partSize: Int64 = 8 << 20
     /// Parts uploaded at once; memory in use is about `parallelism × partSize`.
     public var parallelism = 4
+    /// Storage class and server-side encryption of the objects written.
+    public var write = ObjectWriteSettings()
+    /// What a download of an Archive/ColdArchive object that is not restored does.
+    public var archivedRead = ArchivedReadPolicy()
     /// The clock that dates signatures; injected by tests.
     public var clock: @Sendable () -> Date = { Date() }
 

@@ -26,6 +26,8 @@ public struct ObjectStorageError: Error, CustomStringConvertible, Sendable, Kind
         case invalidResponse
         /// A local file could not be read or written.
         case localFile
+        /// An Archive/ColdArchive object is being restored and cannot be read yet.
+        case pendingRestore
     }
 
     public var kind: Kind
@@ -67,7 +69,7 @@ public struct ObjectStorageError: Error, CustomStringConvertible, Sendable, Kind
     }
 
     /// Usage and configuration mistakes are `usage`, everything else a `failure`.
-    public var failureKind: FailureKind { isUsageError ? .usage : .failure }
+    public var failureKind: FailureKind { kind == .pendingRestore ? .pendingRestore : isUsageError ? .usage : .failure }
 
     /// True when the signature was rejected (wrong secret, wrong region, clock).
     public var isSignatureRejected: Bool {

@@ -76,7 +76,8 @@ public struct OSSBackend: StorageBackend {
 
     public func stat(_ name: String) throws -> StorageEntry {
         let info = try client.headObject(bucket: bucket, key: key(name))
-        return StorageEntry(name: name, size: info.size, modified: info.lastModified, crc64: info.crc64, etag: info.etag)
+        return StorageEntry(name: name, size: info.size, modified: info.lastModified, crc64: info.crc64, etag: info.etag,
+                            storageClass: info.storageClass)
     }
 
     /// ListObjectsV2 pages (delimiter `/` unless `recursive`); a "folder" placeholder object at the backend's own
@@ -90,7 +91,8 @@ public struct OSSBackend: StorageBackend {
             for object in page.objects {
                 let name = String(object.key.dropFirst(prefix.count))
                 guard !name.isEmpty else { continue }
-                entries.append(StorageEntry(name: name, size: object.size, modified: object.lastModified, etag: object.etag))
+                entries.append(StorageEntry(name: name, size: object.size, modified: object.lastModified, etag: object.etag,
+                                            storageClass: object.storageClass))
             }
             for folder in page.commonPrefixes {
                 entries.append(StorageEntry(name: String(folder.dropFirst(prefix.count)), size: 0, modified: nil, kind: .folder))

@@ -18,6 +18,11 @@ public struct OSSSettings: Sendable {
     public var parallelism: Int?
     /// Called with a line for each retry (the CLI writes them to standard error, `run` to its log).
     public var onRetry: (@Sendable (String) -> Void)?
+    /// Reading an Archive/ColdArchive object: wait for its restore (`--wait`), and where to say what happens.
+    public var waitForRestore = false
+    public var onRestoreStatus: (@Sendable (String) -> Void)?
+    /// Seconds between restore polls while waiting.
+    public var restorePollInterval: TimeInterval = 30
 
     public init(config: Config? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
                 onRetry: (@Sendable (String) -> Void)? = nil) {
@@ -40,6 +45,10 @@ public struct OSSSettings: Sendable {
     /// `~/.ossutilconfig`, whose endpoint and region also fill in unset ones.
     public func configuration() throws -> OSSConfiguration {
         var configuration = try credentialChain()
+        configuration.write = try writeSettings()
+        configuration.archivedRead.wait = waitForRestore
+        configuration.archivedRead.onStatus = onRestoreStatus
+        configuration.archivedRead.pollInterval = restorePollInterval
         if let partSize { configuration.partSize = partSize }
         if let parallelism { configuration.parallelism = max(1, parallelism) }
         return configuration
@@ -55,6 +64,22 @@ public struct OSSSettings: Sendable {
     /// A backend rooted at the whole bucket of `location` (its key is then a name or a name prefix).
     public func bucketBackend(_ location: OSSLocation) throws -> OSSBackend {
         try backend(bucket: location.bucket)
+    }
+
+    /// The config's `storage_class`, `server_side_encryption` and `kms_key_id`.
+    func writeSettings() throws -> ObjectWriteSettings {
+        guard let oss = config?.oss else { return ObjectWriteSettings() }
+        var settings = ObjectWriteSettings()
+        if let text = oss.storageClass {
+            guard let storageClass = StorageClass(parsing: text) else {
+                throw ObjectStorageError(.invalidConfiguration, "storage_class must be Standard, IA, Archive or ColdArchive, not '\(text)'")
+            }
+            settings.storageClass = storageClass
+        }
+        if let text = oss.serverSideEncryption {
+            settings.encryption = try ServerSideEncryption(parsing: text, kmsKeyID: oss.kmsKeyID)
+        }
+        return settings
     }
 
     /// `VAULTOPS_ECS_METADATA_ENDPOINT` (tests: a mock metadata service) replaces ECS's `http://100.100.100.200`.

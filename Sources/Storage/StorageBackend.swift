@@ -23,8 +23,12 @@ public struct StorageEntry: Sendable, Equatable {
     /// OSS's ETag (upper-case hex, unquoted); nil for a local folder.
     public var etag: String?
     public var kind: Kind
+    /// OSS's storage class (`Standard`, `IA`, `Archive`, `ColdArchive`); nil for a local folder.
+    public var storageClass: String?
 
-    public init(name: String, size: Int64, modified: Date?, crc64: UInt64? = nil, etag: String? = nil, kind: Kind = .object) {
+    public init(name: String, size: Int64, modified: Date?, crc64: UInt64? = nil, etag: String? = nil, kind: Kind = .object,
+                storageClass: String? = nil) {
+        self.storageClass = storageClass
         self.name = name
         self.size = size
         self.modified = modified

@@ -159,6 +159,12 @@ public struct OSSConfig: Sendable, Equatable {
     public var sessionToken: Secret?
     /// The ECS instance RAM role whose STS credentials sign requests (`auto`: the one attached), when no AccessKey is set.
     public var ramRole: String?
+    /// `Standard`, `IA`, `Archive` or `ColdArchive` for the objects written (nil: the bucket's default).
+    public var storageClass: String?
+    /// `AES256` or `KMS`: OSS encrypts what it stores.
+    public var serverSideEncryption: String?
+    /// The KMS key for `serverSideEncryption: KMS` (nil: the account's default key).
+    public var kmsKeyID: String?
 
     public init(bucket: String, prefix: String? = nil, endpoint: String? = nil, region: String? = nil,
                 accessKeyID: String? = nil, accessKeySecret: Secret? = nil, sessionToken: Secret? = nil) {

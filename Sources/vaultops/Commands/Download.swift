@@ -27,6 +27,9 @@ struct Download: ParsableCommand {
     @Flag(help: "Replace DEST if it exists (one object).")
     var force = false
 
+    @Flag(help: "An Archive/ColdArchive object: wait for its restore (RestoreObject) to finish, then download. Without it, vaultops requests the restore and exits with status 9.")
+    var wait = false
+
     @Option(help: "Mirroring a prefix: files downloaded at once.")
     var jobs: Int = 4
 
@@ -54,7 +57,10 @@ struct Download: ParsableCommand {
         }
         if dryRun { throw ValidationError("--dry-run applies to mirroring a prefix (oss://BUCKET/PREFIX/ DIR)") }
         let dest = try DownloadDestination.path(for: location, given: destination, force: force)
-        let backend = try OSSCommand.settings().bucketBackend(location)
+        var settings = OSSCommand.settings()
+        settings.waitForRestore = wait
+        settings.onRestoreStatus = OSSCommand.restoreStatusPrinter
+        let backend = try settings.bucketBackend(location)
         let reporter = ProgressReporter(label: URL(fileURLWithPath: location.key).lastPathComponent, total: nil)
         let result = try backend.load(location.key, to: URL(fileURLWithPath: dest), progress: { done, total in reporter.update(done, total) })
         reporter.finish()
