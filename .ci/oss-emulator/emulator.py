@@ -7,7 +7,8 @@ SignerV4); a mismatch gets OSS's 403 SignatureDoesNotMatch error XML. Objects ar
 
 APIs: PutObject, GetObject (Range, If-Match), HeadObject, DeleteObject, DeleteMultipleObjects,
 ListObjectsV2 (pagination, prefix, delimiter, encoding-type=url), InitiateMultipartUpload, UploadPart,
-ListParts, CompleteMultipartUpload, AbortMultipartUpload, ListMultipartUploads, RestoreObject.
+ListParts, CompleteMultipartUpload, AbortMultipartUpload, ListMultipartUploads, RestoreObject,
+GetBucketLifecycle and PutBucketLifecycle (rules checked and kept; OSS's own transitions are not simulated).
 Storage classes (x-oss-storage-class on PutObject and InitiateMultipartUpload; Standard, IA, Archive,
 ColdArchive): listed and returned by HeadObject; GetObject of an Archive/ColdArchive object answers 403
 InvalidObjectState until RestoreObject (202, then 409 RestoreAlreadyInProgress while it runs) has finished
@@ -98,6 +99,7 @@ class Store:
         self.active = {}       # bucket -> requests in progress
         self.peak = {}         # bucket -> most requests in progress at once
         self.restore_delay = {}  # bucket -> seconds a RestoreObject takes
+        self.lifecycle = {}    # bucket -> lifecycle configuration XML
         self.default_restore_delay = 2.0
 
     def path(self, *parts):
@@ -236,6 +238,8 @@ class Handler(BaseHTTPRequestHandler):
         if not self.bucket_name:
             raise OSSError(400, "InvalidRequest", "This emulator serves bucket requests only.")
         if key == "":
+            if m == "GET" and "lifecycle" in q: return "GetBucketLifecycle"
+            if m == "PUT" and "lifecycle" in q: return "PutBucketLifecycle"
             if m == "GET" and "uploads" in q: return "ListMultipartUploads"
             if m == "GET": return "ListObjectsV2" if q.get("list-type") == "2" else "ListObjects"
             if m == "POST" and "delete" in q: return "DeleteMultipleObjects"
@@ -541,6 +545,38 @@ class Handler(BaseHTTPRequestHandler):
         if ready is None:
             return None
         return "done" if time.time() >= ready else "ongoing"
+
+    def op_PutBucketLifecycle(self):
+        self.store.bucket(self.bucket_name)
+        body = self.read_body()
+        self.check_md5(body)
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError:
+            raise OSSError(400, "MalformedXML", "The XML you provided was not well-formed.")
+        rules = root.findall("Rule")
+        if root.tag != "LifecycleConfiguration" or not rules or len(rules) > 1000:
+            raise OSSError(400, "MalformedXML", "The XML you provided was not well-formed.")
+        ids = set()
+        for rule in rules:
+            rid = rule.findtext("ID") or ""
+            if rid in ids or rule.findtext("Status") not in ("Enabled", "Disabled") or rule.find("Prefix") is None:
+                raise OSSError(400, "InvalidArgument", "Rule ID, Status or Prefix is missing or repeated.")
+            ids.add(rid)
+            for t in rule.findall("Transition"):
+                if t.findtext("StorageClass") not in STORAGE_CLASSES[1:] or not (t.findtext("Days") or "").isdigit():
+                    raise OSSError(400, "InvalidArgument", "Transition needs Days and a StorageClass of IA, Archive or ColdArchive.")
+        with self.store.lock:
+            self.store.lifecycle[self.bucket_name] = body
+        self.send(200, b"")
+
+    def op_GetBucketLifecycle(self):
+        self.store.bucket(self.bucket_name)
+        with self.store.lock:
+            body = self.store.lifecycle.get(self.bucket_name)
+        if body is None:
+            raise OSSError(404, "NoSuchLifecycle", "No Row found in Lifecycle Table.", BucketName=self.bucket_name)
+        self.send(200, body)
 
     def op_RestoreObject(self):
         meta = self.get_meta()

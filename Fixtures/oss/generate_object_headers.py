@@ -3,8 +3,8 @@
 
 Runs alibabacloud-oss-v2 (pinned in .ci/oss-emulator/requirements.txt) against a local HTTP server that
 captures each request, for PutObject and InitiateMultipartUpload with every storage class and every
-server-side encryption setting, and RestoreObject for Archive and ColdArchive objects; writes the x-oss-*
-headers (and RestoreObject's query and body) to object-header-vectors.json beside this script. The Swift tests
+server-side encryption setting, RestoreObject for Archive and ColdArchive objects, and PutBucketLifecycle with a
+transition rule; writes the x-oss-* headers (and RestoreObject's and PutBucketLifecycle's query and body) to object-header-vectors.json beside this script. The Swift tests
 (Tests/ObjectStorageTests/ObjectHeaderVectorTests.swift) build the same requests and compare.
 
 Re-record: python3 -m pip install -r .ci/oss-emulator/requirements.txt && python3 Fixtures/oss/generate_object_headers.py
@@ -81,7 +81,18 @@ def main():
                                                   restore_request=oss.RestoreRequest(days=days)))
         got = CAPTURED[-1]
         restores.append({"days": days, "method": got["method"], "path": got["path"], "body": got["body"]})
-    out = {"sdk": "alibabacloud-oss-v2 " + oss.__version__ if hasattr(oss, "__version__") else "alibabacloud-oss-v2",
+    lifecycles = []
+    for prefix, days, storage_class in [("nightly/", 30, "IA"), ("db/", 90, "Archive"), ("", 180, "ColdArchive")]:
+        CAPTURED.clear()
+        rule_id = "vaultops-transition-" + (prefix.rstrip("/") or "all")
+        c.put_bucket_lifecycle(oss.PutBucketLifecycleRequest(
+            bucket="examplebucket", lifecycle_configuration=oss.LifecycleConfiguration(rules=[oss.LifecycleRule(
+                id=rule_id, prefix=prefix, status="Enabled",
+                transitions=[oss.LifecycleRuleTransition(days=days, storage_class=storage_class)])])))
+        got = CAPTURED[-1]
+        lifecycles.append({"id": rule_id, "prefix": prefix, "days": days, "storageClass": storage_class,
+                           "method": got["method"], "path": got["path"], "body": got["body"]})
+    out = {"lifecycles": lifecycles, "sdk": "alibabacloud-oss-v2 " + oss.__version__ if hasattr(oss, "__version__") else "alibabacloud-oss-v2",
            "objects": cases, "restores": restores}
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "object-header-vectors.json")
     with open(path, "w") as f:

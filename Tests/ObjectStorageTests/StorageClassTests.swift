@@ -22,9 +22,20 @@ struct RestoreVector: Decodable, Sendable {
     var body: String
 }
 
+struct LifecycleVector: Decodable, Sendable {
+    var id: String
+    var prefix: String
+    var days: Int
+    var storageClass: String
+    var method: String
+    var path: String
+    var body: String
+}
+
 struct ObjectHeaderVectors: Decodable {
     var objects: [ObjectHeaderCase]
     var restores: [RestoreVector]
+    var lifecycles: [LifecycleVector]
 
     static func load() -> ObjectHeaderVectors {
         do {
@@ -32,7 +43,7 @@ struct ObjectHeaderVectors: Decodable {
                                             from: Data(contentsOf: Fixtures.root.appendingPathComponent("oss/object-header-vectors.json")))
         } catch {
             Issue.record("cannot load Fixtures/oss/object-header-vectors.json: \(error)")
-            return ObjectHeaderVectors(objects: [], restores: [])
+            return ObjectHeaderVectors(objects: [], restores: [], lifecycles: [])
         }
     }
 }
@@ -97,6 +108,43 @@ struct StorageClassTests {
         let listed = try OSSBackend(client: OSSClient(configuration: try OSSEmulator.configuration()), bucket: bucket)
             .list(prefix: "small-", recursive: true)
         #expect(listed.map { $0.storageClass ?? "" } == ["Archive", "ColdArchive", "IA", "Standard"])
+    }
+
+    @Test("a transition rule is the SDK's PutBucketLifecycle body")
+    func goldenLifecycle() throws {
+        let vectors = ObjectHeaderVectors.load().lifecycles
+        #expect(!vectors.isEmpty)
+        for v in vectors {
+            let rule = try TransitionRule(prefix: v.prefix, days: v.days, storageClass: try #require(StorageClass(parsing: v.storageClass)))
+            #expect(rule.id == v.id)
+            #expect(TransitionRule.configuration([rule.xml]) == v.body)
+            #expect(v.method == "PUT" && v.path.hasSuffix("/?lifecycle="))
+        }
+        #expect(throws: ObjectStorageError.self) { try TransitionRule(prefix: "", days: 0, storageClass: .archive) }
+    }
+
+    @Test("lifecycle prints the rule; --apply adds it, replaces vaultops' own on a re-run and keeps other rules")
+    func lifecycleCommand() throws {
+        let bucket = try OSSEmulator.freshBucket("lifecycle")
+        let env = try OSSEmulator.cliEnvironment()
+        let printed = try vaultops(["lifecycle", "oss://\(bucket)/nightly/", "--after-days", "30", "--storage-class", "archive"],
+                                   environment: env)
+        #expect(printed.status == 0, "\(printed.stderr)")
+        #expect(printed.stdout.contains("<ID>vaultops-transition-nightly</ID><Transition><Days>30</Days><StorageClass>Archive</StorageClass>"))
+        let client = OSSClient(configuration: try OSSEmulator.configuration())
+        #expect(try client.bucketLifecycle(bucket: bucket) == nil, "printing applies nothing")
+        let other = "<Rule><ID>someone-else</ID><Prefix>logs/</Prefix><Status>Enabled</Status><Expiration><Days>7</Days></Expiration></Rule>"
+        var put = OSSRequest(method: "PUT", bucket: bucket, query: [QueryItem("lifecycle")])
+        put.setHeader("Content-Type", "application/xml")
+        _ = try client.send("PutBucketLifecycle", put, body: .data(Data(TransitionRule.configuration([other]).utf8)))
+        var r = try vaultops(["lifecycle", "oss://\(bucket)/nightly/", "--after-days", "30", "--storage-class", "IA", "--apply"], environment: env)
+        #expect(r.status == 0 && r.stdout.contains("added lifecycle rule vaultops-transition-nightly"), "\(r.stdout)\(r.stderr)")
+        r = try vaultops(["lifecycle", "oss://\(bucket)/nightly/", "--after-days", "60", "--storage-class", "Archive", "--apply"], environment: env)
+        #expect(r.status == 0 && r.stdout.contains("replaced") && r.stdout.contains("(2 rule(s) in all)"), "\(r.stdout)\(r.stderr)")
+        let now = try #require(try client.bucketLifecycle(bucket: bucket))
+        #expect(TransitionRule.rules(in: now) == [other, try TransitionRule(prefix: "nightly/", days: 60, storageClass: .archive).xml])
+        let bad = try vaultops(["lifecycle", "oss://\(bucket)/x/", "--after-days", "30", "--storage-class", "Glacier"], environment: env)
+        #expect(bad.status == 2)
     }
 
     /// An Archive object of `bytes` in a fresh bucket whose restores take `delay` seconds.
