@@ -137,9 +137,11 @@ public final class OSSClient {
         }
         // libcurl would otherwise add `Expect: 100-continue` for large bodies, costing a round trip per part.
         let headers = request.headers + [("Expect", ""), ("Accept", "")]
-        let transfer = HTTPTransfer(method: request.method, url: configuration.url(for: request), headers: headers,
+        var transfer = HTTPTransfer(method: request.method, url: configuration.url(for: request), headers: headers,
                                     body: body, sink: sink, connectTimeout: .seconds(configuration.connectTimeout),
                                     lowSpeedTime: configuration.stallTimeout, progress: progress)
+        let limiter = body.length > 0 ? configuration.uploadLimit : request.method == "GET" ? configuration.downloadLimit : nil
+        if let limiter { transfer.throttle = { limiter.take($0) } }
         let response: HTTPResponse
         do {
             response = try easy().perform(transfer)

@@ -109,6 +109,9 @@ public struct OSSConfiguration: Sendable {
     public var parallelism = 4
     /// Storage class and server-side encryption of the objects written.
     public var write = ObjectWriteSettings()
+    /// Bandwidth limits shared by every transfer of this configuration (and its siblings' parts), or nil.
+    public var uploadLimit: BandwidthLimiter?
+    public var downloadLimit: BandwidthLimiter?
     /// What a download of an Archive/ColdArchive object that is not restored does.
     public var archivedRead = ArchivedReadPolicy()
     /// The clock that dates signatures; injected by tests.

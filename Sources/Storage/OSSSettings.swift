@@ -23,6 +23,9 @@ public struct OSSSettings: Sendable {
     public var onRestoreStatus: (@Sendable (String) -> Void)?
     /// Seconds between restore polls while waiting.
     public var restorePollInterval: TimeInterval = 30
+    /// `--limit-upload`/`--limit-download` (`2MiB`, `512KiB`), over the config's `limit_upload`/`limit_download`.
+    public var limitUpload: String?
+    public var limitDownload: String?
 
     public init(config: Config? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
                 onRetry: (@Sendable (String) -> Void)? = nil) {
@@ -46,6 +49,7 @@ public struct OSSSettings: Sendable {
     public func configuration() throws -> OSSConfiguration {
         var configuration = try credentialChain()
         configuration.write = try writeSettings()
+        (configuration.uploadLimit, configuration.downloadLimit) = try bandwidthLimits()
         configuration.archivedRead.wait = waitForRestore
         configuration.archivedRead.onStatus = onRestoreStatus
         configuration.archivedRead.pollInterval = restorePollInterval
@@ -64,6 +68,26 @@ public struct OSSSettings: Sendable {
     /// A backend rooted at the whole bucket of `location` (its key is then a name or a name prefix).
     public func bucketBackend(_ location: OSSLocation) throws -> OSSBackend {
         try backend(bucket: location.bucket)
+    }
+
+    /// The upload and download limiters (one each per configuration: every part of the run shares them).
+    func bandwidthLimits() throws -> (BandwidthLimiter?, BandwidthLimiter?) {
+        var window: DailyWindow?
+        if let text = config?.oss?.limitWindow {
+            guard let parsed = DailyWindow(parsing: text, timeZone: config?.timeZone ?? .current) else {
+                throw ObjectStorageError(.invalidConfiguration, "limit_window must be HH:MM-HH:MM (e.g. 09:00-22:00), not '\(text)'")
+            }
+            window = parsed
+        }
+        func limiter(_ text: String?, _ name: String) throws -> BandwidthLimiter? {
+            guard let text else { return nil }
+            guard let rate = BandwidthLimiter.parseRate(text) else {
+                throw ObjectStorageError(.invalidConfiguration, "\(name) must be a rate such as 512KiB or 2MiB (per second), not '\(text)'")
+            }
+            return BandwidthLimiter(bytesPerSecond: rate, window: window)
+        }
+        return (try limiter(limitUpload ?? config?.oss?.limitUpload, "the upload limit"),
+                try limiter(limitDownload ?? config?.oss?.limitDownload, "the download limit"))
     }
 
     /// The config's `storage_class`, `server_side_encryption` and `kms_key_id`.

@@ -165,6 +165,11 @@ public struct OSSConfig: Sendable, Equatable {
     public var serverSideEncryption: String?
     /// The KMS key for `serverSideEncryption: KMS` (nil: the account's default key).
     public var kmsKeyID: String?
+    /// Bandwidth limits (`2MiB`, `512KiB`; a bare number is KiB/s), shared by all parallel parts of a run.
+    public var limitUpload: String?
+    public var limitDownload: String?
+    /// `HH:MM-HH:MM` (in `timezone:`): the limits apply only then; outside it transfers run at full speed.
+    public var limitWindow: String?
 
     public init(bucket: String, prefix: String? = nil, endpoint: String? = nil, region: String? = nil,
                 accessKeyID: String? = nil, accessKeySecret: Secret? = nil, sessionToken: Secret? = nil) {

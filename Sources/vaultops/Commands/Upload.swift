@@ -47,6 +47,9 @@ struct Upload: ParsableCommand {
     @Flag(help: "Replace objects that already exist (by default an existing object is never overwritten).")
     var force = false
 
+    @Option(name: .customLong("limit-upload"), help: "Most bytes per second for the whole upload, all parts together (512KiB, 2MiB).")
+    var limitUpload: String?
+
     mutating func run() throws {
         guard paths.count >= 2 else {
             throw ObjectStorageError(.invalidURL, "upload needs at least one FILE and a destination oss://BUCKET/PREFIX/")
@@ -75,6 +78,7 @@ extension Upload {
         var settings = OSSCommand.settings()
         settings.partSize = Int64(partSize) << 20
         settings.parallelism = jobs
+        settings.limitUpload = limitUpload
         return settings
     }
 
