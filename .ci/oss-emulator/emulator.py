@@ -27,6 +27,9 @@ Test control (unsigned, loopback only), under /__emulator/:
   GET    /__emulator/concurrency?bucket=NAME  {"peak": most requests the bucket had in progress at once}
   POST   /__emulator/backdate?bucket=B&seconds=S   make the bucket's multipart uploads look S seconds older
   POST   /__emulator/seed?bucket=B          create the keys in the JSON list body (each object's body is its key)
+  POST   /__emulator/worm?bucket=B           put the key prefixes in the JSON list body under a retention policy
+                                             (WORM): DeleteObject answers 409 FileImmutable, DeleteMultipleObjects
+                                             leaves them (and does not list them as deleted)
   POST   /__emulator/metadata               start a mock ECS metadata service (ecs_metadata.py) whose rotating STS
                                              credentials this emulator accepts until they expire: JSON {roles: {NAME:
                                              lifetime seconds}, attached: NAME, mode: both|v2-only|v1-only}; answers
@@ -100,6 +103,7 @@ class Store:
         self.peak = {}         # bucket -> most requests in progress at once
         self.restore_delay = {}  # bucket -> seconds a RestoreObject takes
         self.lifecycle = {}    # bucket -> lifecycle configuration XML
+        self.worm = {}         # bucket -> key prefixes under a retention policy (WORM)
         self.default_restore_delay = 2.0
 
     def path(self, *parts):
@@ -676,8 +680,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(f.read(n))
                 sent += n
 
+    def retained(self, key):
+        """Whether `key` is under the bucket's retention policy (WORM): it cannot be deleted or overwritten."""
+        return any(key.startswith(p) for p in self.store.worm.get(self.bucket_name, ()))
+
     def op_DeleteObject(self):
         bucket = self.store.bucket(self.bucket_name)
+        if self.key in bucket and self.retained(self.key):
+            raise OSSError(409, "FileImmutable", "Please check retention policy.")
         with self.store.lock:
             meta = bucket.pop(self.key, None)
         if meta:
@@ -706,6 +716,9 @@ class Handler(BaseHTTPRequestHandler):
         deleted = []
         with self.store.lock:
             for k in keys:
+                # A retained object is not deleted, and not listed as deleted: the answer is still 200.
+                if k in bucket and self.retained(k):
+                    continue
                 meta = bucket.pop(k, None)
                 if meta:
                     try:
@@ -960,6 +973,10 @@ class Handler(BaseHTTPRequestHandler):
             with self.store.lock:
                 peak = self.store.peak.get(q.get("bucket"), 0)
             return self.send(200, json.dumps({"peak": peak}).encode(), content_type="application/json")
+        if path == "worm" and self.command == "POST":
+            with self.store.lock:
+                self.store.worm[q.get("bucket")] = json.loads(self.read_body() or b"[]")
+            return self.send(200, b"{}", content_type="application/json")
         if path == "restore-delay" and self.command == "POST":
             with self.store.lock:
                 self.store.restore_delay[q.get("bucket")] = float(q.get("seconds", "0"))

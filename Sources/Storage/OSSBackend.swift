@@ -45,6 +45,13 @@ public struct OSSBackend: StorageBackend {
         return error.httpStatus == 404 && error.serviceCode != "NoSuchBucket"
     }
 
+    /// 403 AccessDenied (a RAM policy that allows no deletion: the two-key pattern) and 409 FileImmutable (a
+    /// retention policy, WORM). Signature and credential errors are 403 too, and stay failures.
+    public func isProtected(_ error: any Error) -> Bool {
+        guard let error = error as? ObjectStorageError, error.kind == .service else { return false }
+        return (error.httpStatus == 403 && error.serviceCode == "AccessDenied") || error.serviceCode == "FileImmutable"
+    }
+
     public func save(_ name: String, from file: URL, options: SaveOptions, progress: StorageProgress?) throws -> SavedObject {
         let result = try client.uploadFile(at: file.path, bucket: bucket, key: key(name), checkpointDirectory: options.checkpointDirectory,
                                            contentType: options.contentType, overwrite: options.overwrite, progress: progress)

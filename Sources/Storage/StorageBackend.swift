@@ -127,6 +127,9 @@ public protocol StorageBackend {
     func remove(_ names: [String]) throws
     /// Whether `error` (thrown by this backend) means the object does not exist.
     func isNotFound(_ error: any Error) -> Bool
+    /// Whether `error` (from a removal) means the storage refuses to remove the object on purpose: the credentials
+    /// may not delete (OSS 403 AccessDenied: the two-key pattern), or a retention policy (WORM) holds it.
+    func isProtected(_ error: any Error) -> Bool
     /// A backend over the same storage for another thread, with up to `parallelism` transfers of its own at once
     /// (OSS: a new client with this one's settings and its own connection; a local folder: itself).
     func sibling(parallelism: Int) -> Self
@@ -160,6 +163,9 @@ extension StorageBackend {
     public var keyPrefix: String { "" }
 
     public func displayName(of entry: StorageEntry) -> String { entry.name }
+
+    /// Never: a local folder has no such protection (a permission error is a failure to fix).
+    public func isProtected(_ error: any Error) -> Bool { false }
 
     /// Whether `name` exists (`stat`, with a missing object meaning no).
     public func exists(_ name: String) throws -> Bool {
