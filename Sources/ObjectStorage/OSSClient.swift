@@ -156,13 +156,24 @@ public final class OSSClient {
         return response
     }
 
-    /// Why `key` cannot be sent, or nil: a `.` or `..` path segment is collapsed by URL normalisation on the way,
-    /// so the request would reach another key than the one signed (OSS answers SignatureDoesNotMatch, which
-    /// blames the credentials), or, worse, another object.
+    /// Why `key` cannot be sent, or nil; checked before signing, so nothing OSS would refuse is ever sent.
+    ///
+    /// OSS's naming rules: 1 to 1,023 bytes of UTF-8, not starting with `/` or `\`. Also refused: a `.` or `..`
+    /// path segment, which URL normalisation collapses on the way, so the request would reach another key than
+    /// the one signed (OSS answers SignatureDoesNotMatch, which blames the credentials), or, worse, another
+    /// object; and a NUL byte, which C strings on the way cut off. (Swift strings are always valid UTF-8.)
     static func keyProblem(_ key: String) -> String? {
+        let shown = key.count > 60 ? String(key.prefix(60)) + "…" : key
+        func refused(_ why: String) -> String { "the object key '\(shown)' is not allowed: \(why); rename it" }
+        if key.isEmpty { return refused("it is empty (OSS keys are 1 to 1,023 bytes)") }
+        let bytes = key.utf8.count
+        if bytes > 1023 { return refused("it is \(bytes.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US")))) bytes; OSS allows 1 to 1,023") }
+        if key.hasPrefix("/") { return refused("it starts with '/', which OSS rejects") }
+        if key.hasPrefix("\\") { return refused("it starts with '\\', which OSS rejects") }
+        if key.utf8.contains(0) { return refused("it contains a NUL byte, which cannot travel in an OSS request") }
         let segments = key.split(separator: "/", omittingEmptySubsequences: false)
         guard segments.contains(where: { $0 == "." || $0 == ".." }) else { return nil }
-        return "the object key '\(key)' is not allowed: it has a '.' or '..' path segment, which URLs collapse; rename it"
+        return refused("it has a '.' or '..' path segment, which URLs collapse")
     }
 
     /// Turns an error answer (OSS's `<Error>` XML, or just a status for HEAD) into an `ObjectStorageError`.
