@@ -323,6 +323,12 @@ extension OSSClient {
         do {
             return try downloadReadable(bucket: bucket, key: key, to: destination, known: known, progress: progress)
         } catch let error as ObjectStorageError where error.serviceCode == "InvalidObjectState" {
+            // Nothing was read: leave no empty partial download behind while the restore runs.
+            let partial = destination + ".partial"
+            if (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) == 0 {
+                try? FileManager.default.removeItem(atPath: partial)
+                try? FileManager.default.removeItem(atPath: partial + ".etag")
+            }
             try restoreBeforeReading(bucket: bucket, key: key)
             return try downloadReadable(bucket: bucket, key: key, to: destination, known: known, progress: progress)
         }

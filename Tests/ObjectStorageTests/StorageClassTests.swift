@@ -168,6 +168,7 @@ struct StorageClassTests {
         #expect(first.status == 9, "\(first.stderr)")
         #expect(first.stderr.contains("restore requested (RestoreObject); it takes about a minute"), "\(first.stderr)")
         #expect(first.stderr.contains("add --wait"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "no partial download is left behind")
         let again = try vaultops(["download", "oss://\(bucket)/\(key)", dir.file("b").path], environment: env)
         #expect(again.status == 9 && again.stderr.contains("a restore is already running"), "\(again.stderr)")
 
