@@ -201,7 +201,9 @@ struct CredentialChainTests {
         #expect(log.contains { $0.op == "UploadPart" && $0.code == "SecurityTokenExpired" })
         #expect(log.filter { $0.op == "UploadPart" && $0.ok }.count == 24)
         let fetches = try OSSEmulator.metadataLog(metadata).filter { $0.method == "GET" }.count
-        #expect(fetches >= 3, "credentials were fetched \(fetches) times")
+        // At least one rotation: the refused part's refresh, or another worker's refresh before expiry that the
+        // refused part then reuses (it forgets only the pair OSS refused).
+        #expect(fetches >= 2, "credentials were fetched \(fetches) times")
         let back = dir.file("back.bin")
         _ = try client.download(bucket: bucket, key: "big.bin", to: back.path)
         #expect(try Data(contentsOf: back) == bytes)

@@ -160,7 +160,8 @@ struct StorageClassTests {
     @Test("download of an Archive object: RestoreObject, says how long, exits 9 without --wait; with it, waits and verifies")
     func archiveRestore() throws {
         let bytes = testBytes(50_000, seed: 9)
-        let (bucket, key) = try Self.archived("archive", bytes, delay: 1.5)
+        // Restores take 6 s here, so the second command surely finds the first one's restore still running.
+        let (bucket, key) = try Self.archived("archive", bytes, delay: 6)
         let dir = try TempDir("archive")
         var env = try OSSEmulator.cliEnvironment()
         env["NO_COLOR"] = "1"
