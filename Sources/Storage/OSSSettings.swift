@@ -26,6 +26,10 @@ public struct OSSSettings: Sendable {
     /// `--limit-upload`/`--limit-download` (`2MiB`, `512KiB`), over the config's `limit_upload`/`limit_download`.
     public var limitUpload: String?
     public var limitDownload: String?
+    /// `--storage-class` and `--server-side-encryption`/`--kms-key-id`, over the config's.
+    public var storageClass: String?
+    public var serverSideEncryption: String?
+    public var kmsKeyID: String?
 
     public init(config: Config? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
                 onRetry: (@Sendable (String) -> Void)? = nil) {
@@ -92,16 +96,18 @@ public struct OSSSettings: Sendable {
 
     /// The config's `storage_class`, `server_side_encryption` and `kms_key_id`.
     func writeSettings() throws -> ObjectWriteSettings {
-        guard let oss = config?.oss else { return ObjectWriteSettings() }
+        let oss = config?.oss
         var settings = ObjectWriteSettings()
-        if let text = oss.storageClass {
+        if let text = storageClass ?? oss?.storageClass {
             guard let storageClass = StorageClass(parsing: text) else {
                 throw ObjectStorageError(.invalidConfiguration, "storage_class must be Standard, IA, Archive or ColdArchive, not '\(text)'")
             }
             settings.storageClass = storageClass
         }
-        if let text = oss.serverSideEncryption {
-            settings.encryption = try ServerSideEncryption(parsing: text, kmsKeyID: oss.kmsKeyID)
+        if let text = serverSideEncryption ?? oss?.serverSideEncryption {
+            settings.encryption = try ServerSideEncryption(parsing: text, kmsKeyID: kmsKeyID ?? oss?.kmsKeyID)
+        } else if kmsKeyID != nil {
+            throw ObjectStorageError(.invalidConfiguration, "--kms-key-id needs --server-side-encryption KMS")
         }
         return settings
     }

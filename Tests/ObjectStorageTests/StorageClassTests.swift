@@ -147,6 +147,25 @@ struct StorageClassTests {
         #expect(bad.status == 2)
     }
 
+    @Test("upload --storage-class/--server-side-encryption: the object is stored so; bad values are usage errors")
+    func uploadOptions() throws {
+        let bucket = try OSSEmulator.freshBucket("uploadclass")
+        let dir = try TempDir("uploadclass")
+        try Data("dump".utf8).write(to: dir.file("db_20250101.sql.gz"))
+        let env = try OSSEmulator.cliEnvironment()
+        let r = try vaultops(["upload", dir.file("db_20250101.sql.gz").path, "oss://\(bucket)/n/", "--storage-class", "IA",
+                              "--server-side-encryption", "KMS", "--kms-key-id", "cmk-1"], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try OSSClient(configuration: try OSSEmulator.configuration()).headObject(bucket: bucket, key: "n/db_20250101.sql.gz")
+            .storageClass == "IA")
+        let listed = try vaultops(["ls", "oss://\(bucket)/n/"], environment: env)
+        #expect(listed.stdout.contains(" IA ") && listed.stdout.contains("n/db_20250101.sql.gz"), "\(listed.stdout)")
+        for bad in [["--storage-class", "Glacier"], ["--server-side-encryption", "DES"], ["--kms-key-id", "k"]] {
+            let refused = try vaultops(["upload", dir.file("db_20250101.sql.gz").path, "oss://\(bucket)/m/"] + bad, environment: env)
+            #expect(refused.status == 2, "\(bad): \(refused.stderr)")
+        }
+    }
+
     /// An Archive object of `bytes` in a fresh bucket whose restores take `delay` seconds.
     static func archived(_ label: String, _ bytes: Data, delay: Double) throws -> (bucket: String, key: String) {
         let bucket = try OSSEmulator.freshBucket(label)

@@ -47,6 +47,15 @@ struct Upload: ParsableCommand {
     @Flag(help: "Replace objects that already exist (by default an existing object is never overwritten).")
     var force = false
 
+    @Option(name: .customLong("storage-class"), help: "Standard, IA, Archive or ColdArchive (default: the config's, else the bucket's).")
+    var storageClass: String?
+
+    @Option(name: .customLong("server-side-encryption"), help: "AES256 or KMS: OSS encrypts the objects it stores.")
+    var serverSideEncryption: String?
+
+    @Option(name: .customLong("kms-key-id"), help: "The KMS key for --server-side-encryption KMS (default: the account's).")
+    var kmsKeyID: String?
+
     @Option(name: .customLong("limit-upload"), help: "Most bytes per second for the whole upload, all parts together (512KiB, 2MiB).")
     var limitUpload: String?
 
@@ -79,6 +88,9 @@ extension Upload {
         settings.partSize = Int64(partSize) << 20
         settings.parallelism = jobs
         settings.limitUpload = limitUpload
+        settings.storageClass = storageClass
+        settings.serverSideEncryption = serverSideEncryption
+        settings.kmsKeyID = kmsKeyID
         return settings
     }
 
