@@ -3,25 +3,29 @@ import Foundation
 /// The credentials and endpoint in ossutil's configuration file (`~/.ossutilconfig`), so a host where ossutil
 /// already works needs nothing more.
 ///
-/// ossutil 1.x writes `[Credentials]` with `language`, `endpoint`, `accessKeyID`, `accessKeySecret` and
-/// `stsToken`; ossutil 2.0 writes `[default]` (`[profile default]`) with `accessKeyId`, `accessKeySecret`,
-/// `region`, `endpoint`. Section and key names are case-insensitive, and `-`/`_` between words do not matter
-/// (ossutil 2.0's rule: `accesskeyid`, `accessKeyId`, `access-key-id`, `access_key_id` are one key); `#` and
-/// `;` start comments; indentation is allowed (ossutil 1.x's own help indents its example).
+/// ossutil 1.x writes `[Credentials]` with `language`, `endpoint`, `accessKeyID`, `accessKeySecret` and `stsToken`,
+/// and reads each under its own aliases, any case (`host`; `access_key_id`, `access_id`, `accessid`; `access_key`,
+/// `accesskey`; `sts_token`); an ECS RAM role is `[AkService]` `ecsAk = http://100.100.100.200/latest/meta-data/
+/// Ram/security-credentials/ROLE`. ossutil 2.0 writes `[default]` (`[profile default]`) with `accessKeyId`,
+/// `accessKeySecret`, `region`, `endpoint`, or `mode = EcsRamRole` with `ecsRoleName`; its keys may be in any case
+/// with `-`/`_` between words. `#` and `;` start comments; indentation is allowed (ossutil 1.x's own help indents).
 public struct OssutilConfig: Sendable, Equatable {
     public var accessKeyId: String?
     public var accessKeySecret: String?
     public var securityToken: String?
     public var endpoint: String?
     public var region: String?
+    /// The ECS RAM role ossutil uses, when it uses one instead of keys.
+    public var ecsRoleName: String?
 
     public init(accessKeyId: String? = nil, accessKeySecret: String? = nil, securityToken: String? = nil,
-                endpoint: String? = nil, region: String? = nil) {
+                endpoint: String? = nil, region: String? = nil, ecsRoleName: String? = nil) {
         self.accessKeyId = accessKeyId
         self.accessKeySecret = accessKeySecret
         self.securityToken = securityToken
         self.endpoint = endpoint
         self.region = region
+        self.ecsRoleName = ecsRoleName
     }
 
     /// `~/.ossutilconfig` under `home`.
@@ -38,8 +42,41 @@ public struct OssutilConfig: Sendable, Equatable {
         return parse(String(decoding: data, as: UTF8.self))
     }
 
-    /// The credentials section's settings: `[Credentials]` (ossutil 1.x) or else `[default]`/`[profile default]`.
+    /// ossutil 1.x's aliases of each `[Credentials]` setting (matched in any case).
+    static let v1Aliases: [(setting: String, names: [String])] = [
+        ("endpoint", ["endpoint", "host"]),
+        ("accesskeyid", ["accesskeyid", "access_key_id", "access_id", "accessid", "access-key-id", "access-id"]),
+        ("accesskeysecret", ["accesskeysecret", "access_key_secret", "access_key", "accesskey", "access-key-secret", "access-key"]),
+        ("ststoken", ["ststoken", "sts_token", "sts-token"]),
+    ]
+
+    /// `[Credentials]` (ossutil 1.x), else `[default]`/`[profile default]` (ossutil 2.0).
     public static func parse(_ text: String) -> OssutilConfig {
+        let sections = self.sections(text)
+        if let v1 = sections["credentials"] {
+            func value(_ setting: String) -> String? {
+                let names = v1Aliases.first { $0.setting == setting }?.names ?? []
+                return names.lazy.compactMap { v1[$0] }.first { !$0.isEmpty }
+            }
+            var config = OssutilConfig(accessKeyId: value("accesskeyid"), accessKeySecret: value("accesskeysecret"),
+                                       securityToken: value("ststoken"), endpoint: value("endpoint"))
+            if let url = sections["akservice"]?["ecsak"], let range = url.range(of: "security-credentials/", options: .caseInsensitive) {
+                let role = url[range.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: "/ "))
+                config.ecsRoleName = role.isEmpty ? nil : role
+            }
+            return config
+        }
+        var v2: [String: String] = [:]
+        for (key, value) in sections["default"] ?? [:] { v2[normalized(key)] = value }
+        func value(_ names: String...) -> String? { names.lazy.compactMap { v2[$0] }.first { !$0.isEmpty } }
+        let role = value("mode")?.lowercased() == "ecsramrole" ? value("ecsrolename") : nil
+        return OssutilConfig(accessKeyId: value("accesskeyid"), accessKeySecret: value("accesskeysecret"),
+                             securityToken: value("ststoken", "securitytoken", "sessiontoken"),
+                             endpoint: value("endpoint"), region: value("region"), ecsRoleName: role)
+    }
+
+    /// Section name (lower-cased) → key (lower-cased) → value.
+    static func sections(_ text: String) -> [String: [String: String]] {
         var sections: [String: [String: String]] = [:]
         var current: String?
         for raw in text.split(whereSeparator: \.isNewline) {
@@ -51,22 +88,15 @@ public struct OssutilConfig: Sendable, Equatable {
                 continue
             }
             guard let section = current, let equals = line.firstIndex(of: "=") else { continue }
-            let key = normalized(String(line[..<equals]))
-            let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            sections[section, default: [:]][key] = value
+            let key = line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
+            sections[section, default: [:]][key] = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
         }
-        let values = sections["credentials"] ?? sections["default"] ?? [:]
-        func value(_ names: String...) -> String? {
-            names.lazy.compactMap { values[$0] }.first { !$0.isEmpty }
-        }
-        return OssutilConfig(accessKeyId: value("accesskeyid"), accessKeySecret: value("accesskeysecret"),
-                             securityToken: value("ststoken", "securitytoken", "sessiontoken"),
-                             endpoint: value("endpoint"), region: value("region"))
+        return sections
     }
 
-    /// `access_key_id`, `access-key-id`, `accessKeyID` → `accesskeyid`.
+    /// `access_key_id`, `access-key-id`, `accessKeyId` → `accesskeyid` (ossutil 2.0's rule).
     static func normalized(_ key: String) -> String {
-        key.trimmingCharacters(in: .whitespaces).lowercased().filter { $0 != "-" && $0 != "_" }
+        key.lowercased().filter { $0 != "-" && $0 != "_" }
     }
 
     /// The key pair, when the file has both halves.

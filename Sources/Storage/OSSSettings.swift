@@ -126,10 +126,16 @@ public struct OSSSettings: Sendable {
                                                         provider: provider)
         }
         if let home = environment["HOME"], !home.isEmpty,
-           let file = try OssutilConfig.load(path: OssutilConfig.defaultPath(home: home)), let credentials = file.credentials {
+           let file = try OssutilConfig.load(path: OssutilConfig.defaultPath(home: home)),
+           file.credentials != nil || file.ecsRoleName != nil {
             if !isSet("OSS_ENDPOINT"), let endpoint = file.endpoint { variables["OSS_ENDPOINT"] = endpoint }
             if !isSet("OSS_REGION"), let region = file.region { variables["OSS_REGION"] = region }
-            return try OSSConfiguration.fromEnvironment(variables, credentials: credentials, provider: nil)
+            if let credentials = file.credentials {
+                return try OSSConfiguration.fromEnvironment(variables, credentials: credentials, provider: nil)
+            }
+            // ossutil set up with the instance's RAM role ([AkService] ecsAk, or mode = EcsRamRole).
+            return try OSSConfiguration.fromEnvironment(variables, credentials: OSSCredentials(accessKeyId: "", accessKeySecret: ""),
+                                                        provider: ecsProvider(role: file.ecsRoleName!))
         }
         throw ObjectStorageError(.missingCredentials, """
             OSS credentials are missing: set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN for STS), \
@@ -160,6 +166,11 @@ public struct OSSSettings: Sendable {
                 ALIBABA_CLOUD_ECS_METADATA_DISABLED turns the metadata service off: unset one of them
                 """)
         }
+        return ecsProvider(role: role)
+    }
+
+    /// The ECS RAM role provider for `role` (`auto`: the attached one), at `VAULTOPS_ECS_METADATA_ENDPOINT` or ECS's address.
+    private func ecsProvider(role: String) -> ECSRAMRoleCredentials {
         let endpoint = environment[Self.metadataEndpointVariable].flatMap { $0.isEmpty ? nil : $0 } ?? ECSRAMRoleCredentials.defaultEndpoint
         return ECSRAMRoleCredentials(endpoint: endpoint, roleName: role.lowercased() == "auto" ? nil : role,
                                      imdsV1Disabled: alibabaSwitch("ALIBABA_CLOUD_IMDSV1_DISABLED"))

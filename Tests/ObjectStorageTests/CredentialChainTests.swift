@@ -63,6 +63,39 @@ struct CredentialChainTests {
         #expect(OssutilConfig.parse("[Credentials]\nendpoint=x\n").credentials == nil)
     }
 
+    @Test("ossutil's aliases (host, access_id, accesskey, sts_token, any case) and its ECS role settings")
+    func ossutilAliasesAndRoles() {
+        #expect(OssutilConfig.parse("[credentials]\nHost = oss-cn-beijing.aliyuncs.com\nACCESS_ID = i\naccesskey = s\nsts_token = t\n")
+                == OssutilConfig(accessKeyId: "i", accessKeySecret: "s", securityToken: "t", endpoint: "oss-cn-beijing.aliyuncs.com"))
+        let v1Role = OssutilConfig.parse("""
+            [Credentials]
+            language=CH
+            endpoint=oss-cn-hangzhou-internal.aliyuncs.com
+            [AkService]
+            ecsAk=http://100.100.100.200/latest/meta-data/Ram/security-credentials/backup-role
+            """)
+        #expect(v1Role.ecsRoleName == "backup-role" && v1Role.credentials == nil)
+        #expect(OssutilConfig.parse("[default]\nmode = EcsRamRole\necs-role-name = r2\nregion = cn-hangzhou\n").ecsRoleName == "r2")
+        #expect(OssutilConfig.parse("[default]\necsRoleName = r2\n").ecsRoleName == nil, "only with mode EcsRamRole")
+    }
+
+    @Test("an ossutil config set up with the ECS role signs with that role's STS credentials")
+    func ossutilEcsRole() throws {
+        let metadata = try OSSEmulator.startMetadataService(roles: ["ossutil-role": 600], attached: "ossutil-role")
+        let home = try TempDir("ossutil-role")
+        try """
+            [Credentials]
+            language=EN
+            endpoint=\(try OSSEmulator.endpoint)
+            [AkService]
+            ecsAk=http://100.100.100.200/latest/meta-data/Ram/security-credentials/ossutil-role
+            """.write(to: home.file(".ossutilconfig"), atomically: true, encoding: .utf8)
+        let settings = OSSSettings(environment: ["HOME": home.path, "OSS_REGION": try OSSEmulator.env("VAULTOPS_TEST_OSS_REGION"),
+                                                 "VAULTOPS_ECS_METADATA_ENDPOINT": metadata])
+        #expect(try settings.configuration().credentialsProvider?.source == "the ECS RAM role 'ossutil-role'")
+        try Self.roundTrip(settings, label: "ossutilrole")
+    }
+
     @Test("~/.ossutilconfig alone is enough: its keys and its endpoint reach the emulator")
     func ossutilConfigWorks() throws {
         let home = try TempDir("ossutil-home")
