@@ -7,7 +7,15 @@ SignerV4); a mismatch gets OSS's 403 SignatureDoesNotMatch error XML. Objects ar
 
 APIs: PutObject, GetObject (Range, If-Match), HeadObject, DeleteObject, DeleteMultipleObjects,
 ListObjectsV2 (pagination, prefix, delimiter, encoding-type=url), InitiateMultipartUpload, UploadPart,
-ListParts, CompleteMultipartUpload, AbortMultipartUpload, ListMultipartUploads.
+ListParts, CompleteMultipartUpload, AbortMultipartUpload, ListMultipartUploads, RestoreObject,
+GetBucketLifecycle and PutBucketLifecycle (rules checked and kept; OSS's own transitions are not simulated).
+Storage classes (x-oss-storage-class on PutObject and InitiateMultipartUpload; Standard, IA, Archive,
+ColdArchive): listed and returned by HeadObject; GetObject of an Archive/ColdArchive object answers 403
+InvalidObjectState until RestoreObject (202, then 409 RestoreAlreadyInProgress while it runs) has finished
+(x-oss-restore: ongoing-request="true", then "false" with an expiry-date), after 2 seconds (or a bucket's
+own delay, set with POST /__emulator/restore-delay?bucket=B&seconds=S). Server-side encryption
+(x-oss-server-side-encryption AES256|KMS, x-oss-server-side-encryption-key-id with KMS) is checked,
+kept and returned as OSS does.
 Addressing: virtual-hosted (`bucket.localhost:port`) and path style (`127.0.0.1:port/bucket/key`).
 
 Test control (unsigned, loopback only), under /__emulator/:
@@ -19,6 +27,13 @@ Test control (unsigned, loopback only), under /__emulator/:
   GET    /__emulator/concurrency?bucket=NAME  {"peak": most requests the bucket had in progress at once}
   POST   /__emulator/backdate?bucket=B&seconds=S   make the bucket's multipart uploads look S seconds older
   POST   /__emulator/seed?bucket=B          create the keys in the JSON list body (each object's body is its key)
+  POST   /__emulator/worm?bucket=B           put the key prefixes in the JSON list body under a retention policy
+                                             (WORM): DeleteObject answers 409 FileImmutable, DeleteMultipleObjects
+                                             leaves them (and does not list them as deleted)
+  POST   /__emulator/metadata               start a mock ECS metadata service (ecs_metadata.py) whose rotating STS
+                                             credentials this emulator accepts until they expire: JSON {roles: {NAME:
+                                             lifetime seconds}, attached: NAME, mode: both|v2-only|v1-only}; answers
+                                             {"endpoint": "http://127.0.0.1:PORT"}
   GET    /__emulator/health
 """
 import argparse
@@ -41,6 +56,8 @@ from xml.sax.saxutils import escape
 import xml.etree.ElementTree as ET
 
 import crcmod
+import ecs_metadata
+from object_features import ARCHIVED, ObjectFeatures, OSSError
 from alibabacloud_oss_v2.credentials import StaticCredentialsProvider
 from alibabacloud_oss_v2.signer import SignerV1, SignerV4
 from alibabacloud_oss_v2.types import HttpRequest, SigningContext
@@ -65,12 +82,6 @@ def iso(ts):
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-class OSSError(Exception):
-    def __init__(self, status, code, message, **extra):
-        super().__init__(message)
-        self.status, self.code, self.message, self.extra = status, code, message, extra
-
-
 class Store:
     """Buckets, objects and multipart uploads; objects on disk, the index in memory."""
 
@@ -83,6 +94,10 @@ class Store:
         self.log = {}          # bucket -> [entries]
         self.active = {}       # bucket -> requests in progress
         self.peak = {}         # bucket -> most requests in progress at once
+        self.restore_delay = {}  # bucket -> seconds a RestoreObject takes
+        self.lifecycle = {}    # bucket -> lifecycle configuration XML
+        self.worm = {}         # bucket -> key prefixes under a retention policy (WORM)
+        self.default_restore_delay = 2.0
 
     def path(self, *parts):
         p = os.path.join(self.root, *parts)
@@ -116,11 +131,11 @@ class Store:
         return None
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(ObjectFeatures, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "AliyunOSS"
     store: Store = None
-    credentials = {}    # access key id -> (secret, token or None)
+    credentials = {}    # access key id -> (secret, token or None, expires at or None)
     region = "cn-hangzhou"
 
     def setup(self):
@@ -144,6 +159,7 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self):
         self.request_id = uuid.uuid4().hex[:24].upper()
         self.recorded = False
+        self.error_code = None
         self.counted = None
         self.body_consumed = False
         self.bucket_name = None
@@ -212,13 +228,15 @@ class Handler(BaseHTTPRequestHandler):
         with self.store.lock:
             self.store.log[self.bucket_name].append(
                 {"op": self.op, "method": self.command, "key": getattr(self, "key", None), "part": self.part,
-                 "status": status})
+                 "status": status, "code": getattr(self, "error_code", None)})
 
     def operation(self):
         q, m, key = self.query, self.command, self.key
         if not self.bucket_name:
             raise OSSError(400, "InvalidRequest", "This emulator serves bucket requests only.")
         if key == "":
+            if m == "GET" and "lifecycle" in q: return "GetBucketLifecycle"
+            if m == "PUT" and "lifecycle" in q: return "PutBucketLifecycle"
             if m == "GET" and "uploads" in q: return "ListMultipartUploads"
             if m == "GET": return "ListObjectsV2" if q.get("list-type") == "2" else "ListObjects"
             if m == "POST" and "delete" in q: return "DeleteMultipleObjects"
@@ -228,6 +246,7 @@ class Handler(BaseHTTPRequestHandler):
         if m == "GET" and "uploadId" in q: return "ListParts"
         if m == "POST" and "uploadId" in q: return "CompleteMultipartUpload"
         if m == "DELETE" and "uploadId" in q: return "AbortMultipartUpload"
+        if m == "POST" and "restore" in q: return "RestoreObject"
         return {"PUT": "PutObject", "GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}.get(m, "Unknown")
 
     def reset(self):
@@ -297,6 +316,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def send_error_xml(self, e):
+        self.error_code = e.code
         extra = "".join("<%s>%s</%s>" % (k, escape(str(v)), k) for k, v in e.extra.items())
         body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n  <Code>%s</Code>\n  <Message>%s</Message>\n'
                 '  <RequestId>%s</RequestId>\n  <HostId>%s</HostId>%s\n</Error>\n'
@@ -327,9 +347,11 @@ class Handler(BaseHTTPRequestHandler):
         if ak not in self.credentials:
             raise OSSError(403, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.",
                            OSSAccessKeyId=ak)
-        secret, want_token = self.credentials[ak]
+        secret, want_token, expires = self.credentials[ak]
         if want_token is not None and token != want_token:
             raise OSSError(403, "InvalidSecurityToken", "The security token you provided is invalid.")
+        if expires is not None and time.time() >= expires:
+            raise OSSError(403, "SecurityTokenExpired", "The security token you provided has expired.")
         return secret
 
     def check_skew(self, signed_at, fault, now):
@@ -473,6 +495,7 @@ class Handler(BaseHTTPRequestHandler):
     def op_PutObject(self):
         bucket = self.store.bucket(self.bucket_name)
         self.check_forbid_overwrite(bucket)
+        attrs = self.write_attributes()
         body = self.read_body()
         self.check_md5(body)
         c = new_crc64(); c.update(body)
@@ -483,9 +506,10 @@ class Handler(BaseHTTPRequestHandler):
             f.write(body)
         os.replace(tmp, path)
         with self.store.lock:
-            bucket[self.key] = {"size": len(body), "etag": etag, "crc": c.crcValue, "mtime": time.time(),
-                                "type": self.headers.get("Content-Type") or "application/octet-stream", "path": path}
-        self.send(200, b"", {"ETag": '"%s"' % etag, "x-oss-hash-crc64ecma": self.crc_header(c.crcValue)})
+            bucket[self.key] = dict({"size": len(body), "etag": etag, "crc": c.crcValue, "mtime": time.time(),
+                                     "type": self.headers.get("Content-Type") or "application/octet-stream", "path": path}, **attrs)
+        self.send(200, b"", dict({"ETag": '"%s"' % etag, "x-oss-hash-crc64ecma": self.crc_header(c.crcValue)},
+                                 **self.encryption_headers(attrs)))
 
     def get_meta(self):
         bucket = self.store.bucket(self.bucket_name)
@@ -499,9 +523,19 @@ class Handler(BaseHTTPRequestHandler):
         return meta
 
     def object_headers(self, meta):
-        return {"ETag": '"%s"' % meta["etag"], "x-oss-hash-crc64ecma": self.crc_header(meta["crc"]),
-                "Last-Modified": format_datetime(datetime.datetime.fromtimestamp(meta["mtime"], datetime.timezone.utc), True),
-                "Content-Type": meta["type"], "Accept-Ranges": "bytes", "x-oss-object-type": meta.get("kind", "Normal")}
+        h = {"ETag": '"%s"' % meta["etag"], "x-oss-hash-crc64ecma": self.crc_header(meta["crc"]),
+             "Last-Modified": format_datetime(datetime.datetime.fromtimestamp(meta["mtime"], datetime.timezone.utc), True),
+             "Content-Type": meta["type"], "Accept-Ranges": "bytes", "x-oss-object-type": meta.get("kind", "Normal"),
+             "x-oss-storage-class": meta.get("class", "Standard")}
+        state = self.restore_state(meta)
+        if state == "ongoing":
+            h["x-oss-restore"] = 'ongoing-request="true"'
+        elif state == "done":
+            expiry = meta["restore_ready"] + 86400 * meta.get("restore_days", 1)
+            h["x-oss-restore"] = 'ongoing-request="false", expiry-date="%s"' % format_datetime(
+                datetime.datetime.fromtimestamp(expiry, datetime.timezone.utc), True)
+        h.update(self.encryption_headers(meta))
+        return h
 
     def op_HeadObject(self):
         meta = self.get_meta()
@@ -511,6 +545,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def op_GetObject(self):
         meta = self.get_meta()
+        if meta.get("class", "Standard") in ARCHIVED and self.restore_state(meta) != "done":
+            raise OSSError(403, "InvalidObjectState", "The operation is not valid for the object's state")
         size = meta["size"]
         start, end = 0, size - 1
         status = 200
@@ -558,6 +594,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def op_DeleteObject(self):
         bucket = self.store.bucket(self.bucket_name)
+        if self.key in bucket and self.retained(self.key):
+            raise OSSError(409, "FileImmutable", "Please check retention policy.")
         with self.store.lock:
             meta = bucket.pop(self.key, None)
         if meta:
@@ -586,6 +624,9 @@ class Handler(BaseHTTPRequestHandler):
         deleted = []
         with self.store.lock:
             for k in keys:
+                # A retained object is not deleted, and not listed as deleted: the answer is still 200.
+                if k in bucket and self.retained(k):
+                    continue
                 meta = bucket.pop(k, None)
                 if meta:
                     try:
@@ -654,8 +695,9 @@ class Handler(BaseHTTPRequestHandler):
             out.append("<NextContinuationToken>%s</NextContinuationToken>" % base64.urlsafe_b64encode(last.encode()).decode())
         for k, m in entries:
             out.append("<Contents><Key>%s</Key><LastModified>%s</LastModified><ETag>\"%s\"</ETag><Type>%s</Type>"
-                       "<Size>%d</Size><StorageClass>Standard</StorageClass></Contents>"
-                       % (escape(enc(k)), iso(m["mtime"]), m["etag"], m.get("kind", "Normal"), m["size"]))
+                       "<Size>%d</Size><StorageClass>%s</StorageClass></Contents>"
+                       % (escape(enc(k)), iso(m["mtime"]), m["etag"], m.get("kind", "Normal"), m["size"],
+                          m.get("class", "Standard")))
         for p in prefixes:
             out.append("<CommonPrefixes><Prefix>%s</Prefix></CommonPrefixes>" % escape(enc(p)))
         out.append("</ListBucketResult>")
@@ -677,11 +719,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def op_InitiateMultipartUpload(self):
         self.check_forbid_overwrite(self.store.bucket(self.bucket_name))
+        attrs = self.write_attributes()
         self.drain()
         uid = uuid.uuid4().hex.upper()
         with self.store.lock:
             self.store.uploads[uid] = {"bucket": self.bucket_name, "key": self.key, "initiated": time.time(), "parts": {},
-                                       "type": self.headers.get("Content-Type") or "application/octet-stream"}
+                                       "type": self.headers.get("Content-Type") or "application/octet-stream", "attrs": attrs}
         self.xml(200, "<InitiateMultipartUploadResult><Bucket>%s</Bucket><Key>%s</Key><UploadId>%s</UploadId>"
                  "</InitiateMultipartUploadResult>" % (escape(self.bucket_name), escape(self.key), uid))
 
@@ -771,8 +814,8 @@ class Handler(BaseHTTPRequestHandler):
         etag = hashlib.md5(md5s).hexdigest().upper() + "-%d" % len(parts)
         bucket = self.store.bucket(self.bucket_name)
         with self.store.lock:
-            bucket[self.key] = {"size": size, "etag": etag, "crc": crc, "mtime": time.time(), "type": up["type"],
-                                "path": path, "kind": "Multipart"}
+            bucket[self.key] = dict({"size": size, "etag": etag, "crc": crc, "mtime": time.time(), "type": up["type"],
+                                     "path": path, "kind": "Multipart"}, **up.get("attrs", {}))
             self.store.uploads.pop(uid, None)
         shutil.rmtree(os.path.join(self.store.root, "uploads", uid), ignore_errors=True)
         self.xml(200, "<CompleteMultipartUploadResult><Bucket>%s</Bucket><Key>%s</Key><ETag>\"%s\"</ETag>"
@@ -838,6 +881,22 @@ class Handler(BaseHTTPRequestHandler):
             with self.store.lock:
                 peak = self.store.peak.get(q.get("bucket"), 0)
             return self.send(200, json.dumps({"peak": peak}).encode(), content_type="application/json")
+        if path == "worm" and self.command == "POST":
+            with self.store.lock:
+                self.store.worm[q.get("bucket")] = json.loads(self.read_body() or b"[]")
+            return self.send(200, b"{}", content_type="application/json")
+        if path == "restore-delay" and self.command == "POST":
+            with self.store.lock:
+                self.store.restore_delay[q.get("bucket")] = float(q.get("seconds", "0"))
+            return self.send(200, b"{}", content_type="application/json")
+        if path == "metadata" and self.command == "POST":
+            spec = json.loads(self.read_body() or b"{}")
+
+            def register(ak, secret, token, expires):
+                Handler.credentials[ak] = (secret, token, expires)
+            endpoint = ecs_metadata.start(self.server.server_address[0], spec.get("roles", {}), spec.get("attached"),
+                                          spec.get("mode", "both"), register)
+            return self.send(200, json.dumps({"endpoint": endpoint}).encode(), content_type="application/json")
         if path == "log":
             with self.store.lock:
                 entries = list(self.store.log.get(q.get("bucket"), []))
@@ -881,7 +940,7 @@ def main():
     Handler.region = args.region
     for c in args.credentials:
         parts = c.split(":", 2)
-        Handler.credentials[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else None)
+        Handler.credentials[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else None, None)
     for b in args.bucket:
         Handler.store.create_bucket(b)
     ThreadingHTTPServer.daemon_threads = True

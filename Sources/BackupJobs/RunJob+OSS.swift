@@ -49,7 +49,7 @@ struct OSSTarget {
         case .transport, .missingCredentials, .invalidConfiguration, .invalidURL: return true
         case .service:
             return ["InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "AccessDenied"].contains(error.serviceCode ?? "")
-        case .checksumMismatch, .invalidResponse, .localFile: return false
+        case .checksumMismatch, .invalidResponse, .localFile, .pendingRestore: return false
         }
     }
 }

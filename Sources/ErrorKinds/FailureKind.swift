@@ -12,6 +12,8 @@ public enum FailureKind: String, Sendable, Equatable, CaseIterable {
     case verification
     /// Another process holds a lock this one needs.
     case locked
+    /// The data is archived (OSS Archive/ColdArchive) and being restored: the same command works later.
+    case pendingRestore
 }
 
 /// An error that says which kind of failure it is.

@@ -8,7 +8,7 @@ package enum RequestBody {
     /// `length` bytes of the open file `fd` from `offset` (read with pread, so the descriptor can be shared).
     case file(fd: Int32, offset: Int64, length: Int64)
 
-    var length: Int64 {
+    package var length: Int64 {
         switch self {
         case .empty: return 0
         case .data(let d): return Int64(d.count)
@@ -50,6 +50,9 @@ package struct HTTPTransfer {
     package var userAgent: String?
     /// Called with the number of body bytes just sent or received.
     package var progress: ((Int64) -> Void)?
+    /// A bandwidth limit: called with the bytes of the request body about to be sent, or of a response just
+    /// written to a file, and sleeps as long as the limit requires (reads and writes then go in 16 KiB steps).
+    package var throttle: ((Int) -> Void)?
 
     package init(method: String, url: String, headers: [(name: String, value: String)], body: RequestBody = .empty,
                  sink: ResponseSink = .memory(limit: 16 << 20), connectTimeout: Duration = .seconds(10),
@@ -130,6 +133,7 @@ private final class TransferState {
     let body: RequestBody
     let sink: ResponseSink
     let progress: ((Int64) -> Void)?
+    var throttle: ((Int) -> Void)?
     var sent: Int64 = 0
     var status = 0
     var headers: [String: String] = [:]
@@ -150,8 +154,11 @@ private let curlReadCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int,
     let state = Unmanaged<TransferState>.fromOpaque(user).takeUnretainedValue()
     let room = size * count
     let remaining = state.body.length - state.sent
-    let n = Int(min(Int64(room), remaining))
+    // Under a limit, small reads keep the waits short and the rate smooth.
+    let cap = state.throttle == nil ? room : min(room, 16 * 1024)
+    let n = Int(min(Int64(cap), remaining))
     guard n > 0 else { return 0 }
+    state.throttle?(n)
     switch state.body {
     case .empty:
         return 0
@@ -213,6 +220,7 @@ private let curlWriteCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int
         observe?(bytes)
         state.written += Int64(n)
         state.progress?(Int64(n))
+        state.throttle?(n)
         return n
     }
     let limit: Int
@@ -282,6 +290,7 @@ package final class CurlEasy {
     package func perform(_ transfer: HTTPTransfer) throws(HTTPFailure) -> HTTPResponse {
         curl_easy_reset(handle)
         let state = TransferState(body: transfer.body, sink: transfer.sink, progress: transfer.progress)
+        state.throttle = transfer.throttle
         let user = Unmanaged.passUnretained(state).toOpaque()
         let headerList = CurlHeaderList(transfer.headers.map { $0.value.isEmpty ? "\($0.name):" : "\($0.name): \($0.value)" })
         let total = transfer.timeout.map { max(1, milliseconds($0)) }

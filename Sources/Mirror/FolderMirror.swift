@@ -24,7 +24,7 @@ public enum FolderMirror {
         let started = Date()
         let location = destination.location
         // OSS limits the whole key (prefix included) to 1,023 bytes.
-        let keyPrefix = (destination as? OSSBackend)?.prefix ?? ""
+        let keyPrefix = destination.keyPrefix
         var report = MirrorReport(direction: .upload, source: directories.joined(separator: ", "),
                                   destination: location, dryRun: options.dryRun)
         var source: [MirrorEntry] = []

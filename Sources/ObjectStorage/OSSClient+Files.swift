@@ -159,6 +159,7 @@ extension OSSClient {
         request.setHeader("Content-Type", contentType)
         request.setHeader("Content-MD5", Data(md5.finalize()).base64EncodedString())
         if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
+        configuration.write.apply(to: &request)
         let response = try send("PutObject", request, body: .file(fd: fd, offset: 0, length: size))
         try verifyCRCOrDelete(response, expected: crc.value, bucket: bucket, key: key)
         progress?(size, size)
@@ -314,8 +315,27 @@ extension OSSClient {
     ///
     /// `known` (size and ETag from a listing) saves the HeadObject: the CRC-64 is then taken from the
     /// GetObject answer's `x-oss-hash-crc64ecma`, which OSS sends for the whole object on every GET.
+    ///
+    /// An Archive/ColdArchive object that is not restored (GetObject: 403 InvalidObjectState) is restored first, as
+    /// `configuration.archivedRead` says: waited for, or a `.pendingRestore` error.
     public func download(bucket: String, key: String, to destination: String, known: ObjectSummary? = nil,
                          progress: ((_ done: Int64, _ total: Int64) -> Void)? = nil) throws -> DownloadResult {
+        do {
+            return try downloadReadable(bucket: bucket, key: key, to: destination, known: known, progress: progress)
+        } catch let error as ObjectStorageError where error.serviceCode == "InvalidObjectState" {
+            // Nothing was read: leave no empty partial download behind while the restore runs.
+            let partial = destination + ".partial"
+            if (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) == 0 {
+                try? FileManager.default.removeItem(atPath: partial)
+                try? FileManager.default.removeItem(atPath: partial + ".etag")
+            }
+            try restoreBeforeReading(bucket: bucket, key: key)
+            return try downloadReadable(bucket: bucket, key: key, to: destination, known: known, progress: progress)
+        }
+    }
+
+    private func downloadReadable(bucket: String, key: String, to destination: String, known: ObjectSummary?,
+                                  progress: ((_ done: Int64, _ total: Int64) -> Void)?) throws -> DownloadResult {
         var info = try known.map { ObjectInfo(size: $0.size, etag: $0.etag, crc64: nil) } ?? headObject(bucket: bucket, key: key)
         let partial = destination + ".partial"
         let stateFile = destination + ".partial.etag"

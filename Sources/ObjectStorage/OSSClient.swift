@@ -9,6 +9,10 @@ public struct ObjectInfo: Sendable, Equatable {
     public var crc64: UInt64?
     public var lastModified: Date?
     public var contentType: String?
+    /// `x-oss-storage-class` (`Standard`, `IA`, `Archive`, `ColdArchive`).
+    public var storageClass: String?
+    /// `x-oss-restore` of an archived object that a RestoreObject was sent for.
+    public var restore: RestoreStatus?
 }
 
 /// One entry of a listing.
@@ -17,12 +21,15 @@ public struct ObjectSummary: Sendable, Equatable, Codable {
     public var size: Int64
     public var etag: String
     public var lastModified: Date?
+    /// The listing's `StorageClass`.
+    public var storageClass: String?
 
-    package init(key: String, size: Int64, etag: String, lastModified: Date?) {
+    package init(key: String, size: Int64, etag: String, lastModified: Date?, storageClass: String? = nil) {
         self.key = key
         self.size = size
         self.etag = etag
         self.lastModified = lastModified
+        self.storageClass = storageClass
     }
 }
 
@@ -121,17 +128,20 @@ public final class OSSClient {
             // libcurl adds a form Content-Type to POSTs unless one is set, and it would not be signed.
             request.setHeader("Content-Type", "application/octet-stream")
         }
+        let credentials = try signingCredentials(operation: operation, bucket: base.bucket, key: base.key)
         switch configuration.signatureVersion {
         case .v1:
-            SignerV1.sign(&request, credentials: configuration.credentials, now: now)
+            SignerV1.sign(&request, credentials: credentials, now: now)
         case .v4:
-            SignerV4.sign(&request, credentials: configuration.credentials, region: configuration.region, now: now)
+            SignerV4.sign(&request, credentials: credentials, region: configuration.region, now: now)
         }
         // libcurl would otherwise add `Expect: 100-continue` for large bodies, costing a round trip per part.
         let headers = request.headers + [("Expect", ""), ("Accept", "")]
-        let transfer = HTTPTransfer(method: request.method, url: configuration.url(for: request), headers: headers,
+        var transfer = HTTPTransfer(method: request.method, url: configuration.url(for: request), headers: headers,
                                     body: body, sink: sink, connectTimeout: .seconds(configuration.connectTimeout),
                                     lowSpeedTime: configuration.stallTimeout, progress: progress)
+        let limiter = body.length > 0 ? configuration.uploadLimit : request.method == "GET" ? configuration.downloadLimit : nil
+        if let limiter { transfer.throttle = { limiter.take($0) } }
         let response: HTTPResponse
         do {
             response = try easy().perform(transfer)
@@ -139,18 +149,31 @@ public final class OSSClient {
             throw ObjectStorageError(error).with(operation: operation, bucket: base.bucket, key: base.key)
         }
         guard (200..<300).contains(response.status) else {
-            throw Self.serviceError(response, operation: operation, bucket: base.bucket, key: base.key)
+            var error = Self.serviceError(response, operation: operation, bucket: base.bucket, key: base.key)
+            error.signedWith = credentials.accessKeyId
+            throw error
         }
         return response
     }
 
-    /// Why `key` cannot be sent, or nil: a `.` or `..` path segment is collapsed by URL normalisation on the way,
-    /// so the request would reach another key than the one signed (OSS answers SignatureDoesNotMatch, which
-    /// blames the credentials), or, worse, another object.
+    /// Why `key` cannot be sent, or nil; checked before signing, so nothing OSS would refuse is ever sent.
+    ///
+    /// OSS's naming rules: 1 to 1,023 bytes of UTF-8, not starting with `/` or `\`. Also refused: a `.` or `..`
+    /// path segment, which URL normalisation collapses on the way, so the request would reach another key than
+    /// the one signed (OSS answers SignatureDoesNotMatch, which blames the credentials), or, worse, another
+    /// object; and a NUL byte, which C strings on the way cut off. (Swift strings are always valid UTF-8.)
     static func keyProblem(_ key: String) -> String? {
+        let shown = key.count > 60 ? String(key.prefix(60)) + "…" : key
+        func refused(_ why: String) -> String { "the object key '\(shown)' is not allowed: \(why); rename it" }
+        if key.isEmpty { return refused("it is empty (OSS keys are 1 to 1,023 bytes)") }
+        let bytes = key.utf8.count
+        if bytes > 1023 { return refused("it is \(bytes.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US")))) bytes; OSS allows 1 to 1,023") }
+        if key.hasPrefix("/") { return refused("it starts with '/', which OSS rejects") }
+        if key.hasPrefix("\\") { return refused("it starts with '\\', which OSS rejects") }
+        if key.utf8.contains(0) { return refused("it contains a NUL byte, which cannot travel in an OSS request") }
         let segments = key.split(separator: "/", omittingEmptySubsequences: false)
         guard segments.contains(where: { $0 == "." || $0 == ".." }) else { return nil }
-        return "the object key '\(key)' is not allowed: it has a '.' or '..' path segment, which URLs collapse; rename it"
+        return refused("it has a '.' or '..' path segment, which URLs collapse")
     }
 
     /// Turns an error answer (OSS's `<Error>` XML, or just a status for HEAD) into an `ObjectStorageError`.
@@ -181,13 +204,22 @@ public final class OSSClient {
     }
 
     /// Runs `attempt` until it succeeds, the error is not retryable, or the policy's attempts are used up.
+    ///
+    /// A 403 for expired or rotated-away STS credentials is repeated at once with fresh ones from the provider
+    /// (a few times at most, not counted as attempts): a long multipart upload outlives the credentials it began with.
     func withRetries<T>(_ operation: String, bucket: String?, key: String?, _ attempt: (Int) throws -> T) throws -> T {
         var number = 1
+        var refreshes = 0
         while true {
             do {
                 return try attempt(number)
             } catch var error as ObjectStorageError {
                 error = error.with(operation: operation, bucket: bucket, key: key)
+                if refreshes < 3, refreshedAfterRejection(error) {
+                    refreshes += 1
+                    onRetry?("\(operation) \(bucket.map { "oss://\($0)/\(key ?? "")" } ?? ""): \(error.serviceCode ?? ""); retrying with fresh credentials from \(configuration.credentialsProvider?.source ?? "the provider")")
+                    continue
+                }
                 if error.serviceCode == "RequestTimeTooSkewed", let serverTime = error.serverTime {
                     // Re-signing with the same wrong clock would fail again: sign with OSS's time from now on.
                     clockOffset.seconds = serverTime.timeIntervalSince(configuration.clock())
@@ -261,6 +293,7 @@ public final class OSSClient {
         var request = OSSRequest(method: "PUT", bucket: bucket, key: key)
         request.setHeader("Content-Type", contentType)
         if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
+        configuration.write.apply(to: &request)
         request.setHeader("Content-MD5", OSSDigest.contentMD5(data))
         let response = try send("PutObject", request, body: .data(data))
         let crc = CRC64.checksum(data)
@@ -282,7 +315,8 @@ public final class OSSClient {
                           etag: Self.unquoteETag(response.header("etag") ?? ""),
                           crc64: response.header("x-oss-hash-crc64ecma").flatMap { UInt64($0) },
                           lastModified: response.header("last-modified").flatMap(HTTPDate.parseRFC1123),
-                          contentType: response.header("content-type"))
+                          contentType: response.header("content-type"), storageClass: response.header("x-oss-storage-class"),
+                          restore: response.header("x-oss-restore").map(RestoreStatus.init(header:)))
     }
 
     /// Deletes one object (OSS answers 204 whether or not it existed).
@@ -324,7 +358,8 @@ public final class OSSClient {
         let objects = root.all("Contents").map { c in
             ObjectSummary(key: decode(c.text("Key") ?? ""), size: Int64(c.text("Size") ?? "") ?? 0,
                           etag: Self.unquoteETag(c.text("ETag") ?? ""),
-                          lastModified: c.text("LastModified").flatMap(HTTPDate.parseISO8601))
+                          lastModified: c.text("LastModified").flatMap(HTTPDate.parseISO8601),
+                          storageClass: c.text("StorageClass"))
         }
         let prefixes = root.all("CommonPrefixes").compactMap { $0.text("Prefix") }.map(decode)
         let truncated = root.text("IsTruncated") == "true"
@@ -354,14 +389,15 @@ public final class OSSClient {
             throw ObjectStorageError(.invalidConfiguration, "the expiry must be a positive number of seconds")
         }
         var request = OSSRequest(method: method, bucket: bucket, key: key)
+        let credentials = try signingCredentials(operation: "Presign", bucket: bucket, key: key)
         switch configuration.signatureVersion {
         case .v1:
-            SignerV1.presign(&request, credentials: configuration.credentials, expires: now.addingTimeInterval(TimeInterval(expires)))
+            SignerV1.presign(&request, credentials: credentials, expires: now.addingTimeInterval(TimeInterval(expires)))
         case .v4:
             guard expires <= 604_800 else {
                 throw ObjectStorageError(.invalidConfiguration, "a V4 presigned URL can be valid for at most 604800 seconds (7 days)")
             }
-            SignerV4.presign(&request, credentials: configuration.credentials, region: configuration.region, now: now, expiresIn: expires)
+            SignerV4.presign(&request, credentials: credentials, region: configuration.region, now: now, expiresIn: expires)
         }
         return configuration.url(for: request)
     }
@@ -374,6 +410,7 @@ public final class OSSClient {
         var request = OSSRequest(method: "POST", bucket: bucket, key: key, query: [QueryItem("uploads")])
         request.setHeader("Content-Type", contentType)
         if !overwrite { request.setHeader("x-oss-forbid-overwrite", "true") }
+        configuration.write.apply(to: &request)
         let response = try send("InitiateMultipartUpload", request)
         guard let id = try xml(response, "InitiateMultipartUpload", bucket: bucket, key: key).text("UploadId"), !id.isEmpty else {
             throw ObjectStorageError(.invalidResponse, "no UploadId in the answer", operation: "InitiateMultipartUpload", bucket: bucket, key: key)

@@ -90,7 +90,10 @@ public struct OSSConfiguration: Sendable {
     public var endpoint: OSSEndpoint
     /// The region in V4 signatures (`cn-hangzhou`).
     public var region: String
+    /// The fixed credentials; unused when `credentialsProvider` is set.
     public var credentials: OSSCredentials
+    /// Credentials that change while the client runs (the ECS RAM role's); asked before every attempt.
+    public var credentialsProvider: (any OSSCredentialsProvider)?
     public var signatureVersion: SignatureVersion = .v4
     public var addressing: AddressingStyle = .automatic
     public var retry = RetryPolicy()
@@ -104,6 +107,13 @@ public struct OSSConfiguration: Sendable {
     public var partSize: Int64 = 8 << 20
     /// Parts uploaded at once; memory in use is about `parallelism × partSize`.
     public var parallelism = 4
+    /// Storage class and server-side encryption of the objects written.
+    public var write = ObjectWriteSettings()
+    /// Bandwidth limits shared by every transfer of this configuration (and its siblings' parts), or nil.
+    public var uploadLimit: BandwidthLimiter?
+    public var downloadLimit: BandwidthLimiter?
+    /// What a download of an Archive/ColdArchive object that is not restored does.
+    public var archivedRead = ArchivedReadPolicy()
     /// The clock that dates signatures; injected by tests.
     public var clock: @Sendable () -> Date = { Date() }
 
@@ -111,6 +121,12 @@ public struct OSSConfiguration: Sendable {
         self.endpoint = endpoint
         self.region = region
         self.credentials = credentials
+    }
+
+    /// A configuration whose credentials come from `provider` before every request.
+    public init(endpoint: OSSEndpoint, region: String, provider: any OSSCredentialsProvider) {
+        self.init(endpoint: endpoint, region: region, credentials: OSSCredentials(accessKeyId: "", accessKeySecret: ""))
+        credentialsProvider = provider
     }
 
     /// Reads `OSS_ACCESS_KEY_ID`, `OSS_ACCESS_KEY_SECRET`, `OSS_SESSION_TOKEN`, `OSS_ENDPOINT`, `OSS_REGION`
@@ -127,6 +143,19 @@ public struct OSSConfiguration: Sendable {
             throw ObjectStorageError(.missingCredentials,
                                      "OSS credentials are missing: set \(missing.joined(separator: " and ")) (and OSS_SESSION_TOKEN for STS)")
         }
+        let credentials = OSSCredentials(accessKeyId: value("OSS_ACCESS_KEY_ID")!, accessKeySecret: value("OSS_ACCESS_KEY_SECRET")!,
+                                         securityToken: value("OSS_SESSION_TOKEN"))
+        return try fromEnvironment(env, credentials: credentials, provider: nil)
+    }
+
+    /// Endpoint, region and options from `env` as `fromEnvironment(_:)` reads them, with the credentials given:
+    /// a fixed pair, or a provider asked before every request (then `credentials` is unused).
+    public static func fromEnvironment(_ env: [String: String], credentials: OSSCredentials,
+                                       provider: (any OSSCredentialsProvider)?) throws -> OSSConfiguration {
+        func value(_ name: String) -> String? {
+            guard let v = env[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !v.isEmpty else { return nil }
+            return v
+        }
         guard let endpointText = value("OSS_ENDPOINT") else {
             throw ObjectStorageError(.invalidConfiguration, "OSS_ENDPOINT is not set (e.g. oss-cn-hangzhou.aliyuncs.com)")
         }
@@ -135,10 +164,8 @@ public struct OSSConfiguration: Sendable {
             throw ObjectStorageError(.invalidConfiguration,
                                      "OSS_REGION is not set and cannot be read from the endpoint '\(endpointText)' (e.g. cn-hangzhou)")
         }
-        var config = OSSConfiguration(
-            endpoint: endpoint, region: region,
-            credentials: OSSCredentials(accessKeyId: value("OSS_ACCESS_KEY_ID")!, accessKeySecret: value("OSS_ACCESS_KEY_SECRET")!,
-                                        securityToken: value("OSS_SESSION_TOKEN")))
+        var config = OSSConfiguration(endpoint: endpoint, region: region, credentials: credentials)
+        config.credentialsProvider = provider
         if let v = value("OSS_SIGNATURE_VERSION") {
             guard let version = SignatureVersion(rawValue: v.lowercased()) else {
                 throw ObjectStorageError(.invalidConfiguration, "OSS_SIGNATURE_VERSION must be v1 or v4, not '\(v)'")

@@ -26,6 +26,8 @@ public struct ObjectStorageError: Error, CustomStringConvertible, Sendable, Kind
         case invalidResponse
         /// A local file could not be read or written.
         case localFile
+        /// An Archive/ColdArchive object is being restored and cannot be read yet.
+        case pendingRestore
     }
 
     public var kind: Kind
@@ -45,6 +47,8 @@ public struct ObjectStorageError: Error, CustomStringConvertible, Sendable, Kind
     public var curlCode: Int?
     /// The server's clock from a `RequestTimeTooSkewed` answer, used to correct ours.
     package var serverTime: Date?
+    /// The AccessKey ID the failed request was signed with (not secret), so a rotating provider forgets only that pair.
+    package var signedWith: String?
 
     public init(_ kind: Kind, _ message: String, operation: String? = nil, bucket: String? = nil, key: String? = nil,
                 httpStatus: Int? = nil, serviceCode: String? = nil, requestId: String? = nil, curlCode: Int? = nil) {
@@ -65,7 +69,7 @@ public struct ObjectStorageError: Error, CustomStringConvertible, Sendable, Kind
     }
 
     /// Usage and configuration mistakes are `usage`, everything else a `failure`.
-    public var failureKind: FailureKind { isUsageError ? .usage : .failure }
+    public var failureKind: FailureKind { kind == .pendingRestore ? .pendingRestore : isUsageError ? .usage : .failure }
 
     /// True when the signature was rejected (wrong secret, wrong region, clock).
     public var isSignatureRejected: Bool {

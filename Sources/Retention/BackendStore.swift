@@ -19,17 +19,14 @@ public struct BackendStore<Backend: StorageBackend>: RetentionStore {
         self.backend = backend
     }
 
-    /// The backend's location; a local folder is named by its path, as prune has always named it (`/var/backups`).
-    public var location: String {
-        guard let folder = backend as? LocalFolderBackend else { return backend.location }
-        return folder.directory.path
-    }
+    /// The backend's location as reports name it (a local folder by its path, `/var/backups`).
+    public var location: String { backend.displayLocation }
 
     public func list() throws(RetentionError) -> [StoredObject] {
         var objects: [StoredObject] = []
         do {
             for entry in try backend.list(prefix: "", recursive: false) {
-                objects.append(StoredObject(name: displayName(entry), size: entry.size, modified: entry.modified,
+                objects.append(StoredObject(name: backend.displayName(of: entry), size: entry.size, modified: entry.modified,
                                             kind: entry.kind == .object ? .file : .other))
             }
             for upload in try backend.incompleteUploads(prefix: "") where !upload.name.isEmpty && !upload.name.contains("/") {
@@ -69,27 +66,42 @@ public struct BackendStore<Backend: StorageBackend>: RetentionStore {
         } catch let error as RetentionError {
             throw error
         } catch {
-            throw RetentionError(.removeFailed, "cannot remove the object", object: full(object), underlying: Self.text(error))
+            throw removalError(object, error)
         }
+    }
+
+    /// `.protected` when the storage refuses on purpose (`isProtected`), else `.removeFailed`.
+    private func removalError(_ object: StoredObject, _ error: any Error) -> RetentionError {
+        backend.isProtected(error)
+            ? RetentionError(.protected, "protected: the storage does not allow removing it", object: full(object), underlying: Self.text(error))
+            : RetentionError(.removeFailed, "cannot remove the object", object: full(object), underlying: Self.text(error))
     }
 
     /// Objects go in batches of up to 1,000 (one OSS DeleteMultipleObjects request, one sync of a local folder);
     /// unfinished uploads are aborted one by one.
     ///
-    /// When a batch fails, one listing tells which of its objects went and which are still there: only those are
-    /// failures, so a manifest is kept exactly when its artifact is.
+    /// After each batch one listing tells which of its objects went and which are still there: only those are
+    /// failures, so a manifest is kept exactly when its artifact is. OSS answers a batch delete with success even
+    /// when a retention policy (WORM) kept some of its objects, so an object still listed is never counted as
+    /// removed: it is `.protected` (kept on purpose, by WORM or a policy without delete permission), or a failure.
     public func remove(batch objects: [StoredObject]) -> [String: RetentionError] {
         var failures: [String: RetentionError] = [:]
         let files = objects.filter { $0.kind == .file }
         for start in stride(from: 0, to: files.count, by: 1000) {
             let chunk = files[start..<min(start + 1000, files.count)]
+            var failure: (any Error)?
             do {
                 try backend.remove(chunk.map(\.name))
             } catch {
-                let remaining = (try? backend.list(prefix: "", recursive: false)).map { Set($0.map(\.name)) }
-                for object in chunk where remaining?.contains(object.name) ?? true {
-                    failures[object.name] = RetentionError(.removeFailed, "cannot remove the object", object: full(object),
-                                                           underlying: Self.text(error))
+                failure = error
+            }
+            let remaining = (try? backend.list(prefix: "", recursive: false)).map { Set($0.map(\.name)) }
+            for object in chunk where remaining?.contains(object.name) ?? (failure != nil) {
+                if let failure {
+                    failures[object.name] = removalError(object, failure)
+                } else {
+                    failures[object.name] = RetentionError(.protected, "protected: still there after its removal succeeded "
+                                                           + "(a retention policy, WORM, keeps it)", object: full(object))
                 }
             }
         }
@@ -136,13 +148,6 @@ public struct BackendStore<Backend: StorageBackend>: RetentionStore {
             offset += Int64(chunk.count)
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// A local folder's sub-folders are named as themselves (`old`), as prune has always listed them; OSS's common
-    /// prefixes keep their `/`.
-    private func displayName(_ entry: StorageEntry) -> String {
-        guard entry.kind == .folder, backend is LocalFolderBackend, entry.name.hasSuffix("/") else { return entry.name }
-        return String(entry.name.dropLast())
     }
 
     private func full(_ object: StoredObject) -> String {

@@ -23,6 +23,9 @@ public struct PruneReport: Sendable {
     public var removed: Set<String>
     /// Objects that could not be removed.
     public var failures: [Failure]
+    /// Objects the storage refused to remove on purpose (no delete permission, a retention policy): kept, not
+    /// failures, and never counted as removed.
+    public var protected: [Failure] = []
 
     /// True when every planned removal happened (always true for a dry run).
     public var succeeded: Bool { failures.isEmpty }
@@ -64,6 +67,11 @@ public struct PruneReport: Sendable {
             lines.append("Warnings:")
             lines += plan.warnings.map { "  " + $0 }
         }
+        if !protected.isEmpty {
+            lines.append("")
+            lines.append("Protected (the storage does not allow removing them; kept):")
+            lines += protected.map { "  \($0.name): \($0.message)" }
+        }
         if !failures.isEmpty {
             lines.append("")
             lines.append("Failed:")
@@ -91,6 +99,7 @@ public struct PruneReport: Sendable {
         var line = "\(verb) \(removedArtifacts.count) \(plural(removedArtifacts.count, "artifact")) with "
             + "\(removedManifests) \(plural(removedManifests, "manifest")) and \(leftovers) \(plural(leftovers, "leftover")) "
             + "(\(formatBytes(bytes))); kept \(kept) \(plural(kept, "artifact")); ignored \(plan.ignored.count)."
+        if !protected.isEmpty { line += " \(protected.count) protected (kept)." }
         if !failures.isEmpty { line += " \(failures.count) \(plural(failures.count, "removal")) failed." }
         return line
     }
@@ -101,6 +110,7 @@ public struct PruneReport: Sendable {
     }
 
     private func failureNote(_ name: String) -> String {
+        if protected.contains(where: { $0.name == name }) { return " (PROTECTED: kept)" }
         guard let failure = failures.first(where: { $0.name == name }) else { return "" }
         return " (FAILED: \(failure.message))"
     }
@@ -140,10 +150,11 @@ public struct PruneReport: Sendable {
             location: location, dryRun: dryRun, policy: plan.policy, timeZone: plan.timeZone.identifier,
             now: utc.string(from: plan.now), artifacts: artifacts, leftovers: leftovers, ignored: plan.ignored,
             warnings: plan.warnings, failures: failures.map { JSONFailure(name: $0.name, message: $0.message) },
+            protected: protected.isEmpty ? nil : protected.map { JSONFailure(name: $0.name, message: $0.message) },
             summary: JSONSummary(kept: plan.artifacts.count - removedArtifacts.count, removed: removedArtifacts.count,
                                  leftoversRemoved: plan.leftovers.filter { $0.remove && (dryRun || removed.contains($0.object.name)) }.count,
                                  ignored: plan.ignored.count,
-                                 failed: failures.count))
+                                 failed: failures.count, protected: protected.isEmpty ? nil : protected.count))
     }
 
     /// nil for a dry run or a kept object; otherwise whether the removal happened.
@@ -164,11 +175,13 @@ private struct JSONDocument: Encodable {
     var ignored: [String]
     var warnings: [String]
     var failures: [JSONFailure]
+    /// Only when some objects were protected (older reports stay byte for byte the same).
+    var protected: [JSONFailure]?
     var summary: JSONSummary
 
     enum CodingKeys: String, CodingKey {
         case location, dryRun = "dry_run", policy, timeZone = "time_zone", now, artifacts, leftovers, ignored
-        case warnings, failures, summary
+        case warnings, failures, protected, summary
     }
 }
 
@@ -220,9 +233,10 @@ private struct JSONSummary: Encodable {
     var leftoversRemoved: Int
     var ignored: Int
     var failed: Int
+    var protected: Int?
 
     enum CodingKeys: String, CodingKey {
-        case kept, removed, leftoversRemoved = "leftovers_removed", ignored, failed
+        case kept, removed, leftoversRemoved = "leftovers_removed", ignored, failed, protected
     }
 }
 

@@ -51,6 +51,7 @@ public enum Pruner {
                                   timeZone: timeZone, readProblems: problems, contentChecks: checks)
         }
         var failures: [PruneReport.Failure] = []
+        var protected: [PruneReport.Failure] = []
         var removed: Set<String> = []
         if !dryRun {
             // Round by round: first every artifact that goes, then the manifests of those that went, so that the
@@ -62,7 +63,11 @@ public enum Pruner {
                 for var objects in pending {
                     let object = objects.removeFirst()
                     if let error = failed[object.name] {
-                        failures.append(.init(name: object.name, message: error.description))
+                        if error.code == .protected {
+                            protected.append(.init(name: object.name, message: error.description))
+                        } else {
+                            failures.append(.init(name: object.name, message: error.description))
+                        }
                         // Never remove the manifest of an artifact that is still there.
                         continue
                     }
@@ -74,13 +79,16 @@ public enum Pruner {
             let leftovers = plan.leftovers.filter(\.remove).map(\.object)
             let failed = leftovers.isEmpty ? [:] : store.remove(batch: leftovers)
             for object in leftovers {
-                if let error = failed[object.name] {
+                if let error = failed[object.name], error.code == .protected {
+                    protected.append(.init(name: object.name, message: error.description))
+                } else if let error = failed[object.name] {
                     failures.append(.init(name: object.name, message: error.description))
                 } else {
                     removed.insert(object.name)
                 }
             }
         }
-        return PruneReport(location: store.location, plan: plan, dryRun: dryRun, removed: removed, failures: failures)
+        return PruneReport(location: store.location, plan: plan, dryRun: dryRun, removed: removed, failures: failures,
+                           protected: protected)
     }
 }

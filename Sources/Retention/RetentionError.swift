@@ -12,6 +12,9 @@ public struct RetentionError: Error, Sendable, Equatable, CustomStringConvertibl
         case readFailed
         /// An object could not be removed.
         case removeFailed
+        /// The storage refuses to remove the object on purpose (no delete permission, or a retention policy): kept,
+        /// and not a failure.
+        case protected
         /// The location is not something prune can work on.
         case invalidLocation
     }
@@ -46,7 +49,7 @@ extension RetentionError: KindedError {
     public var failureKind: FailureKind {
         switch code {
         case .invalidPolicy, .invalidLocation: .usage
-        case .listFailed, .readFailed, .removeFailed: .failure
+        case .listFailed, .readFailed, .removeFailed, .protected: .failure
         }
     }
 }

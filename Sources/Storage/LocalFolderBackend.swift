@@ -21,6 +21,15 @@ public struct LocalFolderBackend: StorageBackend {
 
     public var location: String { directory.path.hasSuffix("/") ? directory.path : directory.path + "/" }
 
+    /// The folder's path, as prune has always named it (`/var/backups`).
+    public var displayLocation: String { directory.path }
+
+    /// Sub-folders are named as themselves (`old`), as prune has always listed them.
+    public func displayName(of entry: StorageEntry) -> String {
+        guard entry.kind == .folder, entry.name.hasSuffix("/") else { return entry.name }
+        return String(entry.name.dropLast())
+    }
+
     public func isNotFound(_ error: any Error) -> Bool { (error as? StorageError)?.kind == .notFound }
 
     /// Itself: a folder has no connection to share, and each call opens its own files.

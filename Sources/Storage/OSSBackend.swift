@@ -29,6 +29,9 @@ public struct OSSBackend: StorageBackend {
 
     public var location: String { "oss://\(bucket)/\(prefix)" }
 
+    /// The prefix: OSS's 1,023-byte limit applies to it and the name together.
+    public var keyPrefix: String { prefix }
+
     /// The object key of `name`.
     public func key(_ name: String) -> String { prefix + name }
 
@@ -40,6 +43,13 @@ public struct OSSBackend: StorageBackend {
     public func isNotFound(_ error: any Error) -> Bool {
         guard let error = error as? ObjectStorageError else { return false }
         return error.httpStatus == 404 && error.serviceCode != "NoSuchBucket"
+    }
+
+    /// 403 AccessDenied (a RAM policy that allows no deletion: the two-key pattern) and 409 FileImmutable (a
+    /// retention policy, WORM). Signature and credential errors are 403 too, and stay failures.
+    public func isProtected(_ error: any Error) -> Bool {
+        guard let error = error as? ObjectStorageError, error.kind == .service else { return false }
+        return (error.httpStatus == 403 && error.serviceCode == "AccessDenied") || error.serviceCode == "FileImmutable"
     }
 
     public func save(_ name: String, from file: URL, options: SaveOptions, progress: StorageProgress?) throws -> SavedObject {
@@ -73,7 +83,8 @@ public struct OSSBackend: StorageBackend {
 
     public func stat(_ name: String) throws -> StorageEntry {
         let info = try client.headObject(bucket: bucket, key: key(name))
-        return StorageEntry(name: name, size: info.size, modified: info.lastModified, crc64: info.crc64, etag: info.etag)
+        return StorageEntry(name: name, size: info.size, modified: info.lastModified, crc64: info.crc64, etag: info.etag,
+                            storageClass: info.storageClass)
     }
 
     /// ListObjectsV2 pages (delimiter `/` unless `recursive`); a "folder" placeholder object at the backend's own
@@ -87,7 +98,8 @@ public struct OSSBackend: StorageBackend {
             for object in page.objects {
                 let name = String(object.key.dropFirst(prefix.count))
                 guard !name.isEmpty else { continue }
-                entries.append(StorageEntry(name: name, size: object.size, modified: object.lastModified, etag: object.etag))
+                entries.append(StorageEntry(name: name, size: object.size, modified: object.lastModified, etag: object.etag,
+                                            storageClass: object.storageClass))
             }
             for folder in page.commonPrefixes {
                 entries.append(StorageEntry(name: String(folder.dropFirst(prefix.count)), size: 0, modified: nil, kind: .folder))

@@ -23,8 +23,12 @@ public struct StorageEntry: Sendable, Equatable {
     /// OSS's ETag (upper-case hex, unquoted); nil for a local folder.
     public var etag: String?
     public var kind: Kind
+    /// OSS's storage class (`Standard`, `IA`, `Archive`, `ColdArchive`); nil for a local folder.
+    public var storageClass: String?
 
-    public init(name: String, size: Int64, modified: Date?, crc64: UInt64? = nil, etag: String? = nil, kind: Kind = .object) {
+    public init(name: String, size: Int64, modified: Date?, crc64: UInt64? = nil, etag: String? = nil, kind: Kind = .object,
+                storageClass: String? = nil) {
+        self.storageClass = storageClass
         self.name = name
         self.size = size
         self.modified = modified
@@ -95,6 +99,13 @@ public typealias StorageProgress = @Sendable (_ done: Int64, _ total: Int64) -> 
 public protocol StorageBackend {
     /// The root for messages, e.g. `/var/backups/` or `oss://bucket/nightly/`.
     var location: String { get }
+    /// The root as reports name it on its own (a local folder's path without its trailing `/`); `location` by default.
+    var displayLocation: String { get }
+    /// What the backend puts before every name to make the stored key (an OSS prefix; "" by default), for limits that
+    /// apply to the whole key (OSS: 1,023 bytes).
+    var keyPrefix: String { get }
+    /// `entry`'s name as reports show it: a local folder's sub-folders without their `/`; the name itself by default.
+    func displayName(of entry: StorageEntry) -> String
     /// Stores the file at `file` under `name`, streamed (memory stays flat), CRC-64 checked.
     func save(_ name: String, from file: URL, options: SaveOptions, progress: StorageProgress?) throws -> SavedObject
     /// Stores `data` under `name` (for small objects such as manifests).
@@ -116,6 +127,9 @@ public protocol StorageBackend {
     func remove(_ names: [String]) throws
     /// Whether `error` (thrown by this backend) means the object does not exist.
     func isNotFound(_ error: any Error) -> Bool
+    /// Whether `error` (from a removal) means the storage refuses to remove the object on purpose: the credentials
+    /// may not delete (OSS 403 AccessDenied: the two-key pattern), or a retention policy (WORM) holds it.
+    func isProtected(_ error: any Error) -> Bool
     /// A backend over the same storage for another thread, with up to `parallelism` transfers of its own at once
     /// (OSS: a new client with this one's settings and its own connection; a local folder: itself).
     func sibling(parallelism: Int) -> Self
@@ -144,6 +158,15 @@ public struct IncompleteUpload: Sendable, Hashable {
 }
 
 extension StorageBackend {
+    public var displayLocation: String { location }
+
+    public var keyPrefix: String { "" }
+
+    public func displayName(of entry: StorageEntry) -> String { entry.name }
+
+    /// Never: a local folder has no such protection (a permission error is a failure to fix).
+    public func isProtected(_ error: any Error) -> Bool { false }
+
     /// Whether `name` exists (`stat`, with a missing object meaning no).
     public func exists(_ name: String) throws -> Bool {
         do {

@@ -157,6 +157,19 @@ public struct OSSConfig: Sendable, Equatable {
     public var accessKeySecret: Secret?
     /// STS security token.
     public var sessionToken: Secret?
+    /// The ECS instance RAM role whose STS credentials sign requests (`auto`: the one attached), when no AccessKey is set.
+    public var ramRole: String?
+    /// `Standard`, `IA`, `Archive` or `ColdArchive` for the objects written (nil: the bucket's default).
+    public var storageClass: String?
+    /// `AES256` or `KMS`: OSS encrypts what it stores.
+    public var serverSideEncryption: String?
+    /// The KMS key for `serverSideEncryption: KMS` (nil: the account's default key).
+    public var kmsKeyID: String?
+    /// Bandwidth limits (`2MiB`, `512KiB`; a bare number is KiB/s), shared by all parallel parts of a run.
+    public var limitUpload: String?
+    public var limitDownload: String?
+    /// `HH:MM-HH:MM` (in `timezone:`): the limits apply only then; outside it transfers run at full speed.
+    public var limitWindow: String?
 
     public init(bucket: String, prefix: String? = nil, endpoint: String? = nil, region: String? = nil,
                 accessKeyID: String? = nil, accessKeySecret: Secret? = nil, sessionToken: Secret? = nil) {

@@ -62,7 +62,9 @@ extension Reader {
 
     func oss(_ value: YAMLValue) throws(ConfigError) -> OSSConfig {
         let f = try mapping(value, allowed: ["bucket", "prefix", "endpoint", "region", "access_key_id",
-                                             "access_key_secret", "session_token"])
+                                             "access_key_secret", "session_token", "ram_role", "storage_class",
+                                             "server_side_encryption", "kms_key_id", "limit_upload", "limit_download",
+                                             "limit_window"])
         var oss = OSSConfig(bucket: try nonEmpty(try f.required("bucket")))
         oss.prefix = try f["prefix"].map { v throws(ConfigError) in try string(v) }
         oss.endpoint = try f["endpoint"].map { v throws(ConfigError) in try nonEmpty(v) }
@@ -70,7 +72,28 @@ extension Reader {
         oss.accessKeyID = try f["access_key_id"].map { v throws(ConfigError) in try nonEmpty(v) }
         oss.accessKeySecret = try f["access_key_secret"].map { v throws(ConfigError) in Secret(try nonEmpty(v)) }
         oss.sessionToken = try f["session_token"].map { v throws(ConfigError) in Secret(try nonEmpty(v)) }
+        oss.ramRole = try f["ram_role"].map { v throws(ConfigError) in try nonEmpty(v) }
+        oss.storageClass = try f["storage_class"].map { v throws(ConfigError) in
+            try choice(v, ["Standard", "IA", "Archive", "ColdArchive"])
+        }
+        oss.serverSideEncryption = try f["server_side_encryption"].map { v throws(ConfigError) in try choice(v, ["AES256", "KMS"]) }
+        oss.kmsKeyID = try f["kms_key_id"].map { v throws(ConfigError) in try nonEmpty(v) }
+        oss.limitUpload = try f["limit_upload"].map { v throws(ConfigError) in try nonEmpty(v) }
+        oss.limitDownload = try f["limit_download"].map { v throws(ConfigError) in try nonEmpty(v) }
+        oss.limitWindow = try f["limit_window"].map { v throws(ConfigError) in try nonEmpty(v) }
+        if let v = f["kms_key_id"], oss.serverSideEncryption != "KMS" {
+            throw error(v, "'\(v.path)' needs server_side_encryption: KMS")
+        }
         return oss
+    }
+
+    /// One of `allowed` (any case), returned as spelled there.
+    func choice(_ value: YAMLValue, _ allowed: [String]) throws(ConfigError) -> String {
+        let text = try nonEmpty(value)
+        guard let found = allowed.first(where: { $0.lowercased() == text.lowercased() }) else {
+            throw error(value, "'\(value.path)' must be one of \(allowed.joined(separator: ", ")), not '\(text)'")
+        }
+        return found
     }
 
     func retention(_ value: YAMLValue) throws(ConfigError) -> RetentionConfig {

@@ -25,6 +25,9 @@ public enum VaultopsExitCode: Int32, Sendable, CaseIterable, CustomStringConvert
     /// `deploy` failed and the previous release could not be restored (its rollback failed, or there was none);
     /// or `rollback` itself failed after it started changing things. Needs a person.
     case rollbackFailed = 8
+    /// The object is archived (OSS Archive/ColdArchive) and its restore was requested or is running: run the same
+    /// command again later, or with `--wait`.
+    case restorePending = 9
 
     public var description: String {
         switch self {
@@ -37,6 +40,7 @@ public enum VaultopsExitCode: Int32, Sendable, CaseIterable, CustomStringConvert
         case .deployAborted: "deploy aborted"
         case .rolledBack: "rolled back"
         case .rollbackFailed: "rollback failed"
+        case .restorePending: "restore pending"
         }
     }
 
@@ -53,6 +57,7 @@ public enum VaultopsExitCode: Int32, Sendable, CaseIterable, CustomStringConvert
         case .usage: return .usage
         case .verification: return .verificationFailed
         case .locked: return .locked
+        case .pendingRestore: return .restorePending
         }
     }
 }

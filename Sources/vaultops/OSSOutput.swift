@@ -10,6 +10,11 @@ enum OSSCommand {
         OSSSettings(onRetry: { line in FileHandle.standardError.write(Data("vaultops: \(line)\n".utf8)) })
     }
 
+    /// Writes what an archived object's restore is doing to standard error.
+    static let restoreStatusPrinter: @Sendable (String) -> Void = { line in
+        TerminalOutput.shared.writeLine("vaultops: \(line)")
+    }
+
     /// Prints mirror events: problems and failures to standard error always; on a dry run every decision
     /// to standard output; otherwise sent and deleted files only when `verbose`.
     static func mirrorEventPrinter(dryRun: Bool, verbose: Bool) -> @Sendable (MirrorEvent) -> Void {

@@ -27,6 +27,18 @@ struct StorageBackendContractTests {
         }
     }
 
+    @Test("how reports name a backend: location, display location, key prefix and folder names")
+    func reportNaming() throws {
+        let (local, dir) = try Self.backend(.local, "naming")
+        let root = dir.file("root").standardizedFileURL.path
+        #expect(local.location == root + "/" && local.displayLocation == root && local.keyPrefix == "")
+        #expect(local.displayName(of: StorageEntry(name: "old/", size: 0, modified: nil, kind: .folder)) == "old")
+        #expect(local.displayName(of: StorageEntry(name: "a.gz", size: 1, modified: nil)) == "a.gz")
+        let (oss, _) = try Self.backend(.oss, "naming")
+        #expect(oss.location.hasSuffix("/root/") && oss.displayLocation == oss.location && oss.keyPrefix == "root/")
+        #expect(oss.displayName(of: StorageEntry(name: "old/", size: 0, modified: nil, kind: .folder)) == "old/")
+    }
+
     @Test("save then stat and load (whole, ranges, clamped ranges) give back the bytes and their CRC-64", arguments: Kind.allCases)
     func saveLoadRanges(kind: Kind) throws {
         let (backend, dir) = try Self.backend(kind, "ranges")

@@ -73,6 +73,8 @@ public enum OSSEmulator {
         public var key: String?
         public var part: String?
         public var status: StatusValue?
+        /// OSS's error Code when the answer was an error.
+        public var code: String?
 
         /// The emulator logs an HTTP status or the word "reset".
         public enum StatusValue: Decodable, Equatable, Sendable {
@@ -86,6 +88,37 @@ public enum OSSEmulator {
 
         /// Whether the request was answered with a 2xx status.
         public var ok: Bool { if case .code(let c) = status { return (200..<300).contains(c) } else { return false } }
+    }
+
+    /// Starts a mock ECS metadata service (`.ci/oss-emulator/ecs_metadata.py`) of its own, whose rotating STS
+    /// credentials the emulator accepts until they expire; returns its base URL (for `VAULTOPS_ECS_METADATA_ENDPOINT`).
+    /// - Parameters:
+    ///   - roles: role name → lifetime in seconds of the credentials issued for it.
+    ///   - mode: `both` (IMDSv2 and v1), `v2-only` (v1 refused) or `v1-only` (no token endpoint).
+    public static func startMetadataService(roles: [String: Double], attached: String?, mode: String = "both") throws -> String {
+        var spec: [String: Any] = ["roles": roles, "mode": mode]
+        if let attached { spec["attached"] = attached }
+        let answer = try control("POST", "metadata", body: try JSONSerialization.data(withJSONObject: spec))
+        guard let json = try JSONSerialization.jsonObject(with: answer) as? [String: Any], let endpoint = json["endpoint"] as? String else {
+            throw TestSupportError("the emulator did not start a metadata service: \(String(decoding: answer, as: UTF8.self))")
+        }
+        return endpoint
+    }
+
+    /// One request a mock metadata service received.
+    public struct MetadataRequest: Decodable, Sendable {
+        public var method: String
+        public var path: String
+        /// Whether it carried `X-aliyun-ecs-metadata-token`.
+        public var token: Bool
+    }
+
+    /// The requests the metadata service at `endpoint` received, in order.
+    public static func metadataLog(_ endpoint: String) throws -> [MetadataRequest] {
+        let r = try runProcess("python3", ["-c", "import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1]).read())",
+                                           endpoint + "/__metadata/log"])
+        guard r.status == 0 else { throw TestSupportError("metadata log failed: \(r.stderr)") }
+        return try JSONDecoder().decode([MetadataRequest].self, from: r.stdoutData)
     }
 
     /// The requests `bucket` received, in order.

@@ -7,7 +7,7 @@ struct ExitCodeTests {
     struct Plain: Error {}
 
     @Test func valuesMatchTheSpec() {
-        #expect(VaultopsExitCode.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(VaultopsExitCode.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
         #expect(VaultopsExitCode.success.rawValue == 0)
         #expect(VaultopsExitCode.usage.rawValue == 2)
         #expect(VaultopsExitCode.verificationFailed.rawValue == 3)
@@ -16,6 +16,8 @@ struct ExitCodeTests {
         #expect(VaultopsExitCode.deployAborted.rawValue == 6)
         #expect(VaultopsExitCode.rolledBack.rawValue == 7)
         #expect(VaultopsExitCode.rollbackFailed.rawValue == 8)
+        // #23: an archived OSS object being restored; the same command works later (or with --wait).
+        #expect(VaultopsExitCode.restorePending.rawValue == 9)
     }
 
     @Test(arguments: VaultopsExitCode.allCases)

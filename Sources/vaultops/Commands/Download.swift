@@ -27,6 +27,12 @@ struct Download: ParsableCommand {
     @Flag(help: "Replace DEST if it exists (one object).")
     var force = false
 
+    @Flag(help: "An Archive/ColdArchive object: wait for its restore (RestoreObject) to finish, then download. Without it, vaultops requests the restore and exits with status 9.")
+    var wait = false
+
+    @Option(name: .customLong("limit-download"), help: "Most bytes per second for the whole download (512KiB, 2MiB).")
+    var limitDownload: String?
+
     @Option(help: "Mirroring a prefix: files downloaded at once.")
     var jobs: Int = 4
 
@@ -43,7 +49,9 @@ struct Download: ParsableCommand {
             guard let destination else {
                 throw ValidationError("download needs an object key (oss://BUCKET/KEY), or a destination folder to mirror the prefix into: vaultops download \(source) DIR")
             }
-            let backend = try OSSCommand.settings().backend(bucket: location.bucket, prefix: location.key)
+            var mirrorSettings = OSSCommand.settings()
+            mirrorSettings.limitDownload = limitDownload
+            let backend = try mirrorSettings.backend(bucket: location.bucket, prefix: location.key)
             let reporter = dryRun ? nil : ProgressReporter(label: "download", total: nil)
             let report = try FolderMirror.download(from: backend, to: destination,
                                              options: MirrorOptions(jobs: jobs, dryRun: dryRun), progress: reporter,
@@ -54,7 +62,11 @@ struct Download: ParsableCommand {
         }
         if dryRun { throw ValidationError("--dry-run applies to mirroring a prefix (oss://BUCKET/PREFIX/ DIR)") }
         let dest = try DownloadDestination.path(for: location, given: destination, force: force)
-        let backend = try OSSCommand.settings().bucketBackend(location)
+        var settings = OSSCommand.settings()
+        settings.waitForRestore = wait
+        settings.limitDownload = limitDownload
+        settings.onRestoreStatus = OSSCommand.restoreStatusPrinter
+        let backend = try settings.bucketBackend(location)
         let reporter = ProgressReporter(label: URL(fileURLWithPath: location.key).lastPathComponent, total: nil)
         let result = try backend.load(location.key, to: URL(fileURLWithPath: dest), progress: { done, total in reporter.update(done, total) })
         reporter.finish()

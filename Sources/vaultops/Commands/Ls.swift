@@ -10,7 +10,7 @@ struct Ls: ParsableCommand {
     @Argument(help: "oss://BUCKET or oss://BUCKET/PREFIX.")
     var location: String
 
-    @Flag(help: "Print a JSON array of {key, size, etag, last_modified}.")
+    @Flag(help: "Print a JSON array of {key, size, etag, last_modified, storage_class}.")
     var json = false
 
     mutating func run() throws {
@@ -21,7 +21,7 @@ struct Ls: ParsableCommand {
         } else {
             for object in objects {
                 let date = object.modified.map { ISO8601DateFormatter().string(from: $0) } ?? "-"
-                print("\(date)  \(String(object.size).leftPadded(12))  \(object.name)")
+                print("\(date)  \(String(object.size).leftPadded(12))  \((object.storageClass ?? "-").padded(11))  \(object.name)")
             }
         }
     }
@@ -31,6 +31,7 @@ struct Ls: ParsableCommand {
         let rows: [[String: Any]] = objects.map { o in
             var row: [String: Any] = ["key": o.name, "size": o.size, "etag": o.etag ?? ""]
             row["last_modified"] = o.modified.map { formatter.string(from: $0) } ?? NSNull()
+            row["storage_class"] = o.storageClass ?? NSNull()
             return row
         }
         let data = (try? JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("[]".utf8)
@@ -41,5 +42,9 @@ struct Ls: ParsableCommand {
 extension String {
     fileprivate func leftPadded(_ width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+
+    fileprivate func padded(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }

@@ -43,6 +43,9 @@ struct Restore: ParsableCommand {
     @Option(help: "Where to restore: a PostgreSQL URL, a database path or a folder (default: $DATABASE_URL for dumps, the original path for the others).")
     var to: String?
 
+    @Flag(help: "oss://… in Archive/ColdArchive: wait for its restore (RestoreObject), then restore. Without it, vaultops requests the restore and exits with status 9.")
+    var wait = false
+
     @Flag(help: "PostgreSQL: drop every object the dump creates (IF EXISTS) before restoring.")
     var clean = false
 
@@ -98,7 +101,10 @@ struct Restore: ParsableCommand {
     func run() throws {
         let report: RestoreReport
         do {
-            report = try ArtifactRestore.run(artifact, request: request, settings: OSSSettings()) { printError($0) }
+            var settings = OSSSettings()
+            settings.waitForRestore = wait
+            settings.onRestoreStatus = OSSCommand.restoreStatusPrinter
+            report = try ArtifactRestore.run(artifact, request: request, settings: settings) { printError($0) }
         } catch let error as RestoreRequestError {
             throw ValidationError(error.message)
         }

@@ -47,6 +47,18 @@ struct Upload: ParsableCommand {
     @Flag(help: "Replace objects that already exist (by default an existing object is never overwritten).")
     var force = false
 
+    @Option(name: .customLong("storage-class"), help: "Standard, IA, Archive or ColdArchive (default: the config's, else the bucket's).")
+    var storageClass: String?
+
+    @Option(name: .customLong("server-side-encryption"), help: "AES256 or KMS: OSS encrypts the objects it stores.")
+    var serverSideEncryption: String?
+
+    @Option(name: .customLong("kms-key-id"), help: "The KMS key for --server-side-encryption KMS (default: the account's).")
+    var kmsKeyID: String?
+
+    @Option(name: .customLong("limit-upload"), help: "Most bytes per second for the whole upload, all parts together (512KiB, 2MiB).")
+    var limitUpload: String?
+
     mutating func run() throws {
         guard paths.count >= 2 else {
             throw ObjectStorageError(.invalidURL, "upload needs at least one FILE and a destination oss://BUCKET/PREFIX/")
@@ -75,6 +87,10 @@ extension Upload {
         var settings = OSSCommand.settings()
         settings.partSize = Int64(partSize) << 20
         settings.parallelism = jobs
+        settings.limitUpload = limitUpload
+        settings.storageClass = storageClass
+        settings.serverSideEncryption = serverSideEncryption
+        settings.kmsKeyID = kmsKeyID
         return settings
     }
 
