@@ -36,6 +36,8 @@ struct Download: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Mirroring a prefix: print a line for every file downloaded.")
     var verbose = false
 
+    @OptionGroup var config: ConfigOption
+
     mutating func run() throws {
         let location = try OSSLocation(parsing: source)
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1-64") }
@@ -43,7 +45,7 @@ struct Download: ParsableCommand {
             guard let destination else {
                 throw ValidationError("download needs an object key (oss://BUCKET/KEY), or a destination folder to mirror the prefix into: vaultops download \(source) DIR")
             }
-            let backend = try OSSCommand.settings().backend(bucket: location.bucket, prefix: location.key)
+            let backend = try config.settings().backend(bucket: location.bucket, prefix: location.key)
             let reporter = dryRun ? nil : ProgressReporter(label: "download", total: nil)
             let report = try FolderMirror.download(from: backend, to: destination,
                                              options: MirrorOptions(jobs: jobs, dryRun: dryRun), progress: reporter,
@@ -54,7 +56,7 @@ struct Download: ParsableCommand {
         }
         if dryRun { throw ValidationError("--dry-run applies to mirroring a prefix (oss://BUCKET/PREFIX/ DIR)") }
         let dest = try DownloadDestination.path(for: location, given: destination, force: force)
-        let backend = try OSSCommand.settings().bucketBackend(location)
+        let backend = try config.settings().bucketBackend(location)
         let reporter = ProgressReporter(label: URL(fileURLWithPath: location.key).lastPathComponent, total: nil)
         let result = try backend.load(location.key, to: URL(fileURLWithPath: dest), progress: { done, total in reporter.update(done, total) })
         reporter.finish()
