@@ -60,7 +60,7 @@ struct Restore: ParsableCommand {
 
     @OptionGroup var config: ConfigOption
 
-    @Option(help: "Where to restore: a PostgreSQL URL, a database path or a folder (default: $DATABASE_URL for dumps, the original path for the others).")
+    @Option(help: "Where to restore: a PostgreSQL URL, a database path or a folder (default: $DATABASE_URL for dumps, else the config's source the artifact was made from, else the original path).")
     var to: String?
 
     @Flag(help: "PostgreSQL: drop every object the dump creates (IF EXISTS) before restoring.")
