@@ -51,6 +51,8 @@ struct RunCommandTests {
         #expect(failed.status == 1, "\(failed.stdout)\(failed.stderr)")
         #expect(failed.stderr.contains("neither does its parent \(dir.file("disk").path)"), "\(failed.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.file("disk").path))
+        let dry = try vaultops(["run", "--dry-run", "--config", unmounted.path])
+        #expect(dry.stdout.contains("backup_dir \(dir.file("disk/backups").path) does not exist, and neither does its parent"), "\(dry.stdout)")
     }
 
     @Test("one broken source does not stop the others: exit 5; all broken: exit 1")

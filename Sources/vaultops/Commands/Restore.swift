@@ -38,7 +38,7 @@ struct Restore: ParsableCommand {
         (downloaded and verified first); a source name alone (db, or db --latest) takes its newest artifact, \
         db --at 2025-01-01 the newest made on or before that day. The config is --config, else $VAULTOPS_CONFIG, \
         else ./vaultops.yml, else /etc/vaultops/vaultops.yml when present; the .env beside it is read. The target \
-        defaults to the source the artifact was made from (the manifest's source name in the config: its \
+        defaults to the source the artifact was made from (the config's source of the name in its file name: its \
         PostgreSQL URL, SQLite path or folder), after --to and, for dumps, $DATABASE_URL. Before touching a \
         target that exists, restore prints what it will do and asks on a terminal (--yes skips the question). \
         Without a terminal and without --yes it goes ahead as always when you named the target (--to, \
