@@ -21,6 +21,8 @@ public struct RestoreConfirmation: Sendable {
 
 /// The person said no at the prompt: nothing was touched.
 public struct RestoreDeclined: Error, CustomStringConvertible {
+    public init() {}
+
     public var description: String { "not restored: the target was left as it was" }
 }
 
