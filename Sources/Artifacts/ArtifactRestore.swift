@@ -1,3 +1,4 @@
+import ErrorKinds
 import Foundation
 import PostgresRestore
 import Storage
@@ -61,12 +62,13 @@ public struct RestoreReport: Sendable {
 }
 
 /// A restore request the artifact's kind cannot act on as given: a usage error of the command line.
-public struct RestoreRequestError: Error, CustomStringConvertible {
+public struct RestoreRequestError: Error, KindedError, CustomStringConvertible {
     public let message: String
 
     init(_ message: String) { self.message = message }
 
     public var description: String { message }
+    public var failureKind: FailureKind { .usage }
 }
 
 /// `restore ARTIFACT|oss://BUCKET/KEY`: the artifact restored by its kind's handler, after fetching it from OSS.
@@ -78,14 +80,8 @@ public enum ArtifactRestore {
         var remote: RemoteArtifact?
         var url = URL(fileURLWithPath: location)
         if location.lowercased().hasPrefix("oss://") {
-            let reporter = ProgressReporter(label: location, total: nil)
-            let fetched = try RemoteArtifact(location: location, settings: settings) { done, total in
-                reporter.set(total: total)
-                reporter.set(completed: done)
-            }
-            reporter.finish()
+            let fetched = try fetch(location, settings: settings, note: note)
             url = fetched.local
-            if !fetched.hasManifest { note("vaultops: note: no manifest beside \(location) on OSS; checking the gzip stream only") }
             remote = fetched
         }
         // The download's temporary folder stays until the restore is done.

@@ -68,11 +68,25 @@ public struct ProducedContent: Sendable {
 /// reader can take for a backup; prune removes it as an orphan, and the next backup picks another name); an
 /// artifact only ever appears with its manifest already beside it. Both are fsynced before their renames.
 public enum ArtifactWriter {
-    /// Checks that `directory` exists, is a folder and is writable, creating nothing.
-    public static func checkOutputDirectory(_ directory: URL) throws {
+    /// Checks that `directory` is a writable folder, creating it (mode 0700) when it is missing and its parent exists.
+    ///
+    /// A missing parent stays an error naming it: it often means a disk that is not mounted, and creating the
+    /// whole path would fill the root file system instead.
+    public static func prepareOutputDirectory(_ directory: URL) throws {
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir) else {
-            throw ArtifactError.outputFolder(path: directory.path, reason: "does not exist")
+        if !FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir) {
+            let parent = directory.standardizedFileURL.deletingLastPathComponent().path
+            var parentIsDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: parent, isDirectory: &parentIsDir), parentIsDir.boolValue else {
+                throw ArtifactError.outputFolder(path: directory.path,
+                                                 reason: "does not exist, and neither does its parent \(parent) (is a disk not mounted?)")
+            }
+            if mkdir(directory.path, 0o700) != 0 && errno != EEXIST {
+                throw ArtifactError.outputFolder(path: directory.path, reason: "does not exist and cannot be created (\(String(cString: strerror(errno))))")
+            }
+            // mkdir's mode is filtered by the umask; backups are private whatever it is.
+            chmod(directory.path, 0o700)
+            isDir = true
         }
         guard isDir.boolValue else { throw ArtifactError.outputFolder(path: directory.path, reason: "is not a folder") }
         guard access(directory.path, W_OK | X_OK) == 0 else {
@@ -95,7 +109,7 @@ public enum ArtifactWriter {
     package static func write(kind: ArtifactKind, sourceName: String, options: BackupOptions, now: Date = Date(),
                               expectedBytes: Int64? = nil, betweenRenames: (() throws -> Void)?,
                               produce: (ByteSink) throws -> ProducedContent) throws -> BackupResult {
-        try checkOutputDirectory(options.outputDirectory)
+        try prepareOutputDirectory(options.outputDirectory)
         let started = Date()
         let fileName = try ArtifactName.chooseName(source: sourceName, kind: kind, at: now, timeZone: options.timeZone,
                                                    in: options.outputDirectory)

@@ -19,7 +19,7 @@ enum PgDumpEngine {
     static func run(connection conninfo: String, options: BackupOptions, dumpOptions: DumpOptions,
                     program: String?, now: Date) throws -> BackupResult {
         let name = options.name ?? ArtifactName.defaultSource(kind: .postgres, path: "")
-        try ArtifactWriter.checkOutputDirectory(options.outputDirectory)
+        try ArtifactWriter.prepareOutputDirectory(options.outputDirectory)
         let (serverMajor, serverVersion) = try {
             let connection = try Connection(conninfo)
             return (connection.serverVersionNumber / 10000, connection.serverVersion)

@@ -66,7 +66,7 @@ public struct PostgresArtifact: ArtifactHandler {
 
     public func restore(_ artifact: URL, named name: String, request: RestoreRequest) throws -> RestoreReport {
         guard let target = request.target ?? request.defaultDatabase, !target.isEmpty else {
-            throw RestoreRequestError("say which database to restore into: --to postgres://… (or set DATABASE_URL)")
+            throw RestoreRequestError("say which database to restore into: --to postgres://…, DATABASE_URL, or a config (--config) with the source the dump was made from")
         }
         if let onSignal = request.onSignal { Self.reportSignals(target: target, to: onSignal) }
         let reporter = request.showsProgress ? ProgressReporter(label: artifact.lastPathComponent, total: nil) : nil

@@ -20,7 +20,7 @@ public enum PostgresBackup {
                                         program: pgDumpPath, now: now)
         }
         let name = options.name ?? ArtifactName.defaultSource(kind: .postgres, path: "")
-        try ArtifactWriter.checkOutputDirectory(options.outputDirectory)
+        try ArtifactWriter.prepareOutputDirectory(options.outputDirectory)
         let connection = try Connection(conninfo)
         let redacted = Redacted.connectionString(conninfo)
         return try ArtifactWriter.write(kind: .postgres, sourceName: name, options: options, now: now) { sink in

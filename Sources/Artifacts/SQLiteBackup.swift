@@ -12,7 +12,7 @@ public enum SQLiteBackup {
             throw ArtifactError.source(path: source.path, reason: "no such file")
         }
         let name = options.name ?? ArtifactName.defaultSource(kind: .sqlite, path: source.path)
-        try ArtifactWriter.checkOutputDirectory(options.outputDirectory)
+        try ArtifactWriter.prepareOutputDirectory(options.outputDirectory)
         // The snapshot goes beside the artifact, not to /tmp: /tmp is often a small tmpfs, and the backup
         // folder is where the operator planned for the space. Its `.partial` name keeps prune and verify off it.
         let snapshot = options.outputDirectory.appendingPathComponent(".\(name).snapshot-\(UUID().uuidString.prefix(8)).db.partial")

@@ -1,3 +1,4 @@
+import Artifacts
 import Foundation
 import VaultopsCore
 
@@ -31,6 +32,18 @@ extension RunJob {
             case .error: logger.error("\(line)")
             case .warning: logger.warning("\(line)")
             case .info: logger.info("\(line)")
+            }
+        }
+        if !dryRun, let backupDir = config.backupDir {
+            // Created (0700) when missing below an existing parent, before the lock file goes into it; a missing
+            // parent (an unmounted disk) fails the run, and is reported like any run that did not start.
+            do {
+                try ArtifactWriter.prepareOutputDirectory(URL(fileURLWithPath: backupDir))
+            } catch {
+                let problem = "the run did not start: backup_dir \(error)"
+                log("run: FAILED: \(problem)")
+                _ = reportNotRun(config: config, problem: problem, exitCode: .failure, writeStatus: false, now: Date(), log: log)
+                throw error
             }
         }
         var lock: ProcessLock?

@@ -19,7 +19,9 @@ extension RunJob {
         if !FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder) {
             // Backups create it; its parent must allow that.
             let parent = directory.deletingLastPathComponent().path
-            if access(parent, W_OK) != 0 {
+            if !FileManager.default.fileExists(atPath: parent) {
+                problems.append("backup_dir \(directory.path) does not exist, and neither does its parent \(parent) (is a disk not mounted?)")
+            } else if access(parent, W_OK) != 0 {
                 problems.append("backup_dir \(directory.path) does not exist and cannot be created in \(parent)")
             }
         } else if !isFolder.boolValue {

@@ -91,8 +91,10 @@ public struct RunStatus: Codable, Sendable, Equatable {
             source.lastDrillSuccess = source.drill?.ok == true ? finishedAt : before?.lastDrillSuccess
             var history = before?.history ?? []
             if !dryRun && source.mirrorOnly != true {
+                let made = source.backedUp ? source.artifact.map { ($0 as NSString).lastPathComponent } : nil
                 history.append(HistoryPoint(at: source.createdAt ?? finishedAt, sizeBytes: source.backedUp ? source.sizeBytes : nil,
-                                            ok: source.succeeded))
+                                            ok: source.succeeded, artifact: made, verified: made.map { _ in source.verified },
+                                            drilled: made == nil ? nil : source.drill.map(\.ok)))
             }
             source.history = Array(history.suffix(Self.historyLimit))
             merged.sources[index] = source
@@ -312,11 +314,20 @@ public struct HistoryPoint: Codable, Sendable, Equatable {
     /// The artifact size; nil when the run made none.
     public var sizeBytes: Int64?
     public var ok: Bool
+    /// The artifact's file name, when the run made one (nil in status files written before it was recorded).
+    public var artifact: String?
+    /// The run verified that artifact (`backups` shows it per artifact).
+    public var verified: Bool?
+    /// The run's drill restored that artifact successfully.
+    public var drilled: Bool?
 
-    public init(at: Date, sizeBytes: Int64?, ok: Bool) {
+    public init(at: Date, sizeBytes: Int64?, ok: Bool, artifact: String? = nil, verified: Bool? = nil, drilled: Bool? = nil) {
         self.at = at
         self.sizeBytes = sizeBytes
         self.ok = ok
+        self.artifact = artifact
+        self.verified = verified
+        self.drilled = drilled
     }
 }
 

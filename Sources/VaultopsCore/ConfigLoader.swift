@@ -12,11 +12,7 @@ public enum ConfigLoader {
     /// The config file to use: `explicit`, else `$VAULTOPS_CONFIG`, else `./vaultops.yml` if present, else `defaultPath`.
     public static func configURL(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
                                  currentDirectory: String = FileManager.default.currentDirectoryPath) -> URL {
-        if let explicit, !explicit.isEmpty { return URL(fileURLWithPath: explicit) }
-        if let env = environment["VAULTOPS_CONFIG"], !env.isEmpty { return URL(fileURLWithPath: env) }
-        let local = URL(fileURLWithPath: currentDirectory).appendingPathComponent("vaultops.yml")
-        if FileManager.default.fileExists(atPath: local.path) { return local }
-        return URL(fileURLWithPath: defaultPath)
+        lookup(explicit: explicit, environment: environment, currentDirectory: currentDirectory).url
     }
 
     /// Reads the config at `url` and the `.env` beside it; the process environment wins over `.env`

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Mirror
 import Storage
@@ -5,9 +6,10 @@ import VaultopsCore
 
 /// What the OSS commands share: settings (and so backends) whose retries are logged, and the mirror's output.
 enum OSSCommand {
-    /// The OSS settings from the environment, with retries logged to standard error.
-    static func settings() -> OSSSettings {
-        OSSSettings(onRetry: { line in FileHandle.standardError.write(Data("vaultops: \(line)\n".utf8)) })
+    /// The OSS settings from the config (its `oss:` block, then the environment, then the `.env` beside it) or,
+    /// without one, the environment, with retries logged to standard error.
+    static func settings(config: Config? = nil) -> OSSSettings {
+        OSSSettings(config: config, onRetry: { line in FileHandle.standardError.write(Data("vaultops: \(line)\n".utf8)) })
     }
 
     /// Writes what an archived object's restore is doing to standard error.
@@ -40,5 +42,22 @@ enum OSSCommand {
     static func finish(_ report: MirrorReport) throws {
         print(report.summary)
         if !report.ok { throw CommandExit(code: .failure) }
+    }
+}
+
+/// `--config FILE` for commands that work with or without a config (restore, backups and the OSS commands).
+struct ConfigOption: ParsableArguments {
+    @Option(name: .customLong("config"),
+            help: "The config (default: $VAULTOPS_CONFIG, else ./vaultops.yml, else /etc/vaultops/vaultops.yml when present); the .env beside it is read too.")
+    var path: String?
+
+    /// The config `--config`, `$VAULTOPS_CONFIG` or the default path names; nil when none was named and none is installed.
+    func load() throws -> Config? {
+        try ConfigLoader.loadOptional(explicit: path) { printError($0) }
+    }
+
+    /// The OSS settings of the config found, or of the environment alone.
+    func settings() throws -> OSSSettings {
+        OSSCommand.settings(config: try load())
     }
 }

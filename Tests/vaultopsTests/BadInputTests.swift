@@ -28,15 +28,19 @@ struct BadInputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
     }
 
-    @Test("an --out folder that does not exist, or is a file")
+    @Test("an --out folder that does not exist is created (0700) when its parent exists; a missing parent, or a file, is an error")
     func missingOut() throws {
         let dir = try TempDir("bad-out")
         let db = dir.file("mms.db")
         try makeSQLiteDatabase(at: db)
-        let r = try vaultops(["backup", "sqlite", db.path, "--out", dir.file("missing").path])
+        let created = try vaultops(["backup", "sqlite", db.path, "--out", dir.file("missing").path])
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(try artifacts(in: dir.file("missing")) == ["mms_\(todayStamp()).db.gz"])
+        #expect(try mode(of: dir.file("missing")) & 0o777 == 0o700)
+        let r = try vaultops(["backup", "sqlite", db.path, "--out", dir.file("unmounted/backups").path])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("missing"))
-        #expect(r.stderr.contains("does not exist"))
+        #expect(r.stderr.contains("does not exist, and neither does its parent \(dir.file("unmounted").path)"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("unmounted").path))
         let f = try vaultops(["backup", "sqlite", db.path, "--out", db.path])
         #expect(f.status == 1)
         #expect(f.stderr.contains("is not a folder"))

@@ -84,6 +84,8 @@ struct ExitCodeMappingTests {
         ("ArtifactError.unknownArtifact", ArtifactError.unknownArtifact(path: "p"), .usage),
         ("ArtifactError.refused", ArtifactError.refused(path: "p", reason: "x"), .failure),
         ("ArtifactError.failed", ArtifactError.failed("x"), .failure),
+        ("ArtifactLookupError", ArtifactLookupError("no such artifact x"), .usage),
+        ("RestoreDeclined", RestoreDeclined(), .failure),
         // Deploy (a job module: 6 is its own)
         ("DeployError.configuration", DeployError(.configuration, "x"), .usage),
         ("DeployError.preflight", DeployError(.preflight, "x"), .deployAborted),

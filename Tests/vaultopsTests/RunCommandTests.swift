@@ -37,6 +37,24 @@ struct RunCommandTests {
         #expect(r.stderr.range(of: #"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ INFO"#, options: .regularExpression) != nil)
     }
 
+    @Test("a missing backup_dir is created (0700) below an existing parent; a missing parent fails the run naming it")
+    func backupDirCreated() throws {
+        let dir = try TempDir("run-mkdir")
+        try makeSQLiteDatabase(at: dir.file("mms.db"))
+        let config = try writeConfig(dir, "backup_dir: backups\nsources:\n  - name: mms\n    sqlite: mms.db\n")
+        let r = try vaultops(["run", "--config", config.path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(try artifacts(in: dir.file("backups")) == ["mms_\(todayStamp()).db.gz"])
+        #expect(try mode(of: dir.file("backups")) & 0o777 == 0o700)
+        let unmounted = try writeConfig(dir, "backup_dir: disk/backups\nsources:\n  - name: mms\n    sqlite: mms.db\n", name: "u.yml")
+        let failed = try vaultops(["run", "--config", unmounted.path])
+        #expect(failed.status == 1, "\(failed.stdout)\(failed.stderr)")
+        #expect(failed.stderr.contains("neither does its parent \(dir.file("disk").path)"), "\(failed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("disk").path))
+        let dry = try vaultops(["run", "--dry-run", "--config", unmounted.path])
+        #expect(dry.stdout.contains("backup_dir \(dir.file("disk/backups").path) does not exist, and neither does its parent"), "\(dry.stdout)")
+    }
+
     @Test("one broken source does not stop the others: exit 5; all broken: exit 1")
     func partialFailure() throws {
         let dir = try TempDir("run-partial")

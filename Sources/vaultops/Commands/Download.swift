@@ -42,6 +42,8 @@ struct Download: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Mirroring a prefix: print a line for every file downloaded.")
     var verbose = false
 
+    @OptionGroup var config: ConfigOption
+
     mutating func run() throws {
         let location = try OSSLocation(parsing: source)
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1-64") }
@@ -49,7 +51,7 @@ struct Download: ParsableCommand {
             guard let destination else {
                 throw ValidationError("download needs an object key (oss://BUCKET/KEY), or a destination folder to mirror the prefix into: vaultops download \(source) DIR")
             }
-            var mirrorSettings = OSSCommand.settings()
+            var mirrorSettings = try config.settings()
             mirrorSettings.limitDownload = limitDownload
             let backend = try mirrorSettings.backend(bucket: location.bucket, prefix: location.key)
             let reporter = dryRun ? nil : ProgressReporter(label: "download", total: nil)
@@ -62,7 +64,7 @@ struct Download: ParsableCommand {
         }
         if dryRun { throw ValidationError("--dry-run applies to mirroring a prefix (oss://BUCKET/PREFIX/ DIR)") }
         let dest = try DownloadDestination.path(for: location, given: destination, force: force)
-        var settings = OSSCommand.settings()
+        var settings = try config.settings()
         settings.waitForRestore = wait
         settings.limitDownload = limitDownload
         settings.onRestoreStatus = OSSCommand.restoreStatusPrinter

@@ -27,6 +27,8 @@ struct Lifecycle: ParsableCommand {
     @Flag(help: "Apply the rule to the bucket (PutBucketLifecycle) instead of printing it.")
     var apply = false
 
+    @OptionGroup var config: ConfigOption
+
     mutating func run() throws {
         let where_ = try OSSLocation(parsing: location)
         guard let target = StorageClass(parsing: storageClass) else {
@@ -37,7 +39,7 @@ struct Lifecycle: ParsableCommand {
             print(TransitionRule.configuration([rule.xml]))
             return
         }
-        let client = try OSSCommand.settings().bucketBackend(where_).client
+        let client = try config.settings().bucketBackend(where_).client
         let change = try client.applyTransitionRule(rule, bucket: where_.bucket)
         print("\(change.replaced ? "replaced" : "added") lifecycle rule \(rule.id) on oss://\(where_.bucket): objects under "
               + "'\(where_.key)' move to \(target.rawValue) \(afterDays) days after they are written (\(change.rules) rule(s) in all)")

@@ -13,9 +13,11 @@ struct Ls: ParsableCommand {
     @Flag(help: "Print a JSON array of {key, size, etag, last_modified, storage_class}.")
     var json = false
 
+    @OptionGroup var config: ConfigOption
+
     mutating func run() throws {
         let where_ = try OSSLocation(parsing: location)
-        let objects = try OSSCommand.settings().bucketBackend(where_).list(prefix: where_.key, recursive: true)
+        let objects = try config.settings().bucketBackend(where_).list(prefix: where_.key, recursive: true)
         if json {
             print(Self.json(objects))
         } else {

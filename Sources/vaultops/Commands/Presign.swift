@@ -13,13 +13,15 @@ struct Presign: ParsableCommand {
     @Option(help: "Seconds the URL stays valid (V4 signing allows at most 604800, 7 days).")
     var expires: Int = 3600
 
+    @OptionGroup var config: ConfigOption
+
     mutating func run() throws {
         let location = try OSSLocation(parsing: object)
         guard !location.key.isEmpty else {
             throw ObjectStorageError(.invalidURL, "presign needs an object key: oss://BUCKET/KEY")
         }
         // Presigning is OSS's own (no storage operation): the client of the backend the settings give.
-        let client = try OSSSettings().bucketBackend(location).client
+        let client = try config.settings().bucketBackend(location).client
         print(try client.presignedURL(bucket: location.bucket, key: location.key, expires: expires))
     }
 }

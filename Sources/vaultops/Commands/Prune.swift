@@ -44,6 +44,9 @@ struct Prune: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    /// For OSS settings only; the config's `retention:` is not applied here yet.
+    @OptionGroup var config: ConfigOption
+
     /// The policy from the command line, or the default when no --keep option is given.
     ///
     /// The configuration's `retention:` block goes in as `configuration:` once `--config` is wired.
@@ -67,7 +70,7 @@ struct Prune: ParsableCommand {
     func run() throws {
         let timeZone = timeZoneName.flatMap(TimeZone.init(identifier:)) ?? .current
         // The same plan for a folder and for OSS (ListObjectsV2 pages in, DeleteMultipleObjects and aborted uploads out).
-        let backend = try OSSSettings().backend(location: location)
+        let backend = try config.settings().backend(location: location)
         let report = try Pruner.run(backend: backend, policy: policy, timeZone: timeZone, dryRun: dryRun)
         print(json ? report.json() : report.text, terminator: "")
         if !report.succeeded {

@@ -4,7 +4,7 @@ import Foundation
 import Storage
 import VaultopsCore
 
-/// `vaultops restore ARTIFACT|oss://BUCKET/KEY`: put a backup back, safely by default.
+/// `vaultops restore ARTIFACT|NAME|oss://BUCKET/KEY`: put a backup back, safely by default.
 struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Restore an artifact after verifying it; refuses to make things worse.",
@@ -34,13 +34,33 @@ struct Restore: ParsableCommand {
         Each file is written under a temporary name and renamed when complete, after a free-space check; \
         setuid/setgid bits are dropped unless --same-permissions.
         oss://BUCKET/KEY: downloaded (with its manifest) to a temporary folder first, then as above.
+        By name: db_20250101.sql.gz is looked for here, then in the config's backup_dir, then under its oss: prefix \
+        (downloaded and verified first); a source name alone (db, or db --latest) takes its newest artifact, \
+        db --at 2025-01-01 the newest made on or before that day. The config is --config, else $VAULTOPS_CONFIG, \
+        else ./vaultops.yml, else /etc/vaultops/vaultops.yml when present; the .env beside it is read. The target \
+        defaults to the source the artifact was made from (the config's source of the name in its file name: its \
+        PostgreSQL URL, SQLite path or folder), after --to and, for dumps, $DATABASE_URL. Before touching a \
+        target that exists, restore prints what it will do and asks on a terminal (--yes skips the question). \
+        Without a terminal and without --yes it goes ahead as always when you named the target (--to, \
+        $DATABASE_URL) and refuses when the target would come from the config.
         """
     )
 
-    @Argument(help: "The artifact: a .sql.gz, .sql, .db.gz or .tar.gz file, or oss://BUCKET/KEY.")
+    @Argument(help: "The artifact: a .sql.gz, .sql, .db.gz or .tar.gz file, its name in backup_dir or on OSS, a source name (its newest), or oss://BUCKET/KEY.")
     var artifact: String
 
-    @Option(help: "Where to restore: a PostgreSQL URL, a database path or a folder (default: $DATABASE_URL for dumps, the original path for the others).")
+    @Option(help: "With a source name: its newest artifact made on or before this day (YYYY-MM-DD).")
+    var at: String?
+
+    @Flag(help: "With a source name: its newest artifact (the default for a source name).")
+    var latest = false
+
+    @Flag(name: [.customShort("y"), .long], help: "Go ahead without asking before touching an existing target.")
+    var yes = false
+
+    @OptionGroup var config: ConfigOption
+
+    @Option(help: "Where to restore: a PostgreSQL URL, a database path or a folder (default: $DATABASE_URL for dumps, else the config's source the artifact was made from, else the original path).")
     var to: String?
 
     @Flag(help: "oss://… in Archive/ColdArchive: wait for its restore (RestoreObject), then restore. Without it, vaultops requests the restore and exits with status 9.")
@@ -99,15 +119,18 @@ struct Restore: ParsableCommand {
     }
 
     func run() throws {
-        let report: RestoreReport
-        do {
-            var settings = OSSSettings()
-            settings.waitForRestore = wait
-            settings.onRestoreStatus = OSSCommand.restoreStatusPrinter
-            report = try ArtifactRestore.run(artifact, request: request, settings: settings) { printError($0) }
-        } catch let error as RestoreRequestError {
-            throw ValidationError(error.message)
+        let loaded = try config.load()
+        let confirmation = RestoreConfirmation(yes: yes, interactive: isatty(STDIN_FILENO) == 1) { plan in
+            printError(plan.text)
+            FileHandle.standardError.write(Data("Restore? [y/N] ".utf8))
+            let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+            return answer == "y" || answer == "yes"
         }
+        var settings = OSSCommand.settings(config: loaded)
+        settings.waitForRestore = wait
+        settings.onRestoreStatus = OSSCommand.restoreStatusPrinter
+        let report = try ArtifactRestore.run(named: artifact, at: at, latest: latest, config: loaded, request: request,
+                                             settings: settings, confirmation: confirmation) { printError($0) }
         for line in report.lines { print(line) }
     }
 }

@@ -10,9 +10,11 @@ struct Rm: ParsableCommand {
     @Argument(help: "Objects to delete, oss://BUCKET/KEY (exact keys, no prefixes).")
     var objects: [String]
 
+    @OptionGroup var config: ConfigOption
+
     mutating func run() throws {
         guard !objects.isEmpty else { throw ObjectStorageError(.invalidURL, "rm needs at least one oss://BUCKET/KEY") }
-        try OSSCommand.settings().removeObjects(objects) { bucket, keys in
+        try config.settings().removeObjects(objects) { bucket, keys in
             for key in keys { print("deleted oss://\(bucket)/\(key)") }
         }
     }

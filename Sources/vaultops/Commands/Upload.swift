@@ -13,7 +13,7 @@ struct Upload: ParsableCommand {
         abstract: "Upload files to OSS, or mirror folders to an OSS prefix.",
         discussion: """
             Credentials and endpoint come from OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, optional \
-            OSS_SESSION_TOKEN (STS), OSS_ENDPOINT and OSS_REGION. A destination ending in '/' (or a bare \
+            OSS_SESSION_TOKEN (STS), OSS_ENDPOINT and OSS_REGION, or the config's oss: block and the .env beside it. A destination ending in '/' (or a bare \
             bucket) receives each file under its own name; a single file may be given an exact key.
 
             Folders are mirrored: each file goes to PREFIX/<path relative to its folder>, --jobs files at \
@@ -59,6 +59,8 @@ struct Upload: ParsableCommand {
     @Option(name: .customLong("limit-upload"), help: "Most bytes per second for the whole upload, all parts together (512KiB, 2MiB).")
     var limitUpload: String?
 
+    @OptionGroup var config: ConfigOption
+
     mutating func run() throws {
         guard paths.count >= 2 else {
             throw ObjectStorageError(.invalidURL, "upload needs at least one FILE and a destination oss://BUCKET/PREFIX/")
@@ -83,8 +85,8 @@ struct Upload: ParsableCommand {
 
 extension Upload {
     /// The OSS settings of this command line: part size and parallelism from --part-size and --jobs.
-    var settings: OSSSettings {
-        var settings = OSSCommand.settings()
+    func settings() throws -> OSSSettings {
+        var settings = try config.settings()
         settings.partSize = Int64(partSize) << 20
         settings.parallelism = jobs
         settings.limitUpload = limitUpload
@@ -98,7 +100,7 @@ extension Upload {
     func upload(_ items: [FileUpload.Item], to destination: OSSLocation) throws {
         var options = SaveOptions(overwrite: force)
         options.checkpointDirectory = checkpointDir.map { URL(fileURLWithPath: $0) }
-        try FileUpload.upload(items, to: try settings.bucketBackend(destination), options: options) { file, saved in
+        try FileUpload.upload(items, to: try settings().bucketBackend(destination), options: options) { file, saved in
             printUploaded(file, saved, bucket: destination.bucket)
         }
     }
@@ -114,7 +116,7 @@ extension Upload {
 extension Upload {
     /// Mirrors `folders` to the prefix, prints the summary, and exits 1 when anything failed.
     func mirror(_ folders: [String], to destination: OSSLocation) throws {
-        let backend = try settings.backend(bucket: destination.bucket, prefix: destination.key)
+        let backend = try settings().backend(bucket: destination.bucket, prefix: destination.key)
         let options = MirrorOptions(jobs: jobs, delete: delete, dryRun: dryRun,
                                     checkpointDirectory: checkpointDir.map { URL(fileURLWithPath: $0) })
         let reporter = dryRun ? nil : ProgressReporter(label: "upload", total: nil)
