@@ -28,6 +28,10 @@ public final class GzipWriter: ByteSink {
     private let inBuffer: UnsafeMutableRawBufferPointer
     private var pending = 0
     private var finished = false
+    /// Where a reader may start inflating without reading what comes before (see `GzipRangeReader`): the starts
+    /// of independent blocks, about 256 KiB apart; empty for a single-threaded stream (`jobs` 1), whose deflate
+    /// refers back across the whole stream.
+    public var accessPoints: [GzipAccessPoint] { parallel?.accessPoints ?? [] }
     private var failed = false
 
     static let bufferSize = 256 * 1024
