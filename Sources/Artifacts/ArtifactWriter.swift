@@ -49,6 +49,8 @@ public struct ProducedContent: Sendable {
     public var serverVersion: String?
     public var tables: [String: Int64]?
     public var extra: [String: String]?
+    /// Dumps: the contents entries and their ranges in the script, for the manifest's `dump_index`.
+    public var dumpData: [DumpIndex.DataEntry]?
 
     public init(source: String, originalPath: String? = nil, serverVersion: String? = nil,
                 tables: [String: Int64]? = nil, extra: [String: String]? = nil) {
@@ -111,7 +113,7 @@ public enum ArtifactWriter {
             let content = try produce(ProgressSink(gzip, progress: progress))
             try gzip.finish()
             try file.seal()
-            manifest = Manifest(
+            var made = Manifest(
                 kind: kind,
                 source: content.source,
                 createdAt: now,
@@ -125,6 +127,10 @@ public enum ArtifactWriter {
                 originalPath: content.originalPath,
                 extra: content.extra
             )
+            if let data = content.dumpData {
+                made.dumpIndex = DumpIndex(blocks: gzip.accessPoints.map { [Int64($0.compressed), Int64($0.uncompressed)] }, data: data)
+            }
+            manifest = made
             // Manifest first: a reader never sees the artifact without it (see the type's doc).
             try AtomicFile.write(data: try manifest.encoded(), to: manifestURL)
             manifestInPlace = true

@@ -68,6 +68,10 @@ public struct PostgresArtifact: ArtifactHandler {
         guard let target = request.target ?? request.defaultDatabase, !target.isEmpty else {
             throw RestoreRequestError("say which database to restore into: --to postgres://… (or set DATABASE_URL)")
         }
+        if let partial = request.partial {
+            let summary = try PartialDumpRestore.restore(artifact, targetURL: target, request: partial, options: request.postgresOptions)
+            return RestoreReport(lines: summary.lines.map { "\($0)" } + ["into \(Redacted.connectionString(target)): \(summary.restore)"])
+        }
         if let onSignal = request.onSignal { Self.reportSignals(target: target, to: onSignal) }
         let reporter = request.showsProgress ? ProgressReporter(label: artifact.lastPathComponent, total: nil) : nil
         let summary = try PostgresDumpRestore.restore(artifact, targetURL: target, options: request.postgresOptions,

@@ -249,10 +249,15 @@ package enum PartialSelection {
         case "SEQUENCE": return "pg_catalog.to_regclass(\(literal(schema + "." + quoteIdentifier(entry.name)))) IS NOT NULL"
         case "COLLATION": return "pg_catalog.to_regcollation(\(literal(schema + "." + quoteIdentifier(entry.name)))) IS NOT NULL"
         default:
+            // pg_dump's header has the argument types (`f(integer)`), vaultops' dumper the identity arguments with
+            // their names (`f(v integer)`): compared as text, since regprocedure cannot read the second.
             let name = objectName(entry)
             let paren = name.firstIndex(of: "(") ?? name.endIndex
-            let signature = schema + "." + quoteIdentifier(String(name[..<paren])) + String(name[paren...])
-            return "pg_catalog.to_regprocedure(\(literal(signature))) IS NOT NULL"
+            var arguments = String(name[paren...].dropFirst())
+            if arguments.hasSuffix(")") { arguments.removeLast() }
+            return "EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+                + "WHERE n.nspname = \(literal(entry.schema ?? "")) AND p.proname = \(literal(String(name[..<paren]))) "
+                + "AND \(literal(arguments)) IN (pg_catalog.oidvectortypes(p.proargtypes), pg_catalog.pg_get_function_identity_arguments(p.oid)))"
         }
     }
 
