@@ -1,3 +1,5 @@
+import Foundation
+
 /// A table of a dump, by schema and name.
 public struct TableName: Hashable, Sendable, CustomStringConvertible {
     public var schema: String
@@ -148,6 +150,12 @@ package enum PartialSelection {
                 }
             }
         }
+        // An identity column written inside CREATE TABLE (as vaultops' dumper does) names its sequence there.
+        for i in chosen where !entries[i].isData {
+            for sequence in identitySequences(in: entries[i].text ?? "") where !sequences.contains(sequence) {
+                sequences.append(sequence)
+            }
+        }
         for (i, e) in entries.enumerated() {
             guard let schema = e.schema else { continue }
             if ["SEQUENCE", "SEQUENCE OWNED BY", "SEQUENCE SET"].contains(e.kind), sequences.contains(TableName(schema: schema, name: e.name)) {
@@ -171,6 +179,19 @@ package enum PartialSelection {
             }
         }
         return (chosen, sequences, indexes, constraints)
+    }
+
+    /// The sequences `SEQUENCE NAME s.n` names in `text` (identity columns; one option per line, as dumps write).
+    static func identitySequences(in text: String) -> [TableName] {
+        guard text.contains("SEQUENCE NAME ") else { return [] }
+        var found: [TableName] = []
+        for line in text.split(separator: "\n") {
+            guard let label = line.range(of: "SEQUENCE NAME ") else { continue }
+            var name = line[label.upperBound...].trimmingCharacters(in: .whitespaces)
+            while name.hasSuffix(")") || name.hasSuffix(",") { name.removeLast() }
+            if let sequence = TableName(parsing: name), name.contains(".") { found.append(sequence) }
+        }
+        return found
     }
 
     /// Whether `entry` makes a sequence belong to the table spelled `forms`: `OWNED BY` (serial) or an identity.

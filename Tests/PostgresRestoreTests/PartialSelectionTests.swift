@@ -97,6 +97,54 @@ struct PartialSelectionTests {
         #expect(!text.contains("app.orders ") && !text.contains("app.orders_id_seq"))
     }
 
+    @Test("An identity column written inside CREATE TABLE (vaultops' dumper) brings and renames its sequence")
+    func inlineIdentity() throws {
+        let script = """
+            SET x = 1;
+
+            --
+            -- Name: t; Type: TABLE; Schema: public; Owner: o
+            --
+
+            CREATE TABLE public.t (
+                id bigint NOT NULL GENERATED ALWAYS AS IDENTITY (
+                    SEQUENCE NAME public.t_id_seq
+                    START WITH 1
+                ),
+                v text
+            );
+
+            --
+            -- Name: t; Type: TABLE DATA; Schema: public; Owner: o
+            --
+
+            COPY public.t (id, v) FROM stdin;
+            1	x
+            \\.
+
+            --
+            -- Name: t_id_seq; Type: SEQUENCE SET; Schema: public; Owner: o
+            --
+
+            SELECT pg_catalog.setval('public.t_id_seq', 1, true);
+
+            --
+            -- Name: t; Type: ACL; Schema: public; Owner: o
+            --
+
+            GRANT SELECT ON TABLE public.t TO PUBLIC;
+
+            """
+        let contents = try DumpContentsScanner.scan(BytesSource(script), name: "s", keepText: true)
+        let request = PartialRestoreRequest(tables: [TableName(schema: "public", name: "t")], renameTo: "t2")
+        let plan = try PartialSelection.plan(contents, request: request, existing: ["SCHEMA public"])
+        #expect(Self.entries(plan) == ["TABLE public.t", "TABLE DATA public.t", "SEQUENCE SET public.t_id_seq", "ACL public.t"])
+        let text = plan.pieces.compactMap { if case .text(let t) = $0 { t } else { nil } }.joined()
+        #expect(text.contains("SEQUENCE NAME \"public\".\"t2_id_seq\""))
+        #expect(text.contains("setval('\"public\".\"t2_id_seq\"', 1, true)"))
+        #expect(text.contains("GRANT SELECT ON TABLE \"public\".\"t2\" TO PUBLIC;"))
+    }
+
     @Test("--into-schema moves the tables and their sequences, creating the schema")
     func intoSchema() throws {
         let request = PartialRestoreRequest(tables: [TableName(schema: "app", name: "customers")], intoSchema: "restored")
