@@ -107,7 +107,9 @@ public enum ArtifactWriter {
         var manifestInPlace = false
         let manifest: Manifest
         do {
-            let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs, engine: kind.handler.deflateEngine)
+            // Dumps get access points whatever the jobs, for restores of one table (the manifest's dump_index).
+            let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs, engine: kind.handler.deflateEngine,
+                                      accessPoints: kind == .postgres)
             let progress = ProgressReporter(label: fileName, total: expectedBytes)
             defer { progress.finish() }
             let content = try produce(ProgressSink(gzip, progress: progress))

@@ -18,9 +18,9 @@ struct GzipRangeReaderTests {
         return Array(bytes.prefix(count))
     }
 
-    static func write(_ data: [UInt8], to path: String, jobs: Int) throws -> [GzipAccessPoint] {
+    static func write(_ data: [UInt8], to path: String, jobs: Int, accessPoints: Bool = false) throws -> [GzipAccessPoint] {
         let file = try FileSink(path: path)
-        let gzip = try GzipWriter(sink: file, level: 6, jobs: jobs)
+        let gzip = try GzipWriter(sink: file, level: 6, jobs: jobs, accessPoints: accessPoints)
         try gzip.write(data)
         try gzip.finish()
         try file.close()
@@ -42,13 +42,26 @@ struct GzipRangeReaderTests {
         #expect(try GzipReader.verify(path: dir.file("p.gz").path).uncompressedBytes == UInt64(data.count))
     }
 
+    @Test("One stream with access points: a full flush every 256 KiB, a valid gzip file, under 1% bigger")
+    func singleStreamPoints() throws {
+        let dir = try TempDir("ranges")
+        let data = Self.data(3 << 20)
+        let points = try Self.write(data, to: dir.file("f.gz").path, jobs: 1, accessPoints: true)
+        #expect(points.map(\.uncompressed) == (0..<12).map { UInt64($0) * GzipAccessPoint.spacing })
+        _ = try Self.write(data, to: dir.file("n.gz").path, jobs: 1)
+        #expect(try GzipReader.verify(path: dir.file("f.gz").path).uncompressedBytes == UInt64(data.count))
+        let sizes = try ["f.gz", "n.gz"].map { try FileManager.default.attributesOfItem(atPath: dir.file($0).path)[.size] as! NSNumber }
+        #expect(sizes[0].doubleValue < sizes[1].doubleValue * 1.01)
+    }
+
     @Test("A range read through the access points equals the slice, and reads only its blocks",
-          arguments: [(0, 100), (1_500_000, 1_600_000), (3 << 20, 3 << 20 + 1), (5_000_000, 6 << 20), (0, 6 << 20)])
-    func indexed(start: Int, end: Int) throws {
+          arguments: [(0, 100), (1_500_000, 1_600_000), (3 << 20, 3 << 20 + 1), (5_000_000, 6 << 20), (0, 6 << 20)], [2, 1])
+    func indexed(range: (start: Int, end: Int), jobs: Int) throws {
+        let (start, end) = range
         let dir = try TempDir("ranges")
         let data = Self.data(6 << 20)
         let path = dir.file("p.gz").path
-        let points = try Self.write(data, to: path, jobs: 2)
+        let points = try Self.write(data, to: path, jobs: jobs, accessPoints: true)
         let size = UInt64(try FileManager.default.attributesOfItem(atPath: path)[.size] as! NSNumber)
         let reader = GzipRangeReader(path: path, layout: .indexedGzip(points: points, compressedSize: size))
         let got = try reader.source(for: UInt64(start)..<UInt64(end)).readAll()

@@ -134,6 +134,20 @@ struct PartialDumpRestoreTests {
         #expect(try Self.dumpOf("public.notes_restored", in: db, "--data-only") == renamed(Self.dumpOf("public.notes", in: d.source, "--data-only")))
     }
 
+    @Test("A dump compressed on one thread is indexed too (full flushes) and read just as little")
+    func singleThreadDump() throws {
+        let d = try Self.dumps.get()
+        let out = d.dir.url.appendingPathComponent("jobs1")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let artifact = try PostgresBackup.run(connection: try PostgresTestServer.url(database: d.source),
+                                              options: BackupOptions(outputDirectory: out, name: "db", jobs: 1)).artifact
+        #expect(try Manifest.load(from: Manifest.sidecarURL(for: artifact)).dumpIndex?.blocks.count ?? 0 > 10)
+        let db = try Self.target(from: artifact, "DROP TABLE public.notes")
+        let summary = try Self.restore(artifact, into: db, Self.notes)
+        #expect(summary.usedIndex && summary.bytesRead * 10 < summary.fileSize, "read \(summary.bytesRead) of \(summary.fileSize) bytes")
+        #expect(try Self.dumpOf("public.notes", in: db, "--data-only") == Self.dumpOf("public.notes", in: d.source, "--data-only"))
+    }
+
     @Test("--into-schema restores beside the live table in another schema")
     func intoSchema() throws {
         let d = try Self.dumps.get()
