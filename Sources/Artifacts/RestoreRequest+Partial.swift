@@ -1,6 +1,11 @@
 import PostgresRestore
 
 extension RestoreRequest {
+    /// The option that asks for part of an artifact (`--table`, `--path`), or nil when the whole is restored.
+    var partOfArtifact: String? {
+        partial != nil ? "--table/--schema" : paths.isEmpty ? nil : "--path"
+    }
+
     /// Asks for some tables of a dump (`--table`, `--schema`, `--rename-to`, `--into-schema`); nothing when all are
     /// empty. Throws, with a message for the command line, when a table name cannot be read or the options clash.
     public mutating func restrict(tables: [String], schemas: [String], renameTo: String?, intoSchema: String?) throws(RestoreRequestError) {

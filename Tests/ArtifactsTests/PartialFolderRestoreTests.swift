@@ -89,6 +89,21 @@ struct PartialFolderRestoreTests {
         #expect(throws: ArtifactError.self) { try FolderRestore.restore(artifact, to: target, force: true, paths: ["uploads/nope"]) }
     }
 
+    @Test("--table asked of a folder archive, or --path of a dump, is refused before anything is read")
+    func wrongKind() throws {
+        let dir = try TempDir("partial-folder")
+        let artifact = try Self.archive(in: dir)
+        var request = RestoreRequest(target: dir.url.appendingPathComponent("restored").path)
+        try request.restrict(tables: ["public.t"], schemas: [], renameTo: nil, intoSchema: nil)
+        #expect(throws: RestoreRequestError.self) { try ArtifactKind.files.handler.restore(artifact, named: "a", request: request) }
+        #expect(!FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("restored").path))
+        var paths = RestoreRequest(target: "postgresql://nowhere/db")
+        paths.paths = ["x"]
+        #expect(throws: RestoreRequestError.self) { try ArtifactKind.postgres.handler.restore(dir.file("x.sql.gz"), named: "x", request: paths) }
+        let cli = try vaultops(["restore", dir.file("x.db.gz").path, "--table", "a.b"])
+        #expect(cli.status != 0 && cli.stderr.contains("do not apply to SQLite snapshots"))
+    }
+
     @Test("Which stored names a --path chooses", arguments: [
         ("uploads/2025/01/a.jpg", ["uploads/2025/01/a.jpg"], true),
         ("uploads/2025/01/", ["uploads/2025"], true),

@@ -41,17 +41,17 @@ struct RestorePartialOptions: ParsableArguments {
         request.paths = paths
     }
 
-    /// Checks that the options fit the artifact's kind (by its file name).
+    /// Checks that the options fit the artifact's kind when its file name tells it (a name without one is left to
+    /// the kind's restore, which refuses what does not apply).
     func check(artifact: String) throws {
         let name = artifact.lowercased()
-        if isPartial || list, !paths.isEmpty || list, !(name.hasSuffix(".sql") || name.hasSuffix(".sql.gz") || name.hasSuffix(".tar.gz")) {
-            throw ValidationError("--list works on dumps (.sql.gz, .sql) and folder archives (.tar.gz)")
+        if list && name.hasPrefix("oss://") { throw ValidationError("--list reads a local file: download it first (vaultops download)") }
+        if (list || !paths.isEmpty || isPartial) && name.hasSuffix(".db.gz") {
+            throw ValidationError("--list, --path and --table do not apply to SQLite snapshots (.db.gz)")
         }
-        if isPartial, !(name.hasSuffix(".sql") || name.hasSuffix(".sql.gz")) {
-            throw ValidationError("--table, --schema, --rename-to and --into-schema work on dumps (.sql.gz, .sql)")
-        }
-        if !paths.isEmpty, !name.hasSuffix(".tar.gz") {
-            throw ValidationError("--path works on folder archives (.tar.gz)")
+        if isPartial && name.hasSuffix(".tar.gz") { throw ValidationError("--table and --schema apply to dumps (.sql.gz, .sql)") }
+        if !paths.isEmpty && (name.hasSuffix(".sql") || name.hasSuffix(".sql.gz")) {
+            throw ValidationError("--path applies to folder archives (.tar.gz)")
         }
     }
 }
