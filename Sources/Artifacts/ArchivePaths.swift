@@ -33,6 +33,18 @@ public enum ArchivePaths {
         return String(decoding: out.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }, as: UTF8.self)
     }
 
+    /// The stored names that hard links chosen by `patterns` point to (and are not chosen themselves).
+    static func hardLinkTargets(_ artifact: URL, chosenBy patterns: [String]) throws -> Set<String> {
+        let reader = try TarReader(path: artifact.path)
+        var targets = Set<String>()
+        while let entry = try reader.next() {
+            if entry.kind == .hardlink, matches(entry.name, any: patterns), !matches(entry.linkName, any: patterns) {
+                targets.insert(entry.linkName)
+            }
+        }
+        return targets
+    }
+
     /// Whether the stored `name` is chosen by one of `patterns`: the entry itself or a folder above it matches
     /// (exactly or as a glob, where `*` also crosses `/` as in GNU tar's member names).
     public static func matches(_ name: String, any patterns: [String]) -> Bool {

@@ -27,9 +27,11 @@ public enum FolderRestore {
         }
         let strip = stripComponents(for: report.manifest)
         let plan: ExtractionPlan
+        // A hard link chosen by `paths` brings the entry it links to, or it could not be made.
+        let linked = paths.isEmpty ? [] : try ArchivePaths.hardLinkTargets(artifact, chosenBy: paths)
         func reader() throws -> TarReader {
             let reader = try TarReader(path: artifact.path, stripComponents: strip)
-            if !paths.isEmpty { reader.include = { ArchivePaths.matches($0, any: paths) } }
+            if !paths.isEmpty { reader.include = { ArchivePaths.matches($0, any: paths) || linked.contains($0) } }
             return reader
         }
         do {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import Archive
 import VaultopsCore
 @testable import Artifacts
 
@@ -75,6 +76,26 @@ struct PartialFolderRestoreTests {
         #expect(summary.target.path == target.path)
     }
 
+    @Test("A hard link chosen by --path (in a GNU tar archive) brings the file it links to")
+    func hardLinks() throws {
+        let dir = try TempDir("partial-folder")
+        let root = dir.url.appendingPathComponent("uploads")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("a"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("b"), withIntermediateDirectories: true)
+        try Data("shared".utf8).write(to: root.appendingPathComponent("a/one.txt"))
+        try FileManager.default.linkItem(at: root.appendingPathComponent("a/one.txt"), to: root.appendingPathComponent("b/two.txt"))
+        let artifact = dir.file("gnu.tar.gz")
+        let tar = try runProcess("tar", ["czf", artifact.path, "-C", dir.url.path, "uploads"])
+        #expect(tar.status == 0)
+        // tar stores whichever it meets first as the file and the other as a link to it.
+        let link = try #require(try TarReader(path: artifact.path).readEntries().first { $0.kind == .hardlink })
+        let target = dir.url.appendingPathComponent("restored")
+        _ = try FolderRestore.restore(artifact, to: target, force: false, paths: [link.name])
+        let folders = Set([link.name, link.linkName].map { ($0 as NSString).deletingLastPathComponent + "/" })
+        #expect(try Self.tree(target) == (["uploads/", link.name, link.linkName] + folders).sorted())
+        #expect(try String(contentsOf: target.appendingPathComponent(link.name), encoding: .utf8) == "shared")
+    }
+
     @Test("The safety rules of a whole restore hold: existing files need --force, nothing matching is refused")
     func safety() throws {
         let dir = try TempDir("partial-folder")
@@ -116,5 +137,14 @@ struct PartialFolderRestoreTests {
     ])
     func matching(name: String, patterns: [String], expected: Bool) {
         #expect(ArchivePaths.matches(name, any: patterns) == expected)
+    }
+}
+
+extension TarReader {
+    /// Every entry, in order.
+    func readEntries() throws -> [TarEntry] {
+        var entries: [TarEntry] = []
+        while let entry = try next() { entries.append(entry) }
+        return entries
     }
 }
