@@ -28,6 +28,15 @@ public final class GzipWriter: ByteSink {
     private let inBuffer: UnsafeMutableRawBufferPointer
     private var pending = 0
     private var finished = false
+    /// Where a reader may start inflating without reading what comes before (see `GzipRangeReader`): the starts
+    /// of independent blocks, about 256 KiB apart. A single-threaded stream (`jobs` 1) has them only when made
+    /// with `accessPoints: true`; otherwise its deflate refers back across the whole stream.
+    public var accessPoints: [GzipAccessPoint] { parallel?.accessPoints ?? singlePoints }
+    // jobs 1 with access points: where zlib's dictionary was reset by a full flush.
+    private var singlePoints: [GzipAccessPoint] = []
+    private let fullFlushes: Bool
+    // The last full flush's point, recorded once data follows it (a point at the very end would start nothing).
+    private var flushedPoint: GzipAccessPoint?
     private var failed = false
 
     static let bufferSize = 256 * 1024
@@ -35,9 +44,17 @@ public final class GzipWriter: ByteSink {
 
     /// Starts a gzip stream into `sink` at `level` (0 = store, 1 = fastest, 9 = smallest) on `jobs` threads, whose
     /// blocks `engine` compresses.
-    public init(sink: ByteSink, level: Int = 6, jobs: Int = 1, engine: DeflateEngine = .libdeflate) throws {
+    ///
+    /// With `accessPoints`, a single-threaded stream also gets `accessPoints`: every `GzipAccessPoint.spacing`
+    /// bytes a full flush (`Z_FULL_FLUSH`) ends the block and resets the dictionary, at a small cost in size. The
+    /// parallel writer's blocks are independent anyway.
+    public init(sink: ByteSink, level: Int = 6, jobs: Int = 1, engine: DeflateEngine = .libdeflate,
+                accessPoints: Bool = false) throws {
         guard (0...9).contains(level) else { throw ArchiveError.misuse("gzip level \(level) is not in 0...9") }
         guard jobs >= 1 else { throw ArchiveError.misuse("gzip jobs \(jobs) must be at least 1") }
+        fullFlushes = accessPoints && jobs == 1
+        // zlib's gzip header (no name, no extra fields) is 10 bytes: the first block starts after it.
+        if fullFlushes { singlePoints = [GzipAccessPoint(compressed: 10, uncompressed: 0)] }
         self.sink = sink
         self.level = level
         self.jobs = jobs
@@ -66,6 +83,9 @@ public final class GzipWriter: ByteSink {
         guard bytes.count > 0 else { return }
         if let parallel {
             try guarded { try parallel.write(bytes) { try self.emit($0) } }
+        } else if fullFlushes {
+            try guarded { try writeWithFullFlushes(bytes) }
+            return
         } else {
             try guarded {
                 if pending + bytes.count <= inBuffer.count {
@@ -79,6 +99,37 @@ public final class GzipWriter: ByteSink {
             }
         }
         uncompressedBytes += UInt64(bytes.count)
+    }
+
+    /// `write` for a single stream with access points: the input is cut at every multiple of the spacing, where
+    /// a full flush ends the block.
+    private func writeWithFullFlushes(_ bytes: UnsafeRawBufferPointer) throws {
+        let spacing = GzipAccessPoint.spacing
+        var offset = 0
+        while offset < bytes.count {
+            if let point = flushedPoint {
+                singlePoints.append(point)
+                flushedPoint = nil
+            }
+            let take = min(Int(spacing - uncompressedBytes % spacing), bytes.count - offset)
+            let piece = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + take)])
+            if pending + take <= inBuffer.count {
+                UnsafeMutableRawBufferPointer(rebasing: inBuffer[pending..<(pending + take)]).copyMemory(from: piece)
+                pending += take
+            } else {
+                try flushPending()
+                try deflate(piece, flush: Z_NO_FLUSH)
+            }
+            offset += take
+            uncompressedBytes += UInt64(take)
+            if uncompressedBytes % spacing == 0 {
+                try flushPending()
+                try deflate(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FULL_FLUSH)
+                flushedPoint = GzipAccessPoint(compressed: compressedBytes, uncompressed: uncompressedBytes)
+            } else if pending == inBuffer.count {
+                try flushPending()
+            }
+        }
     }
 
     /// Ends the stream: flushes all pending data and writes the gzip trailer. Call exactly once.

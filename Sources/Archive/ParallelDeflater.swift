@@ -53,6 +53,10 @@ final class ParallelDeflater {
     private var crc: UInt32 = 0
     private var totalLength: UInt64 = 0
     private var headerWritten = false
+    /// Compressed bytes emitted so far (header included).
+    private var emitted: UInt64 = 0
+    /// Block starts a reader may begin inflating at, at least `GzipAccessPoint.spacing` apart.
+    private(set) var accessPoints: [GzipAccessPoint] = []
 
     init(level: Int, jobs: Int, engine: DeflateEngine = .libdeflate) throws {
         self.level = Int32(level)
@@ -94,6 +98,7 @@ final class ParallelDeflater {
             // The header zlib writes for windowBits 31 by default: no name, mtime 0, OS 3 (Unix).
             let header: [UInt8] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level == 9 ? 2 : level == 1 ? 4 : 0, 3]
             try header.withUnsafeBytes { try emit($0) }
+            emitted += UInt64(header.count)
             headerWritten = true
         }
         // More blocks queued than workers: the producer (COPY, VACUUM INTO reading, tar) can run ahead while
@@ -110,7 +115,13 @@ final class ParallelDeflater {
         let job = inFlight.removeFirst()
         job.done.wait()
         if let error = job.error { throw error }
+        // Every block starts byte-aligned and refers to nothing before it (libdeflate takes no dictionary), so a raw
+        // inflate can start at any block: some of those starts are recorded for ranged reads.
+        if !job.input.isEmpty, accessPoints.last.map({ totalLength - $0.uncompressed >= GzipAccessPoint.spacing }) ?? true {
+            accessPoints.append(GzipAccessPoint(compressed: emitted, uncompressed: totalLength))
+        }
         try job.output.withUnsafeBytes { try emit($0) }
+        emitted += UInt64(job.output.count)
         crc = CRC32.combine(crc, job.crc, secondLength: UInt64(job.input.count))
         totalLength += UInt64(job.input.count)
     }

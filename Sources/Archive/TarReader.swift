@@ -73,8 +73,21 @@ public final class TarReader: ByteSource {
         }
     }
 
+    /// Which entries `next` returns, by their name as stored (before `stripComponents`); nil returns all of them.
+    ///
+    /// The others are skipped as if absent, so a plan and an extraction over this reader see only the chosen ones.
+    public var include: ((String) -> Bool)?
+
     /// The next entry, or nil after the end-of-archive marker; unread contents of the previous entry are skipped.
     public func next() throws -> TarEntry? {
+        while let (entry, stored) = try nextStored() {
+            if include?(stored) ?? true { return entry }
+        }
+        return nil
+    }
+
+    /// The next entry and its name as stored.
+    private func nextStored() throws -> (TarEntry, String)? {
         if ended { return nil }
         try skip(remainingData + UInt64(remainingPadding))
         remainingData = 0
@@ -148,6 +161,7 @@ public final class TarReader: ByteSource {
             if entry.kind.isHeaderOnly { entry.size = 0 }
             // A v7 header marks directories only with a trailing slash.
             if entry.kind == .regular && raw.typeflag == 0 && entry.name.hasSuffix("/") { entry.kind = .directory; entry.size = 0 }
+            let stored = entry.name
             if stripComponents > 0 {
                 entry.name = Self.strip(entry.name, components: stripComponents)
                 if entry.kind == .hardlink { entry.linkName = Self.strip(entry.linkName, components: stripComponents) }
@@ -155,7 +169,7 @@ public final class TarReader: ByteSource {
             remainingData = entry.size
             remainingPadding = TarHeader.padding(for: remainingData)
             currentName = entry.name
-            return entry
+            return (entry, stored)
         }
     }
 

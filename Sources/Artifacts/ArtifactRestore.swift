@@ -33,6 +33,10 @@ public struct RestoreRequest: Sendable {
     public var showsProgress = false
     /// Told of SIGINT or SIGTERM while a dump restores; nil leaves the signals alone.
     public var onSignal: (@Sendable (RestoreSignal) -> Void)?
+    /// PostgreSQL: restore only these tables (`--table`, `--schema`), maybe beside the live ones.
+    public var partial: PartialRestoreRequest?
+    /// Folders: restore only the entries these names or globs match (`--path`).
+    public var paths: [String] = []
 
     public init(target: String? = nil, defaultDatabase: String? = nil) {
         self.target = target

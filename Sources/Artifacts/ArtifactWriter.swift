@@ -49,6 +49,8 @@ public struct ProducedContent: Sendable {
     public var serverVersion: String?
     public var tables: [String: Int64]?
     public var extra: [String: String]?
+    /// Dumps: the contents entries and their ranges in the script, for the manifest's `dump_index`.
+    public var dumpData: [DumpIndex.DataEntry]?
 
     public init(source: String, originalPath: String? = nil, serverVersion: String? = nil,
                 tables: [String: Int64]? = nil, extra: [String: String]? = nil) {
@@ -119,13 +121,15 @@ public enum ArtifactWriter {
         var manifestInPlace = false
         let manifest: Manifest
         do {
-            let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs, engine: kind.handler.deflateEngine)
+            // Dumps get access points whatever the jobs, for restores of one table (the manifest's dump_index).
+            let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs, engine: kind.handler.deflateEngine,
+                                      accessPoints: kind == .postgres)
             let progress = ProgressReporter(label: fileName, total: expectedBytes)
             defer { progress.finish() }
             let content = try produce(ProgressSink(gzip, progress: progress))
             try gzip.finish()
             try file.seal()
-            manifest = Manifest(
+            var made = Manifest(
                 kind: kind,
                 source: content.source,
                 createdAt: now,
@@ -139,6 +143,10 @@ public enum ArtifactWriter {
                 originalPath: content.originalPath,
                 extra: content.extra
             )
+            if let data = content.dumpData {
+                made.dumpIndex = DumpIndex(blocks: gzip.accessPoints.map { [Int64($0.compressed), Int64($0.uncompressed)] }, data: data)
+            }
+            manifest = made
             // Manifest first: a reader never sees the artifact without it (see the type's doc).
             try AtomicFile.write(data: try manifest.encoded(), to: manifestURL)
             manifestInPlace = true

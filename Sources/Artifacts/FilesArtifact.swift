@@ -45,8 +45,9 @@ public struct FilesArtifact: ArtifactHandler {
     }
 
     public func restore(_ artifact: URL, named name: String, request: RestoreRequest) throws -> RestoreReport {
+        if request.partial != nil { throw RestoreRequestError("--table and --schema apply to dumps, not to the folder archive \(name)") }
         let summary = try FolderRestore.restore(artifact, to: request.target.map { URL(fileURLWithPath: $0) }, force: request.force,
-                                                samePermissions: request.samePermissions)
+                                                samePermissions: request.samePermissions, paths: request.paths)
         return RestoreReport(lines: summary.notes
                                     + ["restored \(name) to \(summary.target.path): \(summary.details.joined(separator: "; "))"])
     }

@@ -12,7 +12,11 @@ public enum FolderRestore {
     /// manifest's uncompressed size (`freeSpace` probes it; tests inject one). Each file is renamed into place
     /// when complete; a failure midway says which files were restored and which not. setuid/setgid bits are
     /// dropped unless `samePermissions`.
+    ///
+    /// With `paths` (names as the archive stores them, `restore --list` shows them; globs allowed) only the entries
+    /// they match are restored, a folder with everything below it, under the same rules.
     public static func restore(_ artifact: URL, to target: URL?, force: Bool, samePermissions: Bool = false,
+                               paths: [String] = [],
                                freeSpace: ((String) throws -> UInt64)? = nil) throws -> FileRestoreSummary {
         let report = Verifier.verify(artifact)
         guard report.ok else {
@@ -23,8 +27,15 @@ public enum FolderRestore {
         }
         let strip = stripComponents(for: report.manifest)
         let plan: ExtractionPlan
+        // A hard link chosen by `paths` brings the entry it links to, or it could not be made.
+        let linked = paths.isEmpty ? [] : try ArchivePaths.hardLinkTargets(artifact, chosenBy: paths)
+        func reader() throws -> TarReader {
+            let reader = try TarReader(path: artifact.path, stripComponents: strip)
+            if !paths.isEmpty { reader.include = { ArchivePaths.matches($0, any: paths) || linked.contains($0) } }
+            return reader
+        }
         do {
-            plan = try TarExtractor.plan(try TarReader(path: artifact.path, stripComponents: strip), into: destination, force: force)
+            plan = try TarExtractor.plan(try reader(), into: destination, force: force)
         } catch let error as ArchiveError {
             switch error {
             case .corrupt, .truncated, .checksumMismatch:
@@ -33,7 +44,10 @@ public enum FolderRestore {
                 throw ArtifactError.refused(path: artifact.path, reason: "\(error); nothing was restored")
             }
         }
-        let needed = report.manifest.map { UInt64(max($0.uncompressedBytes, 0)) } ?? plan.fileBytes
+        if !paths.isEmpty && plan.entryCount == 0 {
+            throw ArtifactError.refused(path: artifact.path, reason: "no entry matches \(paths.joined(separator: ", ")) (restore --list shows the entries); nothing was restored")
+        }
+        let needed = paths.isEmpty ? report.manifest.map { UInt64(max($0.uncompressedBytes, 0)) } ?? plan.fileBytes : plan.fileBytes
         let (probed, free) = try availableSpace(at: destination, probe: freeSpace ?? freeBytes)
         guard free >= needed else {
             throw ArtifactError.refused(path: destination.path, reason: "needs \(needed) bytes (\(ProgressReporter.formatBytes(Int64(clamping: needed))), "
@@ -42,8 +56,7 @@ public enum FolderRestore {
         }
         let done: ExtractionReport
         do {
-            done = try TarExtractor.extract(from: try TarReader(path: artifact.path, stripComponents: strip),
-                                            into: destination, plan: plan, keepSetID: samePermissions)
+            done = try TarExtractor.extract(from: try reader(), into: destination, plan: plan, keepSetID: samePermissions)
         } catch let failure as ExtractionFailure {
             throw ArtifactError.failed("restore of \(artifact.path) into \(destination.path) failed: \(failure)")
         }

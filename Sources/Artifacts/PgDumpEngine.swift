@@ -2,6 +2,7 @@ import Archive
 import Foundation
 import LibPQ
 import PostgresDump
+import PostgresRestore
 import VaultopsCore
 
 /// `backup postgres --engine pg_dump`: runs the installed `pg_dump` (plain format) and streams its output
@@ -28,12 +29,15 @@ enum PgDumpEngine {
         let invocation = try PgDumpInvocation.make(conninfo: conninfo, options: dumpOptions)
         let redacted = Redacted.connectionString(conninfo)
         return try ArtifactWriter.write(kind: .postgres, sourceName: name, options: options, now: now) { sink in
-            let filter = RestrictLineFilter(sink)
+            let indexing = DumpIndexingSink(sink, name: name)
+            let filter = RestrictLineFilter(indexing)
             try PgDumpProcess.run(path: chosen.path, invocation: invocation, into: filter)
             try filter.finish()
-            return ProducedContent(source: redacted, serverVersion: "PostgreSQL \(serverVersion)", tables: nil,
-                                   extra: [engineKey: "pg_dump \(chosen.version) (\(chosen.path))",
-                                           rowCountsKey: "not recorded: pg_dump does not report them"])
+            var content = ProducedContent(source: redacted, serverVersion: "PostgreSQL \(serverVersion)", tables: nil,
+                                          extra: [engineKey: "pg_dump \(chosen.version) (\(chosen.path))",
+                                                  rowCountsKey: "not recorded: pg_dump does not report them"])
+            content.dumpData = indexing.finish().map(PartialDumpRestore.indexEntries)
+            return content
         }
     }
 

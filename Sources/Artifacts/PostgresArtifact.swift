@@ -65,10 +65,15 @@ public struct PostgresArtifact: ArtifactHandler {
     }
 
     public func restore(_ artifact: URL, named name: String, request: RestoreRequest) throws -> RestoreReport {
+        if !request.paths.isEmpty { throw RestoreRequestError("--path applies to folder archives, not to the dump \(name)") }
         guard let target = request.target ?? request.defaultDatabase, !target.isEmpty else {
             throw RestoreRequestError("say which database to restore into: --to postgres://…, DATABASE_URL, or a config (--config) with the source the dump was made from")
         }
         if let onSignal = request.onSignal { Self.reportSignals(target: target, to: onSignal) }
+        if let partial = request.partial {
+            let summary = try PartialDumpRestore.restore(artifact, targetURL: target, request: partial, options: request.postgresOptions)
+            return RestoreReport(lines: summary.lines + ["into \(Redacted.connectionString(target)): \(summary.restore)"])
+        }
         let reporter = request.showsProgress ? ProgressReporter(label: artifact.lastPathComponent, total: nil) : nil
         let summary = try PostgresDumpRestore.restore(artifact, targetURL: target, options: request.postgresOptions,
                                                      progress: reporter.map { reporter in { reporter.set(completed: $0.bytesRead) } })

@@ -2,6 +2,7 @@ import Archive
 import Foundation
 import LibPQ
 import PostgresDump
+import PostgresRestore
 import VaultopsCore
 
 /// `backup postgres`: a plain SQL dump through libpq (one consistent snapshot), gzipped into `<name>_<date>.sql.gz`.
@@ -24,12 +25,15 @@ public enum PostgresBackup {
         let connection = try Connection(conninfo)
         let redacted = Redacted.connectionString(conninfo)
         return try ArtifactWriter.write(kind: .postgres, sourceName: name, options: options, now: now) { sink in
-            let summary = try PostgresDumper(connection: connection, options: dumpOptions).dump(to: sink)
+            let indexing = DumpIndexingSink(sink, name: name)
+            let summary = try PostgresDumper(connection: connection, options: dumpOptions).dump(to: indexing)
             var extra: [String: String]? = nil
             // What --allow-incomplete let the dump leave out, one "kind name" per line.
             if !summary.skipped.isEmpty { extra = [notDumpedKey: summary.skipped.joined(separator: "\n")] }
-            return ProducedContent(source: redacted, serverVersion: "PostgreSQL \(summary.serverVersion)",
-                                   tables: summary.tables, extra: extra)
+            var content = ProducedContent(source: redacted, serverVersion: "PostgreSQL \(summary.serverVersion)",
+                                          tables: summary.tables, extra: extra)
+            content.dumpData = indexing.finish().map(PartialDumpRestore.indexEntries)
+            return content
         }
     }
 }

@@ -63,6 +63,7 @@ public struct SQLiteArtifact: ArtifactHandler {
     }
 
     public func restore(_ artifact: URL, named name: String, request: RestoreRequest) throws -> RestoreReport {
+        if let part = request.partOfArtifact { throw RestoreRequestError("\(part) does not apply to a SQLite snapshot (\(name))") }
         let summary = try SQLiteRestore.restore(artifact, to: request.target.map { URL(fileURLWithPath: $0) })
         return RestoreReport(lines: ["restored \(name) to \(summary.target.path): \(summary.details.joined(separator: "; "))"])
     }

@@ -39,6 +39,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var originalPath: String?
     /// Anything else a producer wants to record.
     public var extra: [String: String]?
+    /// Dumps: where each table's contents lie and where decompression may start, for partial restores.
+    public var dumpIndex: DumpIndex?
 
     public init(kind: ArtifactKind, source: String, createdAt: Date, artifact: String, sizeBytes: Int64, sha256: String,
                 uncompressedBytes: Int64, durationSeconds: Double, serverVersion: String? = nil,
@@ -76,6 +78,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         case tables
         case originalPath = "original_path"
         case extra
+        case dumpIndex = "dump_index"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -99,6 +102,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         tables = try c.decodeIfPresent([String: Int64].self, forKey: .tables)
         originalPath = try c.decodeIfPresent(String.self, forKey: .originalPath)
         extra = try c.decodeIfPresent([String: String].self, forKey: .extra)
+        dumpIndex = try c.decodeIfPresent(DumpIndex.self, forKey: .dumpIndex)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -118,6 +122,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         try c.encodeIfPresent(tables, forKey: .tables)
         try c.encodeIfPresent(originalPath, forKey: .originalPath)
         try c.encodeIfPresent(extra, forKey: .extra)
+        try c.encodeIfPresent(dumpIndex, forKey: .dumpIndex)
     }
 
     /// The stable JSON text of this manifest (sorted keys, pretty-printed, newline at the end).
@@ -185,7 +190,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         if let tables, let bad = tables.first(where: { $0.value < 0 }) {
             return "tables['\(bad.key)'] has a negative row count"
         }
-        return nil
+        return dumpIndex?.problem(uncompressedBytes: uncompressedBytes, sizeBytes: sizeBytes)
     }
 
     private static func describe(_ error: DecodingError) -> String {

@@ -43,6 +43,15 @@ struct Restore: ParsableCommand {
         target that exists, restore prints what it will do and asks on a terminal (--yes skips the question). \
         Without a terminal and without --yes it goes ahead as always when you named the target (--to, \
         $DATABASE_URL) and refuses when the target would come from the config.
+        Part of an artifact: --table schema.name (or --schema S) restores those tables of a dump (ours or pg_dump's) \
+        in one transaction: definition, data, indexes, constraints, triggers, grants, and the types, sequences and \
+        functions they need when the target lacks them. The live table is dropped and replaced (a view or foreign key \
+        that depends on it stops the restore, which then changes nothing), or with --rename-to NAME / --into-schema S \
+        the tables are restored beside the live ones. Our dumps' manifests index their table data and gzip blocks, so \
+        only the definitions and the chosen tables' blocks are read (without the whole-file checksums); a pg_dump file \
+        is read whole. --path restores only the entries of a .tar.gz that a name or glob matches (a folder with \
+        everything below it), under the rules above. --list shows a dump's objects (kind, byte range in the \
+        decompressed script) or an archive's entries (as `tar tzf`).
         """
     )
 
@@ -93,9 +102,14 @@ struct Restore: ParsableCommand {
     @Option(name: .customLong("lock-timeout"), help: "PostgreSQL: how long each statement may wait for a lock (a PostgreSQL interval; 0 waits forever).")
     var lockTimeout = "30s"
 
+    @OptionGroup(title: "Part of an artifact")
+    var part: RestorePartialOptions
+
     func validate() throws {
         if clean && force { throw ValidationError("--clean and --force do not go together: choose one") }
         if let conflict = request.conflict { throw ValidationError(conflict) }
+        try part.check(artifact: artifact)
+        if part.isPartial && (clean || jobs > 1 || create) { throw ValidationError("--table and --schema restore in one transaction: no --clean, --create or --jobs") }
     }
 
     /// The command line as a restore request (`--to`, else `$DATABASE_URL` for dumps).
@@ -110,6 +124,7 @@ struct Restore: ParsableCommand {
         request.trustScript = trustScript
         request.lockTimeout = lockTimeout
         request.samePermissions = samePermissions
+        try? part.apply(to: &request)
         request.showsProgress = true
         request.onSignal = { signal in
             printError(signal.message)
@@ -119,6 +134,10 @@ struct Restore: ParsableCommand {
     }
 
     func run() throws {
+        if part.list {
+            for line in try ArtifactContents.list(URL(fileURLWithPath: artifact), note: { printError($0) }) { print(line) }
+            return
+        }
         let loaded = try config.load()
         let confirmation = RestoreConfirmation(yes: yes, interactive: isatty(STDIN_FILENO) == 1) { plan in
             printError(plan.text)
