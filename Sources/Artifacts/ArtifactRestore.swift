@@ -32,6 +32,8 @@ public struct RestoreRequest: Sendable {
     public var showsProgress = false
     /// Told of SIGINT or SIGTERM while a dump restores; nil leaves the signals alone.
     public var onSignal: (@Sendable (RestoreSignal) -> Void)?
+    /// The keys that read an encrypted artifact (`--identity`, `VAULTOPS_IDENTITY_FILE`); unused for plain ones.
+    public var keys: DecryptionKeys?
 
     public init(target: String? = nil, defaultDatabase: String? = nil) {
         self.target = target
@@ -93,7 +95,23 @@ public enum ArtifactRestore {
             guard let format = ArtifactFormat.of(fileName: url.lastPathComponent) else {
                 throw ArtifactError.unknownArtifact(path: location)
             }
-            return try format.kind.handler.restore(url, named: location, request: request)
+            // An encrypted artifact is decrypted and checked whole first; the handler restores the plain copy.
+            return try decrypted(url, keys: request.keys) { plain in
+                try format.kind.handler.restore(plain, named: location, request: request)
+            }
+        }
+    }
+
+    /// `ArtifactDecryption.withPlaintext`, its refusals saying that nothing was restored.
+    private static func decrypted<T>(_ artifact: URL, keys: DecryptionKeys?, _ body: (URL) throws -> T) throws -> T {
+        var decrypting = true
+        do {
+            return try ArtifactDecryption.withPlaintext(of: artifact, keys: keys) { plain in
+                decrypting = false
+                return try body(plain)
+            }
+        } catch ArtifactError.verification(let path, let reason) where decrypting {
+            throw ArtifactError.verification(path: path, reason: reason + "; nothing was restored")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Age
 import Archive
 import Foundation
 import VaultopsCore
@@ -9,13 +10,17 @@ public struct BackupOptions: Sendable {
     public var level: Int
     public var jobs: Int
     public var timeZone: TimeZone
+    /// Whom to encrypt to; nil writes a plain artifact. Encrypted artifacts end in `.age` (`db_20250101.sql.gz.age`).
+    public var encryption: EncryptionRecipients?
 
-    public init(outputDirectory: URL, name: String? = nil, level: Int = 6, jobs: Int = 1, timeZone: TimeZone = .current) {
+    public init(outputDirectory: URL, name: String? = nil, level: Int = 6, jobs: Int = 1, timeZone: TimeZone = .current,
+                encryption: EncryptionRecipients? = nil) {
         self.outputDirectory = outputDirectory
         self.name = name
         self.level = level
         self.jobs = jobs
         self.timeZone = timeZone
+        self.encryption = encryption
     }
 }
 
@@ -63,6 +68,10 @@ public struct ProducedContent: Sendable {
 /// Writes one artifact: picks its name, streams gzip into `<name>.partial`, puts the manifest into place, then
 /// renames the artifact into place.
 ///
+/// With `BackupOptions.encryption` the gzip stream is encrypted to age on a thread of its own behind the
+/// (parallel) compression: gzip → `WriteBehindSink` → `AgeWriter` → the file, which hashes what it writes, so the
+/// manifest's size and SHA-256 are those of the encrypted file and can be checked without the key.
+///
 /// A crash at any point never leaves something that looks like a finished backup: before the manifest's rename
 /// there is at most a `.partial`; between the two renames there is a manifest without its artifact (nothing a
 /// reader can take for a backup; prune removes it as an orphan, and the next backup picks another name); an
@@ -98,18 +107,27 @@ public enum ArtifactWriter {
         try checkOutputDirectory(options.outputDirectory)
         let started = Date()
         let fileName = try ArtifactName.chooseName(source: sourceName, kind: kind, at: now, timeZone: options.timeZone,
-                                                   in: options.outputDirectory)
+                                                   encrypted: options.encryption != nil, in: options.outputDirectory)
         let destination = options.outputDirectory.appendingPathComponent(fileName)
         let file = try AtomicFile(destination: destination)
         let manifestURL = Manifest.sidecarURL(for: destination)
         var manifestInPlace = false
-        let manifest: Manifest
+        var encryptor: WriteBehindSink?
+        var manifest: Manifest
         do {
-            let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs, engine: kind.handler.deflateEngine)
+            var compressed: ByteSink = file
+            if let encryption = options.encryption {
+                let age = try AgeWriter(recipients: encryption.recipients, output: file)
+                // The file is the encryptor's until `finish()` returns (see WriteBehindSink).
+                encryptor = WriteBehindSink(age, finish: { try age.finish() })
+                compressed = encryptor!
+            }
+            let gzip = try GzipWriter(sink: compressed, level: options.level, jobs: options.jobs, engine: kind.handler.deflateEngine)
             let progress = ProgressReporter(label: fileName, total: expectedBytes)
             defer { progress.finish() }
             let content = try produce(ProgressSink(gzip, progress: progress))
             try gzip.finish()
+            try encryptor?.finish()
             try file.seal()
             manifest = Manifest(
                 kind: kind,
@@ -125,12 +143,15 @@ public enum ArtifactWriter {
                 originalPath: content.originalPath,
                 extra: content.extra
             )
+            manifest.encryption = options.encryption.map { ManifestEncryption(recipients: $0.described) }
             // Manifest first: a reader never sees the artifact without it (see the type's doc).
             try AtomicFile.write(data: try manifest.encoded(), to: manifestURL)
             manifestInPlace = true
             try betweenRenames?()
             try file.commit()
         } catch {
+            // The encryptor's thread may still be writing to the file: stop it before the file goes.
+            encryptor?.cancel()
             file.discard()
             if manifestInPlace {
                 _ = unlink(manifestURL.path)

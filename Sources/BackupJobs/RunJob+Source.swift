@@ -83,9 +83,11 @@ extension RunJob {
         let deadline = ConnectionDeadline.begin(after: source.effectiveTimeout, label: durationText(source.effectiveTimeout))
         defer { deadline.end() }
         do {
+            // Only public keys are needed here: the host writes backups it cannot read (`encryption:`).
             let options = BackupOptions(outputDirectory: directory, name: source.name, level: source.level ?? 6,
                                         jobs: ProcessInfo.processInfo.activeProcessorCount,
-                                        timeZone: config.effectiveTimeZone)
+                                        timeZone: config.effectiveTimeZone,
+                                        encryption: try config.encryption(for: source).map { try EncryptionRecipients.resolve($0) })
             let backup = try source.kind.handler.backup(source, options: options, now: now())
             // What a files source left out, or a dump lacks (each is empty for the other kinds).
             logFilesSelection(source.name, backup, log: log)

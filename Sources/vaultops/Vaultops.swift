@@ -18,6 +18,7 @@ struct Vaultops: ParsableCommand {
             Status.self,
             Migrate.self,
             Upload.self,
+            Keygen.self,
             Download.self,
             Ls.self,
             Rm.self,

@@ -34,6 +34,9 @@ struct Restore: ParsableCommand {
         Each file is written under a temporary name and renamed when complete, after a free-space check; \
         setuid/setgid bits are dropped unless --same-permissions.
         oss://BUCKET/KEY: downloaded (with its manifest) to a temporary folder first, then as above.
+        .sql.gz.age, .db.gz.age, .tar.gz.age (encrypted): decrypted with --identity (or --passphrase-file) into a \
+        private temporary copy, every chunk authenticated and the file compared with its manifest before anything \
+        is restored; a missing or wrong identity is exit 2, a damaged file exit 3.
         """
     )
 
@@ -70,6 +73,8 @@ struct Restore: ParsableCommand {
     @Option(name: .customLong("lock-timeout"), help: "PostgreSQL: how long each statement may wait for a lock (a PostgreSQL interval; 0 waits forever).")
     var lockTimeout = "30s"
 
+    @OptionGroup var identity: IdentityOptions
+
     func validate() throws {
         if clean && force { throw ValidationError("--clean and --force do not go together: choose one") }
         if let conflict = request.conflict { throw ValidationError(conflict) }
@@ -97,6 +102,8 @@ struct Restore: ParsableCommand {
 
     func run() throws {
         let report: RestoreReport
+        var request = self.request
+        request.keys = try identity.keys()
         do {
             report = try ArtifactRestore.run(artifact, request: request, settings: OSSSettings()) { printError($0) }
         } catch let error as RestoreRequestError {
