@@ -27,7 +27,8 @@ public enum SourceSelection: Sendable, Equatable {
 
 extension RunJob {
     /// A dry run's line for one source, and what its preflight found.
-    static func plan(_ source: SourceConfig, directory: URL, oss: OSSTarget?, log: (String) -> Void) -> SourceRunResult {
+    static func plan(_ source: SourceConfig, encryption: EncryptionConfig?, directory: URL, oss: OSSTarget?,
+                     log: (String) -> Void) -> SourceRunResult {
         var result = SourceRunResult(name: source.name, kind: source.kind, target: source.redactedTarget)
         result.mirrorOnly = !source.archive
         if source.archive {
@@ -37,7 +38,7 @@ extension RunJob {
         } else {
             log("source \(source.name): would mirror \(source.redactedTarget) to \(source.mirror ?? "?") (archive: false, no tar)")
         }
-        if let problem = preflight(source) {
+        if let problem = preflight(source) ?? encryptionProblem(encryption) {
             result.error = "would fail: \(oneLine(Redacted.text(problem)))"
             log("source \(source.name): FAILED check: \(problem)")
         }

@@ -99,3 +99,23 @@ struct EncryptedRunTests {
         #expect(try artifacts(in: elsewhere.url).filter { $0.hasSuffix(".age") }.isEmpty)
     }
 }
+
+@Suite("run --dry-run checks the encryption setting (CLI)")
+struct EncryptedDryRunTests {
+    @Test("a recipients file that cannot be read fails the source's check, naming the file")
+    func unreadableRecipientsFile() throws {
+        let dir = try TempDir("enc-dry")
+        try makeSources(dir)
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: mms
+                sqlite: mms.db
+                encryption: { recipients_file: missing-recipients.txt }
+            """)
+        let r = try vaultops(["run", "--config", config.path, "--dry-run"])
+        #expect(r.status != 0)
+        #expect((r.stdout + r.stderr).contains("missing-recipients.txt"), "\(r.stdout)\(r.stderr)")
+        #expect(try artifacts(in: dir.file("backups")).isEmpty)
+    }
+}
