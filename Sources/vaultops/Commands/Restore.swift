@@ -40,7 +40,7 @@ struct Restore: ParsableCommand {
         """
     )
 
-    @Argument(help: "The artifact: a .sql.gz, .sql, .db.gz or .tar.gz file, or oss://BUCKET/KEY.")
+    @Argument(help: "The artifact: a .sql.gz, .sql, .db.gz or .tar.gz file (the .gz ones also encrypted, ending in .age), or oss://BUCKET/KEY.")
     var artifact: String
 
     @Option(help: "Where to restore: a PostgreSQL URL, a database path or a folder (default: $DATABASE_URL for dumps, the original path for the others).")
