@@ -13,11 +13,13 @@ import VaultopsCore
 /// file is refused before anything is restored.
 public enum ArtifactDecryption {
     /// Runs `body` with the plain artifact: `artifact` itself when it is not encrypted, else its decrypted copy
-    /// (with a manifest beside it that describes the copy) made with `keys`.
+    /// (with a manifest beside it that describes the copy) made with `keys`, which are only read then (so a stale
+    /// `VAULTOPS_IDENTITY_FILE` never stops a plain artifact).
     ///
     /// Throws `ArtifactError.identity` (exit 2) when `keys` is nil or opens none of the file's recipients, and
     /// `ArtifactError.verification` (exit 3) when the file is damaged or differs from its manifest.
-    public static func withPlaintext<T>(of artifact: URL, keys: DecryptionKeys?, _ body: (URL) throws -> T) throws -> T {
+    public static func withPlaintext<T>(of artifact: URL, keys loadKeys: @autoclosure () throws -> DecryptionKeys?,
+                                        _ body: (URL) throws -> T) throws -> T {
         guard ArtifactFormat.of(fileName: artifact.lastPathComponent)?.encrypted == true else { return try body(artifact) }
         let manifest: Manifest?
         do {
@@ -27,7 +29,7 @@ public enum ArtifactDecryption {
         } catch let refusal as ArtifactPreflight.Refusal {
             throw ArtifactError.verification(path: artifact.path, reason: refusal.reason)
         }
-        guard let keys else {
+        guard let keys = try loadKeys() else {
             throw ArtifactError.identity(path: artifact.path, reason: "encrypted (age); give the identity that reads it with --identity FILE "
                 + "or \(DecryptionKeys.identityFileVariable) (a passphrase-encrypted one: --passphrase-file FILE or \(DecryptionKeys.passphraseFileVariable))")
         }

@@ -174,6 +174,20 @@ struct EncryptedBackupTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("other.db").path))
     }
 
+    @Test("plain artifacts ignore the identity variables: a stale VAULTOPS_IDENTITY_FILE breaks no plain restore or verify")
+    func plainIgnoresIdentityVariables() throws {
+        let dir = try TempDir("enc-plain")
+        try makeSQLiteDatabase(at: dir.file("mms.db"))
+        #expect(try vaultops(["backup", "sqlite", dir.file("mms.db").path, "--out", dir.path]).status == 0)
+        let artifact = dir.file("mms_\(todayStamp()).db.gz")
+        var env = ProcessInfo.processInfo.environment
+        env["VAULTOPS_IDENTITY_FILE"] = dir.file("no-such-identity.txt").path
+        let verify = try vaultops(["verify", "--deep", artifact.path], environment: env)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        let restore = try vaultops(["restore", artifact.path, "--to", dir.file("restored.db").path], environment: env)
+        #expect(restore.status == 0, "\(restore.stderr)")
+    }
+
     enum Damage: String, CaseIterable, CustomStringConvertible {
         case tamperedChunk, truncated, swappedHeader, wrongKey, tamperedUnhashed
         var description: String { rawValue }

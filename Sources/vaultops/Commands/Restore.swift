@@ -103,7 +103,7 @@ struct Restore: ParsableCommand {
     func run() throws {
         let report: RestoreReport
         var request = self.request
-        request.keys = try identity.keys()
+        request.keys = try identity.keys(for: [artifact])
         do {
             report = try ArtifactRestore.run(artifact, request: request, settings: OSSSettings()) { printError($0) }
         } catch let error as RestoreRequestError {

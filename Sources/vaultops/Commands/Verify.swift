@@ -47,7 +47,7 @@ struct Verify: ParsableCommand {
            let dump = targets.first(where: { ArtifactFormat.of(fileName: URL(fileURLWithPath: $0).lastPathComponent)?.kind.handler.deepCheckNeedsServer == true }) {
             throw ValidationError("--deep restores a dump (\(dump)) into a scratch database: give a server with --server URL or DATABASE_URL")
         }
-        let keys = try identity.keys()
+        let keys = try identity.keys(for: targets)
         var failed = 0
         var unopened = 0
         for path in targets {
