@@ -74,7 +74,7 @@ let package = Package(
         // Artifacts: their kinds, formats and names; backup, verify and restore of each kind (one handler per kind),
         // the writer, the checked sources. Ties naming, compression, snapshots, dumps and manifests together.
         .target(name: "Artifacts", dependencies: [
-            "VaultopsCore", "Archive", "SQLiteSnapshot", "LibPQ", "PostgresDump", "PostgresRestore",
+            "VaultopsCore", "Archive", "Age", "SQLiteSnapshot", "LibPQ", "PostgresDump", "PostgresRestore",
             "ObjectStorage", "Storage", "ErrorKinds",
         ]),
         // The nightly run: sources through the artifact handlers, upload, mirror, prune, status, metrics, notifier.

@@ -334,7 +334,7 @@ def main():
     ap.add_argument("--vaultops", required=True)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--suites", default="sqlite,files,postgres,catalog,restore,migrate,oss")
+    ap.add_argument("--suites", default="sqlite,files,postgres,encrypt,catalog,restore,migrate,oss")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
     data = os.path.join(HERE, ".data", f"scale-{args.scale:g}")
@@ -381,6 +381,21 @@ def main():
             (f"vaultops --jobs {args.jobs}", f"{v} backup postgres '{url}' --out {{out}} --level 6 --jobs {args.jobs}"),
             [("pg_dump -Z6", f"pg_dump -Z6 -d '{url}' -f {{out}}/db.sql.gz"),
              (f"pg_dump | pigz -p{args.jobs}", f"set -o pipefail; pg_dump -d '{url}' | pigz -6 -p{args.jobs} > {{out}}/db.sql.gz")],
+        ), args.rounds, work)
+    if "encrypt" in suites:
+        # What age encryption to one recipient adds to a backup (its own thread behind the compression): the same
+        # dump with and without --recipient, alternating. The goal is at most 1.10x, RSS still under 64 MB.
+        admin = pg_admin_url("encrypt")
+        url = make_postgres(admin, args.scale)
+        identity = os.path.join(data, "bench-identity.txt")
+        if not os.path.exists(identity):
+            subprocess.run([v, "keygen", "-o", identity], check=True, stdout=subprocess.DEVNULL)
+        with open(identity) as f:
+            recipient = next(line.split(":", 1)[1].strip() for line in f if line.startswith("# public key:"))
+        rows += bench_pair(Pair(
+            f"backup postgres encrypted (-6, {args.jobs} threads)",
+            ("vaultops --recipient", f"{v} backup postgres '{url}' --out {{out}} --level 6 --jobs {args.jobs} --recipient {recipient}"),
+            [("vaultops, not encrypted", f"{v} backup postgres '{url}' --out {{out}} --level 6 --jobs {args.jobs}")],
         ), args.rounds, work)
     if "catalog" in suites:
         # The dumper's catalog work (reading, auditing and ordering every object) on a database of many objects

@@ -13,6 +13,10 @@ public enum ArtifactError: Error, CustomStringConvertible, KindedError {
     case unknownArtifact(path: String)
     /// A restore was refused to protect existing data.
     case refused(path: String, reason: String)
+    /// An encrypted artifact cannot be opened with the keys given (none, unreadable, or not one of its recipients).
+    case identity(path: String, reason: String)
+    /// An `encryption:` setting or `--recipient` cannot be used (a bad recipient, an unreadable file).
+    case encryptionSetting(String)
     /// Anything else, with a message for humans.
     case failed(String)
 
@@ -24,6 +28,8 @@ public enum ArtifactError: Error, CustomStringConvertible, KindedError {
         case let .unknownArtifact(path):
             return "\(path): not a vaultops artifact (expected a name ending in \(ArtifactFormat.expectedEndings))"
         case let .refused(path, reason): return "\(path): \(reason)"
+        case let .identity(path, reason): return "\(path): \(reason)"
+        case let .encryptionSetting(reason): return "encryption: \(reason)"
         case let .failed(message): return message
         }
     }
@@ -31,7 +37,7 @@ public enum ArtifactError: Error, CustomStringConvertible, KindedError {
     public var failureKind: FailureKind {
         switch self {
         case .verification: return .verification
-        case .unknownArtifact: return .usage
+        case .unknownArtifact, .identity, .encryptionSetting: return .usage
         case .outputFolder, .source, .refused, .failed: return .failure
         }
     }

@@ -8,8 +8,9 @@ import VaultopsCore
 /// One handler per `ArtifactKind` (`PostgresArtifact`, `SQLiteArtifact`, `FilesArtifact`), found with
 /// `ArtifactKind.handler`, the one place that maps a kind to its code. The nightly run, deploy's backup point,
 /// `verify` and `restore` go through it. What every kind shares is done around the handler: `ArtifactWriter` names
-/// the artifact, gzips it and writes its manifest; `ArtifactPreflight` and `Verifier` check the name, the gzip
-/// stream and the manifest's size and SHA-256 before the handler looks at the content.
+/// the artifact, gzips it (and encrypts it to age when asked) and writes its manifest; `ArtifactPreflight` and
+/// `Verifier` check the name, the gzip stream and the manifest's size and SHA-256 before the handler looks at the
+/// content; `ArtifactDecryption` hands the handlers an encrypted artifact's checked, decrypted copy.
 public protocol ArtifactHandler: Sendable {
     /// The kind this handler serves.
     var kind: ArtifactKind { get }

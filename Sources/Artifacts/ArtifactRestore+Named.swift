@@ -64,7 +64,10 @@ extension ArtifactRestore {
                 throw RestoreRequestError(plan.text + "\nrefused: the target comes from the config and stdin is not a terminal; "
                                           + "pass --yes to confirm, or --to to name the target")
             }
-            return try format.kind.handler.restore(url, named: found.location, request: request)
+            // An encrypted artifact is decrypted and checked whole first; the handler restores the plain copy.
+            return try decrypted(url, keys: request.keys) { plain in
+                try format.kind.handler.restore(plain, named: found.location, request: request)
+            }
         }
     }
 

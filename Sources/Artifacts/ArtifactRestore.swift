@@ -37,6 +37,9 @@ public struct RestoreRequest: Sendable {
     public var partial: PartialRestoreRequest?
     /// Folders: restore only the entries these names or globs match (`--path`).
     public var paths: [String] = []
+    /// Loads the keys that read an encrypted artifact (`--identity`, `VAULTOPS_IDENTITY_FILE`); called only for an
+    /// encrypted one, so a stale variable stops no plain restore.
+    public var keys: @Sendable () throws -> DecryptionKeys? = { nil }
 
     public init(target: String? = nil, defaultDatabase: String? = nil) {
         self.target = target
@@ -77,23 +80,16 @@ public struct RestoreRequestError: Error, KindedError, CustomStringConvertible {
 
 /// `restore ARTIFACT|oss://BUCKET/KEY`: the artifact restored by its kind's handler, after fetching it from OSS.
 public enum ArtifactRestore {
-    /// Restores the artifact at `location` (a path, or `oss://BUCKET/KEY` fetched with its manifest through the
-    /// storage `settings` give); `note` receives what the user should know on the way.
-    public static func run(_ location: String, request: RestoreRequest, settings: OSSSettings,
-                           note: (String) -> Void) throws -> RestoreReport {
-        var remote: RemoteArtifact?
-        var url = URL(fileURLWithPath: location)
-        if location.lowercased().hasPrefix("oss://") {
-            let fetched = try fetch(location, settings: settings, note: note)
-            url = fetched.local
-            remote = fetched
-        }
-        // The download's temporary folder stays until the restore is done.
-        return try withExtendedLifetime(remote) {
-            guard let format = ArtifactFormat.of(fileName: url.lastPathComponent) else {
-                throw ArtifactError.unknownArtifact(path: location)
+    /// `ArtifactDecryption.withPlaintext`, its refusals saying that nothing was restored.
+    static func decrypted<T>(_ artifact: URL, keys: () throws -> DecryptionKeys?, _ body: (URL) throws -> T) throws -> T {
+        var decrypting = true
+        do {
+            return try ArtifactDecryption.withPlaintext(of: artifact, keys: try keys()) { plain in
+                decrypting = false
+                return try body(plain)
             }
-            return try format.kind.handler.restore(url, named: location, request: request)
+        } catch ArtifactError.verification(let path, let reason) where decrypting {
+            throw ArtifactError.verification(path: path, reason: reason + "; nothing was restored")
         }
     }
 }

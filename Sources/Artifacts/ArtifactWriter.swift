@@ -1,3 +1,4 @@
+import Age
 import Archive
 import Foundation
 import VaultopsCore
@@ -9,13 +10,17 @@ public struct BackupOptions: Sendable {
     public var level: Int
     public var jobs: Int
     public var timeZone: TimeZone
+    /// Whom to encrypt to; nil writes a plain artifact. Encrypted artifacts end in `.age` (`db_20250101.sql.gz.age`).
+    public var encryption: EncryptionRecipients?
 
-    public init(outputDirectory: URL, name: String? = nil, level: Int = 6, jobs: Int = 1, timeZone: TimeZone = .current) {
+    public init(outputDirectory: URL, name: String? = nil, level: Int = 6, jobs: Int = 1, timeZone: TimeZone = .current,
+                encryption: EncryptionRecipients? = nil) {
         self.outputDirectory = outputDirectory
         self.name = name
         self.level = level
         self.jobs = jobs
         self.timeZone = timeZone
+        self.encryption = encryption
     }
 }
 
@@ -64,6 +69,10 @@ public struct ProducedContent: Sendable {
 
 /// Writes one artifact: picks its name, streams gzip into `<name>.partial`, puts the manifest into place, then
 /// renames the artifact into place.
+///
+/// With `BackupOptions.encryption` the gzip stream is encrypted to age on a thread of its own behind the
+/// (parallel) compression: gzip → `WriteBehindSink` → `AgeWriter` → the file, which hashes what it writes, so the
+/// manifest's size and SHA-256 are those of the encrypted file and can be checked without the key.
 ///
 /// A crash at any point never leaves something that looks like a finished backup: before the manifest's rename
 /// there is at most a `.partial`; between the two renames there is a manifest without its artifact (nothing a
@@ -114,20 +123,29 @@ public enum ArtifactWriter {
         try prepareOutputDirectory(options.outputDirectory)
         let started = Date()
         let fileName = try ArtifactName.chooseName(source: sourceName, kind: kind, at: now, timeZone: options.timeZone,
-                                                   in: options.outputDirectory)
+                                                   encrypted: options.encryption != nil, in: options.outputDirectory)
         let destination = options.outputDirectory.appendingPathComponent(fileName)
         let file = try AtomicFile(destination: destination)
         let manifestURL = Manifest.sidecarURL(for: destination)
         var manifestInPlace = false
-        let manifest: Manifest
+        var encryptor: WriteBehindSink?
+        var manifest: Manifest
         do {
+            var compressed: ByteSink = file
+            if let encryption = options.encryption {
+                let age = try AgeWriter(recipients: encryption.recipients, output: file)
+                // The file is the encryptor's until `finish()` returns (see WriteBehindSink).
+                encryptor = WriteBehindSink(age, finish: { try age.finish() })
+                compressed = encryptor!
+            }
             // Dumps get access points whatever the jobs, for restores of one table (the manifest's dump_index).
-            let gzip = try GzipWriter(sink: file, level: options.level, jobs: options.jobs, engine: kind.handler.deflateEngine,
+            let gzip = try GzipWriter(sink: compressed, level: options.level, jobs: options.jobs, engine: kind.handler.deflateEngine,
                                       accessPoints: kind == .postgres)
             let progress = ProgressReporter(label: fileName, total: expectedBytes)
             defer { progress.finish() }
             let content = try produce(ProgressSink(gzip, progress: progress))
             try gzip.finish()
+            try encryptor?.finish()
             try file.seal()
             var made = Manifest(
                 kind: kind,
@@ -146,6 +164,7 @@ public enum ArtifactWriter {
             if let data = content.dumpData {
                 made.dumpIndex = DumpIndex(blocks: gzip.accessPoints.map { [Int64($0.compressed), Int64($0.uncompressed)] }, data: data)
             }
+            made.encryption = options.encryption.map { ManifestEncryption(recipients: $0.described) }
             manifest = made
             // Manifest first: a reader never sees the artifact without it (see the type's doc).
             try AtomicFile.write(data: try manifest.encoded(), to: manifestURL)
@@ -153,6 +172,8 @@ public enum ArtifactWriter {
             try betweenRenames?()
             try file.commit()
         } catch {
+            // The encryptor's thread may still be writing to the file: stop it before the file goes.
+            encryptor?.cancel()
             file.discard()
             if manifestInPlace {
                 _ = unlink(manifestURL.path)

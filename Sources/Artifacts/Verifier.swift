@@ -12,8 +12,18 @@ public struct VerifyReport: Sendable {
     public let problems: [String]
     /// What was checked, for the user.
     public let checks: [String]
+    /// The artifact is encrypted and could not be opened with the keys given (none, or not its recipients'): the
+    /// user's to fix (exit 2), not damage.
+    public private(set) var keyProblem = false
 
     public var ok: Bool { problems.isEmpty }
+
+    /// This report, its problem being the keys.
+    func withKeyProblem() -> VerifyReport {
+        var report = self
+        report.keyProblem = true
+        return report
+    }
 }
 
 /// A stream of an artifact's content as the handlers read it: Archive's byte source, which PostgreSQL's script
@@ -53,7 +63,11 @@ public enum Verifier {
     /// header, the first tar header), SHA-256 and size against the manifest, and with `deep` the content itself
     /// (SQLite integrity_check and row counts, every tar entry by the rules restore applies, and for dumps a restore
     /// into a scratch database on `serverURL`, created and dropped, with row counts).
-    public static func verify(_ artifact: URL, deep: Bool = false, serverURL: String? = nil) -> VerifyReport {
+    ///
+    /// An encrypted artifact is decrypted with `keys` and its content checked as above; without keys only its age
+    /// header and the whole file's size and SHA-256 against the manifest are checked (and `deep` is a key problem).
+    public static func verify(_ artifact: URL, deep: Bool = false, serverURL: String? = nil,
+                              keys: DecryptionKeys? = nil) -> VerifyReport {
         let preflight: ArtifactPreflight
         do {
             preflight = try ArtifactPreflight.check(artifact)
@@ -65,6 +79,12 @@ public enum Verifier {
         var check = VerifyCheck(artifact: artifact, format: format, manifest: preflight.manifest, deep: deep,
                                 serverURL: serverURL)
         if let problem = preflight.manifestProblem { check.problems.append(problem) }
+        if format.encrypted {
+            guard check.problems.isEmpty else {
+                return VerifyReport(artifact: artifact, format: format, manifest: nil, problems: check.problems, checks: [])
+            }
+            return ArtifactDecryption.verify(check, keys: keys)
+        }
         do {
             try readAndCompare(handler, &check)
         } catch {

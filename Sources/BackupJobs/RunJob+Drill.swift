@@ -35,7 +35,11 @@ extension RunJob {
         log("source \(result.name): drill: restoring \(artifact.lastPathComponent) into \(drill)")
         do {
             let manifest = try Manifest.load(from: Manifest.sidecarURL(for: artifact))
-            let details = try manifest.kind.handler.drill(artifact, manifest: manifest, into: drill)
+            // An encrypted artifact drills from its decrypted copy: the host needs the identity for that
+            // ($VAULTOPS_IDENTITY_FILE); without one the drill fails and says so.
+            let details = try ArtifactDecryption.withPlaintext(of: artifact, keys: try DecryptionKeys.load()) { plain in
+                try manifest.kind.handler.drill(plain, manifest: manifest, into: drill)
+            }
             result.drill = DrillStatus(target: drill.description, ok: true, durationSeconds: Date().timeIntervalSince(started),
                                        details: details)
             log("source \(result.name): drill ok: \(details)")

@@ -12,6 +12,17 @@ extension RunJob {
         source.kind.handler.sourceProblem(source)
     }
 
+    /// Why the recipients of `encryption` cannot be read (a bad recipient, a missing recipients or passphrase file), or nil.
+    static func encryptionProblem(_ encryption: EncryptionConfig?) -> String? {
+        guard let encryption else { return nil }
+        do {
+            _ = try EncryptionRecipients.resolve(encryption)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// Run-wide checks of a dry run: the backup folder can be written, the webhook is a URL vaultops can post to.
     static func preflightRun(_ config: Config, directory: URL) -> [String] {
         var problems: [String] = []

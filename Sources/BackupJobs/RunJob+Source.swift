@@ -27,7 +27,8 @@ public enum SourceSelection: Sendable, Equatable {
 
 extension RunJob {
     /// A dry run's line for one source, and what its preflight found.
-    static func plan(_ source: SourceConfig, directory: URL, oss: OSSTarget?, log: (String) -> Void) -> SourceRunResult {
+    static func plan(_ source: SourceConfig, encryption: EncryptionConfig?, directory: URL, oss: OSSTarget?,
+                     log: (String) -> Void) -> SourceRunResult {
         var result = SourceRunResult(name: source.name, kind: source.kind, target: source.redactedTarget)
         result.mirrorOnly = !source.archive
         if source.archive {
@@ -37,7 +38,7 @@ extension RunJob {
         } else {
             log("source \(source.name): would mirror \(source.redactedTarget) to \(source.mirror ?? "?") (archive: false, no tar)")
         }
-        if let problem = preflight(source) {
+        if let problem = preflight(source) ?? encryptionProblem(encryption) {
             result.error = "would fail: \(oneLine(Redacted.text(problem)))"
             log("source \(source.name): FAILED check: \(problem)")
         }
@@ -83,9 +84,11 @@ extension RunJob {
         let deadline = ConnectionDeadline.begin(after: source.effectiveTimeout, label: durationText(source.effectiveTimeout))
         defer { deadline.end() }
         do {
+            // Only public keys are needed here: the host writes backups it cannot read (`encryption:`).
             let options = BackupOptions(outputDirectory: directory, name: source.name, level: source.level ?? 6,
                                         jobs: ProcessInfo.processInfo.activeProcessorCount,
-                                        timeZone: config.effectiveTimeZone)
+                                        timeZone: config.effectiveTimeZone,
+                                        encryption: try config.encryption(for: source).map { try EncryptionRecipients.resolve($0) })
             let backup = try source.kind.handler.backup(source, options: options, now: now())
             // What a files source left out, or a dump lacks (each is empty for the other kinds).
             logFilesSelection(source.name, backup, log: log)

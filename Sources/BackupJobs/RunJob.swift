@@ -138,7 +138,7 @@ public enum RunJob {
                 result = SourceRunResult(name: source.name, kind: source.kind, target: source.redactedTarget, skipped: skip)
                 log("source \(source.name): skipped: \(skip)")
             } else if dryRun {
-                result = plan(source, directory: directory, oss: oss, log: log)
+                result = plan(source, encryption: config.encryption(for: source), directory: directory, oss: oss, log: log)
             } else {
                 result = runSource(source, config: config, directory: directory, oss: oss, ossDown: &ossDown,
                                    environment: environment, now: now, log: log)

@@ -25,17 +25,20 @@ public enum BackupPoint {
                 throw DeployError(.backupPoint, "backup_point names '\(name)', which is not in sources")
             }
             log("backup point: \(source.name): backing up \(source.kind) \(source.redactedTarget)")
-            let options = BackupOptions(outputDirectory: URL(fileURLWithPath: backupDir), name: source.name,
-                                        level: source.level ?? 6, jobs: ProcessInfo.processInfo.activeProcessorCount,
-                                        timeZone: config.effectiveTimeZone)
             let handler = source.kind.handler
             let result: BackupResult
             do {
+                let options = BackupOptions(outputDirectory: URL(fileURLWithPath: backupDir), name: source.name,
+                                            level: source.level ?? 6, jobs: ProcessInfo.processInfo.activeProcessorCount,
+                                            timeZone: config.effectiveTimeZone,
+                                            encryption: try config.encryption(for: source).map { try EncryptionRecipients.resolve($0) })
                 result = try handler.backup(source, options: options, now: now)
             } catch {
                 throw DeployError(.backupPoint, "backup of \(source.name) failed: \(oneLine(error)); nothing was deployed")
             }
-            let report = Verifier.verify(result.artifact, deep: handler.backupPointChecksDeep)
+            // An encrypted backup point is checked without its key (header, size and SHA-256): the deploy host
+            // needs the identity only to restore it (--with-data).
+            let report = Verifier.verify(result.artifact, deep: handler.backupPointChecksDeep && !(result.manifest.encryption != nil))
             guard report.ok else {
                 throw DeployError(.backupPoint, "\(result.artifact.path) failed verification: \(report.problems.joined(separator: "; ")); nothing was deployed")
             }
@@ -83,7 +86,10 @@ public enum BackupPoint {
         }
         log("restore: \(artifact.source): \(artifact.path) → \(source.redactedTarget)")
         let handler = source.kind.handler
-        return try handler.restore(url, over: source)
+        // An encrypted backup point is decrypted with the identity $VAULTOPS_IDENTITY_FILE names.
+        return try ArtifactDecryption.withPlaintext(of: url, keys: try DecryptionKeys.load()) { plain in
+            try handler.restore(plain, over: source)
+        }
     }
 
     /// Bytes a new backup point is expected to need in `backup_dir`, from the newest artifacts of its sources.

@@ -125,10 +125,12 @@ public struct ParsedArtifact: Sendable, Hashable {
     public var isManifest: Bool
     /// The name ends in `.partial`: an unfinished write.
     public var isPartial: Bool
+    /// The artifact is encrypted: its name ends in `.age` after the kind's extension (`.sql.gz.age`).
+    public var encrypted = false
 
     /// The artifact's own file name, without `.manifest.json` or `.partial`.
     public var artifactFileName: String {
-        ArtifactName.fileName(source: source, kind: kind, stamp: stamp, counter: counter)
+        ArtifactName.fileName(source: source, kind: kind, stamp: stamp, counter: counter, encrypted: encrypted)
     }
 
     /// The instant the name stands for in `timeZone` (the zone the artifact was named in).
@@ -166,6 +168,8 @@ public enum ArtifactName {
     public static let partialSuffix = ".partial"
     /// The suffix of an artifact's manifest sidecar.
     public static let manifestSuffix = ".manifest.json"
+    /// The suffix of an encrypted artifact (age format around the gzip stream): `db_20250101.sql.gz.age`.
+    public static let encryptedSuffix = ".age"
 
     /// Checks a source name: not empty, only `[A-Za-z0-9._-]`, and not `.` or `..`.
     public static func validate(source: String) throws(ArtifactNameError) {
@@ -204,48 +208,54 @@ public enum ArtifactName {
         return cleaned
     }
 
-    /// The file name for `source`, `kind` and `stamp`: `<source>_<YYYYMMDD>[_<HHMMSS>[-N]].<ext>`.
-    public static func fileName(source: String, kind: ArtifactKind, stamp: ArtifactStamp, counter: Int? = nil) -> String {
+    /// The file name for `source`, `kind` and `stamp`: `<source>_<YYYYMMDD>[_<HHMMSS>[-N]].<ext>[.age]`.
+    public static func fileName(source: String, kind: ArtifactKind, stamp: ArtifactStamp, counter: Int? = nil,
+                                encrypted: Bool = false) -> String {
         var name = source + "_" + stamp.dateString
         if let time = stamp.timeString {
             name += "_" + time
             if let counter { name += "-" + String(counter) }
         }
-        return name + "." + kind.fileExtension
+        return name + "." + kind.fileExtension + (encrypted ? encryptedSuffix : "")
     }
 
     /// Picks a name for a new artifact made at `date` that does not clash with anything `exists` reports.
     ///
     /// The date name when free; otherwise `_<HHMMSS>` in `timeZone`; otherwise `_<HHMMSS>-2`, `-3`, ….
     /// A name counts as taken when the artifact, its manifest or a `.partial` of either exists, so a
-    /// crashed run's leftovers are never overwritten either.
+    /// crashed run's leftovers are never overwritten either; encrypted or not, so a stamp names one backup of a
+    /// source even on the day its encryption was switched on.
     public static func chooseName(source: String, kind: ArtifactKind, at date: Date, timeZone: TimeZone = .current,
-                                  exists: (String) throws -> Bool) throws -> String {
+                                  encrypted: Bool = false, exists: (String) throws -> Bool) throws -> String {
         try validate(source: source)
         func taken(_ name: String) throws -> Bool {
-            for candidate in [name, name + partialSuffix, name + manifestSuffix,
-                              name + manifestSuffix + partialSuffix] where try exists(candidate) {
-                return true
+            for artifact in [name, name + encryptedSuffix] {
+                for candidate in [artifact, artifact + partialSuffix, artifact + manifestSuffix,
+                                  artifact + manifestSuffix + partialSuffix] where try exists(candidate) {
+                    return true
+                }
             }
             return false
         }
+        func named(_ stamp: ArtifactStamp, _ counter: Int? = nil) -> String {
+            fileName(source: source, kind: kind, stamp: stamp, counter: counter)
+        }
+        let suffix = encrypted ? encryptedSuffix : ""
         let dayStamp = ArtifactStamp(date, timeZone: timeZone, withTime: false)
-        let dayName = fileName(source: source, kind: kind, stamp: dayStamp)
-        if try !taken(dayName) { return dayName }
+        if try !taken(named(dayStamp)) { return named(dayStamp) + suffix }
         let timeStamp = ArtifactStamp(date, timeZone: timeZone, withTime: true)
-        let timeName = fileName(source: source, kind: kind, stamp: timeStamp)
-        if try !taken(timeName) { return timeName }
+        if try !taken(named(timeStamp)) { return named(timeStamp) + suffix }
         for counter in 2...100_000 {
-            let name = fileName(source: source, kind: kind, stamp: timeStamp, counter: counter)
-            if try !taken(name) { return name }
+            let name = named(timeStamp, counter)
+            if try !taken(name) { return name + suffix }
         }
         throw ArtifactNameError(value: source, reason: "no free file name left for \(timeStamp)")
     }
 
     /// `chooseName` against the files in `directory`.
     public static func chooseName(source: String, kind: ArtifactKind, at date: Date, timeZone: TimeZone = .current,
-                                  in directory: URL) throws -> String {
-        try chooseName(source: source, kind: kind, at: date, timeZone: timeZone) { name in
+                                  encrypted: Bool = false, in directory: URL) throws -> String {
+        try chooseName(source: source, kind: kind, at: date, timeZone: timeZone, encrypted: encrypted) { name in
             // lstat, not stat: a dangling symlink still occupies the name.
             var st = stat()
             return lstat(directory.appendingPathComponent(name).path, &st) == 0
@@ -261,6 +271,8 @@ public enum ArtifactName {
         if isPartial { rest = rest.dropLast(partialSuffix.count) }
         let isManifest = rest.hasSuffix(manifestSuffix)
         if isManifest { rest = rest.dropLast(manifestSuffix.count) }
+        let encrypted = rest.hasSuffix(encryptedSuffix)
+        if encrypted { rest = rest.dropLast(encryptedSuffix.count) }
         guard let kind = ArtifactKind.allCases.first(where: { rest.hasSuffix("." + $0.fileExtension) }) else { return nil }
         rest = rest.dropLast(kind.fileExtension.count + 1)
 
@@ -295,7 +307,7 @@ public enum ArtifactName {
         let source = String(head)
         guard stamp.isValid, (try? validate(source: source)) != nil else { return nil }
         return ParsedArtifact(source: source, kind: kind, stamp: stamp, counter: counter,
-                              isManifest: isManifest, isPartial: isPartial)
+                              isManifest: isManifest, isPartial: isPartial, encrypted: encrypted)
     }
 
     private static func isAllowed(_ s: Unicode.Scalar) -> Bool {

@@ -23,6 +23,8 @@ public struct Config: Sendable, Equatable {
     /// Deploy stage commands are not substituted at load time (their `${VERSION}` belongs to the shell),
     /// so the deploy runner passes these to them in the environment, under the process's own.
     public var dotEnv: [String: String]
+    /// `encryption:` for every source that has none of its own; nil writes plain artifacts.
+    public var encryption: EncryptionConfig?
 
     public init(file: String, backupDir: String? = nil, timeZone: TimeZone? = nil, sources: [SourceConfig] = [],
                 oss: OSSConfig? = nil, retention: RetentionConfig? = nil, notify: NotifyConfig? = nil,
@@ -52,6 +54,9 @@ public struct Config: Sendable, Equatable {
 
     /// How long a `run` may hold the lock before a contender reports it as stuck: the longest source timeout.
     public var lockAlarmAfter: Duration { sources.map(\.effectiveTimeout).max() ?? SourceConfig.defaultTimeout }
+
+    /// The encryption of `source`'s artifacts: its own `encryption:`, else the global one, else nil (plain).
+    public func encryption(for source: SourceConfig) -> EncryptionConfig? { source.encryption ?? encryption }
 
     /// The source called `name`, if any.
     public func source(named name: String) -> SourceConfig? { sources.first { $0.name == name } }
@@ -107,6 +112,8 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     public var oneFileSystem = false
     /// `archive: false` (files sources with `mirror:`) — only the mirror runs, no tar is written.
     public var archive = true
+    /// `encryption:` — this source's recipients, replacing the global `encryption:` (see `Config.encryption(for:)`).
+    public var encryption: EncryptionConfig?
 
     /// The timeout of a source that names none: generous, but a stalled server never holds the lock for good.
     public static let defaultTimeout = Duration.seconds(6 * 3600)

@@ -5,7 +5,7 @@ import Yams
 extension Reader {
     func config(_ root: YAMLValue) throws(ConfigError) -> Config {
         let top = try mapping(root, allowed: ["backup_dir", "timezone", "sources", "oss", "retention", "notify",
-                                              "metrics", "deploy"])
+                                              "metrics", "deploy", "encryption"])
         var config = Config(file: file)
         if let v = top["backup_dir"] { config.backupDir = try path(v) }
         if let v = top["timezone"] {
@@ -29,6 +29,7 @@ extension Reader {
                 throw error(root, "missing required key 'backup_dir' (where the sources' backups are written)")
             }
         }
+        if let v = top["encryption"] { config.encryption = try encryption(v) }
         if let v = top["oss"] { config.oss = try oss(v) }
         if let v = top["retention"] { config.retention = try retention(v) }
         if let v = top["notify"] {

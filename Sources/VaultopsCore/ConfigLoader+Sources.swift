@@ -5,7 +5,8 @@ import Yams
 extension Reader {
     static let sourceKinds = ["postgres", "sqlite", "files"]
     static let sourceKeys = ["name"] + sourceKinds + ["level", "mirror", "allow_incomplete", "timeout", "drill", "schedule",
-                                                       "exclude", "one_file_system", "archive", "engine", "pg_dump"]
+                                                       "exclude", "one_file_system", "archive", "engine", "pg_dump",
+                                                       "encryption"]
 
     func source(_ item: YAMLValue) throws(ConfigError) -> SourceConfig {
         let f = try mapping(item, allowed: Self.sourceKeys)
@@ -44,6 +45,10 @@ extension Reader {
         if let v = f["schedule"] { config.schedule = try schedule(v) }
         try engineOptions(f, into: &config)
         try filesOptions(f, into: &config)
+        if let v = f["encryption"] {
+            if !config.archive { throw error(v, "'\(v.path)' encrypts the archive, but the source has 'archive: false'") }
+            config.encryption = try encryption(v)
+        }
         return config
     }
 
@@ -156,6 +161,19 @@ extension Reader {
         } catch let failure {
             throw error(at, "'\(v.path)': \(failure.message)")
         }
+    }
+
+    /// `encryption: { recipients: [age1…], recipients_file: PATH, passphrase_file: PATH }`, globally or per source.
+    func encryption(_ value: YAMLValue) throws(ConfigError) -> EncryptionConfig {
+        let f = try mapping(value, allowed: ["recipients", "recipients_file", "passphrase_file"])
+        var config = EncryptionConfig()
+        if let v = f["recipients"] {
+            config.recipients = try stringList(v).map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        config.recipientsFile = try f["recipients_file"].map { v throws(ConfigError) in try path(v) }
+        config.passphraseFile = try f["passphrase_file"].map { v throws(ConfigError) in try path(v) }
+        if let problem = config.problem { throw error(value, "'\(value.path)' \(problem)") }
+        return config
     }
 
     /// true/yes/on or false/no/off.

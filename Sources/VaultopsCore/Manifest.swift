@@ -41,6 +41,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var extra: [String: String]?
     /// Dumps: where each table's contents lie and where decompression may start, for partial restores.
     public var dumpIndex: DumpIndex?
+    /// How the artifact is encrypted, when it is: `size_bytes` and `sha256` are then those of the encrypted file,
+    /// so they are checked without the key.
+    public var encryption: ManifestEncryption?
 
     public init(kind: ArtifactKind, source: String, createdAt: Date, artifact: String, sizeBytes: Int64, sha256: String,
                 uncompressedBytes: Int64, durationSeconds: Double, serverVersion: String? = nil,
@@ -79,6 +82,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         case originalPath = "original_path"
         case extra
         case dumpIndex = "dump_index"
+        case encryption
     }
 
     public init(from decoder: any Decoder) throws {
@@ -103,6 +107,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         originalPath = try c.decodeIfPresent(String.self, forKey: .originalPath)
         extra = try c.decodeIfPresent([String: String].self, forKey: .extra)
         dumpIndex = try c.decodeIfPresent(DumpIndex.self, forKey: .dumpIndex)
+        encryption = try c.decodeIfPresent(ManifestEncryption.self, forKey: .encryption)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -123,6 +128,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         try c.encodeIfPresent(originalPath, forKey: .originalPath)
         try c.encodeIfPresent(extra, forKey: .extra)
         try c.encodeIfPresent(dumpIndex, forKey: .dumpIndex)
+        try c.encodeIfPresent(encryption, forKey: .encryption)
     }
 
     /// The stable JSON text of this manifest (sorted keys, pretty-printed, newline at the end).
@@ -241,6 +247,22 @@ public struct Manifest: Codable, Sendable, Equatable {
         if let date = formatter.date(from: text) { return date }
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.date(from: text)
+    }
+}
+
+/// What a manifest records of an encrypted artifact: the format and who can read it, never a secret.
+public struct ManifestEncryption: Codable, Sendable, Equatable {
+    /// The format around the gzip stream: `age-encryption.org/v1`.
+    public var format: String
+    /// The public keys the file key was wrapped for (`age1…`), or `passphrase (scrypt)`.
+    public var recipients: [String]
+
+    /// The age v1 format's name.
+    public static let ageV1 = "age-encryption.org/v1"
+
+    public init(format: String = ManifestEncryption.ageV1, recipients: [String]) {
+        self.format = format
+        self.recipients = recipients
     }
 }
 

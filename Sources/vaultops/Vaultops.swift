@@ -20,6 +20,7 @@ struct Vaultops: ParsableCommand {
             Migrate.self,
             Upload.self,
             Lifecycle.self,
+            Keygen.self,
             Download.self,
             Ls.self,
             Rm.self,

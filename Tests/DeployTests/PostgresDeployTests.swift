@@ -10,7 +10,7 @@ struct SchemaSetup {
     let config: URL
     let stateDir: URL
 
-    init(_ label: String, restoreOnRollback: String = "never", extraSQL: String = "") throws {
+    init(_ label: String, restoreOnRollback: String = "never", extraSQL: String = "", topLevel: String = "") throws {
         dir = try TempDir(label)
         database = try PostgresTestServer.freshDatabase(label)
         try PostgresTestServer.psql("""
@@ -26,6 +26,7 @@ struct SchemaSetup {
         try write("APP_DATABASE_URL=\(url)\n", to: dir.file(".env"))
         try write("""
             backup_dir: \(dir.file("backups").path)
+            \(topLevel)
             sources:
               - name: db
                 postgres: ${APP_DATABASE_URL}

@@ -226,7 +226,7 @@ struct ConfigTests {
             sources: [
             """, expected: "vaultops.yml:3: invalid YAML: did not find expected node content (while parsing a flow node at line 3)"),
         ErrorCase(label: "empty file", yaml: "", expected: "vaultops.yml:1: the config file is empty"),
-        ErrorCase(label: "top level is a list", yaml: "- a\n- b\n", expected: "vaultops.yml:1: '' should be a mapping of keys (backup_dir, timezone, sources, oss, retention, notify, metrics, deploy)"),
+        ErrorCase(label: "top level is a list", yaml: "- a\n- b\n", expected: "vaultops.yml:1: '' should be a mapping of keys (backup_dir, timezone, sources, oss, retention, notify, metrics, deploy, encryption)"),
         ErrorCase(label: "secret stays hidden in errors", yaml: """
             backup_dir: /b
             sources:

@@ -83,6 +83,8 @@ struct ExitCodeMappingTests {
         ("ArtifactError.verification", ArtifactError.verification(path: "p", reason: "x"), .verificationFailed),
         ("ArtifactError.unknownArtifact", ArtifactError.unknownArtifact(path: "p"), .usage),
         ("ArtifactError.refused", ArtifactError.refused(path: "p", reason: "x"), .failure),
+        ("ArtifactError.identity", ArtifactError.identity(path: "p", reason: "x"), .usage),
+        ("ArtifactError.encryptionSetting", ArtifactError.encryptionSetting("x"), .usage),
         ("ArtifactError.failed", ArtifactError.failed("x"), .failure),
         ("ArtifactLookupError", ArtifactLookupError("no such artifact x"), .usage),
         ("RestoreDeclined", RestoreDeclined(), .failure),

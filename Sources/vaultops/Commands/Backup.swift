@@ -25,17 +25,36 @@ struct BackupOutputOptions: ParsableArguments {
     @Option(name: .long, help: "Compression threads (default: the number of cores).")
     var jobs: Int?
 
+    @Option(name: .long, help: "Encrypt to this age recipient (age1…, from vaultops keygen or age-keygen); repeatable. The artifact ends in .age.")
+    var recipient: [String] = []
+
+    @Option(name: .customLong("recipients-file"), help: "Encrypt to the age1… recipients listed in this file (one per line).")
+    var recipientsFile: String?
+
+    @Option(name: .customLong("passphrase-file"), help: "Encrypt with the passphrase on this file's first line (never on the command line); not with --recipient.")
+    var passphraseFile: String?
+
     func validate() throws {
         guard (0...9).contains(level) else { throw ValidationError("--level must be between 0 and 9, got \(level)") }
         if let jobs, jobs < 1 || jobs > 256 { throw ValidationError("--jobs must be between 1 and 256, got \(jobs)") }
         if let name {
             do { try ArtifactName.validate(source: name) } catch { throw ValidationError("--name: \(error)") }
         }
+        if let problem = encryption?.problem { throw ValidationError("--recipient/--recipients-file/--passphrase-file: \(problem)") }
+    }
+
+    /// The encryption the command line asks for, or nil.
+    private var encryption: EncryptionConfig? {
+        guard !recipient.isEmpty || recipientsFile != nil || passphraseFile != nil else { return nil }
+        return EncryptionConfig(recipients: recipient, recipientsFile: recipientsFile, passphraseFile: passphraseFile)
     }
 
     var options: BackupOptions {
-        BackupOptions(outputDirectory: URL(fileURLWithPath: out), name: name, level: level,
-                      jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        get throws {
+            BackupOptions(outputDirectory: URL(fileURLWithPath: out), name: name, level: level,
+                          jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                          encryption: try encryption.map { try EncryptionRecipients.resolve($0) })
+        }
     }
 }
 
@@ -44,6 +63,7 @@ func printBackupResult(_ result: BackupResult) {
     let m = result.manifest
     var parts = [formatBytes(UInt64(m.sizeBytes)), String(format: "%.1f s", m.durationSeconds)]
     if let tables = m.tables { parts.append("\(tables.count) tables, \(tables.values.reduce(0, +)) rows") }
+    if let encryption = m.encryption { parts.append("encrypted for \(encryption.recipients.count) recipient\(encryption.recipients.count == 1 ? "" : "s")") }
     print("wrote \(result.artifact.path) (\(parts.joined(separator: ", ")))")
 }
 

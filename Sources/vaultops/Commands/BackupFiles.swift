@@ -39,7 +39,7 @@ struct BackupFiles: ParsableCommand {
     }
 
     func run() throws {
-        let result = try FilesBackup.run(directories: directories.map { URL(fileURLWithPath: $0) }, options: output.options,
+        let result = try FilesBackup.run(directories: directories.map { URL(fileURLWithPath: $0) }, options: try output.options,
                                          allowChanged: allowChanged, exclude: try ExcludeRules.parse(exclude),
                                          oneFileSystem: oneFileSystem)
         for warning in result.warnings { printError("vaultops: warning: \(warning)") }

@@ -47,7 +47,7 @@ struct BackupPostgres: ParsableCommand {
     }
 
     func run() throws {
-        let options = output.options
+        let options = try output.options
         let dump = DumpOptions(lockTimeout: lockTimeout, includeOwners: !noOwner, includePrivileges: !noPrivileges,
                                skipUnsupportedObjects: allowIncomplete)
         let result = try PostgresBackup.run(connection: url, options: options, dumpOptions: dump, engine: engine,

@@ -15,7 +15,7 @@ struct BackupSQLite: ParsableCommand {
     @OptionGroup var output: BackupOutputOptions
 
     func run() throws {
-        let result = try SQLiteBackup.run(path: URL(fileURLWithPath: path), options: output.options)
+        let result = try SQLiteBackup.run(path: URL(fileURLWithPath: path), options: try output.options)
         printBackupResult(result)
     }
 }

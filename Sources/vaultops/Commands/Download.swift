@@ -1,4 +1,5 @@
 import ArgumentParser
+import Artifacts
 import Foundation
 import Mirror
 import ObjectStorage
@@ -16,6 +17,9 @@ struct Download: ParsableCommand {
             DIR/<key below the prefix>, --jobs at a time; a file with the same size and CRC-64 is skipped. \
             Keys that would escape DIR ('..', absolute, empty components) are refused and reported, and \
             nothing is written outside DIR. Exit status 1 when anything failed or was refused.
+            --decrypt (one object): an encrypted artifact (.age) is decrypted with --identity (or \
+            --passphrase-file) and saved without its .age ending; every chunk is authenticated before the file \
+            appears. A missing or wrong identity is exit 2, a damaged file exit 3.
             """)
 
     @Argument(help: "The object oss://BUCKET/KEY, or a prefix oss://BUCKET/PREFIX/ to mirror.")
@@ -42,6 +46,11 @@ struct Download: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Mirroring a prefix: print a line for every file downloaded.")
     var verbose = false
 
+    @Flag(help: "One encrypted artifact (.age): save it decrypted, without the .age ending.")
+    var decrypt = false
+
+    @OptionGroup var identity: IdentityOptions
+
     @OptionGroup var config: ConfigOption
 
     mutating func run() throws {
@@ -63,17 +72,48 @@ struct Download: ParsableCommand {
             return
         }
         if dryRun { throw ValidationError("--dry-run applies to mirroring a prefix (oss://BUCKET/PREFIX/ DIR)") }
+        if decrypt {
+            try downloadDecrypted(location)
+            return
+        }
         let dest = try DownloadDestination.path(for: location, given: destination, force: force)
-        var settings = try config.settings()
-        settings.waitForRestore = wait
-        settings.limitDownload = limitDownload
-        settings.onRestoreStatus = OSSCommand.restoreStatusPrinter
-        let backend = try settings.bucketBackend(location)
+        let backend = try objectSettings().bucketBackend(location)
         let reporter = ProgressReporter(label: URL(fileURLWithPath: location.key).lastPathComponent, total: nil)
         let result = try backend.load(location.key, to: URL(fileURLWithPath: dest), progress: { done, total in reporter.update(done, total) })
         reporter.finish()
         var line = "downloaded \(location) -> \(dest) (\(TransferProgress.bytes(result.size)), crc64 \(result.crc64)"
         if result.resumedFrom > 0 { line += ", resumed at \(TransferProgress.bytes(result.resumedFrom))" }
         print(line + ")")
+    }
+
+    /// The storage settings for one object: the config's (and its .env), --limit-download, and --wait with its status lines.
+    private func objectSettings() throws -> OSSSettings {
+        var settings = try config.settings()
+        settings.waitForRestore = wait
+        settings.limitDownload = limitDownload
+        settings.onRestoreStatus = OSSCommand.restoreStatusPrinter
+        return settings
+    }
+
+    /// `--decrypt`: the object downloaded to a temporary file beside the destination, decrypted into place, the
+    /// encrypted download removed.
+    private func downloadDecrypted(_ location: OSSLocation) throws {
+        guard location.key.hasSuffix(ArtifactName.encryptedSuffix) else {
+            throw ValidationError("--decrypt needs an encrypted artifact (a key ending in \(ArtifactName.encryptedSuffix))")
+        }
+        guard let keys = try identity.keys() else {
+            throw ValidationError("--decrypt needs the identity that reads the artifact: --identity FILE (or $VAULTOPS_IDENTITY_FILE)")
+        }
+        let plainKey = OSSLocation(bucket: location.bucket, key: ArtifactFormat.innerName(of: location.key))
+        let dest = try DownloadDestination.path(for: plainKey, given: destination, force: force)
+        let encrypted = URL(fileURLWithPath: dest + ".download-\(UUID().uuidString.prefix(8))" + ArtifactName.encryptedSuffix)
+        defer { try? FileManager.default.removeItem(at: encrypted) }
+        let backend = try objectSettings().bucketBackend(location)
+        let reporter = ProgressReporter(label: URL(fileURLWithPath: location.key).lastPathComponent, total: nil)
+        let result = try backend.load(location.key, to: encrypted, progress: { done, total in reporter.update(done, total) })
+        reporter.finish()
+        if force { try? FileManager.default.removeItem(atPath: dest) }
+        try ArtifactDecryption.decrypt(encrypted, keys: keys, to: URL(fileURLWithPath: dest))
+        print("downloaded \(location) -> \(dest) (decrypted with \(keys.origin); \(TransferProgress.bytes(result.size)) encrypted, crc64 \(result.crc64))")
     }
 }

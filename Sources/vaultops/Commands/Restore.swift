@@ -52,10 +52,13 @@ struct Restore: ParsableCommand {
         is read whole. --path restores only the entries of a .tar.gz that a name or glob matches (a folder with \
         everything below it), under the rules above. --list shows a dump's objects (kind, byte range in the \
         decompressed script) or an archive's entries (as `tar tzf`).
+        .sql.gz.age, .db.gz.age, .tar.gz.age (encrypted): decrypted with --identity (or --passphrase-file) into a \
+        private temporary copy, every chunk authenticated and the file compared with its manifest before anything \
+        is restored; a missing or wrong identity is exit 2, a damaged file exit 3.
         """
     )
 
-    @Argument(help: "The artifact: a .sql.gz, .sql, .db.gz or .tar.gz file, its name in backup_dir or on OSS, a source name (its newest), or oss://BUCKET/KEY.")
+    @Argument(help: "The artifact: a .sql.gz, .sql, .db.gz or .tar.gz file (the .gz ones also encrypted, ending in .age), its name in backup_dir or on OSS, a source name (its newest), or oss://BUCKET/KEY.")
     var artifact: String
 
     @Option(help: "With a source name: its newest artifact made on or before this day (YYYY-MM-DD).")
@@ -105,6 +108,8 @@ struct Restore: ParsableCommand {
     @OptionGroup(title: "Part of an artifact")
     var part: RestorePartialOptions
 
+    @OptionGroup var identity: IdentityOptions
+
     func validate() throws {
         if clean && force { throw ValidationError("--clean and --force do not go together: choose one") }
         if let conflict = request.conflict { throw ValidationError(conflict) }
@@ -137,6 +142,11 @@ struct Restore: ParsableCommand {
         if part.list {
             for line in try ArtifactContents.list(URL(fileURLWithPath: artifact), note: { printError($0) }) { print(line) }
             return
+        }
+        var request = self.request
+        let (identityFile, passphraseFile) = (identity.identity, identity.passphraseFile)
+        // Read only when the artifact found is encrypted, so a stale VAULTOPS_IDENTITY_FILE stops no plain restore.
+        request.keys = { try DecryptionKeys.load(identityFile: identityFile, passphraseFile: passphraseFile) }
         }
         let loaded = try config.load()
         let confirmation = RestoreConfirmation(yes: yes, interactive: isatty(STDIN_FILENO) == 1) { plan in

@@ -12,6 +12,10 @@ struct Verify: ParsableCommand {
         header, the first tar header). --deep also integrity-checks SQLite snapshots, checks every tar entry \
         by the rules restore applies, and restores dumps into a scratch database (which needs --server or \
         DATABASE_URL; without one it is a usage error, exit 2). *.manifest.json arguments are skipped.
+        Encrypted artifacts (.age) are checked without a key: the age header, and the encrypted file's size and \
+        SHA-256 against the manifest. With --identity (or --passphrase-file) they are decrypted, every chunk \
+        authenticated, and the content checked as above; --deep needs the identity. A missing or wrong identity \
+        is exit 2 (when nothing failed verification).
         """
     )
 
@@ -23,6 +27,8 @@ struct Verify: ParsableCommand {
 
     @Option(help: "PostgreSQL server for --deep on dumps: a scratch database is created there and dropped (default: $DATABASE_URL).")
     var server: String?
+
+    @OptionGroup var identity: IdentityOptions
 
     func validate() throws {
         guard !artifacts.isEmpty else { throw ValidationError("name at least one artifact to verify") }
@@ -41,11 +47,16 @@ struct Verify: ParsableCommand {
            let dump = targets.first(where: { ArtifactFormat.of(fileName: URL(fileURLWithPath: $0).lastPathComponent)?.kind.handler.deepCheckNeedsServer == true }) {
             throw ValidationError("--deep restores a dump (\(dump)) into a scratch database: give a server with --server URL or DATABASE_URL")
         }
+        let keys = try identity.keys(for: targets)
         var failed = 0
+        var unopened = 0
         for path in targets {
-            let report = Verifier.verify(URL(fileURLWithPath: path), deep: deep, serverURL: serverURL)
+            let report = Verifier.verify(URL(fileURLWithPath: path), deep: deep, serverURL: serverURL, keys: keys)
             if report.ok {
                 print("ok     \(path): \(report.checks.joined(separator: "; "))")
+            } else if report.keyProblem {
+                unopened += 1
+                print("NO KEY \(path): \(report.problems.joined(separator: "; "))")
             } else {
                 failed += 1
                 print("FAILED \(path): \(report.problems.joined(separator: "; "))")
@@ -54,6 +65,10 @@ struct Verify: ParsableCommand {
         if failed > 0 {
             printError("vaultops: \(failed) of \(targets.count) artifacts failed verification")
             throw CommandExit(code: .verificationFailed)
+        }
+        if unopened > 0 {
+            printError("vaultops: \(unopened) of \(targets.count) encrypted artifacts could not be opened with the keys given")
+            throw CommandExit(code: .usage)
         }
     }
 }
