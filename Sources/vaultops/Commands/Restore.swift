@@ -147,7 +147,6 @@ struct Restore: ParsableCommand {
         let (identityFile, passphraseFile) = (identity.identity, identity.passphraseFile)
         // Read only when the artifact found is encrypted, so a stale VAULTOPS_IDENTITY_FILE stops no plain restore.
         request.keys = { try DecryptionKeys.load(identityFile: identityFile, passphraseFile: passphraseFile) }
-        }
         let loaded = try config.load()
         let confirmation = RestoreConfirmation(yes: yes, interactive: isatty(STDIN_FILENO) == 1) { plan in
             printError(plan.text)
