@@ -56,6 +56,9 @@ struct PartitionIndexTests {
             CREATE TABLE s11 PARTITION OF s1 FOR VALUES IN (1);
             ALTER INDEX s1_pkey RENAME TO s1_renamed_pkey;
             ALTER INDEX s11_pkey RENAME TO s11_renamed_pkey;
+            ALTER TABLE s REPLICA IDENTITY USING INDEX s_pkey;
+            ALTER TABLE s1 REPLICA IDENTITY USING INDEX s1_renamed_pkey;
+            ALTER TABLE s11 REPLICA IDENTITY USING INDEX s11_renamed_pkey;
             CREATE TABLE f (a integer REFERENCES s);
             INSERT INTO r VALUES (1, 1), (2, 11), (150, 150);
             INSERT INTO s VALUES (1);
