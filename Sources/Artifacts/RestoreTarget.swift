@@ -39,15 +39,14 @@ public enum RestoreConfirmationDecision: Sendable, Equatable {
 }
 
 extension RestoreTarget {
-    /// The target for an artifact of `kind`: `--to`, else for dumps `$DATABASE_URL`, else the config's `source` the
-    /// artifact was made from, else the kind's default (the manifest's path; a dump has none).
+    /// The target for an artifact of `kind`, in SPEC.md's order: `--to`, else the config's `source` the artifact was
+    /// made from, else for dumps `$DATABASE_URL`, else the kind's default (the manifest's path; a dump has none).
     ///
-    /// `$DATABASE_URL` comes before the config: a user who set it meant that database, and quietly preferring the
-    /// production source a config names would be the unsafe surprise.
+    /// A target taken from the config is confirmed before an existing one is touched (`decide`), so a script with
+    /// `$DATABASE_URL` set but no `--yes` is refused rather than sent to the config's database unasked.
     public static func choose(kind: ArtifactKind, explicit: String?, databaseURL: String?, source: SourceConfig?,
                               configFile: String?) -> RestoreTarget {
         if let explicit, !explicit.isEmpty { return RestoreTarget(target: explicit, origin: .option) }
-        if kind == .postgres, let databaseURL, !databaseURL.isEmpty { return RestoreTarget(target: databaseURL, origin: .databaseURL) }
         if let source, source.kind == kind {
             let origin = RestoreTargetOrigin.configSource(name: source.name, file: configFile ?? "the config")
             switch source.target {
@@ -57,6 +56,7 @@ extension RestoreTarget {
             case .files: break
             }
         }
+        if kind == .postgres, let databaseURL, !databaseURL.isEmpty { return RestoreTarget(target: databaseURL, origin: .databaseURL) }
         return RestoreTarget(target: nil, origin: .manifest)
     }
 

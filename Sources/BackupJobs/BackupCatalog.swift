@@ -26,6 +26,8 @@ public struct CatalogEntry: Sendable, Equatable {
     public var drilled: Bool
     /// A manifest was found beside it (locally, else on OSS).
     public var hasManifest: Bool
+    /// The OSS copy's storage class (`Standard`, `IA`, `Archive`, `ColdArchive`); nil without an OSS copy.
+    public var storageClass: String? = nil
 }
 
 /// What `backups` found: the artifacts, and the places that could not be listed.
@@ -34,13 +36,18 @@ public struct BackupCatalogReport: Sendable {
     /// Problems listing a place (OSS down, no keys), already redacted; the entries come from the others.
     public var problems: [String]
 
+    public init(entries: [CatalogEntry], problems: [String]) {
+        self.entries = entries
+        self.problems = problems
+    }
+
     /// The entries as a JSON array (keys sorted, times in UTC ISO 8601).
     public func json() -> String {
         let formatter = ISO8601DateFormatter()
         let rows: [[String: Any]] = entries.map { e in
             ["source": e.source, "kind": e.kind.rawValue, "name": e.name, "size": e.sizeBytes, "encrypted": e.encrypted,
              "where": e.place.rawValue, "verified": e.verified, "drilled": e.drilled, "manifest": e.hasManifest,
-             "time": e.time.map { formatter.string(from: $0) } ?? NSNull()]
+             "time": e.time.map { formatter.string(from: $0) } ?? NSNull(), "storage_class": e.storageClass ?? NSNull()]
         }
         let data = (try? JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
             ?? Data("[]".utf8)
@@ -52,7 +59,9 @@ public struct BackupCatalogReport: Sendable {
         let formatter = ISO8601DateFormatter()
         return entries.map { e in
             let states = [e.verified ? "verified" : nil, e.drilled ? "drilled" : nil, e.encrypted ? "encrypted" : nil,
-                          e.hasManifest ? nil : "no-manifest"].compactMap { $0 }.joined(separator: ",")
+                          e.hasManifest ? nil : "no-manifest",
+                          // Only the classes that cost a restore (or a minimum storage time) are worth a word.
+                          e.storageClass == "Standard" ? nil : e.storageClass].compactMap { $0 }.joined(separator: ",")
             let time = e.time.map { formatter.string(from: $0) } ?? "-"
             let size = ProgressReporter.formatBytes(e.sizeBytes)
             return "\(time)  \(String(repeating: " ", count: max(0, 10 - size.count)))\(size)  \(e.place.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))  "
@@ -115,6 +124,7 @@ public enum BackupCatalog {
     public static func merge(local: [StorageEntry], remote: [StorageEntry], status: RunStatus?, timeZone: TimeZone) -> [CatalogEntry] {
         let localNames = Set(local.map(\.name))
         let remoteNames = Set(remote.map(\.name))
+        let classes = Dictionary(remote.map { ($0.name, $0.storageClass) }, uniquingKeysWith: { first, _ in first })
         let records = verificationRecords(status)
         var seen: [String: CatalogEntry] = [:]
         for entry in local + remote {
@@ -129,7 +139,8 @@ public enum BackupCatalog {
                 time: listed.parsed.date(in: timeZone), sizeBytes: entry.size, encrypted: listed.encrypted,
                 place: inLocal && inRemote ? .both : inLocal ? .local : .oss,
                 verified: record?.verified ?? false, drilled: record?.drilled ?? false,
-                hasManifest: manifestNames.contains { localNames.contains($0) || remoteNames.contains($0) })
+                hasManifest: manifestNames.contains { localNames.contains($0) || remoteNames.contains($0) },
+                storageClass: classes[entry.name] ?? nil)
         }
         return seen.values.sorted { a, b in
             if a.source != b.source { return a.source < b.source }

@@ -67,7 +67,10 @@ struct ArtifactLookupTests {
     /// (kind, --to, $DATABASE_URL, the config's source) → target and origin.
     @Test(arguments: [
         (ArtifactKind.postgres, "postgresql://x/y", "postgresql://env/db", db, "postgresql://x/y", RestoreTargetOrigin.option),
-        (.postgres, nil, "postgresql://env/db", db, "postgresql://env/db", .databaseURL),
+        // SPEC.md: the configured source the artifact came from first, then $DATABASE_URL.
+        (.postgres, nil, "postgresql://env/db", db, "postgresql://app@h/mms", .configSource(name: "db", file: "/etc/v.yml")),
+        (.postgres, nil, "postgresql://env/db", nil, "postgresql://env/db", .databaseURL),
+        (.postgres, nil, "postgresql://env/db", mms, "postgresql://env/db", .databaseURL),
         (.postgres, nil, "", db, "postgresql://app@h/mms", .configSource(name: "db", file: "/etc/v.yml")),
         (.postgres, nil, nil, nil, nil, .manifest),
         (.postgres, nil, nil, mms, nil, .manifest),

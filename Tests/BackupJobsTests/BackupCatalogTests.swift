@@ -13,8 +13,10 @@ struct BackupCatalogTests {
     func merge() throws {
         let local = ["db_20250102.sql.gz", "db_20250102.sql.gz.manifest.json", "db_20250103.sql.gz", "mms_20250101.db.gz.age",
                      "mms_20250101.db.gz.partial", ".vaultops-status.json"].map { entry($0) }
-        let remote = ["db_20250101.sql.gz", "db_20250101.sql.gz.manifest.json", "db_20250102.sql.gz",
+        var remote = ["db_20250101.sql.gz", "db_20250101.sql.gz.manifest.json", "db_20250102.sql.gz",
                       "db_20250102.sql.gz.manifest.json"].map { entry($0) }
+        remote[0].storageClass = "Archive"
+        remote[2].storageClass = "Standard"
         var db = SourceStatus(name: "db", kind: "postgres", target: "t", backedUp: true, succeeded: true, artifact: "db_20250103.sql.gz",
                               sizeBytes: 10, sha256: nil, createdAt: nil, durationSeconds: 1, verified: true, verification: [],
                               upload: nil, error: nil,
@@ -31,6 +33,11 @@ struct BackupCatalogTests {
         #expect(entries.map(\.drilled) == [false, true, false, false])
         #expect(entries.map(\.hasManifest) == [true, true, false, false])
         #expect(entries.map(\.encrypted) == [false, false, false, true])
+        // The OSS copy's storage class (an Archive one must be restored before it can be read); nil when only local.
+        #expect(entries.map(\.storageClass) == ["Archive", "Standard", nil, nil])
+        let report = BackupCatalogReport(entries: entries, problems: [])
+        #expect(report.json().contains("\"storage_class\" : \"Archive\""))
+        #expect(report.text.split(separator: "\n")[0].hasSuffix("db_20250101.sql.gz  Archive"))
         #expect(entries[0].time == ISO8601DateFormatter().date(from: "2025-01-01T00:00:00Z"))
     }
 

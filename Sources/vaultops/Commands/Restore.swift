@@ -14,7 +14,7 @@ struct Restore: ParsableCommand {
         in its one transaction is checked as it streams in, and the transaction commits only after the last \
         byte checked out (else it is rolled back); with --clean or --force everything is checked before \
         anything runs.
-        .sql.gz/.sql: restored in one transaction into --to (default: $DATABASE_URL); a target that already \
+        .sql.gz/.sql: restored in one transaction into --to (default: the config's source, else $DATABASE_URL); a target that already \
         holds tables is refused unless --clean (drop what the dump creates first) or --force. Plain pg_dump \
         scripts work too. Only the target is ever touched: a script's CREATE/DROP/ALTER DATABASE and \\connect \
         are translated to it (with --create, the target gets the script's CREATE DATABASE options) or refused \
@@ -39,7 +39,7 @@ struct Restore: ParsableCommand {
         db --at 2025-01-01 the newest made on or before that day. The config is --config, else $VAULTOPS_CONFIG, \
         else ./vaultops.yml, else /etc/vaultops/vaultops.yml when present; the .env beside it is read. The target \
         defaults to the source the artifact was made from (the config's source of the name in its file name: its \
-        PostgreSQL URL, SQLite path or folder), after --to and, for dumps, $DATABASE_URL. Before touching a \
+        PostgreSQL URL, SQLite path or folder) after --to, then for dumps $DATABASE_URL. Before touching a \
         target that exists, restore prints what it will do and asks on a terminal (--yes skips the question). \
         Without a terminal and without --yes it goes ahead as always when you named the target (--to, \
         $DATABASE_URL) and refuses when the target would come from the config.
@@ -72,7 +72,7 @@ struct Restore: ParsableCommand {
 
     @OptionGroup var config: ConfigOption
 
-    @Option(help: "Where to restore: a PostgreSQL URL, a database path or a folder (default: $DATABASE_URL for dumps, else the config's source the artifact was made from, else the original path).")
+    @Option(help: "Where to restore: a PostgreSQL URL, a database path or a folder (default: the config's source the artifact was made from, else $DATABASE_URL for dumps, else the original path).")
     var to: String?
 
     @Flag(help: "oss://… in Archive/ColdArchive: wait for its restore (RestoreObject), then restore. Without it, vaultops requests the restore and exits with status 9.")
@@ -117,7 +117,7 @@ struct Restore: ParsableCommand {
         if part.isPartial && (clean || jobs > 1 || create) { throw ValidationError("--table and --schema restore in one transaction: no --clean, --create or --jobs") }
     }
 
-    /// The command line as a restore request (`--to`, else `$DATABASE_URL` for dumps).
+    /// The command line as a restore request (`--to`; `$DATABASE_URL` is the fallback for dumps).
     var request: RestoreRequest {
         var request = RestoreRequest(target: to, defaultDatabase: ProcessInfo.processInfo.environment["DATABASE_URL"])
         request.clean = clean
