@@ -240,6 +240,21 @@ GRANT USAGE ON LANGUAGE plpgsql TO vaultops_fixture_reader;
 GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text) TO vaultops_fixture_reader;
 REVOKE EXECUTE ON FUNCTION pg_catalog.md5(text) FROM PUBLIC;
 
+-- A partitioned partition with its own index and key names, and a leaf's renamed index: each is made alone, then
+-- attached to its parent's (the parent's made ON ONLY), so none is renamed by the server; a foreign key needs them all.
+CREATE TABLE app.samples (site text NOT NULL, day integer NOT NULL, v integer) PARTITION BY LIST (site);
+CREATE TABLE app.samples_here PARTITION OF app.samples FOR VALUES IN ('here') PARTITION BY RANGE (day);
+CREATE TABLE app.samples_here_1 PARTITION OF app.samples_here FOR VALUES FROM (0) TO (100);
+ALTER TABLE app.samples ADD PRIMARY KEY (site, day);
+CREATE INDEX samples_v ON app.samples (v);
+-- Renamed rather than made before ATTACH, so that PostgreSQL 18 names the NOT NULL constraints as a restore does.
+ALTER INDEX app.samples_here_pkey RENAME TO samples_here_own_key;
+ALTER INDEX app.samples_here_v_idx RENAME TO samples_here_own_v;
+ALTER INDEX app.samples_here_1_v_idx RENAME TO samples_here_1_own_v;
+CREATE TABLE app.sample_notes (site text, day integer, FOREIGN KEY (site, day) REFERENCES app.samples);
+INSERT INTO app.samples VALUES ('here', 1, 1);
+INSERT INTO app.sample_notes VALUES ('here', 1);
+
 -- Event triggers (last: after the privileges in a dump), none of which fires on the fixture's or a restore's DDL:
 -- one for a tag nothing creates, a disabled one and a replica-only one.
 CREATE FUNCTION app.note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN NULL; END $$;

@@ -119,7 +119,8 @@ struct Catalog {
             def += " NOT NULL"
         }
         let identityKind = try col.string("attidentity")
-        if !identityKind.isEmpty {
+        // A partition attached later takes its parent's identity (PostgreSQL 17+), and ATTACH refuses one that has its own.
+        if !identityKind.isEmpty && !attachedPartition {
             let options = identity["\(tableOid):\(try col.string("attnum"))"] ?? ""
             def += " GENERATED \(identityKind == "a" ? "ALWAYS" : "BY DEFAULT") AS IDENTITY"
             if !options.isEmpty { def += " (\n        \(options.replacingOccurrences(of: "\n", with: "\n        "))\n    )" }

@@ -315,17 +315,8 @@ enum CatalogQueries {
     /// restore into something different, so they are refused unless the caller accepts the loss.
     static let unsupportedObjects = """
         SELECT kind, name FROM (
-          -- A leaf partition's index (a key constraint's too) is made alone in its own tablespace and taken by the
-          -- parent's (PartitionIndexes); a partitioned partition's is made by the parent's, in the parent's.
-          SELECT 'partitioned partition''s index in a tablespace other than its parent''s' AS kind, \(qualified("n", "c.relname")) AS name
-          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          JOIN pg_catalog.pg_inherits h ON h.inhrelid = c.oid JOIN pg_catalog.pg_class pc ON pc.oid = h.inhparent
-          WHERE c.relkind = 'I' AND c.reltablespace <> pc.reltablespace
-            -- A constraint's index depends on it internally, so only extension members are left out.
-            AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
-          UNION ALL
           -- Subscriptions of this database, when only a superuser could read their connection strings (Subscriptions).
-          SELECT 'subscription', pg_catalog.quote_ident(o.subname) FROM pg_catalog.pg_subscription o
+          SELECT 'subscription' AS kind, pg_catalog.quote_ident(o.subname) AS name FROM pg_catalog.pg_subscription o
           WHERE o.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
             AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)
           UNION ALL

@@ -19,7 +19,8 @@ extension CatalogReader {
             guard let rel = relName(try row.oid("conrelid")) else { continue }
             let name = try row.string("name"), qname = try row.string("qname")
             var sql = SQLText.header(name: "\(rel.name) \(name)", type: "CONSTRAINT", schema: rel.schema, owner: rel.owner)
-            sql += "ALTER TABLE \(only(rel))\(rel.qname)\n    ADD CONSTRAINT \(qname) \(try row.string("def"));\n\n"
+            // ONLY on a partitioned table too: its partitions' keys are made alone and attached (PartitionIndexes).
+            sql += "ALTER TABLE ONLY \(rel.qname)\n    ADD CONSTRAINT \(qname) \(try row.string("def"));\n\n"
             if let index = try row.optionalString("replident_index") {
                 sql += "ALTER TABLE ONLY \(rel.qname) REPLICA IDENTITY USING INDEX \(index);\n\n"
             }
@@ -55,13 +56,9 @@ extension CatalogReader {
         for row in try c.query(CatalogQueries.indexes, [relArray]).rows {
             guard let rel = relName(try row.oid("indrelid")) else { continue }
             let name = try row.string("name")
-            var def = try row.string("def")
-            if try row.string("relkind") == "I" {
-                // A partitioned index created on the parent alone would leave the partitions unindexed;
-                // without ONLY it is created on every partition, as it was originally.
-                def = def.replacingOccurrences(of: " ON ONLY ", with: " ON ")
-            }
-            var sql = SQLText.header(name: name, type: "INDEX", schema: rel.schema, owner: rel.owner) + def + ";\n\n"
+            // A partitioned table's is made ON ONLY it (as pg_get_indexdef writes it); its partitions' are made alone
+            // and attached (PartitionIndexes), so that each keeps its own name and tablespace.
+            var sql = SQLText.header(name: name, type: "INDEX", schema: rel.schema, owner: rel.owner) + (try row.string("def")) + ";\n\n"
             if try row.bool("indisclustered") { sql += "ALTER TABLE \(rel.qname) CLUSTER ON \(pgQuoteIdent(name));\n\n" }
             sql += settings.indexStatistics[try row.oid("oid")] ?? ""
             if try row.bool("indisreplident") {

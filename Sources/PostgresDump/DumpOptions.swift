@@ -14,7 +14,7 @@ public struct DumpOptions: Sendable {
     /// Whether table contents (COPY blocks and sequence values) are written.
     public var includeData: Bool
     /// Whether to go on (with a warning in the script and in `DumpSummary.skipped`) when the database
-    /// has objects the dump cannot recreate (a partitioned partition's index outside its parent's tablespace, …).
+    /// has objects the dump cannot recreate (a subscription a non-superuser cannot read, …).
     ///
     /// Off by default: such a dump would restore into a different database, so the dump fails instead.
     /// `backup postgres --allow-incomplete` and `allow_incomplete: true` on a source turn it on.

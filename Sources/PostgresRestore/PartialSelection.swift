@@ -134,6 +134,7 @@ package enum PartialSelection {
         var sequences: [TableName] = []
         var indexes: [TableName] = []
         var constraints: [String] = []
+        var keyIndexes = Set<TableName>()
         let entries = contents.entries
         for table in tables {
             let forms = NameForms.qualified(table.schema, table.name)
@@ -141,13 +142,23 @@ package enum PartialSelection {
                 let text = e.text ?? ""
                 if tableNamedKinds.contains(e.kind), e.name == table.name || e.name.hasPrefix(table.name + " ") {
                     chosen.insert(i)
-                    if e.kind.hasSuffix("CONSTRAINT") { constraints.append(String(e.name.dropFirst(table.name.count + 1))) }
+                    if e.kind.hasSuffix("CONSTRAINT") {
+                        constraints.append(String(e.name.dropFirst(table.name.count + 1)))
+                        keyIndexes.insert(TableName(schema: table.schema, name: constraints[constraints.count - 1]))
+                    }
                 } else if e.kind == "INDEX", forms.contains(where: { text.contains(" ON \($0) ") || text.contains(" ON ONLY \($0) ") }) {
                     chosen.insert(i)
                     indexes.append(TableName(schema: table.schema, name: e.name))
                 } else if ownsSequence(e, forms: forms) {
                     sequences.append(TableName(schema: table.schema, name: e.name))
                 }
+            }
+        }
+        // A partition's index is attached to its parent's only when both come (a key's index is named as the key).
+        keyIndexes.formUnion(indexes)
+        for (i, e) in entries.enumerated() where e.kind == "INDEX ATTACH" {
+            if let (parent, child) = attachedIndexes(e.text ?? ""), keyIndexes.contains(parent), keyIndexes.contains(child) {
+                chosen.insert(i)
             }
         }
         // An identity column written inside CREATE TABLE (as vaultops' dumper does) names its sequence there.
@@ -179,6 +190,16 @@ package enum PartialSelection {
             }
         }
         return (chosen, sequences, indexes, constraints)
+    }
+
+    /// The parent and the partition `ALTER INDEX parent ATTACH PARTITION partition` names in `text`.
+    static func attachedIndexes(_ text: String) -> (TableName, TableName)? {
+        let t = StatementInfo.tokens(text)
+        guard t.count > 2, t[0].isWord("alter"), t[1].isWord("index"), let (parent, after) = StatementInfo.qualifiedName(t, at: 2),
+              after + 2 < t.count, t[after].isWord("attach"), t[after + 1].isWord("partition"),
+              let (child, _) = StatementInfo.qualifiedName(t, at: after + 2),
+              parent.parts.count == 2, child.parts.count == 2 else { return nil }
+        return (TableName(schema: parent.parts[0], name: parent.parts[1]), TableName(schema: child.parts[0], name: child.parts[1]))
     }
 
     /// The sequences `SEQUENCE NAME s.n` names in `text` (identity columns; one option per line, as dumps write).

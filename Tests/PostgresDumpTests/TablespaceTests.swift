@@ -41,8 +41,8 @@ struct TablespaceTests {
 
     /// A partition outside its parent's tablespace (PARTITION OF would put it in the parent's, whatever default_tablespace
     /// says) is created alone in its own and attached, as pg_dump does; so is a partition's index outside its parent
-    /// index's (a key constraint's too), which the parent's then takes as its partition. A partitioned partition's index
-    /// outside its parent index's is still refused by name.
+    /// index's (a key constraint's too), at any level of the tree, which is then attached to the parent's. On 17 and later
+    /// a partition created alone carries its parent's identity column.
     @Test(arguments: PostgresServers.all)
     func partitionsOutsideTheirParentsTablespaceRoundTrip(_ server: PostgresServer) throws {
         let dir = try TempDir("tablespace")
@@ -52,6 +52,13 @@ struct TablespaceTests {
             _ = try? server.psql("DROP TABLESPACE IF EXISTS \(ts)")
             withExtendedLifetime(dir) {}
         }
+        // PostgreSQL 17 gives a partitioned table's identity column to its partitions, so one created alone carries it.
+        let identity = server.major < 17 ? "" : """
+            CREATE TABLE g (id integer GENERATED ALWAYS AS IDENTITY, a integer) PARTITION BY RANGE (a) TABLESPACE \(ts);
+            CREATE TABLE g1 PARTITION OF g FOR VALUES FROM (0) TO (10) TABLESPACE pg_default;
+            CREATE TABLE g2 PARTITION OF g FOR VALUES FROM (10) TO (20);
+            INSERT INTO g (a) VALUES (1), (11);
+            """
         let script = try VersionedDump.expectRoundTrip("""
             CREATE TABLE p (a integer NOT NULL, b text DEFAULT 'x', c integer GENERATED ALWAYS AS (a * 2) STORED,
                             CONSTRAINT a_positive CHECK (a >= 0)) PARTITION BY RANGE (a) TABLESPACE \(ts);
@@ -72,25 +79,20 @@ struct TablespaceTests {
             CREATE TABLE r1 PARTITION OF r FOR VALUES FROM (0) TO (10);
             CREATE TABLE r2 PARTITION OF r FOR VALUES FROM (10) TO (20);
             ALTER INDEX r1_pkey SET TABLESPACE pg_default;
-            INSERT INTO p (a, b) VALUES (1, 'one'), (11, 'elf'), (21, 'tw');
-            INSERT INTO q VALUES (1, 1), (11, 11);
-            INSERT INTO r VALUES (1), (11);
-            """, on: server)
-        #expect(script.contains("ATTACH PARTITION public.p1 "), "p1 is created alone and attached")
-        #expect(!script.contains("ATTACH PARTITION public.p2 "), "p2 is in its parent's tablespace: PARTITION OF puts it there")
-
-        let db = try server.freshDatabase("tsrefuse")
-        defer { try? server.dropDatabase(db) }
-        try server.psql("""
-            CREATE TABLE s (a integer) PARTITION BY RANGE (a);
+            CREATE TABLE s (a integer PRIMARY KEY) PARTITION BY RANGE (a);
             CREATE TABLE s1 PARTITION OF s FOR VALUES FROM (0) TO (10) PARTITION BY RANGE (a);
             CREATE TABLE s11 PARTITION OF s1 FOR VALUES FROM (0) TO (5);
             CREATE INDEX s_a ON s (a);
             ALTER INDEX s1_a_idx SET TABLESPACE \(ts);
-            """, database: db)
-        let connection = try Connection(try server.url(database: db))
-        let summary = try PostgresDumper(connection: connection, options: DumpOptions(skipUnsupportedObjects: true)).dump(to: MemorySink())
-        #expect(summary.skipped.contains { $0.hasSuffix("public.s1_a_idx") }, "\(summary.skipped)")
-        #expect(summary.skipped.count == 1, "\(summary.skipped)")
+            ALTER INDEX s1_pkey SET TABLESPACE \(ts);
+            INSERT INTO p (a, b) VALUES (1, 'one'), (11, 'elf'), (21, 'tw');
+            INSERT INTO q VALUES (1, 1), (11, 11);
+            INSERT INTO r VALUES (1), (11);
+            INSERT INTO s VALUES (1);
+            \(identity)
+            """, on: server)
+        #expect(script.contains("ATTACH PARTITION public.p1 "), "p1 is created alone and attached")
+        #expect(!script.contains("ATTACH PARTITION public.p2 "), "p2 is in its parent's tablespace: PARTITION OF puts it there")
+        #expect(script.contains("ALTER INDEX public.s_a ATTACH PARTITION public.s1_a_idx;"))
     }
 }

@@ -145,6 +145,30 @@ struct PartialSelectionTests {
         #expect(text.contains("GRANT SELECT ON TABLE \"public\".\"t2\" TO PUBLIC;"))
     }
 
+    @Test("A partition's index (a key's too) is attached to its parent's when both tables come, else left alone")
+    func indexAttachments() throws {
+        func entry(_ name: String, _ kind: String, _ sql: String) -> String {
+            "--\n-- Name: \(name); Type: \(kind); Schema: public; Owner: o\n--\n\n\(sql)\n\n"
+        }
+        let script = "SET x = 1;\n\n"
+            + entry("p", "TABLE", "CREATE TABLE public.p (a integer NOT NULL) PARTITION BY RANGE (a);")
+            + entry("p1", "TABLE", "CREATE TABLE public.p1 (a integer NOT NULL);")
+            + entry("p1", "TABLE ATTACH", "ALTER TABLE ONLY public.p ATTACH PARTITION public.p1 FOR VALUES FROM (0) TO (10);")
+            + entry("p1 p1_own_pkey", "CONSTRAINT", "ALTER TABLE ONLY public.p1\n    ADD CONSTRAINT p1_own_pkey PRIMARY KEY (a);")
+            + entry("p p_pkey", "CONSTRAINT", "ALTER TABLE ONLY public.p\n    ADD CONSTRAINT p_pkey PRIMARY KEY (a);")
+            + entry("p_a", "INDEX", "CREATE INDEX p_a ON ONLY public.p USING btree (a);")
+            + entry("P1 a", "INDEX", "CREATE INDEX \"P1 a\" ON public.p1 USING btree (a);")
+            + entry("P1 a", "INDEX ATTACH", "ALTER INDEX public.p_a ATTACH PARTITION public.\"P1 a\";")
+            + entry("p1_own_pkey", "INDEX ATTACH", "ALTER INDEX public.p_pkey ATTACH PARTITION public.p1_own_pkey;")
+        let contents = try DumpContentsScanner.scan(BytesSource(script), name: "s", keepText: true)
+        let both = PartialRestoreRequest(tables: [TableName(schema: "public", name: "p"), TableName(schema: "public", name: "p1")])
+        let attached = Self.entries(try PartialSelection.plan(contents, request: both, existing: ["SCHEMA public"]))
+        #expect(attached.filter { $0.hasPrefix("INDEX ATTACH") } == ["INDEX ATTACH public.P1 a", "INDEX ATTACH public.p1_own_pkey"])
+        let one = PartialRestoreRequest(tables: [TableName(schema: "public", name: "p")])
+        let alone = Self.entries(try PartialSelection.plan(contents, request: one, existing: ["SCHEMA public"]))
+        #expect(!alone.contains { $0.hasPrefix("INDEX ATTACH") }, "\(alone)")
+    }
+
     @Test("--into-schema moves the tables and their sequences, creating the schema")
     func intoSchema() throws {
         let request = PartialRestoreRequest(tables: [TableName(schema: "app", name: "customers")], intoSchema: "restored")
