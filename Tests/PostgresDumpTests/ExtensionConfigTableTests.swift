@@ -14,7 +14,12 @@ import TestSupport
 struct ExtensionConfigTableTests {
     @Test(arguments: PostgresServers.all)
     func configurationRowsAndSequencesAreDumpedAsPgDumpDoes(_ server: PostgresServer) throws {
-        guard try server.psql("SELECT count(*) FROM pg_catalog.pg_available_extensions WHERE name = 'citext'") == "1" else { return }
+        guard try server.psql("SELECT count(*) FROM pg_catalog.pg_available_extensions WHERE name = 'citext'") == "1" else {
+            // Only pgserver's 16 ships without contrib (no extension to hang the table on); any other server lacking
+            // it is a CI set-up fault, not a reason to pass quietly.
+            #expect(server.major == 16, "\(server): no citext, so the extension configuration tables go untested here")
+            return
+        }
         let db = try server.freshDatabase("extcfg")
         defer { try? server.dropDatabase(db) }
         try server.psql("""
