@@ -27,6 +27,8 @@ public struct PartialRestoreSummary: Sendable {
     public var bytesRead: UInt64
     public var fileSize: UInt64
     public var usedIndex: Bool
+    /// Statements before the dump's first object (pg_dump -c's DROPs) left out: only session settings ran.
+    public var leftOutOfPrelude: [String] = []
 
     /// The lines `restore` prints.
     public var lines: [String] {
@@ -35,6 +37,10 @@ public struct PartialRestoreSummary: Sendable {
             return from == to ? "restored table \(from) (\(rows) rows)" : "restored table \(from) as \(to) (\(rows) rows)"
         }
         if !createdDependencies.isEmpty { lines.append("created what the tables need: \(createdDependencies.joined(separator: ", "))") }
+        if !leftOutOfPrelude.isEmpty {
+            lines.append("note: left out \(leftOutOfPrelude.count) statement(s) the dump runs before its first object "
+                         + "(such as \(leftOutOfPrelude[0])): a partial restore runs only the session settings there")
+        }
         let share = fileSize > 0 ? Double(bytesRead) / Double(fileSize) * 100 : 0
         lines.append("read \(bytesRead) of \(fileSize) bytes of the dump (\(String(format: "%.1f", share))%)"
                      + (usedIndex ? "" : "; no block index: the whole dump was read"))
@@ -92,7 +98,7 @@ public enum PartialDumpRestore {
         let summary = try ScriptRestorer(targetURL: targetURL, options: runOptions).restore(input)
         return PartialRestoreSummary(tables: Array(zip(plan.tables, plan.destinations)), createdDependencies: plan.createdDependencies,
                                      restore: summary, bytesRead: reader.counter.bytes, fileSize: fileSize(artifact),
-                                     usedIndex: indexed)
+                                     usedIndex: indexed, leftOutOfPrelude: plan.leftOutOfPrelude)
     }
 
     /// The manifest's index entries for a scanned script: its table contents.

@@ -226,4 +226,25 @@ struct PartialDumpRestoreCommandTests {
         let bad = try vaultops(["restore", d.ours.path, "--schema", "app", "--rename-to", "x", "--to", url])
         #expect(bad.status != 0 && bad.stderr.contains("--rename-to renames one table"))
     }
+
+    @Test("--table of a pg_dump -c file runs none of the DROPs it writes before its first object", arguments: [["--clean"], ["--clean", "--if-exists"]])
+    func cleanDumpDropsNothingElse(flags: [String]) throws {
+        let db = try PostgresTestServer.freshDatabase("partclean")
+        let url = try PostgresTestServer.url(database: db)
+        try PostgresTestServer.psql("""
+            CREATE TABLE public.a (id int PRIMARY KEY); INSERT INTO public.a SELECT generate_series(1, 3);
+            CREATE TABLE public.b (id int PRIMARY KEY, v text); INSERT INTO public.b SELECT g, 'v' || g FROM generate_series(1, 7) g;
+            """, database: db)
+        let dir = try TempDir("partclean")
+        let file = dir.file("clean.sql")
+        let r = try runProcess("pg_dump", flags + ["-f", file.path, "-d", url])
+        #expect(r.status == 0, "\(r.stderr)")
+        let beside = try vaultops(["restore", file.path, "--table", "public.a", "--rename-to", "a_old", "--to", url])
+        #expect(beside.status == 0, "\(beside.stderr)")
+        #expect(beside.stdout.contains("note: left out "))
+        #expect(try PostgresTestServer.psql("SELECT (SELECT count(*) FROM public.a) || ' ' || (SELECT count(*) FROM public.a_old) || ' ' || (SELECT count(*) FROM public.b)", database: db) == "3 3 7")
+        let replace = try vaultops(["restore", file.path, "--table", "public.a", "--force", "--to", url])
+        #expect(replace.status == 0, "\(replace.stderr)")
+        #expect(try PostgresTestServer.psql("SELECT (SELECT count(*) FROM public.a) || ' ' || (SELECT count(*) FROM public.b) || ' ' || (SELECT count(*) FROM pg_indexes WHERE indexname = 'b_pkey')", database: db) == "3 7 1")
+    }
 }
