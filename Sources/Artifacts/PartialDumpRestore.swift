@@ -74,7 +74,14 @@ public enum PartialDumpRestore {
         let tables = try PartialSelection.tables(contents, request: request)
         let candidates = PartialSelection.dependencyCandidates(contents, tables: tables)
         let existing = try existingObjects(candidates, targetURL: targetURL)
-        let plan = try PartialSelection.plan(contents, request: request, existing: existing)
+        var plan = try PartialSelection.plan(contents, request: request, existing: existing)
+        let replaced = try PartialTargetCheck.check(contents, plan: plan, request: request, force: options.force,
+                                                    connection: try Connection(targetURL))
+        if request.renameTo != nil || request.intoSchema != nil, !replaced.isEmpty {
+            // Beside the live table, under names that exist: --force replaces what has those names.
+            let drops = replaced.map { "DROP TABLE IF EXISTS \(quoteIdentifier($0.schema)).\(quoteIdentifier($0.name));\n" }
+            plan.pieces.insert(.text("\n" + drops.joined()), at: 1)
+        }
         var pieces: [() throws -> any ByteSource] = []
         for piece in plan.pieces {
             switch piece {
