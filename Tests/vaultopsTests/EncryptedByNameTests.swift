@@ -26,6 +26,14 @@ struct EncryptedByNameTests {
         #expect(copy.stderr.contains("public.work_orders_copy: created beside the live tables"), "\(copy.stderr)")
         #expect(try PostgresTestServer.psql("SELECT count(*) || ' ' || max(title) FROM work_orders_copy", database: host.database) == original)
 
+        // --list reads the plaintext, decrypted as a restore would; without the identity it refuses.
+        let file = host.dir.file("backups/\(name)").path
+        let listNoKey = try host.vaultops(["restore", file, "--list"])
+        #expect(listNoKey.status == 2 && listNoKey.stderr.contains("--identity"), "\(listNoKey.stdout)\(listNoKey.stderr)")
+        let list = try host.vaultops(["restore", file, "--list", "--identity", key.path])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("\tTABLE DATA\tpublic\twork_orders\t"), "\(list.stdout)")
+
         // The disk is lost: the encrypted artifact comes from OSS, is checked whole, and one table is put back.
         try FileManager.default.removeItem(at: host.dir.file("backups/\(name)"))
         try FileManager.default.removeItem(at: host.dir.file("backups/\(name).manifest.json"))
