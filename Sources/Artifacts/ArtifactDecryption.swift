@@ -148,9 +148,13 @@ public enum ArtifactDecryption {
 
 extension ArtifactDecryption {
     /// Decrypts the age file `artifact` into `destination` with `keys` (`download --decrypt`): written under a
-    /// temporary name and renamed into place only once every chunk authenticated.
-    public static func decrypt(_ artifact: URL, keys: DecryptionKeys, to destination: URL) throws {
-        let file = try AtomicFile(destination: destination)
+    /// temporary name and renamed into place only once every chunk authenticated. An existing `destination` is
+    /// refused, or with `replacing` replaced only then, so a wrong key or a damaged file leaves it as it was.
+    public static func decrypt(_ artifact: URL, keys: DecryptionKeys, to destination: URL, replacing: Bool = false) throws {
+        let target = replacing
+            ? destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).decrypt-\(UUID().uuidString.prefix(8))")
+            : destination
+        let file = try AtomicFile(destination: target)
         do {
             let reader = try AgeReader(source: try FileSource(path: artifact.path), identities: keys.identities)
             try reader.copy(to: file)
@@ -158,6 +162,11 @@ extension ArtifactDecryption {
         } catch {
             file.discard()
             throw refusal(error, path: artifact.path, keys: keys)
+        }
+        if replacing && rename(target.path, destination.path) != 0 {
+            let failure = ArchiveError.io(path: destination.path, operation: "rename", errno: errno)
+            try? FileManager.default.removeItem(at: target)
+            throw failure
         }
     }
 }

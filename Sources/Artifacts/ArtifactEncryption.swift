@@ -32,7 +32,9 @@ public struct EncryptionRecipients: Sendable {
         do {
             for (index, text) in config.recipients.enumerated() {
                 do { recipients.append(try X25519Recipient(text)) } catch {
-                    throw ArtifactError.encryptionSetting("recipient \(index + 1) ('\(text.prefix(80))') is not a valid age1… recipient: \(error)")
+                    // The parser's words could quote the text, and a pasted identity must never be shown.
+                    let why = EncryptionConfig.isSecret(text) ? "give its public key (age-keygen -y FILE)" : "\(error)"
+                    throw ArtifactError.encryptionSetting("recipient \(index + 1) \(EncryptionConfig.shown(text)) is not a valid age1… recipient: \(why)")
                 }
             }
             if let file = config.recipientsFile {

@@ -134,6 +134,12 @@ public struct OSSSettings: Sendable {
                 return try OSSConfiguration.fromEnvironment(variables, credentials: credentials, provider: nil)
             }
             // ossutil set up with the instance's RAM role ([AkService] ecsAk, or mode = EcsRamRole).
+            if alibabaSwitch("ALIBABA_CLOUD_ECS_METADATA_DISABLED") {
+                throw ObjectStorageError(.invalidConfiguration, """
+                    ~/.ossutilconfig uses the ECS RAM role '\(file.ecsRoleName!)' but ALIBABA_CLOUD_ECS_METADATA_DISABLED \
+                    turns the metadata service off: unset it, or give OSS keys another way
+                    """)
+            }
             return try OSSConfiguration.fromEnvironment(variables, credentials: OSSCredentials(accessKeyId: "", accessKeySecret: ""),
                                                         provider: ecsProvider(role: file.ecsRoleName!))
         }

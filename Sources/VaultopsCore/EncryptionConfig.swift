@@ -28,9 +28,25 @@ public struct EncryptionConfig: Sendable, Equatable {
             return "passphrase_file cannot be combined with recipients (age allows a passphrase only alone)"
         }
         if let bad = recipients.first(where: { !Self.looksLikeRecipient($0) }) {
-            return "'\(bad.prefix(80))' is not an age X25519 recipient (age1… of 62 characters, as age-keygen prints it)"
+            if Self.isSecret(bad) {
+                return "\(Self.shown(bad)) is given as a recipient: put its public key there (age-keygen -y FILE prints "
+                    + "the age1… recipient), and keep the identity off this host"
+            }
+            return "\(Self.shown(bad)) is not an age X25519 recipient (age1… of 62 characters, as age-keygen prints it)"
         }
         return nil
+    }
+
+    /// A recipient entry as an error may show it: quoted and cut to 80 characters, or, for an age identity (a
+    /// secret key pasted where its public key belongs), not at all.
+    public static func shown(_ text: String) -> String {
+        isSecret(text) ? "(an age identity, a secret key: not shown)" : "'\(text.prefix(80))'"
+    }
+
+    /// Whether `text` is an age identity (`AGE-SECRET-KEY-1…`, or a plugin's `AGE-PLUGIN-…`), in any case.
+    public static func isSecret(_ text: String) -> Bool {
+        let upper = text.trimmingCharacters(in: .whitespaces).uppercased()
+        return upper.hasPrefix("AGE-SECRET-KEY-") || upper.hasPrefix("AGE-PLUGIN-")
     }
 
     /// `age1` and 58 Bech32 characters (lowercase); an `AGE-SECRET-KEY-1…` is refused as not a recipient.

@@ -94,6 +94,12 @@ struct CredentialChainTests {
                                                  "VAULTOPS_ECS_METADATA_ENDPOINT": metadata])
         #expect(try settings.configuration().credentialsProvider?.source == "the ECS RAM role 'ossutil-role'")
         try Self.roundTrip(settings, label: "ossutilrole")
+        // ALIBABA_CLOUD_ECS_METADATA_DISABLED turns the metadata service off for ossutil's role too.
+        let off = OSSSettings(environment: ["HOME": home.path, "OSS_REGION": try OSSEmulator.env("VAULTOPS_TEST_OSS_REGION"),
+                                            "VAULTOPS_ECS_METADATA_ENDPOINT": metadata, "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"])
+        let refused = try #require(throws: ObjectStorageError.self) { try off.configuration() }
+        #expect(refused.description.contains("ALIBABA_CLOUD_ECS_METADATA_DISABLED") && refused.description.contains(".ossutilconfig"),
+                "\(refused)")
     }
 
     @Test("~/.ossutilconfig alone is enough: its keys and its endpoint reach the emulator")

@@ -37,7 +37,7 @@ struct EncryptionConfigTests {
     @Test("bad settings are configuration errors with their line", arguments: [
         ("encryption: {}\n", "names no one to encrypt to"),
         ("encryption:\n  recipients: [\(alice)]\n  passphrase_file: /p\n", "passphrase_file cannot be combined with recipients"),
-        ("encryption:\n  recipients: [AGE-SECRET-KEY-1QQQQ]\n", "is not an age X25519 recipient"),
+        ("encryption:\n  recipients: [AGE-SECRET-KEY-1QQQQ]\n", "is given as a recipient"),
         ("encryption:\n  recipients: [age1short]\n", "is not an age X25519 recipient"),
         ("encryption:\n  recipient: [\(alice)]\n", "recipient"),
         ("encryption:\n  recipients: []\n", "is an empty list"),
@@ -49,6 +49,21 @@ struct EncryptionConfigTests {
             guard let error = error as? ConfigError else { return false }
             return error.description.contains(message) && error.line != nil && error.failureKind == .usage
         }
+    }
+
+    /// An identity pasted where a recipient belongs: refused without echoing the secret key (74 characters, which a
+    /// longer excerpt would print whole into the terminal, the log and `run --dry-run`'s report).
+    @Test func secretKeyInRecipientsIsNeverEchoed() {
+        let secret = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"
+        #expect {
+            _ = try ConfigTests.parse("backup_dir: /b\nencryption:\n  recipients: [\(secret)]\n")
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("age identity") && !text.contains("GFPYYSJZ")
+        }
+        #expect(EncryptionConfig.shown(secret) == "(an age identity, a secret key: not shown)")
+        #expect(EncryptionConfig.shown("age-secret-key-1abc") == "(an age identity, a secret key: not shown)")
+        #expect(EncryptionConfig.shown("age1short") == "'age1short'")
     }
 
     @Test func encryptionOnAMirrorOnlySourceIsRefused() {

@@ -97,6 +97,19 @@ struct EncryptedRunTests {
         let plain = elsewhere.file(String(mmsName.dropLast(4)))
         #expect(try shell("gunzip -c '\(plain.path)' | head -c 15").stdout == "SQLite format 3")
         #expect(try artifacts(in: elsewhere.url).filter { $0.hasSuffix(".age") }.isEmpty)
+
+        // --force with the wrong identity leaves the file that is there; with the right one it is replaced.
+        try Data("the copy already here".utf8).write(to: plain)
+        let other = try makeIdentity(elsewhere, "other.txt")
+        let wrong = try vaultops(["download", "--decrypt", "--force", "--identity", other.path, "oss://\(bucket)/nightly/\(mmsName)", elsewhere.path],
+                                 environment: env)
+        #expect(wrong.status == 2, "\(wrong.stderr)")
+        #expect(try String(contentsOf: plain, encoding: .utf8) == "the copy already here")
+        let forced = try vaultops(["download", "--decrypt", "--force", "--identity", key.path, "oss://\(bucket)/nightly/\(mmsName)", elsewhere.path],
+                                  environment: env)
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try shell("gunzip -c '\(plain.path)' | head -c 15").stdout == "SQLite format 3")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).filter { $0.contains(".decrypt-") }.isEmpty)
     }
 }
 

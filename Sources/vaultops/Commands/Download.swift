@@ -112,8 +112,7 @@ struct Download: ParsableCommand {
         let reporter = ProgressReporter(label: URL(fileURLWithPath: location.key).lastPathComponent, total: nil)
         let result = try backend.load(location.key, to: encrypted, progress: { done, total in reporter.update(done, total) })
         reporter.finish()
-        if force { try? FileManager.default.removeItem(atPath: dest) }
-        try ArtifactDecryption.decrypt(encrypted, keys: keys, to: URL(fileURLWithPath: dest))
+        try ArtifactDecryption.decrypt(encrypted, keys: keys, to: URL(fileURLWithPath: dest), replacing: force)
         print("downloaded \(location) -> \(dest) (decrypted with \(keys.origin); \(TransferProgress.bytes(result.size)) encrypted, crc64 \(result.crc64))")
     }
 }
