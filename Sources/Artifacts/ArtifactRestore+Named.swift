@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import PostgresRestore
 import Storage
 import VaultopsCore
 
@@ -130,6 +131,9 @@ extension ArtifactRestore {
                 WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
                   AND n.nspname NOT LIKE 'pg\\_%'
                 """)[0, 0] ?? "0") ?? 0
+            if let partial = request.partial {
+                return (tables > 0, lines + (try partialState(partial, force: request.force, db: db)))
+            }
         } catch {
             // The restore itself reports the connection problem; until then, treat the database as in use.
             lines.append("  the database could not be checked now: \(Redacted.text(String(describing: error)))")
@@ -144,6 +148,34 @@ extension ArtifactRestore {
             lines.append("  it holds \(tables) table(s): refused without --clean or --force")
         }
         return (true, lines)
+    }
+
+    /// What `--table/--schema` will do to the target: which tables are replaced, which created beside.
+    private static func partialState(_ partial: PartialRestoreRequest, force: Bool, db: LibPQ.Connection) throws -> [String] {
+        let replacing = partial.renameTo == nil && partial.intoSchema == nil
+        let destinations = partial.tables.map { table in
+            if let name = partial.renameTo { return TableName(schema: table.schema, name: name) }
+            return TableName(schema: partial.intoSchema ?? table.schema, name: table.name)
+        }
+        let existing = try destinations.filter { try PartialTargetCheck.exists($0, connection: db) }
+        let absent = destinations.filter { !existing.contains($0) }
+        let refusal = force ? "(--force)" : "(refused without --force)"
+        var lines: [String] = []
+        if !existing.isEmpty {
+            lines.append("  replaces \(existing.map(\.description).joined(separator: ", ")): dropped and restored from the dump \(refusal)")
+        }
+        if !absent.isEmpty {
+            let how = replacing ? "created from the dump" : "created beside the live tables"
+            lines.append("  \(absent.map(\.description).joined(separator: ", ")): \(how)")
+        }
+        for schema in partial.schemas {
+            let place = partial.intoSchema.map { "into schema \($0), " } ?? ""
+            let what = partial.intoSchema == nil ? "those the target has are dropped and restored \(refusal), the others created"
+                                                 : "those it has there already are replaced \(refusal)"
+            lines.append("  every table of schema \(schema) in the dump: \(place)\(what)")
+        }
+        lines.append("  only these tables (and the types, sequences and functions they need, when missing); everything else stays as it is")
+        return lines
     }
 
     private static func fileState(_ path: String?, kind: ArtifactKind, request: RestoreRequest, lines: [String]) -> (Bool, [String]) {

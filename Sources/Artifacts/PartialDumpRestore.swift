@@ -27,6 +27,8 @@ public struct PartialRestoreSummary: Sendable {
     public var bytesRead: UInt64
     public var fileSize: UInt64
     public var usedIndex: Bool
+    /// Statements before the dump's first object (pg_dump -c's DROPs) left out: only session settings ran.
+    public var leftOutOfPrelude: [String] = []
 
     /// The lines `restore` prints.
     public var lines: [String] {
@@ -35,6 +37,10 @@ public struct PartialRestoreSummary: Sendable {
             return from == to ? "restored table \(from) (\(rows) rows)" : "restored table \(from) as \(to) (\(rows) rows)"
         }
         if !createdDependencies.isEmpty { lines.append("created what the tables need: \(createdDependencies.joined(separator: ", "))") }
+        if !leftOutOfPrelude.isEmpty {
+            lines.append("note: left out \(leftOutOfPrelude.count) statement(s) the dump runs before its first object "
+                         + "(such as \(leftOutOfPrelude[0])): a partial restore runs only the session settings there")
+        }
         let share = fileSize > 0 ? Double(bytesRead) / Double(fileSize) * 100 : 0
         lines.append("read \(bytesRead) of \(fileSize) bytes of the dump (\(String(format: "%.1f", share))%)"
                      + (usedIndex ? "" : "; no block index: the whole dump was read"))
@@ -68,7 +74,14 @@ public enum PartialDumpRestore {
         let tables = try PartialSelection.tables(contents, request: request)
         let candidates = PartialSelection.dependencyCandidates(contents, tables: tables)
         let existing = try existingObjects(candidates, targetURL: targetURL)
-        let plan = try PartialSelection.plan(contents, request: request, existing: existing)
+        var plan = try PartialSelection.plan(contents, request: request, existing: existing)
+        let replaced = try PartialTargetCheck.check(contents, plan: plan, request: request, force: options.force,
+                                                    connection: try Connection(targetURL))
+        if request.renameTo != nil || request.intoSchema != nil, !replaced.isEmpty {
+            // Beside the live table, under names that exist: --force replaces what has those names.
+            let drops = replaced.map { "DROP TABLE IF EXISTS \(quoteIdentifier($0.schema)).\(quoteIdentifier($0.name));\n" }
+            plan.pieces.insert(.text("\n" + drops.joined()), at: 1)
+        }
         var pieces: [() throws -> any ByteSource] = []
         for piece in plan.pieces {
             switch piece {
@@ -92,7 +105,7 @@ public enum PartialDumpRestore {
         let summary = try ScriptRestorer(targetURL: targetURL, options: runOptions).restore(input)
         return PartialRestoreSummary(tables: Array(zip(plan.tables, plan.destinations)), createdDependencies: plan.createdDependencies,
                                      restore: summary, bytesRead: reader.counter.bytes, fileSize: fileSize(artifact),
-                                     usedIndex: indexed)
+                                     usedIndex: indexed, leftOutOfPrelude: plan.leftOutOfPrelude)
     }
 
     /// The manifest's index entries for a scanned script: its table contents.

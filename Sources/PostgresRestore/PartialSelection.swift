@@ -85,6 +85,8 @@ package struct PartialPlan: Equatable, Sendable {
     package var destinations: [TableName]
     /// Objects the tables need that the target lacked and the restore creates (`TYPE public.mood`, …).
     package var createdDependencies: [String]
+    /// Statements of the dump's prelude the plan leaves out (their first lines): all but session settings.
+    package var leftOutOfPrelude: [String] = []
     /// The data ranges the restore reads from the dump.
     package var dataRanges: [Range<UInt64>] {
         pieces.compactMap { if case .data(let entry, _) = $0 { entry.range } else { nil } }
@@ -323,7 +325,9 @@ package enum PartialSelection {
             }
         }
         let created = missing.map(key)
-        var pieces: [PartialPiece] = [.text(contents.prelude.text ?? "")]
+        // pg_dump -c writes every DROP before the first header: of the prelude, only the session settings run.
+        let prelude = sessionPrelude(contents.prelude.text ?? "")
+        var pieces: [PartialPiece] = [.text(prelude.kept)]
         if let schema = request.intoSchema {
             pieces.append(.text("\nCREATE SCHEMA IF NOT EXISTS \(quoteIdentifier(schema));\n"))
         } else if request.renameTo == nil {
@@ -355,6 +359,33 @@ package enum PartialSelection {
             sent.merge(settings) { $1 }
         }
         pieces.append(.text(contents.footer?.text ?? ""))
-        return PartialPlan(pieces: pieces, tables: tables, destinations: tables.map(renames.destination), createdDependencies: created)
+        return PartialPlan(pieces: pieces, tables: tables, destinations: tables.map(renames.destination), createdDependencies: created,
+                           leftOutOfPrelude: prelude.leftOut)
+    }
+
+    /// The session settings of a dump's prelude (`SET …`, `SELECT pg_catalog.set_config(…)`, psql meta-commands,
+    /// comments), and the first lines of the other statements, which a partial restore leaves out.
+    package static func sessionPrelude(_ text: String) -> (kept: String, leftOut: [String]) {
+        var kept = ""
+        var leftOut: [String] = []
+        var inStatement = false
+        var keeping = true
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if !inStatement {
+                if trimmed.isEmpty || trimmed.hasPrefix("--") {
+                    kept += line + "\n"
+                    continue
+                }
+                keeping = trimmed.hasPrefix("SET ") || trimmed.hasPrefix("SELECT pg_catalog.set_config(") || trimmed.hasPrefix("\\")
+                if !keeping { leftOut.append(String(trimmed)) }
+                inStatement = !trimmed.hasPrefix("\\") && !trimmed.hasSuffix(";")
+            } else if trimmed.hasSuffix(";") {
+                inStatement = false
+            }
+            if keeping { kept += line + "\n" }
+        }
+        if !text.hasSuffix("\n"), kept.hasSuffix("\n") { kept.removeLast() }
+        return (kept, leftOut)
     }
 }

@@ -54,8 +54,10 @@ struct PartialDumpRestoreTests {
         return comparablePgDumpOutput(r.stdout)
     }
 
-    static func restore(_ artifact: URL, into db: String, _ request: PartialRestoreRequest) throws -> PartialRestoreSummary {
-        try PartialDumpRestore.restore(artifact, targetURL: try PostgresTestServer.url(database: db), request: request, options: RestoreOptions())
+    static func restore(_ artifact: URL, into db: String, _ request: PartialRestoreRequest, force: Bool = false) throws -> PartialRestoreSummary {
+        var options = RestoreOptions()
+        options.force = force
+        return try PartialDumpRestore.restore(artifact, targetURL: try PostgresTestServer.url(database: db), request: request, options: options)
     }
 
     static let notes = PartialRestoreRequest(tables: [TableName(schema: "public", name: "notes")])
@@ -102,7 +104,10 @@ struct PartialDumpRestoreTests {
     func replaceFromOurDump() throws {
         let d = try Self.dumps.get()
         let db = try Self.target(from: d.ours, "DELETE FROM public.notes WHERE id % 2 = 0; UPDATE public.notes SET body = 'x' || id; DROP INDEX public.notes_body; REVOKE ALL ON public.notes FROM PUBLIC;")
-        let summary = try Self.restore(d.ours, into: db, Self.notes)
+        // Replacing a live table needs --force (issue 22: the usual refusals stay), and without it nothing changes.
+        #expect(throws: RestoreRequestError.self) { try Self.restore(d.ours, into: db, Self.notes) }
+        #expect(try PostgresTestServer.psql("SELECT count(*) FROM public.notes", database: db) == "2500")
+        let summary = try Self.restore(d.ours, into: db, Self.notes, force: true)
         #expect(summary.usedIndex)
         #expect(summary.restore.rowsPerTable["public.notes"] == 5000)
         #expect(try Self.dumpOf("public.notes", in: db, "--schema-only") == Self.dumpOf("public.notes", in: d.source, "--schema-only"))
@@ -174,9 +179,53 @@ struct PartialDumpRestoreTests {
         let d = try Self.dumps.get()
         let db = try Self.target(from: d.ours, "DELETE FROM app.orders WHERE id > 1")
         #expect(throws: (any Error).self) {
-            try Self.restore(d.ours, into: db, PartialRestoreRequest(tables: [TableName(schema: "app", name: "customers")]))
+            try Self.restore(d.ours, into: db, PartialRestoreRequest(tables: [TableName(schema: "app", name: "customers")]), force: true)
         }
         #expect(try PostgresTestServer.psql("SELECT count(*) FROM app.orders", database: db) == "1")
+    }
+
+    @Test("--rename-to onto a name the target has is refused without --force and replaces it with --force")
+    func renameOntoExisting() throws {
+        let d = try Self.dumps.get()
+        let db = try Self.target(from: d.ours, "CREATE TABLE public.notes_old (x int); INSERT INTO public.notes_old VALUES (1);")
+        let request = PartialRestoreRequest(tables: [TableName(schema: "public", name: "notes")], renameTo: "notes_old")
+        let refused = #expect(throws: RestoreRequestError.self) { try Self.restore(d.ours, into: db, request) }
+        #expect(refused?.message.contains("public.notes_old") == true)
+        #expect(try PostgresTestServer.psql("SELECT count(*) FROM public.notes_old", database: db) == "1")
+        _ = try Self.restore(d.ours, into: db, request, force: true)
+        #expect(try PostgresTestServer.psql("SELECT count(*) FROM public.notes_old", database: db) == "5000")
+    }
+
+    @Test("--table on a partitioned table without all its partitions is refused and changes nothing; with them it works")
+    func partitionedTable() throws {
+        let src = try PostgresTestServer.freshDatabase("partpart")
+        try PostgresTestServer.psql("""
+            CREATE TABLE public.m (id int, k int) PARTITION BY RANGE (k);
+            CREATE TABLE public.m1 PARTITION OF public.m FOR VALUES FROM (0) TO (10);
+            CREATE TABLE public.m2 PARTITION OF public.m FOR VALUES FROM (10) TO (20) PARTITION BY RANGE (k);
+            CREATE TABLE public.m2a PARTITION OF public.m2 FOR VALUES FROM (10) TO (15);
+            CREATE TABLE public.m2b PARTITION OF public.m2 FOR VALUES FROM (15) TO (20);
+            INSERT INTO public.m SELECT g, g % 20 FROM generate_series(1, 40) g;
+            """, database: src)
+        let dir = try TempDir("partpart")
+        let file = dir.file("m.sql")
+        let r = try runProcess("pg_dump", ["-f", file.path, "-d", try PostgresTestServer.url(database: src)])
+        #expect(r.status == 0, "\(r.stderr)")
+        try PostgresTestServer.psql("DELETE FROM public.m WHERE k < 5", database: src)
+        let counts = "SELECT (SELECT count(*) FROM public.m) || ' ' || (SELECT count(*) FROM public.m1) || ' ' || (SELECT count(*) FROM public.m2b)"
+        let before = try PostgresTestServer.psql(counts, database: src)
+        for tables in [["m"], ["m", "m1", "m2"], ["m2"]] {
+            let request = PartialRestoreRequest(tables: tables.map { TableName(schema: "public", name: $0) })
+            let refused = #expect(throws: RestoreRequestError.self) { try Self.restore(file, into: src, request, force: true) }
+            #expect(refused?.message.contains("m2a") == true && refused?.message.contains("--schema") == true, "\(String(describing: refused))")
+            #expect(try PostgresTestServer.psql(counts, database: src) == before)
+        }
+        let all = PartialRestoreRequest(tables: ["m", "m1", "m2", "m2a", "m2b"].map { TableName(schema: "public", name: $0) })
+        _ = try Self.restore(file, into: src, all, force: true)
+        #expect(try PostgresTestServer.psql(counts, database: src) == "40 20 10")
+        // Into a database without the table the dump's partitions count too.
+        let empty = try PostgresTestServer.freshDatabase("partpart2")
+        #expect(throws: RestoreRequestError.self) { try Self.restore(file, into: empty, PartialRestoreRequest(tables: [TableName(schema: "public", name: "m")])) }
     }
 
     @Test("--list shows every object with its kind and byte range, for both kinds of dump")
@@ -225,5 +274,26 @@ struct PartialDumpRestoreCommandTests {
         #expect(list.stdout.contains("\tTABLE DATA\tpublic\tnotes\t"))
         let bad = try vaultops(["restore", d.ours.path, "--schema", "app", "--rename-to", "x", "--to", url])
         #expect(bad.status != 0 && bad.stderr.contains("--rename-to renames one table"))
+    }
+
+    @Test("--table of a pg_dump -c file runs none of the DROPs it writes before its first object", arguments: [["--clean"], ["--clean", "--if-exists"]])
+    func cleanDumpDropsNothingElse(flags: [String]) throws {
+        let db = try PostgresTestServer.freshDatabase("partclean")
+        let url = try PostgresTestServer.url(database: db)
+        try PostgresTestServer.psql("""
+            CREATE TABLE public.a (id int PRIMARY KEY); INSERT INTO public.a SELECT generate_series(1, 3);
+            CREATE TABLE public.b (id int PRIMARY KEY, v text); INSERT INTO public.b SELECT g, 'v' || g FROM generate_series(1, 7) g;
+            """, database: db)
+        let dir = try TempDir("partclean")
+        let file = dir.file("clean.sql")
+        let r = try runProcess("pg_dump", flags + ["-f", file.path, "-d", url])
+        #expect(r.status == 0, "\(r.stderr)")
+        let beside = try vaultops(["restore", file.path, "--table", "public.a", "--rename-to", "a_old", "--to", url])
+        #expect(beside.status == 0, "\(beside.stderr)")
+        #expect(beside.stdout.contains("note: left out "))
+        #expect(try PostgresTestServer.psql("SELECT (SELECT count(*) FROM public.a) || ' ' || (SELECT count(*) FROM public.a_old) || ' ' || (SELECT count(*) FROM public.b)", database: db) == "3 3 7")
+        let replace = try vaultops(["restore", file.path, "--table", "public.a", "--force", "--to", url])
+        #expect(replace.status == 0, "\(replace.stderr)")
+        #expect(try PostgresTestServer.psql("SELECT (SELECT count(*) FROM public.a) || ' ' || (SELECT count(*) FROM public.b) || ' ' || (SELECT count(*) FROM pg_indexes WHERE indexname = 'b_pkey')", database: db) == "3 7 1")
     }
 }

@@ -29,6 +29,25 @@ struct PartialSelectionTests {
         #expect(TableName(parsing: text) == expected)
     }
 
+    @Test("Of a pg_dump -c prelude only the session settings run: its DROPs of every object are left out")
+    func cleanPreludeLeftOut() throws {
+        let prelude = """
+            SET statement_timeout = 0;
+            SELECT pg_catalog.set_config('search_path', '', false);
+            \\restrict abc
+            SET row_security = off;
+
+            ALTER TABLE ONLY public.b DROP CONSTRAINT b_pkey;
+            DROP TABLE IF EXISTS public.b;
+            DROP TABLE public.a;
+
+            """
+        let (kept, leftOut) = PartialSelection.sessionPrelude(prelude)
+        #expect(kept.contains("SET statement_timeout = 0;") && kept.contains("set_config('search_path'") && kept.contains("\\restrict abc"))
+        #expect(!kept.contains("DROP"))
+        #expect(leftOut == ["ALTER TABLE ONLY public.b DROP CONSTRAINT b_pkey;", "DROP TABLE IF EXISTS public.b;", "DROP TABLE public.a;"])
+    }
+
     @Test("Names that are not tables", arguments: ["a.b.c", "", "app.", "\"open"])
     func badNames(text: String) {
         #expect(TableName(parsing: text) == nil)

@@ -139,14 +139,15 @@ struct Restore: ParsableCommand {
     }
 
     func run() throws {
+        let (identityFile, passphraseFile) = (identity.identity, identity.passphraseFile)
+        // Read only when the artifact found is encrypted, so a stale VAULTOPS_IDENTITY_FILE stops no plain restore.
+        let keys: @Sendable () throws -> DecryptionKeys? = { try DecryptionKeys.load(identityFile: identityFile, passphraseFile: passphraseFile) }
         if part.list {
-            for line in try ArtifactContents.list(URL(fileURLWithPath: artifact), note: { printError($0) }) { print(line) }
+            for line in try ArtifactContents.list(URL(fileURLWithPath: artifact), keys: keys, note: { printError($0) }) { print(line) }
             return
         }
         var request = self.request
-        let (identityFile, passphraseFile) = (identity.identity, identity.passphraseFile)
-        // Read only when the artifact found is encrypted, so a stale VAULTOPS_IDENTITY_FILE stops no plain restore.
-        request.keys = { try DecryptionKeys.load(identityFile: identityFile, passphraseFile: passphraseFile) }
+        request.keys = keys
         let loaded = try config.load()
         let confirmation = RestoreConfirmation(yes: yes, interactive: isatty(STDIN_FILENO) == 1) { plan in
             printError(plan.text)

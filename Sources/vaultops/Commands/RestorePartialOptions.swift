@@ -4,7 +4,7 @@ import Foundation
 
 /// `restore`'s options for restoring part of an artifact: some tables of a dump, some entries of a folder archive.
 struct RestorePartialOptions: ParsableArguments {
-    @Option(name: .customLong("table"), help: ArgumentHelp("PostgreSQL: restore only this table (schema.name; repeatable): definition, data, indexes, constraints, triggers, grants, and the types, sequences and functions it needs when the target lacks them. Replaces the live table unless --rename-to or --into-schema.", valueName: "schema.name"))
+    @Option(name: .customLong("table"), help: ArgumentHelp("PostgreSQL: restore only this table (schema.name; repeatable): definition, data, indexes, constraints, triggers, grants, and the types, sequences and functions it needs when the target lacks them. Replaces the live table (only with --force; a partitioned one only with all its partitions) unless --rename-to or --into-schema.", valueName: "schema.name"))
     var tables: [String] = []
 
     @Option(name: .customLong("schema"), help: ArgumentHelp("PostgreSQL: restore every table of this schema (repeatable).", valueName: "schema"))
