@@ -310,7 +310,7 @@ public enum ArtifactName {
                               isManifest: isManifest, isPartial: isPartial, encrypted: encrypted)
     }
 
-    private static func isAllowed(_ s: Unicode.Scalar) -> Bool {
+    static func isAllowed(_ s: Unicode.Scalar) -> Bool {
         switch s {
         case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-": true
         default: false

@@ -115,6 +115,12 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     /// `encryption:` — this source's recipients, replacing the global `encryption:` (see `Config.encryption(for:)`).
     public var encryption: EncryptionConfig?
 
+    /// `postgres_all:` — the target is a server: its globals and every database are backed up, each its own artifact.
+    public var wholeServer: WholeServerSource?
+    /// Which artifact of a whole-server backup this source writes; set by `run` when it expands a `postgres_all:`
+    /// source into its members (nil for every configured source).
+    public var clusterMember: ClusterMember?
+
     /// The timeout of a source that names none: generous, but a stalled server never holds the lock for good.
     public static let defaultTimeout = Duration.seconds(6 * 3600)
 
@@ -151,6 +157,38 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(name) (\(kind): \(redactedTarget))" }
+}
+
+/// `postgres_all:` settings: which databases are left out.
+public struct WholeServerSource: Sendable, Equatable {
+    /// `exclude_database:` — names or patterns (`*` any run of characters, `?` one), as pg_dumpall's `--exclude-database`.
+    public var excludeDatabases: [String]
+    /// As pg_dumpall's `--no-owner`, `--no-privileges` and `--no-role-passwords` (command line only).
+    public var noOwner = false
+    public var noPrivileges = false
+    public var noRolePasswords = false
+
+    public init(excludeDatabases: [String] = []) { self.excludeDatabases = excludeDatabases }
+}
+
+/// One artifact of a whole-server backup: the backup's name, what this artifact holds, and the run it belongs to.
+public struct ClusterMember: Sendable, Equatable {
+    public var name: String
+    public var role: ClusterRole
+    /// The start of the whole-server backup, the same for every member (the manifests' `cluster_run`).
+    public var run: Date
+    /// The whole-server source's settings (owners, privileges, passwords).
+    public var server: WholeServerSource
+
+    public init(name: String, role: ClusterRole, run: Date, server: WholeServerSource = WholeServerSource()) {
+        self.name = name
+        self.role = role
+        self.run = run
+        self.server = server
+    }
+
+    /// The manifest `extra` entries that mark the artifact as this member.
+    public var manifestEntries: [String: String] { ClusterArtifacts.manifestEntries(name, role, run: run) }
 }
 
 /// `oss:` — where artifacts are shipped. Credentials here override none from the environment (the caller decides).

@@ -3,17 +3,17 @@ import Yams
 
 // The readers of `sources:` entries (their own file: the loader would otherwise pass 600 lines).
 extension Reader {
-    static let sourceKinds = ["postgres", "sqlite", "files"]
+    static let sourceKinds = ["postgres", "postgres_all", "sqlite", "files"]
     static let sourceKeys = ["name"] + sourceKinds + ["level", "mirror", "allow_incomplete", "timeout", "drill", "schedule",
                                                        "exclude", "one_file_system", "archive", "engine", "pg_dump",
-                                                       "encryption"]
+                                                       "encryption", "exclude_database"]
 
     func source(_ item: YAMLValue) throws(ConfigError) -> SourceConfig {
         let f = try mapping(item, allowed: Self.sourceKeys)
         let present = Self.sourceKinds.filter { f[$0] != nil }
         guard present.count == 1 else {
             let detail = present.isEmpty ? "has none" : "has \(present.map { "'\($0)'" }.joined(separator: " and "))"
-            throw error(item, "source '\(item.path)' needs exactly one of 'postgres', 'sqlite' or 'files', but \(detail)")
+            throw error(item, "source '\(item.path)' needs exactly one of 'postgres', 'postgres_all', 'sqlite' or 'files', but \(detail)")
         }
         let target = try sourceTarget(kind: present[0], value: f[present[0]]!)
         let name = try sourceName(f["name"], target: target)
@@ -44,6 +44,7 @@ extension Reader {
         config.drill = try f["drill"].flatMap { v throws(ConfigError) -> DrillTarget? in try drill(v, target: target) }
         if let v = f["schedule"] { config.schedule = try schedule(v) }
         try engineOptions(f, into: &config)
+        try wholeServerOptions(f, kind: present[0], into: &config)
         try filesOptions(f, into: &config)
         if let v = f["encryption"] {
             if !config.archive { throw error(v, "'\(v.path)' encrypts the archive, but the source has 'archive: false'") }
@@ -75,9 +76,25 @@ extension Reader {
         }
     }
 
+    /// `postgres_all:` (every database of the server, and its globals) and its `exclude_database:` patterns.
+    private func wholeServerOptions(_ f: Fields, kind: String, into config: inout SourceConfig) throws(ConfigError) {
+        guard kind == "postgres_all" else {
+            if let v = f["exclude_database"] { throw error(v, "'\(v.path)' applies to 'postgres_all' sources only") }
+            return
+        }
+        if config.engine == .pgDump, let v = f["engine"] {
+            throw error(v, "'\(v.path)': a 'postgres_all' source is dumped by the native engine (its globals have no pg_dump form)")
+        }
+        if let v = f["drill"] {
+            throw error(v, "'\(v.path)' applies to single-database sources; a 'postgres_all' source has one artifact per database")
+        }
+        let patterns = try f["exclude_database"].map { v throws(ConfigError) in try stringList(v) } ?? []
+        config.wholeServer = WholeServerSource(excludeDatabases: patterns)
+    }
+
     private func sourceTarget(kind: String, value: YAMLValue) throws(ConfigError) -> SourceConfig.Target {
         switch kind {
-        case "postgres":
+        case "postgres", "postgres_all":
             let connection = try nonEmpty(value)
             for password in Redacted.passwords(inConnection: connection) { Redacted.register(secret: password) }
             return .postgres(connection: connection)

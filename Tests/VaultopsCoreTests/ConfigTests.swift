@@ -155,12 +155,12 @@ struct ConfigTests {
               - name: x
                 sqlite: /a.db
                 files: [/a]
-            """, expected: "vaultops.yml:3: source 'sources[0]' needs exactly one of 'postgres', 'sqlite' or 'files', but has 'sqlite' and 'files'"),
+            """, expected: "vaultops.yml:3: source 'sources[0]' needs exactly one of 'postgres', 'postgres_all', 'sqlite' or 'files', but has 'sqlite' and 'files'"),
         ErrorCase(label: "source with no kind", yaml: """
             backup_dir: /b
             sources:
               - name: x
-            """, expected: "vaultops.yml:3: source 'sources[0]' needs exactly one of 'postgres', 'sqlite' or 'files', but has none"),
+            """, expected: "vaultops.yml:3: source 'sources[0]' needs exactly one of 'postgres', 'postgres_all', 'sqlite' or 'files', but has none"),
         ErrorCase(label: "missing required key", yaml: """
             oss:
               prefix: nightly/
