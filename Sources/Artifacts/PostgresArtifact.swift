@@ -16,6 +16,12 @@ public struct PostgresArtifact: ArtifactHandler {
 
     public func backup(_ source: SourceConfig, options: BackupOptions, now: Date) throws -> BackupResult {
         guard case let .postgres(connection) = source.target else { throw wrongSource(source, for: kind) }
+        if source.wholeServer != nil {
+            throw ArtifactError.failed("internal: the whole-server source \(source.name) is backed up through ClusterBackup")
+        }
+        if let member = source.clusterMember {
+            return try ClusterBackup.backup(member, connection: connection, source: source, options: options, now: now)
+        }
         return try PostgresBackup.run(connection: connection, options: options, allowIncomplete: source.allowIncomplete,
                                       engine: source.engine, pgDumpPath: source.pgDumpPath, now: now)
     }

@@ -13,7 +13,7 @@ public enum PostgresBackup {
     /// With `engine` `.pgDump` the installed pg_dump (or `pgDumpPath`) writes the script instead of vaultops' dumper.
     public static func run(connection conninfo: String, options: BackupOptions, dumpOptions: DumpOptions = DumpOptions(),
                            engine: PostgresEngine = .native, pgDumpPath: String? = nil,
-                           now: Date = Date()) throws -> BackupResult {
+                           manifestExtra: [String: String] = [:], now: Date = Date()) throws -> BackupResult {
         // Before anything can log it (either engine): libpq hides the password only in its own messages.
         Redacted.register(connection: conninfo)
         if engine == .pgDump {
@@ -27,11 +27,11 @@ public enum PostgresBackup {
         return try ArtifactWriter.write(kind: .postgres, sourceName: name, options: options, now: now) { sink in
             let indexing = DumpIndexingSink(sink, name: name)
             let summary = try PostgresDumper(connection: connection, options: dumpOptions).dump(to: indexing)
-            var extra: [String: String]? = nil
+            var extra = manifestExtra
             // What --allow-incomplete let the dump leave out, one "kind name" per line.
-            if !summary.skipped.isEmpty { extra = [notDumpedKey: summary.skipped.joined(separator: "\n")] }
+            if !summary.skipped.isEmpty { extra[notDumpedKey] = summary.skipped.joined(separator: "\n") }
             var content = ProducedContent(source: redacted, serverVersion: "PostgreSQL \(summary.serverVersion)",
-                                          tables: summary.tables, extra: extra)
+                                          tables: summary.tables, extra: extra.isEmpty ? nil : extra)
             content.dumpData = indexing.finish().map(PartialDumpRestore.indexEntries)
             return content
         }

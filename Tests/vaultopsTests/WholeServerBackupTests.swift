@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `backup postgres --all`: globals and one artifact per database, on a cluster of its own (roles and databases are
+/// cluster-wide, so the shared CI servers are never backed up whole).
+@Suite("backup postgres --all (CLI)")
+struct WholeServerBackupTests {
+    /// Reads the manifest beside `artifact`.
+    static func manifest(_ artifact: URL) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: artifact.path + ".manifest.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test("every connectable database gets its own artifact and manifest; --exclude-database and templates are left out")
+    func everyDatabase() throws {
+        let cluster = try TemporaryCluster(like: try #require(PostgresServers.all.last))
+        defer { cluster.stop() }
+        let server = cluster.server
+        for db in ["app", "billing", "scratch_1", "my db"] {
+            try server.psql("CREATE DATABASE \"\(db)\"")
+            try server.psql("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 10) g",
+                            database: db.replacingOccurrences(of: " ", with: "%20"))
+        }
+        try server.psql("CREATE DATABASE closed ALLOW_CONNECTIONS false")
+        let dir = try TempDir("allcli")
+        let r = try vaultops(["backup", "postgres", "--all", try server.adminURL(), "--out", dir.path, "--name", "srv",
+                              "--exclude-database", "scratch_*"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let stamp = todayStamp()
+        let spaced = "srv_my_db-x" // the escaped form; its hash follows
+        let names = try artifacts(in: dir.url).filter { $0.hasSuffix(".sql.gz") }
+        for db in ["app", "billing", "postgres"] {
+            let file = "srv_\(db)_\(stamp).sql.gz"
+            #expect(names.contains(file), "\(names)")
+            let manifest = try Self.manifest(dir.file(file))
+            let extra = try #require(manifest["extra"] as? [String: String])
+            #expect(extra["cluster_source"] == "srv" && extra["cluster_role"] == "database" && extra["cluster_database"] == db)
+            #expect(try vaultops(["verify", dir.file(file).path]).status == 0)
+        }
+        let escaped = try #require(names.first { $0.hasPrefix(spaced) })
+        let extra = try #require(try Self.manifest(dir.file(escaped))["extra"] as? [String: String])
+        #expect(extra["cluster_database"] == "my db")
+        #expect(!names.contains { $0.contains("scratch") || $0.contains("template") || $0.contains("closed") }, "\(names)")
+        // One run, one `cluster_run`: restore --all finds the set by it.
+        let runs = try Set(names.map { try #require(try Self.manifest(dir.file($0))["extra"] as? [String: String])["cluster_run"] })
+        #expect(runs.count == 1)
+    }
+
+    @Test("--exclude-database and --no-role-passwords need --all")
+    func flagsNeedAll() throws {
+        let dir = try TempDir("allcli-flags")
+        for flag in [["--exclude-database", "x"], ["--no-role-passwords"]] {
+            let r = try vaultops(["backup", "postgres", "postgresql://localhost/x", "--out", dir.path] + flag)
+            #expect(r.status == 2 && r.stderr.contains("needs --all"), "\(r.stderr)")
+        }
+    }
+}
