@@ -26,6 +26,30 @@ public enum SourceSelection: Sendable, Equatable {
 }
 
 extension RunJob {
+    /// The sources `configured` runs as: itself, or for a `postgres_all:` source that runs tonight (not a dry run)
+    /// its members, listed from the server now, so a database created since the last run is backed up too. Nil
+    /// when the listing failed: then the source's failed result is already in `outcome`.
+    static func wholeServerMembers(_ configured: SourceConfig, skip: String?, dryRun: Bool, run: Date,
+                                   outcome: inout RunOutcome, log: (String) -> Void) -> [SourceConfig]? {
+        guard configured.wholeServer != nil, skip == nil, !dryRun else { return [configured] }
+        let deadline = ConnectionDeadline.begin(after: configured.effectiveTimeout, label: durationText(configured.effectiveTimeout))
+        defer { deadline.end() }
+        do {
+            let members = try ClusterBackup.members(of: configured, run: run)
+            log("source \(configured.name): whole server \(configured.redactedTarget): "
+                + members.compactMap { $0.clusterMember?.role.description }.joined(separator: ", "))
+            return members
+        } catch {
+            var result = SourceRunResult(name: configured.name, kind: configured.kind, target: configured.redactedTarget)
+            result.error = "listing the server's databases failed: " + oneLine(Redacted.text(String(describing: error)))
+            result.schedule = configured.schedule.description
+            result.staleAfterSeconds = configured.schedule.staleAfter
+            log("source \(configured.name): FAILED: \(result.error!)")
+            outcome.sources.append(result)
+            return nil
+        }
+    }
+
     /// A dry run's line for one source, and what its preflight found.
     static func plan(_ source: SourceConfig, encryption: EncryptionConfig?, directory: URL, oss: OSSTarget?,
                      log: (String) -> Void) -> SourceRunResult {

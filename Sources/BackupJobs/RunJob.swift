@@ -34,6 +34,8 @@ public struct SourceRunResult: Sendable {
     public var mirrorOnly = false
     /// The source's `schedule:` as the config spells it.
     public var schedule: String?
+    /// The `postgres_all:` source this result is a member of (globals or one database); nil for others.
+    public var cluster: String?
     /// How old its newest good copy may be before `status` calls it stale (from the schedule).
     public var staleAfterSeconds: Double?
 
@@ -57,7 +59,7 @@ public struct SourceRunResult: Sendable {
                      artifact: artifact?.lastPathComponent, sizeBytes: sizeBytes, sha256: sha256, createdAt: createdAt,
                      durationSeconds: durationSeconds, verified: verified, verification: verification, upload: upload, mirror: mirror,
                      error: error, drill: drill, skipped: skipped, mirrorOnly: mirrorOnly, schedule: schedule,
-                     staleAfterSeconds: staleAfterSeconds)
+                     staleAfterSeconds: staleAfterSeconds, cluster: cluster)
     }
 }
 
@@ -131,21 +133,27 @@ public enum RunJob {
 
         let calendar = config.scheduleCalendar
         let today = now()
-        for source in config.sources {
-            let skip = selection.skipReason(for: source, on: today, calendar: calendar)
-            var result: SourceRunResult
-            if let skip {
-                result = SourceRunResult(name: source.name, kind: source.kind, target: source.redactedTarget, skipped: skip)
-                log("source \(source.name): skipped: \(skip)")
-            } else if dryRun {
-                result = plan(source, encryption: config.encryption(for: source), directory: directory, oss: oss, log: log)
-            } else {
-                result = runSource(source, config: config, directory: directory, oss: oss, ossDown: &ossDown,
-                                   environment: environment, now: now, log: log)
+        for configured in config.sources {
+            let skip = selection.skipReason(for: configured, on: today, calendar: calendar)
+            // A `postgres_all:` source runs as its members (globals, then each database the server has tonight).
+            guard let members = wholeServerMembers(configured, skip: skip, dryRun: dryRun, run: today, outcome: &outcome, log: log)
+            else { continue }
+            for source in members {
+                var result: SourceRunResult
+                if let skip {
+                    result = SourceRunResult(name: source.name, kind: source.kind, target: source.redactedTarget, skipped: skip)
+                    log("source \(source.name): skipped: \(skip)")
+                } else if dryRun {
+                    result = plan(source, encryption: config.encryption(for: source), directory: directory, oss: oss, log: log)
+                } else {
+                    result = runSource(source, config: config, directory: directory, oss: oss, ossDown: &ossDown,
+                                       environment: environment, now: now, log: log)
+                }
+                result.schedule = source.schedule.description
+                result.staleAfterSeconds = source.schedule.staleAfter
+                result.cluster = source.clusterMember?.name
+                outcome.sources.append(result)
             }
-            result.schedule = source.schedule.description
-            result.staleAfterSeconds = source.schedule.staleAfter
-            outcome.sources.append(result)
         }
 
         if dryRun { outcome.errors += preflightRun(config, directory: directory) }

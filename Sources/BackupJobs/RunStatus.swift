@@ -214,12 +214,15 @@ public struct SourceStatus: Codable, Sendable, Equatable {
     public var staleAfterSeconds: Double?
     /// When the source's mirror last fully succeeded, tonight or earlier.
     public var lastMirrorSuccess: Date?
+    /// The `postgres_all:` source this entry is a member of (its globals or one database); nil for others.
+    public var cluster: String?
 
     public init(name: String, kind: String, target: String, backedUp: Bool, succeeded: Bool, artifact: String?, sizeBytes: Int64,
                 sha256: String?, createdAt: Date?, durationSeconds: Double, verified: Bool, verification: [String],
                 upload: UploadStatus?, mirror: MirrorStatus? = nil, error: String?, lastSuccess: LastSuccess? = nil,
                 history: [HistoryPoint] = [], drill: DrillStatus? = nil, skipped: String? = nil, mirrorOnly: Bool = false,
-                schedule: String? = nil, staleAfterSeconds: Double? = nil) {
+                schedule: String? = nil, staleAfterSeconds: Double? = nil, cluster: String? = nil) {
+        self.cluster = cluster
         self.drill = drill
         self.skipped = skipped
         self.mirrorOnly = mirrorOnly ? true : nil

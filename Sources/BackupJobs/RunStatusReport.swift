@@ -34,6 +34,8 @@ public struct SourceStatusRow: Codable, Sendable, Equatable {
     public var mirrorOnly: Bool = false
     /// Why the last run left the source out (`not due today (weekly: sunday)`), when it did.
     public var skipped: String?
+    /// The `postgres_all:` source the row is a member of (its globals or one database), when it is one.
+    public var cluster: String?
 }
 
 /// `vaultops status`: every configured source with its last backup, age, size, verification and upload.
@@ -45,43 +47,70 @@ public enum StatusReport {
     /// The rows for `config`'s sources from `status` (the last run), falling back to the newest local
     /// manifest for a source the status file does not know.
     public static func rows(config: Config, status: RunStatus?, localManifests: [Manifest], now: Date) -> [SourceStatusRow] {
-        config.sources.map { source in
-            var row = SourceStatusRow(name: source.name, kind: source.kind.rawValue, stale: true, sizeHistory: [], trend: "", from: "none")
-            row.schedule = source.schedule.description
-            row.staleAfterSeconds = source.schedule.staleAfter
-            row.mirrorOnly = !source.archive
-            if let entry = status?.source(named: source.name) {
-                row.from = "status"
-                row.lastRunOK = entry.succeeded
-                row.lastError = entry.error
-                row.skipped = entry.skipped
-                if !source.archive {
-                    // Its copy is the mirror: judged by the last full mirror, never by artifacts it does not make.
-                    row.lastBackup = entry.lastMirrorSuccess
-                    row.uploaded = entry.mirror?.ok
-                } else if let last = entry.lastSuccess {
-                    row.lastBackup = last.at
-                    row.lastArtifact = last.artifact
-                    row.sizeBytes = last.sizeBytes
-                    row.verified = last.verified
-                    row.uploaded = config.oss == nil ? nil : last.uploaded
-                }
-                row.sizeHistory = entry.history.compactMap(\.sizeBytes)
-            } else if let manifest = newest(localManifests, source: source.name) {
-                row.from = "manifest"
-                row.lastBackup = manifest.createdAt
-                row.lastArtifact = manifest.artifact
-                row.sizeBytes = manifest.sizeBytes
-                row.sizeHistory = localManifests.filter { ArtifactName.parse($0.artifact)?.source == source.name }
-                    .sorted { $0.createdAt < $1.createdAt }.map(\.sizeBytes)
+        config.sources.flatMap { source -> [SourceStatusRow] in
+            guard source.wholeServer != nil else { return [row(source.name, source, config: config, status: status,
+                                                                localManifests: localManifests, now: now)] }
+            // A whole server is listed as its members: each database the runs (or the manifests here) know of.
+            let members = memberNames(of: source.name, status: status, localManifests: localManifests)
+            if members.isEmpty {
+                return [row(source.name, source, config: config, status: status, localManifests: localManifests, now: now)]
             }
-            if let last = row.lastBackup {
-                row.ageSeconds = now.timeIntervalSince(last)
-                row.stale = row.ageSeconds! > row.staleAfterSeconds
+            return members.map { name in
+                var row = row(name, source, config: config, status: status, localManifests: localManifests, now: now)
+                row.cluster = source.name
+                return row
             }
-            row.trend = trend(row.sizeHistory)
-            return row
         }
+    }
+
+    /// The artifact source names of the whole-server source `name`'s members: globals first, then by name.
+    static func memberNames(of name: String, status: RunStatus?, localManifests: [Manifest]) -> [String] {
+        var names = Set(status?.sources.filter { $0.cluster == name }.map(\.name) ?? [])
+        for manifest in localManifests where ClusterArtifacts.member(of: manifest)?.name == name {
+            if let source = ArtifactName.parse(manifest.artifact)?.source { names.insert(source) }
+        }
+        let globals = ClusterArtifacts.sourceName(name, .globals)
+        return names.sorted { ($0 == globals ? 0 : 1, $0) < ($1 == globals ? 0 : 1, $1) }
+    }
+
+    /// The row of the artifact source `name`, configured as `source`.
+    private static func row(_ name: String, _ source: SourceConfig, config: Config, status: RunStatus?,
+                            localManifests: [Manifest], now: Date) -> SourceStatusRow {
+        var row = SourceStatusRow(name: name, kind: source.kind.rawValue, stale: true, sizeHistory: [], trend: "", from: "none")
+        row.schedule = source.schedule.description
+        row.staleAfterSeconds = source.schedule.staleAfter
+        row.mirrorOnly = !source.archive
+        if let entry = status?.source(named: name) {
+            row.from = "status"
+            row.lastRunOK = entry.succeeded
+            row.lastError = entry.error
+            row.skipped = entry.skipped
+            if !source.archive {
+                // Its copy is the mirror: judged by the last full mirror, never by artifacts it does not make.
+                row.lastBackup = entry.lastMirrorSuccess
+                row.uploaded = entry.mirror?.ok
+            } else if let last = entry.lastSuccess {
+                row.lastBackup = last.at
+                row.lastArtifact = last.artifact
+                row.sizeBytes = last.sizeBytes
+                row.verified = last.verified
+                row.uploaded = config.oss == nil ? nil : last.uploaded
+            }
+            row.sizeHistory = entry.history.compactMap(\.sizeBytes)
+        } else if let manifest = newest(localManifests, source: name) {
+            row.from = "manifest"
+            row.lastBackup = manifest.createdAt
+            row.lastArtifact = manifest.artifact
+            row.sizeBytes = manifest.sizeBytes
+            row.sizeHistory = localManifests.filter { ArtifactName.parse($0.artifact)?.source == name }
+                .sorted { $0.createdAt < $1.createdAt }.map(\.sizeBytes)
+        }
+        if let last = row.lastBackup {
+            row.ageSeconds = now.timeIntervalSince(last)
+            row.stale = row.ageSeconds! > row.staleAfterSeconds
+        }
+        row.trend = trend(row.sizeHistory)
+        return row
     }
 
     static func newest(_ manifests: [Manifest], source: String) -> Manifest? {
@@ -146,7 +175,13 @@ public enum StatusReport {
         formatter.dateFormat = "yyyy-MM-dd HH:mm"
         func yesNo(_ value: Bool?) -> String { value.map { $0 ? "yes" : "NO" } ?? "-" }
         var table = [["SOURCE", "KIND", "LAST BACKUP", "AGE", "SIZE", "VERIFIED", "UPLOADED", "STATE", "TREND"]]
+        var cluster: String?
         for row in rows {
+            if let name = row.cluster, name != cluster {
+                // A whole server's members are listed under it, each database on its own line.
+                table.append([name, "server", "", "", "", "", "", "", ""])
+            }
+            cluster = row.cluster
             let state: String
             if row.lastBackup == nil {
                 state = row.mirrorOnly ? "STALE (never mirrored)" : "STALE (no backup)"
@@ -157,7 +192,7 @@ public enum StatusReport {
             } else {
                 state = row.skipped != nil ? "ok (not due)" : "ok"
             }
-            table.append([row.name, row.mirrorOnly ? "mirror" : row.kind, row.lastBackup.map(formatter.string(from:)) ?? "never",
+            table.append([(row.cluster == nil ? "" : "  ") + row.name, row.mirrorOnly ? "mirror" : row.kind, row.lastBackup.map(formatter.string(from:)) ?? "never",
                           row.ageSeconds.map(age) ?? "-", row.sizeBytes.map(ProgressReporter.formatBytes) ?? "-",
                           yesNo(row.verified), yesNo(row.uploaded), state, row.trend])
         }
@@ -165,7 +200,7 @@ public enum StatusReport {
         var lines = table.map { cells in
             cells.enumerated().map { index, cell in
                 index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            }.joined(separator: "  ").replacingOccurrences(of: " +$", with: "", options: .regularExpression)
         }
         for row in rows where row.lastRunOK == false {
             lines.append("  \(row.name): last run failed: \(Redacted.text(row.lastError ?? "unknown reason"))")

@@ -56,3 +56,48 @@ struct WholeServerBackupTests {
         }
     }
 }
+
+/// `postgres_all:` in the config: `run` lists the server's databases each night, `status` shows each under the source.
+@Suite("run with a postgres_all source (CLI)")
+struct WholeServerRunTests {
+    @Test("a database created after the config was written is backed up by the next run, and status lists every database")
+    func laterDatabase() throws {
+        let cluster = try TemporaryCluster(like: try #require(PostgresServers.all.last))
+        defer { cluster.stop() }
+        let server = cluster.server
+        try server.psql("CREATE DATABASE app")
+        try server.psql("CREATE DATABASE skipme")
+        let dir = try TempDir("allrun")
+        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: srv
+                postgres_all: \(try server.adminURL())
+                exclude_database: [skip*]
+            """)
+        let first = try vaultops(["run", "--config", config.path])
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let stamp = todayStamp()
+        #expect(try artifacts(in: dir.file("backups")).contains("srv_app_\(stamp).sql.gz"))
+
+        try server.psql("CREATE DATABASE later")
+        try server.psql("CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2)", database: "later")
+        let second = try vaultops(["run", "--config", config.path])
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        let made = try artifacts(in: dir.file("backups"))
+        let later = try #require(made.first { $0.hasPrefix("srv_later_\(stamp)") }, "\(made)")
+        #expect(try vaultops(["verify", dir.file("backups/\(later)").path]).status == 0)
+        #expect(!made.contains { $0.hasPrefix("srv_skipme") }, "\(made)")
+        #expect(second.stderr.contains("source srv_later: verified"), "\(second.stderr)")
+
+        let status = try vaultops(["status", "--config", config.path])
+        #expect(status.status == 0, "\(status.stdout)\(status.stderr)")
+        let lines = status.stdout.split(separator: "\n").map(String.init)
+        let header = try #require(lines.firstIndex { $0.hasPrefix("srv ") && $0.contains("server") }, "\(status.stdout)")
+        for member in ["srv_app", "srv_later", "srv_postgres"] {
+            let index = try #require(lines.firstIndex { $0.hasPrefix("  \(member) ") }, "\(status.stdout)")
+            #expect(index > header)
+        }
+    }
+}
