@@ -116,6 +116,8 @@ extension RunJob {
             let backup = try source.kind.handler.backup(source, options: options, now: now())
             // What a files source left out, or a dump lacks (each is empty for the other kinds).
             logFilesSelection(source.name, backup, log: log)
+            // A whole server's globals say what they could not hold (password hashes without access to pg_authid).
+            for warning in backup.warnings where source.clusterMember != nil { log("source \(source.name): WARNING: \(warning)") }
             if !backup.notDumped.isEmpty {
                 log("source \(source.name): WARNING: incomplete (allow_incomplete): not dumped: \(backup.notDumped.joined(separator: "; "))")
             }

@@ -32,6 +32,8 @@ public enum ClusterArtifacts {
     public static let roleKey = "cluster_role"
     public static let databaseKey = "cluster_database"
     public static let runKey = "cluster_run"
+    /// The globals artifact's record of whether the roles' password hashes are in it (`included` or `left out`).
+    public static let passwordsKey = "role_passwords"
     /// The part of the globals artifact's name after the source name.
     public static let globalsPart = "globals"
 

@@ -96,6 +96,7 @@ extension BackupPostgres {
             switch outcome.result {
             case let .success(result):
                 printBackupResult(result)
+                for warning in result.warnings { printError("vaultops: warning: \(outcome.member.name): \(warning)") }
                 if !result.notDumped.isEmpty {
                     printError("warning: \(outcome.member.name): incomplete (--allow-incomplete): \(result.notDumped.count) object(s) not dumped")
                 }
