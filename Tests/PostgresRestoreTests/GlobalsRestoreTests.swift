@@ -1,0 +1,119 @@
+import Archive
+import Foundation
+import LibPQ
+import PostgresDump
+import PostgresRestore
+import Testing
+import TestSupport
+
+/// Globals scripts (GlobalsDumper) restored (GlobalsRestorer) into a second, empty cluster of the same version.
+///
+/// Roles and tablespaces are cluster-wide, so the source is a `TemporaryCluster` too, never the shared CI server.
+@Suite("Globals dump and restore", .serialized)
+struct GlobalsRestoreTests {
+    @Test(arguments: PostgresServers.all)
+    func restoresWhatPgDumpallSees(_ server: PostgresServer) throws {
+        let dir = try TempDir("globals")
+        let source = try TemporaryCluster(like: server)
+        defer { source.stop() }
+        let target = try TemporaryCluster(like: server)
+        defer { target.stop() }
+        try GlobalsFixture.populate(source.server, in: dir)
+        let sourceLocation = try source.server.psql("SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'ts_fast'")
+        let targetLocation = try GlobalsFixture.tablespaceFolder(for: target.server, in: dir)
+
+        let (script, summary) = try GlobalsFixture.dump(source.server)
+        #expect(summary.passwordsIncluded && summary.warnings.isEmpty)
+        #expect(summary.roles == ["Mixed Case", "admin", "app", "plain", "readers", "vaultops"])
+        #expect(summary.databases == ["Reports", "appdb", "legacy", "postgres", "template1"])
+        #expect(summary.tablespaces == ["ts_fast"])
+        #expect(script.contains("SCRAM-SHA-256$"))
+        #expect(!script.contains("CREATE ROLE vaultops") && !script.contains("DATABASE postgres WITH"))
+
+        let options = GlobalsRestoreOptions(tablespaceLocations: [sourceLocation: targetLocation])
+        let first = try GlobalsFixture.restore(script, to: target.server, mode: .everything, options: options, in: dir)
+        #expect(first.rolesCreated == ["Mixed Case", "admin", "app", "plain", "readers"])
+        #expect(first.rolesAltered == ["vaultops"])
+        #expect(first.databasesCreated == ["Reports", "appdb", "legacy"])
+        #expect(first.databasesExisting == ["postgres", "template1"])
+        #expect(first.tablespacesCreated == ["ts_fast"])
+        try GlobalsFixture.expectSameGlobals(source.server, target.server, locations: (sourceLocation, targetLocation))
+
+        // Again onto the same server: roles are altered, databases found, nothing fails or changes.
+        let second = try GlobalsFixture.restore(script, to: target.server, mode: .everything, options: options, in: dir)
+        #expect(second.rolesCreated.isEmpty && second.rolesAltered.count == 6)
+        #expect(second.databasesCreated.isEmpty && second.databasesExisting.count == 5)
+        #expect(second.notes.contains { $0.contains("ts_fast") })
+        try GlobalsFixture.expectSameGlobals(source.server, target.server, locations: (sourceLocation, targetLocation))
+    }
+
+    @Test(arguments: PostgresServers.all)
+    func withoutPgAuthidAndWithOptions(_ server: PostgresServer) throws {
+        let dir = try TempDir("globals")
+        let source = try TemporaryCluster(like: server)
+        defer { source.stop() }
+        let target = try TemporaryCluster(like: server)
+        defer { target.stop() }
+        try GlobalsFixture.populate(source.server, in: dir)
+
+        // A CREATEROLE user, as on managed servers, may not read pg_authid: roles without passwords, a warning.
+        try source.server.psql("CREATE ROLE limited LOGIN CREATEROLE PASSWORD 'limited-secret'")
+        let admin = try source.server.adminURL()
+        let limitedURL = admin.replacingOccurrences(of: #"//vaultops:[^@]*@"#, with: "//limited:limited-secret@", options: .regularExpression)
+        let (limitedScript, limited) = try GlobalsFixture.dump(url: limitedURL)
+        #expect(!limited.passwordsIncluded)
+        #expect(limited.warnings.count == 1 && limited.warnings[0].contains("pg_authid"))
+        #expect(!limitedScript.contains("PASSWORD"))
+        #expect(limited.roles.contains("app"))
+
+        // .rolesAndSettings: roles and their settings, no database and no tablespace.
+        let databasesBefore = try target.server.psql("SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database")
+        let rolesOnly = try GlobalsFixture.restore(limitedScript, to: target.server, mode: .rolesAndSettings, in: dir)
+        #expect(rolesOnly.rolesCreated.contains("app") && rolesOnly.databasesCreated.isEmpty)
+        #expect(try target.server.psql("SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database") == databasesBefore)
+        #expect(try target.server.psql("SELECT count(*) FROM pg_tablespace") == "2")
+        #expect(try target.server.psql("SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'app'") == "t")
+        #expect(try target.server.psql("SELECT array_to_string(setconfig, ';') FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE rolname = 'app' AND setdatabase = 0")
+                == "search_path=app, public;work_mem=8MB")
+
+        // No passwords, owners or privileges, as pg_dumpall's options.
+        var options = GlobalsOptions()
+        options.noRolePasswords = true
+        options.noOwner = true
+        options.noPrivileges = true
+        let (bare, bareSummary) = try GlobalsFixture.dump(url: admin, options: options)
+        #expect(!bareSummary.passwordsIncluded && bareSummary.warnings.isEmpty)
+        #expect(!bare.contains("PASSWORD") && !bare.contains("OWNER") && !bare.contains("GRANT CONNECT") && !bare.contains("GRANT CREATE ON TABLESPACE"))
+        let targetLocation = try GlobalsFixture.tablespaceFolder(for: target.server, in: dir)
+        let sourceLocation = try source.server.psql("SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'ts_fast'")
+        let everything = try GlobalsFixture.restore(bare, to: target.server, mode: .everything,
+                                                    options: GlobalsRestoreOptions(tablespaceLocations: [sourceLocation: targetLocation]), in: dir)
+        #expect(everything.databasesCreated == ["Reports", "appdb", "legacy"])
+        #expect(try target.server.psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'") == "vaultops")
+        #expect(try target.server.psql("SELECT datacl IS NULL FROM pg_database WHERE datname = 'appdb'") == "t")
+    }
+
+    @Test func errorsNameLineAndObject() throws {
+        let server = try #require(PostgresServers.all.last)
+        let dir = try TempDir("globals")
+        let script = """
+            -- vaultops:globals 1
+            -- vaultops:roles
+            SELECT 1;
+
+            -- vaultops:database nowhere create
+            CREATE DATABASE nowhere_\(UUID().uuidString.prefix(6).lowercased()) WITH TEMPLATE = no_such_template;
+            -- vaultops:end
+
+            """
+        let error = try #require(throws: PostgresRestoreError.self) {
+            try GlobalsFixture.restore(script, to: server, mode: .everything, in: dir)
+        }
+        #expect(error.kind == .statementFailed && error.line == 6)
+        #expect(error.message.contains("database \"nowhere\""))
+        let cut = try #require(throws: PostgresRestoreError.self) {
+            try GlobalsFixture.restore("-- vaultops:globals 1\n-- vaultops:roles\nSELECT 1;\n", to: server, mode: .everything, in: dir)
+        }
+        #expect(cut.kind == .truncated)
+    }
+}
