@@ -24,12 +24,12 @@ public enum ClusterBackup {
             throw wrongSource(source, for: .postgres)
         }
         Redacted.register(connection: conninfo)
-        let databases = try listDatabases(conninfo, excluding: server.excludeDatabases)
+        let databases = try listDatabasesToDump(try Connection(conninfo), excluding: server.excludeDatabases)
         var globals = source
         globals.name = ClusterArtifacts.sourceName(source.name, .globals)
         globals.wholeServer = nil
         globals.clusterMember = ClusterMember(name: source.name, role: .globals, run: run, server: server)
-        var members: [SourceConfig] = []
+        var members = [globals]
         for database in databases {
             var member = globals
             member.name = ClusterArtifacts.sourceName(source.name, .database(database))
@@ -56,7 +56,7 @@ public enum ClusterBackup {
                        now: Date) throws -> BackupResult {
         switch member.role {
         case .globals:
-            throw ArtifactError.failed("internal: globals are not backed up yet")
+            return try backupGlobals(member, connection: connection, options: options, now: now)
         case .database:
             return try PostgresBackup.run(connection: connection, options: options,
                                           dumpOptions: DumpOptions(includeOwners: !member.server.noOwner,
@@ -66,35 +66,28 @@ public enum ClusterBackup {
         }
     }
 
-    /// The databases of the server `conninfo` names that a whole-server backup dumps, by name.
-    static func listDatabases(_ conninfo: String, excluding patterns: [String]) throws -> [String] {
+    /// Writes the globals artifact: roles (with password hashes when `pg_authid` is readable, else without them and
+    /// a warning), memberships, settings, tablespaces and every database's `CREATE DATABASE` properties.
+    static func backupGlobals(_ member: ClusterMember, connection conninfo: String, options: BackupOptions,
+                              now: Date) throws -> BackupResult {
+        Redacted.register(connection: conninfo)
+        try ArtifactWriter.prepareOutputDirectory(options.outputDirectory)
         let connection = try Connection(conninfo)
-        let rows = try connection.query("SELECT datname FROM pg_database WHERE NOT datistemplate AND datallowconn ORDER BY datname", [])
-        return (0..<rows.rowCount).compactMap { rows[$0, 0] }.filter { name in
-            !patterns.contains { DatabasePattern.matches($0, name) }
+        var globalsOptions = GlobalsOptions()
+        globalsOptions.noRolePasswords = member.server.noRolePasswords
+        globalsOptions.noOwner = member.server.noOwner
+        globalsOptions.noPrivileges = member.server.noPrivileges
+        var warnings: [String] = []
+        let name = options.name ?? ClusterArtifacts.sourceName(member.name, .globals)
+        var result = try ArtifactWriter.write(kind: .postgres, sourceName: name, options: options, now: now) { sink in
+            let summary = try GlobalsDumper(connection: connection, options: globalsOptions).dump(to: sink)
+            warnings = summary.warnings
+            var extra = member.manifestEntries
+            extra[ClusterArtifacts.passwordsKey] = summary.passwordsIncluded ? "included" : "left out"
+            return ProducedContent(source: Redacted.connectionString(conninfo),
+                                   serverVersion: "PostgreSQL \(connection.serverVersion)", extra: extra)
         }
-    }
-}
-
-/// `--exclude-database` patterns as pg_dumpall reads them: `*` any run of characters, `?` one, anything else itself.
-enum DatabasePattern {
-    /// Whether `name` matches `pattern` as a whole (pure).
-    static func matches(_ pattern: String, _ name: String) -> Bool {
-        let p = Array(pattern.unicodeScalars), n = Array(name.unicodeScalars)
-        // Classic two-pointer glob match with one backtracking point for the last `*`.
-        var i = 0, j = 0, star: Int? = nil, mark = 0
-        while j < n.count {
-            if i < p.count, p[i] == "?" || p[i] == n[j] {
-                i += 1; j += 1
-            } else if i < p.count, p[i] == "*" {
-                star = i; mark = j; i += 1
-            } else if let s = star {
-                i = s + 1; mark += 1; j = mark
-            } else {
-                return false
-            }
-        }
-        while i < p.count, p[i] == "*" { i += 1 }
-        return i == p.count
+        result.warnings += warnings
+        return result
     }
 }

@@ -42,6 +42,41 @@ public enum ClusterRestore {
         return [Member(role: .globals, artifact: globals)] + databases.keys.sorted().map { databases[$0]! }
     }
 
+    /// Restores the whole-server backup whose globals artifact is `globals` onto the server `conninfo` names: the
+    /// globals with everything (roles, tablespaces, databases created with their properties), then each database.
+    /// `tablespaceLocations` maps a source tablespace folder to the target's (`--tablespace-mapping OLD=NEW`).
+    public static func run(globals: URL, to conninfo: String, request: RestoreRequest,
+                           tablespaceLocations: [String: String] = [:]) throws -> RestoreReport {
+        Redacted.register(connection: conninfo)
+        let set = try findSet(globals: globals)
+        for member in set {
+            let report = Verifier.verify(member.artifact)
+            guard report.ok else {
+                throw ArtifactError.verification(path: member.artifact.path,
+                                                  reason: report.problems.joined(separator: "; ") + "; nothing was restored")
+            }
+        }
+        var lines = ["restoring \(set.count - 1) database(s) and the globals of \(globals.lastPathComponent) into \(Redacted.connectionString(conninfo))"]
+        let report = try GlobalsRestorer.restore(script: PostgresDumpRestore.scriptInput(for: globals), to: conninfo, mode: .everything,
+                                                 options: GlobalsRestoreOptions(tablespaceLocations: tablespaceLocations))
+        lines += describe(report)
+        do {
+            lines += try restoreDatabases(set, to: conninfo, options: request.postgresOptions)
+        } catch let error as ClusterRestoreError {
+            throw ClusterRestoreError(lines: lines + error.lines, failed: error.failed)
+        }
+        return RestoreReport(lines: lines)
+    }
+
+    /// The globals restore's lines for the report.
+    static func describe(_ report: GlobalsRestoreReport) -> [String] {
+        func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
+        return ["globals: roles created: \(list(report.rolesCreated)); altered: \(list(report.rolesAltered))",
+                "globals: tablespaces created: \(list(report.tablespacesCreated))",
+                "globals: databases created: \(list(report.databasesCreated)); already there: \(list(report.databasesExisting))"]
+            + report.notes.map { "globals: note: \($0)" }
+    }
+
     /// Restores every database member of `set` into the server `conninfo` names (each into the database of its name);
     /// returns a line per database. Throws after all were attempted when any failed, naming each.
     static func restoreDatabases(_ set: [Member], to conninfo: String, options: RestoreOptions) throws -> [String] {

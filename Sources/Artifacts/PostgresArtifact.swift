@@ -41,6 +41,12 @@ public struct PostgresArtifact: ArtifactHandler {
     /// Reads the script to its end: it must split cleanly, use only understood meta-commands and end with its
     /// writer's completion marker (so a dump cut short is never taken for a backup).
     public func verifyContent(_ content: any ContentSource, _ check: inout VerifyCheck) throws {
+        if let manifest = check.manifest, ClusterArtifacts.member(of: manifest)?.role == .globals {
+            // A whole server's globals: marked sections ending in the globals end marker, not a dump's completion line.
+            let script = try checkGlobalsScript(ScriptInput(name: check.artifact.path) { content })
+            check.checks.append("globals script complete (\(script.sections) sections, \(script.statements) statements)")
+            return
+        }
         let script = try checkScript(ScriptInput(name: check.artifact.path) { content })
         check.checks.append("script complete (\(script.statements) statements, \(script.copyBlocks) COPY blocks, \(script.writer) marker)")
     }
@@ -74,6 +80,15 @@ public struct PostgresArtifact: ArtifactHandler {
         if !request.paths.isEmpty { throw RestoreRequestError("--path applies to folder archives, not to the dump \(name)") }
         guard let target = request.target ?? request.defaultDatabase, !target.isEmpty else {
             throw RestoreRequestError("say which database to restore into: --to postgres://…, DATABASE_URL, or a config (--config) with the source the dump was made from")
+        }
+        if let manifest = try? Manifest.load(from: Manifest.sidecarURL(for: artifact)),
+           ClusterArtifacts.member(of: manifest)?.role == .globals {
+            // Without --all a globals artifact brings back roles and their settings only: no database is created.
+            let report = try GlobalsRestorer.restore(script: PostgresDumpRestore.scriptInput(for: artifact), to: target,
+                                                     mode: .rolesAndSettings)
+            return RestoreReport(lines: ["restored the roles and settings of \(name) into \(Redacted.connectionString(target)) "
+                                         + "(restore --all also creates the databases and restores them)"]
+                                        + ClusterRestore.describe(report))
         }
         if let onSignal = request.onSignal { Self.reportSignals(target: target, to: onSignal) }
         if let partial = request.partial {

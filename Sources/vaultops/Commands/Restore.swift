@@ -55,6 +55,12 @@ struct Restore: ParsableCommand {
         .sql.gz.age, .db.gz.age, .tar.gz.age (encrypted): decrypted with --identity (or --passphrase-file) into a \
         private temporary copy, every chunk authenticated and the file compared with its manifest before anything \
         is restored; a missing or wrong identity is exit 2, a damaged file exit 3.
+        Whole server: --all NAME_globals_<date>.sql.gz --to URL (URL: any database of the target server) restores \
+        the globals of a `backup postgres --all` (roles, memberships, settings, tablespaces, and every database \
+        created with its owner, encoding, locale and settings), then each database's artifact of the same backup \
+        found beside it (by their manifests), each into its database in its own transaction under the rules above; \
+        it prints a line per database and exits 1 naming each one that failed. Without --all, a globals artifact \
+        restores roles and settings only.
         """
     )
 
@@ -63,6 +69,13 @@ struct Restore: ParsableCommand {
 
     @Option(help: "With a source name: its newest artifact made on or before this day (YYYY-MM-DD).")
     var at: String?
+
+    @Flag(name: .customLong("all"), help: "ARTIFACT is a whole-server backup's globals: restore them, then every database of the same backup found beside it.")
+    var all = false
+
+    @Option(name: .customLong("tablespace-mapping"),
+            help: "With --all: create the source's tablespace folder OLD at NEW instead (OLD=NEW, as pg_basebackup); repeatable.")
+    var tablespaceMapping: [String] = []
 
     @Flag(help: "With a source name: its newest artifact (the default for a source name).")
     var latest = false
@@ -114,6 +127,11 @@ struct Restore: ParsableCommand {
         if clean && force { throw ValidationError("--clean and --force do not go together: choose one") }
         if let conflict = request.conflict { throw ValidationError(conflict) }
         try part.check(artifact: artifact)
+        if all && (part.isPartial || part.list || jobs > 1 || create || at != nil || latest) {
+            throw ValidationError("--all restores whole databases in one transaction each: no --table, --schema, --list, --jobs, --create, --at or --latest")
+        }
+        if !tablespaceMapping.isEmpty && !all { throw ValidationError("--tablespace-mapping needs --all") }
+        _ = try tablespaceLocations
         if part.isPartial && (clean || jobs > 1 || create) { throw ValidationError("--table and --schema restore in one transaction: no --clean, --create or --jobs") }
     }
 
@@ -148,6 +166,7 @@ struct Restore: ParsableCommand {
         }
         var request = self.request
         request.keys = keys
+        if all { return try restoreAll(request) }
         let loaded = try config.load()
         let confirmation = RestoreConfirmation(yes: yes, interactive: isatty(STDIN_FILENO) == 1) { plan in
             printError(plan.text)
@@ -160,6 +179,35 @@ struct Restore: ParsableCommand {
         settings.onRestoreStatus = OSSCommand.restoreStatusPrinter
         let report = try ArtifactRestore.run(named: artifact, at: at, latest: latest, config: loaded, request: request,
                                              settings: settings, confirmation: confirmation) { printError($0) }
+        for line in report.lines { print(line) }
+    }
+}
+
+extension Restore {
+    /// `--tablespace-mapping OLD=NEW` as a map from the source's folder to the target's.
+    private var tablespaceLocations: [String: String] {
+        get throws {
+            var map: [String: String] = [:]
+            for pair in tablespaceMapping {
+                guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex, pair.index(after: eq) != pair.endIndex else {
+                    throw ValidationError("--tablespace-mapping takes OLD=NEW (two absolute folders), not '\(pair)'")
+                }
+                map[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+            }
+            return map
+        }
+    }
+
+    /// `--all`: the globals artifact (a local file) and its set beside it, onto the server `--to` (or $DATABASE_URL) names.
+    private func restoreAll(_ request: RestoreRequest) throws {
+        let globals = URL(fileURLWithPath: artifact)
+        guard FileManager.default.fileExists(atPath: globals.path) else {
+            throw ValidationError("--all takes the path of a globals artifact (NAME_globals_<date>.sql.gz); \(artifact) is not a file")
+        }
+        guard let target = request.target ?? request.defaultDatabase, !target.isEmpty else {
+            throw ValidationError("--all needs the target server: --to postgres://… (any database on it) or DATABASE_URL")
+        }
+        let report = try ClusterRestore.run(globals: globals, to: target, request: request, tablespaceLocations: try tablespaceLocations)
         for line in report.lines { print(line) }
     }
 }
