@@ -49,6 +49,10 @@ public enum ClusterRestore {
                            tablespaceLocations: [String: String] = [:]) throws -> RestoreReport {
         Redacted.register(connection: conninfo)
         let set = try findSet(globals: globals)
+        if let encrypted = set.first(where: { $0.artifact.lastPathComponent.hasSuffix(ArtifactName.encryptedSuffix) }) {
+            throw RestoreRequestError("restore --all does not decrypt yet: \(encrypted.artifact.lastPathComponent) is encrypted "
+                                      + "(restore each database's artifact with --identity instead)")
+        }
         for member in set {
             let report = Verifier.verify(member.artifact)
             guard report.ok else {

@@ -55,6 +55,11 @@ public struct PostgresArtifact: ArtifactHandler {
     /// the row counts with the manifest.
     public func verifyAfterRead(_ check: inout VerifyCheck) {
         guard check.deep else { return }
+        if let manifest = check.manifest, ClusterArtifacts.member(of: manifest)?.role == .globals {
+            // Roles and databases are cluster-wide: a scratch database cannot hold them, and the script was read whole above.
+            check.checks.append("no scratch restore for globals (roles and databases are server-wide); restore --all puts them back")
+            return
+        }
         guard let serverURL = check.serverURL, !serverURL.isEmpty else {
             check.problems.append("--deep for a dump restores it into a scratch database: give a server with --server URL or DATABASE_URL")
             return
