@@ -26,7 +26,13 @@ enum GlobalsFixture {
             ALTER ROLE app SET search_path TO app, public;
             ALTER ROLE app SET work_mem TO '8MB';
             ALTER ROLE "Mixed Case" SET statement_timeout TO '1min';
+            SET ROLE "Mixed Case";
+            GRANT readers TO plain;
+            RESET ROLE;
             """)
+        if server.major >= 15 {
+            try server.psql("GRANT SET ON PARAMETER work_mem TO app; GRANT ALTER SYSTEM ON PARAMETER log_min_duration_statement TO admin WITH GRANT OPTION")
+        }
         try server.createTablespace("ts_fast", in: dir)
         for sql in [
             "ALTER TABLESPACE ts_fast SET (random_page_cost = 1.1)",

@@ -29,6 +29,10 @@ struct GlobalsRestoreTests {
         #expect(summary.tablespaces == ["ts_fast"])
         #expect(script.contains("SCRAM-SHA-256$"))
         #expect(!script.contains("CREATE ROLE vaultops") && !script.contains("DATABASE postgres WITH"))
+        // A grant by a role that holds ADMIN comes after the grant that gave it; pg_dumpall shows its grantor below.
+        let byRole = try #require(script.range(of: "GRANT readers TO plain"))
+        #expect(script.range(of: "GRANT readers TO \"Mixed Case\"")!.lowerBound < byRole.lowerBound)
+        #expect(server.major < 15 || script.contains("GRANT SET ON PARAMETER work_mem TO app;"))
 
         let options = GlobalsRestoreOptions(tablespaceLocations: [sourceLocation: targetLocation])
         let first = try GlobalsFixture.restore(script, to: target.server, mode: .everything, options: options, in: dir)
@@ -91,6 +95,15 @@ struct GlobalsRestoreTests {
         #expect(everything.databasesCreated == ["Reports", "appdb", "legacy"])
         #expect(try target.server.psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'") == "vaultops")
         #expect(try target.server.psql("SELECT datacl IS NULL FROM pg_database WHERE datname = 'appdb'") == "t")
+
+        // The databases a whole-server backup dumps: connectable non-templates, minus psql-style patterns.
+        try source.server.psql("CREATE DATABASE tmpl IS_TEMPLATE true")
+        try source.server.psql("CREATE DATABASE closed ALLOW_CONNECTIONS false")
+        let connection = try Connection(admin)
+        #expect(try listDatabasesToDump(connection, excluding: []) == ["Reports", "appdb", "legacy", "postgres"])
+        #expect(try listDatabasesToDump(connection, excluding: ["APP*", "\"Reports\""]) == ["legacy", "postgres"])
+        #expect(try listDatabasesToDump(connection, excluding: ["reports", "?egac?"]) == ["Reports", "appdb", "postgres"])
+        #expect(throws: PostgresError.self) { try listDatabasesToDump(connection, excluding: ["p.*"]) }
     }
 
     @Test func errorsNameLineAndObject() throws {
