@@ -66,6 +66,19 @@ enum GlobalsCatalog {
         return try result.rows.map { (try $0.string("role"), try $0.string("setting")) }
     }
 
+    /// The GRANT/REVOKE statements of every parameter's ACL (`GRANT SET ON PARAMETER …`, PostgreSQL 15+), relative to
+    /// the default, as pg_dumpall's `dumpRoleGUCPrivs`.
+    static func parameterPrivileges(_ connection: Connection, version: Int) throws -> [String] {
+        guard version >= 150000 else { return [] }
+        let acl = CatalogQueries.aclChangesFromDefault(acl: "p.paracl", owner: "10", kind: "PARAMETER",
+                                                       target: "pg_catalog.quote_ident(p.parname)",
+                                                       base: "pg_catalog.acldefault('p', 10)")
+        let result = try connection.execute("""
+            SELECT \(acl) AS acl_changes FROM pg_catalog.pg_parameter_acl p ORDER BY p.parname COLLATE "C"
+            """)
+        return try result.rows.compactMap { try $0.optionalString("acl_changes") }
+    }
+
     /// Every tablespace but pg_default and pg_global, by name.
     static func tablespaces(_ connection: Connection) throws -> [GlobalsSQL.Tablespace] {
         let acl = CatalogQueries.aclChangesFromDefault(acl: "t.spcacl", owner: "t.spcowner", kind: "TABLESPACE",

@@ -59,6 +59,7 @@ public final class GlobalsDumper {
         let roles = try GlobalsCatalog.roles(connection, passwords: withPasswords)
         let memberships = try GlobalsCatalog.memberships(connection, version: version)
         let roleSettings = try GlobalsCatalog.roleSettings(connection)
+        let parameterGrants = options.noPrivileges ? [] : try GlobalsCatalog.parameterPrivileges(connection, version: version)
         let tablespaces = try GlobalsCatalog.tablespaces(connection)
         let databases = try GlobalsCatalog.databases(connection, version: version)
 
@@ -81,6 +82,8 @@ public final class GlobalsDumper {
         for membership in GlobalsSQL.orderedMemberships(memberships) { try out.write(GlobalsSQL.grant(membership)) }
         if !roleSettings.isEmpty { try out.write("\n--\n-- Role settings\n--\n\n") }
         for (role, setting) in roleSettings { try out.write("ALTER ROLE \(role) \(GlobalsSQL.setClause(setting));\n") }
+        if !parameterGrants.isEmpty { try out.write("\n--\n-- Role privileges on configuration parameters\n--\n\n") }
+        for grants in parameterGrants { try out.write(grants + "\n") }
         for tablespace in tablespaces { try out.write(GlobalsSQL.tablespaceSection(tablespace, options: options)) }
         for database in databases { try out.write(GlobalsSQL.databaseSection(database, options: options)) }
         try out.write("\n\(GlobalsMarkers.prefix)end\n")
@@ -96,7 +99,13 @@ extension GlobalsDumper: Sendable {}
 /// Non-template databases that allow connections, sorted, minus those matching any pattern (pg_dumpall's
 /// `--exclude-database` rules: shell-style `*` and `?`, unquoted letters folded to lower case, `"…"` literal).
 public func listDatabasesToDump(_ connection: Connection, excluding patterns: [String]) throws -> [String] {
-    let regexes = patterns.map { SQLText.literal(GlobalsSQL.patternRegex($0)) }
+    let regexes = try patterns.map { pattern in
+        guard let regex = GlobalsSQL.patternRegex(pattern) else {
+            throw PostgresError(kind: .usage, message: "improper database name pattern \"\(pattern)\" (a dot outside double quotes)",
+                                context: "--exclude-database")
+        }
+        return SQLText.literal(regex)
+    }
     let exclude = regexes.isEmpty ? "" : " AND NOT datname ~ ANY (ARRAY[\(regexes.joined(separator: ", "))]::pg_catalog.text[])"
     let result = try connection.execute("""
         SELECT datname FROM pg_catalog.pg_database

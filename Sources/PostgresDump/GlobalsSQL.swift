@@ -284,8 +284,9 @@ enum GlobalsSQL {
     }
 
     /// A POSIX regular expression matching what a psql-style name pattern matches: unquoted letters folded to
-    /// lower case, `*` any text, `?` any character, double quotes for literal text (`""` a quote), the whole name.
-    static func patternRegex(_ pattern: String) -> String {
+    /// lower case, `*` any text, `?` any character, double quotes for literal text (`""` a quote), the whole name;
+    /// nil for a dot outside quotes, which pg_dumpall refuses as a qualified name.
+    static func patternRegex(_ pattern: String) -> String? {
         var out = "^("
         var inQuotes = false
         var chars = Array(pattern)[...]
@@ -296,6 +297,8 @@ enum GlobalsSQL {
                 out += ".*"
             } else if !inQuotes && c == "?" {
                 out += "."
+            } else if !inQuotes && c == "." {
+                return nil
             } else {
                 let ch = inQuotes ? String(c) : c.lowercased()
                 out += "\\^$.|?*+()[]{}".contains(c) ? "\\" + ch : ch

@@ -141,8 +141,9 @@ struct GlobalsSQLTests {
         ("\"My.DB\"", "^(My\\.DB)$"),
         ("a\"B\"\"c\"*", "^(aB\"c.*)$"),
         ("x+y", "^(x\\+y)$"),
-    ])
-    func patternRegex(_ pattern: String, _ regex: String) {
+        ("db.name", nil),
+    ] as [(String, String?)])
+    func patternRegex(_ pattern: String, _ regex: String?) {
         #expect(GlobalsSQL.patternRegex(pattern) == regex)
     }
 

@@ -8,8 +8,9 @@ import TestSupport
 
 /// The source cluster of the globals tests and the comparisons between two clusters.
 enum GlobalsFixture {
-    /// Roles with passwords, memberships (with INHERIT/SET options from 16), role settings (also per database), a
-    /// tablespace and three databases with different owners, encodings, locales, limits, ACLs, settings and comments.
+    /// Roles with passwords, memberships (with INHERIT/SET options from 16, one granted by a role), role settings (also
+    /// per database), parameter privileges (15+), a tablespace, three databases with different owners, encodings,
+    /// locales, limits, ACLs, settings and comments, a template database and one that allows no connections.
     static func populate(_ server: PostgresServer, in dir: TempDir) throws {
         let v16 = server.major >= 16
         let libc = server.major >= 15 ? "LOCALE_PROVIDER libc" : ""
@@ -26,7 +27,13 @@ enum GlobalsFixture {
             ALTER ROLE app SET search_path TO app, public;
             ALTER ROLE app SET work_mem TO '8MB';
             ALTER ROLE "Mixed Case" SET statement_timeout TO '1min';
+            SET ROLE "Mixed Case";
+            GRANT readers TO plain;
+            RESET ROLE;
             """)
+        if server.major >= 15 {
+            try server.psql("GRANT SET ON PARAMETER work_mem TO app; GRANT ALTER SYSTEM ON PARAMETER log_min_duration_statement TO admin WITH GRANT OPTION")
+        }
         try server.createTablespace("ts_fast", in: dir)
         for sql in [
             "ALTER TABLESPACE ts_fast SET (random_page_cost = 1.1)",
@@ -41,6 +48,9 @@ enum GlobalsFixture {
             "ALTER DATABASE appdb SET statement_timeout = '30s'",
             "ALTER ROLE app IN DATABASE appdb SET work_mem = '16MB'",
             "ALTER ROLE ALL IN DATABASE legacy SET DateStyle = 'SQL, DMY'",
+            "ALTER ROLE app IN DATABASE postgres SET work_mem = '2MB'",
+            "CREATE DATABASE tmpl IS_TEMPLATE true",
+            "CREATE DATABASE closed ALLOW_CONNECTIONS false",
             "COMMENT ON DATABASE appdb IS 'main application'",
             "COMMENT ON DATABASE postgres IS 'maintenance'",
             "ALTER DATABASE template1 SET work_mem = '4MB'",

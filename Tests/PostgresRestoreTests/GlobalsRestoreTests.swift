@@ -25,16 +25,20 @@ struct GlobalsRestoreTests {
         let (script, summary) = try GlobalsFixture.dump(source.server)
         #expect(summary.passwordsIncluded && summary.warnings.isEmpty)
         #expect(summary.roles == ["Mixed Case", "admin", "app", "plain", "readers", "vaultops"])
-        #expect(summary.databases == ["Reports", "appdb", "legacy", "postgres", "template1"])
+        #expect(summary.databases == ["Reports", "appdb", "closed", "legacy", "postgres", "template1", "tmpl"])
         #expect(summary.tablespaces == ["ts_fast"])
         #expect(script.contains("SCRAM-SHA-256$"))
         #expect(!script.contains("CREATE ROLE vaultops") && !script.contains("DATABASE postgres WITH"))
+        // A grant by a role that holds ADMIN comes after the grant that gave it; pg_dumpall shows its grantor below.
+        let byRole = try #require(script.range(of: "GRANT readers TO plain"))
+        #expect(script.range(of: "GRANT readers TO \"Mixed Case\"")!.lowerBound < byRole.lowerBound)
+        #expect(server.major < 15 || script.contains("GRANT SET ON PARAMETER work_mem TO app;"))
 
         let options = GlobalsRestoreOptions(tablespaceLocations: [sourceLocation: targetLocation])
         let first = try GlobalsFixture.restore(script, to: target.server, mode: .everything, options: options, in: dir)
         #expect(first.rolesCreated == ["Mixed Case", "admin", "app", "plain", "readers"])
         #expect(first.rolesAltered == ["vaultops"])
-        #expect(first.databasesCreated == ["Reports", "appdb", "legacy"])
+        #expect(first.databasesCreated == ["Reports", "appdb", "closed", "legacy", "tmpl"])
         #expect(first.databasesExisting == ["postgres", "template1"])
         #expect(first.tablespacesCreated == ["ts_fast"])
         try GlobalsFixture.expectSameGlobals(source.server, target.server, locations: (sourceLocation, targetLocation))
@@ -42,7 +46,7 @@ struct GlobalsRestoreTests {
         // Again onto the same server: roles are altered, databases found, nothing fails or changes.
         let second = try GlobalsFixture.restore(script, to: target.server, mode: .everything, options: options, in: dir)
         #expect(second.rolesCreated.isEmpty && second.rolesAltered.count == 6)
-        #expect(second.databasesCreated.isEmpty && second.databasesExisting.count == 5)
+        #expect(second.databasesCreated.isEmpty && second.databasesExisting.count == 7)
         #expect(second.notes.contains { $0.contains("ts_fast") })
         try GlobalsFixture.expectSameGlobals(source.server, target.server, locations: (sourceLocation, targetLocation))
     }
@@ -75,6 +79,9 @@ struct GlobalsRestoreTests {
         #expect(try target.server.psql("SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'app'") == "t")
         #expect(try target.server.psql("SELECT array_to_string(setconfig, ';') FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE rolname = 'app' AND setdatabase = 0")
                 == "search_path=app, public;work_mem=8MB")
+        // … and a role's settings in a database the target has.
+        #expect(try target.server.psql("SELECT array_to_string(setconfig, ';') FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE datname = 'postgres' AND setrole = 'app'::regrole")
+                == "work_mem=2MB")
 
         // No passwords, owners or privileges, as pg_dumpall's options.
         var options = GlobalsOptions()
@@ -88,9 +95,38 @@ struct GlobalsRestoreTests {
         let sourceLocation = try source.server.psql("SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'ts_fast'")
         let everything = try GlobalsFixture.restore(bare, to: target.server, mode: .everything,
                                                     options: GlobalsRestoreOptions(tablespaceLocations: [sourceLocation: targetLocation]), in: dir)
-        #expect(everything.databasesCreated == ["Reports", "appdb", "legacy"])
+        #expect(everything.databasesCreated == ["Reports", "appdb", "closed", "legacy", "tmpl"])
         #expect(try target.server.psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'") == "vaultops")
         #expect(try target.server.psql("SELECT datacl IS NULL FROM pg_database WHERE datname = 'appdb'") == "t")
+
+        // The databases a whole-server backup dumps: connectable non-templates, minus psql-style patterns.
+        let connection = try Connection(admin)
+        #expect(try listDatabasesToDump(connection, excluding: []) == ["Reports", "appdb", "legacy", "postgres"])
+        #expect(try listDatabasesToDump(connection, excluding: ["APP*", "\"Reports\""]) == ["legacy", "postgres"])
+        #expect(try listDatabasesToDump(connection, excluding: ["reports", "?egac?"]) == ["Reports", "appdb", "postgres"])
+        #expect(throws: PostgresError.self) { try listDatabasesToDump(connection, excluding: ["p.*"]) }
+    }
+
+    @Test func rolesRunInOneTransaction() throws {
+        let server = try #require(PostgresServers.all.last)
+        let dir = try TempDir("globals")
+        let target = try TemporaryCluster(like: server)
+        defer { target.stop() }
+        let script = """
+            -- vaultops:globals 1
+            -- vaultops:roles
+            -- vaultops:role first
+            CREATE ROLE first;
+            -- vaultops:role second
+            ALTER ROLE second WITH LOGIN;
+            -- vaultops:end
+
+            """
+        let error = try #require(throws: PostgresRestoreError.self) {
+            try GlobalsFixture.restore(script, to: target.server, mode: .rolesAndSettings, in: dir)
+        }
+        #expect(error.kind == .statementFailed && error.line == 6 && error.message.hasPrefix("role \"second\": "))
+        #expect(try target.server.psql("SELECT count(*) FROM pg_roles WHERE rolname = 'first'") == "0")
     }
 
     @Test func errorsNameLineAndObject() throws {
