@@ -123,3 +123,51 @@ struct WholeServerRunTests {
         }
     }
 }
+
+/// `restore --all` by name, when only the OSS prefix still has the set (the disk is lost).
+@Suite("restore --all from OSS (CLI, emulator)")
+struct WholeServerOSSRestoreTests {
+    @Test("a postgres_all run uploads every part; restore --all NAME_globals_DATE.sql.gz fetches the set and restores it")
+    func fromOSS() throws {
+        let server = try #require(PostgresServers.all.last)
+        let source = try TemporaryCluster(like: server)
+        defer { source.stop() }
+        let target = try TemporaryCluster(like: server)
+        defer { target.stop() }
+        try source.server.psql("CREATE ROLE owner_role LOGIN")
+        try source.server.psql("CREATE DATABASE app OWNER owner_role")
+        try source.server.psql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 50); ALTER TABLE t OWNER TO owner_role",
+                               database: "app")
+        let dir = try TempDir("allrun-oss")
+        let bucket = try OSSEmulator.freshBucket("allrun")
+        try Data("""
+            OSS_ENDPOINT=\(try OSSEmulator.env("VAULTOPS_TEST_OSS_ENDPOINT"))
+            OSS_REGION=\(try OSSEmulator.env("VAULTOPS_TEST_OSS_REGION"))
+            OSS_ACCESS_KEY_ID=\(try OSSEmulator.env("VAULTOPS_TEST_OSS_ACCESS_KEY_ID"))
+            OSS_ACCESS_KEY_SECRET=\(try OSSEmulator.env("VAULTOPS_TEST_OSS_ACCESS_KEY_SECRET"))
+
+            """.utf8).write(to: dir.file(".env"))
+        let config = try writeConfig(dir, """
+            backup_dir: backups
+            sources:
+              - name: srv
+                postgres_all: \(try source.server.adminURL())
+            oss:
+              bucket: \(bucket)
+              prefix: nightly/
+            """)
+        func run(_ arguments: [String]) throws -> ProcessResult {
+            try vaultops(arguments + ["--config", config.path], environment: ["DATABASE_URL": "", "VAULTOPS_CONFIG": ""])
+        }
+        let first = try run(["run"])
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        try FileManager.default.removeItem(at: dir.file("backups"))
+        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+
+        let restore = try run(["restore", "--all", "srv_globals_\(todayStamp()).sql.gz", "--to", try target.server.adminURL()])
+        #expect(restore.status == 0, "\(restore.stdout)\(restore.stderr)")
+        #expect(restore.stdout.contains("database app: restored"), "\(restore.stdout)")
+        #expect(try target.server.psql("SELECT count(*) FROM t", database: "app") == "50")
+        #expect(try target.server.psql("SELECT datdba::regrole FROM pg_database WHERE datname = 'app'") == "owner_role")
+    }
+}

@@ -58,7 +58,8 @@ struct Restore: ParsableCommand {
         Whole server: --all NAME_globals_<date>.sql.gz --to URL (URL: any database of the target server) restores \
         the globals of a `backup postgres --all` (roles, memberships, settings, tablespaces, and every database \
         created with its owner, encoding, locale and settings), then each database's artifact of the same backup \
-        found beside it (by their manifests), each into its database in its own transaction under the rules above; \
+        found beside it by their manifests (ARTIFACT as a path, a name in backup_dir, or on OSS: the set is downloaded \
+        from the same prefix), each into its database in its own transaction under the rules above; \
         it prints a line per database and exits 1 naming each one that failed. Without --all, a globals artifact \
         restores roles and settings only.
         """
@@ -166,7 +167,7 @@ struct Restore: ParsableCommand {
         }
         var request = self.request
         request.keys = keys
-        if all { return try restoreAll(request) }
+        if all { return try restoreAll(request, config: try config.load()) }
         let loaded = try config.load()
         let confirmation = RestoreConfirmation(yes: yes, interactive: isatty(STDIN_FILENO) == 1) { plan in
             printError(plan.text)
@@ -199,15 +200,21 @@ extension Restore {
     }
 
     /// `--all`: the globals artifact (a local file) and its set beside it, onto the server `--to` (or $DATABASE_URL) names.
-    private func restoreAll(_ request: RestoreRequest) throws {
-        let globals = URL(fileURLWithPath: artifact)
-        guard FileManager.default.fileExists(atPath: globals.path) else {
-            throw ValidationError("--all takes the path of a globals artifact (NAME_globals_<date>.sql.gz); \(artifact) is not a file")
-        }
+    private func restoreAll(_ request: RestoreRequest, config loaded: Config?) throws {
         guard let target = request.target ?? request.defaultDatabase, !target.isEmpty else {
             throw ValidationError("--all needs the target server: --to postgres://… (any database on it) or DATABASE_URL")
         }
+        // The globals artifact as a path, a name in backup_dir or on the OSS prefix, or oss://…; the set lies beside it.
+        let settings = OSSCommand.settings(config: loaded)
+        let located = try ArtifactLocator.locate(artifact, config: loaded, settings: settings) { printError($0) }
+        var remote: ClusterRestore.RemoteSet?
+        if located.place == .oss {
+            printError("vaultops: downloading the set of \(located.fileName) from \(located.location)")
+            remote = try ClusterRestore.RemoteSet(location: located.location, settings: settings)
+        }
+        let globals = remote?.globals ?? URL(fileURLWithPath: located.location)
         let report = try ClusterRestore.run(globals: globals, to: target, request: request, tablespaceLocations: try tablespaceLocations)
+        withExtendedLifetime(remote) {}
         for line in report.lines { print(line) }
     }
 }
