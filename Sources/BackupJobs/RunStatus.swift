@@ -99,7 +99,22 @@ public struct RunStatus: Codable, Sendable, Equatable {
             source.history = Array(history.suffix(Self.historyLimit))
             merged.sources[index] = source
         }
+        merged.carryMembers(of: previous)
         return merged
+    }
+
+    /// A skipped `postgres_all:` source is one entry tonight (its databases are listed only when it runs): its
+    /// members' entries of `previous` are carried over, marked skipped, so `status` still shows each database.
+    private mutating func carryMembers(of previous: RunStatus?) {
+        guard let previous else { return }
+        for skipped in sources where skipped.skipped != nil && skipped.cluster == nil {
+            for var member in previous.sources where member.cluster == skipped.name && source(named: member.name) == nil {
+                member.skipped = skipped.skipped
+                member.schedule = skipped.schedule
+                member.staleAfterSeconds = skipped.staleAfterSeconds
+                sources.append(member)
+            }
+        }
     }
 
     // MARK: File
