@@ -74,14 +74,16 @@ enum GlobalsSQL {
         var comment: String?
     }
 
-    /// The statements for `role`: created only when missing (the bootstrap superuser never), then altered to
-    /// match, so restoring onto a server where the role exists works; the bootstrap superuser's password is not set.
+    /// The statements for `role`: created only when missing, then altered to match, so restoring onto a server where
+    /// the role exists works; the bootstrap superuser's password is not set.
     static func role(_ role: Role) -> String {
         var out = "\(GlobalsMarkers.prefix)role \(GlobalsMarkers.encode(role.name))\n"
-        if !role.isBootstrap {
-            out += "DO $vaultops$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = "
-                + "\(SQLText.literal(role.name))) THEN CREATE ROLE \(role.qname); END IF; END $vaultops$;\n"
-        }
+        // The bootstrap superuser is guarded too: it exists on the target whenever both servers' bootstrap
+        // superusers share a name, so it is only altered; when they differ (`postgres` onto a server initialised
+        // with another name) it is created, as pg_dumpall's CREATE ROLE does, since the databases it owns and its
+        // settings name it. Nothing is ever dropped.
+        out += "DO $vaultops$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = "
+            + "\(SQLText.literal(role.name))) THEN CREATE ROLE \(role.qname); END IF; END $vaultops$;\n"
         var attributes = [
             role.superuser ? "SUPERUSER" : "NOSUPERUSER", role.inherit ? "INHERIT" : "NOINHERIT",
             role.createRole ? "CREATEROLE" : "NOCREATEROLE", role.createDB ? "CREATEDB" : "NOCREATEDB",

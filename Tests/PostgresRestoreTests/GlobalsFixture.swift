@@ -55,6 +55,29 @@ enum GlobalsFixture {
             "COMMENT ON DATABASE postgres IS 'maintenance'",
             "ALTER DATABASE template1 SET work_mem = '4MB'",
         ] { try server.psql(sql) }
+        if try hasICU(server) {
+            let rules = server.major >= 16 ? " ICU_RULES '&a < b'" : ""
+            try server.psql("CREATE DATABASE icu_db TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und' LOCALE 'C.UTF-8'\(rules)")
+        }
+        if server.major >= 17 {
+            try server.psql("CREATE DATABASE builtin_db TEMPLATE template0 LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8' LOCALE 'C.UTF-8'")
+        }
+    }
+
+    /// Whether the server has ICU locales for databases (15+, when built with ICU: PostgreSQL 16+ builds it unless
+    /// told not to, and the CI's 16-18 wheels are built without it).
+    static func hasICU(_ server: PostgresServer) throws -> Bool {
+        guard server.major >= 15 else { return false }
+        let configure = try server.psql("SELECT setting FROM pg_config WHERE name = 'CONFIGURE'")
+        return server.major >= 16 ? !configure.contains("--without-icu") : configure.contains("--with-icu")
+    }
+
+    /// The databases `populate` creates on `server`, sorted as the dumper and restorer list them.
+    static func createdDatabases(_ server: PostgresServer) throws -> [String] {
+        var names = ["Reports", "appdb", "closed", "legacy", "tmpl"]
+        if try hasICU(server) { names.append("icu_db") }
+        if server.major >= 17 { names.append("builtin_db") }
+        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// A new folder for a tablespace of `server`, owned by the user it runs as.
@@ -118,7 +141,9 @@ enum GlobalsFixture {
     /// Every database's properties; ACL entries sorted, since a REVOKE ALL and GRANT back (pg_dump's way too)
     /// on an existing database such as template1 moves an entry to the end without changing what it grants.
     static func databaseProperties(_ server: PostgresServer) throws -> String {
-        let provider = server.major >= 15 ? "d.datlocprovider" : "''"
+        let provider = server.major >= 17 ? "d.datlocprovider::text || ':' || coalesce(d.datlocale, '') || ':' || coalesce(d.daticurules, '')"
+            : server.major >= 16 ? "d.datlocprovider::text || ':' || coalesce(d.daticulocale, '') || ':' || coalesce(d.daticurules, '')"
+            : server.major >= 15 ? "d.datlocprovider::text || ':' || coalesce(d.daticulocale, '')" : "''"
         return try server.psql("""
             SELECT d.datname, pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datcollate, d.datctype,
                    d.datconnlimit, d.datallowconn, d.datistemplate, \(provider),
