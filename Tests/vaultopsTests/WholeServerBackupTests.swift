@@ -69,6 +69,27 @@ struct WholeServerBackupTests {
         #expect(!files.contains { $0.contains("broken") }, "\(files)")
     }
 
+    @Test("--no-role-passwords, --no-owner and --no-privileges reach the globals and every database's dump")
+    func pgDumpallFlags() throws {
+        let cluster = try TemporaryCluster(like: try #require(PostgresServers.all.last))
+        defer { cluster.stop() }
+        let server = cluster.server
+        try server.psql("CREATE ROLE app LOGIN PASSWORD 'app-secret'")
+        try server.psql("CREATE DATABASE appdb OWNER app")
+        try server.psql("CREATE TABLE t (id int); ALTER TABLE t OWNER TO app; GRANT SELECT ON t TO PUBLIC", database: "appdb")
+        let dir = try TempDir("allcli-noflags")
+        let r = try vaultops(["backup", "postgres", "--all", try server.adminURL(), "--out", dir.path, "--name", "srv",
+                              "--no-role-passwords", "--no-owner", "--no-privileges"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let stamp = todayStamp()
+        let globals = try runProcess("gunzip", ["-c", dir.file("srv_globals_\(stamp).sql.gz").path]).stdout
+        #expect(globals.contains("app") && !globals.contains("SCRAM-SHA-256$"))
+        let manifest = try String(contentsOf: dir.file("srv_globals_\(stamp).sql.gz.manifest.json"), encoding: .utf8)
+        #expect(manifest.contains("\"role_passwords\" : \"left out\""), "\(manifest)")
+        let dump = try runProcess("gunzip", ["-c", dir.file("srv_appdb_\(stamp).sql.gz").path]).stdout
+        #expect(dump.contains("CREATE TABLE public.t") && !dump.contains("OWNER TO") && !dump.contains("GRANT SELECT"), "\(dump)")
+    }
+
     @Test("--exclude-database and --no-role-passwords need --all")
     func flagsNeedAll() throws {
         let dir = try TempDir("allcli-flags")
