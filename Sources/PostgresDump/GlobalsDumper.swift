@@ -83,7 +83,7 @@ public final class GlobalsDumper {
         if !roleSettings.isEmpty { try out.write("\n--\n-- Role settings\n--\n\n") }
         for (role, setting) in roleSettings { try out.write("ALTER ROLE \(role) \(GlobalsSQL.setClause(setting));\n") }
         if !parameterGrants.isEmpty { try out.write("\n--\n-- Role privileges on configuration parameters\n--\n\n") }
-        for grants in parameterGrants { try out.write(grants + "\n") }
+        for grants in parameterGrants { try out.write(GlobalsMarkers.tagged(privileges: grants)) }
         for tablespace in tablespaces { try out.write(GlobalsSQL.tablespaceSection(tablespace, options: options)) }
         for database in databases { try out.write(GlobalsSQL.databaseSection(database, options: options)) }
         try out.write("\n\(GlobalsMarkers.prefix)end\n")

@@ -37,13 +37,24 @@ public struct GlobalsSummary: Sendable {
 /// -- vaultops:tablespace NAME                 CREATE TABLESPACE (alone), then its ALTER/GRANT/COMMENT
 /// -- vaultops:database NAME create            CREATE DATABASE (alone), then its properties
 /// -- vaultops:database NAME alter             an existing database (template1, postgres): properties only
+/// -- vaultops:owner                           the next statement sets an owner
+/// -- vaultops:privileges                      the next statement grants or revokes privileges
 /// -- vaultops:end                             the script is complete
 /// ```
+/// The `owner` and `privileges` tags let a restore leave owners and privileges out (`--no-owner`, `--no-privileges`).
 /// A database's properties are `ALTER DATABASE` (owner, connection limit, flags, settings), its ACL, its comment
 /// and `ALTER ROLE … IN DATABASE … SET`, so they apply to a database that already exists too.
 public enum GlobalsMarkers {
     /// The prefix of every marker line.
     public static let prefix = "-- vaultops:"
+
+    /// The tag line before a statement that sets an owner.
+    static let owner = prefix + "owner\n"
+
+    /// ACL statements (one a line), each after a `privileges` tag line.
+    static func tagged(privileges: String) -> String {
+        privileges.split(separator: "\n").map { prefix + "privileges\n" + $0 + "\n" }.joined()
+    }
 
     /// `name` percent-encoded for a marker line.
     public static func encode(_ name: String) -> String {
@@ -252,13 +263,13 @@ enum GlobalsSQL {
         let existing = preexisting.contains(db.name)
         var out = "\n\(GlobalsMarkers.prefix)database \(GlobalsMarkers.encode(db.name)) \(existing ? "alter" : "create")\n"
         if !existing { out += createDatabase(db) }
-        if !options.noOwner { out += "ALTER DATABASE \(db.qname) OWNER TO \(db.owner);\n" }
+        if !options.noOwner { out += GlobalsMarkers.owner + "ALTER DATABASE \(db.qname) OWNER TO \(db.owner);\n" }
         if db.connectionLimit != -1 { out += "ALTER DATABASE \(db.qname) CONNECTION LIMIT = \(db.connectionLimit);\n" }
         if !db.allowConnections { out += "ALTER DATABASE \(db.qname) ALLOW_CONNECTIONS = false;\n" }
         if db.isTemplate { out += "ALTER DATABASE \(db.qname) IS_TEMPLATE = true;\n" }
         for setting in db.settings { out += "ALTER DATABASE \(db.qname) \(setClause(setting));\n" }
         for (role, setting) in db.roleSettings { out += "ALTER ROLE \(role) IN DATABASE \(db.qname) \(setClause(setting));\n" }
-        if !options.noPrivileges, let acl = db.aclChanges { out += acl + "\n" }
+        if !options.noPrivileges, let acl = db.aclChanges { out += GlobalsMarkers.tagged(privileges: acl) }
         if let comment = db.comment { out += "COMMENT ON DATABASE \(db.qname) IS \(SQLText.literal(comment));\n" }
         return out
     }
@@ -277,10 +288,11 @@ enum GlobalsSQL {
     /// A tablespace's section: its marker, `CREATE TABLESPACE`, then options, ACL and comment.
     static func tablespaceSection(_ ts: Tablespace, options: GlobalsOptions) -> String {
         var out = "\n\(GlobalsMarkers.prefix)tablespace \(GlobalsMarkers.encode(ts.name))\n"
-        out += "CREATE TABLESPACE \(ts.qname)\(options.noOwner ? "" : " OWNER \(ts.owner)") LOCATION \(SQLText.literal(ts.location));\n"
+        out += "CREATE TABLESPACE \(ts.qname) LOCATION \(SQLText.literal(ts.location));\n"
+        if !options.noOwner { out += GlobalsMarkers.owner + "ALTER TABLESPACE \(ts.qname) OWNER TO \(ts.owner);\n" }
         let settings = SQLText.reloptions(ts.options)
         if !settings.isEmpty { out += "ALTER TABLESPACE \(ts.qname) SET (\(settings));\n" }
-        if !options.noPrivileges, let acl = ts.aclChanges { out += acl + "\n" }
+        if !options.noPrivileges, let acl = ts.aclChanges { out += GlobalsMarkers.tagged(privileges: acl) }
         if let comment = ts.comment { out += "COMMENT ON TABLESPACE \(ts.qname) IS \(SQLText.literal(comment));\n" }
         return out
     }

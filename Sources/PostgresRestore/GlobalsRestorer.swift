@@ -15,9 +15,15 @@ public struct GlobalsRestoreOptions: Sendable {
     /// Tablespace locations to use instead of the source's: source location → target location
     /// (as `pg_basebackup --tablespace-mapping`), for a target on the same machine or with other disks.
     public var tablespaceLocations: [String: String]
+    /// Leave out the owners of tablespaces and databases (they belong to the restoring user), as `--no-owner`.
+    public var noOwner: Bool
+    /// Leave out GRANT/REVOKE on tablespaces, databases and parameters, as `--no-privileges`; memberships stay.
+    public var noPrivileges: Bool
 
-    public init(tablespaceLocations: [String: String] = [:]) {
+    public init(tablespaceLocations: [String: String] = [:], noOwner: Bool = false, noPrivileges: Bool = false) {
         self.tablespaceLocations = tablespaceLocations
+        self.noOwner = noOwner
+        self.noPrivileges = noPrivileges
     }
 }
 
@@ -64,7 +70,10 @@ public enum GlobalsRestorer {
             throw PostgresRestoreError(kind: .target, message: "cannot connect: \(error.message)", underlying: error)
         }
         var run = GlobalsRun(connection: connection, name: script.name, options: options, roles: parsed.roles)
-        for section in parsed.sections {
+        for var section in parsed.sections {
+            section.statements.removeAll { statement in
+                (options.noOwner && statement.tag == "owner") || (options.noPrivileges && statement.tag == "privileges")
+            }
             switch section.kind {
             case .header: try run.autocommit(section.statements, object: "the script's settings")
             case .roles: try run.roles(section.statements)

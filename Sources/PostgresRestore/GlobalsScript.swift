@@ -5,10 +5,11 @@ import Archive
 /// The markers are whole comment lines `-- vaultops:KIND [NAME [FLAG]]`, names percent-encoded; see
 /// PostgresDump's `GlobalsMarkers` for the format. Statements are split by the restore's own `ScriptReader`.
 struct GlobalsScript {
-    /// One statement and the script line it starts on.
+    /// One statement, the script line it starts on, and its tag (`owner`, `privileges`) when it has one.
     struct Statement: Equatable {
         var sql: String
         var line: Int
+        var tag: String? = nil
     }
 
     /// One section of the script.
@@ -41,8 +42,13 @@ struct GlobalsScript {
         var text: [String] = []
         var firstLine = 2
         var ended = false
+        var tags: [Int: String] = [:]
         func close() throws {
-            current.statements = try statements(text.joined(separator: "\n"), firstLine: firstLine, name: name)
+            current.statements = try statements(text.joined(separator: "\n"), firstLine: firstLine, name: name).map { statement in
+                var statement = statement
+                statement.tag = tags[statement.line]
+                return statement
+            }
             result.sections.append(current)
         }
         for (index, line) in lines.enumerated().dropFirst() {
@@ -50,6 +56,11 @@ struct GlobalsScript {
             let words = line.dropFirst(prefix.count).split(separator: " ").map(String.init)
             let lineNumber = index + 1
             switch (words.first, words.count) {
+            case ("owner", 1), ("privileges", 1):
+                // A tag names what the statement on the next line does.
+                tags[lineNumber + 1] = words[0]
+                text.append("")
+                continue
             case ("role", 2):
                 result.roles.append((try decode(words[1], name: name, line: lineNumber), lineNumber))
                 text.append("")

@@ -90,18 +90,22 @@ struct GlobalsSQLTests {
         db.isTemplate = true
         db.settings = ["statement_timeout=30s"]
         db.roleSettings = [("app", "work_mem=16MB")]
-        db.aclChanges = "REVOKE ALL ON DATABASE \"app db\" FROM PUBLIC;"
+        db.aclChanges = "REVOKE ALL ON DATABASE \"app db\" FROM PUBLIC;\nGRANT CONNECT ON DATABASE \"app db\" TO app;"
         db.comment = "main"
         #expect(GlobalsSQL.databaseSection(db, options: GlobalsOptions()) == """
 
             -- vaultops:database app%20db create
             CREATE DATABASE "app db" WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE = 'C';
+            -- vaultops:owner
             ALTER DATABASE "app db" OWNER TO app;
             ALTER DATABASE "app db" CONNECTION LIMIT = 20;
             ALTER DATABASE "app db" IS_TEMPLATE = true;
             ALTER DATABASE "app db" SET statement_timeout TO '30s';
             ALTER ROLE app IN DATABASE "app db" SET work_mem TO '16MB';
+            -- vaultops:privileges
             REVOKE ALL ON DATABASE "app db" FROM PUBLIC;
+            -- vaultops:privileges
+            GRANT CONNECT ON DATABASE "app db" TO app;
             COMMENT ON DATABASE "app db" IS 'main';
 
             """)
@@ -109,7 +113,7 @@ struct GlobalsSQLTests {
         options.noOwner = true
         options.noPrivileges = true
         let bare = GlobalsSQL.databaseSection(db, options: options)
-        #expect(!bare.contains("OWNER") && !bare.contains("REVOKE"))
+        #expect(!bare.contains("OWNER") && !bare.contains("REVOKE") && !bare.contains("GRANT"))
         db.name = "template1"
         #expect(!GlobalsSQL.databaseSection(db, options: options).contains("CREATE DATABASE"))
         #expect(GlobalsSQL.databaseSection(db, options: options).contains("-- vaultops:database template1 alter\n"))
@@ -122,8 +126,11 @@ struct GlobalsSQLTests {
         #expect(GlobalsSQL.tablespaceSection(ts, options: GlobalsOptions()) == """
 
             -- vaultops:tablespace fast
-            CREATE TABLESPACE fast OWNER app LOCATION '/mnt/o''fast';
+            CREATE TABLESPACE fast LOCATION '/mnt/o''fast';
+            -- vaultops:owner
+            ALTER TABLESPACE fast OWNER TO app;
             ALTER TABLESPACE fast SET (random_page_cost='1.1');
+            -- vaultops:privileges
             GRANT CREATE ON TABLESPACE fast TO app;
             COMMENT ON TABLESPACE fast IS 'ssd';
 
@@ -132,7 +139,7 @@ struct GlobalsSQLTests {
         options.noOwner = true
         options.noPrivileges = true
         let bare = GlobalsSQL.tablespaceSection(ts, options: options)
-        #expect(bare.contains("CREATE TABLESPACE fast LOCATION") && !bare.contains("GRANT"))
+        #expect(bare.contains("CREATE TABLESPACE fast LOCATION") && !bare.contains("GRANT") && !bare.contains("OWNER"))
     }
 
     @Test(arguments: [

@@ -96,8 +96,19 @@ struct GlobalsRestoreTests {
         #expect(!bare.contains("PASSWORD") && !bare.contains("OWNER") && !bare.contains("GRANT CONNECT") && !bare.contains("GRANT CREATE ON TABLESPACE"))
         let targetLocation = try GlobalsFixture.tablespaceFolder(for: target.server, in: dir)
         let sourceLocation = try source.server.psql("SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'ts_fast'")
-        let everything = try GlobalsFixture.restore(bare, to: target.server, mode: .everything,
-                                                    options: GlobalsRestoreOptions(tablespaceLocations: [sourceLocation: targetLocation]), in: dir)
+        // The same left out when restoring a script that has them.
+        #expect(limitedScript.contains("OWNER TO") && limitedScript.contains("GRANT CONNECT"))
+        let restoreOptions = GlobalsRestoreOptions(tablespaceLocations: [sourceLocation: targetLocation], noOwner: true, noPrivileges: true)
+        let everything = try GlobalsFixture.restore(limitedScript, to: target.server, mode: .everything, options: restoreOptions, in: dir)
+        #expect(try target.server.psql("SELECT pg_get_userbyid(spcowner) || ':' || (spcacl IS NULL)::text FROM pg_tablespace WHERE spcname = 'ts_fast'") == "vaultops:true")
+        #expect(try target.server.psql("SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid WHERE r.rolname = 'readers'") == "3")
+        let bareTarget = try TemporaryCluster(like: server)
+        defer { bareTarget.stop() }
+        let bareLocation = try GlobalsFixture.tablespaceFolder(for: bareTarget.server, in: dir)
+        let bareReport = try GlobalsFixture.restore(bare, to: bareTarget.server, mode: .everything,
+                                                    options: GlobalsRestoreOptions(tablespaceLocations: [sourceLocation: bareLocation]), in: dir)
+        #expect(bareReport.databasesCreated == (try GlobalsFixture.createdDatabases(source.server)))
+        #expect(try bareTarget.server.psql("SELECT pg_get_userbyid(datdba) || ':' || (datacl IS NULL)::text FROM pg_database WHERE datname = 'Reports'") == "vaultops:true")
         #expect(everything.databasesCreated == (try GlobalsFixture.createdDatabases(source.server)))
         #expect(try target.server.psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'") == "vaultops")
         #expect(try target.server.psql("SELECT datacl IS NULL FROM pg_database WHERE datname = 'appdb'") == "t")
