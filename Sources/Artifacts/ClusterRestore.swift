@@ -62,7 +62,9 @@ public enum ClusterRestore {
         }
         var lines = ["restoring \(set.count - 1) database(s) and the globals of \(globals.lastPathComponent) into \(Redacted.connectionString(conninfo))"]
         let report = try GlobalsRestorer.restore(script: PostgresDumpRestore.scriptInput(for: globals), to: conninfo, mode: .everything,
-                                                 options: GlobalsRestoreOptions(tablespaceLocations: tablespaceLocations))
+                                                 options: GlobalsRestoreOptions(tablespaceLocations: tablespaceLocations,
+                                                                               noOwner: request.noOwner,
+                                                                               noPrivileges: request.noPrivileges))
         lines += describe(report)
         do {
             lines += try restoreDatabases(set, to: conninfo, options: request.postgresOptions)

@@ -90,7 +90,8 @@ public struct PostgresArtifact: ArtifactHandler {
            ClusterArtifacts.member(of: manifest)?.role == .globals {
             // Without --all a globals artifact brings back roles and their settings only: no database is created.
             let report = try GlobalsRestorer.restore(script: PostgresDumpRestore.scriptInput(for: artifact), to: target,
-                                                     mode: .rolesAndSettings)
+                                                     mode: .rolesAndSettings,
+                                                     options: GlobalsRestoreOptions(noOwner: request.noOwner, noPrivileges: request.noPrivileges))
             return RestoreReport(lines: ["restored the roles and settings of \(name) into \(Redacted.connectionString(target)) "
                                          + "(restore --all also creates the databases and restores them)"]
                                         + ClusterRestore.describe(report))

@@ -190,5 +190,14 @@ struct WholeServerOSSRestoreTests {
         #expect(restore.stdout.contains("database app: restored"), "\(restore.stdout)")
         #expect(try target.server.psql("SELECT count(*) FROM t", database: "app") == "50")
         #expect(try target.server.psql("SELECT datdba::regrole FROM pg_database WHERE datname = 'app'") == "owner_role")
+
+        // --no-owner and --no-privileges reach the globals too: the restoring user owns what it creates.
+        let plain = try TemporaryCluster(like: server)
+        defer { plain.stop() }
+        let noOwner = try run(["restore", "--all", "--no-owner", "--no-privileges", "srv_globals_\(todayStamp()).sql.gz",
+                               "--to", try plain.server.adminURL()])
+        #expect(noOwner.status == 0, "\(noOwner.stdout)\(noOwner.stderr)")
+        #expect(try plain.server.psql("SELECT datdba::regrole FROM pg_database WHERE datname = 'app'") == "vaultops")
+        #expect(try plain.server.psql("SELECT tableowner FROM pg_tables WHERE tablename = 't'", database: "app") == "vaultops")
     }
 }
