@@ -83,6 +83,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // Continuous SQLite replication: WAL frames shipped as segments after a page-exact snapshot per generation,
+        // and restore to a point in time from them.
+        .target(name: "Replication", dependencies: ["SQLite", "Storage", "Archive", "ErrorKinds"]),
+
         // Deploys around a verified backup point: plan, stages, health gates, rollback, release history.
         .target(name: "Deploy", dependencies: [
             "Artifacts", "VaultopsCore", "HTTP",
@@ -112,6 +116,7 @@ let package = Package(
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "Storage", "HTTP", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "Storage", "VaultopsCore", "TestSupport"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "SQLite", "Storage", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "Storage", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: [
             "Artifacts", "VaultopsCore", "PostgresRestore", "PostgresDump", "Archive", "TestSupport",
