@@ -85,7 +85,7 @@ let package = Package(
 
         // Continuous SQLite replication: WAL frames shipped as segments after a page-exact snapshot per generation,
         // and restore to a point in time from them.
-        .target(name: "Replication", dependencies: ["SQLite", "Storage", "Archive", "ErrorKinds"]),
+        .target(name: "Replication", dependencies: ["SQLite", "SQLiteSnapshot", "Storage", "Archive", "VaultopsCore", "ErrorKinds"]),
 
         // Deploys around a verified backup point: plan, stages, health gates, rollback, release history.
         .target(name: "Deploy", dependencies: [
@@ -94,7 +94,7 @@ let package = Package(
 
         .executableTarget(name: "vaultops", dependencies: [
             "VaultopsCore", "Archive", "SQLite", "LibPQ", "PostgresDump", "ObjectStorage", "Storage", "Retention",
-            "Artifacts", "BackupJobs", "Migration", "Mirror", "Deploy", "HTTP",
+            "Artifacts", "BackupJobs", "Migration", "Mirror", "Deploy", "HTTP", "Replication",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
