@@ -134,11 +134,18 @@ public final class Replicator {
 
     private func openIfNeeded() throws {
         guard connections.isEmpty else { return }
+        // Checked here, while no connection holds a lock that closing the check's descriptor could drop.
+        guard Connection.isSQLiteDatabase(path: database.path) else {
+            throw ReplicationError(.notWAL, "\(database.path): cannot be replicated: no such file, or not a SQLite database")
+        }
         var opened: [Connection] = []
         for _ in 0..<2 {
             let db: Connection
             do {
-                db = try Connection(path: database.path, options: [.readWrite])
+                // A file: URI, so that Connection does not read the header through a descriptor of its own: closing
+                // any descriptor of the file drops every POSIX lock this process holds on it (SQLite's SHARED lock
+                // included), and another process closing its last connection would then delete the WAL under us.
+                db = try Connection(path: Self.fileURI(database.path), options: [.readWrite, .uri])
             } catch {
                 throw ReplicationError(.notWAL, "\(database.path): cannot be replicated: \(error)")
             }
@@ -154,6 +161,12 @@ public final class Replicator {
         }
         connections = opened
         fileIdentity = ReplicaFiles.identity(database.path)
+    }
+
+    static func fileURI(_ path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path)
     }
 
     private func reopen() {

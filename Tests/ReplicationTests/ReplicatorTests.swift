@@ -145,6 +145,28 @@ func content(of file: URL) throws -> (count: Int64, max: Int64, sum: Int64, tota
         #expect(segments.count >= 10)
     }
 
+    /// Another process that writes and closes its last connection must not find the replicator's locks gone
+    /// (closing any descriptor of the file drops a process's POSIX locks): else it deletes the WAL under it.
+    @Test func writersInOtherProcessesThatCloseKeepTheWALForTheReplicator() throws {
+        let dir = try TempDir("repl")
+        let database = dir.file("app.db")
+        try makeAppDatabase(database.path).execute("INSERT INTO t VALUES (1, 'x'); UPDATE total SET s = 1")
+        let backend = LocalFolderBackend(path: dir.file("dest").path)
+        let replicator = Replicator(database: database, source: "app", backend: backend, workFolder: dir.url)
+        try replicator.pass()
+        for n in 2...4 {
+            let r = try runProcess("sqlite3", [database.path], stdin: Data("INSERT INTO t VALUES (\(n), 'x'); UPDATE total SET s = s + \(n);".utf8))
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(FileManager.default.fileExists(atPath: database.path + "-wal"), "the WAL was deleted under the replicator")
+            try replicator.pass()
+        }
+        #expect(replicator.startedGenerations.count == 1)
+        let restored = try content(of: try restoreReplica(source: "app", from: backend, to: .latest, into: dir.file("r.db"),
+                                                           workFolder: dir.url).file)
+        #expect(restored.count == 4 && restored.total == 10)
+        replicator.close()
+    }
+
     @Test func vacuumAndAReplacedDatabaseStartNewGenerations() throws {
         let dir = try TempDir("repl")
         let database = dir.file("app.db")
