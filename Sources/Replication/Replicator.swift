@@ -234,6 +234,14 @@ extension Replicator {
         startedGenerations.append(name)
         checkpoint(on: 1 - next)
         log("replicate \(database.path): generation \(name) started (\(frames?.commitCount ?? 0) commits in the WAL)")
+        // `keep` applies at each new generation (daily by default): older generations only go once one has replaced
+        // them before the window; a failure to prune never stops replication.
+        do {
+            let removed = try pruneReplica(source: layout.source, on: backend, keep: settings.keep, now: now())
+            if !removed.isEmpty { log("replicate \(database.path): pruned generations \(removed.joined(separator: ", "))") }
+        } catch {
+            log("replicate \(database.path): pruning old generations failed: \(error)")
+        }
     }
 
     /// Ships the commits since the last pass; returns why a new generation must start instead, if it must.

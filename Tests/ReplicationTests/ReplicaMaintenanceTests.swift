@@ -87,4 +87,24 @@ import TestSupport
         #expect(left.map(\.name) == [second])
         #expect(try verifyReplica(source: "app", on: backend).allSatisfy(\.isHealthy))
     }
+
+    @Test func theReplicatorPrunesPastKeepWhenAGenerationStarts() throws {
+        let dir = try TempDir("repl-keep")
+        let app = try makeAppDatabase(dir.file("app.db").path)
+        let backend = LocalFolderBackend(path: dir.file("dest").path)
+        let replicator = Replicator(database: dir.file("app.db"), source: "app", backend: backend,
+                                    settings: ReplicationSettings(interval: 1, keep: 0.001), workFolder: dir.url)
+        try replicator.pass()
+        for n in 1...50 { _ = try commit(n, on: app) }
+        try replicator.pass()
+        try app.execute("DELETE FROM t WHERE n > 10; UPDATE total SET s = 55; VACUUM")
+        try replicator.pass()
+        replicator.close()
+        #expect(replicator.startedGenerations.count == 2)
+        let left = ReplicaLayout(source: "app").generations(in: try backend.list(prefix: "replica/app/", recursive: true))
+        #expect(left.map(\.name) == [replicator.startedGenerations[1]])
+        let restored = try content(of: try restoreReplica(source: "app", from: backend, to: .latest, into: dir.file("r.db"),
+                                                           workFolder: dir.url).file)
+        #expect(restored.count == 10 && restored.total == 55)
+    }
 }

@@ -64,6 +64,63 @@ struct ReplicateCommandTests {
         #expect(earlierRows == "10|10", "\(r.stdout)")
     }
 
+    @Test("kill -9 of the replicator at random moments, restarted each time: --latest still gives the last commit")
+    func killedAndRestarted() throws {
+        let dir = try TempDir("replicate-cli")
+        let database = dir.file("app.db")
+        try sqlite(database, "PRAGMA journal_mode=WAL; CREATE TABLE t(n INTEGER PRIMARY KEY, pad TEXT);")
+        try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
+        let config = try writeConfig(dir, """
+            backup_dir: \(dir.file("backups").path)
+            sources:
+              - name: app
+                sqlite: \(database.path)
+                replicate: { interval: 1s }
+            """)
+        func start() throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: vaultopsExecutable)
+            p.arguments = ["replicate", "--config", config.path]
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        // The app: commits for 7 s at ~200/s, then prints how many.
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        writer.arguments = ["python3", "-c", """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+            n, end = 0, time.time() + 7
+            while time.time() < end:
+                n += 1
+                c.execute("BEGIN IMMEDIATE"); c.execute("INSERT INTO t VALUES (?, ?)", (n, "p" * 200)); c.execute("COMMIT")
+                time.sleep(0.004)
+            print(n)
+            """, database.path]
+        let output = Pipe()
+        writer.standardOutput = output
+        try writer.run()
+        var replicator = try start()
+        for _ in 0..<4 {
+            Thread.sleep(forTimeInterval: Double.random(in: 0.8...1.6))
+            kill(replicator.processIdentifier, SIGKILL)
+            replicator.waitUntilExit()
+            replicator = try start()
+        }
+        writer.waitUntilExit()
+        let last = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        Thread.sleep(forTimeInterval: 1.5)
+        replicator.terminate()
+        replicator.waitUntilExit()
+        #expect(replicator.terminationStatus == 0)
+        let latest = dir.file("latest.db")
+        let r = try vaultops(["restore", "app", "--replica", "--latest", "--yes", "--to", latest.path, "--config", config.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try sqlite(latest, "PRAGMA integrity_check; SELECT count(*) = max(n), max(n) FROM t;") == "ok\n1|\(last)")
+    }
+
     @Test("a database not in WAL mode is refused with its path")
     func refusesRollbackJournal() throws {
         let dir = try TempDir("replicate-cli")
