@@ -157,6 +157,6 @@ public final class ECSRAMRoleCredentials: OSSCredentialsProvider, @unchecked Sen
               let expirationText = answer.Expiration, let expiration = HTTPDate.parseISO8601(expirationText) else {
             throw failure("the ECS metadata service's credentials for role '\(role)' lack AccessKeyId, AccessKeySecret, SecurityToken or Expiration")
         }
-        return (OSSCredentials(accessKeyId: id, accessKeySecret: secret, securityToken: token), expiration)
+        return (OSSCredentials(accessKeyId: id, accessKeySecret: secret, securityToken: token, expiration: expiration), expiration)
     }
 }

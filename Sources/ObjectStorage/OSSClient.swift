@@ -390,6 +390,13 @@ public final class OSSClient {
         }
         var request = OSSRequest(method: method, bucket: bucket, key: key)
         let credentials = try signingCredentials(operation: "Presign", bucket: bucket, key: key)
+        // OSS refuses a URL signed with STS credentials once they expire, whatever its own expiry says.
+        if let expiration = credentials.expiration, now.addingTimeInterval(TimeInterval(expires)) > expiration {
+            let left = max(0, Int(expiration.timeIntervalSince(now)))
+            throw ObjectStorageError(.invalidConfiguration, "the URL is signed with temporary (STS) credentials that expire in \(left) seconds, "
+                                     + "so it would stop working before the \(expires) seconds asked: use --expires \(left) or less, "
+                                     + "or presign with long-term AccessKeys")
+        }
         switch configuration.signatureVersion {
         case .v1:
             SignerV1.presign(&request, credentials: credentials, expires: now.addingTimeInterval(TimeInterval(expires)))

@@ -1,3 +1,4 @@
+import Foundation
 import VaultopsCore
 
 /// The access key pair (and optional STS token) that signs OSS requests.
@@ -11,10 +12,13 @@ public struct OSSCredentials: Sendable, CustomStringConvertible, CustomDebugStri
     package let accessKeySecret: String
     /// The STS security token, when the keys are temporary.
     package let securityToken: String?
+    /// When temporary credentials stop working, when their issuer says (the ECS RAM role's `Expiration`).
+    public let expiration: Date?
 
     /// Creates credentials; an empty token counts as none.
-    public init(accessKeyId: String, accessKeySecret: String, securityToken: String? = nil) {
+    public init(accessKeyId: String, accessKeySecret: String, securityToken: String? = nil, expiration: Date? = nil) {
         self.accessKeyId = accessKeyId
+        self.expiration = expiration
         self.accessKeySecret = accessKeySecret
         self.securityToken = (securityToken?.isEmpty ?? true) ? nil : securityToken
         // Registered with the one redaction helper, so logs and errors hide them wherever they leak to.

@@ -211,6 +211,23 @@ struct CredentialChainTests {
 
     // MARK: - Rotation
 
+    @Test("a presigned URL never outlives the STS credentials it is signed with: longer is refused, naming the limit")
+    func presignWithinRoleCredentials() throws {
+        let metadata = try OSSEmulator.startMetadataService(roles: ["short-lived": 600], attached: "short-lived")
+        let settings = OSSSettings(environment: try Self.place().merging(
+            ["VAULTOPS_ECS_METADATA_ENDPOINT": metadata, "ALIBABA_CLOUD_ECS_METADATA": "short-lived"]) { $1 })
+        let client = OSSClient(configuration: try settings.configuration())
+        let error = try #require(throws: ObjectStorageError.self) {
+            try client.presignedURL(bucket: "b", key: "k.gz", expires: 3600)
+        }
+        #expect(error.kind == .invalidConfiguration)
+        #expect(error.message.contains("temporary (STS) credentials"), "\(error)")
+        #expect(error.message.contains("--expires"), "\(error)")
+        // Within the credentials' life it signs, carrying the token.
+        let url = try client.presignedURL(bucket: "b", key: "k.gz", expires: 300)
+        #expect(url.contains("security-token"))
+    }
+
     @Test("a multipart upload outlives its credentials: refreshed before expiry, and a part refused as expired is re-sent")
     func rotationDuringMultipartUpload() throws {
         // Credentials live 3 s; one part is held 3.5 s by the emulator before it checks the signature, so it arrives

@@ -10,7 +10,7 @@ struct Presign: ParsableCommand {
     @Argument(help: "The object, oss://BUCKET/KEY.")
     var object: String
 
-    @Option(help: "Seconds the URL stays valid (V4 signing allows at most 604800, 7 days).")
+    @Option(help: "Seconds the URL stays valid (V4 signing allows at most 604800, 7 days; with STS credentials, at most until they expire).")
     var expires: Int = 3600
 
     @OptionGroup var config: ConfigOption
