@@ -12,10 +12,16 @@ public struct ReplicationSettings: Sendable, Equatable {
     /// How long generations are kept (prune's business).
     public var keep: TimeInterval
 
-    public init(interval: TimeInterval = 1, snapshotEvery: TimeInterval = 86_400, keep: TimeInterval = 7 * 86_400) {
+    /// The WAL size above which the replicator lets SQLite start the WAL over (its read transaction prevents that
+    /// otherwise, and the file would grow without end).
+    public var restartWALAbove: Int64
+
+    public init(interval: TimeInterval = 1, snapshotEvery: TimeInterval = 86_400, keep: TimeInterval = 7 * 86_400,
+                restartWALAbove: Int64 = 4 << 20) {
         self.interval = interval
         self.snapshotEvery = snapshotEvery
         self.keep = keep
+        self.restartWALAbove = restartWALAbove
     }
 }
 
@@ -115,7 +121,8 @@ public final class Replicator {
             state = nil
         }
         guard state != nil else { return try startGeneration() }
-        let reason = try shipNewCommits()
+        var reason = try shipNewCommits()
+        if reason == nil { reason = try letTheWALRestartIfLarge() }
         if reason == nil, let state, now().timeIntervalSince(state.started) >= settings.snapshotEvery {
             return try startGeneration()
         }
@@ -325,5 +332,48 @@ extension Replicator {
             state.wal = WALPosition(header: header, offset: found.endOffset, checksum: found.endChecksum)
         }
         if let size = found.lastDatabaseSize { state.databaseSize = size }
+    }
+
+    /// When the WAL has grown past `restartWALAbove`: blocks writers for a moment (BEGIN IMMEDIATE, no change),
+    /// reads the last commits, releases both read transactions, checkpoints PASSIVE, and pins again after the
+    /// writers resume, so that the app's next write can start the WAL over with nothing unread in it. Returns why a
+    /// new generation must start, if it must (the last commits could not be uploaded after the window).
+    func letTheWALRestartIfLarge() throws -> String? {
+        guard var current = state, let held = pinned, let position = current.wal,
+              let size = (try? FileManager.default.attributesOfItem(atPath: walPath))?[.size] as? NSNumber,
+              size.int64Value > settings.restartWALAbove else { return nil }
+        let writer = connections[1 - held]
+        try writer.setBusyTimeout(milliseconds: 50)
+        defer { try? writer.setBusyTimeout(milliseconds: 5_000) }
+        // Busy: the app is writing; try again after the next pass.
+        guard (try? writer.execute("BEGIN IMMEDIATE")) != nil else { return nil }
+        let last: WALRead
+        do {
+            last = try readNewFrames(after: position)
+        } catch {
+            try? writer.execute("ROLLBACK")
+            throw error
+        }
+        guard case .frames(let header, let frames) = last else {
+            try? writer.execute("ROLLBACK")
+            if case .restartNeeded(let reason) = last { return reason }
+            return nil
+        }
+        unpin(held)
+        pinned = nil
+        checkpoint(on: held)
+        try? writer.execute("ROLLBACK")
+        try pin(held)
+        pinned = held
+        do {
+            try ship(frames, header: header, startOffset: frames.startOffset, seen: now(), into: &current, always: false)
+        } catch {
+            // The WAL may start over before these commits are stored: this generation cannot go on safely.
+            log("replicate \(database.path): the commits read before the WAL restart could not be stored: \(error)")
+            state = nil
+            return nil
+        }
+        state = current
+        return nil
     }
 }

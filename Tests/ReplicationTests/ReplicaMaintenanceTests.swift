@@ -107,4 +107,29 @@ import TestSupport
                                                            workFolder: dir.url).file)
         #expect(restored.count == 10 && restored.total == 55)
     }
+
+    /// The replicator's read transaction keeps SQLite from starting the WAL over; past `restartWALAbove` it lets it.
+    @Test func theWALStaysBoundedAndTheChainWhole() throws {
+        let dir = try TempDir("repl-restart")
+        let app = try makeAppDatabase(dir.file("app.db").path)
+        let backend = LocalFolderBackend(path: dir.file("dest").path)
+        let replicator = Replicator(database: dir.file("app.db"), source: "app", backend: backend,
+                                    settings: ReplicationSettings(interval: 1, restartWALAbove: 256 << 10), workFolder: dir.url)
+        try replicator.pass()
+        var largest: Int64 = 0
+        for batch in 0..<20 {
+            for n in (batch * 150 + 1)...(batch * 150 + 150) { _ = try commit(n, on: app) }
+            try replicator.pass()
+            let size = try FileManager.default.attributesOfItem(atPath: dir.file("app.db-wal").path)[.size] as? NSNumber
+            largest = max(largest, size?.int64Value ?? 0)
+        }
+        replicator.close()
+        // 3,000 commits of two pages each would make a WAL of ~24 MB; it restarts instead.
+        #expect(largest < 2 << 20, "the WAL grew to \(largest) bytes")
+        #expect(replicator.startedGenerations.count == 1)
+        #expect(try verifyReplica(source: "app", on: backend).allSatisfy(\.isHealthy))
+        let restored = try content(of: try restoreReplica(source: "app", from: backend, to: .latest, into: dir.file("r.db"),
+                                                           workFolder: dir.url).file)
+        #expect(restored.count == 3_000 && restored.max == 3_000 && restored.total == restored.sum)
+    }
 }
