@@ -129,7 +129,8 @@ let package = Package(
         .testTarget(name: "vaultopsTests", dependencies: [
             "vaultops", "VaultopsCore", "TestSupport",
             // ExitCodeMappingTests holds one error of every kind from every module.
-            "Archive", "Artifacts", "BackupJobs", "Deploy", "Migration", "Mirror", "ObjectStorage", "PostgresRestore", "Retention", "Storage",
+            "Archive", "Artifacts", "BackupJobs", "Deploy", "Migration", "Mirror", "ObjectStorage", "PostgresRestore", "Replication", "Retention",
+            "Storage",
         ]),
     ]
 )

@@ -95,13 +95,14 @@ public enum ReplicationService {
                     log("replicate \(job.source): \(job.database.path) every \(job.settings.interval) s")
                     try replicator.run { stop.isRequested }
                 } catch {
-                    failures.append("\(job.source): \(error)")
+                    log("replicate \(job.source): \(error)")
+                    failures.append(error)
                     stop.request()
                 }
             }
         }
         group.wait()
-        if let first = failures.all.first { throw ReplicationError(.notWAL, first) }
+        if let first = failures.all.first { throw first }
     }
 
     /// Restores `source`'s replica at `point` over `target` (the source's path in `config` when nil) with the
@@ -130,15 +131,15 @@ public enum ReplicationService {
 final class FailureList: @unchecked Sendable {
     // Safety: `items` is only read and written under `lock`.
     private let lock = NSLock()
-    private var items: [String] = []
+    private var items: [any Error] = []
 
-    func append(_ item: String) {
+    func append(_ item: any Error) {
         lock.lock()
         items.append(item)
         lock.unlock()
     }
 
-    var all: [String] {
+    var all: [any Error] {
         lock.lock()
         defer { lock.unlock() }
         return items
