@@ -23,7 +23,7 @@ public struct ReplicaGenerationCheck: Sendable, Equatable {
 /// times never go back.
 public func verifyReplica(source: String, on backend: any StorageBackend) throws -> [ReplicaGenerationCheck] {
     let layout = ReplicaLayout(source: source)
-    return try layout.generations(in: try backend.list(prefix: layout.root, recursive: true)).map { generation in
+    return layout.generations(in: try backend.list(prefix: layout.root, recursive: true)).map { generation in
         var check = ReplicaGenerationCheck(generation: generation.name, hasSnapshot: generation.snapshot != nil, segments: 0,
                                            gap: generation.firstGap, problems: [], range: nil)
         var previous: Date?
