@@ -83,6 +83,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // Continuous SQLite replication: WAL frames shipped as segments after a page-exact snapshot per generation,
+        // and restore to a point in time from them.
+        .target(name: "Replication", dependencies: ["SQLite", "SQLiteSnapshot", "Storage", "Archive", "VaultopsCore", "ErrorKinds"]),
+
         // Deploys around a verified backup point: plan, stages, health gates, rollback, release history.
         .target(name: "Deploy", dependencies: [
             "Artifacts", "VaultopsCore", "HTTP",
@@ -90,7 +94,7 @@ let package = Package(
 
         .executableTarget(name: "vaultops", dependencies: [
             "VaultopsCore", "Archive", "SQLite", "LibPQ", "PostgresDump", "ObjectStorage", "Storage", "Retention",
-            "Artifacts", "BackupJobs", "Migration", "Mirror", "Deploy", "HTTP",
+            "Artifacts", "BackupJobs", "Migration", "Mirror", "Deploy", "HTTP", "Replication",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -112,6 +116,7 @@ let package = Package(
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "Storage", "HTTP", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "Storage", "VaultopsCore", "TestSupport"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "SQLite", "Storage", "TestSupport"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "Storage", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: [
             "Artifacts", "VaultopsCore", "PostgresRestore", "PostgresDump", "Archive", "TestSupport",
@@ -124,7 +129,8 @@ let package = Package(
         .testTarget(name: "vaultopsTests", dependencies: [
             "vaultops", "VaultopsCore", "TestSupport",
             // ExitCodeMappingTests holds one error of every kind from every module.
-            "Archive", "Artifacts", "BackupJobs", "Deploy", "Migration", "Mirror", "ObjectStorage", "PostgresRestore", "Retention", "Storage",
+            "Archive", "Artifacts", "BackupJobs", "Deploy", "Migration", "Mirror", "ObjectStorage", "PostgresRestore", "Replication", "Retention",
+            "Storage",
         ]),
     ]
 )

@@ -104,6 +104,8 @@ public struct SourceConfig: Sendable, Equatable, CustomStringConvertible {
     public var timeout: Duration?
     /// `drill:` — where `run` trial-restores the source's newest artifact; nil when the source has none.
     public var drill: DrillTarget?
+    /// `replicate:` (sqlite sources only): `vaultops replicate` streams the WAL; nil when not replicated.
+    public var replicate: ReplicateConfig?
     /// `schedule:` — the days the nightly `run` backs the source up (daily when not set).
     public var schedule: Schedule = .daily
     /// `exclude:` (files sources) — gitignore-style patterns of paths not archived.

@@ -6,7 +6,7 @@ extension Reader {
     static let sourceKinds = ["postgres", "postgres_all", "sqlite", "files"]
     static let sourceKeys = ["name"] + sourceKinds + ["level", "mirror", "allow_incomplete", "timeout", "drill", "schedule",
                                                        "exclude", "one_file_system", "archive", "engine", "pg_dump",
-                                                       "encryption", "exclude_database"]
+                                                       "encryption", "exclude_database", "replicate"]
 
     func source(_ item: YAMLValue) throws(ConfigError) -> SourceConfig {
         let f = try mapping(item, allowed: Self.sourceKeys)
@@ -43,6 +43,7 @@ extension Reader {
                                   allowIncomplete: allowIncomplete, timeout: timeout)
         config.drill = try f["drill"].flatMap { v throws(ConfigError) -> DrillTarget? in try drill(v, target: target) }
         if let v = f["schedule"] { config.schedule = try schedule(v) }
+        config.replicate = try f["replicate"].flatMap { v throws(ConfigError) in try replicate(v, target: target) }
         try engineOptions(f, into: &config)
         try wholeServerOptions(f, kind: present[0], into: &config)
         try filesOptions(f, into: &config)

@@ -13,6 +13,7 @@ struct Vaultops: ParsableCommand {
             Backup.self,
             Verify.self,
             Restore.self,
+            Replicate.self,
             Backups.self,
             Prune.self,
             Run.self,

@@ -62,6 +62,16 @@ struct CronFilesTests {
         #expect(rotate.contains("/var/log/vaultops.log {"))
     }
 
+    @Test("the systemd unit runs `vaultops replicate` with the cron job's config and restarts it (issue 24)")
+    func replicateUnit() throws {
+        let text = try String(contentsOf: Self.cronDir.appendingPathComponent("vaultops-replicate.service"), encoding: .utf8)
+        let lines = Set(text.split(separator: "\n").map(String.init))
+        #expect(lines.contains("ExecStart=/usr/local/bin/vaultops replicate --config /etc/vaultops/vaultops.yml"))
+        #expect(lines.contains("KillSignal=SIGTERM"))
+        #expect(lines.contains("Restart=always"))
+        #expect(lines.contains("WantedBy=multi-user.target"))
+    }
+
     @Test("logrotate accepts the snippet (logrotate is installed by .ci/run)")
     func logrotateParses() throws {
         let dir = try TempDir("cron-logrotate")

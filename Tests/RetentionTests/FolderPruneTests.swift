@@ -200,3 +200,23 @@ private struct RefusingStore: RetentionStore {
         try inner.remove(object)
     }
 }
+
+@Suite struct ReplicaFolderPruneTests {
+    /// `vaultops replicate` writes below `replica/`; a nightly prune must neither count nor touch it (issue 24).
+    @Test("a prune of the nightly artifacts leaves the replica/ folder and everything in it alone")
+    func replicaFolderIsLeftAlone() throws {
+        let folder = try BackupFolder()
+        try folder.backup("mms_20250101.db.gz", createdAt: utc.at("2025-01-01 02:00"))
+        try folder.backup("mms_20250414.db.gz", createdAt: utc.at("2025-04-14 02:00"))
+        let generation = "replica/mms/20250101000000000-0000abcd"
+        try folder.folder(generation + "/wal")
+        try folder.file(generation + "/snapshot.db.gz", "snapshot", modified: utc.at("2025-01-01 00:00"))
+        try folder.file(generation + "/wal/0000000000000000.wal.gz", "segment", modified: utc.at("2025-01-01 00:00"))
+        let report = try Pruner.run(store: folder.store, policy: .init(keepDays: 30), now: now, timeZone: utc.timeZone, dryRun: false)
+        #expect(report.plan.artifacts.map(\.object.name).sorted() == ["mms_20250101.db.gz", "mms_20250414.db.gz"])
+        #expect(!report.plan.removals.contains { $0.name.hasPrefix("replica") })
+        #expect(FileManager.default.fileExists(atPath: folder.dir.file(generation + "/wal/0000000000000000.wal.gz").path))
+        #expect(FileManager.default.fileExists(atPath: folder.dir.file(generation + "/snapshot.db.gz").path))
+        #expect(try folder.names().contains("replica"))
+    }
+}

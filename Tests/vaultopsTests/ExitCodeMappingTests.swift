@@ -6,6 +6,7 @@ import Migration
 import Mirror
 import ObjectStorage
 import PostgresRestore
+import Replication
 import Retention
 import Storage
 import Testing
@@ -34,6 +35,13 @@ struct ExitCodeMappingTests {
         ("MigrationError.target", MigrationError(.target, "x"), .failure),
         ("MigrationError.incomplete", MigrationError(.incomplete, "x"), .failure),
         ("MigrationError.verificationFailed", MigrationError(.verificationFailed, "x"), .verificationFailed),
+        // Replication
+        ("ReplicationError.notWAL", ReplicationError(.notWAL, "x"), .usage),
+        ("ReplicationError.noRestorePoint", ReplicationError(.noRestorePoint, "x"), .usage),
+        ("ReplicationError.walFormat", ReplicationError(.walFormat, "x"), .verificationFailed),
+        ("ReplicationError.segmentFormat", ReplicationError(.segmentFormat, "x"), .verificationFailed),
+        ("ReplicationError.integrity", ReplicationError(.integrity, "x"), .verificationFailed),
+        ("ReplicationError.io", ReplicationError(.io, "x"), .failure),
         // Storage
         ("StorageError.notFound", StorageError(.notFound, "x", object: "o"), .failure),
         ("StorageError.alreadyExists", StorageError(.alreadyExists, "x", object: "o"), .failure),

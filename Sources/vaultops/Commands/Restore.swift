@@ -68,7 +68,7 @@ struct Restore: ParsableCommand {
     @Argument(help: "The artifact: a .sql.gz, .sql, .db.gz or .tar.gz file (the .gz ones also encrypted, ending in .age), its name in backup_dir or on OSS, a source name (its newest), or oss://BUCKET/KEY.")
     var artifact: String
 
-    @Option(help: "With a source name: its newest artifact made on or before this day (YYYY-MM-DD).")
+    @Option(help: "With a source name: its newest artifact made on or before this day (YYYY-MM-DD); with a time (\"YYYY-MM-DD HH:MM:SS\", the config's time zone) the source's replica at that second.")
     var at: String?
 
     @Flag(name: .customLong("all"), help: "ARTIFACT is a whole-server backup's globals: restore them, then every database of the same backup found beside it.")
@@ -80,6 +80,9 @@ struct Restore: ParsableCommand {
 
     @Flag(help: "With a source name: its newest artifact (the default for a source name).")
     var latest = false
+
+    @Flag(help: "With a SQLite source name: restore from its replica ('vaultops replicate'), --latest or --at a time.")
+    var replica = false
 
     @Flag(name: [.customShort("y"), .long], help: "Go ahead without asking before touching an existing target.")
     var yes = false
@@ -158,6 +161,7 @@ struct Restore: ParsableCommand {
     }
 
     func run() throws {
+        if replica || at?.contains(":") == true { return try restoreReplica() }
         let (identityFile, passphraseFile) = (identity.identity, identity.passphraseFile)
         // Read only when the artifact found is encrypted, so a stale VAULTOPS_IDENTITY_FILE stops no plain restore.
         let keys: @Sendable () throws -> DecryptionKeys? = { try DecryptionKeys.load(identityFile: identityFile, passphraseFile: passphraseFile) }

@@ -1,0 +1,84 @@
+import Foundation
+import Storage
+
+/// What `verifyReplica` found in one generation.
+public struct ReplicaGenerationCheck: Sendable, Equatable {
+    public var generation: String
+    public var hasSnapshot: Bool
+    /// Segments in the chain (index 0 up to the first gap) that decoded and matched their hash.
+    public var segments: Int
+    /// The first missing index when later segments exist; nil when the chain is whole.
+    public var gap: UInt64?
+    /// Each damaged segment: its name and what is wrong.
+    public var problems: [String]
+    /// The commit times the chain covers; nil when it has no segment.
+    public var range: ClosedRange<Date>?
+
+    /// Whether a restore can use the generation fully.
+    public var isHealthy: Bool { hasSnapshot && gap == nil && problems.isEmpty && segments > 0 }
+}
+
+/// Checks every generation of `source`'s replica: its snapshot is there, its segment chain has no gap, every
+/// segment decodes (gzip, format, SHA-256 of its frames) and belongs to its generation and index, and commit
+/// times never go back.
+public func verifyReplica(source: String, on backend: any StorageBackend) throws -> [ReplicaGenerationCheck] {
+    let layout = ReplicaLayout(source: source)
+    return layout.generations(in: try backend.list(prefix: layout.root, recursive: true)).map { generation in
+        var check = ReplicaGenerationCheck(generation: generation.name, hasSnapshot: generation.snapshot != nil, segments: 0,
+                                           gap: generation.firstGap, problems: [], range: nil)
+        var previous: Date?
+        var first: Date?
+        for (index, entry) in generation.chain.enumerated() {
+            do {
+                let header = try Segment.decode(try backend.load(entry.name, range: nil), name: entry.name).header
+                guard header.generation == generation.name, header.index == UInt64(index) else {
+                    check.problems.append("\(entry.name): its header says generation \(header.generation) index \(header.index)")
+                    continue
+                }
+                if let previous, header.commitTime < previous {
+                    check.problems.append("\(entry.name): its commit time is earlier than the segment before")
+                }
+                previous = header.commitTime
+                first = first ?? header.commitTime
+                check.segments += 1
+            } catch {
+                check.problems.append("\(error)")
+            }
+        }
+        if let first, let previous { check.range = first...previous }
+        if let gap = check.gap { check.problems.append("segment \(ReplicaLayout.hex16(gap)) is missing; later ones are not restorable") }
+        if !check.hasSnapshot { check.problems.append("\(layout.snapshotName(generation.name)) is missing") }
+        return check
+    }
+}
+
+/// Which generations a prune with `keep` removes: those that a newer generation replaced before `now - keep`
+/// (every point they hold is older than the window), never the newest generation.
+public func replicaGenerationsToPrune(_ generations: [ReplicaGeneration], keep: TimeInterval, now: Date) -> [ReplicaGeneration] {
+    let sorted = generations.sorted { $0.name < $1.name }
+    let cutoff = now.addingTimeInterval(-keep)
+    // The newest generation that holds a snapshot and started at or before the cutoff still covers the cutoff.
+    let anchor = sorted.lastIndex { $0.snapshot != nil && $0.start <= cutoff }
+    guard let anchor else { return [] }
+    return Array(sorted[..<anchor])
+}
+
+/// Removes `source`'s generations past `keep` (see `replicaGenerationsToPrune`); returns the names removed.
+public func pruneReplica(source: String, on backend: any StorageBackend, keep: TimeInterval, now: Date = Date(),
+                         dryRun: Bool = false) throws -> [String] {
+    let layout = ReplicaLayout(source: source)
+    let entries = try backend.list(prefix: layout.root, recursive: true)
+    let doomed = replicaGenerationsToPrune(layout.generations(in: entries), keep: keep, now: now)
+    var removed: [String] = []
+    for generation in doomed {
+        // Segments first and the snapshot last: an interrupted prune leaves a generation that listing still sees.
+        let prefix = layout.generationPrefix(generation.name)
+        let names = entries.map(\.name).filter { $0.hasPrefix(prefix) && $0 != layout.snapshotName(generation.name) }
+        if !dryRun {
+            try backend.remove(names)
+            try backend.remove(layout.snapshotName(generation.name))
+        }
+        removed.append(generation.name)
+    }
+    return removed
+}

@@ -1,0 +1,379 @@
+import Archive
+import Foundation
+import SQLite
+import Storage
+
+/// How often a source is replicated and how long its replica is kept.
+public struct ReplicationSettings: Sendable, Equatable {
+    /// The longest time between a commit and the pass that ships it.
+    public var interval: TimeInterval
+    /// How old a generation may get before a new one starts with a fresh snapshot.
+    public var snapshotEvery: TimeInterval
+    /// How long generations are kept (prune's business).
+    public var keep: TimeInterval
+
+    /// The WAL size above which the replicator lets SQLite start the WAL over (its read transaction prevents that
+    /// otherwise, and the file would grow without end).
+    public var restartWALAbove: Int64
+
+    public init(interval: TimeInterval = 1, snapshotEvery: TimeInterval = 86_400, keep: TimeInterval = 7 * 86_400,
+                restartWALAbove: Int64 = 4 << 20) {
+        self.interval = interval
+        self.snapshotEvery = snapshotEvery
+        self.keep = keep
+        self.restartWALAbove = restartWALAbove
+    }
+}
+
+/// Ships a WAL-mode SQLite database to a destination: a snapshot per generation, then its committed WAL frames.
+///
+/// Like Litestream, it holds a read transaction at all times so that SQLite cannot restart the WAL over frames
+/// not shipped yet: each pass opens a read transaction on its second connection before ending the first's, reads
+/// the WAL from where the last pass stopped, ships whole transactions as the next segment, then releases the older
+/// transaction and runs a PASSIVE checkpoint (which cannot copy past the newer one). A WAL restart (new salts,
+/// checkpoint sequence + 1) continues the generation from the new WAL's start; anything else unexpected (the file
+/// replaced, the WAL restarted twice, a commit that shrinks the database such as VACUUM, `snapshotEvery` reached)
+/// starts a new generation.
+/// - Important: synchronous and not thread-safe: run it on one dedicated thread (it blocks in SQLite and I/O).
+public final class Replicator {
+    public let database: URL
+    public let layout: ReplicaLayout
+    public let settings: ReplicationSettings
+    let backend: any StorageBackend
+    let workFolder: URL
+    let now: () -> Date
+    let log: (String) -> Void
+
+    private var connections: [Connection] = []
+    private var pinned: Int?
+    private var fileIdentity: [Int] = []
+    private var state: GenerationState?
+    private var lastGenerationStart = Date.distantPast
+
+    /// Where the current generation stands.
+    struct GenerationState {
+        var name: String
+        var started: Date
+        var nextIndex: UInt64
+        /// Nil until a WAL with a valid header has been seen.
+        var wal: WALPosition?
+        var databaseSize: UInt32
+    }
+
+    struct WALPosition {
+        var header: WALHeader
+        var offset: Int64
+        var checksum: WALChecksum
+    }
+
+    /// The current generation's name; nil before the first pass.
+    public var generation: String? { state?.name }
+    /// When the last segment was shipped.
+    public private(set) var lastShipped: Date?
+    /// Generations started by this replicator, oldest first.
+    public private(set) var startedGenerations: [String] = []
+
+    /// A replicator of `database` to `backend` under `replica/<source>/`; nothing is opened until `pass()`.
+    public init(database: URL, source: String, backend: any StorageBackend, settings: ReplicationSettings = .init(),
+                workFolder: URL = FileManager.default.temporaryDirectory, now: @escaping () -> Date = Date.init,
+                log: @escaping (String) -> Void = { _ in }) {
+        self.database = database
+        self.layout = ReplicaLayout(source: source)
+        self.settings = settings
+        self.backend = backend
+        self.workFolder = workFolder
+        self.now = now
+        self.log = log
+    }
+
+    var walPath: String { database.path + "-wal" }
+
+    /// Runs passes `interval` apart until `stopRequested` says so, then one last pass that ships what is committed.
+    /// A failed pass (an upload error) is logged and retried at the next one; only opening the database is fatal.
+    public func run(stopRequested: () -> Bool) throws {
+        try openIfNeeded()
+        var lastError: (any Error)?
+        repeat {
+            do {
+                try pass()
+                lastError = nil
+            } catch let error as ReplicationError where error.kind == .notWAL {
+                throw error
+            } catch {
+                lastError = error
+                log("replicate \(database.path): \(error); retrying at the next pass")
+            }
+            let deadline = Date().addingTimeInterval(settings.interval)
+            while !stopRequested(), Date() < deadline { Thread.sleep(forTimeInterval: min(0.05, settings.interval)) }
+        } while !stopRequested()
+        try pass()
+        _ = lastError
+        close()
+    }
+
+    /// One pass: starts a generation when there is none (or the database was replaced), else ships new commits.
+    public func pass() throws {
+        try openIfNeeded()
+        if state != nil, ReplicaFiles.identity(database.path) != fileIdentity {
+            log("replicate \(database.path): the database file was replaced; starting a new generation")
+            reopen()
+            try openIfNeeded()
+            state = nil
+        }
+        guard state != nil else { return try startGeneration() }
+        var reason = try shipNewCommits()
+        if reason == nil { reason = try letTheWALRestartIfLarge() }
+        if reason == nil, let state, now().timeIntervalSince(state.started) >= settings.snapshotEvery {
+            return try startGeneration()
+        }
+        if let reason {
+            log("replicate \(database.path): \(reason); starting a new generation")
+            try startGeneration()
+        }
+    }
+
+    /// Ends the read transaction and closes the connections.
+    public func close() {
+        reopen()
+    }
+
+    // MARK: - Connections and the read transaction
+
+    private func openIfNeeded() throws {
+        guard connections.isEmpty else { return }
+        // Checked here, while no connection holds a lock that closing the check's descriptor could drop.
+        guard Connection.isSQLiteDatabase(path: database.path) else {
+            throw ReplicationError(.notWAL, "\(database.path): cannot be replicated: no such file, or not a SQLite database")
+        }
+        var opened: [Connection] = []
+        for _ in 0..<2 {
+            let db: Connection
+            do {
+                // A file: URI, so that Connection does not read the header through a descriptor of its own: closing
+                // any descriptor of the file drops every POSIX lock this process holds on it (SQLite's SHARED lock
+                // included), and another process closing its last connection would then delete the WAL under us.
+                db = try Connection(path: Self.fileURI(database.path), options: [.readWrite, .uri])
+            } catch {
+                throw ReplicationError(.notWAL, "\(database.path): cannot be replicated: \(error)")
+            }
+            try db.setBusyTimeout(milliseconds: 5_000)
+            let mode = try db.scalar("PRAGMA journal_mode")?.string ?? "?"
+            guard mode.lowercased() == "wal" else {
+                throw ReplicationError(.notWAL, "\(database.path): the database is in \(mode) journal mode; replication needs WAL "
+                    + "(the application sets it with PRAGMA journal_mode=WAL)")
+            }
+            // Checkpoints are this replicator's own, after each pass; never one in the middle of its reads.
+            try db.execute("PRAGMA wal_autocheckpoint=0")
+            opened.append(db)
+        }
+        connections = opened
+        fileIdentity = ReplicaFiles.identity(database.path)
+    }
+
+    static func fileURI(_ path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path)
+    }
+
+    private func reopen() {
+        for db in connections where !db.isAutocommit { try? db.execute("ROLLBACK") }
+        connections = []
+        pinned = nil
+    }
+
+    /// Starts a read transaction on connection `index` (reading a page so that it takes its WAL snapshot now).
+    private func pin(_ index: Int) throws {
+        let db = connections[index]
+        if !db.isAutocommit { try db.execute("COMMIT") }
+        try db.execute("BEGIN DEFERRED")
+        _ = try db.scalar("SELECT count(*) FROM sqlite_master")
+    }
+
+    private func unpin(_ index: Int) {
+        let db = connections[index]
+        if !db.isAutocommit { try? db.execute("COMMIT") }
+    }
+
+    private func checkpoint(on index: Int) {
+        // PASSIVE never waits and never blocks the application; it copies no frame past the pinned snapshot.
+        _ = try? connections[index].query("PRAGMA wal_checkpoint(PASSIVE)")
+    }
+}
+
+extension Replicator {
+    /// Takes a page-exact snapshot under a fresh read transaction and ships it with the WAL's committed frames as
+    /// segment 0. Retries when the WAL restarts while it is being read.
+    func startGeneration() throws {
+        let next = pinned.map { 1 - $0 } ?? 0
+        try pin(next)
+        if let old = pinned { unpin(old) }
+        pinned = next
+        // Never at or before the last generation's start, so that the newest generation sorts last.
+        let started = max(now(), lastGenerationStart.addingTimeInterval(0.001))
+        lastGenerationStart = started
+        let name = ReplicaLayout.generationName(startedAt: started)
+        let folder = workFolder.appendingPathComponent("vaultops-replicate-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent("snapshot.db")
+        do {
+            let destination = try Connection(path: copy.path, options: [.readWrite, .create])
+            try connections[next].backup(into: destination)
+        }
+        // Frames from the WAL's start replayed onto the copy give the state at their last commit (each page ends
+        // with its newest image, and the copy already holds everything older): segment 0.
+        var (header, tail, _) = try ReplicaFiles.readWAL(walPath, from: Int64(WALHeader.size))
+        var frames = header.map { WALScanner.committedFrames(in: tail, header: $0, offset: Int64(WALHeader.size), checksum: $0.checksum) }
+        if let before = header, ReplicaFiles.readWALHeader(walPath) != before {
+            // The WAL restarted while it was read: read it again (all it held is in the copy now).
+            (header, tail, _) = try ReplicaFiles.readWAL(walPath, from: Int64(WALHeader.size))
+            frames = header.map { WALScanner.committedFrames(in: tail, header: $0, offset: Int64(WALHeader.size), checksum: $0.checksum) }
+        }
+        let seen = now()
+        let databaseSize = UInt32(try connections[next].scalar("PRAGMA page_count")?.int64 ?? 0)
+        let packed = folder.appendingPathComponent("snapshot.db.gz")
+        try ReplicaFiles.gzip(copy, to: packed)
+        _ = try backend.save(layout.snapshotName(name), from: packed, options: SaveOptions(overwrite: true), progress: nil)
+        var newState = GenerationState(name: name, started: started, nextIndex: 0, wal: nil, databaseSize: databaseSize)
+        try ship(frames, header: header, startOffset: Int64(WALHeader.size), seen: seen, into: &newState, always: true)
+        state = newState
+        startedGenerations.append(name)
+        checkpoint(on: 1 - next)
+        log("replicate \(database.path): generation \(name) started (\(frames?.commitCount ?? 0) commits in the WAL)")
+        // `keep` applies at each new generation (daily by default): older generations only go once one has replaced
+        // them before the window; a failure to prune never stops replication.
+        do {
+            let removed = try pruneReplica(source: layout.source, on: backend, keep: settings.keep, now: now())
+            if !removed.isEmpty { log("replicate \(database.path): pruned generations \(removed.joined(separator: ", "))") }
+        } catch {
+            log("replicate \(database.path): pruning old generations failed: \(error)")
+        }
+    }
+
+    /// Ships the commits since the last pass; returns why a new generation must start instead, if it must.
+    func shipNewCommits() throws -> String? {
+        guard var current = state, let old = pinned else { return "no read transaction is held" }
+        let next = 1 - old
+        try pin(next)
+        let found: (header: WALHeader, frames: WALCommittedFrames)?
+        switch try readNewFrames(after: current.wal) {
+        case .restartNeeded(let reason):
+            unpin(next)
+            return reason
+        case .noWAL:
+            found = nil
+        case .frames(let header, let frames):
+            found = (header, frames)
+        }
+        let before = current.databaseSize
+        do {
+            try ship(found?.frames, header: found?.header, startOffset: found?.frames.startOffset ?? 0, seen: now(),
+                     into: &current, always: false)
+        } catch {
+            // Keep the older read transaction: nothing past what is shipped may be checkpointed and restarted over.
+            unpin(next)
+            throw error
+        }
+        state = current
+        unpin(old)
+        pinned = next
+        checkpoint(on: old)
+        if let sizes = found?.frames.commitSizes, zip([before] + sizes, sizes).contains(where: { $1 < $0 }) {
+            return "a commit made the database smaller (VACUUM)"
+        }
+        return nil
+    }
+
+    enum WALRead {
+        case noWAL
+        case frames(WALHeader, WALCommittedFrames)
+        case restartNeeded(String)
+    }
+
+    /// The committed frames after `position`: in the same WAL, or from the start of a WAL restarted once since.
+    private func readNewFrames(after position: WALPosition?) throws -> WALRead {
+        let read = try ReplicaFiles.readWAL(walPath, from: position?.offset ?? Int64(WALHeader.size))
+        // No WAL (or a truncated one): nothing new; the next header must follow the one shipped.
+        guard let header = read.header else { return .noWAL }
+        if let position, header == position.header {
+            guard read.size >= position.offset else { return .restartNeeded("the WAL is shorter than what was shipped from it") }
+            return .frames(header, WALScanner.committedFrames(in: read.tail, header: header, offset: position.offset,
+                                                             checksum: position.checksum))
+        }
+        if let position, header.checkpointSequence != position.header.checkpointSequence &+ 1 {
+            return .restartNeeded("the WAL was restarted more than once since the last pass")
+        }
+        let restarted = try ReplicaFiles.readWAL(walPath, from: Int64(WALHeader.size))
+        guard restarted.header == header else { return .restartNeeded("the WAL changed while it was read") }
+        return .frames(header, WALScanner.committedFrames(in: restarted.tail, header: header, offset: Int64(WALHeader.size),
+                                                         checksum: header.checksum))
+    }
+
+    /// Uploads `frames` as the next segment (when there are commits, or `always`) and moves `state` past them.
+    private func ship(_ frames: WALCommittedFrames?, header: WALHeader?, startOffset: Int64, seen: Date,
+                      into state: inout GenerationState, always: Bool) throws {
+        let found = frames ?? WALCommittedFrames(startOffset: startOffset, checksum: WALChecksum())
+        if found.commitCount > 0 || always {
+            let segmentHeader = SegmentHeader(
+                generation: state.name, index: state.nextIndex, salt1: header?.salt1 ?? 0, salt2: header?.salt2 ?? 0,
+                checkpointSequence: header?.checkpointSequence ?? 0, startOffset: startOffset,
+                pageSize: header?.pageSize ?? 0, frameCount: found.frameCount, commitCount: found.commitCount,
+                commitTime: seen, payloadSHA256: sha256Hex(of: found.payload))
+            let stored = try Segment(header: segmentHeader, payload: found.payload).encoded()
+            // Overwrite: a retry after an upload whose answer was lost re-sends the same index (with more commits).
+            _ = try backend.save(layout.segmentName(state.name, index: state.nextIndex), data: stored,
+                                 options: SaveOptions(overwrite: true, contentType: "application/gzip"))
+            state.nextIndex += 1
+            lastShipped = seen
+        }
+        if let header {
+            // With no commit, endChecksum is the seed the scan started from: the old position's or the new header's.
+            state.wal = WALPosition(header: header, offset: found.endOffset, checksum: found.endChecksum)
+        }
+        if let size = found.lastDatabaseSize { state.databaseSize = size }
+    }
+
+    /// When the WAL has grown past `restartWALAbove`: blocks writers for a moment (BEGIN IMMEDIATE, no change),
+    /// reads the last commits, releases both read transactions, checkpoints PASSIVE, and pins again after the
+    /// writers resume, so that the app's next write can start the WAL over with nothing unread in it. Returns why a
+    /// new generation must start, if it must (the last commits could not be uploaded after the window).
+    func letTheWALRestartIfLarge() throws -> String? {
+        guard var current = state, let held = pinned, let position = current.wal,
+              let size = (try? FileManager.default.attributesOfItem(atPath: walPath))?[.size] as? NSNumber,
+              size.int64Value > settings.restartWALAbove else { return nil }
+        let writer = connections[1 - held]
+        try writer.setBusyTimeout(milliseconds: 50)
+        defer { try? writer.setBusyTimeout(milliseconds: 5_000) }
+        // Busy: the app is writing; try again after the next pass.
+        guard (try? writer.execute("BEGIN IMMEDIATE")) != nil else { return nil }
+        let last: WALRead
+        do {
+            last = try readNewFrames(after: position)
+        } catch {
+            try? writer.execute("ROLLBACK")
+            throw error
+        }
+        guard case .frames(let header, let frames) = last else {
+            try? writer.execute("ROLLBACK")
+            if case .restartNeeded(let reason) = last { return reason }
+            return nil
+        }
+        unpin(held)
+        pinned = nil
+        checkpoint(on: held)
+        try? writer.execute("ROLLBACK")
+        try pin(held)
+        pinned = held
+        do {
+            try ship(frames, header: header, startOffset: frames.startOffset, seen: now(), into: &current, always: false)
+        } catch {
+            // The WAL may start over before these commits are stored: this generation cannot go on safely.
+            log("replicate \(database.path): the commits read before the WAL restart could not be stored: \(error)")
+            state = nil
+            return nil
+        }
+        state = current
+        return nil
+    }
+}
