@@ -169,6 +169,13 @@ public enum RunJob {
                                             name: "oss", policy: policy, config: config, dryRun: dryRun, now: now, log: log))
             }
         }
+        // Replicas: generations past each source's keep go; a replicator that does not run is a failure of the run.
+        let replicaBackend: (any StorageBackend)? = config.oss == nil ? LocalFolderBackend(path: directory.path)
+            : ossDown == nil ? oss?.backend : nil
+        let replication = ReplicationReport.nightly(config: config, backend: replicaBackend, unavailable: ossDown, dryRun: dryRun,
+                                                    now: now(), log: log)
+        outcome.prunes += replication.prunes
+        if !dryRun { outcome.errors += replication.errors }
         guard !dryRun else { return outcome }
 
         record(&outcome, config: config, backupDir: backupDir, startedAt: startedAt, now: now, log: log)

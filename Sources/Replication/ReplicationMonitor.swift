@@ -19,6 +19,17 @@ public struct ReplicationAlert: Sendable, Equatable {
     public var generation: String?
     public var lastShippedCommit: Date?
 
+    public init(event: Event, source: String, host: String, lagSeconds: Double, thresholdSeconds: Double, generation: String? = nil,
+                lastShippedCommit: Date? = nil) {
+        self.event = event
+        self.source = source
+        self.host = host
+        self.lagSeconds = lagSeconds
+        self.thresholdSeconds = thresholdSeconds
+        self.generation = generation
+        self.lastShippedCommit = lastShippedCommit
+    }
+
     /// `vaultops on web-1: replication of mms is 75s behind (alert_lag 60s)` or `... caught up`.
     public var title: String {
         switch event {
