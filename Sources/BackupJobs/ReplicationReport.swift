@@ -42,7 +42,7 @@ public enum ReplicationReport {
 
     /// One `run` error per replicated source whose replicator does not run (so the run's webhook and exit say so).
     public static func notRunningErrors(_ health: [ReplicatorHealth]) -> [String] {
-        health.filter { !$0.running }.map { "replicate \($0.source): the replicator is \($0.detail)" }
+        health.filter { !$0.running }.map { "replicate \($0.source): the replicator does not run: \($0.detail)" }
     }
 
     static func seconds(_ duration: Duration) -> TimeInterval {

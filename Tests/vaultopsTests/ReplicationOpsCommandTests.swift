@@ -90,7 +90,7 @@ struct ReplicationOpsCommandTests {
         #expect(r.stdout.contains("\"replication\"") && r.stdout.contains("\"state\" : \"stopped\""), "\(r.stdout)")
         r = try vaultops(["run", "--config", config.path])
         #expect(r.status == 5, "\(r.stdout) \(r.stderr)")
-        #expect(r.stdout.contains("FAILED  replicate app: the replicator is stopped on request"), "\(r.stdout)")
+        #expect(r.stdout.contains("FAILED  replicate app: the replicator does not run: stopped on request"), "\(r.stdout)")
 
         // The replica the replicator left: whole, and listed with its range.
         r = try vaultops(["verify", "--replica", "app", "--config", config.path])
@@ -145,9 +145,14 @@ struct ReplicationOpsCommandTests {
         #expect(FileManager.default.fileExists(atPath: backups.appendingPathComponent("replica/app/\(old)").path))
         r = try vaultops(["prune", backups.path, "--json", "--dry-run", "--config", config.path])
         #expect(r.stdout.contains("\"replicas\"") && r.stdout.contains(old), "\(r.stdout)")
+        // The nightly run prunes the replica too (and, no replicator running here, fails with exit 5 saying so).
+        r = try vaultops(["run", "--config", config.path])
+        #expect(r.status == 5, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("prune   \(backups.path)/replica/app/: 1 generation past keep 2s removed: \(old)"), "\(r.stdout)")
+        #expect(r.stdout.contains("FAILED  replicate app: the replicator does not run: no replicator has run for it"), "\(r.stdout)")
         r = try vaultops(["prune", backups.path, "--config", config.path])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("removed: \(old)"), "\(r.stdout)")
+        #expect(r.stdout.contains("replica \(backups.path)/replica/app/: no generation past keep 2s"), "\(r.stdout)")
         let left = ReplicaLayout(source: "app").generations(in: try backend.list(prefix: "replica/app/", recursive: true))
         #expect(left.map(\.name) == [current])
 
@@ -173,5 +178,48 @@ struct ReplicationOpsCommandTests {
 
         r = try vaultops(["verify", "--replica", "nope", "--config", config.path])
         #expect(r.status == 2, "\(r.stderr)")
+    }
+
+    /// The same commands on a replica under an OSS prefix (the emulator): verify, backups and prune read it there.
+    @Test func aReplicaOnOSS() throws {
+        let dir = try TempDir("repl-ops-oss")
+        let database = dir.file("app.db")
+        try sqlite(database, "PRAGMA journal_mode=WAL; CREATE TABLE t(n INTEGER PRIMARY KEY);")
+        let bucket = try OSSEmulator.freshBucket("replops")
+        let env = try OSSEmulator.cliEnvironment()
+        let config = try writeConfig(dir, """
+            backup_dir: \(dir.file("backups").path)
+            sources:
+              - name: app
+                sqlite: \(database.path)
+                replicate: true
+            oss:
+              bucket: \(bucket)
+              prefix: nightly/
+            """)
+        let backend = try OSSSettings(config: nil, environment: env).backend(bucket: bucket, prefix: "nightly/")
+        let replicator = Replicator(database: database, source: "app", backend: backend, workFolder: dir.url)
+        try replicator.pass()
+        try sqlite(database, (1...10).map { "INSERT INTO t VALUES (\($0));" }.joined())
+        try replicator.pass()
+        let generation = try #require(replicator.generation)
+        replicator.close()
+
+        var r = try vaultops(["verify", "--replica", "app", "--config", config.path], environment: env)
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("ok     replica oss://\(bucket)/nightly/replica/app/\(generation): snapshot, 2 segments"), "\(r.stdout)")
+        r = try vaultops(["backups", "app", "--config", config.path], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("oss    replica/app/\(generation)/  commits "), "\(r.stdout)")
+        r = try vaultops(["prune", "oss://\(bucket)/nightly/", "--dry-run", "--config", config.path], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("replica oss://\(bucket)/nightly/replica/app/: no generation past keep 7d"), "\(r.stdout)")
+
+        // A damaged segment on OSS: exit 3, naming it.
+        let name = ReplicaLayout(source: "app").segmentName(generation, index: 1)
+        _ = try backend.save(name, data: Data("not a segment".utf8), options: SaveOptions(overwrite: true))
+        r = try vaultops(["verify", "--replica", "app", "--config", config.path], environment: env)
+        #expect(r.status == 3, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("\(name): not a readable gzip stream"), "\(r.stdout)")
     }
 }
