@@ -50,6 +50,10 @@ public struct ReplicationAlert: Sendable, Equatable {
 public enum ReplicationLag {
     /// When the WAL at `walPath` was last written, if it holds frames written after `shipped` (nil otherwise: no WAL,
     /// an empty or truncated one, or nothing new).
+    ///
+    /// File times come from the kernel's coarse clock, a few milliseconds behind: a commit in the instant after a pass
+    /// may look shipped until the next commit or pass. That errs on the side of a smaller lag for at most one
+    /// interval; allowing slack instead would count an idle database as lagging forever.
     public static func unshippedWrite(walPath: String, after shipped: Date) -> Date? {
         var info = stat()
         guard stat(walPath, &info) == 0, Int64(info.st_size) > Int64(WALHeader.size) else { return nil }

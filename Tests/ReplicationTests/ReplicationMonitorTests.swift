@@ -69,6 +69,8 @@ import TestSupport
         #expect(alerts.current.isEmpty)
 
         // Commits that the replicator does not ship (it hangs, OSS is down): the lag counts from the last clear sample.
+        // A moment after the pass: file times come from the kernel's coarse clock (a few ms behind).
+        Thread.sleep(forTimeInterval: 0.05)
         for n in 6...8 { _ = try commit(n, on: app) }
         monitor.sample(now: at(3601))
         monitor.sample(now: at(3640))
@@ -227,5 +229,60 @@ import TestSupport
         #expect(first >= before.addingTimeInterval(-1) && first <= last)
         // Segments store milliseconds.
         #expect(abs(last.timeIntervalSince(try #require(replicator.lastShipped))) < 0.002)
+    }
+
+    /// The replicator's own alert, end to end on its threads: segments cannot be stored (the generation's wal/ folder
+    /// is replaced by a file), commits wait, the lag passes alert_lag and the alert fires; once they can be stored
+    /// again the recovery follows, and nothing was lost. Alerts always alternate: one per episode.
+    @Test func theRunningReplicatorAlertsWhenItCannotShipAndRecovers() throws {
+        let dir = try TempDir("repl-alert")
+        let app = try makeAppDatabase(dir.file("app.db").path)
+        for n in 1...3 { _ = try commit(n, on: app) }
+        let job = ReplicationJob(source: "app", database: dir.file("app.db"), settings: ReplicationSettings(interval: 0.2), alertLag: 1)
+        let destination = dir.file("dest").path
+        let alerts = Locked<[ReplicationAlert.Event]>([])
+        let stop = StopRequest()
+        let stateDir = dir.path
+        let replicating = TestThread {
+            try? ReplicationService.run([job], destination: { LocalFolderBackend(path: destination) }, stop: stop,
+                                        monitoring: ReplicationMonitoring(stateDir: stateDir, alert: { alert in alerts.with { $0.append(alert.event) } },
+                                                                          sampleEvery: 0.1, writeEvery: 0.2),
+                                        log: { _ in })
+        }
+        // Should an expectation throw, the replicator still stops (and its thread ends on its own).
+        defer { stop.request() }
+        func waitFor(_ condition: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(90)
+            while Date() < deadline, !condition() { Thread.sleep(forTimeInterval: 0.1) }
+            return condition()
+        }
+        let stateURL = ReplicaState.fileURL(stateDir: dir.path, source: "app")
+        #expect(waitFor { ReplicaState.load(from: stateURL)?.generation != nil })
+        let generation = try #require(ReplicaState.load(from: stateURL)?.generation)
+        let wal = URL(fileURLWithPath: destination).appendingPathComponent("replica/app/\(generation)/wal")
+        #expect(waitFor { FileManager.default.fileExists(atPath: wal.path) })
+
+        // Break the destination, then commit: the commits wait.
+        let broken = alerts.current.count
+        try FileManager.default.moveItem(at: wal, to: wal.appendingPathExtension("saved"))
+        try Data().write(to: wal)
+        for n in 4...6 { _ = try commit(n, on: app) }
+        #expect(waitFor { alerts.current.dropFirst(broken).contains(.lagging) }, "\(alerts.current)")
+        #expect(try #require(ReplicaState.load(from: stateURL)).lagSeconds > 0)
+
+        // Repaired: shipped at the next pass, one recovery.
+        let repaired = alerts.current.count
+        try FileManager.default.removeItem(at: wal)
+        try FileManager.default.moveItem(at: wal.appendingPathExtension("saved"), to: wal)
+        #expect(waitFor { alerts.current.dropFirst(repaired).contains(.recovered) }, "\(alerts.current)")
+        stop.request()
+        replicating.join()
+
+        let events = alerts.current
+        #expect(events.enumerated().allSatisfy { $0.element == ($0.offset % 2 == 0 ? .lagging : .recovered) }, "\(events)")
+        let restored = try content(of: try restoreReplica(source: "app", from: LocalFolderBackend(path: destination), to: .latest,
+                                                           into: dir.file("r.db"), workFolder: dir.url).file)
+        #expect(restored.count == 6)
+        #expect(try verifyReplica(source: "app", on: LocalFolderBackend(path: destination)).allSatisfy(\.isHealthy))
     }
 }
