@@ -50,7 +50,10 @@ struct Verify: ParsableCommand {
     func run() throws {
         var failed = try verifyReplicas()
         guard !artifacts.isEmpty else {
-            if failed > 0 { throw CommandExit(code: .verificationFailed) }
+            if failed > 0 {
+                printError("vaultops: \(failed) of \(replicas.count) replicas failed verification")
+                throw CommandExit(code: .verificationFailed)
+            }
             return
         }
         // `verify DIR/*` names the manifests too: each is checked with its artifact, so skip them.
