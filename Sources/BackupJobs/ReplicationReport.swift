@@ -80,8 +80,17 @@ public struct ReplicaPruneResult: Sendable, Equatable {
 
     /// The status file's entry for it.
     func pruneStatus(dryRun: Bool) -> PruneStatus {
-        PruneStatus(store: "replica", location: location, ok: error == nil, summary: summary(dryRun: dryRun), removed: removed)
+        PruneStatus(store: PruneStatus.replicaStore(source), location: location, ok: error == nil, summary: summary(dryRun: dryRun),
+                    removed: removed)
     }
+}
+
+extension PruneStatus {
+    /// `replica:<source>`: one store per replicated source, so that each has its own `vaultops_prune_success` series.
+    static func replicaStore(_ source: String) -> String { "replica:" + source }
+
+    /// A replica's prune (it keeps generations, not artifacts).
+    var isReplica: Bool { store.hasPrefix("replica:") }
 }
 
 extension ReplicationReport {
@@ -102,9 +111,9 @@ extension ReplicationReport {
 
     /// `run`'s replica prunes and replicator checks: statuses for the status file, and errors for each failure.
     static func nightly(config: Config, backend: (any StorageBackend)?, unavailable: String?, dryRun: Bool, now: Date,
-                        log: (String) -> Void) -> (prunes: [PruneStatus], errors: [String]) {
+                        log: (String) -> Void) -> (prunes: [PruneStatus], errors: [String], health: [ReplicatorHealth]) {
         let sources = replicatedSources(config)
-        guard !sources.isEmpty else { return ([], []) }
+        guard !sources.isEmpty else { return ([], [], []) }
         var prunes: [PruneStatus] = []
         if let backend {
             for result in prune(config: config, backend: backend, dryRun: dryRun, now: now) {
@@ -115,12 +124,14 @@ extension ReplicationReport {
             let reason = unavailable ?? "no destination"
             for source in sources {
                 log("prune replica/\(source.name)/: skipped: \(reason)")
-                prunes.append(PruneStatus(store: "replica", location: "replica/\(source.name)/", ok: false, summary: "skipped: \(reason)"))
+                prunes.append(PruneStatus(store: PruneStatus.replicaStore(source.name), location: "replica/\(source.name)/", ok: false,
+                                          summary: "skipped: \(reason)"))
             }
         }
-        let errors = notRunningErrors(health(config: config, now: now))
+        let health = health(config: config, now: now)
+        let errors = notRunningErrors(health)
         for error in errors { log("replicate: FAILED: \(error)") }
-        return (prunes, errors)
+        return (prunes, errors, health)
     }
 }
 

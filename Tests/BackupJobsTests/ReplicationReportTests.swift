@@ -61,6 +61,29 @@ struct ReplicationReportTests {
         #expect(MetricsTextfile.renderReplication([]).isEmpty)
     }
 
+    /// The nightly textfile: the replicators as the run saw them, and one prune series per replica (no duplicate
+    /// series, which would make node_exporter drop the whole file; no "0 artifacts kept" for a replica).
+    @Test func theRunsMetricsOfReplicatorsAndReplicaPrunes() {
+        let now = Date(timeIntervalSince1970: 1_700_000_010)
+        var status = RunStatus(host: "h", configFile: "c", startedAt: now, finishedAt: now, exitCode: 5, dryRun: false, sources: [],
+                               prunes: [PruneStatus(store: "local", location: "/b/", ok: true, summary: "s"),
+                                        PruneStatus(store: "replica:app", location: "/b/replica/app/", ok: true, summary: "s"),
+                                        PruneStatus(store: "replica:shop", location: "/b/replica/shop/", ok: false, summary: "s")],
+                               errors: [])
+        status.replicators = [
+            ReplicatorHealth.judge(source: "app", state: state("app", lag: 0), alertLag: 60, now: now, host: "h", isAlive: { _ in true }),
+            ReplicatorHealth.judge(source: "shop", state: nil, alertLag: 60, now: now),
+        ]
+        let text = MetricsTextfile.render(status)
+        #expect(text.contains("vaultops_source_replicator_running{source=\"app\"} 1\n"), "\(text)")
+        #expect(text.contains("vaultops_source_replicator_running{source=\"shop\"} 0\n"))
+        #expect(text.contains("vaultops_source_replication_lag_seconds{source=\"app\"} 0.000\n"))
+        #expect(!text.contains("vaultops_source_replication_lag_seconds{source=\"shop\"}"))
+        #expect(text.contains("vaultops_prune_success{location=\"replica:app\"} 1\n") && text.contains("vaultops_prune_success{location=\"replica:shop\"} 0\n"))
+        let series = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0.split(separator: " ").dropLast().joined(separator: " ") }
+        #expect(Set(series).count == series.count, "\(series)")
+    }
+
     /// The replicator's alert goes through the configured webhook (a real HTTP listener), token never in the log.
     @Test func lagAlertsReachTheWebhook() throws {
         let listener = try WebhookListener()

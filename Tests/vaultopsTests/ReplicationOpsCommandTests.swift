@@ -78,6 +78,9 @@ struct ReplicationOpsCommandTests {
         r = try vaultops(["run", "--config", config.path])
         #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
         #expect(r.stdout.contains("prune   \(backups.path)/replica/app/: no generation past keep"), "\(r.stdout)")
+        let nightly = (try? String(contentsOf: dir.file("metrics/vaultops.prom"), encoding: .utf8)) ?? ""
+        #expect(nightly.contains("vaultops_source_replicator_running{source=\"app\"} 1\n"), "\(nightly)")
+        #expect(nightly.contains("vaultops_prune_success{location=\"replica:app\"} 1\n"), "\(nightly)")
         try sqlite(database, (21...30).map { "INSERT INTO t VALUES (\($0));" }.joined())
         first.terminate()
         first.waitUntilExit()
