@@ -84,8 +84,8 @@ public enum ReplicationService {
     /// each ships what is committed and the call returns. A job that cannot start (not WAL) stops them all.
     ///
     /// With `monitoring`, each source's lock (`.vaultops-replicate-<source>.lock` in its state folder) is taken
-    /// first, so that a second replicator of a source exits at once naming the holder; a monitor thread then samples
-    /// the lag, writes the state files (the heartbeat) and raises lag alerts until the replicators end.
+    /// first, so that a second replicator of a source exits at once naming the holder; the calling thread then
+    /// samples the lag, writes the state files (the heartbeat) and raises lag alerts until the replicators end.
     public static func run(_ jobs: [ReplicationJob], destination: @escaping @Sendable () throws -> any StorageBackend,
                            stop: StopRequest, monitoring: ReplicationMonitoring? = nil,
                            log: @escaping @Sendable (String) -> Void) throws {
