@@ -88,26 +88,27 @@ public final class Replicator {
 
     var walPath: String { database.path + "-wal" }
 
-    /// Runs passes `interval` apart until `stopRequested` says so, then one last pass that ships what is committed.
-    /// A failed pass (an upload error) is logged and retried at the next one; only opening the database is fatal.
+    /// Runs passes that start `interval` apart (at once after one that took longer) until `stopRequested` says so,
+    /// then one last pass that ships what is committed. A failed pass (an upload error) is logged and retried at the
+    /// next one. Only a first open that fails is fatal (the database is missing or not in WAL mode); once replication
+    /// ran, the same (a file replaced by one the app has not switched to WAL yet) is logged and waited out, since
+    /// stopping would stop every other source's replication too.
     public func run(stopRequested: () -> Bool) throws {
         try openIfNeeded()
-        var lastError: (any Error)?
         repeat {
+            let started = Date()
             do {
                 try pass()
-                lastError = nil
-            } catch let error as ReplicationError where error.kind == .notWAL {
+            } catch let error as ReplicationError where error.kind == .notWAL && startedGenerations.isEmpty {
                 throw error
             } catch {
-                lastError = error
                 log("replicate \(database.path): \(error); retrying at the next pass")
             }
-            let deadline = Date().addingTimeInterval(settings.interval)
+            // From the pass's start, so that a commit waits at most one interval (plus the pass) to be read.
+            let deadline = started.addingTimeInterval(settings.interval)
             while !stopRequested(), Date() < deadline { Thread.sleep(forTimeInterval: min(0.05, settings.interval)) }
         } while !stopRequested()
         try pass()
-        _ = lastError
         close()
     }
 
@@ -117,8 +118,9 @@ public final class Replicator {
         if state != nil, ReplicaFiles.identity(database.path) != fileIdentity {
             log("replicate \(database.path): the database file was replaced; starting a new generation")
             reopen()
-            try openIfNeeded()
+            // Before opening: a replacement not in WAL mode yet fails the open, and later passes must start afresh.
             state = nil
+            try openIfNeeded()
         }
         guard state != nil else { return try startGeneration() }
         var reason = try shipNewCommits()
