@@ -1,6 +1,8 @@
+import Archive
 import Foundation
 import SQLite
 import Storage
+import VaultopsCore
 
 /// Which state of a replicated database to restore.
 public enum ReplicaRestorePoint: Sendable, Equatable {
@@ -89,6 +91,7 @@ private func rebuild(_ generation: ReplicaGeneration, first: Segment, layout: Re
     let packed = workFolder.appendingPathComponent("vaultops-replica-\(UUID().uuidString.prefix(8)).db.gz")
     defer { try? FileManager.default.removeItem(at: packed) }
     _ = try backend.load(layout.snapshotName(generation.name), to: packed, listed: generation.snapshot, progress: nil)
+    try checkSnapshot(packed, against: layout.snapshotName(generation.name) + Manifest.sidecarSuffix, on: backend)
     try ReplicaFiles.gunzip(packed, to: candidate)
     var result = ReplicaRestoreResult(generation: generation.name, segmentsApplied: 0, commitsApplied: 0,
                                       restoredTo: first.header.commitTime, file: candidate)
@@ -131,6 +134,22 @@ private func rebuild(_ generation: ReplicaGeneration, first: Segment, layout: Re
         throw error
     }
     return result
+}
+
+/// Checks a downloaded snapshot against its manifest's size and SHA-256; replicas written before snapshots had
+/// manifests have none, and are taken as they are.
+private func checkSnapshot(_ packed: URL, against manifestName: String, on backend: any StorageBackend) throws {
+    let data: Data
+    do {
+        data = try backend.load(manifestName, range: nil)
+    } catch where backend.isNotFound(error) {
+        return
+    }
+    let manifest = try Manifest.decode(data, file: manifestName)
+    guard try sha256Hex(ofFile: packed.path) == manifest.sha256 else {
+        throw ReplicationError(.segmentFormat, "\(manifestName.dropLast(Manifest.sidecarSuffix.count)): its SHA-256 is not the one "
+            + "its manifest records; the snapshot is damaged")
+    }
 }
 
 /// Leaves the file standalone (rollback-journal mode, as snapshots are) and runs `PRAGMA integrity_check`.

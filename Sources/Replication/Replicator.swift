@@ -2,6 +2,7 @@ import Archive
 import Foundation
 import SQLite
 import Storage
+import VaultopsCore
 
 /// How often a source is replicated and how long its replica is kept.
 public struct ReplicationSettings: Sendable, Equatable {
@@ -236,6 +237,11 @@ extension Replicator {
         let databaseSize = UInt32(try connections[next].scalar("PRAGMA page_count")?.int64 ?? 0)
         let packed = folder.appendingPathComponent("snapshot.db.gz")
         try ReplicaFiles.gzip(copy, to: packed)
+        let manifest = try ReplicaFiles.snapshotManifest(database: database, copy: copy, packed: packed, generation: name,
+                                                         started: started, duration: now().timeIntervalSince(started))
+        // The manifest first, as for nightly artifacts: a snapshot is never listed without it.
+        _ = try backend.save(layout.snapshotName(name) + Manifest.sidecarSuffix, data: try manifest.encoded(),
+                             options: SaveOptions(overwrite: true, contentType: "application/json"))
         _ = try backend.save(layout.snapshotName(name), from: packed, options: SaveOptions(overwrite: true), progress: nil)
         var newState = GenerationState(name: name, started: started, nextIndex: 0, wal: nil, databaseSize: databaseSize)
         try ship(frames, header: header, startOffset: Int64(WALHeader.size), seen: seen, into: &newState, always: true)
