@@ -136,7 +136,7 @@ private func rebuild(_ generation: ReplicaGeneration, first: Segment, layout: Re
     return result
 }
 
-/// Checks a downloaded snapshot against its manifest's size and SHA-256; replicas written before snapshots had
+/// Checks a downloaded snapshot against its manifest's SHA-256; replicas written before snapshots had
 /// manifests have none, and are taken as they are.
 private func checkSnapshot(_ packed: URL, against manifestName: String, on backend: any StorageBackend) throws {
     let data: Data

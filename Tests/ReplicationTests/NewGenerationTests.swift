@@ -49,6 +49,7 @@ func sqlite3(_ database: URL, _ sql: String) throws -> String {
         try sqlite3(harness.database, "DELETE FROM t WHERE n > \(kept); UPDATE total SET s = \(kept * (kept + 1) / 2); VACUUM;")
         let vacuumed = Date()
         let (generation, shipped) = try #require(try generationStarted(after: beforeVacuum, harness), "\(harness.replicatorMessages)")
+        print("replication: a VACUUM was noticed \(generation.start.timeIntervalSince(vacuumed)) s after it ended")
         #expect(generation.start.timeIntervalSince(vacuumed) < ReplicationSoakTests.interval + Self.detectionSlack,
                 "the VACUUM was noticed \(generation.start.timeIntervalSince(vacuumed)) s after it ended")
         #expect(shipped >= vacuumed)
@@ -93,6 +94,7 @@ func sqlite3(_ database: URL, _ sql: String) throws -> String {
         let final = try harness.waitForWriter()
         #expect(final > kept)
         let (generation, _) = try #require(try generationStarted(after: beforeRename, harness), "\(harness.replicatorMessages)")
+        print("replication: a replaced file was noticed \(generation.start.timeIntervalSince(renamed)) s after the rename")
         #expect(generation.start.timeIntervalSince(renamed) < ReplicationSoakTests.interval + Self.detectionSlack,
                 "the replaced file was noticed \(generation.start.timeIntervalSince(renamed)) s after the rename")
         #expect(waitForReplica(harness, rows: final), "\(harness.replicatorMessages)")

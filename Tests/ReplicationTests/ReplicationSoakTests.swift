@@ -12,9 +12,9 @@ import TestSupport
 /// each test under ~40 s on a busy machine.
 @Suite(.serialized) struct ReplicationSoakTests {
     static let interval = 1.0
-    /// How late past one interval a shipped commit may be on a busy machine (a pass takes time; the writer's
-    /// logged time is just before its transaction began).
-    static let slack = 0.5
+    /// How late past one interval a shipped commit may be: the pass that reads it takes time of its own, more on a
+    /// loaded machine (measured on an idle one: the worst lag over 20 points is about 1.0 s, i.e. one interval).
+    static let slack = 1.0
 
     static func duration(default value: Double) -> Double {
         ProcessInfo.processInfo.environment["VAULTOPS_REPLICATION_SOAK_SECONDS"].flatMap(Double.init) ?? value
