@@ -68,6 +68,48 @@ func sqlite3(_ database: URL, _ sql: String) throws -> String {
         for check in try verifyReplica(source: "app", on: harness.backend) { #expect(check.isHealthy, "\(check)") }
     }
 
+    /// `vaultops restore app --replica --at TIME` over the live database: refused while `vaultops replicate` holds it
+    /// (as while the app does); with the replicator stopped it installs the earlier state, and the replicator started
+    /// again begins a new generation from it, so the replica's latest is the restored state plus the app's new commits.
+    @Test func aRestoreOverTheDatabaseStartsANewGenerationFromTheRestoredState() throws {
+        let harness = try SoakHarness(label: "restoreover")
+        try harness.startReplicator()
+        try harness.startWriter(seconds: 1.5)
+        let first = try harness.waitForWriter()
+        #expect(waitForReplica(harness, rows: first), "\(harness.replicatorMessages)")
+        // A whole second later than every commit so far: --at takes seconds.
+        Thread.sleep(forTimeInterval: 1.2)
+        let point = Date()
+        Thread.sleep(forTimeInterval: 1.2)
+        try harness.startWriter(seconds: 1.5)
+        let second = try harness.waitForWriter()
+        #expect(waitForReplica(harness, rows: second), "\(harness.replicatorMessages)")
+
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        let restore = ["restore", "app", "--at", formatter.string(from: point), "--yes", "--config", harness.config.path]
+        var r = try vaultops(restore, environment: harness.environment)
+        #expect(r.status != 0 && r.stderr.contains("vaultops"), "\(r.stdout)\(r.stderr)")
+        #expect(harness.stopReplicator() == 0, "\(harness.replicatorMessages)")
+        r = try vaultops(restore, environment: harness.environment)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(try sqlite3(harness.database, "PRAGMA integrity_check; SELECT count(*), max(n) FROM t;") == "ok\n\(first)|\(first)")
+
+        let restarted = Date()
+        try harness.startReplicator()
+        let (generation, _) = try #require(try generationStarted(after: restarted, harness), "\(harness.replicatorMessages)")
+        try harness.startWriter(seconds: 1)
+        let third = try harness.waitForWriter()
+        #expect(third > first)
+        #expect(waitForReplica(harness, rows: third), "\(harness.replicatorMessages)")
+        #expect(harness.stopReplicator() == 0, "\(harness.replicatorMessages)")
+        let latest = try restoreReplica(source: "app", from: harness.backend, to: .latest, into: harness.dir.file("r.db"),
+                                        workFolder: harness.dir.url)
+        let rows = try content(of: latest.file)
+        #expect(latest.generation == generation.name && rows.count == Int64(third) && rows.max == Int64(third) && rows.total == rows.sum)
+    }
+
     /// The operator stops the app, renames another database over the file (here one restored from the replica with
     /// the CLI and trimmed, so in rollback-journal mode as restores leave it), and starts the app again at once,
     /// which switches it back to WAL; the replicator keeps running throughout.
