@@ -216,7 +216,8 @@ extension Replicator {
         let started = max(now(), lastGenerationStart.addingTimeInterval(0.001))
         lastGenerationStart = started
         let name = ReplicaLayout.generationName(startedAt: started)
-        let folder = workFolder.appendingPathComponent("vaultops-replicate-\(UUID().uuidString.prefix(8))")
+        removeStaleWorkFolders()
+        let folder = workFolder.appendingPathComponent("vaultops-replicate-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let copy = folder.appendingPathComponent("snapshot.db")
@@ -256,6 +257,19 @@ extension Replicator {
             if !removed.isEmpty { log("replicate \(database.path): pruned generations \(removed.joined(separator: ", "))") }
         } catch {
             log("replicate \(database.path): pruning old generations failed: \(error)")
+        }
+    }
+
+    /// Removes the work folders (`vaultops-replicate-<pid>-<8 hex>`) of replicators that are gone: one killed while
+    /// it started a generation leaves a full copy of the database in its folder.
+    func removeStaleWorkFolders() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: workFolder.path) else { return }
+        for name in names where name.hasPrefix("vaultops-replicate-") {
+            let parts = name.split(separator: "-")
+            // kill(pid, 0) fails with ESRCH only when no such process exists (EPERM: it runs as another user).
+            guard parts.count == 4, parts[3].count == 8, let pid = Int32(parts[2]), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(at: workFolder.appendingPathComponent(name))
         }
     }
 

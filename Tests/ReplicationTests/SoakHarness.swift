@@ -72,7 +72,9 @@ final class SoakHarness {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: vaultopsExecutable)
         process.arguments = ["replicate", "--config", config.path]
+        // TMPDIR: its work folders (what a kill -9 leaves of them) stay in the test's folder.
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+            .merging(["TMPDIR": dir.path]) { _, new in new }
         process.standardOutput = replicatorLog
         process.standardError = replicatorLog
         try process.run()
