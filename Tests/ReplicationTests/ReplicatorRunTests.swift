@@ -5,6 +5,9 @@ import Storage
 import Testing
 import TestSupport
 
+/// The app's tables, as `makeAppDatabase` makes them, for the `sqlite3` CLI.
+let appSchema = "CREATE TABLE t(n INTEGER PRIMARY KEY, pad TEXT); CREATE TABLE total(id INTEGER PRIMARY KEY, s INTEGER);"
+
 /// `Replicator.run`: when passes start, and what a pass failing mid-run does to the others.
 @Suite(.serialized) struct ReplicatorRunTests {
     /// Runs a replicator of `database` on a thread until `stop`; the error it ended with, if any, lands in `failure`.
@@ -79,7 +82,7 @@ import TestSupport
         let dir = try TempDir("repl-run")
         let database = dir.file("app.db")
         let destination = dir.file("dest").path
-        try sqlite3(database, "PRAGMA journal_mode=WAL; CREATE TABLE t(n INTEGER PRIMARY KEY, pad TEXT); CREATE TABLE total(id INTEGER PRIMARY KEY, s INTEGER); INSERT INTO total VALUES (1, 0);")
+        try sqlite3(database, "PRAGMA journal_mode=WAL; \(appSchema) INSERT INTO total VALUES (1, 0);")
         let running = Running(database: database, backend: { LocalFolderBackend(path: destination) }, workFolder: dir.url)
         let layout = ReplicaLayout(source: "app")
         let backend = LocalFolderBackend(path: destination)
@@ -89,7 +92,7 @@ import TestSupport
         #expect(try eventually(30) { try generations().count == 1 })
 
         let other = dir.file("other.db")
-        try sqlite3(other, "CREATE TABLE t(n INTEGER PRIMARY KEY, pad TEXT); CREATE TABLE total(id INTEGER PRIMARY KEY, s INTEGER); INSERT INTO total VALUES (1, 3); INSERT INTO t VALUES (1, 'x'), (2, 'y');")
+        try sqlite3(other, "\(appSchema) INSERT INTO total VALUES (1, 3); INSERT INTO t VALUES (1, 'x'), (2, 'y');")
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database.path + suffix) }
         #expect(rename(other.path, database.path) == 0)
         // Three passes see the file in rollback-journal mode.
@@ -110,12 +113,12 @@ import TestSupport
         let dir = try TempDir("repl-run")
         let database = dir.file("app.db")
         let backend = LocalFolderBackend(path: dir.file("dest").path)
-        try sqlite3(database, "PRAGMA journal_mode=WAL; CREATE TABLE t(n INTEGER PRIMARY KEY, pad TEXT); CREATE TABLE total(id INTEGER PRIMARY KEY, s INTEGER); INSERT INTO total VALUES (1, 0);")
+        try sqlite3(database, "PRAGMA journal_mode=WAL; \(appSchema) INSERT INTO total VALUES (1, 0);")
         let replicator = Replicator(database: database, source: "app", backend: backend, workFolder: dir.url)
         try replicator.pass()
 
         let other = dir.file("other.db")
-        try sqlite3(other, "CREATE TABLE t(n INTEGER PRIMARY KEY, pad TEXT); CREATE TABLE total(id INTEGER PRIMARY KEY, s INTEGER); INSERT INTO total VALUES (1, 0);")
+        try sqlite3(other, "\(appSchema) INSERT INTO total VALUES (1, 0);")
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database.path + suffix) }
         #expect(rename(other.path, database.path) == 0)
         // The app, back on the new file: commits that stay in its WAL while it runs.

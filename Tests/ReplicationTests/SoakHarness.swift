@@ -192,3 +192,9 @@ func chainBreaks(_ segments: [Segment]) -> [String] {
     }
     return problems
 }
+
+/// How many times the chain moves on to a restarted WAL (checkpoint sequence + 1).
+func walRestarts(_ segments: [Segment]) -> Int {
+    let sequences = segments.filter { $0.header.pageSize > 0 }.map(\.header.checkpointSequence)
+    return zip(sequences, sequences.dropFirst()).filter { $0 != $1 }.count
+}
