@@ -158,6 +158,28 @@ func checkRestores(_ harness: SoakHarness, _ record: SoakRecord, points: Int) th
         #expect(lag < ReplicationSoakTests.interval + ReplicationSoakTests.slack,
                 "at \(target): row \(n + 1), begun \(lag) s before, is missing")
     }
+    try checkTransactions(harness, samples: 5)
     print("replication soak: \(record.lastCommitted) commits, \(generations.count) generations, \(restarts) WAL restarts, worst lag outside outages "
           + String(format: "%.2f s", worstLag))
+}
+
+/// `--txid` under load: in the newest generation, txid k holds the app's first rows up to the starting state's plus
+/// k minus the starting txid (each of the writer's transactions is one commit), exactly, mid-segment included.
+func checkTransactions(_ harness: SoakHarness, samples: Int) throws {
+    let latest = try restoreReplica(source: "app", from: harness.backend, to: .latest, into: harness.dir.file("tx-latest.db"),
+                                    workFolder: harness.dir.url)
+    let generation = try #require(try harness.generations().last { $0.name == latest.generation })
+    let start = try harness.segments(of: generation)[0].header.commitCount
+    let base = try restoreReplica(source: "app", from: harness.backend, to: .transaction(start, generation: nil),
+                                  into: harness.dir.file("tx-base.db"), workFolder: harness.dir.url)
+    let baseRows = try content(of: base.file).max
+    for attempt in 0..<samples where latest.commitsApplied > start {
+        let txid = Int.random(in: (start + 1)...latest.commitsApplied)
+        let result = try restoreReplica(source: "app", from: harness.backend, to: .transaction(txid, generation: nil),
+                                        into: harness.dir.file("tx-\(attempt).db"), workFolder: harness.dir.url)
+        let rows = try content(of: result.file)
+        let expected = baseRows + Int64(txid - start)
+        #expect(result.commitsApplied == txid && rows.count == expected && rows.max == expected && rows.total == rows.sum,
+                "txid \(txid) of \(start)...\(latest.commitsApplied): \(rows), expected 1...\(expected)")
+    }
 }
