@@ -13,7 +13,8 @@ struct Replicate: ParsableCommand {
         transactions as numbered WAL segments at most 'interval' apart, under replica/<source>/ in the config's \
         oss: prefix, else its backup_dir. A VACUUM, a replaced database file or 'snapshot_every' starts a new \
         generation. SIGTERM or SIGINT ships what is committed and exits 0. Restore with \
-        'vaultops restore SOURCE --at "YYYY-MM-DD HH:MM:SS"' or 'vaultops restore SOURCE --replica --latest'.
+        'vaultops restore SOURCE --at "YYYY-MM-DD HH:MM:SS"', 'vaultops restore SOURCE --replica --latest' or \
+        'vaultops restore SOURCE --txid N' (the state after a generation's N-th commit; see README).
         """
     )
 

@@ -81,7 +81,7 @@ struct Restore: ParsableCommand {
     @Flag(help: "With a source name: its newest artifact (the default for a source name).")
     var latest = false
 
-    @Flag(help: "With a SQLite source name: restore from its replica ('vaultops replicate'), --latest or --at a time.")
+    @Flag(help: "With a SQLite source name: restore from its replica ('vaultops replicate'), --latest, --at a time or --txid.")
     var replica = false
 
     @Option(help: "With a SQLite source name: its replica exactly after transaction N of the newest generation (GENERATION:N for another; a restore prints the txid it reached).")
