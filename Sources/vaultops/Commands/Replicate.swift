@@ -18,7 +18,8 @@ struct Replicate: ParsableCommand {
         <backup_dir>/.vaultops-replicate-<source>.json (0600: pid, heartbeat, generation, last shipped commit, lag) for \
         'vaultops status' and 'run'. A lag over 'alert_lag' (60s by default) posts to notify.webhook once, and again \
         when it caught up; with 'metrics:', the lag goes to <textfile stem>-replication.prom beside the textfile. Restore with \
-        'vaultops restore SOURCE --at "YYYY-MM-DD HH:MM:SS"' or 'vaultops restore SOURCE --replica --latest'.
+        'vaultops restore SOURCE --at "YYYY-MM-DD HH:MM:SS"', 'vaultops restore SOURCE --replica --latest' or \
+        'vaultops restore SOURCE --txid N' (the state after a generation's N-th commit; see README).
         """
     )
 
