@@ -90,4 +90,48 @@ import TestSupport
         #expect(try OSSEmulator.log(bucket).contains { $0.op == "PutObject" && !$0.ok })
         withExtendedLifetime(app) {}
     }
+
+    /// A stop (SIGTERM) while uploads hang: `run` waits for the queued segments, so everything committed before the
+    /// stop is stored when it returns.
+    @Test func aStopDuringAnOutageShipsWhatIsQueuedBeforeReturning() throws {
+        let dir = try TempDir("repl-outage")
+        let bucket = try OSSEmulator.freshBucket("outagestop")
+        let settings = OSSSettings(environment: try OSSEmulator.cliEnvironment())
+        let database = dir.file("app.db")
+        let app = try makeAppDatabase(database.path)
+        let stop = Locked(false)
+        let failure = Locked<String?>(nil)
+        let thread = TestThread {
+            do {
+                let replicator = Replicator(database: database, source: "app", backend: try settings.backend(bucket: bucket, prefix: "r"),
+                                            settings: ReplicationSettings(interval: Self.interval), workFolder: dir.url)
+                try replicator.run { stop.current }
+            } catch {
+                failure.with { $0 = "\(error)" }
+            }
+        }
+        var n = 0
+        let start = Date()
+        var faulted = false
+        while Date().timeIntervalSince(start) < 4 {
+            if !faulted, Date().timeIntervalSince(start) >= 2 {
+                try OSSEmulator.addFault(bucket: bucket, ["op": "PutObject", "action": "slow", "seconds": 3, "times": 1])
+                faulted = true
+            }
+            n += 1
+            _ = try commit(n, on: app)
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        // Stopped while the slow upload still hangs and later segments wait behind it.
+        let stopped = Date()
+        stop.with { $0 = true }
+        thread.join()
+        #expect(failure.current == nil)
+        #expect(Date().timeIntervalSince(stopped) < 30)
+        let backend = try settings.backend(bucket: bucket, prefix: "r")
+        let latest = try content(of: try restoreReplica(source: "app", from: backend, to: .latest, into: dir.file("latest.db"),
+                                                         workFolder: dir.url).file)
+        #expect(latest.count == Int64(n) && latest.max == Int64(n) && latest.total == latest.sum)
+        withExtendedLifetime(app) {}
+    }
 }
