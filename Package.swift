@@ -79,7 +79,7 @@ let package = Package(
         ]),
         // The nightly run: sources through the artifact handlers, upload, mirror, prune, status, metrics, notifier.
         .target(name: "BackupJobs", dependencies: [
-            "Artifacts", "VaultopsCore", "Retention", "LibPQ", "ObjectStorage", "Storage", "Mirror", "HTTP",
+            "Artifacts", "VaultopsCore", "Retention", "LibPQ", "ObjectStorage", "Storage", "Mirror", "HTTP", "Replication",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
@@ -116,13 +116,14 @@ let package = Package(
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "Storage", "HTTP", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "Storage", "VaultopsCore", "TestSupport"]),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "SQLite", "Storage", "TestSupport"]),
+        // ReplicationTests runs `vaultops replicate` and `vaultops restore` as processes (kill -9 needs one).
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "SQLite", "SQLiteSnapshot", "Storage", "TestSupport", "vaultops"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "Storage", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: [
             "Artifacts", "VaultopsCore", "PostgresRestore", "PostgresDump", "Archive", "TestSupport",
         ]),
         .testTarget(name: "BackupJobsTests", dependencies: [
-            "BackupJobs", "Artifacts", "VaultopsCore", "Retention", "ObjectStorage", "Storage", "TestSupport",
+            "BackupJobs", "Artifacts", "VaultopsCore", "Retention", "ObjectStorage", "Storage", "Replication", "SQLite", "TestSupport",
         ]),
         // Test targets that run the `vaultops` binary depend on it so that SwiftPM builds it first.
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "vaultops", "VaultopsCore", "TestSupport"]),

@@ -36,9 +36,13 @@ public struct BackupCatalogReport: Sendable {
     /// Problems listing a place (OSS down, no keys), already redacted; the entries come from the others.
     public var problems: [String]
 
-    public init(entries: [CatalogEntry], problems: [String]) {
+    /// The replica generations of the replicated sources (`replicate:`), each with its restorable range.
+    public var replicas: [ReplicaCatalogEntry]
+
+    public init(entries: [CatalogEntry], problems: [String], replicas: [ReplicaCatalogEntry] = []) {
         self.entries = entries
         self.problems = problems
+        self.replicas = replicas
     }
 
     /// The entries as a JSON array (keys sorted, times in UTC ISO 8601).
@@ -49,7 +53,7 @@ public struct BackupCatalogReport: Sendable {
              "where": e.place.rawValue, "verified": e.verified, "drilled": e.drilled, "manifest": e.hasManifest,
              "time": e.time.map { formatter.string(from: $0) } ?? NSNull(), "storage_class": e.storageClass ?? NSNull()]
         }
-        let data = (try? JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
+        let data = (try? JSONSerialization.data(withJSONObject: rows + replicas.map(\.json), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
             ?? Data("[]".utf8)
         return String(decoding: data, as: UTF8.self)
     }
@@ -66,7 +70,7 @@ public struct BackupCatalogReport: Sendable {
             let size = ProgressReporter.formatBytes(e.sizeBytes)
             return "\(time)  \(String(repeating: " ", count: max(0, 10 - size.count)))\(size)  \(e.place.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))  "
                 + "\(e.name)\(states.isEmpty ? "" : "  \(states)")"
-        }.joined(separator: "\n") + (entries.isEmpty ? "" : "\n")
+        }.joined(separator: "\n") + (entries.isEmpty ? "" : "\n") + ReplicaCatalogEntry.text(replicas)
     }
 }
 
@@ -114,7 +118,8 @@ public enum BackupCatalog {
                 entries[index].hasManifest = true
             }
         }
-        return BackupCatalogReport(entries: entries, problems: problems)
+        let replicas = replicaEntries(config: config, source: source, remote: remoteBackend, problems: &problems)
+        return BackupCatalogReport(entries: entries, problems: problems, replicas: replicas)
     }
 
     /// The artifacts among the two listings, merged by file name, with states from the status file; pure.

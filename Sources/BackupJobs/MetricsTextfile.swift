@@ -1,4 +1,5 @@
 import Foundation
+import Replication
 
 /// The run's metrics in Prometheus text exposition format, for node_exporter's textfile collector.
 ///
@@ -67,7 +68,7 @@ public enum MetricsTextfile {
         family("vaultops_source_uploaded", "1 when the source's artifact from the last run reached OSS.",
                sources.compactMap { s in s.upload.map { ([("source", s.name)], $0.ok ? "1" : "0") } })
         var counts: [(labels: [(String, String)], value: String)] = []
-        for prune in status.prunes where prune.ok {
+        for prune in status.prunes where prune.ok && !prune.isReplica {
             for source in archived {
                 counts.append(([("source", source.name), ("location", prune.store)], String(prune.kept[source.name] ?? 0)))
             }
@@ -75,6 +76,13 @@ public enum MetricsTextfile {
         family("vaultops_source_artifacts", "Artifacts of the source kept after the last prune, per location.", counts)
         family("vaultops_prune_success", "1 when pruning the location succeeded in the last run.",
                status.prunes.map { ([("location", $0.store)], $0.ok ? "1" : "0") })
+        let replicators = status.replicators ?? []
+        family("vaultops_source_replicator_running",
+               "1 when the source's replicator (vaultops replicate) was running at the last run (its heartbeat fresh, its pid alive).",
+               replicators.map { ([("source", $0.source)], $0.running ? "1" : "0") })
+        family("vaultops_source_replication_lag_seconds",
+               "The source's replication lag as the last run saw it (for a replicator not running: since its last heartbeat).",
+               replicators.compactMap { h in h.lagSeconds.map { ([("source", h.source)], decimal($0)) } })
         family("vaultops_run_lock_held_seconds",
                "How long another vaultops had held the lock when this run gave up (longer than the longest source timeout).",
                status.lockHeldSeconds.map { [([("holder", status.lockHolder ?? "")], decimal($0))] } ?? [])

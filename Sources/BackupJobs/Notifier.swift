@@ -38,7 +38,11 @@ public struct Notifier: Sendable {
     ///
     /// `log` gets one line per failed attempt.
     public func send(_ status: RunStatus, log: (String) -> Void) -> String? {
-        let body = NotificationMessage.body(kind: kind, status: status)
+        post(NotificationMessage.body(kind: kind, status: status), log: log)
+    }
+
+    /// Posts `body` with the retries; returns nil on success or why it failed after all attempts (redacted).
+    func post(_ body: Data, log: (String) -> Void) -> String? {
         var lastProblem = "not sent"
         for attempt in 1...max(1, attempts) {
             if attempt > 1 {

@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import Replication
 import Retention
 import Storage
 import VaultopsCore
@@ -75,6 +76,8 @@ public struct RunOutcome: Sendable {
     public var status: RunStatus?
     /// Why the notification could not be sent, when one was due and failed.
     public var notificationProblem: String?
+    /// How the replicated sources' replicators stood during the run.
+    public var replicators: [ReplicatorHealth] = []
 
     public init(dryRun: Bool = false) { self.dryRun = dryRun }
 
@@ -169,6 +172,14 @@ public enum RunJob {
                                             name: "oss", policy: policy, config: config, dryRun: dryRun, now: now, log: log))
             }
         }
+        // Replicas: generations past each source's keep go; a replicator that does not run is a failure of the run.
+        let replicaBackend: (any StorageBackend)? = config.oss == nil ? LocalFolderBackend(path: directory.path)
+            : ossDown == nil ? oss?.backend : nil
+        let replication = ReplicationReport.nightly(config: config, backend: replicaBackend, unavailable: ossDown, dryRun: dryRun,
+                                                    now: now(), log: log)
+        outcome.prunes += replication.prunes
+        outcome.replicators = replication.health
+        if !dryRun { outcome.errors += replication.errors }
         guard !dryRun else { return outcome }
 
         record(&outcome, config: config, backupDir: backupDir, startedAt: startedAt, now: now, log: log)
@@ -189,9 +200,11 @@ public enum RunJob {
             log("status: previous status unreadable, starting a new history: \(error)")
         }
         func currentStatus() -> RunStatus {
-            RunStatus(host: ProcessInfo.processInfo.hostName, configFile: config.file, startedAt: startedAt, finishedAt: now(),
-                      exitCode: outcome.exitCode.rawValue, dryRun: dryRun, sources: outcome.sources.map(\.status),
-                      prunes: outcome.prunes, errors: outcome.errors).merge(previous: previous)
+            var status = RunStatus(host: ProcessInfo.processInfo.hostName, configFile: config.file, startedAt: startedAt, finishedAt: now(),
+                                   exitCode: outcome.exitCode.rawValue, dryRun: dryRun, sources: outcome.sources.map(\.status),
+                                   prunes: outcome.prunes, errors: outcome.errors).merge(previous: previous)
+            status.replicators = outcome.replicators.isEmpty ? nil : outcome.replicators
+            return status
         }
         // Metrics first, so that the status file records their failure (and the exit code it causes); should the
         // status file then fail, the metrics are written again to say so.

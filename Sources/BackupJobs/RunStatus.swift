@@ -1,5 +1,6 @@
 import Artifacts
 import Foundation
+import Replication
 import VaultopsCore
 #if canImport(Glibc)
 import Glibc
@@ -37,6 +38,8 @@ public struct RunStatus: Codable, Sendable, Equatable {
     public var lockHolder: String?
     /// How long that holder had held the lock, in seconds.
     public var lockHeldSeconds: Double?
+    /// The replicators of the sources with `replicate:`, as the run saw them; nil when none is replicated.
+    public var replicators: [ReplicatorHealth]?
 
     public init(host: String, configFile: String, startedAt: Date, finishedAt: Date, exitCode: Int32, dryRun: Bool,
                 sources: [SourceStatus], prunes: [PruneStatus], errors: [String], lockHolder: String? = nil,

@@ -1,4 +1,5 @@
 import Foundation
+import Replication
 import Storage
 import VaultopsCore
 
@@ -168,7 +169,8 @@ public enum StatusReport {
     }
 
     /// The table people read: one line per source, stale ones flagged, then the last run's summary.
-    public static func table(_ rows: [SourceStatusRow], status: RunStatus?, timeZone: TimeZone, now: Date) -> String {
+    public static func table(_ rows: [SourceStatusRow], status: RunStatus?, timeZone: TimeZone, now: Date,
+                             replication: [ReplicatorHealth] = []) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = timeZone
@@ -205,6 +207,7 @@ public enum StatusReport {
         for row in rows where row.lastRunOK == false {
             lines.append("  \(row.name): last run failed: \(Redacted.text(row.lastError ?? "unknown reason"))")
         }
+        lines += ReplicationReport.statusLines(replication, timeZone: timeZone)
         if let status {
             lines.append("")
             var summary = "Last run: \(formatter.string(from: status.finishedAt)) (\(age(now.timeIntervalSince(status.finishedAt))) ago) "
@@ -224,14 +227,17 @@ public enum StatusReport {
     }
 
     /// The JSON for `--json`: the rows and the last run, dates as UTC ISO 8601, keys sorted.
-    public static func json(_ rows: [SourceStatusRow], status: RunStatus?) throws -> String {
+    public static func json(_ rows: [SourceStatusRow], status: RunStatus?, replication: [ReplicatorHealth] = []) throws -> String {
         struct Document: Encodable {
             var sources: [SourceStatusRow]
             var staleAfterSeconds: Double
             var lastRun: RunStatus?
+            /// Only when a source has `replicate:`.
+            var replication: [ReplicatorHealth]?
         }
         let encoder = RunStatus.encoder
-        let data = try encoder.encode(Document(sources: rows, staleAfterSeconds: staleAfter, lastRun: status))
+        let data = try encoder.encode(Document(sources: rows, staleAfterSeconds: staleAfter, lastRun: status,
+                                               replication: replication.isEmpty ? nil : replication))
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 }

@@ -1,5 +1,8 @@
 import Archive
 import Foundation
+import SQLite
+import SQLiteSnapshot
+import VaultopsCore
 
 /// File helpers shared by the replicator and the restore: gzip a file, gunzip one, read a WAL file's tail.
 enum ReplicaFiles {
@@ -21,6 +24,21 @@ enum ReplicaFiles {
         let output = try FileSink(path: destination.path, replace: true)
         _ = try input.copy(to: output)
         try output.close()
+    }
+
+    /// The manifest of a generation's snapshot, as nightly `.db.gz` artifacts have one (so that it can be verified
+    /// like them): the compressed file's size and SHA-256, the copy's size, SQLite version and row counts (before
+    /// segment 0's frames), and the generation.
+    static func snapshotManifest(database: URL, copy: URL, packed: URL, generation: String, started: Date,
+                                 duration: TimeInterval) throws -> Manifest {
+        func size(_ url: URL) throws -> Int64 {
+            (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.int64Value ?? 0
+        }
+        return Manifest(kind: .sqlite, source: database.path, createdAt: started, artifact: packed.lastPathComponent,
+                        sizeBytes: try size(packed), sha256: try sha256Hex(ofFile: packed.path), uncompressedBytes: try size(copy),
+                        durationSeconds: duration, serverVersion: "SQLite \(Connection.libraryVersion)",
+                        tables: try SQLiteSnapshot.rowCounts(path: copy.path), originalPath: database.path,
+                        extra: ["replica_generation": generation])
     }
 
     /// The WAL header and the bytes from `offset` to the end of the file at `path`; a nil header when the file is

@@ -82,3 +82,51 @@ public func pruneReplica(source: String, on backend: any StorageBackend, keep: T
     }
     return removed
 }
+
+/// What `backups SOURCE` shows of one generation: when it started and which commit times it can restore.
+public struct ReplicaRange: Sendable, Equatable {
+    public var generation: String
+    public var start: Date
+    /// The commit time of the first and the last segment of the chain; nil when it has none (or they are unreadable).
+    public var firstCommit: Date?
+    public var lastCommit: Date?
+    /// Segments in the chain (index 0 up to the first gap).
+    public var segments: Int
+    /// Whether a restore can use it: a snapshot and at least segment 0.
+    public var restorable: Bool
+    /// The stored size: the snapshot and every segment listed.
+    public var bytes: Int64
+}
+
+/// Every generation of `source`'s replica, oldest first, with its restorable range.
+///
+/// Reads only the first and the last segment of each chain (their headers carry the commit times); `verifyReplica`
+/// reads them all.
+public func replicaRanges(source: String, on backend: any StorageBackend) throws -> [ReplicaRange] {
+    let layout = ReplicaLayout(source: source)
+    return try layout.generations(in: try backend.list(prefix: layout.root, recursive: true)).map { generation in
+        let chain = generation.chain
+        func commitTime(_ entry: StorageEntry?) throws -> Date? {
+            guard let entry else { return nil }
+            return try Segment.decode(try backend.load(entry.name, range: nil), name: entry.name).header.commitTime
+        }
+        let bytes = (generation.snapshot?.size ?? 0) + generation.listedSegments.values.reduce(0) { $0 + $1.size }
+        let first = try commitTime(chain.first)
+        let last = chain.count > 1 ? try commitTime(chain.last) : first
+        return ReplicaRange(generation: generation.name, start: generation.start, firstCommit: first, lastCommit: last,
+                            segments: chain.count, restorable: generation.snapshot != nil && !chain.isEmpty, bytes: bytes)
+    }
+}
+
+extension ReplicaGenerationCheck {
+    /// What was checked, for an `ok` line: `snapshot, 42 segments, commits 2026-…Z .. 2026-…Z`.
+    public var summary: String {
+        let formatter = ISO8601DateFormatter()
+        var text = "snapshot, \(segments) segment\(segments == 1 ? "" : "s") (gzip, format, SHA-256, chain order)"
+        if let range { text += ", commits \(formatter.string(from: range.lowerBound)) .. \(formatter.string(from: range.upperBound))" }
+        return text
+    }
+
+    /// The newest generation while its replicator is starting it: a snapshot and no segment yet (segment 0 follows).
+    public var isStarting: Bool { hasSnapshot && segments == 0 && gap == nil && problems.isEmpty }
+}

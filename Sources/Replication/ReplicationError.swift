@@ -16,6 +16,8 @@ public struct ReplicationError: Error, CustomStringConvertible, Sendable, Equata
         case integrity
         /// Reading or writing a file failed.
         case io
+        /// Another replicator of the same source holds its lock.
+        case locked
     }
 
     public var kind: Kind
@@ -33,6 +35,7 @@ public struct ReplicationError: Error, CustomStringConvertible, Sendable, Equata
         case .notWAL, .noRestorePoint: .usage
         case .segmentFormat, .integrity, .walFormat: .verification
         case .io: .failure
+        case .locked: .locked
         }
     }
 }

@@ -9,11 +9,14 @@ public struct ReplicationJob: Sendable, Equatable {
     public var source: String
     public var database: URL
     public var settings: ReplicationSettings
+    /// The lag past which the replicator posts to the webhook (`alert_lag:`).
+    public var alertLag: TimeInterval
 
-    public init(source: String, database: URL, settings: ReplicationSettings) {
+    public init(source: String, database: URL, settings: ReplicationSettings, alertLag: TimeInterval = 60) {
         self.source = source
         self.database = database
         self.settings = settings
+        self.alertLag = alertLag
     }
 }
 
@@ -59,7 +62,8 @@ public enum ReplicationService {
             return ReplicationJob(source: source.name, database: URL(fileURLWithPath: path),
                                   settings: ReplicationSettings(interval: seconds(replicate.interval),
                                                                 snapshotEvery: seconds(replicate.snapshotEvery),
-                                                                keep: seconds(replicate.keep)))
+                                                                keep: seconds(replicate.keep)),
+                                  alertLag: seconds(replicate.alertLag))
         }
     }
 
@@ -78,22 +82,36 @@ public enum ReplicationService {
 
     /// Runs one replicator per job, each on its own thread with its own destination client, until `stop`; then
     /// each ships what is committed and the call returns. A job that cannot start (not WAL) stops them all.
+    ///
+    /// With `monitoring`, each source's lock (`.vaultops-replicate-<source>.lock` in its state folder) is taken
+    /// first, so that a second replicator of a source exits at once naming the holder; the calling thread then
+    /// samples the lag, writes the state files (the heartbeat) and raises lag alerts until the replicators end.
     public static func run(_ jobs: [ReplicationJob], destination: @escaping @Sendable () throws -> any StorageBackend,
-                           stop: StopRequest, log: @escaping @Sendable (String) -> Void) throws {
+                           stop: StopRequest, monitoring: ReplicationMonitoring? = nil,
+                           log: @escaping @Sendable (String) -> Void) throws {
         guard !jobs.isEmpty else {
             throw ReplicationError(.noRestorePoint, "no source has 'replicate: true' (SQLite sources in WAL mode only)")
         }
+        let locks = try monitoring.map { try lock(jobs, stateDir: $0.stateDir) } ?? []
+        defer { locks.forEach { $0.release() } }
+        let monitor = monitoring.map { ReplicationMonitor(jobs: jobs, settings: $0, log: log) }
         let failures = FailureList()
         let group = DispatchGroup()
         for job in jobs {
             group.enter()
+            let progress = monitor?.progress(of: job.source)
             Thread.detachNewThread {
                 defer { group.leave() }
                 do {
                     let replicator = Replicator(database: job.database, source: job.source, backend: try destination(),
                                                 settings: job.settings, log: log)
                     log("replicate \(job.source): \(job.database.path) every \(job.settings.interval) s")
-                    try replicator.run { stop.isRequested }
+                    // Called between passes (and while waiting for the next): the monitor sees what is shipped.
+                    try replicator.run {
+                        progress?.update(generation: replicator.generation, lastShipped: replicator.lastShipped)
+                        return stop.isRequested
+                    }
+                    progress?.update(generation: replicator.generation, lastShipped: replicator.lastShipped)
                 } catch {
                     log("replicate \(job.source): \(error)")
                     failures.append(error)
@@ -101,8 +119,35 @@ public enum ReplicationService {
                 }
             }
         }
-        group.wait()
+        if let monitor {
+            // The monitor samples until every replicator has ended, then writes the last state files.
+            while group.wait(timeout: .now() + monitor.settings.sampleEvery) == .timedOut {
+                monitor.sample(now: Date())
+            }
+            monitor.finish(now: Date())
+        } else {
+            group.wait()
+        }
         if let first = failures.all.first { throw first }
+    }
+
+    /// Takes every job's replicator lock, or throws `locked` naming the process that holds one.
+    static func lock(_ jobs: [ReplicationJob], stateDir: String) throws -> [ProcessLock] {
+        var locks: [ProcessLock] = []
+        for job in jobs {
+            let path = ReplicaState.lockPath(stateDir: stateDir, source: job.source)
+            do {
+                locks.append(try ProcessLock.acquire(path: path, command: "vaultops replicate"))
+            } catch {
+                locks.forEach { $0.release() }
+                if case .held(let holder, _) = error {
+                    throw ReplicationError(.locked, "replicate \(job.source): another replicator of this source is running: "
+                                           + "\(path) is held by \(holder)")
+                }
+                throw ReplicationError(.io, "replicate \(job.source): \(error)")
+            }
+        }
+        return locks
     }
 
     /// Restores `source`'s replica at `point` over `target` (the source's path in `config` when nil) with the

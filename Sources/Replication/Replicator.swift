@@ -2,6 +2,7 @@ import Archive
 import Foundation
 import SQLite
 import Storage
+import VaultopsCore
 
 /// How often a source is replicated and how long its replica is kept.
 public struct ReplicationSettings: Sendable, Equatable {
@@ -88,26 +89,27 @@ public final class Replicator {
 
     var walPath: String { database.path + "-wal" }
 
-    /// Runs passes `interval` apart until `stopRequested` says so, then one last pass that ships what is committed.
-    /// A failed pass (an upload error) is logged and retried at the next one; only opening the database is fatal.
+    /// Runs passes that start `interval` apart (at once after one that took longer) until `stopRequested` says so,
+    /// then one last pass that ships what is committed. A failed pass (an upload error) is logged and retried at the
+    /// next one. Only a first open that fails is fatal (the database is missing or not in WAL mode); once replication
+    /// ran, the same (a file replaced by one the app has not switched to WAL yet) is logged and waited out, since
+    /// stopping would stop every other source's replication too.
     public func run(stopRequested: () -> Bool) throws {
         try openIfNeeded()
-        var lastError: (any Error)?
         repeat {
+            let started = Date()
             do {
                 try pass()
-                lastError = nil
-            } catch let error as ReplicationError where error.kind == .notWAL {
+            } catch let error as ReplicationError where error.kind == .notWAL && startedGenerations.isEmpty {
                 throw error
             } catch {
-                lastError = error
                 log("replicate \(database.path): \(error); retrying at the next pass")
             }
-            let deadline = Date().addingTimeInterval(settings.interval)
+            // From the pass's start, so that a commit waits at most one interval (plus the pass) to be read.
+            let deadline = started.addingTimeInterval(settings.interval)
             while !stopRequested(), Date() < deadline { Thread.sleep(forTimeInterval: min(0.05, settings.interval)) }
         } while !stopRequested()
         try pass()
-        _ = lastError
         close()
     }
 
@@ -117,8 +119,9 @@ public final class Replicator {
         if state != nil, ReplicaFiles.identity(database.path) != fileIdentity {
             log("replicate \(database.path): the database file was replaced; starting a new generation")
             reopen()
-            try openIfNeeded()
+            // Before opening: a replacement not in WAL mode yet fails the open, and later passes must start afresh.
             state = nil
+            try openIfNeeded()
         }
         guard state != nil else { return try startGeneration() }
         var reason = try shipNewCommits()
@@ -213,7 +216,8 @@ extension Replicator {
         let started = max(now(), lastGenerationStart.addingTimeInterval(0.001))
         lastGenerationStart = started
         let name = ReplicaLayout.generationName(startedAt: started)
-        let folder = workFolder.appendingPathComponent("vaultops-replicate-\(UUID().uuidString.prefix(8))")
+        removeStaleWorkFolders()
+        let folder = workFolder.appendingPathComponent("vaultops-replicate-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let copy = folder.appendingPathComponent("snapshot.db")
@@ -234,6 +238,11 @@ extension Replicator {
         let databaseSize = UInt32(try connections[next].scalar("PRAGMA page_count")?.int64 ?? 0)
         let packed = folder.appendingPathComponent("snapshot.db.gz")
         try ReplicaFiles.gzip(copy, to: packed)
+        let manifest = try ReplicaFiles.snapshotManifest(database: database, copy: copy, packed: packed, generation: name,
+                                                         started: started, duration: now().timeIntervalSince(started))
+        // The manifest first, as for nightly artifacts: a snapshot is never listed without it.
+        _ = try backend.save(layout.snapshotName(name) + Manifest.sidecarSuffix, data: try manifest.encoded(),
+                             options: SaveOptions(overwrite: true, contentType: "application/json"))
         _ = try backend.save(layout.snapshotName(name), from: packed, options: SaveOptions(overwrite: true), progress: nil)
         var newState = GenerationState(name: name, started: started, nextIndex: 0, wal: nil, databaseSize: databaseSize)
         try ship(frames, header: header, startOffset: Int64(WALHeader.size), seen: seen, into: &newState, always: true)
@@ -248,6 +257,19 @@ extension Replicator {
             if !removed.isEmpty { log("replicate \(database.path): pruned generations \(removed.joined(separator: ", "))") }
         } catch {
             log("replicate \(database.path): pruning old generations failed: \(error)")
+        }
+    }
+
+    /// Removes the work folders (`vaultops-replicate-<pid>-<8 hex>`) of replicators that are gone: one killed while
+    /// it started a generation leaves a full copy of the database in its folder.
+    func removeStaleWorkFolders() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: workFolder.path) else { return }
+        for name in names where name.hasPrefix("vaultops-replicate-") {
+            let parts = name.split(separator: "-")
+            // kill(pid, 0) fails with ESRCH only when no such process exists (EPERM: it runs as another user).
+            guard parts.count == 4, parts[3].count == 8, let pid = Int32(parts[2]), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(at: workFolder.appendingPathComponent(name))
         }
     }
 

@@ -59,8 +59,11 @@ public final class Connection {
         handle = db
         sqlite3_extended_result_codes(db, 1)
         // SQLite only notices a foreign file at the first read; checking the header now gives a clear error
-        // at the point where the user named the file.
-        if isPlainFile, let size = Self.fileSize(path), size > 0, !Self.isSQLiteDatabase(path: path) {
+        // at the point where the user named the file. The read goes through SQLite's own descriptor: opening and
+        // closing another one would drop every POSIX lock this process holds on the file, other connections'
+        // included. Any other failure (a writer's lock, say) is left for the first real statement to report.
+        if isPlainFile, let size = Self.fileSize(path), size > 0,
+           sqlite3_exec(db, "SELECT 1 FROM sqlite_master LIMIT 0", nil, nil, nil) & 0xff == SQLITE_NOTADB {
             sqlite3_close_v2(db)
             throw SQLiteError(extendedCode: SQLITE_NOTADB,
                               message: "not a SQLite database (the file does not start with \"SQLite format 3\")",
@@ -79,6 +82,8 @@ public final class Connection {
     /// Whether the file at `path` starts with the SQLite header magic `"SQLite format 3\0"`.
     ///
     /// Returns false when the file is missing, unreadable or shorter than the header.
+    /// - Important: closing its descriptor drops this process's POSIX locks on the file: never call it on a
+    ///   database this process has open.
     public static func isSQLiteDatabase(path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }

@@ -49,6 +49,10 @@ public struct Config: Sendable, Equatable {
         return nil
     }
 
+    /// Where `vaultops replicate` keeps its per-source state (heartbeat) and lock files: `backup_dir`, else the deploy
+    /// state folder; nil when the config has neither.
+    public var replicationStateDir: String? { backupDir ?? deploy?.stateDir }
+
     /// The time zone used for artifact names: `timezone:` or the host's.
     public var effectiveTimeZone: TimeZone { timeZone ?? .current }
 

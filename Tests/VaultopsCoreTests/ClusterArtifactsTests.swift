@@ -51,12 +51,14 @@ struct ClusterArtifactsTests {
         #expect(ClusterArtifacts.member(of: plain) == nil)
     }
 
+    // A password no other test's text contains: parsing registers it process-wide (a password "pw" hid the
+    // "pwd" of DeployTests' log lines).
     @Test("postgres_all: with exclude_database is read into a whole-server source")
     func config() throws {
         let config = try SourceKeysConfigTests.parse(
-            "  - name: srv\n    postgres_all: postgresql://u:pw@h/postgres\n    exclude_database: [scratch, \"tmp_*\"]\n")
+            "  - name: srv\n    postgres_all: postgresql://u:all-pw-5d2a@h/postgres\n    exclude_database: [scratch, \"tmp_*\"]\n")
         let source = config.sources[0]
-        #expect(source.target == .postgres(connection: "postgresql://u:pw@h/postgres"))
+        #expect(source.target == .postgres(connection: "postgresql://u:all-pw-5d2a@h/postgres"))
         #expect(source.wholeServer == WholeServerSource(excludeDatabases: ["scratch", "tmp_*"]))
         let plain = try SourceKeysConfigTests.parse("  - name: srv\n    postgres_all: postgresql://h/postgres\n").sources[0]
         #expect(plain.wholeServer == WholeServerSource())

@@ -59,13 +59,13 @@ struct DotEnvTests {
 
     @Test("an interpolated .env value reaches ${…} in the YAML")
     func reachesYAML() throws {
-        let config = try Self.load("PW=p4ss\nDATABASE_URL=postgresql://app:${PW}@127.0.0.1/app\n", yaml: """
+        let config = try Self.load("PW=dotenv-p4ss-91b3\nDATABASE_URL=postgresql://app:${PW}@127.0.0.1/app\n", yaml: """
             backup_dir: backups
             sources:
               - name: app
                 postgres: ${DATABASE_URL}
             """)
-        #expect(config.sources.first?.target == .postgres(connection: "postgresql://app:p4ss@127.0.0.1/app"))
+        #expect(config.sources.first?.target == .postgres(connection: "postgresql://app:dotenv-p4ss-91b3@127.0.0.1/app"))
     }
 
     @Test("${VAR} works unquoted inside a YAML flow list")

@@ -28,6 +28,13 @@ struct ReplicateConfigTests {
                                                                 keep: .seconds(3 * 86_400)))
         #expect(config.sources[2].replicate == nil)
         #expect(config.sources[3].replicate == nil)
+        #expect(config.sources[0].replicate?.alertLag == .seconds(60))
+    }
+
+    @Test func alertLagParsesAndTheStateFolderIsTheBackupFolder() throws {
+        let config = try Self.parse("  - name: mms\n    sqlite: /a.db\n    replicate: { alert_lag: 5m }\n")
+        #expect(config.sources[0].replicate?.alertLag == .seconds(300))
+        #expect(config.replicationStateDir == "/b")
     }
 
     @Test("refused: other kinds of source, unknown keys, zero or bad durations", arguments: [
@@ -35,6 +42,7 @@ struct ReplicateConfigTests {
         ("  - files: [/srv]\n    replicate: true\n", "applies to 'sqlite' sources only"),
         ("  - sqlite: /a.db\n    replicate: { every: 1s }\n", "unknown key 'sources[0].replicate.every'"),
         ("  - sqlite: /a.db\n    replicate: { interval: 0s }\n", "must be longer than zero"),
+        ("  - sqlite: /a.db\n    replicate: { alert_lag: 0s }\n", "must be longer than zero"),
         ("  - sqlite: /a.db\n    replicate: { keep: soon }\n", "should be a duration"),
         ("  - sqlite: /a.db\n    replicate: maybe\n", "should be true or false"),
         ("  - sqlite: /a.db\n    replicate: { interval: 10s, snapshot_every: 1s }\n", "must not be shorter than the interval"),

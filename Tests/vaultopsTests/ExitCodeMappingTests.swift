@@ -42,6 +42,7 @@ struct ExitCodeMappingTests {
         ("ReplicationError.segmentFormat", ReplicationError(.segmentFormat, "x"), .verificationFailed),
         ("ReplicationError.integrity", ReplicationError(.integrity, "x"), .verificationFailed),
         ("ReplicationError.io", ReplicationError(.io, "x"), .failure),
+        ("ReplicationError.locked", ReplicationError(.locked, "x"), .locked),
         // Storage
         ("StorageError.notFound", StorageError(.notFound, "x", object: "o"), .failure),
         ("StorageError.alreadyExists", StorageError(.alreadyExists, "x", object: "o"), .failure),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackupJobs
 import Foundation
 import Retention
 import Storage
@@ -14,7 +15,10 @@ struct Prune: ParsableCommand {
             verified means its content checks out against its manifest now (SHA-256; on OSS the CRC-64 OSS \
             reports). Manifests go with their artifacts; vaultops' own leftovers (.partial files, killed \
             SQLite snapshots and restores) older than a day are removed; files that are \
-            not vaultops backups are never touched. Without any --keep option the policy is --keep-days 30.
+            not vaultops backups are never touched. Without any --keep option the policy is --keep-days 30. \
+            With a config, the replica of every source with 'replicate:' found at LOCATION (replica/<source>/) loses \
+            the generations past the source's 'keep:' (a generation goes only once a newer one, with its snapshot, \
+            covers the start of the window; the newest is never removed); --dry-run names them.
             """)
 
     @Argument(help: "The backup folder (or oss://BUCKET/PREFIX).")
@@ -44,7 +48,7 @@ struct Prune: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
-    /// For OSS settings only; the config's `retention:` is not applied here yet.
+    /// For OSS settings and the replicated sources (their `keep:`); the config's `retention:` is not applied here yet.
     @OptionGroup var config: ConfigOption
 
     /// The policy from the command line, or the default when no --keep option is given.
@@ -72,10 +76,20 @@ struct Prune: ParsableCommand {
         // The same plan for a folder and for OSS (ListObjectsV2 pages in, DeleteMultipleObjects and aborted uploads out).
         let backend = try config.settings().backend(location: location)
         let report = try Pruner.run(backend: backend, policy: policy, timeZone: timeZone, dryRun: dryRun)
-        print(json ? report.json() : report.text, terminator: "")
+        // Replicas (sources with replicate:) at this location: generations past each source's keep.
+        let replicas = try config.load().map { ReplicationReport.prune(config: $0, backend: backend, dryRun: dryRun) } ?? []
+        if json {
+            print(ReplicationReport.pruneJSON(report.json(), replicas: replicas, dryRun: dryRun), terminator: "")
+        } else {
+            print(report.text, terminator: "")
+            for replica in replicas { print("replica \(replica.location): \(replica.summary(dryRun: dryRun))") }
+        }
         if !report.succeeded {
             throw RetentionError(.removeFailed, "\(report.failures.count) of the planned removals failed",
                                  object: location)
+        }
+        if let failed = replicas.first(where: { $0.error != nil }) {
+            throw RetentionError(.removeFailed, "pruning the replica failed: \(failed.error ?? "")", object: failed.location)
         }
     }
 }

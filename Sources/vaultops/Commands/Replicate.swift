@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackupJobs
 import Foundation
 import Replication
 import VaultopsCore
@@ -12,8 +13,13 @@ struct Replicate: ParsableCommand {
         Each source (in WAL mode; others are refused) gets a generation: a snapshot, then its committed \
         transactions as numbered WAL segments at most 'interval' apart, under replica/<source>/ in the config's \
         oss: prefix, else its backup_dir. A VACUUM, a replaced database file or 'snapshot_every' starts a new \
-        generation. SIGTERM or SIGINT ships what is committed and exits 0. Restore with \
-        'vaultops restore SOURCE --at "YYYY-MM-DD HH:MM:SS"' or 'vaultops restore SOURCE --replica --latest'.
+        generation. SIGTERM or SIGINT ships what is committed and exits 0. One replicator per source: each holds \
+        <backup_dir>/.vaultops-replicate-<source>.lock (a second one exits 4 naming the holder's pid) and keeps \
+        <backup_dir>/.vaultops-replicate-<source>.json (0600: pid, heartbeat, generation, last shipped commit, lag) for \
+        'vaultops status' and 'run'. A lag over 'alert_lag' (60s by default) posts to notify.webhook once, and again \
+        when it caught up; with 'metrics:', the lag goes to <textfile stem>-replication.prom beside the textfile. Restore with \
+        'vaultops restore SOURCE --at "YYYY-MM-DD HH:MM:SS"', 'vaultops restore SOURCE --replica --latest' or \
+        'vaultops restore SOURCE --txid N' (the state after a generation's N-th commit; see README).
         """
     )
 
@@ -25,8 +31,13 @@ struct Replicate: ParsableCommand {
         let settings = OSSCommand.settings(config: loaded)
         let stop = StopRequest()
         stop.onTerminationSignals()
+        let log: @Sendable (String) -> Void = { printError("vaultops: \(Redacted.text($0))") }
+        guard let monitoring = ReplicationReport.monitoring(config: loaded, log: log) else {
+            throw ConfigError(file: loaded.file, line: nil, keyPath: "backup_dir",
+                              message: "replicate keeps its lock and state files in backup_dir: set 'backup_dir'")
+        }
         try ReplicationService.run(ReplicationService.jobs(config: loaded),
                                    destination: { try ReplicationService.destination(config: loaded, settings: settings) },
-                                   stop: stop, log: { printError("vaultops: \($0)") })
+                                   stop: stop, monitoring: monitoring, log: log)
     }
 }

@@ -9,7 +9,12 @@ extension Restore {
             throw ReplicationError(.noRestorePoint, "a replica restore needs the config that names the source and its destination")
         }
         let point: ReplicaRestorePoint
-        if let at {
+        if let txid {
+            guard let parsed = ReplicaRestorePoint.transaction(parsing: txid) else {
+                throw ReplicationError(.noRestorePoint, "--txid \(txid): expected N or GENERATION:N (a whole number)")
+            }
+            point = parsed
+        } else if let at {
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = loaded.effectiveTimeZone
@@ -27,7 +32,7 @@ extension Restore {
             guard isatty(STDIN_FILENO) == 1 else {
                 throw ReplicationError(.noRestorePoint, "restore \(artifact) replaces the source's database: add --yes (or run it on a terminal)")
             }
-            FileHandle.standardError.write(Data("Replace \(to ?? artifact + "'s database") with its replica at \(at ?? "the latest commit")? [y/N] ".utf8))
+            FileHandle.standardError.write(Data("Replace \(to ?? artifact + "'s database") with its replica at \(txid.map { "txid " + $0 } ?? at ?? "the latest commit")? [y/N] ".utf8))
             let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
             guard answer == "y" || answer == "yes" else { return }
         }
@@ -35,7 +40,7 @@ extension Restore {
         let (result, outcome) = try ReplicationService.restore(source: artifact, point: point, target: target, config: loaded,
                                                                destination: destination)
         print("restored \(outcome.installed.path) from generation \(result.generation): \(result.segmentsApplied) segments, "
-              + "\(result.commitsApplied) commits, up to \(result.restoredTo)")
+              + "\(result.commitsApplied) commits (txid \(result.generation):\(result.commitsApplied)), up to \(result.restoredTo)")
         if let previous = outcome.previousCopy { print("kept the old file as \(previous.path)") }
     }
 }

@@ -81,8 +81,11 @@ struct Restore: ParsableCommand {
     @Flag(help: "With a source name: its newest artifact (the default for a source name).")
     var latest = false
 
-    @Flag(help: "With a SQLite source name: restore from its replica ('vaultops replicate'), --latest or --at a time.")
+    @Flag(help: "With a SQLite source name: restore from its replica ('vaultops replicate'), --latest, --at a time or --txid.")
     var replica = false
+
+    @Option(help: "With a SQLite source name: its replica exactly after transaction N of the newest generation (GENERATION:N for another; a restore prints the txid it reached).")
+    var txid: String?
 
     @Flag(name: [.customShort("y"), .long], help: "Go ahead without asking before touching an existing target.")
     var yes = false
@@ -134,6 +137,7 @@ struct Restore: ParsableCommand {
         if all && (part.isPartial || part.list || jobs > 1 || create || at != nil || latest) {
             throw ValidationError("--all restores whole databases in one transaction each: no --table, --schema, --list, --jobs, --create, --at or --latest")
         }
+        if txid != nil && (at != nil || latest || all) { throw ValidationError("--txid names the point to restore: no --at, --latest or --all with it") }
         if !tablespaceMapping.isEmpty && !all { throw ValidationError("--tablespace-mapping needs --all") }
         _ = try tablespaceLocations
         if part.isPartial && (clean || jobs > 1 || create) { throw ValidationError("--table and --schema restore in one transaction: no --clean, --create or --jobs") }
@@ -161,7 +165,7 @@ struct Restore: ParsableCommand {
     }
 
     func run() throws {
-        if replica || at?.contains(":") == true { return try restoreReplica() }
+        if replica || txid != nil || at?.contains(":") == true { return try restoreReplica() }
         let (identityFile, passphraseFile) = (identity.identity, identity.passphraseFile)
         // Read only when the artifact found is encrypted, so a stale VAULTOPS_IDENTITY_FILE stops no plain restore.
         let keys: @Sendable () throws -> DecryptionKeys? = { try DecryptionKeys.load(identityFile: identityFile, passphraseFile: passphraseFile) }

@@ -11,7 +11,9 @@ struct Status: ParsableCommand {
         Reads <backup_dir>/.vaultops-status.json, written by 'vaultops run' (a source it does not know yet \
         is taken from the newest local manifest). Sources without a good copy within their schedule (26 hours \
         for daily, 7 days 2 hours for weekly: the longest gap between due days plus 2 hours) are \
-        flagged STALE.
+        flagged STALE. Sources with 'replicate:' get a line each: whether 'vaultops replicate' runs (its heartbeat \
+        in <backup_dir>/.vaultops-replicate-<source>.json is fresh and its pid alive) and its lag (how long the \
+        oldest commit not yet shipped has waited; 0 when everything committed is shipped).
         """
     )
 
@@ -31,10 +33,13 @@ struct Status: ParsableCommand {
         let now = Date()
         let rows = StatusReport.rows(config: loaded, status: status, localManifests: StatusReport.localManifests(backupDir: backupDir),
                                      now: now)
+        // Each replicated source's replicator, from the state file it keeps beside the status file.
+        let replication = ReplicationReport.health(config: loaded, now: now)
         if json {
-            print(try StatusReport.json(rows, status: status), terminator: "")
+            print(try StatusReport.json(rows, status: status, replication: replication), terminator: "")
         } else {
-            print(StatusReport.table(rows, status: status, timeZone: loaded.effectiveTimeZone, now: now), terminator: "")
+            print(StatusReport.table(rows, status: status, timeZone: loaded.effectiveTimeZone, now: now, replication: replication),
+                  terminator: "")
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Artifacts
 import Foundation
+import Replication
 import VaultopsCore
 
 /// `vaultops verify ARTIFACT...`: read every artifact end to end and compare it with its manifest.
@@ -8,7 +9,11 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check artifacts: full gzip read (CRC-32, length), SHA-256 and size against the manifest.",
         discussion: """
-        Exit status 3 when any artifact fails. The content's format is checked from its start too (SQLite's \
+        Exit status 3 when any artifact or replica fails. --replica SOURCE checks the replica of a source with \
+        'replicate:' where the config sends it (its oss: prefix, else backup_dir): every generation has its snapshot, \
+        its WAL segments form a chain from 0 without a gap, and each segment decodes and matches its SHA-256; a \
+        failure names the generation and the segment. \
+        Artifacts: The content's format is checked from its start too (SQLite's \
         header, the first tar header). --deep also integrity-checks SQLite snapshots, checks every tar entry \
         by the rules restore applies, and restores dumps into a scratch database (which needs --server or \
         DATABASE_URL; without one it is a usage error, exit 2). *.manifest.json arguments are skipped.
@@ -20,7 +25,13 @@ struct Verify: ParsableCommand {
     )
 
     @Argument(help: "Artifacts to check.")
-    var artifacts: [String]
+    var artifacts: [String] = []
+
+    @Option(name: .customLong("replica"),
+            help: "Check this source's replica (replicate:) at the config's destination: every generation's snapshot and segment chain (repeatable).")
+    var replicas: [String] = []
+
+    @OptionGroup var config: ConfigOption
 
     @Flag(help: "Also check the content: SQLite integrity_check and row counts, tar listing, dumps restored into a scratch database.")
     var deep = false
@@ -31,10 +42,20 @@ struct Verify: ParsableCommand {
     @OptionGroup var identity: IdentityOptions
 
     func validate() throws {
-        guard !artifacts.isEmpty else { throw ValidationError("name at least one artifact to verify") }
+        guard !artifacts.isEmpty || !replicas.isEmpty else {
+            throw ValidationError("name at least one artifact to verify (or --replica SOURCE)")
+        }
     }
 
     func run() throws {
+        var failed = try verifyReplicas()
+        guard !artifacts.isEmpty else {
+            if failed > 0 {
+                printError("vaultops: \(failed) of \(replicas.count) replicas failed verification")
+                throw CommandExit(code: .verificationFailed)
+            }
+            return
+        }
         // `verify DIR/*` names the manifests too: each is checked with its artifact, so skip them.
         let manifests = artifacts.filter { $0.hasSuffix(Manifest.sidecarSuffix) }
         let targets = artifacts.filter { !$0.hasSuffix(Manifest.sidecarSuffix) }
@@ -48,7 +69,6 @@ struct Verify: ParsableCommand {
             throw ValidationError("--deep restores a dump (\(dump)) into a scratch database: give a server with --server URL or DATABASE_URL")
         }
         let keys = try identity.keys(for: targets)
-        var failed = 0
         var unopened = 0
         for path in targets {
             let report = Verifier.verify(URL(fileURLWithPath: path), deep: deep, serverURL: serverURL, keys: keys)
@@ -63,12 +83,47 @@ struct Verify: ParsableCommand {
             }
         }
         if failed > 0 {
-            printError("vaultops: \(failed) of \(targets.count) artifacts failed verification")
+            printError("vaultops: \(failed) of \(targets.count + replicas.count) artifacts and replicas failed verification")
             throw CommandExit(code: .verificationFailed)
         }
         if unopened > 0 {
             printError("vaultops: \(unopened) of \(targets.count) encrypted artifacts could not be opened with the keys given")
             throw CommandExit(code: .usage)
         }
+    }
+
+    /// Checks each `--replica` source; returns how many failed (a gap, a damaged segment, no generation at all).
+    func verifyReplicas() throws -> Int {
+        guard !replicas.isEmpty else { return 0 }
+        guard let loaded = try config.load() else {
+            throw ValidationError("--replica needs the config (--config FILE or VAULTOPS_CONFIG) to find the replica")
+        }
+        let backend = try ReplicationService.destination(config: loaded, settings: OSSCommand.settings(config: loaded))
+        var failed = 0
+        for source in replicas {
+            guard loaded.source(named: source) != nil else {
+                throw ValidationError("--replica \(source): no such source in \(loaded.file)")
+            }
+            let label = "replica \(backend.location)\(ReplicaLayout(source: source).root)"
+            let checks = try verifyReplica(source: source, on: backend)
+            guard !checks.isEmpty else {
+                failed += 1
+                print("FAILED \(label): no generation (has 'vaultops replicate' run for \(source)?)")
+                continue
+            }
+            var bad = false
+            for (index, check) in checks.enumerated() {
+                if check.isHealthy {
+                    print("ok     \(label)\(check.generation): \(check.summary)")
+                } else if check.isStarting && index == checks.count - 1 {
+                    print("ok     \(label)\(check.generation): starting (snapshot stored, segment 0 not yet)")
+                } else {
+                    bad = true
+                    print("FAILED \(label)\(check.generation): \(check.problems.joined(separator: "; "))")
+                }
+            }
+            if bad { failed += 1 }
+        }
+        return failed
     }
 }
