@@ -24,6 +24,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -345,7 +346,10 @@ def replicate_suite(v, work, scale, rounds):
             phases = [variant.phase_without, variant.phase_with]
             for phase in (phases if r % 2 == 0 else reversed(phases)):
                 phase(seconds)
-    return report(variants, seconds, rounds)
+    lines = report(variants, seconds, rounds)
+    # The databases and the local replica (tens of MB at scale 1); the emulator's copy goes with the emulator.
+    shutil.rmtree(base, ignore_errors=True)
+    return lines
 
 
 if __name__ == "__main__":
