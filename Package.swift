@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SQLite", "LibPQ", "TestSupport"]),
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "ObjectStorage", "Storage", "VaultopsCore", "TestSupport"]),
         // ReplicationTests runs `vaultops replicate` and `vaultops restore` as processes (kill -9 needs one).
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "SQLite", "SQLiteSnapshot", "Storage", "TestSupport", "vaultops"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "SQLite", "SQLiteSnapshot", "Storage", "TestSupport", "VaultopsCore", "vaultops"]),
         .testTarget(name: "RetentionTests", dependencies: ["Retention", "Storage", "VaultopsCore", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: [
             "Artifacts", "VaultopsCore", "PostgresRestore", "PostgresDump", "Archive", "TestSupport",

@@ -1,5 +1,7 @@
+import Archive
 import Foundation
 import Storage
+import VaultopsCore
 
 /// What `verifyReplica` found in one generation.
 public struct ReplicaGenerationCheck: Sendable, Equatable {
@@ -13,15 +15,18 @@ public struct ReplicaGenerationCheck: Sendable, Equatable {
     public var problems: [String]
     /// The commit times the chain covers; nil when it has no segment.
     public var range: ClosedRange<Date>?
+    /// The txids (`restore --txid`) the chain can restore to; nil when it has no segment.
+    public var txids: ClosedRange<Int>?
 
     /// Whether a restore can use the generation fully.
     public var isHealthy: Bool { hasSnapshot && gap == nil && problems.isEmpty && segments > 0 }
 }
 
-/// Checks every generation of `source`'s replica: its snapshot is there, its segment chain has no gap, every
-/// segment decodes (gzip, format, SHA-256 of its frames) and belongs to its generation and index, and commit
-/// times never go back.
-public func verifyReplica(source: String, on backend: any StorageBackend) throws -> [ReplicaGenerationCheck] {
+/// Checks every generation of `source`'s replica: its snapshot is there and matches its manifest's size and SHA-256
+/// (downloaded into `workFolder` and removed again), its segment chain has no gap, every segment decodes (gzip,
+/// format, SHA-256 of its frames) and belongs to its generation and index, and commit times never go back.
+public func verifyReplica(source: String, on backend: any StorageBackend,
+                          workFolder: URL = FileManager.default.temporaryDirectory) throws -> [ReplicaGenerationCheck] {
     let layout = ReplicaLayout(source: source)
     return layout.generations(in: try backend.list(prefix: layout.root, recursive: true)).map { generation in
         var check = ReplicaGenerationCheck(generation: generation.name, hasSnapshot: generation.snapshot != nil, segments: 0,
@@ -40,6 +45,9 @@ public func verifyReplica(source: String, on backend: any StorageBackend) throws
                 }
                 previous = header.commitTime
                 first = first ?? header.commitTime
+                // Segment 0 brings the WAL the generation began with: its commits are the first restorable txid.
+                let lower = check.txids?.lowerBound ?? header.commitCount
+                check.txids = lower...((check.txids?.upperBound ?? 0) + header.commitCount)
                 check.segments += 1
             } catch {
                 check.problems.append("\(error)")
@@ -47,9 +55,40 @@ public func verifyReplica(source: String, on backend: any StorageBackend) throws
         }
         if let first, let previous { check.range = first...previous }
         if let gap = check.gap { check.problems.append("segment \(ReplicaLayout.hex16(gap)) is missing; later ones are not restorable") }
-        if !check.hasSnapshot { check.problems.append("\(layout.snapshotName(generation.name)) is missing") }
+        if let snapshot = generation.snapshot {
+            if let problem = snapshotProblem(snapshot, on: backend, workFolder: workFolder) { check.problems.append(problem) }
+        } else {
+            check.problems.append("\(layout.snapshotName(generation.name)) is missing")
+        }
         return check
     }
+}
+
+/// What is wrong with a generation's snapshot against its manifest; nil when its size and SHA-256 match.
+private func snapshotProblem(_ snapshot: StorageEntry, on backend: any StorageBackend, workFolder: URL) -> String? {
+    let manifestName = snapshot.name + Manifest.sidecarSuffix
+    let manifest: Manifest
+    do {
+        manifest = try Manifest.decode(try backend.load(manifestName, range: nil), file: manifestName)
+    } catch where backend.isNotFound(error) {
+        return "\(snapshot.name) has no manifest (\(manifestName)): its content cannot be checked"
+    } catch {
+        return "\(manifestName): \(error)"
+    }
+    guard snapshot.size == manifest.sizeBytes else {
+        return "\(snapshot.name): \(snapshot.size) bytes, its manifest records \(manifest.sizeBytes)"
+    }
+    let copy = workFolder.appendingPathComponent(".vaultops-verify-\(UUID().uuidString.prefix(8)).db.gz")
+    defer { try? FileManager.default.removeItem(at: copy) }
+    do {
+        _ = try backend.load(snapshot.name, to: copy, listed: snapshot, progress: nil)
+        guard try sha256Hex(ofFile: copy.path) == manifest.sha256 else {
+            return "\(snapshot.name): its SHA-256 is not the one its manifest records; the snapshot is damaged"
+        }
+    } catch {
+        return "\(snapshot.name): \(error)"
+    }
+    return nil
 }
 
 /// Which generations a prune with `keep` removes: those that a newer generation replaced before `now - keep`
@@ -124,6 +163,7 @@ extension ReplicaGenerationCheck {
         let formatter = ISO8601DateFormatter()
         var text = "snapshot, \(segments) segment\(segments == 1 ? "" : "s") (gzip, format, SHA-256, chain order)"
         if let range { text += ", commits \(formatter.string(from: range.lowerBound)) .. \(formatter.string(from: range.upperBound))" }
+        if let txids { text += ", txids \(txids.lowerBound)...\(txids.upperBound)" }
         return text
     }
 

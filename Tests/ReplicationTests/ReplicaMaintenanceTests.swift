@@ -4,6 +4,7 @@ import SQLite
 import Storage
 import Testing
 import TestSupport
+import VaultopsCore
 
 @Suite struct ReplicaMaintenanceTests {
     /// A replica of a database with three passes of commits: segments 0 (the start), 1 and 2.
@@ -45,6 +46,29 @@ import TestSupport
         let restored = try content(of: try restoreReplica(source: "app", from: backend, to: .latest, into: dir.file("r.db"),
                                                            workFolder: dir.url).file)
         #expect(restored.count == 0)
+    }
+
+    @Test func verifyChecksTheSnapshotAgainstItsManifest() throws {
+        let dir = try TempDir("repl-verify-snapshot")
+        let (backend, generation) = try makeReplica(in: dir)
+        let snapshot = ReplicaLayout(source: "app").snapshotName(generation)
+        #expect(try verifyReplica(source: "app", on: backend, workFolder: dir.url).allSatisfy(\.isHealthy))
+
+        // A snapshot whose bytes changed after its manifest was written (bit rot, a partial overwrite).
+        var bytes = try backend.load(snapshot, range: nil)
+        bytes[bytes.count / 2] ^= 0x01
+        _ = try backend.save(snapshot, data: bytes, options: SaveOptions(overwrite: true))
+        var checks = try verifyReplica(source: "app", on: backend, workFolder: dir.url)
+        #expect(!checks[0].isHealthy)
+        #expect(checks[0].problems.contains { $0.contains(snapshot) && $0.contains("SHA-256") }, "\(checks[0].problems)")
+
+        // A snapshot without its manifest cannot be checked: said, not taken as healthy.
+        try backend.remove(snapshot + Manifest.sidecarSuffix)
+        checks = try verifyReplica(source: "app", on: backend, workFolder: dir.url)
+        #expect(!checks[0].isHealthy)
+        #expect(checks[0].problems.contains { $0.contains("no manifest") }, "\(checks[0].problems)")
+        // Nothing is left behind in the work folder.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).allSatisfy { !$0.contains("verify") })
     }
 
     @Test func pruneKeepsEveryGenerationThatCoversTheWindow() throws {

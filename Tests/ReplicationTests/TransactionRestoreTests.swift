@@ -25,6 +25,10 @@ import TestSupport
         try replicator.pass()
         let latest = try restoreReplica(source: "app", from: backend, to: .latest, into: dir.file("latest.db"), workFolder: dir.url)
         #expect(latest.commitsApplied == first + 35)
+        // verify --replica shows the same range that restore --txid accepts.
+        let check = try #require(try verifyReplica(source: "app", on: backend, workFolder: dir.url).first)
+        #expect(check.txids == first...(first + 35))
+        #expect(check.summary.contains("txids \(first)...\(first + 35)"), "\(check.summary)")
 
         for n in [5, 6, 7, 13, 20, 21, 22, 39, 40] {
             let txid = first - 5 + n
