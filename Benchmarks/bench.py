@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+from replicate import replicate_suite
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -334,7 +336,7 @@ def main():
     ap.add_argument("--vaultops", required=True)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--suites", default="sqlite,files,postgres,encrypt,catalog,restore,migrate,oss")
+    ap.add_argument("--suites", default="sqlite,files,postgres,encrypt,catalog,restore,migrate,oss,replicate")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
     data = os.path.join(HERE, ".data", f"scale-{args.scale:g}")
@@ -450,6 +452,16 @@ def main():
         ), args.rounds, work)
     if "oss" in suites:
         rows += oss_suite(v, data, work, args.scale, args.rounds)
+    # Not a side-by-side pair: `vaultops replicate` against issue 24's goals (lag, RSS, CPU, the writer's latency).
+    replicate_lines = replicate_suite(v, work, args.scale, args.rounds) if "replicate" in suites else []
+    if rows:
+        print_pairs(rows, args)
+    for line in replicate_lines:
+        print(line)
+
+
+def print_pairs(rows, args):
+    """The side-by-side table of every pair run."""
     print(f"\nscale {args.scale:g}, {args.rounds} rounds, alternating; ratio = vaultops median / this median\n")
     print(f"{'pair':34} {'contender':28} {'median s':>9} {'vaultops/x':>10} {'size MB':>9} {'size ratio':>10} {'peak RSS MB':>11}")
     for label, name, med, ratio, size, size_ratio, rss in rows:

@@ -4,7 +4,7 @@ import SQLite
 import SQLiteSnapshot
 import VaultopsCore
 
-/// File helpers shared by the replicator and the restore: gzip a file, gunzip one, read a WAL file's tail.
+/// File helpers shared by the replicator and the restore: gzip a file, gunzip one, a snapshot's manifest.
 enum ReplicaFiles {
     /// Compresses `source` into a new file `destination`.
     static func gzip(_ source: URL, to destination: URL) throws {
@@ -41,30 +41,51 @@ enum ReplicaFiles {
                         extra: ["replica_generation": generation])
     }
 
-    /// The WAL header and the bytes from `offset` to the end of the file at `path`; a nil header when the file is
-    /// missing, shorter than a header or its header is not valid (SQLite then treats the WAL as empty).
-    static func readWAL(_ path: String, from offset: Int64?) throws -> (header: WALHeader?, tail: Data, size: Int64) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return (nil, Data(), 0) }
-        defer { try? handle.close() }
-        let head = try handle.read(upToCount: WALHeader.size) ?? Data()
-        guard let header = try? WALHeader.parse(head) else { return (nil, Data(), Int64(head.count)) }
-        let size = Int64(try handle.seekToEnd())
-        guard let offset, offset < size else { return (header, Data(), size) }
-        try handle.seek(toOffset: UInt64(offset))
-        return (header, try handle.readToEnd() ?? Data(), size)
-    }
-
-    /// The WAL file's header now; nil when there is no valid one.
-    static func readWALHeader(_ path: String) -> WALHeader? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        return (try? handle.read(upToCount: WALHeader.size)).flatMap { try? WALHeader.parse($0) }
-    }
-
     /// The file's device and inode, which change when the database is replaced (a restore, a copy over it).
     static func identity(_ path: String) -> [Int] {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return [] }
         return [(attributes[.systemNumber] as? NSNumber)?.intValue ?? -1,
                 (attributes[.systemFileNumber] as? NSNumber)?.intValue ?? -1]
+    }
+}
+
+/// A WAL file open for reading: its header when the pass began, and its committed frames read in bounded chunks.
+/// - Important: owns its descriptor; closing it is harmless to SQLite, which keeps no POSIX lock on the WAL file.
+final class WALFile {
+    let header: WALHeader
+    let size: Int64
+    private let handle: FileHandle
+
+    /// Nil when the file is missing, shorter than a header or its header is not valid (SQLite then treats the WAL
+    /// as empty).
+    init?(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        guard let head = try handle.read(upToCount: WALHeader.size), let header = try? WALHeader.parse(head) else {
+            try? handle.close()
+            return nil
+        }
+        self.handle = handle
+        self.header = header
+        self.size = Int64(try handle.seekToEnd())
+    }
+
+    deinit {
+        try? handle.close()
+    }
+
+    /// The committed frames from `offset` on, `checksum` being the running checksum there.
+    func committedFrames(from offset: Int64, checksum: WALChecksum) throws -> WALCommittedFrames {
+        try WALScanner.committedFrames(reading: handle, header: header, offset: offset, checksum: checksum)
+    }
+
+    /// The committed frames from the WAL's first frame on.
+    func allCommittedFrames() throws -> WALCommittedFrames {
+        try committedFrames(from: Int64(WALHeader.size), checksum: header.checksum)
+    }
+
+    /// Whether the header on disk is still the one read at open (false once the WAL has restarted).
+    func headerUnchanged() throws -> Bool {
+        try handle.seek(toOffset: 0)
+        return (try handle.read(upToCount: WALHeader.size)).flatMap { try? WALHeader.parse($0) } == header
     }
 }

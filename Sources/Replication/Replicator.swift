@@ -267,13 +267,14 @@ extension Replicator {
         }
         // Frames from the WAL's start replayed onto the copy give the state at their last commit (each page ends
         // with its newest image, and the copy already holds everything older): segment 0.
-        var (header, tail, _) = try ReplicaFiles.readWAL(walPath, from: Int64(WALHeader.size))
-        var frames = header.map { WALScanner.committedFrames(in: tail, header: $0, offset: Int64(WALHeader.size), checksum: $0.checksum) }
-        if let before = header, ReplicaFiles.readWALHeader(walPath) != before {
+        var wal = try WALFile(path: walPath)
+        var frames = try wal?.allCommittedFrames()
+        if let read = wal, try !read.headerUnchanged() {
             // The WAL restarted while it was read: read it again (all it held is in the copy now).
-            (header, tail, _) = try ReplicaFiles.readWAL(walPath, from: Int64(WALHeader.size))
-            frames = header.map { WALScanner.committedFrames(in: tail, header: $0, offset: Int64(WALHeader.size), checksum: $0.checksum) }
+            wal = try WALFile(path: walPath)
+            frames = try wal?.allCommittedFrames()
         }
+        let header = wal?.header
         let seen = now()
         let databaseSize = UInt32(try connections[next].scalar("PRAGMA page_count")?.int64 ?? 0)
         let packed = folder.appendingPathComponent("snapshot.db.gz")
@@ -355,21 +356,19 @@ extension Replicator {
 
     /// The committed frames after `position`: in the same WAL, or from the start of a WAL restarted once since.
     private func readNewFrames(after position: WALPosition?) throws -> WALRead {
-        let read = try ReplicaFiles.readWAL(walPath, from: position?.offset ?? Int64(WALHeader.size))
         // No WAL (or a truncated one): nothing new; the next header must follow the one shipped.
-        guard let header = read.header else { return .noWAL }
+        guard let wal = try WALFile(path: walPath) else { return .noWAL }
+        let header = wal.header
         if let position, header == position.header {
-            guard read.size >= position.offset else { return .restartNeeded("the WAL is shorter than what was shipped from it") }
-            return .frames(header, WALScanner.committedFrames(in: read.tail, header: header, offset: position.offset,
-                                                             checksum: position.checksum))
+            guard wal.size >= position.offset else { return .restartNeeded("the WAL is shorter than what was shipped from it") }
+            return .frames(header, try wal.committedFrames(from: position.offset, checksum: position.checksum))
         }
         if let position, header.checkpointSequence != position.header.checkpointSequence &+ 1 {
             return .restartNeeded("the WAL was restarted more than once since the last pass")
         }
-        let restarted = try ReplicaFiles.readWAL(walPath, from: Int64(WALHeader.size))
-        guard restarted.header == header else { return .restartNeeded("the WAL changed while it was read") }
-        return .frames(header, WALScanner.committedFrames(in: restarted.tail, header: header, offset: Int64(WALHeader.size),
-                                                         checksum: header.checksum))
+        let frames = try wal.allCommittedFrames()
+        guard try wal.headerUnchanged() else { return .restartNeeded("the WAL changed while it was read") }
+        return .frames(header, frames)
     }
 
     /// Queues (under `run`) or uploads `frames` as the next segment (when there are commits, or `always`) and moves
@@ -401,14 +400,14 @@ extension Replicator {
         if let size = found.lastDatabaseSize { state.databaseSize = size }
     }
 
-    /// When the WAL has grown past `restartWALAbove`: blocks writers for a moment (BEGIN IMMEDIATE, no change),
+    /// When the current WAL holds more than `restartWALAbove` (where the last pass stopped in it; not the file's size,
+    /// which SQLite never shrinks after a restart, so it would decide every pass once reached): blocks writers for a moment (BEGIN IMMEDIATE, no change),
     /// reads the last commits, releases both read transactions, checkpoints PASSIVE, and pins again after the
     /// writers resume, so that the app's next write can start the WAL over with nothing unread in it. Returns why a
     /// new generation must start, if it must (the last commits could not be uploaded after the window).
     func letTheWALRestartIfLarge() throws -> String? {
         guard var current = state, let held = pinned, let position = current.wal,
-              let size = (try? FileManager.default.attributesOfItem(atPath: walPath))?[.size] as? NSNumber,
-              size.int64Value > settings.restartWALAbove else { return nil }
+              position.offset > settings.restartWALAbove else { return nil }
         let writer = connections[1 - held]
         try writer.setBusyTimeout(milliseconds: 50)
         defer { try? writer.setBusyTimeout(milliseconds: 5_000) }

@@ -139,31 +139,70 @@ public enum WALScanner {
     /// other salts (left from before a restart) or fails its checksum, and drops frames after the last commit.
     public static func committedFrames(in bytes: Data, header: WALHeader, offset: Int64,
                                        checksum: WALChecksum) -> WALCommittedFrames {
+        var next = bytes.startIndex
+        return committedFrames(header: header, offset: offset, checksum: checksum) { count in
+            guard next < bytes.endIndex else { return nil }
+            let end = min(bytes.endIndex, next + count)
+            defer { next = end }
+            return Data(bytes[next..<end])
+        }
+    }
+
+    /// The committed frames of the WAL file open in `handle`, from `offset` on, read in chunks of about
+    /// `chunkBytes`: memory follows the frames found, not the file's size (SQLite reuses a WAL file from its start
+    /// after a restart, so stale frames can follow the valid ones by megabytes). Same rules as the `Data` form.
+    public static func committedFrames(reading handle: FileHandle, header: WALHeader, offset: Int64, checksum: WALChecksum,
+                                       chunkBytes: Int = 1 << 20) throws -> WALCommittedFrames {
+        try handle.seek(toOffset: UInt64(offset))
+        return try committedFrames(header: header, offset: offset, checksum: checksum, chunkBytes: chunkBytes) { count in
+            guard let data = try handle.read(upToCount: count), !data.isEmpty else { return nil }
+            return data
+        }
+    }
+
+    /// The scan itself: `read(n)` hands the next bytes of the file from `offset` on (at most n; nil at the end).
+    /// Frames since the last commit are held back until a commit frame confirms them.
+    static func committedFrames(header: WALHeader, offset: Int64, checksum: WALChecksum, chunkBytes: Int = 1 << 20,
+                                read: (Int) throws -> Data?) rethrows -> WALCommittedFrames {
         var result = WALCommittedFrames(startOffset: offset, checksum: checksum)
         let frameSize = header.frameSize
-        var position = bytes.startIndex
+        let chunkSize = max(1, chunkBytes / frameSize) * frameSize
         var running = checksum
         var framesSinceCommit = 0
-        var committedEnd = position
-        while position + frameSize <= bytes.endIndex {
-            let frame = WALFrameHeader(bytes, at: position)
-            guard frame.salt1 == header.salt1, frame.salt2 == header.salt2 else { break }
-            running = running.adding(bytes[position..<(position + 8)], bigEndian: header.bigEndianChecksums)
-                .adding(bytes[(position + WALFrameHeader.size)..<(position + frameSize)], bigEndian: header.bigEndianChecksums)
-            guard running == frame.checksum else { break }
-            position += frameSize
-            framesSinceCommit += 1
-            if frame.isCommit {
-                result.frameCount += framesSinceCommit
-                result.commitCount += 1
-                result.endChecksum = running
-                result.commitSizes.append(frame.databaseSizeAfterCommit)
-                framesSinceCommit = 0
-                committedEnd = position
+        var pending = Data()
+        var carry = Data()
+        scan: while var bytes = try read(chunkSize - carry.count) {
+            if !carry.isEmpty {
+                bytes = carry + bytes
+                carry = Data()
             }
+            var position = bytes.startIndex
+            var unconfirmed = position
+            while position + frameSize <= bytes.endIndex {
+                let frame = WALFrameHeader(bytes, at: position)
+                guard frame.salt1 == header.salt1, frame.salt2 == header.salt2 else { break scan }
+                running = running.adding(bytes[position..<(position + 8)], bigEndian: header.bigEndianChecksums)
+                    .adding(bytes[(position + WALFrameHeader.size)..<(position + frameSize)], bigEndian: header.bigEndianChecksums)
+                guard running == frame.checksum else { break scan }
+                position += frameSize
+                framesSinceCommit += 1
+                if frame.isCommit {
+                    result.payload.append(pending)
+                    result.payload.append(bytes[unconfirmed..<position])
+                    pending = Data()
+                    unconfirmed = position
+                    result.frameCount += framesSinceCommit
+                    result.commitCount += 1
+                    result.endChecksum = running
+                    result.commitSizes.append(frame.databaseSizeAfterCommit)
+                    framesSinceCommit = 0
+                }
+            }
+            pending.append(bytes[unconfirmed..<position])
+            // A short read can end inside a frame: its start waits for the rest.
+            carry = Data(bytes[position...])
         }
-        result.payload = Data(bytes[bytes.startIndex..<committedEnd])
-        result.endOffset = offset + Int64(committedEnd - bytes.startIndex)
+        result.endOffset = offset + Int64(result.payload.count)
         return result
     }
 

@@ -156,4 +156,36 @@ import VaultopsCore
                                                            workFolder: dir.url).file)
         #expect(restored.count == 3_000 && restored.max == 3_000 && restored.total == restored.sum)
     }
+
+    /// SQLite reuses a WAL file from its start without shrinking it: once the file has grown past `restartWALAbove`
+    /// it stays that size. What is in the current WAL decides, else every pass would stall the app's writers (its
+    /// BEGIN IMMEDIATE) and restart the WAL again.
+    @Test func aLargeWALFileWithLittleInItIsNotRestartedEveryPass() throws {
+        let dir = try TempDir("repl-restart-once")
+        let app = try makeAppDatabase(dir.file("app.db").path)
+        let backend = LocalFolderBackend(path: dir.file("dest").path)
+        let replicator = Replicator(database: dir.file("app.db"), source: "app", backend: backend,
+                                    settings: ReplicationSettings(interval: 1, restartWALAbove: 256 << 10), workFolder: dir.url)
+        defer { replicator.close() }
+        try replicator.pass()
+        for n in 1...300 { _ = try commit(n, on: app) }
+        try replicator.pass()
+        func checkpointSequence() throws -> UInt32 {
+            try WALHeader.parse(try Data(contentsOf: dir.file("app.db-wal"))).checkpointSequence
+        }
+        _ = try commit(301, on: app)
+        try replicator.pass()
+        let afterFirstRestart = try checkpointSequence()
+        for n in 302...311 {
+            _ = try commit(n, on: app)
+            try replicator.pass()
+        }
+        let size = try FileManager.default.attributesOfItem(atPath: dir.file("app.db-wal").path)[.size] as? NSNumber
+        #expect((size?.int64Value ?? 0) > 256 << 10, "the WAL file keeps its size")
+        let restarts = try checkpointSequence() &- afterFirstRestart
+        #expect(restarts == 0, "ten small commits restarted the WAL \(restarts) times")
+        let restored = try content(of: try restoreReplica(source: "app", from: backend, to: .latest, into: dir.file("r.db"),
+                                                           workFolder: dir.url).file)
+        #expect(restored.count == 311 && restored.total == restored.sum)
+    }
 }

@@ -194,7 +194,7 @@ struct FolderSafetyTests {
         let stop = StopFlag()
         let thread = Thread {
             let line = Data(repeating: 0x62, count: 4096)
-            while !stop.isSet { try? writer.seekToEnd(); try? writer.write(contentsOf: line); usleep(200) }
+            while !stop.isSet { _ = try? writer.seekToEnd(); try? writer.write(contentsOf: line); usleep(200) }
         }
         thread.start()
         defer { stop.set(); Thread.sleep(forTimeInterval: 0.05); try? writer.close() }
