@@ -41,7 +41,7 @@ public struct ReplicationSettings: Sendable, Equatable {
 /// starts a new generation.
 ///
 /// Under `run`, segments go to a `SegmentUploader` (one thread, strictly in order, retried until stored), so that
-/// passes keep their interval while uploads fail; a new generation waits for the old one's queued segments first.
+/// passes keep their interval while uploads fail; a new generation's snapshot is queued after the old one's segments.
 /// A `pass()` called on its own uploads its segment before it returns.
 /// - Important: synchronous and not thread-safe: run it on one dedicated thread (it blocks in SQLite and I/O).
 public final class Replicator {
@@ -241,13 +241,6 @@ extension Replicator {
     /// Takes a page-exact snapshot under a fresh read transaction and ships it with the WAL's committed frames as
     /// segment 0. Retries when the WAL restarts while it is being read.
     func startGeneration() throws {
-        // The new generation goes after the old one's queued segments (its chain stays whole up to where it ends).
-        // A stop cuts the wait short: the new generation is not started (no pass follows), the old chain ends at
-        // the last segment stored, and a restarted replicator starts a new generation anyway.
-        if let uploader, !uploader.waitUntilEmpty(keepWaiting: { !stopRequested() }) {
-            log("replicate \(database.path): stopping while segments wait for upload; no new generation started")
-            return
-        }
         let next = pinned.map { 1 - $0 } ?? 0
         try pin(next)
         if let old = pinned { unpin(old) }
@@ -259,7 +252,9 @@ extension Replicator {
         removeStaleWorkFolders()
         let folder = workFolder.appendingPathComponent("vaultops-replicate-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        // A queued snapshot keeps its folder until the upload thread has stored it.
+        var queued = false
+        defer { if !queued { try? FileManager.default.removeItem(at: folder) } }
         let copy = folder.appendingPathComponent("snapshot.db")
         do {
             let destination = try Connection(path: copy.path, options: [.readWrite, .create])
@@ -281,10 +276,20 @@ extension Replicator {
         try ReplicaFiles.gzip(copy, to: packed)
         let manifest = try ReplicaFiles.snapshotManifest(database: database, copy: copy, packed: packed, generation: name,
                                                          started: started, duration: now().timeIntervalSince(started))
-        // The manifest first, as for nightly artifacts: a snapshot is never listed without it.
-        _ = try backend.save(layout.snapshotName(name) + Manifest.sidecarSuffix, data: try manifest.encoded(),
-                             options: SaveOptions(overwrite: true, contentType: "application/json"))
-        _ = try backend.save(layout.snapshotName(name), from: packed, options: SaveOptions(overwrite: true), progress: nil)
+        // The manifest first, as for nightly artifacts: a snapshot is never listed without it. Queued after the old
+        // generation's segments (its chain stays whole up to where it ends), so that passes go on while it uploads.
+        let manifestItem = SegmentUploader.Item(name: layout.snapshotName(name) + Manifest.sidecarSuffix,
+                                                body: .data(try manifest.encoded(), contentType: "application/json"))
+        let snapshotItem = SegmentUploader.Item(name: layout.snapshotName(name), body: .file(packed), removeAfter: folder)
+        if let uploader {
+            try? FileManager.default.removeItem(at: copy)
+            queued = true
+            uploader.enqueue(manifestItem, stopping: stopRequested)
+            uploader.enqueue(snapshotItem, stopping: stopRequested)
+        } else {
+            try SegmentUploader.store(manifestItem, on: backend)
+            try SegmentUploader.store(snapshotItem, on: backend)
+        }
         var newState = GenerationState(name: name, started: started, nextIndex: 0, wal: nil, databaseSize: databaseSize)
         try ship(frames, header: header, startOffset: Int64(WALHeader.size), seen: seen, into: &newState, always: true)
         state = newState
@@ -384,11 +389,11 @@ extension Replicator {
                 commitTime: seen, payloadSHA256: sha256Hex(of: found.payload))
             let stored = try Segment(header: segmentHeader, payload: found.payload).encoded()
             let name = layout.segmentName(state.name, index: state.nextIndex)
+            let item = SegmentUploader.Item(name: name, body: .data(stored, contentType: "application/gzip"), commitTime: seen)
             if let uploader {
-                uploader.enqueue(SegmentUploader.Item(name: name, data: stored, commitTime: seen), stopping: stopRequested)
+                uploader.enqueue(item, stopping: stopRequested)
             } else {
-                // Overwrite: a retry after an upload whose answer was lost re-sends the same index (with more commits).
-                _ = try backend.save(name, data: stored, options: SaveOptions(overwrite: true, contentType: "application/gzip"))
+                try SegmentUploader.store(item, on: backend)
                 shippedDirectly = seen
             }
             state.nextIndex += 1

@@ -1,9 +1,10 @@
 import Foundation
 import Storage
 
-/// Uploads a replicator's segments on a thread of its own, strictly in order, so that passes keep reading the WAL
-/// every interval while the destination is slow or failing (an OSS outage): each segment keeps the commit time of
-/// the pass that read it, and a restore to a time inside the outage is as close to it as outside one.
+/// Uploads a replicator's segments (and each new generation's snapshot) on a thread of its own, strictly in order,
+/// so that passes keep reading the WAL every interval while the destination is slow or failing (an OSS outage): each
+/// segment keeps the commit time of the pass that read it, and a restore to a time inside the outage is as close to
+/// it as outside one. A snapshot waits in its work folder (on disk, not counted in `maxBytes`).
 ///
 /// - Order: the head of the queue is retried with backoff until it is stored, and nothing behind it is sent before:
 ///   segment k + 1 is never stored without k, so a crash (kill -9) leaves a prefix of the chain, and the restarted
@@ -13,12 +14,43 @@ import Storage
 ///   segment in a file survives a crash no better (a restarted replicator starts a new generation anyway).
 /// - Stop: `finish(within:)` waits a bounded time for the queue to empty, then abandons what is left.
 final class SegmentUploader: @unchecked Sendable {
-    /// One encoded segment and where it goes.
+    /// One object to store: an encoded segment, or a generation's snapshot (a file) and its manifest.
     struct Item {
+        enum Body {
+            case data(Data, contentType: String)
+            case file(URL)
+        }
+
         var name: String
-        var data: Data
-        /// The segment's commit time: every commit in it is at or before this.
-        var commitTime: Date
+        var body: Body
+        /// A segment's commit time (every commit in it is at or before this); nil for a snapshot and its manifest.
+        var commitTime: Date?
+        /// A work folder to remove once the item is stored or given up.
+        var removeAfter: URL?
+
+        init(name: String, body: Body, commitTime: Date? = nil, removeAfter: URL? = nil) {
+            self.name = name
+            self.body = body
+            self.commitTime = commitTime
+            self.removeAfter = removeAfter
+        }
+
+        /// The bytes it holds in memory (a file's are on disk).
+        var bytes: Int {
+            if case .data(let data, _) = body { return data.count }
+            return 0
+        }
+    }
+
+    /// Stores `item` on `backend` once, overwriting: a retry after an upload whose answer was lost re-sends the same
+    /// object.
+    static func store(_ item: Item, on backend: any StorageBackend) throws {
+        switch item.body {
+        case .data(let data, let contentType):
+            _ = try backend.save(item.name, data: data, options: SaveOptions(overwrite: true, contentType: contentType))
+        case .file(let file):
+            _ = try backend.save(item.name, from: file, options: SaveOptions(overwrite: true), progress: nil)
+        }
     }
 
     /// The queue's caps: 32 MiB of compressed segments is minutes of a busy database's commits.
@@ -72,10 +104,10 @@ final class SegmentUploader: @unchecked Sendable {
     /// the lock held, as `waitUntilEmpty`'s `keepWaiting`: they may read `lastUploaded` (the monitor's progress does).
     func enqueue(_ item: Item, stopping: () -> Bool) {
         // Only the replicator's thread adds items: room found stays room until the append.
-        while !hasRoom(for: item.data.count), !stopping() { waitBriefly() }
+        while !hasRoom(for: item.bytes), !stopping() { waitBriefly() }
         condition.lock()
         items.append(item)
-        queuedBytes += item.data.count
+        queuedBytes += item.bytes
         condition.broadcast()
         condition.unlock()
     }
@@ -108,10 +140,12 @@ final class SegmentUploader: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         _ = waitUntilEmpty { Date() < deadline }
         condition.lock()
-        defer { condition.unlock() }
         abandoned = true
         condition.broadcast()
-        return items.count
+        let left = items
+        condition.unlock()
+        for item in left { if let folder = item.removeAfter { try? FileManager.default.removeItem(at: folder) } }
+        return left.count
     }
 
     private var isAbandoned: Bool {
@@ -132,10 +166,11 @@ final class SegmentUploader: @unchecked Sendable {
             guard upload(head) else { return }
             condition.lock()
             items.removeFirst()
-            queuedBytes -= head.data.count
-            uploaded = head.commitTime
+            queuedBytes -= head.bytes
+            if let time = head.commitTime { uploaded = time }
             condition.broadcast()
             condition.unlock()
+            if let folder = head.removeAfter { try? FileManager.default.removeItem(at: folder) }
         }
     }
 
@@ -144,8 +179,7 @@ final class SegmentUploader: @unchecked Sendable {
         var delay = 0.25
         while true {
             do {
-                // Overwrite: a retry after an upload whose answer was lost re-sends the same object.
-                _ = try backend.save(item.name, data: item.data, options: SaveOptions(overwrite: true, contentType: "application/gzip"))
+                try Self.store(item, on: backend)
                 return true
             } catch {
                 log("replicate: uploading \(item.name) failed: \(error); retrying in \(String(format: "%.1f", delay)) s")

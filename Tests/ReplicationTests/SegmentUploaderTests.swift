@@ -52,7 +52,8 @@ final class GatedBackend: StorageBackend, @unchecked Sendable {
 /// The upload queue between the replicator's passes and the destination.
 @Suite struct SegmentUploaderTests {
     func item(_ index: Int, bytes: Int = 10) -> SegmentUploader.Item {
-        SegmentUploader.Item(name: "seg-\(index)", data: Data(count: bytes), commitTime: Date(timeIntervalSince1970: Double(index)))
+        SegmentUploader.Item(name: "seg-\(index)", body: .data(Data(count: bytes), contentType: "application/gzip"),
+                             commitTime: Date(timeIntervalSince1970: Double(index)))
     }
 
     /// A segment that keeps failing holds back the ones after it: they are stored in order once it succeeds, and

@@ -91,6 +91,58 @@ import TestSupport
         withExtendedLifetime(app) {}
     }
 
+    /// An outage while a generation starts (a replicator restarted after kill -9 uploads a snapshot first): the
+    /// snapshot waits in the queue and passes go on behind it.
+    @Test func anOutageWhileTheSnapshotUploadsDelaysNoPass() throws {
+        let dir = try TempDir("repl-outage")
+        let bucket = try OSSEmulator.freshBucket("outagesnap")
+        let settings = OSSSettings(environment: try OSSEmulator.cliEnvironment())
+        let database = dir.file("app.db")
+        let app = try makeAppDatabase(database.path)
+        for n in 1...50 { _ = try commit(n, on: app) }
+        var times = [Date](repeating: .distantPast, count: 50)
+        // The first upload of all (the snapshot's manifest) hangs 4 s.
+        try OSSEmulator.addFault(bucket: bucket, ["op": "PutObject", "action": "slow", "seconds": 4, "times": 1])
+        let stop = Locked(false)
+        let failure = Locked<String?>(nil)
+        let thread = TestThread {
+            do {
+                let replicator = Replicator(database: database, source: "app", backend: try settings.backend(bucket: bucket, prefix: "r"),
+                                            settings: ReplicationSettings(interval: Self.interval), workFolder: dir.url)
+                try replicator.run { stop.current }
+            } catch {
+                failure.with { $0 = "\(error)" }
+            }
+        }
+        let start = Date()
+        while Date().timeIntervalSince(start) < 8 {
+            times.append(try commit(times.count + 1, on: app))
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        Thread.sleep(forTimeInterval: 1.5)
+        stop.with { $0 = true }
+        thread.join()
+        #expect(failure.current == nil)
+
+        let backend = try settings.backend(bucket: bucket, prefix: "r")
+        let generation = try #require(ReplicaLayout(source: "app").generations(in: try backend.list(prefix: "replica/app/", recursive: true)).first)
+        let first = try Segment.decode(try backend.load(generation.chain[0].name, range: nil), name: generation.chain[0].name).header.commitTime
+        var worstLag = 0.0
+        for step in 0..<10 {
+            let target = first.addingTimeInterval(0.2 + Double(step) * 0.5)
+            let file = dir.file("at-\(step).db")
+            _ = try restoreReplica(source: "app", from: backend, to: .time(target), into: file, workFolder: dir.url)
+            let n = Int(try content(of: file).max)
+            guard n < times.count else { continue }
+            let lag = target.timeIntervalSince(times[n])
+            worstLag = max(worstLag, lag)
+            let late = target.timeIntervalSince(first)
+            #expect(lag < Self.interval + Self.slack, "at +\(late) s after segment 0: row \(n + 1), begun \(lag) s before, is missing")
+        }
+        print("upload outage at a generation's start: worst lag " + String(format: "%.2f s", worstLag))
+        withExtendedLifetime(app) {}
+    }
+
     /// A stop (SIGTERM) while uploads hang: `run` waits for the queued segments, so everything committed before the
     /// stop is stored when it returns.
     @Test func aStopDuringAnOutageShipsWhatIsQueuedBeforeReturning() throws {
