@@ -167,7 +167,7 @@ struct SoakRecord {
     var lastCommitted: Int
     /// Stretches during which no replicator shipped (from a kill -9 to the restarted one's first segment).
     var outages: [ClosedRange<Date>] = []
-    /// The 10 s after each burst of upload faults: checked like any other time, only reported apart.
+    /// The 10 s after each burst of upload faults (also in `outages`), for reporting the lag there.
     var faultBursts: [ClosedRange<Date>] = []
 }
 
