@@ -17,12 +17,16 @@ public struct ReplicationSettings: Sendable, Equatable {
     /// otherwise, and the file would grow without end).
     public var restartWALAbove: Int64
 
+    /// How long a stop waits for the segments still queued for upload (the systemd unit allows 60 s in all).
+    public var drainTimeout: TimeInterval
+
     public init(interval: TimeInterval = 1, snapshotEvery: TimeInterval = 86_400, keep: TimeInterval = 7 * 86_400,
-                restartWALAbove: Int64 = 4 << 20) {
+                restartWALAbove: Int64 = 4 << 20, drainTimeout: TimeInterval = 30) {
         self.interval = interval
         self.snapshotEvery = snapshotEvery
         self.keep = keep
         self.restartWALAbove = restartWALAbove
+        self.drainTimeout = drainTimeout
     }
 }
 
@@ -35,6 +39,10 @@ public struct ReplicationSettings: Sendable, Equatable {
 /// checkpoint sequence + 1) continues the generation from the new WAL's start; anything else unexpected (the file
 /// replaced, the WAL restarted twice, a commit that shrinks the database such as VACUUM, `snapshotEvery` reached)
 /// starts a new generation.
+///
+/// Under `run`, segments go to a `SegmentUploader` (one thread, strictly in order, retried until stored), so that
+/// passes keep their interval while uploads fail; a new generation's snapshot is queued after the old one's segments.
+/// A `pass()` called on its own uploads its segment before it returns.
 /// - Important: synchronous and not thread-safe: run it on one dedicated thread (it blocks in SQLite and I/O).
 public final class Replicator {
     public let database: URL
@@ -50,6 +58,10 @@ public final class Replicator {
     private var fileIdentity: [Int] = []
     private var state: GenerationState?
     private var lastGenerationStart = Date.distantPast
+    /// Set while `run` runs: segments are queued to it instead of uploaded by the pass.
+    private var uploader: SegmentUploader?
+    private var stopRequested: () -> Bool = { false }
+    private var shippedDirectly: Date?
 
     /// Where the current generation stands.
     struct GenerationState {
@@ -69,8 +81,11 @@ public final class Replicator {
 
     /// The current generation's name; nil before the first pass.
     public var generation: String? { state?.name }
-    /// When the last segment was shipped.
-    public private(set) var lastShipped: Date?
+    /// The commit time of the last segment stored at the destination (not merely queued): every commit up to it
+    /// is restorable. The monitor's lag counts from it.
+    public var lastShipped: Date? {
+        [shippedDirectly, uploader?.lastUploaded].compactMap { $0 }.max()
+    }
     /// Generations started by this replicator, oldest first.
     public private(set) var startedGenerations: [String] = []
 
@@ -90,12 +105,18 @@ public final class Replicator {
     var walPath: String { database.path + "-wal" }
 
     /// Runs passes that start `interval` apart (at once after one that took longer) until `stopRequested` says so,
-    /// then one last pass that ships what is committed. A failed pass (an upload error) is logged and retried at the
-    /// next one. Only a first open that fails is fatal (the database is missing or not in WAL mode); once replication
-    /// ran, the same (a file replaced by one the app has not switched to WAL yet) is logged and waited out, since
-    /// stopping would stop every other source's replication too.
-    public func run(stopRequested: () -> Bool) throws {
+    /// then one last pass that ships what is committed, and waits up to `drainTimeout` for the upload queue to
+    /// empty. Uploads run on their own thread (see `SegmentUploader`), so an upload outage delays the segments but
+    /// not the passes. A failed pass is logged and retried at the next one. Only a first open that fails is fatal
+    /// (the database is missing or not in WAL mode); once replication ran, the same (a file replaced by one the app
+    /// has not switched to WAL yet) is logged and waited out, since stopping would stop every other source's
+    /// replication too.
+    public func run(stopRequested: @escaping () -> Bool) throws {
         try openIfNeeded()
+        let uploader = SegmentUploader(backend: SegmentUploader.uploadBackend(for: backend), log: log)
+        self.uploader = uploader
+        self.stopRequested = stopRequested
+        defer { endUploads(uploader) }
         repeat {
             let started = Date()
             do {
@@ -138,6 +159,18 @@ public final class Replicator {
     /// Ends the read transaction and closes the connections.
     public func close() {
         reopen()
+    }
+
+    /// Waits (bounded) for the queued segments, then stops the upload thread and uploads directly again.
+    private func endUploads(_ uploader: SegmentUploader) {
+        let left = uploader.finish(within: settings.drainTimeout)
+        if left > 0 {
+            log("replicate \(database.path): stopping with \(left) segment(s) not uploaded after \(Int(settings.drainTimeout)) s; "
+                + "the replica ends before them (a restarted replicator starts a new generation)")
+        }
+        shippedDirectly = lastShipped
+        self.uploader = nil
+        stopRequested = { false }
     }
 
     // MARK: - Connections and the read transaction
@@ -219,7 +252,9 @@ extension Replicator {
         removeStaleWorkFolders()
         let folder = workFolder.appendingPathComponent("vaultops-replicate-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        // A queued snapshot keeps its folder until the upload thread has stored it.
+        var queued = false
+        defer { if !queued { try? FileManager.default.removeItem(at: folder) } }
         let copy = folder.appendingPathComponent("snapshot.db")
         do {
             let destination = try Connection(path: copy.path, options: [.readWrite, .create])
@@ -241,10 +276,20 @@ extension Replicator {
         try ReplicaFiles.gzip(copy, to: packed)
         let manifest = try ReplicaFiles.snapshotManifest(database: database, copy: copy, packed: packed, generation: name,
                                                          started: started, duration: now().timeIntervalSince(started))
-        // The manifest first, as for nightly artifacts: a snapshot is never listed without it.
-        _ = try backend.save(layout.snapshotName(name) + Manifest.sidecarSuffix, data: try manifest.encoded(),
-                             options: SaveOptions(overwrite: true, contentType: "application/json"))
-        _ = try backend.save(layout.snapshotName(name), from: packed, options: SaveOptions(overwrite: true), progress: nil)
+        // The manifest first, as for nightly artifacts: a snapshot is never listed without it. Queued after the old
+        // generation's segments (its chain stays whole up to where it ends), so that passes go on while it uploads.
+        let manifestItem = SegmentUploader.Item(name: layout.snapshotName(name) + Manifest.sidecarSuffix,
+                                                body: .data(try manifest.encoded(), contentType: "application/json"))
+        let snapshotItem = SegmentUploader.Item(name: layout.snapshotName(name), body: .file(packed), removeAfter: folder)
+        if let uploader {
+            try? FileManager.default.removeItem(at: copy)
+            queued = true
+            uploader.enqueue(manifestItem, stopping: stopRequested)
+            uploader.enqueue(snapshotItem, stopping: stopRequested)
+        } else {
+            try SegmentUploader.store(manifestItem, on: backend)
+            try SegmentUploader.store(snapshotItem, on: backend)
+        }
         var newState = GenerationState(name: name, started: started, nextIndex: 0, wal: nil, databaseSize: databaseSize)
         try ship(frames, header: header, startOffset: Int64(WALHeader.size), seen: seen, into: &newState, always: true)
         state = newState
@@ -331,7 +376,8 @@ extension Replicator {
         return .frames(header, frames)
     }
 
-    /// Uploads `frames` as the next segment (when there are commits, or `always`) and moves `state` past them.
+    /// Queues (under `run`) or uploads `frames` as the next segment (when there are commits, or `always`) and moves
+    /// `state` past them.
     private func ship(_ frames: WALCommittedFrames?, header: WALHeader?, startOffset: Int64, seen: Date,
                       into state: inout GenerationState, always: Bool) throws {
         let found = frames ?? WALCommittedFrames(startOffset: startOffset, checksum: WALChecksum())
@@ -342,11 +388,15 @@ extension Replicator {
                 pageSize: header?.pageSize ?? 0, frameCount: found.frameCount, commitCount: found.commitCount,
                 commitTime: seen, payloadSHA256: sha256Hex(of: found.payload))
             let stored = try Segment(header: segmentHeader, payload: found.payload).encoded()
-            // Overwrite: a retry after an upload whose answer was lost re-sends the same index (with more commits).
-            _ = try backend.save(layout.segmentName(state.name, index: state.nextIndex), data: stored,
-                                 options: SaveOptions(overwrite: true, contentType: "application/gzip"))
+            let name = layout.segmentName(state.name, index: state.nextIndex)
+            let item = SegmentUploader.Item(name: name, body: .data(stored, contentType: "application/gzip"), commitTime: seen)
+            if let uploader {
+                uploader.enqueue(item, stopping: stopRequested)
+            } else {
+                try SegmentUploader.store(item, on: backend)
+                shippedDirectly = seen
+            }
             state.nextIndex += 1
-            lastShipped = seen
         }
         if let header {
             // With no commit, endChecksum is the seed the scan started from: the old position's or the new header's.

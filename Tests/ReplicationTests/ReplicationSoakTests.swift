@@ -39,6 +39,7 @@ import TestSupport
         let harness = try SoakHarness(label: "soakfaults")
         let seconds = Self.duration(default: 24)
         var outages: [ClosedRange<Date>] = []
+        var bursts: [ClosedRange<Date>] = []
         try harness.startReplicator()
         try harness.startWriter(seconds: seconds / 2, truncateEvery: 500)
         let start = Date()
@@ -53,9 +54,10 @@ import TestSupport
                 if let burst = faultBursts.first, now >= burst {
                     faultBursts.removeFirst()
                     try injectFaults(harness.bucket)
-                    // A pass retrying an upload ships nothing new until the client's retries (5 at most, < 10 s of
-                    // backoff) are through.
+                    // Still exempt for 10 s: the upload queue keeps passes going through the client's retries, yet
+                    // the 60 s run still shows 3-5 s lags right after bursts (cause not found yet); reported apart.
                     outages.append(Date()...Date().addingTimeInterval(10))
+                    bursts.append(Date()...Date().addingTimeInterval(10))
                 }
                 if !writerKilled, now >= seconds / 2 - 2 {
                     // The app dies mid-stream and comes back for the rest of the run.
@@ -84,7 +86,7 @@ import TestSupport
             return try Segment.decode(try harness.backend.load(first.name, range: nil), name: first.name).header.commitTime
         }
         outages += kills.map { killed in killed...(starts.first { $0 > killed } ?? Date()) }
-        let record = SoakRecord(commitTimes: try harness.commitTimes(), lastCommitted: last, outages: outages)
+        let record = SoakRecord(commitTimes: try harness.commitTimes(), lastCommitted: last, outages: outages, faultBursts: bursts)
         try checkRestores(harness, record, points: 20)
         #expect(try OSSEmulator.log(harness.bucket).contains { $0.op == "PutObject" && !$0.ok }, "no fault was injected")
     }
@@ -141,6 +143,7 @@ func checkRestores(_ harness: SoakHarness, _ record: SoakRecord, points: Int) th
     let end = try #require(record.commitTimes[record.lastCommitted])
     try #require(end.timeIntervalSince(first) > 2, "replication started only \(end.timeIntervalSince(first)) s before the writer stopped")
     var worstLag = 0.0
+    var worstInBursts = 0.0
     for attempt in 0..<points {
         let target = first.addingTimeInterval(Double.random(in: 0...end.timeIntervalSince(first)))
         let file = harness.dir.file("at-\(attempt).db")
@@ -153,6 +156,7 @@ func checkRestores(_ harness: SoakHarness, _ record: SoakRecord, points: Int) th
         if n > 0, let begun = record.commitTimes[n] { #expect(begun <= target, "row \(n) was committed after \(target)") }
         guard n < record.lastCommitted, let next = record.commitTimes[n + 1] else { continue }
         let lag = target.timeIntervalSince(next)
+        if record.faultBursts.contains(where: { $0.contains(target) }) { worstInBursts = max(worstInBursts, lag) }
         if record.outages.contains(where: { $0.contains(target) || $0.contains(next) }) { continue }
         worstLag = max(worstLag, lag)
         #expect(lag < ReplicationSoakTests.interval + ReplicationSoakTests.slack,
@@ -160,7 +164,7 @@ func checkRestores(_ harness: SoakHarness, _ record: SoakRecord, points: Int) th
     }
     try checkTransactions(harness, samples: 5)
     print("replication soak: \(record.lastCommitted) commits, \(generations.count) generations, \(restarts) WAL restarts, worst lag outside outages "
-          + String(format: "%.2f s", worstLag))
+          + String(format: "%.2f s (within 10 s after an upload fault burst, not checked: %.2f s)", worstLag, worstInBursts))
 }
 
 /// `--txid` under load: in the newest generation, txid k holds the app's first rows up to the starting state's plus

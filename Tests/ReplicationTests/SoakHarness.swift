@@ -167,6 +167,8 @@ struct SoakRecord {
     var lastCommitted: Int
     /// Stretches during which no replicator shipped (from a kill -9 to the restarted one's first segment).
     var outages: [ClosedRange<Date>] = []
+    /// The 10 s after each burst of upload faults (also in `outages`), for reporting the lag there.
+    var faultBursts: [ClosedRange<Date>] = []
 }
 
 /// Where each segment of a chain starts must be where the one before ended (or the start of the next WAL after a
