@@ -87,7 +87,7 @@ import TestSupport
         }
         outages += kills.map { killed in killed...(starts.first { $0 > killed } ?? Date()) }
         let record = SoakRecord(commitTimes: try harness.commitTimes(), lastCommitted: last, outages: outages, faultBursts: bursts)
-        try checkRestores(harness, record, points: 20)
+        try checkRestores(harness, record, points: 20, expectWALRestarts: false)
         #expect(try OSSEmulator.log(harness.bucket).contains { $0.op == "PutObject" && !$0.ok }, "no fault was injected")
     }
 
@@ -110,7 +110,7 @@ func latestCommitShipped(_ harness: SoakHarness, _ last: Int) throws -> Bool {
 /// (the CLI) gives exactly the last commit; restores at `points` random times give a database that passes
 /// `integrity_check` with rows exactly 1...n, n begun at or before the time, and n + 1 not begun more than an
 /// interval (plus `slack`) before it, except while no replicator ran.
-func checkRestores(_ harness: SoakHarness, _ record: SoakRecord, points: Int) throws {
+func checkRestores(_ harness: SoakHarness, _ record: SoakRecord, points: Int, expectWALRestarts: Bool = true) throws {
     let generations = try harness.generations()
     for check in try verifyReplica(source: "app", on: harness.backend) {
         // A generation killed between its snapshot and segment 0 has no segment: not restorable, not damaged.
@@ -124,7 +124,8 @@ func checkRestores(_ harness: SoakHarness, _ record: SoakRecord, points: Int) th
         restarts += walRestarts(segments)
     }
     // Thousands of commits pass the replicator's 4 MiB WAL limit: chains that continue across WAL restarts were checked.
-    #expect(restarts > 0)
+    // Not under faults: the app's TRUNCATE checkpoints and the kills' new generations can leave no WAL that reaches it.
+    if expectWALRestarts { #expect(restarts > 0) }
 
     let latest = harness.dir.file("latest.db")
     let r = try vaultops(["restore", "app", "--replica", "--latest", "--yes", "--to", latest.path, "--config", harness.config.path],
