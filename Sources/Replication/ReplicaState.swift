@@ -102,19 +102,7 @@ public struct ReplicaState: Codable, Sendable, Equatable {
         return encoder
     }
 
-    static var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            guard let date = Manifest.parseTimestamp(text) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 time: \(text)")
-            }
-            return date
-        }
-        return decoder
-    }
+    static var decoder: JSONDecoder { Manifest.stateFileDecoder() }
 }
 
 /// How a source's replicator looks from outside (`status`, `run`, the metrics): does it run, and how far behind is it.

@@ -248,6 +248,22 @@ public struct Manifest: Codable, Sendable, Equatable {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.date(from: text)
     }
+
+    /// A decoder for the state files vaultops writes (the run's status file, a replicator's state): snake_case keys,
+    /// times as `parseTimestamp` reads them.
+    public static func stateFileDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = parseTimestamp(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 time: \(text)")
+            }
+            return date
+        }
+        return decoder
+    }
 }
 
 /// What a manifest records of an encrypted artifact: the format and who can read it, never a secret.
