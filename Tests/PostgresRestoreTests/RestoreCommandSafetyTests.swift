@@ -69,10 +69,12 @@ struct RestoreCommandSafetyTests {
         let (process, _, err) = try Self.start(["restore", script.path, "--jobs", "\(c.jobs)",
                                                 "--to", try PostgresTestServer.url(database: target)], in: dir)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        // Mid-restore: a COPY is loading (for --jobs 3, after the first tables were created and committed).
+        // Mid-restore: the first table's COPY is loading (for --jobs 3, after the tables were created and committed).
+        // Waiting for that one COPY, not any, leaves three more tables and the indexes to load after the signal, so
+        // even on a loaded machine the restore cannot finish before the signal arrives.
         let copying = try Self.waitFor(120) {
             try PostgresTestServer.psql("""
-                SELECT count(*) FROM pg_stat_activity WHERE datname = '\(target)' AND state = 'active' AND query LIKE 'COPY%'
+                SELECT count(*) FROM pg_stat_activity WHERE datname = '\(target)' AND state = 'active' AND query LIKE 'COPY %big1 %'
                 """) != "0"
         }
         #expect(copying)
