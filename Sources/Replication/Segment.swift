@@ -54,13 +54,15 @@ public struct Segment: Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .millisecondsSince1970
         encoder.outputFormatting = .sortedKeys
-        var plain = Data(Self.magicLine.utf8)
-        plain.append(try encoder.encode(header))
-        plain.append(0x0A)
-        plain.append(payload)
+        var head = Data(Self.magicLine.utf8)
+        head.append(try encoder.encode(header))
+        head.append(0x0A)
         let sink = DataSink()
         let gzip = try GzipWriter(sink: sink, level: 1)
-        try gzip.write(plain)
+        // The parts one after the other, not joined first: a joined copy of the payload (megabytes for a pass at
+        // 1,000 commits/s) was the replicator's largest allocation, as large as the scan's payload itself.
+        try gzip.write(head)
+        try gzip.write(payload)
         try gzip.finish()
         return sink.data
     }
