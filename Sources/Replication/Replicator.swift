@@ -200,6 +200,9 @@ public final class Replicator {
             }
             // Checkpoints are this replicator's own, after each pass; never one in the middle of its reads.
             try db.execute("PRAGMA wal_autocheckpoint=0")
+            // These connections read each page once (the snapshot's backup) or hardly at all (the pin): SQLite's
+            // default 2 MB page cache each would only hold memory.
+            try db.execute("PRAGMA cache_size=-256")
             opened.append(db)
         }
         connections = opened
