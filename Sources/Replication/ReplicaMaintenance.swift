@@ -102,24 +102,46 @@ public func replicaGenerationsToPrune(_ generations: [ReplicaGeneration], keep: 
     return Array(sorted[..<anchor])
 }
 
-/// Removes `source`'s generations past `keep` (see `replicaGenerationsToPrune`); returns the names removed.
+/// Removes `source`'s generations past `keep` (see `replicaGenerationsToPrune`), and manifests left without their
+/// generation by an interrupted prune or a replicator stopped between a snapshot's manifest and the snapshot;
+/// returns the names of the generations removed.
 public func pruneReplica(source: String, on backend: any StorageBackend, keep: TimeInterval, now: Date = Date(),
                          dryRun: Bool = false) throws -> [String] {
     let layout = ReplicaLayout(source: source)
     let entries = try backend.list(prefix: layout.root, recursive: true)
-    let doomed = replicaGenerationsToPrune(layout.generations(in: entries), keep: keep, now: now)
-    var removed: [String] = []
-    for generation in doomed {
-        // Segments first and the snapshot last: an interrupted prune leaves a generation that listing still sees.
-        let prefix = layout.generationPrefix(generation.name)
-        let names = entries.map(\.name).filter { $0.hasPrefix(prefix) && $0 != layout.snapshotName(generation.name) }
-        if !dryRun {
-            try backend.remove(names)
-            try backend.remove(layout.snapshotName(generation.name))
+    let generations = layout.generations(in: entries)
+    let doomed = replicaGenerationsToPrune(generations, keep: keep, now: now).map(\.name)
+    let orphans = orphanedSnapshotManifests(entries.map(\.name), layout: layout, generations: generations.map(\.name))
+    if !dryRun {
+        for generation in doomed {
+            // In the reverse of the order they were written (segments newest first, the snapshot, its manifest), so
+            // that a prune stopped anywhere leaves what a replicator stopped while writing the generation would: a
+            // restorable prefix that verify accepts, and that the next prune finishes.
+            let prefix = layout.generationPrefix(generation)
+            let snapshot = layout.snapshotName(generation)
+            let manifest = snapshot + Manifest.sidecarSuffix
+            try backend.remove(entries.map(\.name).filter { $0.hasPrefix(prefix) && $0 != snapshot && $0 != manifest }.sorted(by: >))
+            try backend.remove(snapshot)
+            try backend.remove(manifest)
         }
-        removed.append(generation.name)
+        try backend.remove(orphans.map(\.manifest))
     }
-    return removed
+    return doomed + orphans.map(\.generation)
+}
+
+/// Snapshot manifests whose generation has no snapshot and no segment, older than a generation that has: written
+/// last by nothing, so they are leftovers (a generation being started now is the newest one).
+func orphanedSnapshotManifests(_ names: [String], layout: ReplicaLayout, generations: [String]) -> [(generation: String, manifest: String)] {
+    guard let newest = generations.max() else { return [] }
+    let listed = Set(generations)
+    return names.compactMap { name in
+        let rest = name.dropFirst(layout.root.count).split(separator: "/", omittingEmptySubsequences: false)
+        guard name.hasPrefix(layout.root), rest.count == 2, let first = rest.first else { return nil }
+        let generation = String(first)
+        guard ReplicaLayout.generationStart(generation) != nil, !listed.contains(generation), generation < newest,
+              name == layout.snapshotName(generation) + Manifest.sidecarSuffix else { return nil }
+        return (generation, name)
+    }.sorted { $0.generation < $1.generation }
 }
 
 /// What `backups SOURCE` shows of one generation: when it started and which commit times it can restore.
