@@ -69,12 +69,14 @@ private func snapshotProblem(_ snapshot: StorageEntry, on backend: any StorageBa
     let manifestName = snapshot.name + Manifest.sidecarSuffix
     let manifest: Manifest
     do {
-        manifest = try Manifest.decode(try backend.load(manifestName, range: nil), file: manifestName)
-    } catch where backend.isNotFound(error) {
-        return "\(snapshot.name) has no manifest (\(manifestName)): its content cannot be checked"
+        guard let found = try SnapshotManifest.load(for: snapshot.name, on: backend) else {
+            return "\(snapshot.name) has no manifest (\(manifestName)): its content cannot be checked"
+        }
+        manifest = found
     } catch {
         return "\(manifestName): \(error)"
     }
+    // From the listing first: a wrong size needs no download.
     guard snapshot.size == manifest.sizeBytes else {
         return "\(snapshot.name): \(snapshot.size) bytes, its manifest records \(manifest.sizeBytes)"
     }
@@ -82,13 +84,10 @@ private func snapshotProblem(_ snapshot: StorageEntry, on backend: any StorageBa
     defer { try? FileManager.default.removeItem(at: copy) }
     do {
         _ = try backend.load(snapshot.name, to: copy, listed: snapshot, progress: nil)
-        guard try sha256Hex(ofFile: copy.path) == manifest.sha256 else {
-            return "\(snapshot.name): its SHA-256 is not the one its manifest records; the snapshot is damaged"
-        }
+        return try SnapshotManifest.mismatch(copy, of: snapshot.name, manifest: manifest)
     } catch {
         return "\(snapshot.name): \(error)"
     }
-    return nil
 }
 
 /// Which generations a prune with `keep` removes: those that a newer generation replaced before `now - keep`
