@@ -10,8 +10,8 @@ import Storage
 ///   segment k + 1 is never stored without k, so a crash (kill -9) leaves a prefix of the chain, and the restarted
 ///   replicator starts a new generation as before.
 /// - Bounded memory: at most `maxBytes` (and `maxCount` segments) wait; when the queue is full, `enqueue` waits
-///   for room, so passes become as coarse as without the queue but memory stays bounded. No spill to files: a
-///   segment in a file survives a crash no better (a restarted replicator starts a new generation anyway).
+///   for room, so passes become as coarse as without the queue but memory stays bounded. The replicator also
+///   writes each item to its `UploadSpool` (files a restarted replicator uploads) before queueing it here.
 /// - Stop: `finish(within:)` waits a bounded time for the queue to empty, then abandons what is left.
 final class SegmentUploader: @unchecked Sendable {
     /// One object to store: an encoded segment, or a generation's snapshot (a file) and its manifest.
