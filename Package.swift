@@ -79,7 +79,7 @@ let package = Package(
         ]),
         // The nightly run: sources through the artifact handlers, upload, mirror, prune, status, metrics, notifier.
         .target(name: "BackupJobs", dependencies: [
-            "Artifacts", "VaultopsCore", "Retention", "LibPQ", "ObjectStorage", "Storage", "Mirror", "HTTP", "Replication",
+            "Artifacts", "Archive", "VaultopsCore", "Retention", "LibPQ", "ObjectStorage", "Storage", "Mirror", "HTTP", "Replication",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 

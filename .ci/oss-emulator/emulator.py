@@ -22,7 +22,8 @@ Test control (unsigned, loopback only), under /__emulator/:
   PUT    /__emulator/buckets/NAME           create a bucket
   POST   /__emulator/faults                 add a fault: JSON {bucket, op ("*" or an API name), action:
                                              "status" (status, code) | "reset" (after_bytes) | "slow"
-                                             (seconds) | "wrong-crc" | "skew", times, part (optional)}
+                                             (seconds) | "wrong-crc" | "skew", times, part (optional),
+                                             key_suffix (optional: only keys that end so)}
   GET    /__emulator/log?bucket=NAME        the requests a bucket received, as JSON
   GET    /__emulator/concurrency?bucket=NAME  {"peak": most requests the bucket had in progress at once}
   POST   /__emulator/backdate?bucket=B&seconds=S   make the bucket's multipart uploads look S seconds older
@@ -115,7 +116,7 @@ class Store:
             self.buckets.setdefault(name, {})
             self.log.setdefault(name, [])
 
-    def take_fault(self, bucket, op, part):
+    def take_fault(self, bucket, op, part, key=None):
         with self.lock:
             for f in self.faults:
                 if f.get("bucket") not in (None, bucket):
@@ -123,6 +124,8 @@ class Store:
                 if f.get("op", "*") not in ("*", op):
                     continue
                 if f.get("part") is not None and str(f.get("part")) != str(part):
+                    continue
+                if f.get("key_suffix") is not None and not (key or "").endswith(f["key_suffix"]):
                     continue
                 if f.get("times", 1) <= 0:
                     continue
@@ -194,7 +197,7 @@ class Handler(ObjectFeatures, BaseHTTPRequestHandler):
                 self.store.active[bucket] = self.store.active.get(bucket, 0) + 1
                 self.store.peak[bucket] = max(self.store.peak.get(bucket, 0), self.store.active[bucket])
                 self.counted = bucket
-            fault = self.store.take_fault(bucket, self.op, self.part)
+            fault = self.store.take_fault(bucket, self.op, self.part, key)
             if fault and fault["action"] == "slow":
                 time.sleep(float(fault.get("seconds", 2)))
                 fault = None

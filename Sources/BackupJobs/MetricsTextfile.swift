@@ -1,4 +1,5 @@
 import Foundation
+import Archive
 import Replication
 
 /// The run's metrics in Prometheus text exposition format, for node_exporter's textfile collector.
@@ -95,7 +96,7 @@ public enum MetricsTextfile {
         // not be lost for that.
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try replaceFileAtomically(at: URL(fileURLWithPath: path), with: Data(render(status).utf8), mode: 0o644)
+        try AtomicFile.replace(at: URL(fileURLWithPath: path), with: Data(render(status).utf8), mode: 0o644)
     }
 
     /// A label value with `\`, `"` and newlines escaped as the format requires.

@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import Replication
 import Storage
@@ -176,7 +177,7 @@ extension MetricsTextfile {
     public static func writeReplication(_ states: [ReplicaState], to path: String) throws {
         try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
                                                 withIntermediateDirectories: true)
-        try replaceFileAtomically(at: URL(fileURLWithPath: path), with: Data(renderReplication(states).utf8), mode: 0o644)
+        try AtomicFile.replace(at: URL(fileURLWithPath: path), with: Data(renderReplication(states).utf8), mode: 0o644)
     }
 }
 

@@ -1,3 +1,4 @@
+import Archive
 import Artifacts
 import Foundation
 import Replication
@@ -156,7 +157,7 @@ public struct RunStatus: Codable, Sendable, Equatable {
     /// Writes the status file atomically (a reader sees the old file or the new one, never a mix), mode 0600:
     /// it names hosts, users and errors that only the backup's owner should read.
     public func write(to url: URL) throws {
-        try replaceFileAtomically(at: url, with: try encoded(), mode: 0o600)
+        try AtomicFile.replace(at: url, with: try encoded(), mode: 0o600)
     }
 
     static var encoder: JSONEncoder {
@@ -365,47 +366,5 @@ public struct PruneStatus: Codable, Sendable, Equatable {
         self.removed = removed
         self.kept = kept
         self.decisions = decisions
-    }
-}
-
-/// Replaces the file at `url` with `data` so that readers see either the old or the new content.
-///
-/// Writes a hidden temporary file in the same folder (so node_exporter's `*.prom` glob never sees it),
-/// fsyncs it, renames it over the target and fsyncs the folder.
-func replaceFileAtomically(at url: URL, with data: Data, mode: mode_t) throws {
-    let folder = url.deletingLastPathComponent().path
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
-    func failure(_ what: String, _ path: String) -> ArtifactError {
-        ArtifactError.failed("cannot \(what) \(path): \(String(cString: strerror(errno)))")
-    }
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
-    guard fd >= 0 else { throw failure("create", temporary) }
-    var ok = false
-    defer {
-        if !ok { unlink(temporary) }
-    }
-    do {
-        defer { close(fd) }
-        // The umask may have removed bits; node_exporter (another user) must be able to read metrics.
-        guard fchmod(fd, mode) == 0 else { throw failure("chmod", temporary) }
-        try data.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw failure("write", temporary)
-                }
-                done += n
-            }
-        }
-        guard fsync(fd) == 0 else { throw failure("fsync", temporary) }
-    }
-    guard rename(temporary, url.path) == 0 else { throw failure("rename into place", url.path) }
-    ok = true
-    let dirFD = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    if dirFD >= 0 {
-        _ = fsync(dirFD)
-        close(dirFD)
     }
 }

@@ -69,12 +69,14 @@ private func snapshotProblem(_ snapshot: StorageEntry, on backend: any StorageBa
     let manifestName = snapshot.name + Manifest.sidecarSuffix
     let manifest: Manifest
     do {
-        manifest = try Manifest.decode(try backend.load(manifestName, range: nil), file: manifestName)
-    } catch where backend.isNotFound(error) {
-        return "\(snapshot.name) has no manifest (\(manifestName)): its content cannot be checked"
+        guard let found = try SnapshotManifest.load(for: snapshot.name, on: backend) else {
+            return "\(snapshot.name) has no manifest (\(manifestName)): its content cannot be checked"
+        }
+        manifest = found
     } catch {
         return "\(manifestName): \(error)"
     }
+    // From the listing first: a wrong size needs no download.
     guard snapshot.size == manifest.sizeBytes else {
         return "\(snapshot.name): \(snapshot.size) bytes, its manifest records \(manifest.sizeBytes)"
     }
@@ -82,13 +84,10 @@ private func snapshotProblem(_ snapshot: StorageEntry, on backend: any StorageBa
     defer { try? FileManager.default.removeItem(at: copy) }
     do {
         _ = try backend.load(snapshot.name, to: copy, listed: snapshot, progress: nil)
-        guard try sha256Hex(ofFile: copy.path) == manifest.sha256 else {
-            return "\(snapshot.name): its SHA-256 is not the one its manifest records; the snapshot is damaged"
-        }
+        return try SnapshotManifest.mismatch(copy, of: snapshot.name, manifest: manifest)
     } catch {
         return "\(snapshot.name): \(error)"
     }
-    return nil
 }
 
 /// Which generations a prune with `keep` removes: those that a newer generation replaced before `now - keep`
@@ -102,24 +101,46 @@ public func replicaGenerationsToPrune(_ generations: [ReplicaGeneration], keep: 
     return Array(sorted[..<anchor])
 }
 
-/// Removes `source`'s generations past `keep` (see `replicaGenerationsToPrune`); returns the names removed.
+/// Removes `source`'s generations past `keep` (see `replicaGenerationsToPrune`), and manifests left without their
+/// generation by an interrupted prune or a replicator stopped between a snapshot's manifest and the snapshot;
+/// returns the names of the generations removed.
 public func pruneReplica(source: String, on backend: any StorageBackend, keep: TimeInterval, now: Date = Date(),
                          dryRun: Bool = false) throws -> [String] {
     let layout = ReplicaLayout(source: source)
     let entries = try backend.list(prefix: layout.root, recursive: true)
-    let doomed = replicaGenerationsToPrune(layout.generations(in: entries), keep: keep, now: now)
-    var removed: [String] = []
-    for generation in doomed {
-        // Segments first and the snapshot last: an interrupted prune leaves a generation that listing still sees.
-        let prefix = layout.generationPrefix(generation.name)
-        let names = entries.map(\.name).filter { $0.hasPrefix(prefix) && $0 != layout.snapshotName(generation.name) }
-        if !dryRun {
-            try backend.remove(names)
-            try backend.remove(layout.snapshotName(generation.name))
+    let generations = layout.generations(in: entries)
+    let doomed = replicaGenerationsToPrune(generations, keep: keep, now: now).map(\.name)
+    let orphans = orphanedSnapshotManifests(entries.map(\.name), layout: layout, generations: generations.map(\.name))
+    if !dryRun {
+        for generation in doomed {
+            // In the reverse of the order they were written (segments newest first, the snapshot, its manifest), so
+            // that a prune stopped anywhere leaves what a replicator stopped while writing the generation would: a
+            // restorable prefix that verify accepts, and that the next prune finishes.
+            let prefix = layout.generationPrefix(generation)
+            let snapshot = layout.snapshotName(generation)
+            let manifest = snapshot + Manifest.sidecarSuffix
+            try backend.remove(entries.map(\.name).filter { $0.hasPrefix(prefix) && $0 != snapshot && $0 != manifest }.sorted(by: >))
+            try backend.remove(snapshot)
+            try backend.remove(manifest)
         }
-        removed.append(generation.name)
+        try backend.remove(orphans.map(\.manifest))
     }
-    return removed
+    return doomed + orphans.map(\.generation)
+}
+
+/// Snapshot manifests whose generation has no snapshot and no segment, older than a generation that has: written
+/// last by nothing, so they are leftovers (a generation being started now is the newest one).
+func orphanedSnapshotManifests(_ names: [String], layout: ReplicaLayout, generations: [String]) -> [(generation: String, manifest: String)] {
+    guard let newest = generations.max() else { return [] }
+    let listed = Set(generations)
+    return names.compactMap { name in
+        let rest = name.dropFirst(layout.root.count).split(separator: "/", omittingEmptySubsequences: false)
+        guard name.hasPrefix(layout.root), rest.count == 2, let first = rest.first else { return nil }
+        let generation = String(first)
+        guard ReplicaLayout.generationStart(generation) != nil, !listed.contains(generation), generation < newest,
+              name == layout.snapshotName(generation) + Manifest.sidecarSuffix else { return nil }
+        return (generation, name)
+    }.sorted { $0.generation < $1.generation }
 }
 
 /// What `backups SOURCE` shows of one generation: when it started and which commit times it can restore.

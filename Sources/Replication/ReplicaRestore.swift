@@ -91,7 +91,7 @@ private func rebuild(_ generation: ReplicaGeneration, first: Segment, layout: Re
     let packed = workFolder.appendingPathComponent("vaultops-replica-\(UUID().uuidString.prefix(8)).db.gz")
     defer { try? FileManager.default.removeItem(at: packed) }
     _ = try backend.load(layout.snapshotName(generation.name), to: packed, listed: generation.snapshot, progress: nil)
-    try checkSnapshot(packed, against: layout.snapshotName(generation.name) + Manifest.sidecarSuffix, on: backend)
+    try checkSnapshot(packed, named: layout.snapshotName(generation.name), on: backend)
     try ReplicaFiles.gunzip(packed, to: candidate)
     var result = ReplicaRestoreResult(generation: generation.name, segmentsApplied: 0, commitsApplied: 0,
                                       restoredTo: first.header.commitTime, file: candidate)
@@ -136,19 +136,11 @@ private func rebuild(_ generation: ReplicaGeneration, first: Segment, layout: Re
     return result
 }
 
-/// Checks a downloaded snapshot against its manifest's SHA-256; replicas written before snapshots had
-/// manifests have none, and are taken as they are.
-private func checkSnapshot(_ packed: URL, against manifestName: String, on backend: any StorageBackend) throws {
-    let data: Data
-    do {
-        data = try backend.load(manifestName, range: nil)
-    } catch where backend.isNotFound(error) {
-        return
-    }
-    let manifest = try Manifest.decode(data, file: manifestName)
-    guard try sha256Hex(ofFile: packed.path) == manifest.sha256 else {
-        throw ReplicationError(.segmentFormat, "\(manifestName.dropLast(Manifest.sidecarSuffix.count)): its SHA-256 is not the one "
-            + "its manifest records; the snapshot is damaged")
+/// Refuses a snapshot that does not match its manifest (a replica written before snapshots had one is taken as is).
+private func checkSnapshot(_ packed: URL, named snapshotName: String, on backend: any StorageBackend) throws {
+    guard let manifest = try SnapshotManifest.load(for: snapshotName, on: backend) else { return }
+    if let problem = try SnapshotManifest.mismatch(packed, of: snapshotName, manifest: manifest) {
+        throw ReplicationError(.segmentFormat, problem)
     }
 }
 

@@ -1,8 +1,6 @@
+import Archive
 import Foundation
 import VaultopsCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What a running replicator last said about one source, in `<state dir>/.vaultops-replicate-<source>.json`.
 ///
@@ -73,18 +71,10 @@ public struct ReplicaState: Codable, Sendable, Equatable {
     public func write(to url: URL) throws {
         var data = try Self.encoder.encode(self)
         data.append(0x0A)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else {
-            throw ReplicationError(.io, "cannot create \(temporary.path): \(String(cString: strerror(errno)))")
-        }
-        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        _ = fchmod(fd, 0o600)
-        close(fd)
-        guard written == data.count, rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary.path)
-            throw ReplicationError(.io, "cannot write \(url.path): \(reason)")
+        do {
+            try AtomicFile.replace(at: url, with: data, mode: 0o600, durable: false)
+        } catch {
+            throw ReplicationError(.io, "cannot write the replicator's state: \(error)")
         }
     }
 

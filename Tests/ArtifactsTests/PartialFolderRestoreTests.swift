@@ -29,7 +29,7 @@ struct PartialFolderRestoreTests {
         let items = try FileManager.default.subpathsOfDirectory(atPath: folder.path)
         return items.map { item in
             var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: folder.appendingPathComponent(item).path, isDirectory: &isDir)
+            _ = FileManager.default.fileExists(atPath: folder.appendingPathComponent(item).path, isDirectory: &isDir)
             let link = (try? FileManager.default.destinationOfSymbolicLink(atPath: folder.appendingPathComponent(item).path)) != nil
             return item + (isDir.boolValue && !link ? "/" : "")
         }.sorted()

@@ -251,7 +251,7 @@ struct DeployCommandTests {
         process.executableURL = URL(fileURLWithPath: vaultopsExecutable)
         process.arguments = ["deploy", "--config", config.path, "--version", "1"]
         let out = dir.file("out.txt")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = FileHandle.nullDevice
         try process.run()
