@@ -175,16 +175,19 @@ public final class Replicator {
         reopen()
     }
 
-    /// Waits (bounded) for the queued segments, then stops the upload thread and uploads directly again.
+    /// Waits (bounded) for the queued segments, then stops the upload thread and uploads directly again. Segments
+    /// still queued stay in the spools (this one's and those adopted from dead replicators) for the next start.
     private func endUploads(_ uploader: SegmentUploader) {
-        let left = uploader.finish(within: settings.drainTimeout)
+        let left = uploader.finish(within: settings.drainTimeout, keeping: UploadSpool.folders(in: workFolder))
         if left > 0 {
+            let kept = spool.map { $0.broken ? "those written to \($0.folder.path) before it failed are" : "they are kept in \($0.folder.path)" }
             log("replicate \(database.path): stopping with \(left) segment(s) not uploaded after \(Int(settings.drainTimeout)) s; "
-                + "the replica ends before them (a restarted replicator starts a new generation)")
+                + (kept.map { "\($0) and the next start of the replicator uploads them first" }
+                   ?? "the replica ends before them (a restarted replicator starts a new generation)"))
         }
         shippedDirectly = lastShipped
         self.uploader = nil
-        spool?.remove()
+        spool?.remove(keepingItems: left > 0)
         spool = nil
         // The spools whose items this replicator adopted and stored.
         UploadSpool.removeEmpty(in: workFolder, owner: spoolOwner)

@@ -7,6 +7,7 @@ import Foundation
 /// - Layout: `<work folder>/vaultops-replicate-spool-<pid>-<milliseconds since 1970>/`, an `owner` file (source,
 ///   database, destination) and one folder per item, `<12-digit sequence>/` with `item.json` and `body`, written as
 ///   `<sequence>.partial/` and renamed once complete. The uploader removes an item's folder once it is stored.
+/// - A regular stop whose drain timed out leaves its spool in place (`remove(keepingItems:)`), as a kill does.
 /// - Adoption: a starting replicator queues the items of dead replicators (no such process) of the same owner before
 ///   its own, oldest spool first and each in order, so every generation's chain still only grows by its next segment;
 ///   a segment that does not decode ends what is taken from its spool.
@@ -32,6 +33,20 @@ struct UploadSpool {
         folder = workFolder.appendingPathComponent("\(Self.prefix)\(getpid())-\(stamp)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data(owner.utf8).write(to: folder.appendingPathComponent("owner"))
+        Self.live.insert(folder.path)
+    }
+
+    /// The spools this process writes now. In a container a restarted replicator often has its predecessor's pid
+    /// (pid 1, or the same few), so a spool named with this pid is an earlier process's unless it is one of these.
+    private static let live = LiveSpools()
+
+    private final class LiveSpools: @unchecked Sendable {
+        // Safety: `paths` is only touched under `lock`.
+        private let lock = NSLock()
+        private var paths = Set<String>()
+        func insert(_ path: String) { lock.withLock { _ = paths.insert(path) } }
+        func remove(_ path: String) { lock.withLock { _ = paths.remove(path) } }
+        func contains(_ path: String) -> Bool { lock.withLock { paths.contains(path) } }
     }
 
     struct Record: Codable {
@@ -85,9 +100,11 @@ struct UploadSpool {
         return queued
     }
 
-    /// Removes the spool (at a regular stop: what is left in it was abandoned with the queue).
-    func remove() {
-        try? FileManager.default.removeItem(at: folder)
+    /// Ends this process's use of the spool: removes it, or with `keepingItems` (a stop that left queued items)
+    /// leaves it for the next replicator of its owner to adopt, as a killed one's.
+    func remove(keepingItems: Bool) {
+        Self.live.remove(folder.path)
+        if !keepingItems { try? FileManager.default.removeItem(at: folder) }
     }
 
     /// The items that dead replicators of `owner` left in `workFolder`, to queue first (as files: they wait on disk,
@@ -115,8 +132,14 @@ struct UploadSpool {
             }
             if taken == 0 { try? manager.removeItem(at: spool) }
         }
-        if !items.isEmpty { log("replicate: uploading \(items.count) item(s) a killed replicator had queued") }
+        if !items.isEmpty { log("replicate: uploading \(items.count) item(s) an earlier replicator left queued (killed, or stopped before they were stored)") }
         return items
+    }
+
+    /// Every spool folder in `workFolder`, live or dead.
+    static func folders(in workFolder: URL) -> [URL] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: workFolder.path)) ?? [])
+            .filter { $0.hasPrefix(prefix) }.map { workFolder.appendingPathComponent($0) }
     }
 
     /// Removes the spools of dead replicators of `owner` that hold no item any more (their items were adopted and
@@ -134,10 +157,14 @@ struct UploadSpool {
         return names.compactMap { name -> (stamp: Int64, url: URL)? in
             guard name.hasPrefix(prefix) else { return nil }
             let parts = name.dropFirst(prefix.count).split(separator: "-")
-            // kill(pid, 0) fails with ESRCH only when no such process exists (EPERM: it runs as another user).
-            guard parts.count == 2, let pid = Int32(parts[0]), let stamp = Int64(parts[1]), pid != getpid(),
-                  kill(pid, 0) != 0, errno == ESRCH else { return nil }
+            guard parts.count == 2, let pid = Int32(parts[0]), let stamp = Int64(parts[1]) else { return nil }
             let url = workFolder.appendingPathComponent(name)
+            if pid == getpid() {
+                guard !live.contains(url.path) else { return nil }
+            } else {
+                // kill(pid, 0) fails with ESRCH only when no such process exists (EPERM: it runs as another user).
+                guard kill(pid, 0) != 0, errno == ESRCH else { return nil }
+            }
             guard (try? String(contentsOf: url.appendingPathComponent("owner"), encoding: .utf8)) == owner else { return nil }
             return (stamp, url)
         }.sorted { ($0.stamp, $0.url.path) < ($1.stamp, $1.url.path) }.map(\.url)

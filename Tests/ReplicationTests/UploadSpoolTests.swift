@@ -79,6 +79,21 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: olderFolder.path).sorted() == ["000000000000", "owner"])
     }
 
+    // In a container the replicator often has the same pid after every restart (pid 1, or the same few): a spool named
+    // with this process's pid that this process did not create is an earlier process's.
+    @Test func aSpoolOfAnEarlierProcessWithThisPidIsAdoptedAndOnlyThisProcesssOwnSpoolIsLive() throws {
+        let dir = try TempDir("spool")
+        var earlier = try UploadSpool(workFolder: dir.url, owner: Self.owner)
+        for index in 0..<2 { _ = try earlier.add(try segmentItem(UInt64(index))) }
+        earlier.remove(keepingItems: true)
+        #expect(FileManager.default.fileExists(atPath: earlier.folder.path), "a spool kept for the next start was removed")
+        var current = try UploadSpool(workFolder: dir.url, owner: Self.owner)
+        _ = try current.add(try segmentItem(5))
+        #expect(UploadSpool.leftovers(in: dir.url, owner: Self.owner, log: { _ in }).map(\.name) == ["seg-0", "seg-1"])
+        current.remove(keepingItems: false)
+        #expect(!FileManager.default.fileExists(atPath: current.folder.path))
+    }
+
     @Test func emptyDeadSpoolsAreRemoved() throws {
         let dir = try TempDir("spool")
         let spool = try UploadSpool(workFolder: dir.url, owner: Self.owner)
