@@ -42,6 +42,8 @@ public struct ReplicationSettings: Sendable, Equatable {
 ///
 /// Under `run`, segments go to a `SegmentUploader` (one thread, strictly in order, retried until stored), so that
 /// passes keep their interval while uploads fail; a new generation's snapshot is queued after the old one's segments.
+/// The queue is mirrored in an `UploadSpool` on disk: a replicator killed while uploads lag leaves what it had read
+/// there, and the next one stores it before its own new generation.
 /// A `pass()` called on its own uploads its segment before it returns.
 /// - Important: synchronous and not thread-safe: run it on one dedicated thread (it blocks in SQLite and I/O).
 public final class Replicator {
@@ -60,6 +62,8 @@ public final class Replicator {
     private var lastGenerationStart = Date.distantPast
     /// Set while `run` runs: segments are queued to it instead of uploaded by the pass.
     private var uploader: SegmentUploader?
+    /// Set while `run` runs: the queue's copy on disk, for the next replicator should this one be killed.
+    private var spool: UploadSpool?
     private var stopRequested: () -> Bool = { false }
     private var shippedDirectly: Date?
 
@@ -103,6 +107,8 @@ public final class Replicator {
     }
 
     var walPath: String { database.path + "-wal" }
+    /// Whose queued items this replicator's spool holds and which dead replicators' it adopts.
+    var spoolOwner: String { UploadSpool.owner(source: layout.source, database: database, destination: backend.location) }
 
     /// Runs passes that start `interval` apart (at once after one that took longer) until `stopRequested` says so,
     /// then one last pass that ships what is committed, and waits up to `drainTimeout` for the upload queue to
@@ -117,6 +123,14 @@ public final class Replicator {
         self.uploader = uploader
         self.stopRequested = stopRequested
         defer { endUploads(uploader) }
+        // A replicator killed before its queue emptied left the segments it had read: they go first, so that its
+        // generation's chain reaches its last pass and restores before the kill are as close as any.
+        for item in UploadSpool.leftovers(in: workFolder, owner: spoolOwner, log: log) { uploader.enqueue(item, stopping: { true }) }
+        do {
+            spool = try UploadSpool(workFolder: workFolder, owner: spoolOwner)
+        } catch {
+            log("replicate \(database.path): no upload spool in \(workFolder.path) (\(error)); a kill loses the queued segments")
+        }
         repeat {
             let started = Date()
             do {
@@ -161,15 +175,22 @@ public final class Replicator {
         reopen()
     }
 
-    /// Waits (bounded) for the queued segments, then stops the upload thread and uploads directly again.
+    /// Waits (bounded) for the queued segments, then stops the upload thread and uploads directly again. Segments
+    /// still queued stay in the spools (this one's and those adopted from dead replicators) for the next start.
     private func endUploads(_ uploader: SegmentUploader) {
-        let left = uploader.finish(within: settings.drainTimeout)
+        let left = uploader.finish(within: settings.drainTimeout, keeping: UploadSpool.folders(in: workFolder))
         if left > 0 {
+            let kept = spool.map { $0.broken ? "those written to \($0.folder.path) before it failed are" : "they are kept in \($0.folder.path)" }
             log("replicate \(database.path): stopping with \(left) segment(s) not uploaded after \(Int(settings.drainTimeout)) s; "
-                + "the replica ends before them (a restarted replicator starts a new generation)")
+                + (kept.map { "\($0) and the next start of the replicator uploads them first" }
+                   ?? "the replica ends before them (a restarted replicator starts a new generation)"))
         }
         shippedDirectly = lastShipped
         self.uploader = nil
+        spool?.remove(keepingItems: left > 0)
+        spool = nil
+        // The spools whose items this replicator adopted and stored.
+        UploadSpool.removeEmpty(in: workFolder, owner: spoolOwner)
         stopRequested = { false }
     }
 
@@ -287,8 +308,8 @@ extension Replicator {
         if let uploader {
             try? FileManager.default.removeItem(at: copy)
             queued = true
-            uploader.enqueue(manifestItem, stopping: stopRequested)
-            uploader.enqueue(snapshotItem, stopping: stopRequested)
+            uploader.enqueue(spooled(manifestItem), stopping: stopRequested)
+            uploader.enqueue(spooled(snapshotItem), stopping: stopRequested)
         } else {
             try SegmentUploader.store(manifestItem, on: backend)
             try SegmentUploader.store(snapshotItem, on: backend)
@@ -306,6 +327,21 @@ extension Replicator {
             if !removed.isEmpty { log("replicate \(database.path): pruned generations \(removed.joined(separator: ", "))") }
         } catch {
             log("replicate \(database.path): pruning old generations failed: \(error)")
+        }
+    }
+
+    /// `item` written to the spool first when there is one (as the uploader should queue it), else as it is.
+    private func spooled(_ item: SegmentUploader.Item) -> SegmentUploader.Item {
+        guard var spool else { return item }
+        defer { self.spool = spool }
+        do {
+            return try spool.add(item)
+        } catch {
+            // Said once: `self.spool` is still the value from before this call.
+            if self.spool?.broken == true { return item }
+            log("replicate \(database.path): could not spool \(item.name) (\(error)); it and the segments after it are "
+                + "queued in memory only (a kill loses them)")
+            return item
         }
     }
 
@@ -394,7 +430,7 @@ extension Replicator {
             let name = layout.segmentName(state.name, index: state.nextIndex)
             let item = SegmentUploader.Item(name: name, body: .data(stored, contentType: "application/gzip"), commitTime: seen)
             if let uploader {
-                uploader.enqueue(item, stopping: stopRequested)
+                uploader.enqueue(spooled(item), stopping: stopRequested)
             } else {
                 try SegmentUploader.store(item, on: backend)
                 shippedDirectly = seen

@@ -10,8 +10,8 @@ import Storage
 ///   segment k + 1 is never stored without k, so a crash (kill -9) leaves a prefix of the chain, and the restarted
 ///   replicator starts a new generation as before.
 /// - Bounded memory: at most `maxBytes` (and `maxCount` segments) wait; when the queue is full, `enqueue` waits
-///   for room, so passes become as coarse as without the queue but memory stays bounded. No spill to files: a
-///   segment in a file survives a crash no better (a restarted replicator starts a new generation anyway).
+///   for room, so passes become as coarse as without the queue but memory stays bounded. The replicator also
+///   writes each item to its `UploadSpool` (files a restarted replicator uploads) before queueing it here.
 /// - Stop: `finish(within:)` waits a bounded time for the queue to empty, then abandons what is left.
 final class SegmentUploader: @unchecked Sendable {
     /// One object to store: an encoded segment, or a generation's snapshot (a file) and its manifest.
@@ -135,8 +135,9 @@ final class SegmentUploader: @unchecked Sendable {
     }
 
     /// Waits up to `seconds` for the queue to empty, then ends the upload thread; returns how many segments were
-    /// left (abandoned: a segment being sent may still be stored, it is the next of the chain either way).
-    func finish(within seconds: TimeInterval) -> Int {
+    /// left (abandoned: a segment being sent may still be stored, it is the next of the chain either way). Their
+    /// files are removed, except those under `keeping` (a spool left for the next replicator).
+    func finish(within seconds: TimeInterval, keeping: [URL] = []) -> Int {
         let deadline = Date().addingTimeInterval(seconds)
         _ = waitUntilEmpty { Date() < deadline }
         condition.lock()
@@ -144,7 +145,11 @@ final class SegmentUploader: @unchecked Sendable {
         condition.broadcast()
         let left = items
         condition.unlock()
-        for item in left { if let folder = item.removeAfter { try? FileManager.default.removeItem(at: folder) } }
+        let kept = keeping.map { $0.standardizedFileURL.path + "/" }
+        for item in left {
+            guard let folder = item.removeAfter, !kept.contains(where: { folder.standardizedFileURL.path.hasPrefix($0) }) else { continue }
+            try? FileManager.default.removeItem(at: folder)
+        }
         return left.count
     }
 

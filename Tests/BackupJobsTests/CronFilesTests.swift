@@ -69,6 +69,9 @@ struct CronFilesTests {
         #expect(lines.contains("ExecStart=/usr/local/bin/vaultops replicate --config /etc/vaultops/vaultops.yml"))
         #expect(lines.contains("KillSignal=SIGTERM"))
         #expect(lines.contains("Restart=always"))
+        // The upload spool survives a crash and the restart (PrivateTmp's /tmp does not).
+        #expect(lines.contains("StateDirectory=vaultops-replicate"))
+        #expect(lines.contains("Environment=TMPDIR=/var/lib/vaultops-replicate"))
         #expect(lines.contains("WantedBy=multi-user.target"))
     }
 

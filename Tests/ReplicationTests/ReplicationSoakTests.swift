@@ -54,9 +54,8 @@ import TestSupport
                 if let burst = faultBursts.first, now >= burst {
                     faultBursts.removeFirst()
                     try injectFaults(harness.bucket)
-                    // Still exempt for 10 s: the upload queue keeps passes going through the client's retries, yet
-                    // the 60 s run still shows 3-5 s lags right after bursts (cause not found yet); reported apart.
-                    outages.append(Date()...Date().addingTimeInterval(10))
+                    // Checked like any other time (segments a kill catches in the upload queue are stored by the
+                    // restarted replicator); the lag in the 10 s after each burst is also reported apart.
                     bursts.append(Date()...Date().addingTimeInterval(10))
                 }
                 if !writerKilled, now >= seconds / 2 - 2 {
@@ -157,15 +156,15 @@ func checkRestores(_ harness: SoakHarness, _ record: SoakRecord, points: Int, ex
         if n > 0, let begun = record.commitTimes[n] { #expect(begun <= target, "row \(n) was committed after \(target)") }
         guard n < record.lastCommitted, let next = record.commitTimes[n + 1] else { continue }
         let lag = target.timeIntervalSince(next)
-        if record.faultBursts.contains(where: { $0.contains(target) }) { worstInBursts = max(worstInBursts, lag) }
         if record.outages.contains(where: { $0.contains(target) || $0.contains(next) }) { continue }
+        if record.faultBursts.contains(where: { $0.contains(target) }) { worstInBursts = max(worstInBursts, lag) }
         worstLag = max(worstLag, lag)
         #expect(lag < ReplicationSoakTests.interval + ReplicationSoakTests.slack,
                 "at \(target): row \(n + 1), begun \(lag) s before, is missing")
     }
     try checkTransactions(harness, samples: 5)
     print("replication soak: \(record.lastCommitted) commits, \(generations.count) generations, \(restarts) WAL restarts, worst lag outside outages "
-          + String(format: "%.2f s (within 10 s after an upload fault burst, not checked: %.2f s)", worstLag, worstInBursts))
+          + String(format: "%.2f s (of which within 10 s after an upload fault burst: %.2f s)", worstLag, worstInBursts))
 }
 
 /// `--txid` under load: in the newest generation, txid k holds the app's first rows up to the starting state's plus

@@ -167,7 +167,7 @@ struct SoakRecord {
     var lastCommitted: Int
     /// Stretches during which no replicator shipped (from a kill -9 to the restarted one's first segment).
     var outages: [ClosedRange<Date>] = []
-    /// The 10 s after each burst of upload faults (also in `outages`), for reporting the lag there.
+    /// The 10 s after each burst of upload faults, for reporting the lag there (checked like any other time).
     var faultBursts: [ClosedRange<Date>] = []
 }
 

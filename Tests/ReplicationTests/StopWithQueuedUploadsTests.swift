@@ -1,0 +1,92 @@
+import Foundation
+import Replication
+import Storage
+import Testing
+import TestSupport
+
+/// A regular stop (SIGTERM) while uploads lag: what the drain timeout leaves in the queue stays in the spool, and the
+/// next start of the replicator stores it before its own generation, so the replica of the seconds before the stop
+/// is not cut short.
+@Suite(.serialized) struct StopWithQueuedUploadsTests {
+    static let interval = 0.5
+
+    /// Runs a replicator of `database` to `bucket` on a thread until `stop` is set; returns the thread and its messages.
+    func startReplicator(_ database: URL, bucket: String, dir: TempDir, stop: Locked<Bool>) throws -> (TestThread, Locked<[String]>) {
+        let settings = OSSSettings(environment: try OSSEmulator.cliEnvironment())
+        let messages = Locked<[String]>([])
+        let thread = TestThread {
+            guard let backend = try? settings.backend(bucket: bucket, prefix: "r") else {
+                return messages.with { $0.append("run failed: no backend") }
+            }
+            let replicator = Replicator(database: database, source: "app", backend: backend,
+                                        settings: ReplicationSettings(interval: Self.interval, drainTimeout: 1), workFolder: dir.url,
+                                        log: { message in messages.with { $0.append(message) } })
+            do {
+                try replicator.run { stop.current }
+            } catch {
+                messages.with { $0.append("run failed: \(error)") }
+            }
+        }
+        return (thread, messages)
+    }
+
+    @Test func segmentsLeftAtTheDrainTimeoutAreStoredByTheNextStart() throws {
+        let dir = try TempDir("repl-stopqueued")
+        let bucket = try OSSEmulator.freshBucket("stopqueued")
+        let backend = try OSSSettings(environment: try OSSEmulator.cliEnvironment()).backend(bucket: bucket, prefix: "r")
+        let database = dir.file("app.db")
+        let app = try makeAppDatabase(database.path)
+        let layout = ReplicaLayout(source: "app")
+        func chain() throws -> [Segment] {
+            guard let generation = layout.generations(in: try backend.list(prefix: layout.root, recursive: true)).first else { return [] }
+            return try generation.chain.map { try Segment.decode(try backend.load($0.name, range: nil), name: $0.name) }
+        }
+
+        let stop = Locked(false)
+        let (first, messages) = try startReplicator(database, bucket: bucket, dir: dir, stop: stop)
+        var n = 0
+        let deadline = Date().addingTimeInterval(20)
+        while try chain().count < 2, Date() < deadline {
+            n += 1
+            _ = try commit(n, on: app)
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        try #require(try chain().count >= 2, "\(messages.current)")
+        // The next upload hangs 6 s: the passes of the next 2 s queue their segments behind it, and the stop's 1 s
+        // drain cannot store them.
+        try OSSEmulator.addFault(bucket: bucket, ["op": "PutObject", "action": "slow", "seconds": 6, "times": 1])
+        let held = Date()
+        while Date().timeIntervalSince(held) < 2 {
+            n += 1
+            _ = try commit(n, on: app)
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let lastBeforeStop = n
+        stop.with { $0 = true }
+        first.join()
+        #expect(messages.current.contains { $0.contains("not uploaded after 1 s; they are kept in") }, "\(messages.current)")
+        // Let the held upload end at the emulator before the next start.
+        Thread.sleep(forTimeInterval: 5)
+
+        let again = Locked(false)
+        let (second, secondMessages) = try startReplicator(database, bucket: bucket, dir: dir, stop: again)
+        Thread.sleep(forTimeInterval: 2)
+        again.with { $0 = true }
+        second.join()
+        #expect(secondMessages.current.contains { $0.contains("an earlier replicator left queued") }, "\(secondMessages.current)")
+
+        // The first generation's chain holds every commit made before the stop (its last pass read them all).
+        let segments = try chain()
+        #expect(chainBreaks(segments).isEmpty)
+        let commits = segments.reduce(0) { $0 + $1.header.commitCount }
+        let generations = layout.generations(in: try backend.list(prefix: layout.root, recursive: true))
+        let firstGeneration = try #require(generations.first).name
+        let end = try restoreReplica(source: "app", from: backend, to: .transaction(Int(commits), generation: firstGeneration),
+                                     into: dir.file("end.db"), workFolder: dir.url)
+        let ending = try content(of: end.file).max
+        #expect(ending == Int64(lastBeforeStop), "the first generation ends at row \(ending), the last commit before the stop was \(lastBeforeStop)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix("vaultops-replicate-") }
+        #expect(left.isEmpty, "\(left)")
+        withExtendedLifetime(app) {}
+    }
+}
