@@ -10,24 +10,10 @@ import TestSupport
 @Suite(.serialized) struct StopWithQueuedUploadsTests {
     static let interval = 0.5
 
-    /// Runs a replicator of `database` to `bucket` on a thread until `stop` is set; returns the thread and its messages.
-    func startReplicator(_ database: URL, bucket: String, dir: TempDir, stop: Locked<Bool>) throws -> (TestThread, Locked<[String]>) {
-        let settings = OSSSettings(environment: try OSSEmulator.cliEnvironment())
-        let messages = Locked<[String]>([])
-        let thread = TestThread {
-            guard let backend = try? settings.backend(bucket: bucket, prefix: "r") else {
-                return messages.with { $0.append("run failed: no backend") }
-            }
-            let replicator = Replicator(database: database, source: "app", backend: backend,
-                                        settings: ReplicationSettings(interval: Self.interval, drainTimeout: 1), workFolder: dir.url,
-                                        log: { message in messages.with { $0.append(message) } })
-            do {
-                try replicator.run { stop.current }
-            } catch {
-                messages.with { $0.append("run failed: \(error)") }
-            }
+    func startReplicator(_ database: URL, bucket: String, dir: TempDir, stop: Locked<Bool>) throws -> OSSReplicatorThread {
+        try OSSReplicatorThread(database, bucket: bucket, dir: dir, settings: ReplicationSettings(interval: Self.interval, drainTimeout: 1)) {
+            _ in stop.current
         }
-        return (thread, messages)
     }
 
     @Test func segmentsLeftAtTheDrainTimeoutAreStoredByTheNextStart() throws {
@@ -43,7 +29,7 @@ import TestSupport
         }
 
         let stop = Locked(false)
-        let (first, messages) = try startReplicator(database, bucket: bucket, dir: dir, stop: stop)
+        let first = try startReplicator(database, bucket: bucket, dir: dir, stop: stop)
         var n = 0
         let deadline = Date().addingTimeInterval(20)
         while try chain().count < 2, Date() < deadline {
@@ -51,7 +37,7 @@ import TestSupport
             _ = try commit(n, on: app)
             Thread.sleep(forTimeInterval: 0.05)
         }
-        try #require(try chain().count >= 2, "\(messages.current)")
+        try #require(try chain().count >= 2, "\(first.messages.current)")
         // The next upload hangs 6 s: the passes of the next 2 s queue their segments behind it, and the stop's 1 s
         // drain cannot store them.
         try OSSEmulator.addFault(bucket: bucket, ["op": "PutObject", "action": "slow", "seconds": 6, "times": 1])
@@ -64,16 +50,18 @@ import TestSupport
         let lastBeforeStop = n
         stop.with { $0 = true }
         first.join()
-        #expect(messages.current.contains { $0.contains("not uploaded after 1 s; they are kept in") }, "\(messages.current)")
+        #expect(first.failure.current == nil)
+        #expect(first.messages.current.contains { $0.contains("not uploaded after 1 s; they are kept in") }, "\(first.messages.current)")
         // Let the held upload end at the emulator before the next start.
         Thread.sleep(forTimeInterval: 5)
 
         let again = Locked(false)
-        let (second, secondMessages) = try startReplicator(database, bucket: bucket, dir: dir, stop: again)
+        let second = try startReplicator(database, bucket: bucket, dir: dir, stop: again)
         Thread.sleep(forTimeInterval: 2)
         again.with { $0 = true }
         second.join()
-        #expect(secondMessages.current.contains { $0.contains("an earlier replicator left queued") }, "\(secondMessages.current)")
+        #expect(second.failure.current == nil)
+        #expect(second.messages.current.contains { $0.contains("an earlier replicator left queued") }, "\(second.messages.current)")
 
         // The first generation's chain holds every commit made before the stop (its last pass read them all).
         let segments = try chain()

@@ -20,20 +20,12 @@ import TestSupport
         let database = dir.file("app.db")
         let app = try makeAppDatabase(database.path)
         let stop = Locked(false)
-        let failure = Locked<String?>(nil)
         // What the monitor would see between passes: (when, replicator.lastShipped).
         let samples = Locked<[(at: Date, shipped: Date?)]>([])
-        let thread = TestThread {
-            do {
-                let replicator = Replicator(database: database, source: "app", backend: try settings.backend(bucket: bucket, prefix: "r"),
-                                            settings: ReplicationSettings(interval: Self.interval), workFolder: dir.url)
-                try replicator.run { [unowned replicator] in
-                    samples.with { $0.append((Date(), replicator.lastShipped)) }
-                    return stop.current
-                }
-            } catch {
-                failure.with { $0 = "\(error)" }
-            }
+        let thread = try OSSReplicatorThread(database, bucket: bucket, dir: dir, settings: ReplicationSettings(interval: Self.interval)) {
+            replicator in
+            samples.with { $0.append((Date(), replicator.lastShipped)) }
+            return stop.current
         }
         var times: [Date] = []
         var outageStart: Date?
@@ -52,7 +44,7 @@ import TestSupport
         Thread.sleep(forTimeInterval: 1.5)
         stop.with { $0 = true }
         thread.join()
-        #expect(failure.current == nil)
+        #expect(thread.failure.current == nil)
         let outage = try #require(outageStart)
 
         let backend = try settings.backend(bucket: bucket, prefix: "r")
@@ -104,15 +96,8 @@ import TestSupport
         // The first upload of all (the snapshot's manifest) hangs 4 s.
         try OSSEmulator.addFault(bucket: bucket, ["op": "PutObject", "action": "slow", "seconds": 4, "times": 1])
         let stop = Locked(false)
-        let failure = Locked<String?>(nil)
-        let thread = TestThread {
-            do {
-                let replicator = Replicator(database: database, source: "app", backend: try settings.backend(bucket: bucket, prefix: "r"),
-                                            settings: ReplicationSettings(interval: Self.interval), workFolder: dir.url)
-                try replicator.run { stop.current }
-            } catch {
-                failure.with { $0 = "\(error)" }
-            }
+        let thread = try OSSReplicatorThread(database, bucket: bucket, dir: dir, settings: ReplicationSettings(interval: Self.interval)) {
+            _ in stop.current
         }
         let start = Date()
         while Date().timeIntervalSince(start) < 8 {
@@ -122,7 +107,7 @@ import TestSupport
         Thread.sleep(forTimeInterval: 1.5)
         stop.with { $0 = true }
         thread.join()
-        #expect(failure.current == nil)
+        #expect(thread.failure.current == nil)
 
         let backend = try settings.backend(bucket: bucket, prefix: "r")
         let generation = try #require(ReplicaLayout(source: "app").generations(in: try backend.list(prefix: "replica/app/", recursive: true)).first)
@@ -152,15 +137,8 @@ import TestSupport
         let database = dir.file("app.db")
         let app = try makeAppDatabase(database.path)
         let stop = Locked(false)
-        let failure = Locked<String?>(nil)
-        let thread = TestThread {
-            do {
-                let replicator = Replicator(database: database, source: "app", backend: try settings.backend(bucket: bucket, prefix: "r"),
-                                            settings: ReplicationSettings(interval: Self.interval), workFolder: dir.url)
-                try replicator.run { stop.current }
-            } catch {
-                failure.with { $0 = "\(error)" }
-            }
+        let thread = try OSSReplicatorThread(database, bucket: bucket, dir: dir, settings: ReplicationSettings(interval: Self.interval)) {
+            _ in stop.current
         }
         var n = 0
         let start = Date()
@@ -178,7 +156,7 @@ import TestSupport
         let stopped = Date()
         stop.with { $0 = true }
         thread.join()
-        #expect(failure.current == nil)
+        #expect(thread.failure.current == nil)
         #expect(Date().timeIntervalSince(stopped) < 30)
         let backend = try settings.backend(bucket: bucket, prefix: "r")
         let latest = try content(of: try restoreReplica(source: "app", from: backend, to: .latest, into: dir.file("latest.db"),
