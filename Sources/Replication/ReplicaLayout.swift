@@ -55,14 +55,21 @@ public struct ReplicaLayout: Sendable, Equatable {
         return formatter
     }
 
+    /// The generation a stored name under `root` belongs to, and its path components (the generation's first);
+    /// nil for a name outside `root`.
+    func place(of name: String) -> (generation: String, components: [Substring])? {
+        guard name.hasPrefix(root) else { return nil }
+        let components = name.dropFirst(root.count).split(separator: "/", omittingEmptySubsequences: false)
+        guard let first = components.first else { return nil }
+        return (String(first), components)
+    }
+
     /// The generations found among `entries` (a recursive listing of `root`), oldest first. Names that are not
     /// part of a replica are ignored; a generation's segments are its chain from index 0 up to the first gap.
     public func generations(in entries: [StorageEntry]) -> [ReplicaGeneration] {
         var found: [String: ReplicaGeneration] = [:]
-        for entry in entries where entry.kind == .object && entry.name.hasPrefix(root) {
-            let rest = entry.name.dropFirst(root.count).split(separator: "/", omittingEmptySubsequences: false)
-            guard let first = rest.first, let start = Self.generationStart(String(first)) else { continue }
-            let name = String(first)
+        for entry in entries where entry.kind == .object {
+            guard let (name, rest) = place(of: entry.name), let start = Self.generationStart(name) else { continue }
             var generation = found[name] ?? ReplicaGeneration(name: name, start: start)
             if rest.count == 2, rest[1] == "snapshot.db.gz" {
                 generation.snapshot = entry

@@ -134,10 +134,8 @@ func orphanedSnapshotManifests(_ names: [String], layout: ReplicaLayout, generat
     guard let newest = generations.max() else { return [] }
     let listed = Set(generations)
     return names.compactMap { name in
-        let rest = name.dropFirst(layout.root.count).split(separator: "/", omittingEmptySubsequences: false)
-        guard name.hasPrefix(layout.root), rest.count == 2, let first = rest.first else { return nil }
-        let generation = String(first)
-        guard ReplicaLayout.generationStart(generation) != nil, !listed.contains(generation), generation < newest,
+        guard let (generation, _) = layout.place(of: name),
+              ReplicaLayout.generationStart(generation) != nil, !listed.contains(generation), generation < newest,
               name == layout.snapshotName(generation) + Manifest.sidecarSuffix else { return nil }
         return (generation, name)
     }.sorted { $0.generation < $1.generation }

@@ -153,12 +153,9 @@ struct UploadSpool {
 
     /// The spools of `owner` whose process is gone, oldest first.
     private static func deadSpools(in workFolder: URL, owner: String) -> [URL] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: workFolder.path) else { return [] }
-        return names.compactMap { name -> (stamp: Int64, url: URL)? in
-            guard name.hasPrefix(prefix) else { return nil }
-            let parts = name.dropFirst(prefix.count).split(separator: "-")
+        folders(in: workFolder).compactMap { url -> (stamp: Int64, url: URL)? in
+            let parts = url.lastPathComponent.dropFirst(prefix.count).split(separator: "-")
             guard parts.count == 2, let pid = Int32(parts[0]), let stamp = Int64(parts[1]) else { return nil }
-            let url = workFolder.appendingPathComponent(name)
             if pid == getpid() {
                 guard !live.contains(url.path) else { return nil }
             } else {
