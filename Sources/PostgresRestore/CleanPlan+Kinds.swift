@@ -4,7 +4,8 @@
 /// `--clean --if-exists` forms.
 extension CleanPlan {
     /// The drop for `CREATE TEXT SEARCH …`, `CREATE OPERATOR …`, `CREATE CAST`, `CREATE [DEFAULT] CONVERSION`,
-    /// `CREATE PUBLICATION` or `CREATE EVENT TRIGGER`, whose kind word is at `i`; nil for anything else.
+    /// `CREATE PUBLICATION`, `CREATE EVENT TRIGGER` and the rest, whose kind word is at `i`, or what hangs on a
+    /// table (`tablePartDrop`); nil for anything else.
     static func kindDrop(_ sql: String, _ t: [SQLToken], kind i: Int) -> String? {
         func word(_ i: Int) -> String? { i < t.count && t[i].kind == .word ? t[i].text : nil }
         func named(_ what: String, at i: Int) -> String? {
@@ -38,7 +39,7 @@ extension CleanPlan {
             guard let op = operatorDefinition(sql, t, at: i + 1) else { return nil }
             return "DROP OPERATOR IF EXISTS \(operatorSQL(op.name)) (\(op.left ?? "NONE"), \(op.right ?? "NONE"));"
         default:
-            return nil
+            return tablePartDrop(t, kind: i)
         }
     }
 

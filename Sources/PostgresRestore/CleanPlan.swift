@@ -17,6 +17,11 @@ package struct CleanPlan: Equatable, Sendable {
 
     /// Records what `sql` creates, if anything.
     package mutating func add(_ sql: String) {
+        if let attached = Self.attachedIndexDrop(sql), let at = created.lastIndex(of: attached) {
+            created.remove(at: at)
+            drops = created.reversed()
+            return
+        }
         guard let drop = Self.dropStatement(for: sql) else { return }
         // Made by this CREATE OPERATOR, so dropped after it (newest first). Only operators are read again.
         for shell in drop.hasPrefix("DROP OPERATOR IF EXISTS ") ? Self.shellOperatorDrops(for: sql) : [] where !seen.contains(shell) {
@@ -50,8 +55,8 @@ package struct CleanPlan: Equatable, Sendable {
     }
 
     /// The statement that drops what `sql` creates, or nil when it creates nothing that needs its own drop
-    /// (indexes, triggers, rules, policies, statistics and comments go with their table, a family's `ALTER … ADD`
-    /// members and a publication's tables with their family or publication).
+    /// (constraints but foreign keys, and comments go with their table, a partition's attached index with its
+    /// parent's, a family's `ALTER … ADD` members and a publication's tables with their family or publication).
     package static func dropStatement(for sql: String) -> String? {
         let t = StatementInfo.tokens(sql)
         func word(_ i: Int) -> String? { i < t.count && t[i].kind == .word ? t[i].text : nil }

@@ -35,6 +35,20 @@ struct CleanKindsTests {
             .joined(separator: "\n")
     }
 
+    /// `database` on `server` dumped by `writer` ("vaultops" or "pg_dump") to a script in `dir`.
+    static func dump(_ database: String, on server: PostgresServer, by writer: String, in dir: TempDir) throws -> URL {
+        let script = dir.file("dump.sql")
+        if writer == "vaultops" {
+            let sink = try FileSink(path: script.path, replace: true)
+            _ = try PostgresDumper(connection: try Connection(try server.url(database: database))).dump(to: sink)
+            try sink.close()
+        } else {
+            let r = try runProcess(server.tool("pg_dump"), ["-f", script.path, "-d", try server.url(database: database)])
+            guard r.status == 0 else { throw TestSupportError("pg_dump on \(server) failed: \(r.stderr)") }
+        }
+        return script
+    }
+
     static func restore(_ file: URL, into database: String, on server: PostgresServer, clean: Bool) throws {
         _ = try ScriptRestorer(targetURL: try server.url(database: database), options: RestoreOptions(clean: clean))
             .restore(.file(file.path))
@@ -45,16 +59,7 @@ struct CleanKindsTests {
         let server = c.server
         let dir = try TempDir("cleankinds")
         let source = try Self.source(on: server)
-        let script = dir.file("dump.sql")
-        if c.writer == "vaultops" {
-            let connection = try Connection(try server.url(database: source))
-            let sink = try FileSink(path: script.path, replace: true)
-            _ = try PostgresDumper(connection: connection).dump(to: sink)
-            try sink.close()
-        } else {
-            let r = try runProcess(server.tool("pg_dump"), ["-f", script.path, "-d", try server.url(database: source)])
-            guard r.status == 0 else { throw TestSupportError("pg_dump on \(server) failed: \(r.stderr)") }
-        }
+        let script = try Self.dump(source, on: server, by: c.writer, in: dir)
         let expected = try Self.comparable(source, on: server)
         #expect(expected.contains("CREATE TEXT SEARCH CONFIGURATION app.words"), "the fixture has the newer kinds")
 
@@ -116,17 +121,45 @@ struct CleanKindsTests {
             INSERT INTO t VALUES (1, 'x');
             CREATE MATERIALIZED VIEW m TABLESPACE \(ts) AS SELECT a FROM t;
             """, database: source)
-        let script = dir.file("dump.sql")
-        if c.writer == "vaultops" {
-            let sink = try FileSink(path: script.path, replace: true)
-            _ = try PostgresDumper(connection: try Connection(try server.url(database: source))).dump(to: sink)
-            try sink.close()
-        } else {
-            let r = try runProcess(server.tool("pg_dump"), ["-f", script.path, "-d", try server.url(database: source)])
-            guard r.status == 0 else { throw TestSupportError("pg_dump on \(server) failed: \(r.stderr)") }
-        }
+        let script = try Self.dump(source, on: server, by: c.writer, in: dir)
         let expected = try Self.comparable(source, on: server)
         #expect(expected.contains("SET default_tablespace = \(ts);"))
+        try Self.restore(script, into: copy, on: server, clean: false)
+        #expect(try Self.comparable(copy, on: server) == expected, "\(server), \(c.writer): first restore")
+        try Self.restore(script, into: copy, on: server, clean: true)
+        #expect(try Self.comparable(copy, on: server) == expected, "\(server), \(c.writer): restore with --clean over it")
+    }
+
+    /// pg_dump writes a function on a table's row type after that table; dropping newest first reached the
+    /// function while the index, trigger, policy or statistics using it still stood (the restore failed and rolled back).
+    @Test("restore --clean over indexes, triggers, policies, rules and statistics that use functions made after their table",
+          arguments: cases)
+    func cleanOverTablePartsUsingLaterFunctions(_ c: (server: PostgresServer, writer: String)) throws {
+        let server = c.server
+        let dir = try TempDir("cleanparts")
+        let source = try server.freshDatabase("cleanpartsrc"), copy = try server.freshDatabase("cleanpartcopy")
+        defer { for db in [source, copy] { _ = try? server.psql("DROP DATABASE IF EXISTS \"\(db)\"") } }
+        try server.psql("""
+            CREATE TABLE people (id int PRIMARY KEY, first text, last text);
+            CREATE FUNCTION full_name(people) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT $1.first || ' ' || $1.last $$;
+            CREATE FUNCTION named(people) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1.first IS NOT NULL $$;
+            CREATE FUNCTION people_check() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+            CREATE FUNCTION allowed(people) RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT $1.id > 0 $$;
+            CREATE INDEX people_full ON people (full_name(people));
+            CREATE INDEX people_named ON people (id) WHERE named(people);
+            CREATE TRIGGER people_check BEFORE INSERT ON people FOR EACH ROW WHEN (named(NEW)) EXECUTE FUNCTION people_check();
+            ALTER TABLE people ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY people_allowed ON people USING (allowed(people));
+            CREATE RULE people_keep AS ON DELETE TO people WHERE NOT named(OLD) DO INSTEAD NOTHING;
+            CREATE TABLE m (id int, k int, PRIMARY KEY (id, k)) PARTITION BY RANGE (k);
+            CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10);
+            CREATE INDEX m_k ON m (k);
+            CREATE STATISTICS m1_stats ON id, k FROM m1;
+            INSERT INTO people VALUES (1, 'a', 'b');
+            INSERT INTO m VALUES (1, 1);
+            """, database: source)
+        let script = try Self.dump(source, on: server, by: c.writer, in: dir)
+        let expected = try Self.comparable(source, on: server)
         try Self.restore(script, into: copy, on: server, clean: false)
         #expect(try Self.comparable(copy, on: server) == expected, "\(server), \(c.writer): first restore")
         try Self.restore(script, into: copy, on: server, clean: true)

@@ -62,9 +62,17 @@ struct StatementInfoTests {
         ("ALTER TABLE ONLY app.c ALTER COLUMN id SET DEFAULT nextval('app.c_id_seq'::regclass);",
          "ALTER TABLE IF EXISTS ONLY \"app\".\"c\" ALTER COLUMN \"id\" DROP DEFAULT;"),
         ("ALTER TABLE app.c OWNER TO bob;", nil),
-        ("CREATE INDEX i ON app.c (a);", nil),
+        ("CREATE INDEX i ON app.c (a);", "DROP INDEX IF EXISTS \"app\".\"i\";"),
+        ("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"I x\" ON ONLY c USING btree (a);", "DROP INDEX IF EXISTS \"I x\";"),
+        ("CREATE INDEX ON app.c (a);", nil),
+        ("CREATE POLICY \"p q\" ON app.c FOR SELECT TO PUBLIC USING ((id > 0));", "DROP POLICY IF EXISTS \"p q\" ON \"app\".\"c\";"),
+        ("CREATE RULE r AS\n    ON UPDATE TO app.c DO INSTEAD NOTHING;", "DROP RULE IF EXISTS \"r\" ON \"app\".\"c\";"),
+        ("CREATE OR REPLACE RULE r AS ON INSERT TO c DO ALSO NOTIFY c;", "DROP RULE IF EXISTS \"r\" ON \"c\";"),
+        ("CREATE RULE \"_RETURN\" AS\n    ON SELECT TO app.v DO INSTEAD  SELECT 1 AS x;", nil),
+        ("CREATE CONSTRAINT TRIGGER ct AFTER INSERT OR UPDATE OF a, b ON app.c DEFERRABLE FOR EACH ROW EXECUTE FUNCTION app.f();",
+         "DROP TRIGGER IF EXISTS \"ct\" ON \"app\".\"c\";"),
         ("CREATE ACCESS METHOD heap_copy TYPE TABLE HANDLER heap_tableam_handler;", "DROP ACCESS METHOD IF EXISTS \"heap_copy\";"),
-        ("CREATE TRIGGER t BEFORE INSERT ON app.c FOR EACH ROW EXECUTE FUNCTION app.f();", nil),
+        ("CREATE TRIGGER t BEFORE INSERT ON app.c FOR EACH ROW EXECUTE FUNCTION app.f();", "DROP TRIGGER IF EXISTS \"t\" ON \"app\".\"c\";"),
         ("COMMENT ON TABLE app.c IS 'x';", nil),
         ("CREATE COLLATION \"Mixed Case \"\"Schema\"\"\".\"Odd \"\"Coll\"\"\" (provider = libc, locale = 'C');",
          "DROP COLLATION IF EXISTS \"Mixed Case \"\"Schema\"\"\".\"Odd \"\"Coll\"\"\";"),
@@ -113,7 +121,8 @@ struct StatementInfoTests {
         ("SELECT pg_catalog.lo_create('1; DROP TABLE t');", nil),
         ("SELECT pg_catalog.lo_open('910001', 131072);", nil),
         ("SELECT pg_catalog.lo_put('910003', 0, '\\x00');", nil),
-        ("CREATE STATISTICS app.s (ndistinct) ON a, b FROM app.t;", nil),
+        ("CREATE STATISTICS app.s (ndistinct) ON a, b FROM app.t;", "DROP STATISTICS IF EXISTS \"app\".\"s\";"),
+        ("CREATE STATISTICS IF NOT EXISTS s2 ON a, b FROM app.t;", "DROP STATISTICS IF EXISTS \"s2\";"),
         ("CREATE FOREIGN DATA WRAPPER \"Full FDW\" HANDLER public.h VALIDATOR postgresql_fdw_validator;",
          "DROP FOREIGN DATA WRAPPER IF EXISTS \"Full FDW\";"),
         ("CREATE SERVER \"Srv \"\"S\"\"\" TYPE 'pg' FOREIGN DATA WRAPPER w OPTIONS (\n    host 'x'\n);",
@@ -155,6 +164,30 @@ struct StatementInfoTests {
             "DROP SEQUENCE IF EXISTS \"app\".\"a_id_seq\";",
             "DROP TABLE IF EXISTS \"app\".\"a\";",
             "DROP SCHEMA IF EXISTS \"app\";",
+        ])
+    }
+
+    // pg_dump writes a function taking a table's row type after the table, and an index on it after the function:
+    // newest first, the function was reached while the index still needed it.
+    @Test("what hangs on a table is dropped before what it uses; a partition's attached index is left to its parent's")
+    func tablePartsFirst() {
+        var plan = CleanPlan()
+        for sql in ["CREATE TABLE app.people (id int, first text);",
+                    "CREATE FUNCTION app.full_name(app.people) RETURNS text\n    LANGUAGE sql IMMUTABLE\n    AS $_$ SELECT $1.first $_$;",
+                    "CREATE TABLE app.m (k int) PARTITION BY RANGE (k);", "CREATE TABLE app.m1 (k int);",
+                    "ALTER TABLE ONLY app.m ATTACH PARTITION app.m1 FOR VALUES FROM (0) TO (10);",
+                    "CREATE INDEX people_full ON app.people USING btree (app.full_name(people.*));",
+                    "CREATE INDEX m_k ON ONLY app.m USING btree (k);", "CREATE INDEX m1_k_idx ON app.m1 USING btree (k);",
+                    "ALTER INDEX app.m_k ATTACH PARTITION app.m1_k_idx;"] {
+            plan.add(sql)
+        }
+        #expect(plan.drops == [
+            "DROP INDEX IF EXISTS \"app\".\"m_k\";",
+            "DROP INDEX IF EXISTS \"app\".\"people_full\";",
+            "DROP TABLE IF EXISTS \"app\".\"m1\";",
+            "DROP TABLE IF EXISTS \"app\".\"m\";",
+            "DROP FUNCTION IF EXISTS \"app\".\"full_name\"(app.people);",
+            "DROP TABLE IF EXISTS \"app\".\"people\";",
         ])
     }
 
