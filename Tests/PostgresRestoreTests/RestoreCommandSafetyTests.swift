@@ -7,8 +7,10 @@ import TestSupport
 /// The `vaultops restore` binary stopped by a signal, and waiting on another session's lock.
 @Suite("vaultops restore: signals and lock waits", .serialized)
 struct RestoreCommandSafetyTests {
-    /// A plain script of `tables` tables with about `megabytes` MB of COPY data each, so a restore runs for a while.
-    static func bigScript(in dir: TempDir, tables: Int, megabytes: Int) throws -> URL {
+    /// A plain script of `tables` tables with about `megabytes` MB of COPY data each. With `gate`, the first
+    /// table's COPY first waits for the advisory lock `gate` (a statement trigger), so a test holding that lock
+    /// knows the restore is mid-way, whatever the machine's speed.
+    static func bigScript(in dir: TempDir, tables: Int, megabytes: Int, gate: Int? = nil) throws -> URL {
         let script = dir.file("big_20250101.sql")
         _ = FileManager.default.createFile(atPath: script.path, contents: nil)
         let handle = try FileHandle(forWritingTo: script)
@@ -17,7 +19,15 @@ struct RestoreCommandSafetyTests {
         for i in 0..<10_000 { block += "\(i)\t\(pad)\n" }
         let blockData = Data(block.utf8)
         for table in 1...tables {
-            try handle.write(contentsOf: Data("CREATE TABLE big\(table) (id int, pad text);\nCOPY big\(table) (id, pad) FROM stdin;\n".utf8))
+            try handle.write(contentsOf: Data("CREATE TABLE big\(table) (id int, pad text);\n".utf8))
+            if let gate, table == 1 {
+                try handle.write(contentsOf: Data("""
+                    CREATE FUNCTION wait_for_gate() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN PERFORM pg_advisory_lock_shared(\(gate)); RETURN NULL; END$$;
+                    CREATE TRIGGER big1_gate BEFORE INSERT ON big1 FOR EACH STATEMENT EXECUTE FUNCTION wait_for_gate();
+
+                    """.utf8))
+            }
+            try handle.write(contentsOf: Data("COPY big\(table) (id, pad) FROM stdin;\n".utf8))
             for _ in 0..<(megabytes * 1_000_000 / blockData.count) { try handle.write(contentsOf: blockData) }
             try handle.write(contentsOf: Data("\\.\n".utf8))
         }
@@ -64,17 +74,21 @@ struct RestoreCommandSafetyTests {
           arguments: [(3, SIGTERM), (3, SIGINT), (1, SIGINT), (1, SIGTERM)])
     func signalMidRestore(_ c: (jobs: Int, signal: Int32)) throws {
         let dir = try TempDir("restore-signal")
-        let script = try Self.bigScript(in: dir, tables: 4, megabytes: 60)
+        let gate = Int.random(in: 1...1_000_000)
+        let script = try Self.bigScript(in: dir, tables: 4, megabytes: 8, gate: gate)
         let target = try PostgresTestServer.freshDatabase("signal")
-        let (process, _, err) = try Self.start(["restore", script.path, "--jobs", "\(c.jobs)",
+        // The test holds the gate: the first table's COPY waits on it until the signal (so for --jobs 3 the
+        // tables before it were created and committed, and three tables and the indexes are still to load).
+        let holder = try Connection(try PostgresTestServer.url(database: target))
+        _ = try holder.execute("SELECT pg_advisory_lock(\(gate))")
+        defer { withExtendedLifetime(holder) {} }
+        let (process, _, err) = try Self.start(["restore", script.path, "--jobs", "\(c.jobs)", "--lock-timeout", "0",
                                                 "--to", try PostgresTestServer.url(database: target)], in: dir)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        // Mid-restore: the first table's COPY is loading (for --jobs 3, after the tables were created and committed).
-        // Waiting for that one COPY, not any, leaves three more tables and the indexes to load after the signal, so
-        // even on a loaded machine the restore cannot finish before the signal arrives.
         let copying = try Self.waitFor(120) {
             try PostgresTestServer.psql("""
-                SELECT count(*) FROM pg_stat_activity WHERE datname = '\(target)' AND state = 'active' AND query LIKE 'COPY %big1 %'
+                SELECT count(*) FROM pg_stat_activity WHERE datname = '\(target)' AND state = 'active'
+                  AND query LIKE 'COPY %big1 %' AND wait_event_type = 'Lock'
                 """) != "0"
         }
         #expect(copying)
@@ -89,6 +103,10 @@ struct RestoreCommandSafetyTests {
         #expect(stderr.contains("stopped by \(name)"), "\(stderr)")
         #expect(stderr.contains(c.jobs > 1 ? "was dropped again" : "rolled back"), "\(stderr)")
         #expect(try Fixture.userObjects(target) == 0)
+        #expect(try PostgresTestServer.psql("""
+            SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+            """, database: target) == "0", "the gate's function was left behind: \(stderr)")
     }
 
     @Test("vaultops restore of a pg_dump -C -c script into --to leaves the database it names alone and says where it went")
