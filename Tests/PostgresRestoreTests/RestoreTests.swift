@@ -230,41 +230,62 @@ struct RestoreTests {
     func killedMidCopy() throws {
         let dir = try TempDir("restore")
         let script = dir.file("big.sql")
-        // About 150 MB of COPY data, so the COPY is still streaming when the backend is terminated.
+        // The COPY first waits for the advisory lock `gate` (a statement trigger) that the test holds, so the
+        // backend is terminated mid-COPY whatever the machine's speed (polling for a COPY in flight could miss a
+        // 150 MB one that took 1.5 s). The COPY is on line 4.
+        let gate = Int.random(in: 1...1_000_000)
         let handle = try FileHandle(forWritingTo: { _ = FileManager.default.createFile(atPath: script.path, contents: nil); return script }())
-        try handle.write(contentsOf: Data("CREATE TABLE big (id int, pad text);\nCOPY big (id, pad) FROM stdin;\n".utf8))
+        try handle.write(contentsOf: Data("""
+            CREATE TABLE big (id int, pad text);
+            CREATE FUNCTION wait_for_gate() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN PERFORM pg_advisory_lock_shared(\(gate)); RETURN NULL; END$$;
+            CREATE TRIGGER big_gate BEFORE INSERT ON big FOR EACH STATEMENT EXECUTE FUNCTION wait_for_gate();
+            COPY big (id, pad) FROM stdin;
+
+            """.utf8))
         let pad = String(repeating: "x", count: 140)
         var block = ""
         for i in 0..<10_000 { block += "\(i)\t\(pad)\n" }
         let blockData = Data(block.utf8)
-        for _ in 0..<100 { try handle.write(contentsOf: blockData) }
+        for _ in 0..<10 { try handle.write(contentsOf: blockData) }
         try handle.write(contentsOf: Data("\\.\n".utf8))
         try handle.close()
 
         let target = try PostgresTestServer.freshDatabase("killed")
+        let holder = try Connection(try PostgresTestServer.url(database: target))
+        _ = try holder.execute("SELECT pg_advisory_lock(\(gate))")
+        defer { withExtendedLifetime(holder) {} }
         let appName = "restore_kill_\(UUID().uuidString.prefix(8).lowercased())"
         let url = try PostgresTestServer.url(database: target) + "?application_name=\(appName)"
         let adminURL = try PostgresTestServer.adminURL()
+        let terminated = DispatchSemaphore(value: 0)
         let killer = Thread {
             guard let admin = try? Connection(adminURL) else { return }
-            // Bounded: poll for at most 60 s for the restore's COPY, then terminate that backend.
-            for _ in 0..<600 {
+            // The COPY waits on the gate until it is terminated; the 120 s bound is only a backstop.
+            for _ in 0..<1_200 {
                 if let r = try? admin.query("""
                     SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                    WHERE application_name = $1 AND query LIKE 'COPY%' AND state = 'active'
-                    """, [appName]), r.rowCount > 0 { return }
+                    WHERE application_name = $1 AND query LIKE 'COPY%' AND state = 'active' AND wait_event_type = 'Lock'
+                    """, [appName]), r.rowCount > 0 { terminated.signal(); return }
                 Thread.sleep(forTimeInterval: 0.1)
             }
+            // Never seen: end the restore anyway (it has no lock timeout), so the test fails instead of hanging.
+            _ = try? admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [appName])
         }
         nonisolated(unsafe) let unsafeKiller = killer
         unsafeKiller.start()
         let error = #expect(throws: PostgresRestoreError.self) {
-            try ScriptRestorer(targetURL: url).restore(.file(script.path))
+            // No lock timeout: the COPY waits on the gate for as long as the killer takes to see it.
+            try ScriptRestorer(targetURL: url, options: RestoreOptions(lockTimeout: nil)).restore(.file(script.path))
         }
         while unsafeKiller.isExecuting { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(terminated.wait(timeout: .now()) == .success, "the COPY was never seen waiting on the gate")
         #expect(error?.kind == .connectionLost)
-        #expect(error?.line == 2)
+        #expect(error?.line == 4)
         #expect(try Fixture.userObjects(target) == 0)
+        #expect(try PostgresTestServer.psql("""
+            SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+            """, database: target) == "0", "the gate's function was left behind")
     }
 
     @Test("unsupported meta-commands are refused with their line before anything changes")
