@@ -15,7 +15,7 @@ public final class WebhookListener {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, dir.file("port").path, dir.file("log").path] + statuses
         try process.run()
-        for _ in 0..<100 {
+        for _ in 0..<2_400 {  // 120 s, only a backstop for a stalled machine
             if let port = try? String(contentsOf: dir.file("port"), encoding: .utf8), !port.isEmpty {
                 url = "http://127.0.0.1:\(port)/robot/send?access_token=s3cr3t-robot-token"
                 return

@@ -84,11 +84,10 @@ struct PgDumpEngineCommandTests {
         let source = try server.freshDatabase("englock")
         try server.psql("CREATE TABLE t (a int)", database: source)
         let url = try server.url(database: source)
-        // Holds an exclusive lock for a few seconds from another session, so pg_dump's lock wait times out.
-        let holder = try Process.run(URL(fileURLWithPath: server.tool("psql")),
-                                     arguments: ["-X", "-q", "-d", url, "-c", "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;"])
-        defer { holder.waitUntilExit() }
-        Thread.sleep(forTimeInterval: 1)
+        // Another session holds an exclusive lock until the test ends, so pg_dump's lock wait times out.
+        let holder = try PostgresLockHolder(url: url, psql: server.tool("psql"), sql: "LOCK TABLE t IN ACCESS EXCLUSIVE MODE;",
+                                            admin: { try server.psql($0) })
+        defer { holder.release() }
         let dir = try TempDir("engine-lock")
         let r = try vaultops(["backup", "postgres", url, "--engine", "pg_dump", "--pg-dump", server.tool("pg_dump"),
                               "--lock-timeout", "500ms", "--out", dir.path])

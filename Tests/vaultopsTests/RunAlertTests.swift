@@ -7,13 +7,14 @@ final class ForeignLockHolder {
     let process = Process()
 
     init(path: String) throws {
-        // One process (no child), so killing it releases the lock at once.
+        // One process (no child), so killing it releases the lock at once; it holds the lock until then (an hour
+        // is only a backstop), not for a time that a stalled machine could outlast.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(60)",
+        process.arguments = ["python3", "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(3600)",
                              path]
         try process.run()
-        // Wait until the lock is really taken: a non-blocking attempt fails once it is.
-        let deadline = Date().addingTimeInterval(10)
+        // Wait until the lock is really taken: a non-blocking attempt fails once it is (120 s is only a backstop).
+        let deadline = Date().addingTimeInterval(120)
         while try runProcess("/usr/bin/flock", ["-n", "-x", path, "true"]).status == 0 {
             guard Date() < deadline else { throw TestSupportError("flock never took \(path)") }
             Thread.sleep(forTimeInterval: 0.05)
@@ -229,7 +230,7 @@ struct RunAlertTests {
         try listener.run()
         defer { kill(listener.processIdentifier, SIGKILL); listener.waitUntilExit() }
         var port = ""
-        for _ in 0..<100 where port.isEmpty {
+        for _ in 0..<2_400 where port.isEmpty {  // 120 s, only a backstop
             port = (try? String(contentsOf: dir.file("port"), encoding: .utf8)) ?? ""
             usleep(50_000)
         }
@@ -254,19 +255,10 @@ struct RunAlertTests {
         let dir = try TempDir("run-stall-query")
         try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
         let dbURL = try makeNightlyDatabase()
-        // Another session holds an ACCESS EXCLUSIVE lock on the table the dump must read.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["psql", "-X", "-q", "-d", dbURL, "-c",
-                            "BEGIN; LOCK TABLE work_orders IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(25); COMMIT;"]
-        try holder.run()
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
-        let name = String(dbURL.split(separator: "/").last!)
-        let waitUntil = Date().addingTimeInterval(10)
-        while try PostgresTestServer.psql("SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE d.datname = '\(name)' AND l.mode = 'AccessExclusiveLock' AND l.granted") == "0" {
-            try #require(Date() < waitUntil, "the lock holder never took its lock")
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        // Another session holds an ACCESS EXCLUSIVE lock on the table the dump must read, until the test ends.
+        let holder = try PostgresLockHolder(url: dbURL, sql: "LOCK TABLE work_orders IN ACCESS EXCLUSIVE MODE;",
+                                            admin: { try PostgresTestServer.psql($0) })
+        defer { holder.release() }
         let config = try writeConfig(dir, """
             backup_dir: backups
             sources:
