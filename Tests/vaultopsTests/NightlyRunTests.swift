@@ -317,15 +317,26 @@ struct NightlyRunTests {
         try FileManager.default.createDirectory(at: dir.file("backups"), withIntermediateDirectories: true)
         let db = dir.file("data.db").path
         try shell("sqlite3 '\(db)' 'CREATE TABLE t (x); INSERT INTO t VALUES (1);'")
-        // A writer holds the (rollback-journal) database for 4 s, so whichever run takes the lock first is still
-        // backing up, waiting on SQLite's busy timeout, when the other starts: however fast the machine is.
+        // A writer holds the (rollback-journal) database until the first run has returned, so whichever run takes
+        // the lock first is still backing up, waiting on SQLite's busy timeout, when the other starts and gives up:
+        // however fast or loaded the machine is (a writer that held it for a fixed 4 s could let go before the
+        // second run started). Its COMMIT comes only when the test writes it.
         // The writer's own busy timeout lets its BEGIN EXCLUSIVE wait out the probe's read below instead of failing.
         let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/bin/sh")
-        holder.arguments = ["-c", "(echo '.timeout 10000'; echo 'BEGIN EXCLUSIVE;'; echo 'INSERT INTO t VALUES (2);'; sleep 4; echo 'COMMIT;') | sqlite3 '\(db)'"]
+        let holderInput = Pipe()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["sqlite3", db]
+        holder.standardInput = holderInput
         try holder.run()
-        defer { holder.waitUntilExit() }
-        let lockedBy = Date().addingTimeInterval(3)
+        holderInput.fileHandleForWriting.write(Data(".timeout 10000\nBEGIN EXCLUSIVE;\nINSERT INTO t VALUES (2);\n".utf8))
+        func releaseHolder() {
+            guard holder.isRunning else { return }
+            holderInput.fileHandleForWriting.write(Data("COMMIT;\n".utf8))
+            try? holderInput.fileHandleForWriting.close()
+            holder.waitUntilExit()
+        }
+        defer { releaseHolder() }
+        let lockedBy = Date().addingTimeInterval(120)  // only a backstop
         while try shell("sqlite3 '\(db)' 'SELECT count(*) FROM t'").status == 0 {
             try #require(Date() < lockedBy, "the writer never took the database")
             Thread.sleep(forTimeInterval: 0.02)
@@ -338,13 +349,18 @@ struct NightlyRunTests {
             """)
         let results = ResultsBox()
         let group = DispatchGroup()
+        let returned = DispatchSemaphore(value: 0)
         for _ in 0..<2 {
             group.enter()
             DispatchQueue.global().async {
                 defer { group.leave() }
                 results.add(Result { try vaultops(["run", "--config", config.path]) })
+                returned.signal()
             }
         }
+        // The first run to return is the one that found the lock taken; the other can then finish its backup.
+        _ = returned.wait(timeout: .now() + 120)  // only a backstop
+        releaseHolder()
         group.wait()
         let runs = try results.all.map { try $0.get() }
         #expect(runs.map(\.status).sorted() == [0, 4], "\(runs.map { "\($0.status): \($0.stderr)" })")
