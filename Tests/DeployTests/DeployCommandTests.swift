@@ -245,7 +245,7 @@ struct DeployCommandTests {
               on_failure: echo ran >> on-failure
               stages:
                 - name: slow
-                  run: echo $$ > stage.pid; echo started > started; exec sleep 60
+                  run: echo $$ > stage.pid; echo started > started; exec sleep 600
             """, to: config)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: vaultopsExecutable)
@@ -255,7 +255,8 @@ struct DeployCommandTests {
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = FileHandle.nullDevice
         try process.run()
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: dir.file("started").path) { usleep(25_000) }
+        // The stage runs until the SIGINT stops it; 120 s for it to start is only a backstop for a stalled machine.
+        for _ in 0..<4_800 where !FileManager.default.fileExists(atPath: dir.file("started").path) { usleep(25_000) }
         let stagePID = try #require(Int32(try String(contentsOf: dir.file("stage.pid"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(process.processIdentifier, SIGINT)

@@ -54,15 +54,18 @@ struct RunnerTests {
         let dir = try TempDir("runner")
         let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment, output: nil)
         let pidFile = dir.file("child.pid").path
-        let result = runner.run("sleep 60 & echo $! > \(pidFile); echo waiting; wait", label: "slow", variables: [:],
-                                    timeout: .milliseconds(300))
+        // The shell must have started the child and said so before the timeout fires: 5 s, not a few hundred ms, so a
+        // stalled machine does not fire it first (the timeout is what is tested, so it cannot be a gate).
+        let result = runner.run("sleep 600 & echo $! > \(pidFile); echo waiting; wait", label: "slow", variables: [:],
+                                    timeout: .seconds(5))
         #expect(result.timedOut)
         #expect(!result.succeeded)
         #expect(result.tail == ["waiting"])
         let child = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        // The background sleep was in the command's process group, so it got the signal too (allow it a moment to go).
+        // The background sleep was in the command's process group, so it got the signal too (allow it a moment to
+        // go; 60 s is only a backstop).
         var alive = true
-        for _ in 0..<50 where alive {
+        for _ in 0..<600 where alive {
             alive = kill(child, 0) == 0 && !isZombie(child)
             if alive { usleep(100_000) }
         }
@@ -73,8 +76,8 @@ struct RunnerTests {
         let dir = try TempDir("runner")
         let runner = CommandRunner(workingDirectory: dir.path, environment: ProcessInfo.processInfo.environment, output: nil)
         let pidFile = dir.file("bg.pid").path
-        // The background child inherits the output pipe and keeps it open for a minute.
-        let result = runner.run("sleep 60 & echo $! > \(pidFile); echo started", label: "bg", variables: [:], timeout: .seconds(30))
+        // The background child inherits the output pipe and keeps it open for ten minutes; 120 s is only a backstop.
+        let result = runner.run("sleep 600 & echo $! > \(pidFile); echo started", label: "bg", variables: [:], timeout: .seconds(120))
         let child = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
         defer { if let child { kill(child, SIGKILL) } }
         #expect(result.succeeded)
