@@ -16,6 +16,13 @@ struct MirrorSafetyTests {
         // Large enough for a multipart upload (threshold 32 MiB, 8 MiB parts), so its checkpoint is exercised too.
         try Trees.writeLargeFile(src + "/zz/large.bin", mebibytes: 48, seed: 11)
         let destination = "oss://\(bucket)/up/"
+        // Files go up in byte order of their paths, `jobs` at a time: the 601st and 602nd hang at the emulator (until
+        // the client's 60 s stall timeout), so both workers stop there and the kill lands after 600 files and
+        // before the end, however fast or loaded the machine is.
+        let order = (files + ["zz/large.bin"]).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        for gated in order[600...601] {
+            try OSSEmulator.addFault(bucket: bucket, ["op": "PutObject", "action": "slow", "seconds": 300, "key_suffix": "up/" + gated])
+        }
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: vaultopsExecutable)
@@ -24,7 +31,7 @@ struct MirrorSafetyTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Kill it once 400 files are on OSS: well before the end, well after the start.
+        // Kill it once 400 files are on OSS: well before the end, well after the start (120 s is only a backstop).
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             let done = try OSSEmulator.log(bucket).filter { $0.op == "PutObject" && $0.ok }.count
@@ -35,6 +42,7 @@ struct MirrorSafetyTests {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
+        try OSSEmulator.control("DELETE", "faults?bucket=\(bucket)")
 
         let first = try OSSEmulator.log(bucket)
         let finished = Set(first.filter { $0.op == "PutObject" && $0.ok }.compactMap { $0.key.map { Array($0.utf8) } })

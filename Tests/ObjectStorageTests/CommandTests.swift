@@ -123,8 +123,9 @@ struct CommandTests {
         let file = dir.url.appendingPathComponent("dump.sql.gz")
         try testBytes(40 << 20, seed: 7).write(to: file)  // 40 MiB: above the threshold, 10 parts of 4 MiB
         let checkpoints = dir.url.appendingPathComponent("cp").path
-        // Part 4 hangs long enough for the test to kill the process after parts 1-3 are stored.
-        try OSSEmulator.addFault(bucket: bucket, ["op": "UploadPart", "part": 4, "action": "slow", "seconds": 30, "times": 1])
+        // Part 4 hangs until the test kills the process after parts 1-3 are stored (or the client's 60 s stall
+        // timeout gives up on it; a hang of a fixed 30 s could end first on a stalled machine).
+        try OSSEmulator.addFault(bucket: bucket, ["op": "UploadPart", "part": 4, "action": "slow", "seconds": 300, "times": 1])
         let args = ["upload", file.path, "oss://\(bucket)/nightly/", "--jobs", "1", "--part-size", "4", "--checkpoint-dir", checkpoints]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: vaultopsExecutable)
@@ -133,7 +134,7 @@ struct CommandTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(120)  // only a backstop
         while try OSSEmulator.log(bucket).filter({ $0.op == "UploadPart" && $0.ok }).count < 3 {
             guard Date() < deadline, process.isRunning else { break }
             Thread.sleep(forTimeInterval: 0.05)
