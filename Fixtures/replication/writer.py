@@ -33,6 +33,9 @@ def stop(_signum, _frame):
 
 
 signal.signal(signal.SIGTERM, stop)
+# A parent that blocked signals in its thread (a test runner's worker) passes the mask on through exec: unblock
+# SIGTERM so that a test can stop the writer when it is done with it.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
 
 db = sqlite3.connect(args.database, isolation_level=None, timeout=10)
 db.execute("PRAGMA journal_mode=WAL")

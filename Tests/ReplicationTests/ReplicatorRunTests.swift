@@ -121,17 +121,20 @@ let appSchema = "CREATE TABLE t(n INTEGER PRIMARY KEY, pad TEXT); CREATE TABLE t
         try sqlite3(other, "\(appSchema) INSERT INTO total VALUES (1, 0);")
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database.path + suffix) }
         #expect(rename(other.path, database.path) == 0)
-        // The app, back on the new file: commits that stay in its WAL while it runs.
+        // The app, back on the new file: commits that stay in its WAL while it runs. It runs until the test stops it
+        // (SIGTERM) after the pass: an app that ended by itself first would checkpoint and delete its own WAL.
         let app = Process()
         app.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        app.arguments = ["python3", SoakHarness.writerScript.path, database.path, dir.file("commits.log").path, "--rate", "50", "--seconds", "3"]
+        app.arguments = ["python3", SoakHarness.writerScript.path, database.path, dir.file("commits.log").path, "--rate", "50", "--seconds", "600"]
         let output = Pipe()
         app.standardOutput = output
         try app.run()
-        #expect(eventually(10) { FileManager.default.fileExists(atPath: database.path + "-wal") })
+        defer { if app.isRunning { kill(app.processIdentifier, SIGKILL) } }
+        #expect(eventually(120) { FileManager.default.fileExists(atPath: database.path + "-wal") })
         Thread.sleep(forTimeInterval: 0.5)
         try replicator.pass()
         #expect(FileManager.default.fileExists(atPath: database.path + "-wal"), "the new file's WAL was deleted")
+        kill(app.processIdentifier, SIGTERM)
         app.waitUntilExit()
         let last = try #require(Int(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)))
