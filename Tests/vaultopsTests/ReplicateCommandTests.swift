@@ -14,6 +14,26 @@ private func insert(_ range: ClosedRange<Int>, into database: URL) throws {
     try sqlite(database, range.map { "INSERT INTO t VALUES (\($0));" }.joined())
 }
 
+/// The replica's latest state as `count|max` of t, restored with the CLI into a fresh file ("" when it has none yet).
+private func replicaRows(config: URL, in dir: TempDir) throws -> String {
+    let file = dir.file("probe-\(UUID().uuidString.prefix(8)).db")
+    defer { try? FileManager.default.removeItem(at: file) }
+    let r = try vaultops(["restore", "app", "--replica", "--latest", "--yes", "--to", file.path, "--config", config.path])
+    guard r.status == 0 else { return "" }
+    return (try? sqlite(file, "SELECT count(*), max(n) FROM t;")) ?? ""
+}
+
+/// Waits until the replica's latest state is `rows` (`count|max`): what has shipped, not a time guessed to be
+/// enough; 120 s is only a backstop for a stalled machine.
+private func waitForReplica(_ rows: String, config: URL, in dir: TempDir) throws -> Bool {
+    let deadline = Date().addingTimeInterval(120)
+    while Date() < deadline {
+        if try replicaRows(config: config, in: dir) == rows { return true }
+        Thread.sleep(forTimeInterval: 0.2)
+    }
+    return false
+}
+
 @Suite("replicate (CLI)", .serialized)
 struct ReplicateCommandTests {
     @Test("replicate runs until SIGTERM and exits 0; restore --replica --latest and --at TIME rebuild the database")
@@ -36,9 +56,13 @@ struct ReplicateCommandTests {
         let stderr = Pipe()
         replicator.standardError = stderr
         try replicator.run()
-        Thread.sleep(forTimeInterval: 1.5)
+        defer { if replicator.isRunning { kill(replicator.processIdentifier, SIGKILL) } }
+        try #require(try waitForReplica("5|5", config: config, in: dir), "the replicator never shipped its first state")
         try insert(6...10, into: database)
-        Thread.sleep(forTimeInterval: 2.5)
+        try #require(try waitForReplica("10|10", config: config, in: dir), "rows 6-10 never shipped")
+        // --at takes whole seconds: a second after the pass that shipped rows 6-10 (at least: a stall only adds),
+        // and rows 11-15 at least a second after that.
+        Thread.sleep(forTimeInterval: 1.1)
         let middle = Date()
         Thread.sleep(forTimeInterval: 1.2)
         try insert(11...15, into: database)
@@ -111,7 +135,8 @@ struct ReplicateCommandTests {
         writer.waitUntilExit()
         let last = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        Thread.sleep(forTimeInterval: 1.5)
+        // The last restart is up and has caught up (a SIGTERM before it set up its handlers would kill it).
+        #expect(try waitForReplica("\(last)|\(last)", config: config, in: dir), "the restarted replicator never caught up")
         replicator.terminate()
         replicator.waitUntilExit()
         #expect(replicator.terminationStatus == 0)
