@@ -136,9 +136,10 @@ struct ClientEmulatorTests {
         let bucket = try OSSEmulator.freshBucket("changed")
         let config = try OSSEmulator.configuration()
         try OSSClient(configuration: config).putObject(bucket: bucket, key: "k", data: testBytes(100_000, seed: 1))
-        // The GET waits 6 s inside the emulator; meanwhile (2 s in, long after the GET arrived even on a busy
-        // machine) another client replaces the object.
-        try OSSEmulator.addFault(bucket: bucket, ["op": "GetObject", "action": "slow", "seconds": 6, "times": 1])
+        // The download reads the object's ETag (HeadObject), then GETs it with If-Match, and the GET waits 30 s inside
+        // the emulator; another client replaces the object once the HeadObject is answered, so the replacement
+        // always falls between the two (a fixed 2 s could come before the HeadObject on a loaded machine).
+        try OSSEmulator.addFault(bucket: bucket, ["op": "GetObject", "action": "slow", "seconds": 30, "times": 1])
         let dir = try TempDirectory()
         let dest = dir.url.appendingPathComponent("k").path
         let outcome = RetryLog()
@@ -153,7 +154,10 @@ struct ClientEmulatorTests {
             done.signal()
         }
         thread.start()
-        Thread.sleep(forTimeInterval: 2)
+        let deadline = Date().addingTimeInterval(120)  // only a backstop
+        while try !OSSEmulator.log(bucket).contains(where: { $0.op == "HeadObject" }), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
         try OSSClient(configuration: config).putObject(bucket: bucket, key: "k", data: testBytes(100_000, seed: 2))
         done.wait()
         #expect(outcome.lines.first?.contains("HTTP 412 PreconditionFailed") == true, "\(outcome.lines)")
