@@ -81,7 +81,7 @@ struct ConcurrentWriterTests {
 
         let ready = dir.file("ready"), stop = dir.file("stop"), log = dir.file("commits.json")
         let writer = try BackgroundProcess(python: stockWriter, [live.path, log.path, stop.path, ready.path, "180"], scratch: dir)
-        try waitForFile(ready, seconds: 30, process: writer)
+        try waitForFile(ready, seconds: 120, process: writer)
 
         var windows: [(start: Double, end: Double)] = []
         var movementCounts: [Int64] = []

@@ -169,9 +169,9 @@ struct ConnectionTests {
             c = sqlite3.connect(sys.argv[1], isolation_level=None)
             c.execute("BEGIN EXCLUSIVE")
             open(sys.argv[2], "w").close()
-            time.sleep(60)
+            time.sleep(3600)  # held until the test releases it (deinit); an hour is only a backstop
             """, [db.path, ready.path], scratch: dir)
-        try waitForFile(ready, seconds: 20, process: holder)
+        try waitForFile(ready, seconds: 120, process: holder)
         let connection = try Connection(path: db.path, options: [.readWrite])
         try connection.setBusyTimeout(milliseconds: 100)
         let started = Date()

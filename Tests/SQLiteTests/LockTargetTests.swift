@@ -18,9 +18,9 @@ struct LockTargetTests {
             c.execute("BEGIN EXCLUSIVE")
             c.execute("INSERT INTO t VALUES (2)")
             open(sys.argv[2], "w").close()
-            time.sleep(60)
+            time.sleep(3600)  # held until the test releases it (deinit); an hour is only a backstop
             """, [target.path, ready.path], scratch: dir)
-        try waitForFile(ready, seconds: 20, process: holder)
+        try waitForFile(ready, seconds: 120, process: holder)
         #expect(!processesHolding(target.path).isEmpty)
         let error = #expect(throws: SQLiteSnapshotError.self) { _ = try lockTarget(target.path) }
         #expect(error?.code == .databaseInUse)

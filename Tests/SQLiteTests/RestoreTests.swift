@@ -129,9 +129,9 @@ struct RestoreTests {
             c = sqlite3.connect(sys.argv[1], isolation_level=None)
             c.execute("BEGIN EXCLUSIVE")
             open(sys.argv[2], "w").close()
-            time.sleep(60)
+            time.sleep(3600)  # held until the test releases it (deinit); an hour is only a backstop
             """, [target.path, ready.path], scratch: dir)
-        try waitForFile(ready, seconds: 20, process: holder)
+        try waitForFile(ready, seconds: 120, process: holder)
         let before = try Data(contentsOf: target)
 
         let error = #expect(throws: SQLiteSnapshotError.self) {
@@ -157,9 +157,9 @@ struct RestoreTests {
             c = sqlite3.connect(sys.argv[1], isolation_level=None)
             c.execute("SELECT count(*) FROM t").fetchall()
             open(sys.argv[2], "w").close()
-            time.sleep(60)
+            time.sleep(3600)  # held until the test releases it (deinit); an hour is only a backstop
             """, [target.path, ready.path], scratch: dir)
-        try waitForFile(ready, seconds: 20, process: reader)
+        try waitForFile(ready, seconds: 120, process: reader)
 
         let error = #expect(throws: SQLiteSnapshotError.self) {
             try installSnapshot(candidate: candidate, over: target, now: Self.now, timeZone: Self.utc)
@@ -182,9 +182,9 @@ struct RestoreTests {
             c = sqlite3.connect(sys.argv[1], isolation_level=None)
             c.execute("SELECT count(*) FROM old").fetchall()
             open(sys.argv[2], "w").close()
-            time.sleep(60)
+            time.sleep(3600)  # held until the test releases it (deinit); an hour is only a backstop
             """, [target.path, ready.path], scratch: dir)
-        try waitForFile(ready, seconds: 20, process: app)
+        try waitForFile(ready, seconds: 120, process: app)
         let before = try Data(contentsOf: target)
 
         let error = #expect(throws: SQLiteSnapshotError.self) {

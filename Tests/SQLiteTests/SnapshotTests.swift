@@ -152,7 +152,7 @@ struct SnapshotTests {
             time.sleep(0.7)
             c.execute("COMMIT")
             """, [source.path, ready.path], scratch: dir)
-        try waitForFile(ready, seconds: 20, process: writer)
+        try waitForFile(ready, seconds: 120, process: writer)
         let info = try snapshot(of: dir.file("rb.db"), into: dir.file("snap.db"))
         #expect(try writer.wait(seconds: 20) == 0)
         #expect(info.sourceJournalMode == "delete")
