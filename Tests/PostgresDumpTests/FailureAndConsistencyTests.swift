@@ -61,8 +61,31 @@ struct FailureAndConsistencyTests {
         mover.start(url: url)
         while mover.moves < 50, mover.error == nil { Thread.sleep(forTimeInterval: 0.01) }
         let movesBefore = mover.moves
-        let (sink, _) = try DumpFixture.dump(db)
+        // Transfers must run while the dump does, whatever the machine's load: the dump, its snapshot taken, waits
+        // for its lock on acct_filler, which another session holds until the mover has made 20 more transfers.
+        let locked = DispatchSemaphore(value: 0)
+        let gate = Thread {
+            guard let holder = try? Connection(url), (try? holder.execute("BEGIN; LOCK TABLE acct_filler IN ACCESS EXCLUSIVE MODE")) != nil else {
+                locked.signal()  // no gate: the dump goes ahead and the check below says transfers did not overlap it
+                return
+            }
+            locked.signal()
+            let deadline = Date().addingTimeInterval(120)  // only a backstop
+            func waiting() -> Bool {
+                (try? PostgresTestServer.psql("SELECT count(*) FROM pg_locks WHERE relation = 'acct_filler'::regclass AND NOT granted",
+                                              database: db)) == "1"
+            }
+            while !waiting(), Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            let whileWaiting = mover.moves
+            while mover.moves < whileWaiting + 20, mover.error == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            _ = try? holder.execute("ROLLBACK")
+        }
+        nonisolated(unsafe) let unsafeGate = gate
+        unsafeGate.start()
+        locked.wait()
+        let (sink, _) = try DumpFixture.dump(db, options: DumpOptions(lockTimeout: "0"))
         let movesAfter = mover.moves
+        while unsafeGate.isExecuting { Thread.sleep(forTimeInterval: 0.01) }
         mover.stop()
         #expect(mover.error == nil)
         #expect(movesAfter > movesBefore, "transfers must run while the dump does, or the test proves nothing")
