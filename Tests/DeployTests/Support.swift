@@ -20,7 +20,7 @@ func httpGet(_ url: String) throws -> (status: Int, body: String) {
     let script = """
     import sys, urllib.request, urllib.error
     try:
-        r = urllib.request.urlopen(sys.argv[1], timeout=5)
+        r = urllib.request.urlopen(sys.argv[1], timeout=60)  # only a backstop: the service is up, the machine may stall
         print(r.status); print(r.read().decode(), end="")
     except urllib.error.HTTPError as e:
         print(e.code); print(e.read().decode(), end="")
