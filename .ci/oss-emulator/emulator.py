@@ -24,8 +24,11 @@ Test control (unsigned, loopback only), under /__emulator/:
                                              "status" (status, code) | "reset" (after_bytes) | "slow"
                                              (seconds) | "wrong-crc" | "skew", times, part (optional),
                                              key_suffix (optional: only keys that end so)}
+  POST   /__emulator/release?bucket=NAME    end the "slow" waits of the bucket's requests now (a test holds a
+                                             request with a long "slow" and lets it go when it is done)
   GET    /__emulator/log?bucket=NAME        the requests a bucket received, as JSON
-  GET    /__emulator/concurrency?bucket=NAME  {"peak": most requests the bucket had in progress at once}
+  GET    /__emulator/concurrency?bucket=NAME  {"peak": most requests the bucket had in progress at once,
+                                             "active": how many it has in progress now}
   POST   /__emulator/backdate?bucket=B&seconds=S   make the bucket's multipart uploads look S seconds older
   POST   /__emulator/seed?bucket=B          create the keys in the JSON list body (each object's body is its key)
   POST   /__emulator/worm?bucket=B           put the key prefixes in the JSON list body under a retention policy
@@ -95,6 +98,7 @@ class Store:
         self.log = {}          # bucket -> [entries]
         self.active = {}       # bucket -> requests in progress
         self.peak = {}         # bucket -> most requests in progress at once
+        self.holds = {}        # bucket -> Event that ends the "slow" waits of its requests (POST release)
         self.restore_delay = {}  # bucket -> seconds a RestoreObject takes
         self.lifecycle = {}    # bucket -> lifecycle configuration XML
         self.worm = {}         # bucket -> key prefixes under a retention policy (WORM)
@@ -110,6 +114,18 @@ class Store:
             if name not in self.buckets:
                 raise OSSError(404, "NoSuchBucket", "The specified bucket does not exist.", BucketName=name)
             return self.buckets[name]
+
+    def hold(self, bucket):
+        """The event a "slow" request of `bucket` waits on (at most its seconds)."""
+        with self.lock:
+            return self.holds.setdefault(bucket, threading.Event())
+
+    def release(self, bucket):
+        """Ends the waits of the bucket's "slow" requests; later ones wait again."""
+        with self.lock:
+            event = self.holds.pop(bucket, None)
+        if event:
+            event.set()
 
     def create_bucket(self, name):
         with self.lock:
@@ -199,7 +215,7 @@ class Handler(ObjectFeatures, BaseHTTPRequestHandler):
                 self.counted = bucket
             fault = self.store.take_fault(bucket, self.op, self.part, key)
             if fault and fault["action"] == "slow":
-                time.sleep(float(fault.get("seconds", 2)))
+                self.store.hold(bucket).wait(float(fault.get("seconds", 2)))
                 fault = None
             self.verify_signature(fault)
             if fault and fault["action"] == "status":
@@ -883,7 +899,11 @@ class Handler(ObjectFeatures, BaseHTTPRequestHandler):
         if path == "concurrency":
             with self.store.lock:
                 peak = self.store.peak.get(q.get("bucket"), 0)
-            return self.send(200, json.dumps({"peak": peak}).encode(), content_type="application/json")
+                active = self.store.active.get(q.get("bucket"), 0)
+            return self.send(200, json.dumps({"peak": peak, "active": active}).encode(), content_type="application/json")
+        if path == "release" and self.command == "POST":
+            self.store.release(q.get("bucket"))
+            return self.send(200, b"{}", content_type="application/json")
         if path == "worm" and self.command == "POST":
             with self.store.lock:
                 self.store.worm[q.get("bucket")] = json.loads(self.read_body() or b"[]")

@@ -38,9 +38,9 @@ import TestSupport
             Thread.sleep(forTimeInterval: 0.05)
         }
         try #require(try chain().count >= 2, "\(first.messages.current)")
-        // The next upload hangs 6 s: the passes of the next 2 s queue their segments behind it, and the stop's 1 s
-        // drain cannot store them.
-        try OSSEmulator.addFault(bucket: bucket, ["op": "PutObject", "action": "slow", "seconds": 6, "times": 1])
+        // The next upload hangs until the test releases it: the passes of the next 2 s queue their segments behind
+        // it, and the stop's 1 s drain cannot store them (600 s is only a backstop).
+        try OSSEmulator.addFault(bucket: bucket, ["op": "PutObject", "action": "slow", "seconds": 600, "times": 1])
         let held = Date()
         while Date().timeIntervalSince(held) < 2 {
             n += 1
@@ -53,11 +53,22 @@ import TestSupport
         #expect(first.failure.current == nil)
         #expect(first.messages.current.contains { $0.contains("not uploaded after 1 s; they are kept in") }, "\(first.messages.current)")
         // Let the held upload end at the emulator before the next start.
-        Thread.sleep(forTimeInterval: 5)
+        try OSSEmulator.release(bucket)
+        let released = Date()
+        while try OSSEmulator.activeRequests(bucket) > 0, Date().timeIntervalSince(released) < 60 { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(try OSSEmulator.activeRequests(bucket) == 0)
 
+        let manager = FileManager.default
+        let kept = try manager.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix("vaultops-replicate-spool-") }
+        #expect(!kept.isEmpty, "the stop kept no spool")
+        func itemsLeft() -> Int {
+            kept.reduce(0) { $0 + ((try? manager.contentsOfDirectory(atPath: dir.file($1).path)) ?? []).filter { $0 != "owner" }.count }
+        }
         let again = Locked(false)
         let second = try startReplicator(database, bucket: bucket, dir: dir, stop: again)
-        Thread.sleep(forTimeInterval: 2)
+        // Stopped once it has stored every item it adopted (each leaves the spool when stored; 60 s is a backstop).
+        let adopting = Date()
+        while itemsLeft() > 0, Date().timeIntervalSince(adopting) < 60 { Thread.sleep(forTimeInterval: 0.1) }
         again.with { $0 = true }
         second.join()
         #expect(second.failure.current == nil)

@@ -61,6 +61,18 @@ public enum OSSEmulator {
         try control("POST", "faults", body: try JSONSerialization.data(withJSONObject: rule))
     }
 
+    /// Ends the waits of the bucket's requests held by "slow" faults now.
+    public static func release(_ bucket: String) throws {
+        try control("POST", "release?bucket=\(bucket)")
+    }
+
+    /// How many requests the bucket has in progress now.
+    public static func activeRequests(_ bucket: String) throws -> Int {
+        let json = try JSONSerialization.jsonObject(with: try control("GET", "concurrency?bucket=\(bucket)")) as? [String: Any]
+        guard let active = json?["active"] as? Int else { throw TestSupportError("the emulator reported no active count") }
+        return active
+    }
+
     /// Makes the bucket's open multipart uploads look `seconds` older.
     public static func backdateUploads(_ bucket: String, seconds: Int) throws {
         try control("POST", "backdate?bucket=\(bucket)&seconds=\(seconds)")
