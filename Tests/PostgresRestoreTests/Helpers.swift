@@ -50,6 +50,24 @@ enum Fixture {
         return Int(count) ?? -1
     }
 
+    /// How many functions the user schemas of `database` hold.
+    static func userFunctions(_ database: String) throws -> Int {
+        Int(try PostgresTestServer.psql("""
+            SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+            """, database: database)) ?? -1
+    }
+
+    /// Script lines that make `table`'s COPY first wait for the advisory lock `gate` (a statement trigger), so a
+    /// test that holds the lock knows the restore is at that COPY, whatever the machine's speed.
+    static func gate(_ table: String, on gate: Int) -> String {
+        """
+        CREATE FUNCTION wait_for_gate() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN PERFORM pg_advisory_lock_shared(\(gate)); RETURN NULL; END$$;
+        CREATE TRIGGER \(table)_gate BEFORE INSERT ON \(table) FOR EACH STATEMENT EXECUTE FUNCTION wait_for_gate();
+
+        """
+    }
+
     /// Whether a database called `name` exists.
     static func databaseExists(_ name: String) throws -> Bool {
         try PostgresTestServer.psql("SELECT count(*) FROM pg_database WHERE datname = '\(name)'") == "1"

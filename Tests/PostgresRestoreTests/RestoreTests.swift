@@ -235,13 +235,8 @@ struct RestoreTests {
         // 150 MB one that took 1.5 s). The COPY is on line 4.
         let gate = Int.random(in: 1...1_000_000)
         let handle = try FileHandle(forWritingTo: { _ = FileManager.default.createFile(atPath: script.path, contents: nil); return script }())
-        try handle.write(contentsOf: Data("""
-            CREATE TABLE big (id int, pad text);
-            CREATE FUNCTION wait_for_gate() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN PERFORM pg_advisory_lock_shared(\(gate)); RETURN NULL; END$$;
-            CREATE TRIGGER big_gate BEFORE INSERT ON big FOR EACH STATEMENT EXECUTE FUNCTION wait_for_gate();
-            COPY big (id, pad) FROM stdin;
-
-            """.utf8))
+        try handle.write(contentsOf: Data(("CREATE TABLE big (id int, pad text);\n" + Fixture.gate("big", on: gate)
+                                           + "COPY big (id, pad) FROM stdin;\n").utf8))
         let pad = String(repeating: "x", count: 140)
         var block = ""
         for i in 0..<10_000 { block += "\(i)\t\(pad)\n" }
@@ -282,10 +277,7 @@ struct RestoreTests {
         #expect(error?.kind == .connectionLost)
         #expect(error?.line == 4)
         #expect(try Fixture.userObjects(target) == 0)
-        #expect(try PostgresTestServer.psql("""
-            SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
-            """, database: target) == "0", "the gate's function was left behind")
+        #expect(try Fixture.userFunctions(target) == 0, "the gate's function was left behind")
     }
 
     @Test("unsupported meta-commands are refused with their line before anything changes")
